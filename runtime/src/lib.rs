@@ -58,7 +58,7 @@ pub use airbyte_agent_core::descriptor::*;
 pub use airbyte_agent_core::{
     BoxError, Credentials, Error, ExecuteOptions, ExecuteResult, ExposeSecret, HttpErrorDetails,
     MAX_INTENT_CHARS, Page, Params, Result, ResultKind, RetryPolicy, SecretString, record, serde,
-    serde_json, string_enum,
+    serde_json, impl_record, string_enum,
 };
 
 pub use auth::{RefreshedTokens, TokenRefreshCallback};

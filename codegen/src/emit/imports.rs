@@ -8,20 +8,20 @@ use quote::quote;
 use super::ident;
 
 /// Every identifier in `tokens` that can name an item (to import only the names a file uses).
-/// The body of a `string_enum!` invocation is skipped: its variant names (`Issue`, `Page`) are not
-/// paths, and the macro names what it needs through `$crate`.
+/// The bodies of `string_enum!` and `impl_record!` invocations are skipped: their variant and field
+/// names (`Issue`, `record`) are not paths, and the macros name what they need through `$crate`.
 pub(super) fn idents(tokens: &TokenStream, out: &mut BTreeSet<String>) {
-    let mut after_string_enum = false;
+    let mut after_macro = false;
     for t in tokens.clone() {
         match t {
             TokenTree::Ident(i) => {
-                after_string_enum = i == "string_enum";
+                after_macro = i == "string_enum" || i == "impl_record";
                 out.insert(i.to_string());
             }
-            TokenTree::Group(_) if after_string_enum => after_string_enum = false,
+            TokenTree::Group(_) if after_macro => after_macro = false,
             TokenTree::Group(g) => idents(&g.stream(), out),
-            TokenTree::Punct(p) => after_string_enum &= p.as_char() == '!',
-            TokenTree::Literal(_) => after_string_enum = false,
+            TokenTree::Punct(p) => after_macro &= p.as_char() == '!',
+            TokenTree::Literal(_) => after_macro = false,
         }
     }
 }

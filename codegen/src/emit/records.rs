@@ -63,88 +63,32 @@ pub(super) fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> Token
                 let fname = ident(&f.name);
                 let fty = ty_tokens(ir, &f.ty);
                 let fd = doc(&f.doc, &format!("`{}`", f.wire));
-                let wire = &f.wire;
-                let rename = if f.name != f.wire {
-                    quote!(rename = #wire,)
-                } else {
-                    quote!()
-                };
                 quote! {
                     #fd
-                    #[serde(#rename skip_serializing_if = "Option::is_none")]
                     pub #fname: Option<#fty>
                 }
             });
-            // Decoding goes through the runtime's `Record` walk: a key match and one
-            // assignment per field.
-            let keys = fields.iter().enumerate().map(|(i, f)| {
-                let wire = &f.wire;
-                let i = proc_macro2::Literal::usize_unsuffixed(i);
-                quote!(#wire => Some(#i))
-            });
-            let sets = fields.iter().enumerate().map(|(i, f)| {
+            // Decoding (the runtime's `Record` walk) and encoding (the fields that are set, under
+            // their wire names) come from one macro: a key and an assignment per field.
+            let entries = fields.iter().map(|f| {
                 let fname = ident(&f.name);
-                let i = proc_macro2::Literal::usize_unsuffixed(i);
+                let wire = &f.wire;
                 match &f.ty {
                     // Null items in a list of non-null items are dropped instead of failing
                     // the record.
                     RustType::Vec(inner) if !matches!(**inner, RustType::Value) => {
-                        let it = ty_tokens(ir, inner);
-                        quote!(#i => self.#fname = map.next_value::<record::SkipNulls<#it>>()?.0)
+                        quote!(#fname => #wire skip_nulls)
                     }
-                    _ => quote!(#i => self.#fname = map.next_value()?),
+                    _ => quote!(#fname => #wire),
                 }
             });
-            let type_name = &t.name;
-            // `drop` in a match arm keeps it on one line (rustc's `dropping_copy_types` lint
-            // accepts that form).
-            let skip = quote!(drop(map.next_value::<serde::de::IgnoredAny>()?));
-            let set_body = if fields.is_empty() {
-                quote! {
-                    let _ = index;
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            } else {
-                quote! {
-                    match index {
-                        #(#sets,)*
-                        _ => #skip,
-                    }
-                }
-            };
-            let key_match = if fields.is_empty() {
-                quote!({
-                    let _ = key;
-                    None
-                })
-            } else {
-                quote!(match key { #(#keys,)* _ => None })
-            };
             quote! {
                 #d
                 #cfg
-                #[derive(Debug, Clone, Default, serde::Serialize)]
-                #[serde(crate = "airbyte_agent_runtime::serde")]
+                #[derive(Debug, Clone, Default)]
                 pub struct #name { #(#fs),* }
                 #cfg
-                impl record::Record for #name {
-                    const NAME: &'static str = #type_name;
-                    fn field_index(key: &str) -> Option<usize> { #key_match }
-                    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-                        &mut self,
-                        index: usize,
-                        map: &mut __M,
-                    ) -> Result<(), __M::Error> {
-                        #set_body
-                        Ok(())
-                    }
-                }
-                #cfg
-                impl<'de> serde::Deserialize<'de> for #name {
-                    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-                        record::deserialize(d)
-                    }
-                }
+                airbyte_agent_runtime::impl_record! { #name { #(#entries),* } }
             }
         }
     }

@@ -45,41 +45,14 @@ pub use used_by_2::*;
 /// Types used by `portfolios`, `sponsored_product_campaigns`.
 #[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// ID filter; send {"include": \["&lt;portfolioId&gt;"\]} to read that portfolio.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PortfoliosGetPortfolioIdFilter {
         /// `include`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub include: Option<Vec<String>>,
     }
-    impl record::Record for PortfoliosGetPortfolioIdFilter {
-        const NAME: &'static str = "PortfoliosGetPortfolioIdFilter";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "include" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.include = map.next_value::<record::SkipNulls<String>>()?.0,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PortfoliosGetPortfolioIdFilter {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PortfoliosGetPortfolioIdFilter { include => "include" skip_nulls }
     }
 }
 #[cfg(
@@ -111,41 +84,14 @@ pub use used_by_3::*;
     )
 )]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SponsoredProductCampaignsListStateFilter` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SponsoredProductCampaignsListStateFilter {
         /// States to include, separated by commas: enabled, paused or archived.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub include: Option<String>,
     }
-    impl record::Record for SponsoredProductCampaignsListStateFilter {
-        const NAME: &'static str = "SponsoredProductCampaignsListStateFilter";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "include" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.include = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SponsoredProductCampaignsListStateFilter {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SponsoredProductCampaignsListStateFilter { include => "include" }
     }
 }
 #[cfg(
@@ -163,45 +109,15 @@ pub use used_by_4::*;
     )
 )]
 mod used_by_4 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SponsoredProductTargetExpressionItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SponsoredProductTargetExpressionItem {
         /// Kind of expression.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Value of this expression.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    impl record::Record for SponsoredProductTargetExpressionItem {
-        const NAME: &'static str = "SponsoredProductTargetExpressionItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "value" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.value = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SponsoredProductTargetExpressionItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SponsoredProductTargetExpressionItem { type_ => "type", value => "value" }
     }
 }

@@ -54,51 +54,18 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `TasksListMetaNextPage` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct TasksListMetaNextPage {
         /// `offset`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub offset: Option<String>,
         /// `path`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
         /// `uri`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub uri: Option<String>,
     }
-    impl record::Record for TasksListMetaNextPage {
-        const NAME: &'static str = "TasksListMetaNextPage";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "offset" => Some(0),
-                "path" => Some(1),
-                "uri" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.offset = map.next_value()?,
-                1 => self.path = map.next_value()?,
-                2 => self.uri = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for TasksListMetaNextPage {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        TasksListMetaNextPage { offset => "offset", path => "path", uri => "uri" }
     }
 }
 #[cfg(
@@ -130,51 +97,19 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ProjectsRecordCurrentStatusAuthor` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ProjectsRecordCurrentStatusAuthor {
         /// `gid`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `resource_type`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
     }
-    impl record::Record for ProjectsRecordCurrentStatusAuthor {
-        const NAME: &'static str = "ProjectsRecordCurrentStatusAuthor";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "name" => Some(1),
-                "resource_type" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.resource_type = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ProjectsRecordCurrentStatusAuthor {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ProjectsRecordCurrentStatusAuthor { gid => "gid", name => "name", resource_type
+        => "resource_type" }
     }
 }
 #[cfg(any(feature = "project_sections", feature = "sections"))]
@@ -183,106 +118,36 @@ pub use used_by_3::*;
 #[cfg(any(feature = "project_sections", feature = "sections"))]
 mod used_by_3 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of a project section.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SectionCompact {
         /// Globally unique ID of the section, as a string.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// Type name of the object, such as task or project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// Name shown for the section.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for SectionCompact {
-        const NAME: &'static str = "SectionCompact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SectionCompact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SectionCompact { gid => "gid", resource_type => "resource_type", name => "name" }
     }
     /// A section of a project, shown as a list group or board column.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ProjectSectionsRecord {
         /// `gid`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// `resource_type`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `created_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// `project`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub project: Option<ProjectsRecordCurrentStatusAuthor>,
     }
-    impl record::Record for ProjectSectionsRecord {
-        const NAME: &'static str = "ProjectSectionsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                "created_at" => Some(3),
-                "project" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.created_at = map.next_value()?,
-                4 => self.project = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ProjectSectionsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ProjectSectionsRecord { gid => "gid", resource_type => "resource_type", name =>
+        "name", created_at => "created_at", project => "project" }
     }
 }
 #[cfg(
@@ -312,101 +177,34 @@ pub use used_by_4::*;
     )
 )]
 mod used_by_4 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana task: gid, name and subtype.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct TaskCompact {
         /// Globally unique ID of the task, as a string.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// Type name of the object, such as task or project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// Name shown for the task.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Resource subtype of this task.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_subtype: Option<String>,
         /// Object describing the created by.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_by: Option<TaskCompactCreatedBy>,
     }
-    impl record::Record for TaskCompact {
-        const NAME: &'static str = "TaskCompact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                "resource_subtype" => Some(3),
-                "created_by" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.resource_subtype = map.next_value()?,
-                4 => self.created_by = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for TaskCompact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        TaskCompact { gid => "gid", resource_type => "resource_type", name => "name",
+        resource_subtype => "resource_subtype", created_by => "created_by" }
     }
     /// Object describing the created by.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct TaskCompactCreatedBy {
         /// `gid`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// `resource_type`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
     }
-    impl record::Record for TaskCompactCreatedBy {
-        const NAME: &'static str = "TaskCompactCreatedBy";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for TaskCompactCreatedBy {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        TaskCompactCreatedBy { gid => "gid", resource_type => "resource_type" }
     }
 }
 #[cfg(
@@ -428,51 +226,18 @@ pub use used_by_5::*;
     )
 )]
 mod used_by_5 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana project.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ProjectCompact {
         /// Globally unique ID of the project, as a string.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// Type name of the object, such as task or project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// Name shown for the project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for ProjectCompact {
-        const NAME: &'static str = "ProjectCompact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ProjectCompact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ProjectCompact { gid => "gid", resource_type => "resource_type", name => "name" }
     }
 }
 #[cfg(any(feature = "workspace_tags", feature = "tags"))]
@@ -482,126 +247,45 @@ pub use used_by_6::*;
 mod used_by_6 {
     use super::*;
     use airbyte_agent_runtime::serde_json::Value;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana tag.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct TagCompact {
         /// Globally unique ID of the tag, as a string.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// Type name of the object, such as task or project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// Name shown for the tag.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for TagCompact {
-        const NAME: &'static str = "TagCompact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for TagCompact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        TagCompact { gid => "gid", resource_type => "resource_type", name => "name" }
     }
     /// An Asana tag with color and notes.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct WorkspaceTagsRecord {
         /// `gid`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// `resource_type`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `color`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
         /// `created_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// `followers`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub followers: Option<Vec<Value>>,
         /// `notes`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub notes: Option<String>,
         /// `permalink_url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub permalink_url: Option<String>,
         /// `workspace`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub workspace: Option<ProjectsRecordCurrentStatusAuthor>,
     }
-    impl record::Record for WorkspaceTagsRecord {
-        const NAME: &'static str = "WorkspaceTagsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                "color" => Some(3),
-                "created_at" => Some(4),
-                "followers" => Some(5),
-                "notes" => Some(6),
-                "permalink_url" => Some(7),
-                "workspace" => Some(8),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.color = map.next_value()?,
-                4 => self.created_at = map.next_value()?,
-                5 => self.followers = map.next_value()?,
-                6 => self.notes = map.next_value()?,
-                7 => self.permalink_url = map.next_value()?,
-                8 => self.workspace = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for WorkspaceTagsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        WorkspaceTagsRecord { gid => "gid", resource_type => "resource_type", name =>
+        "name", color => "color", created_at => "created_at", followers => "followers",
+        notes => "notes", permalink_url => "permalink_url", workspace => "workspace" }
     }
 }
 #[cfg(any(feature = "users", feature = "workspace_users", feature = "team_users"))]
@@ -609,51 +293,18 @@ pub use used_by_7::*;
 /// Types used by `team_users`, `users`, `workspace_users`.
 #[cfg(any(feature = "users", feature = "workspace_users", feature = "team_users"))]
 mod used_by_7 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana user.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct UserCompact {
         /// Globally unique ID of the user, as a string.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// Type name of the object, such as task or project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// Name shown for the user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for UserCompact {
-        const NAME: &'static str = "UserCompact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for UserCompact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        UserCompact { gid => "gid", resource_type => "resource_type", name => "name" }
     }
 }
 #[cfg(any(feature = "workspace_teams", feature = "user_teams"))]
@@ -661,51 +312,18 @@ pub use used_by_8::*;
 /// Types used by `user_teams`, `workspace_teams`.
 #[cfg(any(feature = "workspace_teams", feature = "user_teams"))]
 mod used_by_8 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Short form of an Asana team.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct TeamCompact {
         /// Globally unique ID of the team, as a string.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// Type name of the object, such as task or project.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// Name shown for the team.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for TeamCompact {
-        const NAME: &'static str = "TeamCompact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "resource_type" => Some(1),
-                "name" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.resource_type = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for TeamCompact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        TeamCompact { gid => "gid", resource_type => "resource_type", name => "name" }
     }
 }
 #[cfg(any(feature = "users", feature = "workspace_memberships"))]
@@ -715,71 +333,24 @@ pub use used_by_9::*;
 mod used_by_9 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// An Asana user with profile and workspaces.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct UsersRecord {
         /// `gid`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gid: Option<String>,
         /// `email`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `photo`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub photo: Option<Map<String, Value>>,
         /// `resource_type`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_type: Option<String>,
         /// `workspaces`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub workspaces: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     }
-    impl record::Record for UsersRecord {
-        const NAME: &'static str = "UsersRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gid" => Some(0),
-                "email" => Some(1),
-                "name" => Some(2),
-                "photo" => Some(3),
-                "resource_type" => Some(4),
-                "workspaces" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gid = map.next_value()?,
-                1 => self.email = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.photo = map.next_value()?,
-                4 => self.resource_type = map.next_value()?,
-                5 => {
-                    self.workspaces = map
-                        .next_value::<
-                            record::SkipNulls<ProjectsRecordCurrentStatusAuthor>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for UsersRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        UsersRecord { gid => "gid", email => "email", name => "name", photo => "photo",
+        resource_type => "resource_type", workspaces => "workspaces" skip_nulls }
     }
 }

@@ -6,61 +6,23 @@ pub use used_by_1::*;
 /// Types used by `ad_sets`, `ads`.
 #[cfg(any(feature = "ad_sets", feature = "ads"))]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `BidInfo` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct BidInfo {
         /// Clicks (numeric).
-        #[serde(rename = "CLICKS", skip_serializing_if = "Option::is_none")]
         pub clicks: Option<i64>,
         /// Actions (numeric).
-        #[serde(rename = "ACTIONS", skip_serializing_if = "Option::is_none")]
         pub actions: Option<i64>,
         /// Reach (numeric).
-        #[serde(rename = "REACH", skip_serializing_if = "Option::is_none")]
         pub reach: Option<i64>,
         /// Impressions (numeric).
-        #[serde(rename = "IMPRESSIONS", skip_serializing_if = "Option::is_none")]
         pub impressions: Option<i64>,
         /// Social (numeric).
-        #[serde(rename = "SOCIAL", skip_serializing_if = "Option::is_none")]
         pub social: Option<i64>,
     }
-    impl record::Record for BidInfo {
-        const NAME: &'static str = "BidInfo";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "CLICKS" => Some(0),
-                "ACTIONS" => Some(1),
-                "REACH" => Some(2),
-                "IMPRESSIONS" => Some(3),
-                "SOCIAL" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.clicks = map.next_value()?,
-                1 => self.actions = map.next_value()?,
-                2 => self.reach = map.next_value()?,
-                3 => self.impressions = map.next_value()?,
-                4 => self.social = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for BidInfo {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        BidInfo { clicks => "CLICKS", actions => "ACTIONS", reach => "REACH", impressions
+        => "IMPRESSIONS", social => "SOCIAL" }
     }
 }
 #[cfg(any(feature = "campaigns", feature = "ad_sets", feature = "ads"))]
@@ -68,95 +30,34 @@ pub use used_by_2::*;
 /// Types used by `ad_sets`, `ads`, `campaigns`.
 #[cfg(any(feature = "campaigns", feature = "ad_sets", feature = "ads"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `AdLabel` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct AdLabel {
         /// Unique identifier of this ad label.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the ad label.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// When the ad label was created.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_time: Option<String>,
         /// When the ad label was last changed.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_time: Option<String>,
     }
-    impl record::Record for AdLabel {
-        const NAME: &'static str = "AdLabel";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                "created_time" => Some(2),
-                "updated_time" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.created_time = map.next_value()?,
-                3 => self.updated_time = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for AdLabel {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        AdLabel { id => "id", name => "name", created_time => "created_time",
+        updated_time => "updated_time" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " ACTIVE or PAUSED."] pub enum CampaignsCreateStatus { #[doc =
         " `ACTIVE`"] Active => "ACTIVE", #[doc = " `PAUSED`"] Paused => "PAUSED" }
     }
     /// Response envelope with campaign create data.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CampaignsRecord {
         /// Unique identifier of this campaign.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for CampaignsRecord {
-        const NAME: &'static str = "CampaignsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CampaignsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CampaignsRecord { id => "id" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " ACTIVE, PAUSED or ARCHIVED."] pub enum CampaignsUpdateStatus { #[doc =
@@ -164,38 +65,12 @@ mod used_by_2 {
         " `ARCHIVED`"] Archived => "ARCHIVED" }
     }
     /// Response envelope with update data.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CampaignsRecord2 {
         /// Flag: success.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success: Option<bool>,
     }
-    impl record::Record for CampaignsRecord2 {
-        const NAME: &'static str = "CampaignsRecord2";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "success" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.success = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CampaignsRecord2 {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CampaignsRecord2 { success => "success" }
     }
 }

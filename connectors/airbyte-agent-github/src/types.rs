@@ -6,86 +6,34 @@ pub use used_by_1::*;
 /// Types used by `comments`, `issues`.
 #[cfg(any(feature = "issues", feature = "comments"))]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Reaction counts on the issue.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesRecordReactions {
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// `total_count`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// `+1`
-        #[serde(rename = "+1", skip_serializing_if = "Option::is_none")]
         pub plus_1: Option<i64>,
         /// `-1`
-        #[serde(rename = "-1", skip_serializing_if = "Option::is_none")]
         pub minus_1: Option<i64>,
         /// `laugh`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub laugh: Option<i64>,
         /// `hooray`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hooray: Option<i64>,
         /// `confused`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub confused: Option<i64>,
         /// `heart`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub heart: Option<i64>,
         /// `rocket`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rocket: Option<i64>,
         /// `eyes`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub eyes: Option<i64>,
     }
-    impl record::Record for IssuesRecordReactions {
-        const NAME: &'static str = "IssuesRecordReactions";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "url" => Some(0),
-                "total_count" => Some(1),
-                "+1" => Some(2),
-                "-1" => Some(3),
-                "laugh" => Some(4),
-                "hooray" => Some(5),
-                "confused" => Some(6),
-                "heart" => Some(7),
-                "rocket" => Some(8),
-                "eyes" => Some(9),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.url = map.next_value()?,
-                1 => self.total_count = map.next_value()?,
-                2 => self.plus_1 = map.next_value()?,
-                3 => self.minus_1 = map.next_value()?,
-                4 => self.laugh = map.next_value()?,
-                5 => self.hooray = map.next_value()?,
-                6 => self.confused = map.next_value()?,
-                7 => self.heart = map.next_value()?,
-                8 => self.rocket = map.next_value()?,
-                9 => self.eyes = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesRecordReactions {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesRecordReactions { url => "url", total_count => "total_count", plus_1 =>
+        "+1", minus_1 => "-1", laugh => "laugh", hooray => "hooray", confused =>
+        "confused", heart => "heart", rocket => "rocket", eyes => "eyes" }
     }
 }
 #[cfg(any(feature = "issues", feature = "comments", feature = "pull_requests"))]
@@ -93,76 +41,30 @@ pub use used_by_2::*;
 /// Types used by `comments`, `issues`, `pull_requests`.
 #[cfg(any(feature = "issues", feature = "comments", feature = "pull_requests"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Account that created the issue.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesRecordUser {
         /// `login`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub login: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `node_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub node_id: Option<String>,
         /// `avatar_url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub avatar_url: Option<String>,
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// `html_url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub html_url: Option<String>,
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `site_admin`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub site_admin: Option<bool>,
     }
-    impl record::Record for IssuesRecordUser {
-        const NAME: &'static str = "IssuesRecordUser";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "login" => Some(0),
-                "id" => Some(1),
-                "node_id" => Some(2),
-                "avatar_url" => Some(3),
-                "url" => Some(4),
-                "html_url" => Some(5),
-                "type" => Some(6),
-                "site_admin" => Some(7),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.login = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.node_id = map.next_value()?,
-                3 => self.avatar_url = map.next_value()?,
-                4 => self.url = map.next_value()?,
-                5 => self.html_url = map.next_value()?,
-                6 => self.type_ = map.next_value()?,
-                7 => self.site_admin = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesRecordUser {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesRecordUser { login => "login", id => "id", node_id => "node_id", avatar_url
+        => "avatar_url", url => "url", html_url => "html_url", type_ => "type",
+        site_admin => "site_admin" }
     }
 }
 #[cfg(any(feature = "issues", feature = "milestones", feature = "discussions"))]
@@ -180,140 +82,51 @@ pub use used_by_4::*;
 /// Types used by `issues`, `pull_requests`.
 #[cfg(any(feature = "issues", feature = "pull_requests"))]
 mod used_by_4 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `IssuesRecordLabelsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesRecordLabelsItem {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `node_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub node_id: Option<String>,
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `color`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
         /// `default`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default: Option<bool>,
         /// `description`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
-    impl record::Record for IssuesRecordLabelsItem {
-        const NAME: &'static str = "IssuesRecordLabelsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "node_id" => Some(1),
-                "url" => Some(2),
-                "name" => Some(3),
-                "color" => Some(4),
-                "default" => Some(5),
-                "description" => Some(6),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.node_id = map.next_value()?,
-                2 => self.url = map.next_value()?,
-                3 => self.name = map.next_value()?,
-                4 => self.color = map.next_value()?,
-                5 => self.default = map.next_value()?,
-                6 => self.description = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesRecordLabelsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesRecordLabelsItem { id => "id", node_id => "node_id", url => "url", name =>
+        "name", color => "color", default => "default", description => "description" }
     }
     /// The `IssuesRecordAssigneesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesRecordAssigneesItem {
         /// `login`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub login: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `node_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub node_id: Option<String>,
         /// `avatar_url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub avatar_url: Option<String>,
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// `html_url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub html_url: Option<String>,
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `site_admin`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub site_admin: Option<bool>,
     }
-    impl record::Record for IssuesRecordAssigneesItem {
-        const NAME: &'static str = "IssuesRecordAssigneesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "login" => Some(0),
-                "id" => Some(1),
-                "node_id" => Some(2),
-                "avatar_url" => Some(3),
-                "url" => Some(4),
-                "html_url" => Some(5),
-                "type" => Some(6),
-                "site_admin" => Some(7),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.login = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.node_id = map.next_value()?,
-                3 => self.avatar_url = map.next_value()?,
-                4 => self.url = map.next_value()?,
-                5 => self.html_url = map.next_value()?,
-                6 => self.type_ = map.next_value()?,
-                7 => self.site_admin = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesRecordAssigneesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesRecordAssigneesItem { login => "login", id => "id", node_id => "node_id",
+        avatar_url => "avatar_url", url => "url", html_url => "html_url", type_ =>
+        "type", site_admin => "site_admin" }
     }
 }

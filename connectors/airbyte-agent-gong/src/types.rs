@@ -6,111 +6,32 @@ pub use used_by_1::*;
 /// Types used by `call_audio`, `call_video`.
 #[cfg(any(feature = "call_audio", feature = "call_video"))]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CallAudioDownloadFilter` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CallAudioDownloadFilter {
         /// A list holding the one call ID to download.
-        #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
         pub call_ids: Option<Vec<String>>,
     }
-    impl record::Record for CallAudioDownloadFilter {
-        const NAME: &'static str = "CallAudioDownloadFilter";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "callIds" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CallAudioDownloadFilter {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CallAudioDownloadFilter { call_ids => "callIds" skip_nulls }
     }
     /// The `CallAudioDownloadContentSelector` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CallAudioDownloadContentSelector {
         /// `exposedFields`
-        #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
         pub exposed_fields: Option<CallAudioDownloadContentSelectorExposedFields>,
     }
-    impl record::Record for CallAudioDownloadContentSelector {
-        const NAME: &'static str = "CallAudioDownloadContentSelector";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "exposedFields" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.exposed_fields = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CallAudioDownloadContentSelector {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CallAudioDownloadContentSelector { exposed_fields => "exposedFields" }
     }
     /// The `CallAudioDownloadContentSelectorExposedFields` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CallAudioDownloadContentSelectorExposedFields {
         /// Has to be true so that Gong includes the media links.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub media: Option<bool>,
     }
-    impl record::Record for CallAudioDownloadContentSelectorExposedFields {
-        const NAME: &'static str = "CallAudioDownloadContentSelectorExposedFields";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "media" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.media = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CallAudioDownloadContentSelectorExposedFields {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CallAudioDownloadContentSelectorExposedFields { media => "media" }
     }
 }
 #[cfg(
@@ -130,50 +51,18 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `StatsActivityAggregateListFilter` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct StatsActivityAggregateListFilter {
         /// First day of the range (YYYY-MM-DD); Gong requires it.
-        #[serde(rename = "fromDate", skip_serializing_if = "Option::is_none")]
         pub from_date: Option<String>,
         /// Last day of the range (YYYY-MM-DD); Gong requires it.
-        #[serde(rename = "toDate", skip_serializing_if = "Option::is_none")]
         pub to_date: Option<String>,
         /// User IDs to report on; all users when omitted.
-        #[serde(rename = "userIds", skip_serializing_if = "Option::is_none")]
         pub user_ids: Option<Vec<String>>,
     }
-    impl record::Record for StatsActivityAggregateListFilter {
-        const NAME: &'static str = "StatsActivityAggregateListFilter";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "fromDate" => Some(0),
-                "toDate" => Some(1),
-                "userIds" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.from_date = map.next_value()?,
-                1 => self.to_date = map.next_value()?,
-                2 => self.user_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for StatsActivityAggregateListFilter {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        StatsActivityAggregateListFilter { from_date => "fromDate", to_date => "toDate",
+        user_ids => "userIds" skip_nulls }
     }
 }

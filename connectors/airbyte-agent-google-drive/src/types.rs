@@ -26,66 +26,25 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// User structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct User {
         /// Resource type tag, such as drive#file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Display name of this user.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Photo link (a URL).
-        #[serde(rename = "photoLink", skip_serializing_if = "Option::is_none")]
         pub photo_link: Option<String>,
         /// Flag: me.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub me: Option<bool>,
         /// Identifier of the related permission.
-        #[serde(rename = "permissionId", skip_serializing_if = "Option::is_none")]
         pub permission_id: Option<String>,
         /// Email address of the user or group.
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
     }
-    impl record::Record for User {
-        const NAME: &'static str = "User";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "kind" => Some(0),
-                "displayName" => Some(1),
-                "photoLink" => Some(2),
-                "me" => Some(3),
-                "permissionId" => Some(4),
-                "emailAddress" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.kind = map.next_value()?,
-                1 => self.display_name = map.next_value()?,
-                2 => self.photo_link = map.next_value()?,
-                3 => self.me = map.next_value()?,
-                4 => self.permission_id = map.next_value()?,
-                5 => self.email_address = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for User {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        User { kind => "kind", display_name => "displayName", photo_link => "photoLink",
+        me => "me", permission_id => "permissionId", email_address => "emailAddress" }
     }
 }
 #[cfg(any(feature = "drives", feature = "changes"))]
@@ -93,372 +52,140 @@ pub use used_by_2::*;
 /// Types used by `changes`, `drives`.
 #[cfg(any(feature = "drives", feature = "changes"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A shared drive.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Drive {
         /// Resource type tag, such as drive#file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Unique identifier of this drive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the drive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Color rgb of this drive.
-        #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
         pub color_rgb: Option<String>,
         /// Background image link (a URL).
-        #[serde(rename = "backgroundImageLink", skip_serializing_if = "Option::is_none")]
         pub background_image_link: Option<String>,
         /// Object describing the background image file.
-        #[serde(rename = "backgroundImageFile", skip_serializing_if = "Option::is_none")]
         pub background_image_file: Option<DriveBackgroundImageFile>,
         /// What the user may do with the drive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub capabilities: Option<DriveCapabilities>,
         /// Identifier of the related theme.
-        #[serde(rename = "themeId", skip_serializing_if = "Option::is_none")]
         pub theme_id: Option<String>,
         /// When the drive was created (RFC 3339).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<String>,
         /// Flag: hidden.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hidden: Option<bool>,
         /// Object describing the restrictions.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub restrictions: Option<DriveRestrictions>,
         /// Identifier of the related org unit.
-        #[serde(rename = "orgUnitId", skip_serializing_if = "Option::is_none")]
         pub org_unit_id: Option<String>,
     }
-    impl record::Record for Drive {
-        const NAME: &'static str = "Drive";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "kind" => Some(0),
-                "id" => Some(1),
-                "name" => Some(2),
-                "colorRgb" => Some(3),
-                "backgroundImageLink" => Some(4),
-                "backgroundImageFile" => Some(5),
-                "capabilities" => Some(6),
-                "themeId" => Some(7),
-                "createdTime" => Some(8),
-                "hidden" => Some(9),
-                "restrictions" => Some(10),
-                "orgUnitId" => Some(11),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.kind = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.color_rgb = map.next_value()?,
-                4 => self.background_image_link = map.next_value()?,
-                5 => self.background_image_file = map.next_value()?,
-                6 => self.capabilities = map.next_value()?,
-                7 => self.theme_id = map.next_value()?,
-                8 => self.created_time = map.next_value()?,
-                9 => self.hidden = map.next_value()?,
-                10 => self.restrictions = map.next_value()?,
-                11 => self.org_unit_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Drive {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Drive { kind => "kind", id => "id", name => "name", color_rgb => "colorRgb",
+        background_image_link => "backgroundImageLink", background_image_file =>
+        "backgroundImageFile", capabilities => "capabilities", theme_id => "themeId",
+        created_time => "createdTime", hidden => "hidden", restrictions =>
+        "restrictions", org_unit_id => "orgUnitId" }
     }
     /// Object describing the background image file.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DriveBackgroundImageFile {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `xCoordinate`
-        #[serde(rename = "xCoordinate", skip_serializing_if = "Option::is_none")]
         pub x_coordinate: Option<f64>,
         /// `yCoordinate`
-        #[serde(rename = "yCoordinate", skip_serializing_if = "Option::is_none")]
         pub y_coordinate: Option<f64>,
         /// `width`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub width: Option<f64>,
     }
-    impl record::Record for DriveBackgroundImageFile {
-        const NAME: &'static str = "DriveBackgroundImageFile";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "xCoordinate" => Some(1),
-                "yCoordinate" => Some(2),
-                "width" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.x_coordinate = map.next_value()?,
-                2 => self.y_coordinate = map.next_value()?,
-                3 => self.width = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DriveBackgroundImageFile {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DriveBackgroundImageFile { id => "id", x_coordinate => "xCoordinate",
+        y_coordinate => "yCoordinate", width => "width" }
     }
     /// What the user may do with the drive.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DriveCapabilities {
         /// `canAddChildren`
-        #[serde(rename = "canAddChildren", skip_serializing_if = "Option::is_none")]
         pub can_add_children: Option<bool>,
         /// `canComment`
-        #[serde(rename = "canComment", skip_serializing_if = "Option::is_none")]
         pub can_comment: Option<bool>,
         /// `canCopy`
-        #[serde(rename = "canCopy", skip_serializing_if = "Option::is_none")]
         pub can_copy: Option<bool>,
         /// `canDeleteDrive`
-        #[serde(rename = "canDeleteDrive", skip_serializing_if = "Option::is_none")]
         pub can_delete_drive: Option<bool>,
         /// `canDownload`
-        #[serde(rename = "canDownload", skip_serializing_if = "Option::is_none")]
         pub can_download: Option<bool>,
         /// `canEdit`
-        #[serde(rename = "canEdit", skip_serializing_if = "Option::is_none")]
         pub can_edit: Option<bool>,
         /// `canListChildren`
-        #[serde(rename = "canListChildren", skip_serializing_if = "Option::is_none")]
         pub can_list_children: Option<bool>,
         /// `canManageMembers`
-        #[serde(rename = "canManageMembers", skip_serializing_if = "Option::is_none")]
         pub can_manage_members: Option<bool>,
         /// `canReadRevisions`
-        #[serde(rename = "canReadRevisions", skip_serializing_if = "Option::is_none")]
         pub can_read_revisions: Option<bool>,
         /// `canRename`
-        #[serde(rename = "canRename", skip_serializing_if = "Option::is_none")]
         pub can_rename: Option<bool>,
         /// `canRenameDrive`
-        #[serde(rename = "canRenameDrive", skip_serializing_if = "Option::is_none")]
         pub can_rename_drive: Option<bool>,
         /// `canChangeDriveBackground`
-        #[serde(
-            rename = "canChangeDriveBackground",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_drive_background: Option<bool>,
         /// `canShare`
-        #[serde(rename = "canShare", skip_serializing_if = "Option::is_none")]
         pub can_share: Option<bool>,
         /// `canChangeCopyRequiresWriterPermissionRestriction`
-        #[serde(
-            rename = "canChangeCopyRequiresWriterPermissionRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_copy_requires_writer_permission_restriction: Option<bool>,
         /// `canChangeDomainUsersOnlyRestriction`
-        #[serde(
-            rename = "canChangeDomainUsersOnlyRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_domain_users_only_restriction: Option<bool>,
         /// `canChangeDriveMembersOnlyRestriction`
-        #[serde(
-            rename = "canChangeDriveMembersOnlyRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_drive_members_only_restriction: Option<bool>,
         /// `canChangeSharingFoldersRequiresOrganizerPermissionRestriction`
-        #[serde(
-            rename = "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_sharing_folders_requires_organizer_permission_restriction: Option<
             bool,
         >,
         /// `canResetDriveRestrictions`
-        #[serde(
-            rename = "canResetDriveRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_reset_drive_restrictions: Option<bool>,
         /// `canDeleteChildren`
-        #[serde(rename = "canDeleteChildren", skip_serializing_if = "Option::is_none")]
         pub can_delete_children: Option<bool>,
         /// `canTrashChildren`
-        #[serde(rename = "canTrashChildren", skip_serializing_if = "Option::is_none")]
         pub can_trash_children: Option<bool>,
     }
-    impl record::Record for DriveCapabilities {
-        const NAME: &'static str = "DriveCapabilities";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "canAddChildren" => Some(0),
-                "canComment" => Some(1),
-                "canCopy" => Some(2),
-                "canDeleteDrive" => Some(3),
-                "canDownload" => Some(4),
-                "canEdit" => Some(5),
-                "canListChildren" => Some(6),
-                "canManageMembers" => Some(7),
-                "canReadRevisions" => Some(8),
-                "canRename" => Some(9),
-                "canRenameDrive" => Some(10),
-                "canChangeDriveBackground" => Some(11),
-                "canShare" => Some(12),
-                "canChangeCopyRequiresWriterPermissionRestriction" => Some(13),
-                "canChangeDomainUsersOnlyRestriction" => Some(14),
-                "canChangeDriveMembersOnlyRestriction" => Some(15),
-                "canChangeSharingFoldersRequiresOrganizerPermissionRestriction" => {
-                    Some(16)
-                }
-                "canResetDriveRestrictions" => Some(17),
-                "canDeleteChildren" => Some(18),
-                "canTrashChildren" => Some(19),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.can_add_children = map.next_value()?,
-                1 => self.can_comment = map.next_value()?,
-                2 => self.can_copy = map.next_value()?,
-                3 => self.can_delete_drive = map.next_value()?,
-                4 => self.can_download = map.next_value()?,
-                5 => self.can_edit = map.next_value()?,
-                6 => self.can_list_children = map.next_value()?,
-                7 => self.can_manage_members = map.next_value()?,
-                8 => self.can_read_revisions = map.next_value()?,
-                9 => self.can_rename = map.next_value()?,
-                10 => self.can_rename_drive = map.next_value()?,
-                11 => self.can_change_drive_background = map.next_value()?,
-                12 => self.can_share = map.next_value()?,
-                13 => {
-                    self.can_change_copy_requires_writer_permission_restriction = map
-                        .next_value()?;
-                }
-                14 => self.can_change_domain_users_only_restriction = map.next_value()?,
-                15 => self.can_change_drive_members_only_restriction = map.next_value()?,
-                16 => {
-                    self
-                        .can_change_sharing_folders_requires_organizer_permission_restriction = map
-                        .next_value()?;
-                }
-                17 => self.can_reset_drive_restrictions = map.next_value()?,
-                18 => self.can_delete_children = map.next_value()?,
-                19 => self.can_trash_children = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DriveCapabilities {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DriveCapabilities { can_add_children => "canAddChildren", can_comment =>
+        "canComment", can_copy => "canCopy", can_delete_drive => "canDeleteDrive",
+        can_download => "canDownload", can_edit => "canEdit", can_list_children =>
+        "canListChildren", can_manage_members => "canManageMembers", can_read_revisions
+        => "canReadRevisions", can_rename => "canRename", can_rename_drive =>
+        "canRenameDrive", can_change_drive_background => "canChangeDriveBackground",
+        can_share => "canShare", can_change_copy_requires_writer_permission_restriction
+        => "canChangeCopyRequiresWriterPermissionRestriction",
+        can_change_domain_users_only_restriction =>
+        "canChangeDomainUsersOnlyRestriction", can_change_drive_members_only_restriction
+        => "canChangeDriveMembersOnlyRestriction",
+        can_change_sharing_folders_requires_organizer_permission_restriction =>
+        "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
+        can_reset_drive_restrictions => "canResetDriveRestrictions", can_delete_children
+        => "canDeleteChildren", can_trash_children => "canTrashChildren" }
     }
     /// Object describing the restrictions.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DriveRestrictions {
         /// `copyRequiresWriterPermission`
-        #[serde(
-            rename = "copyRequiresWriterPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub copy_requires_writer_permission: Option<bool>,
         /// `domainUsersOnly`
-        #[serde(rename = "domainUsersOnly", skip_serializing_if = "Option::is_none")]
         pub domain_users_only: Option<bool>,
         /// `driveMembersOnly`
-        #[serde(rename = "driveMembersOnly", skip_serializing_if = "Option::is_none")]
         pub drive_members_only: Option<bool>,
         /// `adminManagedRestrictions`
-        #[serde(
-            rename = "adminManagedRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub admin_managed_restrictions: Option<bool>,
         /// `sharingFoldersRequiresOrganizerPermission`
-        #[serde(
-            rename = "sharingFoldersRequiresOrganizerPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub sharing_folders_requires_organizer_permission: Option<bool>,
     }
-    impl record::Record for DriveRestrictions {
-        const NAME: &'static str = "DriveRestrictions";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "copyRequiresWriterPermission" => Some(0),
-                "domainUsersOnly" => Some(1),
-                "driveMembersOnly" => Some(2),
-                "adminManagedRestrictions" => Some(3),
-                "sharingFoldersRequiresOrganizerPermission" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.copy_requires_writer_permission = map.next_value()?,
-                1 => self.domain_users_only = map.next_value()?,
-                2 => self.drive_members_only = map.next_value()?,
-                3 => self.admin_managed_restrictions = map.next_value()?,
-                4 => {
-                    self.sharing_folders_requires_organizer_permission = map
-                        .next_value()?;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DriveRestrictions {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DriveRestrictions { copy_requires_writer_permission =>
+        "copyRequiresWriterPermission", domain_users_only => "domainUsersOnly",
+        drive_members_only => "driveMembersOnly", admin_managed_restrictions =>
+        "adminManagedRestrictions", sharing_folders_requires_organizer_permission =>
+        "sharingFoldersRequiresOrganizerPermission" }
     }
 }
 #[cfg(any(feature = "files", feature = "files_upload", feature = "changes"))]
@@ -468,840 +195,328 @@ pub use used_by_3::*;
 mod used_by_3 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Metadata of a Drive file or folder.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct File {
         /// Resource type tag, such as drive#file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Unique identifier of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// MIME type of the file.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// Free-form description of the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// True when the user starred the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub starred: Option<bool>,
         /// True when the file is in the trash.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trashed: Option<bool>,
         /// True when the file is explicitly trashed.
-        #[serde(rename = "explicitlyTrashed", skip_serializing_if = "Option::is_none")]
         pub explicitly_trashed: Option<bool>,
         /// IDs of the folders that contain the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub parents: Option<Vec<String>>,
         /// Object describing the properties.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub properties: Option<::std::collections::BTreeMap<String, String>>,
         /// Object describing the app properties.
-        #[serde(rename = "appProperties", skip_serializing_if = "Option::is_none")]
         pub app_properties: Option<::std::collections::BTreeMap<String, String>>,
         /// Spaces (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub spaces: Option<Vec<String>>,
         /// Version of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub version: Option<String>,
         /// Link that downloads the file content.
-        #[serde(rename = "webContentLink", skip_serializing_if = "Option::is_none")]
         pub web_content_link: Option<String>,
         /// Link that opens the item in a browser.
-        #[serde(rename = "webViewLink", skip_serializing_if = "Option::is_none")]
         pub web_view_link: Option<String>,
         /// Link to the icon of the file type.
-        #[serde(rename = "iconLink", skip_serializing_if = "Option::is_none")]
         pub icon_link: Option<String>,
         /// True when the file has thumbnail.
-        #[serde(rename = "hasThumbnail", skip_serializing_if = "Option::is_none")]
         pub has_thumbnail: Option<bool>,
         /// Short-lived link to a thumbnail.
-        #[serde(rename = "thumbnailLink", skip_serializing_if = "Option::is_none")]
         pub thumbnail_link: Option<String>,
         /// Thumbnail version of this file.
-        #[serde(rename = "thumbnailVersion", skip_serializing_if = "Option::is_none")]
         pub thumbnail_version: Option<String>,
         /// Flag: viewed by me.
-        #[serde(rename = "viewedByMe", skip_serializing_if = "Option::is_none")]
         pub viewed_by_me: Option<bool>,
         /// When the user last opened the file.
-        #[serde(rename = "viewedByMeTime", skip_serializing_if = "Option::is_none")]
         pub viewed_by_me_time: Option<String>,
         /// When the file was created (RFC 3339).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<String>,
         /// When the file was last changed (RFC 3339).
-        #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
         pub modified_time: Option<String>,
         /// Modified by me time (ISO 8601 date-time).
-        #[serde(rename = "modifiedByMeTime", skip_serializing_if = "Option::is_none")]
         pub modified_by_me_time: Option<String>,
         /// Flag: modified by me.
-        #[serde(rename = "modifiedByMe", skip_serializing_if = "Option::is_none")]
         pub modified_by_me: Option<bool>,
         /// Shared with me time (ISO 8601 date-time).
-        #[serde(rename = "sharedWithMeTime", skip_serializing_if = "Option::is_none")]
         pub shared_with_me_time: Option<String>,
         /// Sharing user, as a user object.
-        #[serde(rename = "sharingUser", skip_serializing_if = "Option::is_none")]
         pub sharing_user: Option<User>,
         /// Owners of the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub owners: Option<Vec<User>>,
         /// Shared drive that holds the file.
-        #[serde(rename = "driveId", skip_serializing_if = "Option::is_none")]
         pub drive_id: Option<String>,
         /// User who changed the file last.
-        #[serde(rename = "lastModifyingUser", skip_serializing_if = "Option::is_none")]
         pub last_modifying_user: Option<User>,
         /// True when the file is shared.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub shared: Option<bool>,
         /// True when the user owns the file.
-        #[serde(rename = "ownedByMe", skip_serializing_if = "Option::is_none")]
         pub owned_by_me: Option<bool>,
         /// What the user may do with the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub capabilities: Option<FileCapabilities>,
         /// Flag: viewers can copy content.
-        #[serde(
-            rename = "viewersCanCopyContent",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub viewers_can_copy_content: Option<bool>,
         /// Flag: copy requires writer permission.
-        #[serde(
-            rename = "copyRequiresWriterPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub copy_requires_writer_permission: Option<bool>,
         /// Flag: writers can share.
-        #[serde(rename = "writersCanShare", skip_serializing_if = "Option::is_none")]
         pub writers_can_share: Option<bool>,
         /// Identifiers of the related permission records.
-        #[serde(rename = "permissionIds", skip_serializing_if = "Option::is_none")]
         pub permission_ids: Option<Vec<String>>,
         /// Folder color rgb of this file.
-        #[serde(rename = "folderColorRgb", skip_serializing_if = "Option::is_none")]
         pub folder_color_rgb: Option<String>,
         /// Name of the uploaded file.
-        #[serde(rename = "originalFilename", skip_serializing_if = "Option::is_none")]
         pub original_filename: Option<String>,
         /// Full file extension of this file.
-        #[serde(rename = "fullFileExtension", skip_serializing_if = "Option::is_none")]
         pub full_file_extension: Option<String>,
         /// File extension of this file.
-        #[serde(rename = "fileExtension", skip_serializing_if = "Option::is_none")]
         pub file_extension: Option<String>,
         /// MD5 checksum of the content.
-        #[serde(rename = "md5Checksum", skip_serializing_if = "Option::is_none")]
         pub md5_checksum: Option<String>,
         /// Sha1 checksum of this file.
-        #[serde(rename = "sha1Checksum", skip_serializing_if = "Option::is_none")]
         pub sha1_checksum: Option<String>,
         /// Sha256 checksum of this file.
-        #[serde(rename = "sha256Checksum", skip_serializing_if = "Option::is_none")]
         pub sha256_checksum: Option<String>,
         /// Size in bytes.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub size: Option<String>,
         /// Storage the file takes up, in bytes.
-        #[serde(rename = "quotaBytesUsed", skip_serializing_if = "Option::is_none")]
         pub quota_bytes_used: Option<String>,
         /// Identifier of the related head revision.
-        #[serde(rename = "headRevisionId", skip_serializing_if = "Option::is_none")]
         pub head_revision_id: Option<String>,
         /// True when the file is app authorized.
-        #[serde(rename = "isAppAuthorized", skip_serializing_if = "Option::is_none")]
         pub is_app_authorized: Option<bool>,
         /// Object describing the export links.
-        #[serde(rename = "exportLinks", skip_serializing_if = "Option::is_none")]
         pub export_links: Option<::std::collections::BTreeMap<String, String>>,
         /// Object describing the shortcut details.
-        #[serde(rename = "shortcutDetails", skip_serializing_if = "Option::is_none")]
         pub shortcut_details: Option<FileShortcutDetails>,
         /// Content restrictions (list).
-        #[serde(rename = "contentRestrictions", skip_serializing_if = "Option::is_none")]
         pub content_restrictions: Option<Vec<FileContentRestrictionsItem>>,
         /// Resource key of this file.
-        #[serde(rename = "resourceKey", skip_serializing_if = "Option::is_none")]
         pub resource_key: Option<String>,
         /// Object describing the link share metadata.
-        #[serde(rename = "linkShareMetadata", skip_serializing_if = "Option::is_none")]
         pub link_share_metadata: Option<FileLinkShareMetadata>,
         /// Object describing the label info.
-        #[serde(rename = "labelInfo", skip_serializing_if = "Option::is_none")]
         pub label_info: Option<FileLabelInfo>,
         /// Trashed time (ISO 8601 date-time).
-        #[serde(rename = "trashedTime", skip_serializing_if = "Option::is_none")]
         pub trashed_time: Option<String>,
         /// Trashing user, as a user object.
-        #[serde(rename = "trashingUser", skip_serializing_if = "Option::is_none")]
         pub trashing_user: Option<User>,
         /// Object describing the image media metadata.
-        #[serde(rename = "imageMediaMetadata", skip_serializing_if = "Option::is_none")]
         pub image_media_metadata: Option<FileImageMediaMetadata>,
         /// Object describing the video media metadata.
-        #[serde(rename = "videoMediaMetadata", skip_serializing_if = "Option::is_none")]
         pub video_media_metadata: Option<FileVideoMediaMetadata>,
     }
-    impl record::Record for File {
-        const NAME: &'static str = "File";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "kind" => Some(0),
-                "id" => Some(1),
-                "name" => Some(2),
-                "mimeType" => Some(3),
-                "description" => Some(4),
-                "starred" => Some(5),
-                "trashed" => Some(6),
-                "explicitlyTrashed" => Some(7),
-                "parents" => Some(8),
-                "properties" => Some(9),
-                "appProperties" => Some(10),
-                "spaces" => Some(11),
-                "version" => Some(12),
-                "webContentLink" => Some(13),
-                "webViewLink" => Some(14),
-                "iconLink" => Some(15),
-                "hasThumbnail" => Some(16),
-                "thumbnailLink" => Some(17),
-                "thumbnailVersion" => Some(18),
-                "viewedByMe" => Some(19),
-                "viewedByMeTime" => Some(20),
-                "createdTime" => Some(21),
-                "modifiedTime" => Some(22),
-                "modifiedByMeTime" => Some(23),
-                "modifiedByMe" => Some(24),
-                "sharedWithMeTime" => Some(25),
-                "sharingUser" => Some(26),
-                "owners" => Some(27),
-                "driveId" => Some(28),
-                "lastModifyingUser" => Some(29),
-                "shared" => Some(30),
-                "ownedByMe" => Some(31),
-                "capabilities" => Some(32),
-                "viewersCanCopyContent" => Some(33),
-                "copyRequiresWriterPermission" => Some(34),
-                "writersCanShare" => Some(35),
-                "permissionIds" => Some(36),
-                "folderColorRgb" => Some(37),
-                "originalFilename" => Some(38),
-                "fullFileExtension" => Some(39),
-                "fileExtension" => Some(40),
-                "md5Checksum" => Some(41),
-                "sha1Checksum" => Some(42),
-                "sha256Checksum" => Some(43),
-                "size" => Some(44),
-                "quotaBytesUsed" => Some(45),
-                "headRevisionId" => Some(46),
-                "isAppAuthorized" => Some(47),
-                "exportLinks" => Some(48),
-                "shortcutDetails" => Some(49),
-                "contentRestrictions" => Some(50),
-                "resourceKey" => Some(51),
-                "linkShareMetadata" => Some(52),
-                "labelInfo" => Some(53),
-                "trashedTime" => Some(54),
-                "trashingUser" => Some(55),
-                "imageMediaMetadata" => Some(56),
-                "videoMediaMetadata" => Some(57),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.kind = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.mime_type = map.next_value()?,
-                4 => self.description = map.next_value()?,
-                5 => self.starred = map.next_value()?,
-                6 => self.trashed = map.next_value()?,
-                7 => self.explicitly_trashed = map.next_value()?,
-                8 => self.parents = map.next_value::<record::SkipNulls<String>>()?.0,
-                9 => self.properties = map.next_value()?,
-                10 => self.app_properties = map.next_value()?,
-                11 => self.spaces = map.next_value::<record::SkipNulls<String>>()?.0,
-                12 => self.version = map.next_value()?,
-                13 => self.web_content_link = map.next_value()?,
-                14 => self.web_view_link = map.next_value()?,
-                15 => self.icon_link = map.next_value()?,
-                16 => self.has_thumbnail = map.next_value()?,
-                17 => self.thumbnail_link = map.next_value()?,
-                18 => self.thumbnail_version = map.next_value()?,
-                19 => self.viewed_by_me = map.next_value()?,
-                20 => self.viewed_by_me_time = map.next_value()?,
-                21 => self.created_time = map.next_value()?,
-                22 => self.modified_time = map.next_value()?,
-                23 => self.modified_by_me_time = map.next_value()?,
-                24 => self.modified_by_me = map.next_value()?,
-                25 => self.shared_with_me_time = map.next_value()?,
-                26 => self.sharing_user = map.next_value()?,
-                27 => self.owners = map.next_value::<record::SkipNulls<User>>()?.0,
-                28 => self.drive_id = map.next_value()?,
-                29 => self.last_modifying_user = map.next_value()?,
-                30 => self.shared = map.next_value()?,
-                31 => self.owned_by_me = map.next_value()?,
-                32 => self.capabilities = map.next_value()?,
-                33 => self.viewers_can_copy_content = map.next_value()?,
-                34 => self.copy_requires_writer_permission = map.next_value()?,
-                35 => self.writers_can_share = map.next_value()?,
-                36 => {
-                    self.permission_ids = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                37 => self.folder_color_rgb = map.next_value()?,
-                38 => self.original_filename = map.next_value()?,
-                39 => self.full_file_extension = map.next_value()?,
-                40 => self.file_extension = map.next_value()?,
-                41 => self.md5_checksum = map.next_value()?,
-                42 => self.sha1_checksum = map.next_value()?,
-                43 => self.sha256_checksum = map.next_value()?,
-                44 => self.size = map.next_value()?,
-                45 => self.quota_bytes_used = map.next_value()?,
-                46 => self.head_revision_id = map.next_value()?,
-                47 => self.is_app_authorized = map.next_value()?,
-                48 => self.export_links = map.next_value()?,
-                49 => self.shortcut_details = map.next_value()?,
-                50 => {
-                    self.content_restrictions = map
-                        .next_value::<record::SkipNulls<FileContentRestrictionsItem>>()?
-                        .0;
-                }
-                51 => self.resource_key = map.next_value()?,
-                52 => self.link_share_metadata = map.next_value()?,
-                53 => self.label_info = map.next_value()?,
-                54 => self.trashed_time = map.next_value()?,
-                55 => self.trashing_user = map.next_value()?,
-                56 => self.image_media_metadata = map.next_value()?,
-                57 => self.video_media_metadata = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for File {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        File { kind => "kind", id => "id", name => "name", mime_type => "mimeType",
+        description => "description", starred => "starred", trashed => "trashed",
+        explicitly_trashed => "explicitlyTrashed", parents => "parents" skip_nulls,
+        properties => "properties", app_properties => "appProperties", spaces => "spaces"
+        skip_nulls, version => "version", web_content_link => "webContentLink",
+        web_view_link => "webViewLink", icon_link => "iconLink", has_thumbnail =>
+        "hasThumbnail", thumbnail_link => "thumbnailLink", thumbnail_version =>
+        "thumbnailVersion", viewed_by_me => "viewedByMe", viewed_by_me_time =>
+        "viewedByMeTime", created_time => "createdTime", modified_time => "modifiedTime",
+        modified_by_me_time => "modifiedByMeTime", modified_by_me => "modifiedByMe",
+        shared_with_me_time => "sharedWithMeTime", sharing_user => "sharingUser", owners
+        => "owners" skip_nulls, drive_id => "driveId", last_modifying_user =>
+        "lastModifyingUser", shared => "shared", owned_by_me => "ownedByMe", capabilities
+        => "capabilities", viewers_can_copy_content => "viewersCanCopyContent",
+        copy_requires_writer_permission => "copyRequiresWriterPermission",
+        writers_can_share => "writersCanShare", permission_ids => "permissionIds"
+        skip_nulls, folder_color_rgb => "folderColorRgb", original_filename =>
+        "originalFilename", full_file_extension => "fullFileExtension", file_extension =>
+        "fileExtension", md5_checksum => "md5Checksum", sha1_checksum => "sha1Checksum",
+        sha256_checksum => "sha256Checksum", size => "size", quota_bytes_used =>
+        "quotaBytesUsed", head_revision_id => "headRevisionId", is_app_authorized =>
+        "isAppAuthorized", export_links => "exportLinks", shortcut_details =>
+        "shortcutDetails", content_restrictions => "contentRestrictions" skip_nulls,
+        resource_key => "resourceKey", link_share_metadata => "linkShareMetadata",
+        label_info => "labelInfo", trashed_time => "trashedTime", trashing_user =>
+        "trashingUser", image_media_metadata => "imageMediaMetadata",
+        video_media_metadata => "videoMediaMetadata" }
     }
     /// What the user may do with the file.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileCapabilities {
         /// `canEdit`
-        #[serde(rename = "canEdit", skip_serializing_if = "Option::is_none")]
         pub can_edit: Option<bool>,
         /// `canComment`
-        #[serde(rename = "canComment", skip_serializing_if = "Option::is_none")]
         pub can_comment: Option<bool>,
         /// `canShare`
-        #[serde(rename = "canShare", skip_serializing_if = "Option::is_none")]
         pub can_share: Option<bool>,
         /// `canCopy`
-        #[serde(rename = "canCopy", skip_serializing_if = "Option::is_none")]
         pub can_copy: Option<bool>,
         /// `canDownload`
-        #[serde(rename = "canDownload", skip_serializing_if = "Option::is_none")]
         pub can_download: Option<bool>,
         /// `canDelete`
-        #[serde(rename = "canDelete", skip_serializing_if = "Option::is_none")]
         pub can_delete: Option<bool>,
         /// `canRename`
-        #[serde(rename = "canRename", skip_serializing_if = "Option::is_none")]
         pub can_rename: Option<bool>,
         /// `canTrash`
-        #[serde(rename = "canTrash", skip_serializing_if = "Option::is_none")]
         pub can_trash: Option<bool>,
         /// `canReadRevisions`
-        #[serde(rename = "canReadRevisions", skip_serializing_if = "Option::is_none")]
         pub can_read_revisions: Option<bool>,
         /// `canAddChildren`
-        #[serde(rename = "canAddChildren", skip_serializing_if = "Option::is_none")]
         pub can_add_children: Option<bool>,
         /// `canListChildren`
-        #[serde(rename = "canListChildren", skip_serializing_if = "Option::is_none")]
         pub can_list_children: Option<bool>,
         /// `canRemoveChildren`
-        #[serde(rename = "canRemoveChildren", skip_serializing_if = "Option::is_none")]
         pub can_remove_children: Option<bool>,
     }
-    impl record::Record for FileCapabilities {
-        const NAME: &'static str = "FileCapabilities";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "canEdit" => Some(0),
-                "canComment" => Some(1),
-                "canShare" => Some(2),
-                "canCopy" => Some(3),
-                "canDownload" => Some(4),
-                "canDelete" => Some(5),
-                "canRename" => Some(6),
-                "canTrash" => Some(7),
-                "canReadRevisions" => Some(8),
-                "canAddChildren" => Some(9),
-                "canListChildren" => Some(10),
-                "canRemoveChildren" => Some(11),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.can_edit = map.next_value()?,
-                1 => self.can_comment = map.next_value()?,
-                2 => self.can_share = map.next_value()?,
-                3 => self.can_copy = map.next_value()?,
-                4 => self.can_download = map.next_value()?,
-                5 => self.can_delete = map.next_value()?,
-                6 => self.can_rename = map.next_value()?,
-                7 => self.can_trash = map.next_value()?,
-                8 => self.can_read_revisions = map.next_value()?,
-                9 => self.can_add_children = map.next_value()?,
-                10 => self.can_list_children = map.next_value()?,
-                11 => self.can_remove_children = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileCapabilities {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileCapabilities { can_edit => "canEdit", can_comment => "canComment", can_share
+        => "canShare", can_copy => "canCopy", can_download => "canDownload", can_delete
+        => "canDelete", can_rename => "canRename", can_trash => "canTrash",
+        can_read_revisions => "canReadRevisions", can_add_children => "canAddChildren",
+        can_list_children => "canListChildren", can_remove_children =>
+        "canRemoveChildren" }
     }
     /// Object describing the shortcut details.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileShortcutDetails {
         /// `targetId`
-        #[serde(rename = "targetId", skip_serializing_if = "Option::is_none")]
         pub target_id: Option<String>,
         /// `targetMimeType`
-        #[serde(rename = "targetMimeType", skip_serializing_if = "Option::is_none")]
         pub target_mime_type: Option<String>,
         /// `targetResourceKey`
-        #[serde(rename = "targetResourceKey", skip_serializing_if = "Option::is_none")]
         pub target_resource_key: Option<String>,
     }
-    impl record::Record for FileShortcutDetails {
-        const NAME: &'static str = "FileShortcutDetails";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "targetId" => Some(0),
-                "targetMimeType" => Some(1),
-                "targetResourceKey" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.target_id = map.next_value()?,
-                1 => self.target_mime_type = map.next_value()?,
-                2 => self.target_resource_key = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileShortcutDetails {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileShortcutDetails { target_id => "targetId", target_mime_type =>
+        "targetMimeType", target_resource_key => "targetResourceKey" }
     }
     /// The `FileContentRestrictionsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileContentRestrictionsItem {
         /// `readOnly`
-        #[serde(rename = "readOnly", skip_serializing_if = "Option::is_none")]
         pub read_only: Option<bool>,
         /// `reason`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// `restrictingUser`
-        #[serde(rename = "restrictingUser", skip_serializing_if = "Option::is_none")]
         pub restricting_user: Option<User>,
         /// `restrictionTime`
-        #[serde(rename = "restrictionTime", skip_serializing_if = "Option::is_none")]
         pub restriction_time: Option<String>,
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
     }
-    impl record::Record for FileContentRestrictionsItem {
-        const NAME: &'static str = "FileContentRestrictionsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "readOnly" => Some(0),
-                "reason" => Some(1),
-                "restrictingUser" => Some(2),
-                "restrictionTime" => Some(3),
-                "type" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.read_only = map.next_value()?,
-                1 => self.reason = map.next_value()?,
-                2 => self.restricting_user = map.next_value()?,
-                3 => self.restriction_time = map.next_value()?,
-                4 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileContentRestrictionsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileContentRestrictionsItem { read_only => "readOnly", reason => "reason",
+        restricting_user => "restrictingUser", restriction_time => "restrictionTime",
+        type_ => "type" }
     }
     /// Object describing the link share metadata.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileLinkShareMetadata {
         /// `securityUpdateEligible`
-        #[serde(
-            rename = "securityUpdateEligible",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub security_update_eligible: Option<bool>,
         /// `securityUpdateEnabled`
-        #[serde(
-            rename = "securityUpdateEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub security_update_enabled: Option<bool>,
     }
-    impl record::Record for FileLinkShareMetadata {
-        const NAME: &'static str = "FileLinkShareMetadata";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "securityUpdateEligible" => Some(0),
-                "securityUpdateEnabled" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.security_update_eligible = map.next_value()?,
-                1 => self.security_update_enabled = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileLinkShareMetadata {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileLinkShareMetadata { security_update_eligible => "securityUpdateEligible",
+        security_update_enabled => "securityUpdateEnabled" }
     }
     /// Object describing the label info.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileLabelInfo {
         /// `labels`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub labels: Option<Vec<Map<String, Value>>>,
     }
-    impl record::Record for FileLabelInfo {
-        const NAME: &'static str = "FileLabelInfo";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "labels" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => {
-                    self.labels = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileLabelInfo {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileLabelInfo { labels => "labels" skip_nulls }
     }
     /// Object describing the image media metadata.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileImageMediaMetadata {
         /// `width`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub width: Option<i64>,
         /// `height`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub height: Option<i64>,
         /// `rotation`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rotation: Option<i64>,
         /// `time`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time: Option<String>,
         /// `cameraMake`
-        #[serde(rename = "cameraMake", skip_serializing_if = "Option::is_none")]
         pub camera_make: Option<String>,
         /// `cameraModel`
-        #[serde(rename = "cameraModel", skip_serializing_if = "Option::is_none")]
         pub camera_model: Option<String>,
         /// `exposureTime`
-        #[serde(rename = "exposureTime", skip_serializing_if = "Option::is_none")]
         pub exposure_time: Option<f64>,
         /// `aperture`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub aperture: Option<f64>,
         /// `flashUsed`
-        #[serde(rename = "flashUsed", skip_serializing_if = "Option::is_none")]
         pub flash_used: Option<bool>,
         /// `focalLength`
-        #[serde(rename = "focalLength", skip_serializing_if = "Option::is_none")]
         pub focal_length: Option<f64>,
         /// `isoSpeed`
-        #[serde(rename = "isoSpeed", skip_serializing_if = "Option::is_none")]
         pub iso_speed: Option<i64>,
         /// `meteringMode`
-        #[serde(rename = "meteringMode", skip_serializing_if = "Option::is_none")]
         pub metering_mode: Option<String>,
         /// `sensor`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sensor: Option<String>,
         /// `exposureMode`
-        #[serde(rename = "exposureMode", skip_serializing_if = "Option::is_none")]
         pub exposure_mode: Option<String>,
         /// `colorSpace`
-        #[serde(rename = "colorSpace", skip_serializing_if = "Option::is_none")]
         pub color_space: Option<String>,
         /// `whiteBalance`
-        #[serde(rename = "whiteBalance", skip_serializing_if = "Option::is_none")]
         pub white_balance: Option<String>,
         /// `exposureBias`
-        #[serde(rename = "exposureBias", skip_serializing_if = "Option::is_none")]
         pub exposure_bias: Option<f64>,
         /// `maxApertureValue`
-        #[serde(rename = "maxApertureValue", skip_serializing_if = "Option::is_none")]
         pub max_aperture_value: Option<f64>,
         /// `subjectDistance`
-        #[serde(rename = "subjectDistance", skip_serializing_if = "Option::is_none")]
         pub subject_distance: Option<i64>,
         /// `lens`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub lens: Option<String>,
         /// `location`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub location: Option<FileImageMediaMetadataLocation>,
     }
-    impl record::Record for FileImageMediaMetadata {
-        const NAME: &'static str = "FileImageMediaMetadata";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "width" => Some(0),
-                "height" => Some(1),
-                "rotation" => Some(2),
-                "time" => Some(3),
-                "cameraMake" => Some(4),
-                "cameraModel" => Some(5),
-                "exposureTime" => Some(6),
-                "aperture" => Some(7),
-                "flashUsed" => Some(8),
-                "focalLength" => Some(9),
-                "isoSpeed" => Some(10),
-                "meteringMode" => Some(11),
-                "sensor" => Some(12),
-                "exposureMode" => Some(13),
-                "colorSpace" => Some(14),
-                "whiteBalance" => Some(15),
-                "exposureBias" => Some(16),
-                "maxApertureValue" => Some(17),
-                "subjectDistance" => Some(18),
-                "lens" => Some(19),
-                "location" => Some(20),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.width = map.next_value()?,
-                1 => self.height = map.next_value()?,
-                2 => self.rotation = map.next_value()?,
-                3 => self.time = map.next_value()?,
-                4 => self.camera_make = map.next_value()?,
-                5 => self.camera_model = map.next_value()?,
-                6 => self.exposure_time = map.next_value()?,
-                7 => self.aperture = map.next_value()?,
-                8 => self.flash_used = map.next_value()?,
-                9 => self.focal_length = map.next_value()?,
-                10 => self.iso_speed = map.next_value()?,
-                11 => self.metering_mode = map.next_value()?,
-                12 => self.sensor = map.next_value()?,
-                13 => self.exposure_mode = map.next_value()?,
-                14 => self.color_space = map.next_value()?,
-                15 => self.white_balance = map.next_value()?,
-                16 => self.exposure_bias = map.next_value()?,
-                17 => self.max_aperture_value = map.next_value()?,
-                18 => self.subject_distance = map.next_value()?,
-                19 => self.lens = map.next_value()?,
-                20 => self.location = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileImageMediaMetadata {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileImageMediaMetadata { width => "width", height => "height", rotation =>
+        "rotation", time => "time", camera_make => "cameraMake", camera_model =>
+        "cameraModel", exposure_time => "exposureTime", aperture => "aperture",
+        flash_used => "flashUsed", focal_length => "focalLength", iso_speed =>
+        "isoSpeed", metering_mode => "meteringMode", sensor => "sensor", exposure_mode =>
+        "exposureMode", color_space => "colorSpace", white_balance => "whiteBalance",
+        exposure_bias => "exposureBias", max_aperture_value => "maxApertureValue",
+        subject_distance => "subjectDistance", lens => "lens", location => "location" }
     }
     /// The `FileImageMediaMetadataLocation` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileImageMediaMetadataLocation {
         /// `latitude`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub latitude: Option<f64>,
         /// `longitude`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub longitude: Option<f64>,
         /// `altitude`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub altitude: Option<f64>,
     }
-    impl record::Record for FileImageMediaMetadataLocation {
-        const NAME: &'static str = "FileImageMediaMetadataLocation";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "latitude" => Some(0),
-                "longitude" => Some(1),
-                "altitude" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.latitude = map.next_value()?,
-                1 => self.longitude = map.next_value()?,
-                2 => self.altitude = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileImageMediaMetadataLocation {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileImageMediaMetadataLocation { latitude => "latitude", longitude =>
+        "longitude", altitude => "altitude" }
     }
     /// Object describing the video media metadata.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct FileVideoMediaMetadata {
         /// `width`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub width: Option<i64>,
         /// `height`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub height: Option<i64>,
         /// `durationMillis`
-        #[serde(rename = "durationMillis", skip_serializing_if = "Option::is_none")]
         pub duration_millis: Option<String>,
     }
-    impl record::Record for FileVideoMediaMetadata {
-        const NAME: &'static str = "FileVideoMediaMetadata";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "width" => Some(0),
-                "height" => Some(1),
-                "durationMillis" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.width = map.next_value()?,
-                1 => self.height = map.next_value()?,
-                2 => self.duration_millis = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for FileVideoMediaMetadata {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        FileVideoMediaMetadata { width => "width", height => "height", duration_millis =>
+        "durationMillis" }
     }
 }
 #[cfg(any(feature = "comments", feature = "replies"))]
@@ -1310,80 +525,31 @@ pub use used_by_4::*;
 #[cfg(any(feature = "comments", feature = "replies"))]
 mod used_by_4 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A reply in a comment thread.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Reply {
         /// Resource type tag, such as drive#file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Unique identifier of this reply.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// When the reply was created (RFC 3339).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<String>,
         /// When the reply was last changed (RFC 3339).
-        #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
         pub modified_time: Option<String>,
         /// Who wrote the reply.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub author: Option<User>,
         /// Content of the reply as HTML.
-        #[serde(rename = "htmlContent", skip_serializing_if = "Option::is_none")]
         pub html_content: Option<String>,
         /// Plain text of the reply.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// True when the reply was deleted.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// What the reply did to the thread: resolve or reopen.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
     }
-    impl record::Record for Reply {
-        const NAME: &'static str = "Reply";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "kind" => Some(0),
-                "id" => Some(1),
-                "createdTime" => Some(2),
-                "modifiedTime" => Some(3),
-                "author" => Some(4),
-                "htmlContent" => Some(5),
-                "content" => Some(6),
-                "deleted" => Some(7),
-                "action" => Some(8),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.kind = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.created_time = map.next_value()?,
-                3 => self.modified_time = map.next_value()?,
-                4 => self.author = map.next_value()?,
-                5 => self.html_content = map.next_value()?,
-                6 => self.content = map.next_value()?,
-                7 => self.deleted = map.next_value()?,
-                8 => self.action = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Reply {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Reply { kind => "kind", id => "id", created_time => "createdTime", modified_time
+        => "modifiedTime", author => "author", html_content => "htmlContent", content =>
+        "content", deleted => "deleted", action => "action" }
     }
 }

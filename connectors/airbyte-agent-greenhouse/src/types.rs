@@ -23,50 +23,18 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::Value;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ApplicationCustomFieldsValue` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ApplicationCustomFieldsValue {
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `value`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<Value>,
     }
-    impl record::Record for ApplicationCustomFieldsValue {
-        const NAME: &'static str = "ApplicationCustomFieldsValue";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "name" => Some(0),
-                "type" => Some(1),
-                "value" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.name = map.next_value()?,
-                1 => self.type_ = map.next_value()?,
-                2 => self.value = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ApplicationCustomFieldsValue {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        ApplicationCustomFieldsValue { name => "name", type_ => "type", value => "value"
         }
     }
 }
@@ -75,45 +43,15 @@ pub use used_by_2::*;
 /// Types used by `sources`, `users`.
 #[cfg(any(feature = "sources", feature = "users"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Kind of source.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SourceType {
         /// Unique identifier of this type.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// Name shown for the type.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for SourceType {
-        const NAME: &'static str = "SourceType";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SourceType {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SourceType { id => "id", name => "name" }
     }
 }

@@ -24,41 +24,14 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `NotesCreateAssociationsItemTo` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct NotesCreateAssociationsItemTo {
         /// Unique identifier of this to.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for NotesCreateAssociationsItemTo {
-        const NAME: &'static str = "NotesCreateAssociationsItemTo";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for NotesCreateAssociationsItemTo {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        NotesCreateAssociationsItemTo { id => "id" }
     }
 }
 #[cfg(
@@ -83,92 +56,28 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `NotesCreateAssociationsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct NotesCreateAssociationsItem {
         /// `to`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub to: Option<NotesCreateAssociationsItemTo>,
         /// `types`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub types: Option<Vec<NotesCreateAssociationsItemTypesItem>>,
     }
-    impl record::Record for NotesCreateAssociationsItem {
-        const NAME: &'static str = "NotesCreateAssociationsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "to" => Some(0),
-                "types" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.to = map.next_value()?,
-                1 => {
-                    self.types = map
-                        .next_value::<
-                            record::SkipNulls<NotesCreateAssociationsItemTypesItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for NotesCreateAssociationsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        NotesCreateAssociationsItem { to => "to", types => "types" skip_nulls }
     }
     /// The `NotesCreateAssociationsItemTypesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct NotesCreateAssociationsItemTypesItem {
         /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
-        #[serde(rename = "associationCategory", skip_serializing_if = "Option::is_none")]
         pub association_category: Option<String>,
         /// Numeric association type, for example 279 contact-to-company or 202 note-to-contact.
-        #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
         pub association_type_id: Option<i64>,
     }
-    impl record::Record for NotesCreateAssociationsItemTypesItem {
-        const NAME: &'static str = "NotesCreateAssociationsItemTypesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "associationCategory" => Some(0),
-                "associationTypeId" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.association_category = map.next_value()?,
-                1 => self.association_type_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for NotesCreateAssociationsItemTypesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        NotesCreateAssociationsItemTypesItem { association_category =>
+        "associationCategory", association_type_id => "associationTypeId" }
     }
 }
 #[cfg(
@@ -190,97 +99,30 @@ pub use used_by_3::*;
     )
 )]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ContactsSearchFilterGroupsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ContactsSearchFilterGroupsItem {
         /// `filters`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub filters: Option<Vec<ContactsSearchFilterGroupsItemFiltersItem>>,
     }
-    impl record::Record for ContactsSearchFilterGroupsItem {
-        const NAME: &'static str = "ContactsSearchFilterGroupsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "filters" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => {
-                    self.filters = map
-                        .next_value::<
-                            record::SkipNulls<ContactsSearchFilterGroupsItemFiltersItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ContactsSearchFilterGroupsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ContactsSearchFilterGroupsItem { filters => "filters" skip_nulls }
     }
     /// The `ContactsSearchFilterGroupsItemFiltersItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ContactsSearchFilterGroupsItemFiltersItem {
         /// `operator`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub operator: Option<ContactsSearchFilterGroupsItemFiltersItemOperator>,
         /// Property to filter on.
-        #[serde(rename = "propertyName", skip_serializing_if = "Option::is_none")]
         pub property_name: Option<String>,
         /// Value to compare with.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         /// Values to compare with (for IN and NOT_IN).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
     }
-    impl record::Record for ContactsSearchFilterGroupsItemFiltersItem {
-        const NAME: &'static str = "ContactsSearchFilterGroupsItemFiltersItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "operator" => Some(0),
-                "propertyName" => Some(1),
-                "value" => Some(2),
-                "values" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.operator = map.next_value()?,
-                1 => self.property_name = map.next_value()?,
-                2 => self.value = map.next_value()?,
-                3 => self.values = map.next_value::<record::SkipNulls<String>>()?.0,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ContactsSearchFilterGroupsItemFiltersItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ContactsSearchFilterGroupsItemFiltersItem { operator => "operator", property_name
+        => "propertyName", value => "value", values => "values" skip_nulls }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `ContactsSearchFilterGroupsItemFiltersItemOperator`."] pub
@@ -295,44 +137,16 @@ mod used_by_3 {
         NotIn => "NOT_IN" }
     }
     /// The `ContactsSearchSortsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ContactsSearchSortsItem {
         /// `propertyName`
-        #[serde(rename = "propertyName", skip_serializing_if = "Option::is_none")]
         pub property_name: Option<String>,
         /// `direction`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub direction: Option<ContactsSearchSortsItemDirection>,
     }
-    impl record::Record for ContactsSearchSortsItem {
-        const NAME: &'static str = "ContactsSearchSortsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "propertyName" => Some(0),
-                "direction" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.property_name = map.next_value()?,
-                1 => self.direction = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ContactsSearchSortsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ContactsSearchSortsItem { property_name => "propertyName", direction =>
+        "direction" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `ContactsSearchSortsItemDirection`."] pub enum

@@ -10,51 +10,18 @@ pub use used_by_1::*;
     any(feature = "conversations", feature = "companies", feature = "internal_articles")
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Response envelope with conversation deleted data.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ConversationsRecord2 {
         /// Unique identifier of this conversation.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of object returned.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// True when the conversation is deleted.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
     }
-    impl record::Record for ConversationsRecord2 {
-        const NAME: &'static str = "ConversationsRecord2";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "deleted" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.deleted = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ConversationsRecord2 {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ConversationsRecord2 { id => "id", object => "object", deleted => "deleted" }
     }
 }
 #[cfg(any(feature = "conversations", feature = "companies", feature = "tags"))]
@@ -62,101 +29,34 @@ pub use used_by_2::*;
 /// Types used by `companies`, `conversations`, `tags`.
 #[cfg(any(feature = "conversations", feature = "companies", feature = "tags"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A tag for contacts, companies or conversations.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Tag {
         /// Object type of the tag.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Unique identifier of this tag.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the tag.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// When the tag was applied, as Unix seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub applied_at: Option<i64>,
         /// `applied_by`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub applied_by: Option<AdminReference>,
     }
-    impl record::Record for Tag {
-        const NAME: &'static str = "Tag";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "id" => Some(1),
-                "name" => Some(2),
-                "applied_at" => Some(3),
-                "applied_by" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.applied_at = map.next_value()?,
-                4 => self.applied_by = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Tag {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Tag { type_ => "type", id => "id", name => "name", applied_at => "applied_at",
+        applied_by => "applied_by" }
     }
     /// Admin reference structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct AdminReference {
         /// Object type of the admin reference.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Unique identifier of this admin reference.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for AdminReference {
-        const NAME: &'static str = "AdminReference";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for AdminReference {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        AdminReference { type_ => "type", id => "id" }
     }
 }
 #[cfg(any(feature = "companies", feature = "segments"))]
@@ -164,71 +64,28 @@ pub use used_by_3::*;
 /// Types used by `companies`, `segments`.
 #[cfg(any(feature = "companies", feature = "segments"))]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A segment of contacts defined by filters.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Segment {
         /// Object type of the segment.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Unique identifier of this segment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the segment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Creation time of the segment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<i64>,
         /// Time of the latest change to the segment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<i64>,
         /// Whether the segment holds users or leads.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub person_type: Option<String>,
         /// Number of contacts in the segment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
     }
-    impl record::Record for Segment {
-        const NAME: &'static str = "Segment";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "id" => Some(1),
-                "name" => Some(2),
-                "created_at" => Some(3),
-                "updated_at" => Some(4),
-                "person_type" => Some(5),
-                "count" => Some(6),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.created_at = map.next_value()?,
-                4 => self.updated_at = map.next_value()?,
-                5 => self.person_type = map.next_value()?,
-                6 => self.count = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Segment {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Segment { type_ => "type", id => "id", name => "name", created_at =>
+        "created_at", updated_at => "updated_at", person_type => "person_type", count =>
+        "count" }
     }
 }
 #[cfg(any(feature = "conversations", feature = "notes"))]
@@ -236,95 +93,30 @@ pub use used_by_4::*;
 /// Types used by `conversations`, `notes`.
 #[cfg(any(feature = "conversations", feature = "notes"))]
 mod used_by_4 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Contact reference structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ContactReference {
         /// Object type of the contact reference.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Unique identifier of this contact reference.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for ContactReference {
-        const NAME: &'static str = "ContactReference";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ContactReference {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ContactReference { type_ => "type", id => "id" }
     }
     /// Author structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Author {
         /// Object type of the author.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Unique identifier of this author.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the author.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Email of the author.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
     }
-    impl record::Record for Author {
-        const NAME: &'static str = "Author";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "id" => Some(1),
-                "name" => Some(2),
-                "email" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.email = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Author {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Author { type_ => "type", id => "id", name => "name", email => "email" }
     }
 }

@@ -20,95 +20,29 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `IssuesCreateFieldsDescriptionContentItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesCreateFieldsDescriptionContentItem {
         /// Kind of content.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `content`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItemContentItem>>,
     }
-    impl record::Record for IssuesCreateFieldsDescriptionContentItem {
-        const NAME: &'static str = "IssuesCreateFieldsDescriptionContentItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "content" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => {
-                    self.content = map
-                        .next_value::<
-                            record::SkipNulls<
-                                IssuesCreateFieldsDescriptionContentItemContentItem,
-                            >,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsDescriptionContentItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesCreateFieldsDescriptionContentItem { type_ => "type", content => "content"
+        skip_nulls }
     }
     /// The `IssuesCreateFieldsDescriptionContentItemContentItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesCreateFieldsDescriptionContentItemContentItem {
         /// Kind of content.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Text of this piece.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
     }
-    impl record::Record for IssuesCreateFieldsDescriptionContentItemContentItem {
-        const NAME: &'static str = "IssuesCreateFieldsDescriptionContentItemContentItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "text" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.text = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de>
-    for IssuesCreateFieldsDescriptionContentItemContentItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesCreateFieldsDescriptionContentItemContentItem { type_ => "type", text =>
+        "text" }
     }
 }
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
@@ -117,217 +51,72 @@ pub use used_by_2::*;
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
 mod used_by_2 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Free-form body of the issue comment.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueCommentBody {
         /// Kind of body.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Version (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
         /// Free-form content of the body.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
     }
-    impl record::Record for IssueCommentBody {
-        const NAME: &'static str = "IssueCommentBody";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "version" => Some(1),
-                "content" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.version = map.next_value()?,
-                2 => {
-                    self.content = map
-                        .next_value::<
-                            record::SkipNulls<IssuesCreateFieldsDescriptionContentItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueCommentBody {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueCommentBody { type_ => "type", version => "version", content => "content"
+        skip_nulls }
     }
     /// Object describing the author.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueCommentAuthor {
         /// `self`
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
         /// `accountId`
-        #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
         pub account_id: Option<String>,
         /// `emailAddress`
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// `displayName`
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// `active`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub active: Option<bool>,
         /// `timeZone`
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
         /// `accountType`
-        #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
         pub account_type: Option<String>,
         /// Object describing the avatar URLs.
-        #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
         pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     }
-    impl record::Record for IssueCommentAuthor {
-        const NAME: &'static str = "IssueCommentAuthor";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "self" => Some(0),
-                "accountId" => Some(1),
-                "emailAddress" => Some(2),
-                "displayName" => Some(3),
-                "active" => Some(4),
-                "timeZone" => Some(5),
-                "accountType" => Some(6),
-                "avatarUrls" => Some(7),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.self_ = map.next_value()?,
-                1 => self.account_id = map.next_value()?,
-                2 => self.email_address = map.next_value()?,
-                3 => self.display_name = map.next_value()?,
-                4 => self.active = map.next_value()?,
-                5 => self.time_zone = map.next_value()?,
-                6 => self.account_type = map.next_value()?,
-                7 => self.avatar_urls = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueCommentAuthor {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueCommentAuthor { self_ => "self", account_id => "accountId", email_address =>
+        "emailAddress", display_name => "displayName", active => "active", time_zone =>
+        "timeZone", account_type => "accountType", avatar_urls => "avatarUrls" }
     }
     /// Object describing the visibility.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueCommentVisibility {
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `value`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         /// `identifier`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub identifier: Option<String>,
     }
-    impl record::Record for IssueCommentVisibility {
-        const NAME: &'static str = "IssueCommentVisibility";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "value" => Some(1),
-                "identifier" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.value = map.next_value()?,
-                2 => self.identifier = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueCommentVisibility {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueCommentVisibility { type_ => "type", value => "value", identifier =>
+        "identifier" }
     }
     /// Limit who sees the comment to a group or role.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueCommentsCreateVisibility {
         /// Kind of restriction: group or role.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<IssueCommentsCreateVisibilityType>,
         /// Name of the group or role.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         /// ID of the group or role.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub identifier: Option<String>,
     }
-    impl record::Record for IssueCommentsCreateVisibility {
-        const NAME: &'static str = "IssueCommentsCreateVisibility";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "value" => Some(1),
-                "identifier" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.value = map.next_value()?,
-                2 => self.identifier = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueCommentsCreateVisibility {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueCommentsCreateVisibility { type_ => "type", value => "value", identifier =>
+        "identifier" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of restriction: group or role."] pub enum
@@ -356,56 +145,21 @@ pub use used_by_3::*;
     )
 )]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the avatar URLs.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueFields2ProjectAvatarUrls {
         /// `16x16`
-        #[serde(rename = "16x16", skip_serializing_if = "Option::is_none")]
         pub _16x16: Option<String>,
         /// `24x24`
-        #[serde(rename = "24x24", skip_serializing_if = "Option::is_none")]
         pub _24x24: Option<String>,
         /// `32x32`
-        #[serde(rename = "32x32", skip_serializing_if = "Option::is_none")]
         pub _32x32: Option<String>,
         /// `48x48`
-        #[serde(rename = "48x48", skip_serializing_if = "Option::is_none")]
         pub _48x48: Option<String>,
     }
-    impl record::Record for IssueFields2ProjectAvatarUrls {
-        const NAME: &'static str = "IssueFields2ProjectAvatarUrls";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "16x16" => Some(0),
-                "24x24" => Some(1),
-                "32x32" => Some(2),
-                "48x48" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self._16x16 = map.next_value()?,
-                1 => self._24x24 = map.next_value()?,
-                2 => self._32x32 = map.next_value()?,
-                3 => self._48x48 = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueFields2ProjectAvatarUrls {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueFields2ProjectAvatarUrls { _16x16 => "16x16", _24x24 => "24x24", _32x32 =>
+        "32x32", _48x48 => "48x48" }
     }
 }
 #[cfg(any(feature = "issues", feature = "issue_worklogs", feature = "issue_links"))]
@@ -414,57 +168,19 @@ pub use used_by_4::*;
 #[cfg(any(feature = "issues", feature = "issue_worklogs", feature = "issue_links"))]
 mod used_by_4 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Issue description as an Atlassian Document Format document.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesCreateFieldsDescription {
         /// Always `doc`.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Document format version (1).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub version: Option<i64>,
         /// Top-level blocks of the document.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
     }
-    impl record::Record for IssuesCreateFieldsDescription {
-        const NAME: &'static str = "IssuesCreateFieldsDescription";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "version" => Some(1),
-                "content" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.version = map.next_value()?,
-                2 => {
-                    self.content = map
-                        .next_value::<
-                            record::SkipNulls<IssuesCreateFieldsDescriptionContentItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsDescription {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesCreateFieldsDescription { type_ => "type", version => "version", content =>
+        "content" skip_nulls }
     }
 }
 #[cfg(any(feature = "issues", feature = "issue_transitions"))]
@@ -472,121 +188,43 @@ pub use used_by_5::*;
 /// Types used by `issue_transitions`, `issues`.
 #[cfg(any(feature = "issues", feature = "issue_transitions"))]
 mod used_by_5 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Current status of the fields.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueFields2Status {
         /// `self`
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
         /// `description`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `iconUrl`
-        #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
         pub icon_url: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `statusCategory`
-        #[serde(rename = "statusCategory", skip_serializing_if = "Option::is_none")]
         pub status_category: Option<IssueFields2StatusStatusCategory>,
     }
-    impl record::Record for IssueFields2Status {
-        const NAME: &'static str = "IssueFields2Status";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "self" => Some(0),
-                "description" => Some(1),
-                "iconUrl" => Some(2),
-                "name" => Some(3),
-                "id" => Some(4),
-                "statusCategory" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.self_ = map.next_value()?,
-                1 => self.description = map.next_value()?,
-                2 => self.icon_url = map.next_value()?,
-                3 => self.name = map.next_value()?,
-                4 => self.id = map.next_value()?,
-                5 => self.status_category = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueFields2Status {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueFields2Status { self_ => "self", description => "description", icon_url =>
+        "iconUrl", name => "name", id => "id", status_category => "statusCategory" }
     }
     /// The `IssueFields2StatusStatusCategory` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueFields2StatusStatusCategory {
         /// `self`
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `key`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
         /// `colorName`
-        #[serde(rename = "colorName", skip_serializing_if = "Option::is_none")]
         pub color_name: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for IssueFields2StatusStatusCategory {
-        const NAME: &'static str = "IssueFields2StatusStatusCategory";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "self" => Some(0),
-                "id" => Some(1),
-                "key" => Some(2),
-                "colorName" => Some(3),
-                "name" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.self_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.key = map.next_value()?,
-                3 => self.color_name = map.next_value()?,
-                4 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueFields2StatusStatusCategory {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueFields2StatusStatusCategory { self_ => "self", id => "id", key => "key",
+        color_name => "colorName", name => "name" }
     }
 }
 #[cfg(any(feature = "issues", feature = "projects"))]
@@ -594,125 +232,45 @@ pub use used_by_6::*;
 /// Types used by `issues`, `projects`.
 #[cfg(any(feature = "issues", feature = "projects"))]
 mod used_by_6 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the issuetype.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueFields2Issuetype {
         /// `self`
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `description`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `iconUrl`
-        #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
         pub icon_url: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `subtask`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subtask: Option<bool>,
         /// `avatarId`
-        #[serde(rename = "avatarId", skip_serializing_if = "Option::is_none")]
         pub avatar_id: Option<i64>,
         /// `hierarchyLevel`
-        #[serde(rename = "hierarchyLevel", skip_serializing_if = "Option::is_none")]
         pub hierarchy_level: Option<i64>,
     }
-    impl record::Record for IssueFields2Issuetype {
-        const NAME: &'static str = "IssueFields2Issuetype";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "self" => Some(0),
-                "id" => Some(1),
-                "description" => Some(2),
-                "iconUrl" => Some(3),
-                "name" => Some(4),
-                "subtask" => Some(5),
-                "avatarId" => Some(6),
-                "hierarchyLevel" => Some(7),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.self_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.description = map.next_value()?,
-                3 => self.icon_url = map.next_value()?,
-                4 => self.name = map.next_value()?,
-                5 => self.subtask = map.next_value()?,
-                6 => self.avatar_id = map.next_value()?,
-                7 => self.hierarchy_level = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueFields2Issuetype {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueFields2Issuetype { self_ => "self", id => "id", description =>
+        "description", icon_url => "iconUrl", name => "name", subtask => "subtask",
+        avatar_id => "avatarId", hierarchy_level => "hierarchyLevel" }
     }
     /// The `IssueFields2ProjectProjectCategory` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueFields2ProjectProjectCategory {
         /// `self`
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `description`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
-    impl record::Record for IssueFields2ProjectProjectCategory {
-        const NAME: &'static str = "IssueFields2ProjectProjectCategory";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "self" => Some(0),
-                "id" => Some(1),
-                "name" => Some(2),
-                "description" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.self_ = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.description = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueFields2ProjectProjectCategory {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueFields2ProjectProjectCategory { self_ => "self", id => "id", name => "name",
+        description => "description" }
     }
 }

@@ -6,51 +6,18 @@ pub use used_by_1::*;
 /// Types used by `comments`, `issues`.
 #[cfg(any(feature = "issues", feature = "comments"))]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `IssueAssignee` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueAssignee {
         /// Unique identifier of this assignee.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `email`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
     }
-    impl record::Record for IssueAssignee {
-        const NAME: &'static str = "IssueAssignee";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                "email" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.email = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueAssignee {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueAssignee { id => "id", name => "name", email => "email" }
     }
 }
 #[cfg(any(feature = "issues", feature = "workflow_states"))]
@@ -58,45 +25,15 @@ pub use used_by_2::*;
 /// Types used by `issues`, `workflow_states`.
 #[cfg(any(feature = "issues", feature = "workflow_states"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `IssueState` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueState {
         /// Unique identifier of this state.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for IssueState {
-        const NAME: &'static str = "IssueState";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueState {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueState { id => "id", name => "name" }
     }
 }

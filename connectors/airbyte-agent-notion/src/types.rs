@@ -7,386 +7,122 @@ pub use used_by_1::*;
 #[cfg(any(feature = "data_sources", feature = "blocks", feature = "comments"))]
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Rich text structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct RichText {
         /// Kind of rich text.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Free-form text of the rich text.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub text: Option<RichTextText>,
         /// Styling of the text span: bold, italic, strikethrough, underline, code and color.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub annotations: Option<RichTextAnnotations>,
         /// The text without styling.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub plain_text: Option<String>,
         /// Link target of the span, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
     }
-    impl record::Record for RichText {
-        const NAME: &'static str = "RichText";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "text" => Some(1),
-                "annotations" => Some(2),
-                "plain_text" => Some(3),
-                "href" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.text = map.next_value()?,
-                2 => self.annotations = map.next_value()?,
-                3 => self.plain_text = map.next_value()?,
-                4 => self.href = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for RichText {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        RichText { type_ => "type", text => "text", annotations => "annotations",
+        plain_text => "plain_text", href => "href" }
     }
     /// Free-form text of the rich text.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct RichTextText {
         /// Free-form content of the text.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// Link (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub link: Option<Map<String, Value>>,
     }
-    impl record::Record for RichTextText {
-        const NAME: &'static str = "RichTextText";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "content" => Some(0),
-                "link" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.content = map.next_value()?,
-                1 => self.link = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for RichTextText {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        RichTextText { content => "content", link => "link" }
     }
     /// Styling of the text span: bold, italic, strikethrough, underline, code and color.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct RichTextAnnotations {
         /// `bold`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bold: Option<bool>,
         /// `italic`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub italic: Option<bool>,
         /// `strikethrough`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub strikethrough: Option<bool>,
         /// `underline`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub underline: Option<bool>,
         /// `code`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code: Option<bool>,
         /// `color`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
     }
-    impl record::Record for RichTextAnnotations {
-        const NAME: &'static str = "RichTextAnnotations";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "bold" => Some(0),
-                "italic" => Some(1),
-                "strikethrough" => Some(2),
-                "underline" => Some(3),
-                "code" => Some(4),
-                "color" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.bold = map.next_value()?,
-                1 => self.italic = map.next_value()?,
-                2 => self.strikethrough = map.next_value()?,
-                3 => self.underline = map.next_value()?,
-                4 => self.code = map.next_value()?,
-                5 => self.color = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for RichTextAnnotations {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        RichTextAnnotations { bold => "bold", italic => "italic", strikethrough =>
+        "strikethrough", underline => "underline", code => "code", color => "color" }
     }
     /// The `DataSourcesUpdateTitleItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DataSourcesUpdateTitleItem {
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `text`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub text: Option<DataSourcesUpdateTitleItemText>,
         /// `mention`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mention: Option<Map<String, Value>>,
         /// `equation`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub equation: Option<DataSourcesUpdateTitleItemEquation>,
         /// `annotations`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub annotations: Option<DataSourcesUpdateTitleItemAnnotations>,
     }
-    impl record::Record for DataSourcesUpdateTitleItem {
-        const NAME: &'static str = "DataSourcesUpdateTitleItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "text" => Some(1),
-                "mention" => Some(2),
-                "equation" => Some(3),
-                "annotations" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.text = map.next_value()?,
-                2 => self.mention = map.next_value()?,
-                3 => self.equation = map.next_value()?,
-                4 => self.annotations = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DataSourcesUpdateTitleItem { type_ => "type", text => "text", mention =>
+        "mention", equation => "equation", annotations => "annotations" }
     }
     /// The `DataSourcesUpdateTitleItemText` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DataSourcesUpdateTitleItemText {
         /// `content`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// `link`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub link: Option<DataSourcesUpdateTitleItemTextLink>,
     }
-    impl record::Record for DataSourcesUpdateTitleItemText {
-        const NAME: &'static str = "DataSourcesUpdateTitleItemText";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "content" => Some(0),
-                "link" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.content = map.next_value()?,
-                1 => self.link = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemText {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DataSourcesUpdateTitleItemText { content => "content", link => "link" }
     }
     /// The `DataSourcesUpdateTitleItemTextLink` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DataSourcesUpdateTitleItemTextLink {
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl record::Record for DataSourcesUpdateTitleItemTextLink {
-        const NAME: &'static str = "DataSourcesUpdateTitleItemTextLink";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "url" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.url = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemTextLink {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DataSourcesUpdateTitleItemTextLink { url => "url" }
     }
     /// The `DataSourcesUpdateTitleItemEquation` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DataSourcesUpdateTitleItemEquation {
         /// `expression`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub expression: Option<String>,
     }
-    impl record::Record for DataSourcesUpdateTitleItemEquation {
-        const NAME: &'static str = "DataSourcesUpdateTitleItemEquation";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "expression" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.expression = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemEquation {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DataSourcesUpdateTitleItemEquation { expression => "expression" }
     }
     /// The `DataSourcesUpdateTitleItemAnnotations` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct DataSourcesUpdateTitleItemAnnotations {
         /// `bold`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub bold: Option<bool>,
         /// `italic`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub italic: Option<bool>,
         /// `strikethrough`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub strikethrough: Option<bool>,
         /// `underline`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub underline: Option<bool>,
         /// `code`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code: Option<bool>,
         /// `color`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
     }
-    impl record::Record for DataSourcesUpdateTitleItemAnnotations {
-        const NAME: &'static str = "DataSourcesUpdateTitleItemAnnotations";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "bold" => Some(0),
-                "italic" => Some(1),
-                "strikethrough" => Some(2),
-                "underline" => Some(3),
-                "code" => Some(4),
-                "color" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.bold = map.next_value()?,
-                1 => self.italic = map.next_value()?,
-                2 => self.strikethrough = map.next_value()?,
-                3 => self.underline = map.next_value()?,
-                4 => self.code = map.next_value()?,
-                5 => self.color = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for DataSourcesUpdateTitleItemAnnotations {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        DataSourcesUpdateTitleItemAnnotations { bold => "bold", italic => "italic",
+        strikethrough => "strikethrough", underline => "underline", code => "code", color
+        => "color" }
     }
 }
 #[cfg(
@@ -408,106 +144,37 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Creator of the page.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Page2CreatedBy {
         /// `object`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for Page2CreatedBy {
-        const NAME: &'static str = "Page2CreatedBy";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "object" => Some(0),
-                "id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.object = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Page2CreatedBy {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Page2CreatedBy { object => "object", id => "id" }
     }
     /// Parent structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Parent {
         /// Kind of parent.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Identifier of the related database.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub database_id: Option<String>,
         /// Identifier of the related data source.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
         /// Identifier of the related page.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub page_id: Option<String>,
         /// Identifier of the related block.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub block_id: Option<String>,
         /// True when the parent is the workspace itself.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub workspace: Option<bool>,
     }
-    impl record::Record for Parent {
-        const NAME: &'static str = "Parent";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "database_id" => Some(1),
-                "data_source_id" => Some(2),
-                "page_id" => Some(3),
-                "block_id" => Some(4),
-                "workspace" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.database_id = map.next_value()?,
-                2 => self.data_source_id = map.next_value()?,
-                3 => self.page_id = map.next_value()?,
-                4 => self.block_id = map.next_value()?,
-                5 => self.workspace = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Parent {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Parent { type_ => "type", database_id => "database_id", data_source_id =>
+        "data_source_id", page_id => "page_id", block_id => "block_id", workspace =>
+        "workspace" }
     }
 }
 #[cfg(any(feature = "pages", feature = "data_sources", feature = "blocks"))]
@@ -515,76 +182,23 @@ pub use used_by_3::*;
 /// Types used by `blocks`, `data_sources`, `pages`.
 #[cfg(any(feature = "pages", feature = "data_sources", feature = "blocks"))]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// External file given by URL.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PagesCreateIconExternal {
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl record::Record for PagesCreateIconExternal {
-        const NAME: &'static str = "PagesCreateIconExternal";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "url" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.url = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PagesCreateIconExternal {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PagesCreateIconExternal { url => "url" }
     }
     /// Reference to a file uploaded to Notion.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PagesCreateIconFileUpload {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for PagesCreateIconFileUpload {
-        const NAME: &'static str = "PagesCreateIconFileUpload";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PagesCreateIconFileUpload {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PagesCreateIconFileUpload { id => "id" }
     }
 }
 #[cfg(any(feature = "pages", feature = "data_sources"))]
@@ -593,190 +207,60 @@ pub use used_by_4::*;
 #[cfg(any(feature = "pages", feature = "data_sources"))]
 mod used_by_4 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `PagesListSort` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PagesListSort {
         /// `direction`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub direction: Option<String>,
         /// `timestamp`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<String>,
     }
-    impl record::Record for PagesListSort {
-        const NAME: &'static str = "PagesListSort";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "direction" => Some(0),
-                "timestamp" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.direction = map.next_value()?,
-                1 => self.timestamp = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PagesListSort {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PagesListSort { direction => "direction", timestamp => "timestamp" }
     }
     /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PagesCreateIcon {
         /// Kind of icon.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// The emoji character, when the icon type is emoji.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub emoji: Option<String>,
         /// External file given by URL.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external: Option<PagesCreateIconExternal>,
         /// Reference to a file uploaded to Notion.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub file_upload: Option<PagesCreateIconFileUpload>,
         /// Custom workspace emoji, when the icon type is custom_emoji.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_emoji: Option<PagesCreateIconFileUpload>,
         /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub icon: Option<PagesCreateIconIcon>,
     }
-    impl record::Record for PagesCreateIcon {
-        const NAME: &'static str = "PagesCreateIcon";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "emoji" => Some(1),
-                "external" => Some(2),
-                "file_upload" => Some(3),
-                "custom_emoji" => Some(4),
-                "icon" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.emoji = map.next_value()?,
-                2 => self.external = map.next_value()?,
-                3 => self.file_upload = map.next_value()?,
-                4 => self.custom_emoji = map.next_value()?,
-                5 => self.icon = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PagesCreateIcon {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PagesCreateIcon { type_ => "type", emoji => "emoji", external => "external",
+        file_upload => "file_upload", custom_emoji => "custom_emoji", icon => "icon" }
     }
     /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PagesCreateIconIcon {
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `color`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
     }
-    impl record::Record for PagesCreateIconIcon {
-        const NAME: &'static str = "PagesCreateIconIcon";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "name" => Some(0),
-                "color" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.name = map.next_value()?,
-                1 => self.color = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PagesCreateIconIcon {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PagesCreateIconIcon { name => "name", color => "color" }
     }
     /// Cover image from an external URL or an uploaded file; null removes it.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PagesCreateCover {
         /// Kind of cover.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// External file given by URL.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external: Option<PagesCreateIconExternal>,
         /// Reference to a file uploaded to Notion.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub file_upload: Option<PagesCreateIconFileUpload>,
     }
-    impl record::Record for PagesCreateCover {
-        const NAME: &'static str = "PagesCreateCover";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "external" => Some(1),
-                "file_upload" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.external = map.next_value()?,
-                2 => self.file_upload = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PagesCreateCover {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PagesCreateCover { type_ => "type", external => "external", file_upload =>
+        "file_upload" }
     }
 }

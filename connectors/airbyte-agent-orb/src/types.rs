@@ -6,66 +6,25 @@ pub use used_by_1::*;
 /// Types used by `customers`, `invoices`.
 #[cfg(any(feature = "customers", feature = "invoices"))]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A postal address.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Address {
         /// City of this address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// Country of this address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// Line1 of this address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line1: Option<String>,
         /// Line2 of this address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line2: Option<String>,
         /// Postal code of this address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub postal_code: Option<String>,
         /// Current state of the address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
-    impl record::Record for Address {
-        const NAME: &'static str = "Address";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "city" => Some(0),
-                "country" => Some(1),
-                "line1" => Some(2),
-                "line2" => Some(3),
-                "postal_code" => Some(4),
-                "state" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.city = map.next_value()?,
-                1 => self.country = map.next_value()?,
-                2 => self.line1 = map.next_value()?,
-                3 => self.line2 = map.next_value()?,
-                4 => self.postal_code = map.next_value()?,
-                5 => self.state = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Address {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Address { city => "city", country => "country", line1 => "line1", line2 =>
+        "line2", postal_code => "postal_code", state => "state" }
     }
 }
 #[cfg(any(feature = "subscriptions", feature = "invoices"))]
@@ -73,45 +32,16 @@ pub use used_by_2::*;
 /// Types used by `invoices`, `subscriptions`.
 #[cfg(any(feature = "subscriptions", feature = "invoices"))]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the customer.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionCustomer {
         /// Unique identifier of this customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Your own ID for the customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external_customer_id: Option<String>,
     }
-    impl record::Record for SubscriptionCustomer {
-        const NAME: &'static str = "SubscriptionCustomer";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "external_customer_id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.external_customer_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionCustomer {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionCustomer { id => "id", external_customer_id => "external_customer_id"
         }
     }
 }
@@ -120,45 +50,15 @@ pub use used_by_3::*;
 /// Types used by `plans`, `subscriptions`.
 #[cfg(any(feature = "subscriptions", feature = "plans"))]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the plan.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionPlan {
         /// Unique identifier of this plan.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the plan.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    impl record::Record for SubscriptionPlan {
-        const NAME: &'static str = "SubscriptionPlan";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionPlan {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionPlan { id => "id", name => "name" }
     }
 }

@@ -24,46 +24,16 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `MiniUser` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct MiniUser {
         /// Email address of the mini user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// Unique identifier of this mini user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for MiniUser {
-        const NAME: &'static str = "MiniUser";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "email" => Some(0),
-                "id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.email = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for MiniUser {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        MiniUser { email => "email", id => "id" }
     }
 }
 #[cfg(
@@ -85,41 +55,14 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `MiniAccount` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct MiniAccount {
         /// Unique identifier of this mini account.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for MiniAccount {
-        const NAME: &'static str = "MiniAccount";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for MiniAccount {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        MiniAccount { id => "id" }
     }
 }
 #[cfg(
@@ -132,432 +75,162 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `Issue` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Issue {
         /// Unique identifier of this issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `account`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account: Option<MiniAccount>,
         /// `assignee`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub assignee: Option<MiniUser>,
         /// Attachment URLs (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attachment_urls: Option<Vec<String>>,
         /// True when the issue is author unverified.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub author_unverified: Option<bool>,
         /// Body of the issue as HTML.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub body_html: Option<String>,
         /// Business hours first response seconds (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours_first_response_seconds: Option<i64>,
         /// Business hours resolution seconds (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours_resolution_seconds: Option<i64>,
         /// Object describing the business hours time in status seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours_time_in_status_seconds: Option<
             ::std::collections::BTreeMap<String, i64>,
         >,
         /// `chat_widget_info`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub chat_widget_info: Option<IssueChatWidgetInfo>,
         /// Creation time of the issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// CSAT responses: a list of CSAT response objects.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub csat_responses: Option<Vec<CsatResponse>>,
         /// Custom key/value data kept on the issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_fields: Option<
             ::std::collections::BTreeMap<String, CustomFieldValue>,
         >,
         /// Flag: customer portal visible.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_portal_visible: Option<bool>,
         /// External issues: a list of external issue objects.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external_issues: Option<Vec<ExternalIssue>>,
         /// First response seconds (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub first_response_seconds: Option<i64>,
         /// First response time (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub first_response_time: Option<String>,
         /// Latest message time (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub latest_message_time: Option<String>,
         /// Link (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub link: Option<String>,
         /// Sequential number of the issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<i64>,
         /// How many touches there are.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub number_of_touches: Option<i64>,
         /// `requester`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub requester: Option<MiniContact>,
         /// Resolution seconds (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resolution_seconds: Option<i64>,
         /// Resolution time (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resolution_time: Option<String>,
         /// `slack`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub slack: Option<SlackInfo>,
         /// Snoozed until time (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub snoozed_until_time: Option<String>,
         /// `source`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub source: Option<IssueSource>,
         /// Current state of the issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Tags (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
         /// `team`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub team: Option<MiniTeam>,
         /// The issue's title.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Object describing the time in status seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub time_in_status_seconds: Option<::std::collections::BTreeMap<String, i64>>,
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<IssueType>,
         /// Time of the latest change to the issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
     }
-    impl record::Record for Issue {
-        const NAME: &'static str = "Issue";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "account" => Some(1),
-                "assignee" => Some(2),
-                "attachment_urls" => Some(3),
-                "author_unverified" => Some(4),
-                "body_html" => Some(5),
-                "business_hours_first_response_seconds" => Some(6),
-                "business_hours_resolution_seconds" => Some(7),
-                "business_hours_time_in_status_seconds" => Some(8),
-                "chat_widget_info" => Some(9),
-                "created_at" => Some(10),
-                "csat_responses" => Some(11),
-                "custom_fields" => Some(12),
-                "customer_portal_visible" => Some(13),
-                "external_issues" => Some(14),
-                "first_response_seconds" => Some(15),
-                "first_response_time" => Some(16),
-                "latest_message_time" => Some(17),
-                "link" => Some(18),
-                "number" => Some(19),
-                "number_of_touches" => Some(20),
-                "requester" => Some(21),
-                "resolution_seconds" => Some(22),
-                "resolution_time" => Some(23),
-                "slack" => Some(24),
-                "snoozed_until_time" => Some(25),
-                "source" => Some(26),
-                "state" => Some(27),
-                "tags" => Some(28),
-                "team" => Some(29),
-                "title" => Some(30),
-                "time_in_status_seconds" => Some(31),
-                "type" => Some(32),
-                "updated_at" => Some(33),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.account = map.next_value()?,
-                2 => self.assignee = map.next_value()?,
-                3 => {
-                    self.attachment_urls = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                4 => self.author_unverified = map.next_value()?,
-                5 => self.body_html = map.next_value()?,
-                6 => self.business_hours_first_response_seconds = map.next_value()?,
-                7 => self.business_hours_resolution_seconds = map.next_value()?,
-                8 => self.business_hours_time_in_status_seconds = map.next_value()?,
-                9 => self.chat_widget_info = map.next_value()?,
-                10 => self.created_at = map.next_value()?,
-                11 => {
-                    self.csat_responses = map
-                        .next_value::<record::SkipNulls<CsatResponse>>()?
-                        .0;
-                }
-                12 => self.custom_fields = map.next_value()?,
-                13 => self.customer_portal_visible = map.next_value()?,
-                14 => {
-                    self.external_issues = map
-                        .next_value::<record::SkipNulls<ExternalIssue>>()?
-                        .0;
-                }
-                15 => self.first_response_seconds = map.next_value()?,
-                16 => self.first_response_time = map.next_value()?,
-                17 => self.latest_message_time = map.next_value()?,
-                18 => self.link = map.next_value()?,
-                19 => self.number = map.next_value()?,
-                20 => self.number_of_touches = map.next_value()?,
-                21 => self.requester = map.next_value()?,
-                22 => self.resolution_seconds = map.next_value()?,
-                23 => self.resolution_time = map.next_value()?,
-                24 => self.slack = map.next_value()?,
-                25 => self.snoozed_until_time = map.next_value()?,
-                26 => self.source = map.next_value()?,
-                27 => self.state = map.next_value()?,
-                28 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-                29 => self.team = map.next_value()?,
-                30 => self.title = map.next_value()?,
-                31 => self.time_in_status_seconds = map.next_value()?,
-                32 => self.type_ = map.next_value()?,
-                33 => self.updated_at = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Issue {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Issue { id => "id", account => "account", assignee => "assignee", attachment_urls
+        => "attachment_urls" skip_nulls, author_unverified => "author_unverified",
+        body_html => "body_html", business_hours_first_response_seconds =>
+        "business_hours_first_response_seconds", business_hours_resolution_seconds =>
+        "business_hours_resolution_seconds", business_hours_time_in_status_seconds =>
+        "business_hours_time_in_status_seconds", chat_widget_info => "chat_widget_info",
+        created_at => "created_at", csat_responses => "csat_responses" skip_nulls,
+        custom_fields => "custom_fields", customer_portal_visible =>
+        "customer_portal_visible", external_issues => "external_issues" skip_nulls,
+        first_response_seconds => "first_response_seconds", first_response_time =>
+        "first_response_time", latest_message_time => "latest_message_time", link =>
+        "link", number => "number", number_of_touches => "number_of_touches", requester
+        => "requester", resolution_seconds => "resolution_seconds", resolution_time =>
+        "resolution_time", slack => "slack", snoozed_until_time => "snoozed_until_time",
+        source => "source", state => "state", tags => "tags" skip_nulls, team => "team",
+        title => "title", time_in_status_seconds => "time_in_status_seconds", type_ =>
+        "type", updated_at => "updated_at" }
     }
     /// The `IssueChatWidgetInfo` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssueChatWidgetInfo {
         /// Page URL (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub page_url: Option<String>,
     }
-    impl record::Record for IssueChatWidgetInfo {
-        const NAME: &'static str = "IssueChatWidgetInfo";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "page_url" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.page_url = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssueChatWidgetInfo {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssueChatWidgetInfo { page_url => "page_url" }
     }
     /// The `CsatResponse` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CsatResponse {
         /// Comment of this csat.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Score (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub score: Option<i64>,
     }
-    impl record::Record for CsatResponse {
-        const NAME: &'static str = "CsatResponse";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "comment" => Some(0),
-                "score" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.comment = map.next_value()?,
-                1 => self.score = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CsatResponse {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CsatResponse { comment => "comment", score => "score" }
     }
     /// The `CustomFieldValue` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomFieldValue {
         /// Slug of this custom field value.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub slug: Option<String>,
         /// Value of this custom field value.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         /// Values (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
     }
-    impl record::Record for CustomFieldValue {
-        const NAME: &'static str = "CustomFieldValue";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "slug" => Some(0),
-                "value" => Some(1),
-                "values" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.slug = map.next_value()?,
-                1 => self.value = map.next_value()?,
-                2 => self.values = map.next_value::<record::SkipNulls<String>>()?.0,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomFieldValue {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomFieldValue { slug => "slug", value => "value", values => "values"
+        skip_nulls }
     }
     /// The `ExternalIssue` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ExternalIssue {
         /// Identifier of the related external.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
         /// Link (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub link: Option<String>,
         /// Source of this external issue.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub source: Option<String>,
     }
-    impl record::Record for ExternalIssue {
-        const NAME: &'static str = "ExternalIssue";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "external_id" => Some(0),
-                "link" => Some(1),
-                "source" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.external_id = map.next_value()?,
-                1 => self.link = map.next_value()?,
-                2 => self.source = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ExternalIssue {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        ExternalIssue { external_id => "external_id", link => "link", source => "source"
         }
     }
     /// The `SlackInfo` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SlackInfo {
         /// Identifier of the related channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Message TS of this slack info.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub message_ts: Option<String>,
         /// Identifier of the related workspace.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub workspace_id: Option<String>,
     }
-    impl record::Record for SlackInfo {
-        const NAME: &'static str = "SlackInfo";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "channel_id" => Some(0),
-                "message_ts" => Some(1),
-                "workspace_id" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.channel_id = map.next_value()?,
-                1 => self.message_ts = map.next_value()?,
-                2 => self.workspace_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SlackInfo {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SlackInfo { channel_id => "channel_id", message_ts => "message_ts", workspace_id
+        => "workspace_id" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `IssueSource`."] pub enum IssueSource { #[doc = " `slack`"]
@@ -570,39 +243,13 @@ mod used_by_3 {
         #[doc = " `telegram`"] Telegram => "telegram" }
     }
     /// The `MiniTeam` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct MiniTeam {
         /// Unique identifier of this mini team.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for MiniTeam {
-        const NAME: &'static str = "MiniTeam";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for MiniTeam {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        MiniTeam { id => "id" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `IssueType`."] pub enum IssueType { #[doc =
@@ -610,44 +257,15 @@ mod used_by_3 {
         "ticket" }
     }
     /// The `IssuesRecord` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct IssuesRecord {
         /// `data`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Issue>,
         /// ID Pylon assigned to this request.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub request_id: Option<String>,
     }
-    impl record::Record for IssuesRecord {
-        const NAME: &'static str = "IssuesRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "data" => Some(0),
-                "request_id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.data = map.next_value()?,
-                1 => self.request_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for IssuesRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        IssuesRecord { data => "data", request_id => "request_id" }
     }
 }
 #[cfg(
@@ -669,46 +287,16 @@ pub use used_by_4::*;
     )
 )]
 mod used_by_4 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `MiniContact` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct MiniContact {
         /// Email address of the mini contact.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// Unique identifier of this mini contact.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for MiniContact {
-        const NAME: &'static str = "MiniContact";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "email" => Some(0),
-                "id" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.email = map.next_value()?,
-                1 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for MiniContact {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        MiniContact { email => "email", id => "id" }
     }
 }
 #[cfg(any(feature = "users", feature = "me"))]
@@ -716,70 +304,26 @@ pub use used_by_5::*;
 /// Types used by `me`, `users`.
 #[cfg(any(feature = "users", feature = "me"))]
 mod used_by_5 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `User` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct User {
         /// Unique identifier of this user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Avatar URL (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub avatar_url: Option<String>,
         /// Email address of the user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// Emails (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub emails: Option<Vec<String>>,
         /// Name shown for the user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Identifier of the related role.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub role_id: Option<String>,
         /// Current status of the user.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl record::Record for User {
-        const NAME: &'static str = "User";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "avatar_url" => Some(1),
-                "email" => Some(2),
-                "emails" => Some(3),
-                "name" => Some(4),
-                "role_id" => Some(5),
-                "status" => Some(6),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.avatar_url = map.next_value()?,
-                2 => self.email = map.next_value()?,
-                3 => self.emails = map.next_value::<record::SkipNulls<String>>()?.0,
-                4 => self.name = map.next_value()?,
-                5 => self.role_id = map.next_value()?,
-                6 => self.status = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for User {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        User { id => "id", avatar_url => "avatar_url", email => "email", emails =>
+        "emails" skip_nulls, name => "name", role_id => "role_id", status => "status" }
     }
 }

@@ -38,46 +38,16 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `AccountAttributes` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct AccountAttributes {
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl record::Record for AccountAttributes {
-        const NAME: &'static str = "AccountAttributes";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "url" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.url = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for AccountAttributes {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        AccountAttributes { type_ => "type", url => "url" }
     }
 }
 #[cfg(
@@ -114,54 +84,18 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SobjectsRecord` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SobjectsRecord {
         /// Unique identifier of this 201.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `success`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub success: Option<bool>,
         /// `errors`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<Map<String, Value>>>,
     }
-    impl record::Record for SobjectsRecord {
-        const NAME: &'static str = "SobjectsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "success" => Some(1),
-                "errors" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.success = map.next_value()?,
-                2 => {
-                    self.errors = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SobjectsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        SobjectsRecord { id => "id", success => "success", errors => "errors" skip_nulls
         }
     }
 }
@@ -195,87 +129,25 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Result of a SOSL search.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct AccountsRecord {
         /// Search records (list).
-        #[serde(rename = "searchRecords", skip_serializing_if = "Option::is_none")]
         pub search_records: Option<Vec<AccountsRecordSearchRecordsItem>>,
     }
-    impl record::Record for AccountsRecord {
-        const NAME: &'static str = "AccountsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "searchRecords" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => {
-                    self.search_records = map
-                        .next_value::<
-                            record::SkipNulls<AccountsRecordSearchRecordsItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for AccountsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        AccountsRecord { search_records => "searchRecords" skip_nulls }
     }
     /// The `AccountsRecordSearchRecordsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct AccountsRecordSearchRecordsItem {
         /// `Id`
-        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `attributes`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<AccountAttributes>,
     }
-    impl record::Record for AccountsRecordSearchRecordsItem {
-        const NAME: &'static str = "AccountsRecordSearchRecordsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "Id" => Some(0),
-                "attributes" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.attributes = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for AccountsRecordSearchRecordsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        AccountsRecordSearchRecordsItem { id => "Id", attributes => "attributes" }
     }
 }
 #[cfg(
@@ -302,51 +174,18 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Account record; list calls return the standard fields selected with FIELDS(STANDARD).
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Account {
         /// Salesforce ID of the record.
-        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name of this account.
-        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `attributes`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<AccountAttributes>,
     }
-    impl record::Record for Account {
-        const NAME: &'static str = "Account";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "Id" => Some(0),
-                "Name" => Some(1),
-                "attributes" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.attributes = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Account {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Account { id => "Id", name => "Name", attributes => "attributes" }
     }
 }
 #[cfg(any(feature = "tasks", feature = "events"))]
@@ -355,50 +194,17 @@ pub use used_by_5::*;
 #[cfg(any(feature = "tasks", feature = "events"))]
 mod used_by_5 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Task record; list calls return the standard fields selected with FIELDS(STANDARD).
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Task {
         /// `Id`
-        #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `Subject`
-        #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
         /// `attributes`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attributes: Option<AccountAttributes>,
     }
-    impl record::Record for Task {
-        const NAME: &'static str = "Task";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "Id" => Some(0),
-                "Subject" => Some(1),
-                "attributes" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.subject = map.next_value()?,
-                2 => self.attributes = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Task {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Task { id => "Id", subject => "Subject", attributes => "attributes" }
     }
 }

@@ -22,121 +22,51 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Customer address structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomerAddress2 {
         /// Unique identifier of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// Identifier of the related customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_id: Option<i64>,
         /// First name of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub first_name: Option<String>,
         /// Last name (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_name: Option<String>,
         /// Company of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub company: Option<String>,
         /// Address1 of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub address1: Option<String>,
         /// Address2 of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub address2: Option<String>,
         /// City of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// Province of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub province: Option<String>,
         /// Country of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// Zip of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub zip: Option<String>,
         /// Phone number of the customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         /// Name shown for the customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Province code of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub province_code: Option<String>,
         /// Country code of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country_code: Option<String>,
         /// Country name of this customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country_name: Option<String>,
         /// Flag: default.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default: Option<bool>,
     }
-    impl record::Record for CustomerAddress2 {
-        const NAME: &'static str = "CustomerAddress2";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "customer_id" => Some(1),
-                "first_name" => Some(2),
-                "last_name" => Some(3),
-                "company" => Some(4),
-                "address1" => Some(5),
-                "address2" => Some(6),
-                "city" => Some(7),
-                "province" => Some(8),
-                "country" => Some(9),
-                "zip" => Some(10),
-                "phone" => Some(11),
-                "name" => Some(12),
-                "province_code" => Some(13),
-                "country_code" => Some(14),
-                "country_name" => Some(15),
-                "default" => Some(16),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.customer_id = map.next_value()?,
-                2 => self.first_name = map.next_value()?,
-                3 => self.last_name = map.next_value()?,
-                4 => self.company = map.next_value()?,
-                5 => self.address1 = map.next_value()?,
-                6 => self.address2 = map.next_value()?,
-                7 => self.city = map.next_value()?,
-                8 => self.province = map.next_value()?,
-                9 => self.country = map.next_value()?,
-                10 => self.zip = map.next_value()?,
-                11 => self.phone = map.next_value()?,
-                12 => self.name = map.next_value()?,
-                13 => self.province_code = map.next_value()?,
-                14 => self.country_code = map.next_value()?,
-                15 => self.country_name = map.next_value()?,
-                16 => self.default = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomerAddress2 {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomerAddress2 { id => "id", customer_id => "customer_id", first_name =>
+        "first_name", last_name => "last_name", company => "company", address1 =>
+        "address1", address2 => "address2", city => "city", province => "province",
+        country => "country", zip => "zip", phone => "phone", name => "name",
+        province_code => "province_code", country_code => "country_code", country_name =>
+        "country_name", default => "default" }
     }
 }
 #[cfg(
@@ -159,229 +89,95 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A customer of the store.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Customer {
         /// Unique identifier of this customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// Email address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// Flag: accepts marketing.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub accepts_marketing: Option<bool>,
         /// Creation time of the customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// Time of the latest change to the customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
         /// First name of this customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub first_name: Option<String>,
         /// Last name (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_name: Option<String>,
         /// Number of orders the customer placed.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub orders_count: Option<i64>,
         /// Current state of the customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Total amount the customer spent.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_spent: Option<String>,
         /// Identifier of the related last order.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_order_id: Option<i64>,
         /// Internal note.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
         /// Flag: verified email.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub verified_email: Option<bool>,
         /// Multipass identifier of this customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub multipass_identifier: Option<String>,
         /// Flag: tax exempt.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_exempt: Option<bool>,
         /// Tags of the customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<String>,
         /// Last order name (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_order_name: Option<String>,
         /// Currency as a three-letter ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Phone number of the customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         /// `addresses`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub addresses: Option<Vec<CustomerAddress2>>,
         /// Accepts marketing updated at (ISO 8601 date-time).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub accepts_marketing_updated_at: Option<String>,
         /// Marketing opt in level of this customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub marketing_opt_in_level: Option<String>,
         /// `tax_exemptions`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_exemptions: Option<Vec<String>>,
         /// `email_marketing_consent`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email_marketing_consent: Option<MarketingConsent>,
         /// `sms_marketing_consent`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sms_marketing_consent: Option<MarketingConsent>,
         /// Global ID of the customer for the GraphQL API.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
         /// `default_address`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_address: Option<CustomerAddress2>,
     }
-    impl record::Record for Customer {
-        const NAME: &'static str = "Customer";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "email" => Some(1),
-                "accepts_marketing" => Some(2),
-                "created_at" => Some(3),
-                "updated_at" => Some(4),
-                "first_name" => Some(5),
-                "last_name" => Some(6),
-                "orders_count" => Some(7),
-                "state" => Some(8),
-                "total_spent" => Some(9),
-                "last_order_id" => Some(10),
-                "note" => Some(11),
-                "verified_email" => Some(12),
-                "multipass_identifier" => Some(13),
-                "tax_exempt" => Some(14),
-                "tags" => Some(15),
-                "last_order_name" => Some(16),
-                "currency" => Some(17),
-                "phone" => Some(18),
-                "addresses" => Some(19),
-                "accepts_marketing_updated_at" => Some(20),
-                "marketing_opt_in_level" => Some(21),
-                "tax_exemptions" => Some(22),
-                "email_marketing_consent" => Some(23),
-                "sms_marketing_consent" => Some(24),
-                "admin_graphql_api_id" => Some(25),
-                "default_address" => Some(26),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.email = map.next_value()?,
-                2 => self.accepts_marketing = map.next_value()?,
-                3 => self.created_at = map.next_value()?,
-                4 => self.updated_at = map.next_value()?,
-                5 => self.first_name = map.next_value()?,
-                6 => self.last_name = map.next_value()?,
-                7 => self.orders_count = map.next_value()?,
-                8 => self.state = map.next_value()?,
-                9 => self.total_spent = map.next_value()?,
-                10 => self.last_order_id = map.next_value()?,
-                11 => self.note = map.next_value()?,
-                12 => self.verified_email = map.next_value()?,
-                13 => self.multipass_identifier = map.next_value()?,
-                14 => self.tax_exempt = map.next_value()?,
-                15 => self.tags = map.next_value()?,
-                16 => self.last_order_name = map.next_value()?,
-                17 => self.currency = map.next_value()?,
-                18 => self.phone = map.next_value()?,
-                19 => {
-                    self.addresses = map
-                        .next_value::<record::SkipNulls<CustomerAddress2>>()?
-                        .0;
-                }
-                20 => self.accepts_marketing_updated_at = map.next_value()?,
-                21 => self.marketing_opt_in_level = map.next_value()?,
-                22 => {
-                    self.tax_exemptions = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                23 => self.email_marketing_consent = map.next_value()?,
-                24 => self.sms_marketing_consent = map.next_value()?,
-                25 => self.admin_graphql_api_id = map.next_value()?,
-                26 => self.default_address = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Customer {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Customer { id => "id", email => "email", accepts_marketing =>
+        "accepts_marketing", created_at => "created_at", updated_at => "updated_at",
+        first_name => "first_name", last_name => "last_name", orders_count =>
+        "orders_count", state => "state", total_spent => "total_spent", last_order_id =>
+        "last_order_id", note => "note", verified_email => "verified_email",
+        multipass_identifier => "multipass_identifier", tax_exempt => "tax_exempt", tags
+        => "tags", last_order_name => "last_order_name", currency => "currency", phone =>
+        "phone", addresses => "addresses" skip_nulls, accepts_marketing_updated_at =>
+        "accepts_marketing_updated_at", marketing_opt_in_level =>
+        "marketing_opt_in_level", tax_exemptions => "tax_exemptions" skip_nulls,
+        email_marketing_consent => "email_marketing_consent", sms_marketing_consent =>
+        "sms_marketing_consent", admin_graphql_api_id => "admin_graphql_api_id",
+        default_address => "default_address" }
     }
     /// The `MarketingConsent` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct MarketingConsent {
         /// `state`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// `opt_in_level`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub opt_in_level: Option<String>,
         /// `consent_updated_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub consent_updated_at: Option<String>,
         /// `consent_collected_from`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub consent_collected_from: Option<String>,
     }
-    impl record::Record for MarketingConsent {
-        const NAME: &'static str = "MarketingConsent";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "state" => Some(0),
-                "opt_in_level" => Some(1),
-                "consent_updated_at" => Some(2),
-                "consent_collected_from" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.state = map.next_value()?,
-                1 => self.opt_in_level = map.next_value()?,
-                2 => self.consent_updated_at = map.next_value()?,
-                3 => self.consent_collected_from = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for MarketingConsent {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        MarketingConsent { state => "state", opt_in_level => "opt_in_level",
+        consent_updated_at => "consent_updated_at", consent_collected_from =>
+        "consent_collected_from" }
     }
 }
 #[cfg(
@@ -404,200 +200,82 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `LineItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct LineItem {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `admin_graphql_api_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
         /// `attributed_staffs`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attributed_staffs: Option<Vec<Map<String, Value>>>,
         /// `current_quantity`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub current_quantity: Option<i64>,
         /// `fulfillable_quantity`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fulfillable_quantity: Option<i64>,
         /// `fulfillment_service`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fulfillment_service: Option<String>,
         /// `fulfillment_status`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fulfillment_status: Option<String>,
         /// `gift_card`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gift_card: Option<bool>,
         /// `grams`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub grams: Option<i64>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `price`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub price: Option<String>,
         /// `price_set`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub price_set: Option<Map<String, Value>>,
         /// `product_exists`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub product_exists: Option<bool>,
         /// `product_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub product_id: Option<i64>,
         /// `properties`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub properties: Option<Vec<Map<String, Value>>>,
         /// `quantity`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
         /// `requires_shipping`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub requires_shipping: Option<bool>,
         /// `sku`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sku: Option<String>,
         /// `taxable`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable: Option<bool>,
         /// `title`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// `total_discount`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_discount: Option<String>,
         /// `total_discount_set`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_discount_set: Option<Map<String, Value>>,
         /// `variant_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub variant_id: Option<i64>,
         /// `variant_inventory_management`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub variant_inventory_management: Option<String>,
         /// `variant_title`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub variant_title: Option<String>,
         /// `vendor`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub vendor: Option<String>,
         /// `tax_lines`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_lines: Option<Vec<Map<String, Value>>>,
         /// `duties`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub duties: Option<Vec<Map<String, Value>>>,
         /// `discount_allocations`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_allocations: Option<Vec<Map<String, Value>>>,
     }
-    impl record::Record for LineItem {
-        const NAME: &'static str = "LineItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "admin_graphql_api_id" => Some(1),
-                "attributed_staffs" => Some(2),
-                "current_quantity" => Some(3),
-                "fulfillable_quantity" => Some(4),
-                "fulfillment_service" => Some(5),
-                "fulfillment_status" => Some(6),
-                "gift_card" => Some(7),
-                "grams" => Some(8),
-                "name" => Some(9),
-                "price" => Some(10),
-                "price_set" => Some(11),
-                "product_exists" => Some(12),
-                "product_id" => Some(13),
-                "properties" => Some(14),
-                "quantity" => Some(15),
-                "requires_shipping" => Some(16),
-                "sku" => Some(17),
-                "taxable" => Some(18),
-                "title" => Some(19),
-                "total_discount" => Some(20),
-                "total_discount_set" => Some(21),
-                "variant_id" => Some(22),
-                "variant_inventory_management" => Some(23),
-                "variant_title" => Some(24),
-                "vendor" => Some(25),
-                "tax_lines" => Some(26),
-                "duties" => Some(27),
-                "discount_allocations" => Some(28),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.admin_graphql_api_id = map.next_value()?,
-                2 => {
-                    self.attributed_staffs = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                3 => self.current_quantity = map.next_value()?,
-                4 => self.fulfillable_quantity = map.next_value()?,
-                5 => self.fulfillment_service = map.next_value()?,
-                6 => self.fulfillment_status = map.next_value()?,
-                7 => self.gift_card = map.next_value()?,
-                8 => self.grams = map.next_value()?,
-                9 => self.name = map.next_value()?,
-                10 => self.price = map.next_value()?,
-                11 => self.price_set = map.next_value()?,
-                12 => self.product_exists = map.next_value()?,
-                13 => self.product_id = map.next_value()?,
-                14 => {
-                    self.properties = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                15 => self.quantity = map.next_value()?,
-                16 => self.requires_shipping = map.next_value()?,
-                17 => self.sku = map.next_value()?,
-                18 => self.taxable = map.next_value()?,
-                19 => self.title = map.next_value()?,
-                20 => self.total_discount = map.next_value()?,
-                21 => self.total_discount_set = map.next_value()?,
-                22 => self.variant_id = map.next_value()?,
-                23 => self.variant_inventory_management = map.next_value()?,
-                24 => self.variant_title = map.next_value()?,
-                25 => self.vendor = map.next_value()?,
-                26 => {
-                    self.tax_lines = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                27 => {
-                    self.duties = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                28 => {
-                    self.discount_allocations = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for LineItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        LineItem { id => "id", admin_graphql_api_id => "admin_graphql_api_id",
+        attributed_staffs => "attributed_staffs" skip_nulls, current_quantity =>
+        "current_quantity", fulfillable_quantity => "fulfillable_quantity",
+        fulfillment_service => "fulfillment_service", fulfillment_status =>
+        "fulfillment_status", gift_card => "gift_card", grams => "grams", name => "name",
+        price => "price", price_set => "price_set", product_exists => "product_exists",
+        product_id => "product_id", properties => "properties" skip_nulls, quantity =>
+        "quantity", requires_shipping => "requires_shipping", sku => "sku", taxable =>
+        "taxable", title => "title", total_discount => "total_discount",
+        total_discount_set => "total_discount_set", variant_id => "variant_id",
+        variant_inventory_management => "variant_inventory_management", variant_title =>
+        "variant_title", vendor => "vendor", tax_lines => "tax_lines" skip_nulls, duties
+        => "duties" skip_nulls, discount_allocations => "discount_allocations" skip_nulls
         }
     }
 }
@@ -610,111 +288,46 @@ pub use used_by_4::*;
     any(feature = "orders", feature = "abandoned_checkouts", feature = "draft_orders")
 )]
 mod used_by_4 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Order address structure.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct OrderAddress {
         /// `first_name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub first_name: Option<String>,
         /// `last_name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_name: Option<String>,
         /// `company`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub company: Option<String>,
         /// `address1`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub address1: Option<String>,
         /// `address2`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub address2: Option<String>,
         /// `city`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// `province`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub province: Option<String>,
         /// `country`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// `zip`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub zip: Option<String>,
         /// `phone`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `province_code`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub province_code: Option<String>,
         /// `country_code`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country_code: Option<String>,
         /// `latitude`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub latitude: Option<f64>,
         /// `longitude`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub longitude: Option<f64>,
     }
-    impl record::Record for OrderAddress {
-        const NAME: &'static str = "OrderAddress";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "first_name" => Some(0),
-                "last_name" => Some(1),
-                "company" => Some(2),
-                "address1" => Some(3),
-                "address2" => Some(4),
-                "city" => Some(5),
-                "province" => Some(6),
-                "country" => Some(7),
-                "zip" => Some(8),
-                "phone" => Some(9),
-                "name" => Some(10),
-                "province_code" => Some(11),
-                "country_code" => Some(12),
-                "latitude" => Some(13),
-                "longitude" => Some(14),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.first_name = map.next_value()?,
-                1 => self.last_name = map.next_value()?,
-                2 => self.company = map.next_value()?,
-                3 => self.address1 = map.next_value()?,
-                4 => self.address2 = map.next_value()?,
-                5 => self.city = map.next_value()?,
-                6 => self.province = map.next_value()?,
-                7 => self.country = map.next_value()?,
-                8 => self.zip = map.next_value()?,
-                9 => self.phone = map.next_value()?,
-                10 => self.name = map.next_value()?,
-                11 => self.province_code = map.next_value()?,
-                12 => self.country_code = map.next_value()?,
-                13 => self.latitude = map.next_value()?,
-                14 => self.longitude = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for OrderAddress {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        OrderAddress { first_name => "first_name", last_name => "last_name", company =>
+        "company", address1 => "address1", address2 => "address2", city => "city",
+        province => "province", country => "country", zip => "zip", phone => "phone",
+        name => "name", province_code => "province_code", country_code => "country_code",
+        latitude => "latitude", longitude => "longitude" }
     }
 }
 #[cfg(
@@ -757,51 +370,18 @@ pub use used_by_5::*;
 )]
 mod used_by_5 {
     use airbyte_agent_runtime::serde_json::Value;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `GraphQlUserError` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct GraphQlUserError {
         /// Field (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub field: Option<Value>,
         /// Message of this graph ql user error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// Code of this graph ql user error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
     }
-    impl record::Record for GraphQlUserError {
-        const NAME: &'static str = "GraphQlUserError";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "field" => Some(0),
-                "message" => Some(1),
-                "code" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.field = map.next_value()?,
-                1 => self.message = map.next_value()?,
-                2 => self.code = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for GraphQlUserError {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        GraphQlUserError { field => "field", message => "message", code => "code" }
     }
 }
 #[cfg(any(feature = "pages", feature = "articles"))]
@@ -821,46 +401,16 @@ pub use used_by_7::*;
 /// Types used by `articles`, `product_variants`.
 #[cfg(any(feature = "product_variants", feature = "articles"))]
 mod used_by_7 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `ProductVariantsRecord2Product` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ProductVariantsRecord2Product {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `title`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
-    impl record::Record for ProductVariantsRecord2Product {
-        const NAME: &'static str = "ProductVariantsRecord2Product";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "title" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.title = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ProductVariantsRecord2Product {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ProductVariantsRecord2Product { id => "id", title => "title" }
     }
 }
 #[cfg(
@@ -882,41 +432,14 @@ pub use used_by_8::*;
     )
 )]
 mod used_by_8 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CustomersDeleteInput` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomersDeleteInput {
         /// Global ID of the customer to remove (gid://shopify/Customer/...).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    impl record::Record for CustomersDeleteInput {
-        const NAME: &'static str = "CustomersDeleteInput";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomersDeleteInput {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomersDeleteInput { id => "id" }
     }
 }
 #[cfg(any(feature = "orders", feature = "draft_orders"))]
@@ -924,61 +447,23 @@ pub use used_by_9::*;
 /// Types used by `draft_orders`, `orders`.
 #[cfg(any(feature = "orders", feature = "draft_orders"))]
 mod used_by_9 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `OrdersUpdateInputShippingAddress` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct OrdersUpdateInputShippingAddress {
         /// `address1`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub address1: Option<String>,
         /// `city`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// `provinceCode`
-        #[serde(rename = "provinceCode", skip_serializing_if = "Option::is_none")]
         pub province_code: Option<String>,
         /// `zip`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub zip: Option<String>,
         /// `countryCode`
-        #[serde(rename = "countryCode", skip_serializing_if = "Option::is_none")]
         pub country_code: Option<String>,
     }
-    impl record::Record for OrdersUpdateInputShippingAddress {
-        const NAME: &'static str = "OrdersUpdateInputShippingAddress";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "address1" => Some(0),
-                "city" => Some(1),
-                "provinceCode" => Some(2),
-                "zip" => Some(3),
-                "countryCode" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.address1 = map.next_value()?,
-                1 => self.city = map.next_value()?,
-                2 => self.province_code = map.next_value()?,
-                3 => self.zip = map.next_value()?,
-                4 => self.country_code = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for OrdersUpdateInputShippingAddress {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        OrdersUpdateInputShippingAddress { address1 => "address1", city => "city",
+        province_code => "provinceCode", zip => "zip", country_code => "countryCode" }
     }
 }
 #[cfg(any(feature = "orders", feature = "fulfillments"))]
@@ -988,134 +473,55 @@ pub use used_by_10::*;
 mod used_by_10 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A shipment of some or all items of an order.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Fulfillment {
         /// Unique identifier of this fulfillment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `order_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<i64>,
         /// `status`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// `created_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// `service`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub service: Option<String>,
         /// `updated_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
         /// `tracking_company`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tracking_company: Option<String>,
         /// `shipment_status`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub shipment_status: Option<String>,
         /// `location_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub location_id: Option<i64>,
         /// `origin_address`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub origin_address: Option<Map<String, Value>>,
         /// `line_items`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line_items: Option<Vec<LineItem>>,
         /// `tracking_number`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tracking_number: Option<String>,
         /// `tracking_numbers`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tracking_numbers: Option<Vec<String>>,
         /// `tracking_url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tracking_url: Option<String>,
         /// `tracking_urls`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tracking_urls: Option<Vec<String>>,
         /// `receipt`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub receipt: Option<Map<String, Value>>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `admin_graphql_api_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl record::Record for Fulfillment {
-        const NAME: &'static str = "Fulfillment";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "order_id" => Some(1),
-                "status" => Some(2),
-                "created_at" => Some(3),
-                "service" => Some(4),
-                "updated_at" => Some(5),
-                "tracking_company" => Some(6),
-                "shipment_status" => Some(7),
-                "location_id" => Some(8),
-                "origin_address" => Some(9),
-                "line_items" => Some(10),
-                "tracking_number" => Some(11),
-                "tracking_numbers" => Some(12),
-                "tracking_url" => Some(13),
-                "tracking_urls" => Some(14),
-                "receipt" => Some(15),
-                "name" => Some(16),
-                "admin_graphql_api_id" => Some(17),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.order_id = map.next_value()?,
-                2 => self.status = map.next_value()?,
-                3 => self.created_at = map.next_value()?,
-                4 => self.service = map.next_value()?,
-                5 => self.updated_at = map.next_value()?,
-                6 => self.tracking_company = map.next_value()?,
-                7 => self.shipment_status = map.next_value()?,
-                8 => self.location_id = map.next_value()?,
-                9 => self.origin_address = map.next_value()?,
-                10 => {
-                    self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0;
-                }
-                11 => self.tracking_number = map.next_value()?,
-                12 => {
-                    self.tracking_numbers = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                13 => self.tracking_url = map.next_value()?,
-                14 => {
-                    self.tracking_urls = map.next_value::<record::SkipNulls<String>>()?.0;
-                }
-                15 => self.receipt = map.next_value()?,
-                16 => self.name = map.next_value()?,
-                17 => self.admin_graphql_api_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Fulfillment {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Fulfillment { id => "id", order_id => "order_id", status => "status", created_at
+        => "created_at", service => "service", updated_at => "updated_at",
+        tracking_company => "tracking_company", shipment_status => "shipment_status",
+        location_id => "location_id", origin_address => "origin_address", line_items =>
+        "line_items" skip_nulls, tracking_number => "tracking_number", tracking_numbers
+        => "tracking_numbers" skip_nulls, tracking_url => "tracking_url", tracking_urls
+        => "tracking_urls" skip_nulls, receipt => "receipt", name => "name",
+        admin_graphql_api_id => "admin_graphql_api_id" }
     }
 }
 #[cfg(any(feature = "inventory_set", feature = "inventory_adjust"))]
@@ -1124,152 +530,45 @@ pub use used_by_11::*;
 #[cfg(any(feature = "inventory_set", feature = "inventory_adjust"))]
 mod used_by_11 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `InventorySetRecord` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InventorySetRecord {
         /// `userErrors`
-        #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
         pub user_errors: Option<Vec<GraphQlUserError>>,
         /// `inventoryAdjustmentGroup`
-        #[serde(
-            rename = "inventoryAdjustmentGroup",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
     }
-    impl record::Record for InventorySetRecord {
-        const NAME: &'static str = "InventorySetRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "userErrors" => Some(0),
-                "inventoryAdjustmentGroup" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => {
-                    self.user_errors = map
-                        .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                        .0;
-                }
-                1 => self.inventory_adjustment_group = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InventorySetRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InventorySetRecord { user_errors => "userErrors" skip_nulls,
+        inventory_adjustment_group => "inventoryAdjustmentGroup" }
     }
     /// The `InventoryAdjustmentGroup` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InventoryAdjustmentGroup {
         /// `reason`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// `referenceDocumentUri`
-        #[serde(
-            rename = "referenceDocumentUri",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub reference_document_uri: Option<String>,
         /// `changes`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub changes: Option<Vec<InventoryAdjustmentGroupChangesItem>>,
     }
-    impl record::Record for InventoryAdjustmentGroup {
-        const NAME: &'static str = "InventoryAdjustmentGroup";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "reason" => Some(0),
-                "referenceDocumentUri" => Some(1),
-                "changes" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.reason = map.next_value()?,
-                1 => self.reference_document_uri = map.next_value()?,
-                2 => {
-                    self.changes = map
-                        .next_value::<
-                            record::SkipNulls<InventoryAdjustmentGroupChangesItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InventoryAdjustmentGroup {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InventoryAdjustmentGroup { reason => "reason", reference_document_uri =>
+        "referenceDocumentUri", changes => "changes" skip_nulls }
     }
     /// The `InventoryAdjustmentGroupChangesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InventoryAdjustmentGroupChangesItem {
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `delta`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub delta: Option<i64>,
         /// `quantityAfterChange`
-        #[serde(rename = "quantityAfterChange", skip_serializing_if = "Option::is_none")]
         pub quantity_after_change: Option<i64>,
     }
-    impl record::Record for InventoryAdjustmentGroupChangesItem {
-        const NAME: &'static str = "InventoryAdjustmentGroupChangesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "name" => Some(0),
-                "delta" => Some(1),
-                "quantityAfterChange" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.name = map.next_value()?,
-                1 => self.delta = map.next_value()?,
-                2 => self.quantity_after_change = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InventoryAdjustmentGroupChangesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InventoryAdjustmentGroupChangesItem { name => "name", delta => "delta",
+        quantity_after_change => "quantityAfterChange" }
     }
 }
 #[cfg(
@@ -1308,91 +607,37 @@ pub use used_by_12::*;
 )]
 mod used_by_12 {
     use airbyte_agent_runtime::serde_json::Value;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A custom field stored on a store resource.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Metafield {
         /// Unique identifier of this metafield.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `namespace`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub namespace: Option<String>,
         /// `key`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
         /// Value of the metafield.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<Value>,
         /// `type`
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// `description`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `owner_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub owner_id: Option<i64>,
         /// `created_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// `updated_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
         /// `owner_resource`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub owner_resource: Option<String>,
         /// `admin_graphql_api_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl record::Record for Metafield {
-        const NAME: &'static str = "Metafield";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "namespace" => Some(1),
-                "key" => Some(2),
-                "value" => Some(3),
-                "type" => Some(4),
-                "description" => Some(5),
-                "owner_id" => Some(6),
-                "created_at" => Some(7),
-                "updated_at" => Some(8),
-                "owner_resource" => Some(9),
-                "admin_graphql_api_id" => Some(10),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.namespace = map.next_value()?,
-                2 => self.key = map.next_value()?,
-                3 => self.value = map.next_value()?,
-                4 => self.type_ = map.next_value()?,
-                5 => self.description = map.next_value()?,
-                6 => self.owner_id = map.next_value()?,
-                7 => self.created_at = map.next_value()?,
-                8 => self.updated_at = map.next_value()?,
-                9 => self.owner_resource = map.next_value()?,
-                10 => self.admin_graphql_api_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Metafield {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Metafield { id => "id", namespace => "namespace", key => "key", value => "value",
+        type_ => "type", description => "description", owner_id => "owner_id", created_at
+        => "created_at", updated_at => "updated_at", owner_resource => "owner_resource",
+        admin_graphql_api_id => "admin_graphql_api_id" }
     }
 }
 #[cfg(any(feature = "orders", feature = "order_refunds"))]
@@ -1402,131 +647,48 @@ pub use used_by_13::*;
 mod used_by_13 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Money returned for an order, with the items refunded.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Refund {
         /// Unique identifier of this order refund.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `order_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<i64>,
         /// `created_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// `note`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
         /// `user_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub user_id: Option<i64>,
         /// `processed_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub processed_at: Option<String>,
         /// `restock`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub restock: Option<bool>,
         /// `duties`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub duties: Option<Vec<Map<String, Value>>>,
         /// `total_duties_set`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_duties_set: Option<Map<String, Value>>,
         /// `return`
-        #[serde(rename = "return", skip_serializing_if = "Option::is_none")]
         pub return_: Option<Map<String, Value>>,
         /// `refund_line_items`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_line_items: Option<Vec<Map<String, Value>>>,
         /// `transactions`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transactions: Option<Vec<Transaction>>,
         /// `order_adjustments`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_adjustments: Option<Vec<Map<String, Value>>>,
         /// `admin_graphql_api_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
         /// `refund_shipping_lines`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_shipping_lines: Option<Vec<Map<String, Value>>>,
     }
-    impl record::Record for Refund {
-        const NAME: &'static str = "Refund";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "order_id" => Some(1),
-                "created_at" => Some(2),
-                "note" => Some(3),
-                "user_id" => Some(4),
-                "processed_at" => Some(5),
-                "restock" => Some(6),
-                "duties" => Some(7),
-                "total_duties_set" => Some(8),
-                "return" => Some(9),
-                "refund_line_items" => Some(10),
-                "transactions" => Some(11),
-                "order_adjustments" => Some(12),
-                "admin_graphql_api_id" => Some(13),
-                "refund_shipping_lines" => Some(14),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.order_id = map.next_value()?,
-                2 => self.created_at = map.next_value()?,
-                3 => self.note = map.next_value()?,
-                4 => self.user_id = map.next_value()?,
-                5 => self.processed_at = map.next_value()?,
-                6 => self.restock = map.next_value()?,
-                7 => {
-                    self.duties = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                8 => self.total_duties_set = map.next_value()?,
-                9 => self.return_ = map.next_value()?,
-                10 => {
-                    self.refund_line_items = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                11 => {
-                    self.transactions = map
-                        .next_value::<record::SkipNulls<Transaction>>()?
-                        .0;
-                }
-                12 => {
-                    self.order_adjustments = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                13 => self.admin_graphql_api_id = map.next_value()?,
-                14 => {
-                    self.refund_shipping_lines = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Refund {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Refund { id => "id", order_id => "order_id", created_at => "created_at", note =>
+        "note", user_id => "user_id", processed_at => "processed_at", restock =>
+        "restock", duties => "duties" skip_nulls, total_duties_set => "total_duties_set",
+        return_ => "return", refund_line_items => "refund_line_items" skip_nulls,
+        transactions => "transactions" skip_nulls, order_adjustments =>
+        "order_adjustments" skip_nulls, admin_graphql_api_id => "admin_graphql_api_id",
+        refund_shipping_lines => "refund_shipping_lines" skip_nulls }
     }
 }
 #[cfg(any(feature = "orders", feature = "order_refunds", feature = "transactions"))]
@@ -1535,156 +697,69 @@ pub use used_by_14::*;
 #[cfg(any(feature = "orders", feature = "order_refunds", feature = "transactions"))]
 mod used_by_14 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A payment step of an order, such as an authorization or capture.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Transaction {
         /// Unique identifier of this transaction.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// `order_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub order_id: Option<i64>,
         /// `kind`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// `gateway`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gateway: Option<String>,
         /// `status`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// `message`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// `created_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// `test`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub test: Option<bool>,
         /// `authorization`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub authorization: Option<String>,
         /// `location_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub location_id: Option<i64>,
         /// `user_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub user_id: Option<i64>,
         /// `parent_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub parent_id: Option<i64>,
         /// `processed_at`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub processed_at: Option<String>,
         /// `device_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub device_id: Option<i64>,
         /// `error_code`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
         /// `source_name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub source_name: Option<String>,
         /// `receipt`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub receipt: Option<Map<String, Value>>,
         /// `currency_exchange_adjustment`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency_exchange_adjustment: Option<Map<String, Value>>,
         /// `amount`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<String>,
         /// `currency`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// `payment_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_id: Option<String>,
         /// `total_unsettled_set`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_unsettled_set: Option<Map<String, Value>>,
         /// `manual_payment_gateway`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub manual_payment_gateway: Option<bool>,
         /// `admin_graphql_api_id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl record::Record for Transaction {
-        const NAME: &'static str = "Transaction";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "order_id" => Some(1),
-                "kind" => Some(2),
-                "gateway" => Some(3),
-                "status" => Some(4),
-                "message" => Some(5),
-                "created_at" => Some(6),
-                "test" => Some(7),
-                "authorization" => Some(8),
-                "location_id" => Some(9),
-                "user_id" => Some(10),
-                "parent_id" => Some(11),
-                "processed_at" => Some(12),
-                "device_id" => Some(13),
-                "error_code" => Some(14),
-                "source_name" => Some(15),
-                "receipt" => Some(16),
-                "currency_exchange_adjustment" => Some(17),
-                "amount" => Some(18),
-                "currency" => Some(19),
-                "payment_id" => Some(20),
-                "total_unsettled_set" => Some(21),
-                "manual_payment_gateway" => Some(22),
-                "admin_graphql_api_id" => Some(23),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.order_id = map.next_value()?,
-                2 => self.kind = map.next_value()?,
-                3 => self.gateway = map.next_value()?,
-                4 => self.status = map.next_value()?,
-                5 => self.message = map.next_value()?,
-                6 => self.created_at = map.next_value()?,
-                7 => self.test = map.next_value()?,
-                8 => self.authorization = map.next_value()?,
-                9 => self.location_id = map.next_value()?,
-                10 => self.user_id = map.next_value()?,
-                11 => self.parent_id = map.next_value()?,
-                12 => self.processed_at = map.next_value()?,
-                13 => self.device_id = map.next_value()?,
-                14 => self.error_code = map.next_value()?,
-                15 => self.source_name = map.next_value()?,
-                16 => self.receipt = map.next_value()?,
-                17 => self.currency_exchange_adjustment = map.next_value()?,
-                18 => self.amount = map.next_value()?,
-                19 => self.currency = map.next_value()?,
-                20 => self.payment_id = map.next_value()?,
-                21 => self.total_unsettled_set = map.next_value()?,
-                22 => self.manual_payment_gateway = map.next_value()?,
-                23 => self.admin_graphql_api_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Transaction {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Transaction { id => "id", order_id => "order_id", kind => "kind", gateway =>
+        "gateway", status => "status", message => "message", created_at => "created_at",
+        test => "test", authorization => "authorization", location_id => "location_id",
+        user_id => "user_id", parent_id => "parent_id", processed_at => "processed_at",
+        device_id => "device_id", error_code => "error_code", source_name =>
+        "source_name", receipt => "receipt", currency_exchange_adjustment =>
+        "currency_exchange_adjustment", amount => "amount", currency => "currency",
+        payment_id => "payment_id", total_unsettled_set => "total_unsettled_set",
+        manual_payment_gateway => "manual_payment_gateway", admin_graphql_api_id =>
+        "admin_graphql_api_id" }
     }
 }
 #[cfg(any(feature = "products", feature = "product_images"))]
@@ -1692,91 +767,37 @@ pub use used_by_15::*;
 /// Types used by `product_images`, `products`.
 #[cfg(any(feature = "products", feature = "product_images"))]
 mod used_by_15 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// An image of a product.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ProductImage {
         /// Unique identifier of this product image.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// Identifier of the related product.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub product_id: Option<i64>,
         /// Position (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub position: Option<i64>,
         /// Creation time of the product image.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// Time of the latest change to the product image.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
         /// Alt of this product image.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub alt: Option<String>,
         /// Width (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub width: Option<i64>,
         /// Height (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub height: Option<i64>,
         /// Src of this product image.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub src: Option<String>,
         /// `variant_ids`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub variant_ids: Option<Vec<i64>>,
         /// Global ID of the product image for the GraphQL API.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl record::Record for ProductImage {
-        const NAME: &'static str = "ProductImage";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "product_id" => Some(1),
-                "position" => Some(2),
-                "created_at" => Some(3),
-                "updated_at" => Some(4),
-                "alt" => Some(5),
-                "width" => Some(6),
-                "height" => Some(7),
-                "src" => Some(8),
-                "variant_ids" => Some(9),
-                "admin_graphql_api_id" => Some(10),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.product_id = map.next_value()?,
-                2 => self.position = map.next_value()?,
-                3 => self.created_at = map.next_value()?,
-                4 => self.updated_at = map.next_value()?,
-                5 => self.alt = map.next_value()?,
-                6 => self.width = map.next_value()?,
-                7 => self.height = map.next_value()?,
-                8 => self.src = map.next_value()?,
-                9 => self.variant_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-                10 => self.admin_graphql_api_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ProductImage {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ProductImage { id => "id", product_id => "product_id", position => "position",
+        created_at => "created_at", updated_at => "updated_at", alt => "alt", width =>
+        "width", height => "height", src => "src", variant_ids => "variant_ids"
+        skip_nulls, admin_graphql_api_id => "admin_graphql_api_id" }
     }
 }
 #[cfg(any(feature = "products", feature = "product_variants"))]
@@ -1784,165 +805,73 @@ pub use used_by_16::*;
 /// Types used by `product_variants`, `products`.
 #[cfg(any(feature = "products", feature = "product_variants"))]
 mod used_by_16 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A purchasable variant of a product, such as a size or color.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ProductVariant {
         /// Unique identifier of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// Identifier of the related product.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub product_id: Option<i64>,
         /// The product variant's title.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Price of the variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub price: Option<String>,
         /// SKU of the product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sku: Option<String>,
         /// Position (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub position: Option<i64>,
         /// Inventory policy of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inventory_policy: Option<String>,
         /// Compare at price of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub compare_at_price: Option<String>,
         /// Fulfillment service of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fulfillment_service: Option<String>,
         /// Inventory management of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inventory_management: Option<String>,
         /// Option1 of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub option1: Option<String>,
         /// Option2 of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub option2: Option<String>,
         /// Option3 of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub option3: Option<String>,
         /// Creation time of the product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// Time of the latest change to the product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
         /// Flag: taxable.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable: Option<bool>,
         /// Barcode, such as a UPC or ISBN.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub barcode: Option<String>,
         /// Grams (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub grams: Option<i64>,
         /// Identifier of the related image.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub image_id: Option<i64>,
         /// Weight (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub weight: Option<f64>,
         /// Weight unit of this product variant.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub weight_unit: Option<String>,
         /// Inventory item the product variant refers to.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inventory_item_id: Option<i64>,
         /// Inventory quantity (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inventory_quantity: Option<i64>,
         /// Old inventory quantity (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub old_inventory_quantity: Option<i64>,
         /// True when the item has to be shipped.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub requires_shipping: Option<bool>,
         /// Global ID of the product variant for the GraphQL API.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_graphql_api_id: Option<String>,
     }
-    impl record::Record for ProductVariant {
-        const NAME: &'static str = "ProductVariant";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "product_id" => Some(1),
-                "title" => Some(2),
-                "price" => Some(3),
-                "sku" => Some(4),
-                "position" => Some(5),
-                "inventory_policy" => Some(6),
-                "compare_at_price" => Some(7),
-                "fulfillment_service" => Some(8),
-                "inventory_management" => Some(9),
-                "option1" => Some(10),
-                "option2" => Some(11),
-                "option3" => Some(12),
-                "created_at" => Some(13),
-                "updated_at" => Some(14),
-                "taxable" => Some(15),
-                "barcode" => Some(16),
-                "grams" => Some(17),
-                "image_id" => Some(18),
-                "weight" => Some(19),
-                "weight_unit" => Some(20),
-                "inventory_item_id" => Some(21),
-                "inventory_quantity" => Some(22),
-                "old_inventory_quantity" => Some(23),
-                "requires_shipping" => Some(24),
-                "admin_graphql_api_id" => Some(25),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.product_id = map.next_value()?,
-                2 => self.title = map.next_value()?,
-                3 => self.price = map.next_value()?,
-                4 => self.sku = map.next_value()?,
-                5 => self.position = map.next_value()?,
-                6 => self.inventory_policy = map.next_value()?,
-                7 => self.compare_at_price = map.next_value()?,
-                8 => self.fulfillment_service = map.next_value()?,
-                9 => self.inventory_management = map.next_value()?,
-                10 => self.option1 = map.next_value()?,
-                11 => self.option2 = map.next_value()?,
-                12 => self.option3 = map.next_value()?,
-                13 => self.created_at = map.next_value()?,
-                14 => self.updated_at = map.next_value()?,
-                15 => self.taxable = map.next_value()?,
-                16 => self.barcode = map.next_value()?,
-                17 => self.grams = map.next_value()?,
-                18 => self.image_id = map.next_value()?,
-                19 => self.weight = map.next_value()?,
-                20 => self.weight_unit = map.next_value()?,
-                21 => self.inventory_item_id = map.next_value()?,
-                22 => self.inventory_quantity = map.next_value()?,
-                23 => self.old_inventory_quantity = map.next_value()?,
-                24 => self.requires_shipping = map.next_value()?,
-                25 => self.admin_graphql_api_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ProductVariant {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ProductVariant { id => "id", product_id => "product_id", title => "title", price
+        => "price", sku => "sku", position => "position", inventory_policy =>
+        "inventory_policy", compare_at_price => "compare_at_price", fulfillment_service
+        => "fulfillment_service", inventory_management => "inventory_management", option1
+        => "option1", option2 => "option2", option3 => "option3", created_at =>
+        "created_at", updated_at => "updated_at", taxable => "taxable", barcode =>
+        "barcode", grams => "grams", image_id => "image_id", weight => "weight",
+        weight_unit => "weight_unit", inventory_item_id => "inventory_item_id",
+        inventory_quantity => "inventory_quantity", old_inventory_quantity =>
+        "old_inventory_quantity", requires_shipping => "requires_shipping",
+        admin_graphql_api_id => "admin_graphql_api_id" }
     }
 }

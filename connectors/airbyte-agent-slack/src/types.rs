@@ -6,41 +6,14 @@ pub use used_by_1::*;
 /// Types used by `channel_archives`, `pins`, `reactions`.
 #[cfg(any(feature = "reactions", feature = "channel_archives", feature = "pins"))]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Response envelope with reaction add data.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ReactionsRecord {
         /// true when Slack handled the call successfully.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ok: Option<bool>,
     }
-    impl record::Record for ReactionsRecord {
-        const NAME: &'static str = "ReactionsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "ok" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.ok = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ReactionsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ReactionsRecord { ok => "ok" }
     }
 }
 #[cfg(
@@ -65,297 +38,112 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A conversation: public or private channel, group DM or DM.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Channel {
         /// Unique identifier of this channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// True when the channel is channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_channel: Option<bool>,
         /// True when the channel is group.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_group: Option<bool>,
         /// True when the channel is IM.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_im: Option<bool>,
         /// True when the channel is MPIM.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_mpim: Option<bool>,
         /// True for private channels.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_private: Option<bool>,
         /// Creation time of the channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// True when the channel is archived.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_archived: Option<bool>,
         /// True when the channel is general.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_general: Option<bool>,
         /// Unlinked (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub unlinked: Option<i64>,
         /// Name normalized of this channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name_normalized: Option<String>,
         /// True when the channel is shared.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_shared: Option<bool>,
         /// True when the channel is org shared.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_org_shared: Option<bool>,
         /// True when the channel is pending ext shared.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_pending_ext_shared: Option<bool>,
         /// Pending shared (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pending_shared: Option<Vec<String>>,
         /// Identifier of the related context team.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub context_team_id: Option<String>,
         /// Updated, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated: Option<i64>,
         /// Creator of this channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub creator: Option<String>,
         /// True when the channel is ext shared.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_ext_shared: Option<bool>,
         /// Identifiers of the related shared team records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub shared_team_ids: Option<Vec<String>>,
         /// Identifiers of the related pending connected team records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pending_connected_team_ids: Option<Vec<String>>,
         /// True when the token's user or bot belongs to the channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_member: Option<bool>,
         /// Topic, as a channel topic object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub topic: Option<ChannelTopic>,
         /// Purpose, as a channel purpose object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub purpose: Option<ChannelPurpose>,
         /// Previous names (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub previous_names: Option<Vec<String>>,
         /// Number of members.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub num_members: Option<i64>,
         /// Parent conversation of this channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub parent_conversation: Option<String>,
         /// Object describing the properties.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub properties: Option<Map<String, Value>>,
         /// True when the channel is thread only.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_thread_only: Option<bool>,
         /// True when the channel is read only.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_read_only: Option<bool>,
     }
-    impl record::Record for Channel {
-        const NAME: &'static str = "Channel";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                "is_channel" => Some(2),
-                "is_group" => Some(3),
-                "is_im" => Some(4),
-                "is_mpim" => Some(5),
-                "is_private" => Some(6),
-                "created" => Some(7),
-                "is_archived" => Some(8),
-                "is_general" => Some(9),
-                "unlinked" => Some(10),
-                "name_normalized" => Some(11),
-                "is_shared" => Some(12),
-                "is_org_shared" => Some(13),
-                "is_pending_ext_shared" => Some(14),
-                "pending_shared" => Some(15),
-                "context_team_id" => Some(16),
-                "updated" => Some(17),
-                "creator" => Some(18),
-                "is_ext_shared" => Some(19),
-                "shared_team_ids" => Some(20),
-                "pending_connected_team_ids" => Some(21),
-                "is_member" => Some(22),
-                "topic" => Some(23),
-                "purpose" => Some(24),
-                "previous_names" => Some(25),
-                "num_members" => Some(26),
-                "parent_conversation" => Some(27),
-                "properties" => Some(28),
-                "is_thread_only" => Some(29),
-                "is_read_only" => Some(30),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.is_channel = map.next_value()?,
-                3 => self.is_group = map.next_value()?,
-                4 => self.is_im = map.next_value()?,
-                5 => self.is_mpim = map.next_value()?,
-                6 => self.is_private = map.next_value()?,
-                7 => self.created = map.next_value()?,
-                8 => self.is_archived = map.next_value()?,
-                9 => self.is_general = map.next_value()?,
-                10 => self.unlinked = map.next_value()?,
-                11 => self.name_normalized = map.next_value()?,
-                12 => self.is_shared = map.next_value()?,
-                13 => self.is_org_shared = map.next_value()?,
-                14 => self.is_pending_ext_shared = map.next_value()?,
-                15 => {
-                    self.pending_shared = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                16 => self.context_team_id = map.next_value()?,
-                17 => self.updated = map.next_value()?,
-                18 => self.creator = map.next_value()?,
-                19 => self.is_ext_shared = map.next_value()?,
-                20 => {
-                    self.shared_team_ids = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                21 => {
-                    self.pending_connected_team_ids = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                22 => self.is_member = map.next_value()?,
-                23 => self.topic = map.next_value()?,
-                24 => self.purpose = map.next_value()?,
-                25 => {
-                    self.previous_names = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                26 => self.num_members = map.next_value()?,
-                27 => self.parent_conversation = map.next_value()?,
-                28 => self.properties = map.next_value()?,
-                29 => self.is_thread_only = map.next_value()?,
-                30 => self.is_read_only = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Channel {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Channel { id => "id", name => "name", is_channel => "is_channel", is_group =>
+        "is_group", is_im => "is_im", is_mpim => "is_mpim", is_private => "is_private",
+        created => "created", is_archived => "is_archived", is_general => "is_general",
+        unlinked => "unlinked", name_normalized => "name_normalized", is_shared =>
+        "is_shared", is_org_shared => "is_org_shared", is_pending_ext_shared =>
+        "is_pending_ext_shared", pending_shared => "pending_shared" skip_nulls,
+        context_team_id => "context_team_id", updated => "updated", creator => "creator",
+        is_ext_shared => "is_ext_shared", shared_team_ids => "shared_team_ids"
+        skip_nulls, pending_connected_team_ids => "pending_connected_team_ids"
+        skip_nulls, is_member => "is_member", topic => "topic", purpose => "purpose",
+        previous_names => "previous_names" skip_nulls, num_members => "num_members",
+        parent_conversation => "parent_conversation", properties => "properties",
+        is_thread_only => "is_thread_only", is_read_only => "is_read_only" }
     }
     /// Topic shown in a channel header, with who set it and when.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ChannelTopic {
         /// Value of this channel topic.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         /// Creator of this channel topic.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub creator: Option<String>,
         /// Last set, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_set: Option<i64>,
     }
-    impl record::Record for ChannelTopic {
-        const NAME: &'static str = "ChannelTopic";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "value" => Some(0),
-                "creator" => Some(1),
-                "last_set" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.value = map.next_value()?,
-                1 => self.creator = map.next_value()?,
-                2 => self.last_set = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ChannelTopic {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ChannelTopic { value => "value", creator => "creator", last_set => "last_set" }
     }
     /// Purpose of a channel, with who set it and when.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct ChannelPurpose {
         /// Value of this channel purpose.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         /// Creator of this channel purpose.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub creator: Option<String>,
         /// Last set, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_set: Option<i64>,
     }
-    impl record::Record for ChannelPurpose {
-        const NAME: &'static str = "ChannelPurpose";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "value" => Some(0),
-                "creator" => Some(1),
-                "last_set" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.value = map.next_value()?,
-                1 => self.creator = map.next_value()?,
-                2 => self.last_set = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for ChannelPurpose {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        ChannelPurpose { value => "value", creator => "creator", last_set => "last_set" }
     }
 }
 #[cfg(any(feature = "channel_messages", feature = "threads", feature = "messages"))]
@@ -363,66 +151,25 @@ pub use used_by_3::*;
 /// Types used by `channel_messages`, `messages`, `threads`.
 #[cfg(any(feature = "channel_messages", feature = "threads", feature = "messages"))]
 mod used_by_3 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Profile of the bot that posted a message.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct BotProfile {
         /// Unique identifier of this bot profile.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// True when the account was deactivated.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Name shown for the bot profile.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Updated, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated: Option<i64>,
         /// Identifier of the related app.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub app_id: Option<String>,
         /// ID of the workspace.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub team_id: Option<String>,
     }
-    impl record::Record for BotProfile {
-        const NAME: &'static str = "BotProfile";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "deleted" => Some(1),
-                "name" => Some(2),
-                "updated" => Some(3),
-                "app_id" => Some(4),
-                "team_id" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.deleted = map.next_value()?,
-                2 => self.name = map.next_value()?,
-                3 => self.updated = map.next_value()?,
-                4 => self.app_id = map.next_value()?,
-                5 => self.team_id = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for BotProfile {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        BotProfile { id => "id", deleted => "deleted", name => "name", updated =>
+        "updated", app_id => "app_id", team_id => "team_id" }
     }
 }
 #[cfg(
@@ -443,120 +190,48 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A legacy message attachment.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Attachment {
         /// Unique identifier of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// Fallback of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fallback: Option<String>,
         /// Color of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub color: Option<String>,
         /// Pretext of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pretext: Option<String>,
         /// Author name of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub author_name: Option<String>,
         /// Author link (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub author_link: Option<String>,
         /// Author icon of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub author_icon: Option<String>,
         /// The attachment's title.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Title link (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title_link: Option<String>,
         /// Message text of the attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Fields (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fields: Option<Vec<Map<String, Value>>>,
         /// Image URL (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub image_url: Option<String>,
         /// Thumb URL (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub thumb_url: Option<String>,
         /// Footer of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub footer: Option<String>,
         /// Footer icon of this attachment.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub footer_icon: Option<String>,
         /// Message timestamp string that identifies the message within its channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ts: Option<Value>,
     }
-    impl record::Record for Attachment {
-        const NAME: &'static str = "Attachment";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "fallback" => Some(1),
-                "color" => Some(2),
-                "pretext" => Some(3),
-                "author_name" => Some(4),
-                "author_link" => Some(5),
-                "author_icon" => Some(6),
-                "title" => Some(7),
-                "title_link" => Some(8),
-                "text" => Some(9),
-                "fields" => Some(10),
-                "image_url" => Some(11),
-                "thumb_url" => Some(12),
-                "footer" => Some(13),
-                "footer_icon" => Some(14),
-                "ts" => Some(15),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.fallback = map.next_value()?,
-                2 => self.color = map.next_value()?,
-                3 => self.pretext = map.next_value()?,
-                4 => self.author_name = map.next_value()?,
-                5 => self.author_link = map.next_value()?,
-                6 => self.author_icon = map.next_value()?,
-                7 => self.title = map.next_value()?,
-                8 => self.title_link = map.next_value()?,
-                9 => self.text = map.next_value()?,
-                10 => {
-                    self.fields = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                11 => self.image_url = map.next_value()?,
-                12 => self.thumb_url = map.next_value()?,
-                13 => self.footer = map.next_value()?,
-                14 => self.footer_icon = map.next_value()?,
-                15 => self.ts = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Attachment {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Attachment { id => "id", fallback => "fallback", color => "color", pretext =>
+        "pretext", author_name => "author_name", author_link => "author_link",
+        author_icon => "author_icon", title => "title", title_link => "title_link", text
+        => "text", fields => "fields" skip_nulls, image_url => "image_url", thumb_url =>
+        "thumb_url", footer => "footer", footer_icon => "footer_icon", ts => "ts" }
     }
 }
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
@@ -564,215 +239,79 @@ pub use used_by_5::*;
 /// Types used by `channel_messages`, `threads`.
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
 mod used_by_5 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// An emoji reaction and who used it.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Reaction {
         /// Name shown for the reaction.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Users (list of strings).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub users: Option<Vec<String>>,
         /// Count (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
     }
-    impl record::Record for Reaction {
-        const NAME: &'static str = "Reaction";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "name" => Some(0),
-                "users" => Some(1),
-                "count" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.name = map.next_value()?,
-                1 => self.users = map.next_value::<record::SkipNulls<String>>()?.0,
-                2 => self.count = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Reaction {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Reaction { name => "name", users => "users" skip_nulls, count => "count" }
     }
     /// A file shared in a message.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct File {
         /// Unique identifier of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name shown for the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The file's title.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Mimetype of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mimetype: Option<String>,
         /// Filetype of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub filetype: Option<String>,
         /// Pretty type of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pretty_type: Option<String>,
         /// User of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub user: Option<String>,
         /// Size (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
         /// Mode of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
         /// True when the file is external.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_external: Option<bool>,
         /// External type of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external_type: Option<String>,
         /// True when the file is public.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_public: Option<bool>,
         /// True when the file is public URL shared.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub public_url_shared: Option<bool>,
         /// URL private of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url_private: Option<String>,
         /// URL private download of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url_private_download: Option<String>,
         /// Permalink (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub permalink: Option<String>,
         /// Permalink public of this file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub permalink_public: Option<String>,
         /// Creation time of the file.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Timestamp, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub timestamp: Option<i64>,
     }
-    impl record::Record for File {
-        const NAME: &'static str = "File";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "name" => Some(1),
-                "title" => Some(2),
-                "mimetype" => Some(3),
-                "filetype" => Some(4),
-                "pretty_type" => Some(5),
-                "user" => Some(6),
-                "size" => Some(7),
-                "mode" => Some(8),
-                "is_external" => Some(9),
-                "external_type" => Some(10),
-                "is_public" => Some(11),
-                "public_url_shared" => Some(12),
-                "url_private" => Some(13),
-                "url_private_download" => Some(14),
-                "permalink" => Some(15),
-                "permalink_public" => Some(16),
-                "created" => Some(17),
-                "timestamp" => Some(18),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.title = map.next_value()?,
-                3 => self.mimetype = map.next_value()?,
-                4 => self.filetype = map.next_value()?,
-                5 => self.pretty_type = map.next_value()?,
-                6 => self.user = map.next_value()?,
-                7 => self.size = map.next_value()?,
-                8 => self.mode = map.next_value()?,
-                9 => self.is_external = map.next_value()?,
-                10 => self.external_type = map.next_value()?,
-                11 => self.is_public = map.next_value()?,
-                12 => self.public_url_shared = map.next_value()?,
-                13 => self.url_private = map.next_value()?,
-                14 => self.url_private_download = map.next_value()?,
-                15 => self.permalink = map.next_value()?,
-                16 => self.permalink_public = map.next_value()?,
-                17 => self.created = map.next_value()?,
-                18 => self.timestamp = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for File {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        File { id => "id", name => "name", title => "title", mimetype => "mimetype",
+        filetype => "filetype", pretty_type => "pretty_type", user => "user", size =>
+        "size", mode => "mode", is_external => "is_external", external_type =>
+        "external_type", is_public => "is_public", public_url_shared =>
+        "public_url_shared", url_private => "url_private", url_private_download =>
+        "url_private_download", permalink => "permalink", permalink_public =>
+        "permalink_public", created => "created", timestamp => "timestamp" }
     }
     /// Who last edited a message and when.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct EditedInfo {
         /// User of this edited info.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub user: Option<String>,
         /// Message timestamp string that identifies the message within its channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ts: Option<String>,
     }
-    impl record::Record for EditedInfo {
-        const NAME: &'static str = "EditedInfo";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "user" => Some(0),
-                "ts" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.user = map.next_value()?,
-                1 => self.ts = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for EditedInfo {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        EditedInfo { user => "user", ts => "ts" }
     }
 }

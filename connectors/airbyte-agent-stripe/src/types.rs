@@ -32,56 +32,20 @@ pub use used_by_1::*;
     )
 )]
 mod used_by_1 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CustomersListCreated` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomersListCreated {
         /// Lower bound, exclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gt: Option<i64>,
         /// Lower bound, inclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub gte: Option<i64>,
         /// Upper bound, exclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub lt: Option<i64>,
         /// Upper bound, inclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub lte: Option<i64>,
     }
-    impl record::Record for CustomersListCreated {
-        const NAME: &'static str = "CustomersListCreated";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "gt" => Some(0),
-                "gte" => Some(1),
-                "lt" => Some(2),
-                "lte" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.gt = map.next_value()?,
-                1 => self.gte = map.next_value()?,
-                2 => self.lt = map.next_value()?,
-                3 => self.lte = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomersListCreated {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomersListCreated { gt => "gt", gte => "gte", lt => "lt", lte => "lte" }
     }
 }
 #[cfg(
@@ -107,66 +71,25 @@ pub use used_by_2::*;
     )
 )]
 mod used_by_2 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Postal address.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomerAddress {
         /// City or locality.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// Country, as an ISO 3166-1 alpha-2 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// Street line one.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line1: Option<String>,
         /// Street line two (apartment, suite, unit).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line2: Option<String>,
         /// Postal or ZIP code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub postal_code: Option<String>,
         /// State, province or region.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
-    impl record::Record for CustomerAddress {
-        const NAME: &'static str = "CustomerAddress";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "city" => Some(0),
-                "country" => Some(1),
-                "line1" => Some(2),
-                "line2" => Some(3),
-                "postal_code" => Some(4),
-                "state" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.city = map.next_value()?,
-                1 => self.country = map.next_value()?,
-                2 => self.line1 = map.next_value()?,
-                3 => self.line2 = map.next_value()?,
-                4 => self.postal_code = map.next_value()?,
-                5 => self.state = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomerAddress {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomerAddress { city => "city", country => "country", line1 => "line1", line2
+        => "line2", postal_code => "postal_code", state => "state" }
     }
 }
 #[cfg(
@@ -212,46 +135,16 @@ pub use used_by_5::*;
 /// Types used by `checkout_sessions`, `subscriptions`.
 #[cfg(any(feature = "subscriptions", feature = "checkout_sessions"))]
 mod used_by_5 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `SubscriptionsCreateItemsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionsCreateItemsItem {
         /// ID of the price.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub price: Option<String>,
         /// Number of units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
     }
-    impl record::Record for SubscriptionsCreateItemsItem {
-        const NAME: &'static str = "SubscriptionsCreateItemsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "price" => Some(0),
-                "quantity" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.price = map.next_value()?,
-                1 => self.quantity = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionsCreateItemsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionsCreateItemsItem { price => "price", quantity => "quantity" }
     }
 }
 #[cfg(
@@ -273,151 +166,49 @@ pub use used_by_6::*;
     )
 )]
 mod used_by_6 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `CustomerInvoiceSettingsCustomFieldsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomerInvoiceSettingsCustomFieldsItem {
         /// Name of the custom field.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Value of this custom field.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    impl record::Record for CustomerInvoiceSettingsCustomFieldsItem {
-        const NAME: &'static str = "CustomerInvoiceSettingsCustomFieldsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "name" => Some(0),
-                "value" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.name = map.next_value()?,
-                1 => self.value = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomerInvoiceSettingsCustomFieldsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomerInvoiceSettingsCustomFieldsItem { name => "name", value => "value" }
     }
     /// Shipping name, address and phone.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomerShipping {
         /// Postal address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub address: Option<CustomerShippingAddress>,
         /// Name of the shipping.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Phone number.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
     }
-    impl record::Record for CustomerShipping {
-        const NAME: &'static str = "CustomerShipping";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "address" => Some(0),
-                "name" => Some(1),
-                "phone" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.address = map.next_value()?,
-                1 => self.name = map.next_value()?,
-                2 => self.phone = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomerShipping {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomerShipping { address => "address", name => "name", phone => "phone" }
     }
     /// Postal address.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct CustomerShippingAddress {
         /// City or locality.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// Country, as an ISO 3166-1 alpha-2 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// Street line one.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line1: Option<String>,
         /// Street line two (apartment, suite, unit).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line2: Option<String>,
         /// Postal or ZIP code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub postal_code: Option<String>,
         /// State, province or region.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
-    impl record::Record for CustomerShippingAddress {
-        const NAME: &'static str = "CustomerShippingAddress";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "city" => Some(0),
-                "country" => Some(1),
-                "line1" => Some(2),
-                "line2" => Some(3),
-                "postal_code" => Some(4),
-                "state" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.city = map.next_value()?,
-                1 => self.country = map.next_value()?,
-                2 => self.line1 = map.next_value()?,
-                3 => self.line2 = map.next_value()?,
-                4 => self.postal_code = map.next_value()?,
-                5 => self.state = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for CustomerShippingAddress {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        CustomerShippingAddress { city => "city", country => "country", line1 => "line1",
+        line2 => "line2", postal_code => "postal_code", state => "state" }
     }
 }
 #[cfg(
@@ -441,46 +232,16 @@ pub use used_by_7::*;
     )
 )]
 mod used_by_7 {
-    use airbyte_agent_runtime::{Result, record, serde};
     /// Object describing the liability.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionAutomaticTaxLiability {
         /// Account of this liability.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
         /// Kind of liability.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
     }
-    impl record::Record for SubscriptionAutomaticTaxLiability {
-        const NAME: &'static str = "SubscriptionAutomaticTaxLiability";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "account" => Some(0),
-                "type" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.account = map.next_value()?,
-                1 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionAutomaticTaxLiability {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionAutomaticTaxLiability { account => "account", type_ => "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of liability."] pub enum SubscriptionAutomaticTaxLiabilityType {
@@ -494,44 +255,16 @@ mod used_by_7 {
         SendInvoice => "send_invoice" }
     }
     /// Object describing the flat amount.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionDefaultTaxRatesItemFlatAmount {
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Currency, as a lowercase ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
-    impl record::Record for SubscriptionDefaultTaxRatesItemFlatAmount {
-        const NAME: &'static str = "SubscriptionDefaultTaxRatesItemFlatAmount";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount" => Some(0),
-                "currency" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount = map.next_value()?,
-                1 => self.currency = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionDefaultTaxRatesItemFlatAmount {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionDefaultTaxRatesItemFlatAmount { amount => "amount", currency =>
+        "currency" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc =
@@ -560,44 +293,15 @@ mod used_by_7 {
         => "service_tax", #[doc = " `vat`"] Vat => "vat" }
     }
     /// Object describing the issuer.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionInvoiceSettingsIssuer {
         /// Account of this issuer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
         /// Kind of issuer.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
     }
-    impl record::Record for SubscriptionInvoiceSettingsIssuer {
-        const NAME: &'static str = "SubscriptionInvoiceSettingsIssuer";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "account" => Some(0),
-                "type" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.account = map.next_value()?,
-                1 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionInvoiceSettingsIssuer {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionInvoiceSettingsIssuer { account => "account", type_ => "type" }
     }
 }
 #[cfg(
@@ -632,478 +336,197 @@ pub use used_by_9::*;
 mod used_by_9 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `Subscription` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Subscription {
         /// Unique identifier of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<SubscriptionObject>,
         /// Connect application that created the subscription, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub application: Option<String>,
         /// Application fee percent (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub application_fee_percent: Option<f64>,
         /// Object describing the automatic tax.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub automatic_tax: Option<SubscriptionAutomaticTax>,
         /// Billing cycle anchor, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub billing_cycle_anchor: Option<i64>,
         /// Object describing the billing cycle anchor config.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub billing_cycle_anchor_config: Option<SubscriptionBillingCycleAnchorConfig>,
         /// Object describing the billing mode.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub billing_mode: Option<SubscriptionBillingMode>,
         /// Object describing the billing thresholds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub billing_thresholds: Option<SubscriptionBillingThresholds>,
         /// Cancel at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cancel_at: Option<i64>,
         /// Whether the subscription stops at the end of the current period.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cancel_at_period_end: Option<bool>,
         /// When the subscription was cancelled, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub canceled_at: Option<i64>,
         /// Object describing the cancellation details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub cancellation_details: Option<SubscriptionCancellationDetails>,
         /// Whether Stripe charges automatically or emails an invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub collection_method: Option<SubscriptionCollectionMethod>,
         /// When the subscription was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Currency, as a lowercase ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// ID of the customer involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer: Option<String>,
         /// Customer account of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_account: Option<String>,
         /// Days the customer has to pay an emailed invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub days_until_due: Option<i64>,
         /// Payment method used when none is specified.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_payment_method: Option<String>,
         /// Default source of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_source: Option<String>,
         /// Default tax rates (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_tax_rates: Option<Vec<SubscriptionDefaultTaxRatesItem>>,
         /// Free-text description kept on the subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Discounts applied to the subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discounts: Option<Vec<String>>,
         /// When the subscription ended, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ended_at: Option<i64>,
         /// Default settings for invoices of this customer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice_settings: Option<SubscriptionInvoiceSettings>,
         /// Subscription items, one per price.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub items: Option<SubscriptionItems>,
         /// Latest invoice of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub latest_invoice: Option<String>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Your own key/value pairs stored on the subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// Next pending invoice item invoice (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub next_pending_invoice_item_invoice: Option<i64>,
         /// Connected account the payment is made for, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub on_behalf_of: Option<String>,
         /// Object describing the pause collection.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pause_collection: Option<SubscriptionPauseCollection>,
         /// Object describing the payment settings.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_settings: Option<SubscriptionPaymentSettings>,
         /// Status the subscription is currently in.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<SubscriptionStatus>,
         /// Current period start, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub current_period_start: Option<i64>,
         /// Current period end, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub current_period_end: Option<i64>,
         /// When the subscription started, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub start_date: Option<i64>,
         /// Start of the trial, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trial_start: Option<i64>,
         /// End of the trial, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trial_end: Option<i64>,
         /// Discount applied to the subscription, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount: Option<Map<String, Value>>,
         /// Object describing the plan.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub plan: Option<Map<String, Value>>,
         /// Number of units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
         /// Schedule of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub schedule: Option<String>,
         /// Test clock the subscription is attached to, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub test_clock: Option<String>,
         /// Object describing the transfer data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transfer_data: Option<Map<String, Value>>,
         /// Object describing the trial settings.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub trial_settings: Option<SubscriptionTrialSettings>,
         /// Object describing the pending invoice item interval.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pending_invoice_item_interval: Option<Map<String, Value>>,
         /// Pending setup intent of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pending_setup_intent: Option<String>,
         /// Object describing the pending update.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pending_update: Option<Map<String, Value>>,
     }
-    impl record::Record for Subscription {
-        const NAME: &'static str = "Subscription";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "application" => Some(2),
-                "application_fee_percent" => Some(3),
-                "automatic_tax" => Some(4),
-                "billing_cycle_anchor" => Some(5),
-                "billing_cycle_anchor_config" => Some(6),
-                "billing_mode" => Some(7),
-                "billing_thresholds" => Some(8),
-                "cancel_at" => Some(9),
-                "cancel_at_period_end" => Some(10),
-                "canceled_at" => Some(11),
-                "cancellation_details" => Some(12),
-                "collection_method" => Some(13),
-                "created" => Some(14),
-                "currency" => Some(15),
-                "customer" => Some(16),
-                "customer_account" => Some(17),
-                "days_until_due" => Some(18),
-                "default_payment_method" => Some(19),
-                "default_source" => Some(20),
-                "default_tax_rates" => Some(21),
-                "description" => Some(22),
-                "discounts" => Some(23),
-                "ended_at" => Some(24),
-                "invoice_settings" => Some(25),
-                "items" => Some(26),
-                "latest_invoice" => Some(27),
-                "livemode" => Some(28),
-                "metadata" => Some(29),
-                "next_pending_invoice_item_invoice" => Some(30),
-                "on_behalf_of" => Some(31),
-                "pause_collection" => Some(32),
-                "payment_settings" => Some(33),
-                "status" => Some(34),
-                "current_period_start" => Some(35),
-                "current_period_end" => Some(36),
-                "start_date" => Some(37),
-                "trial_start" => Some(38),
-                "trial_end" => Some(39),
-                "discount" => Some(40),
-                "plan" => Some(41),
-                "quantity" => Some(42),
-                "schedule" => Some(43),
-                "test_clock" => Some(44),
-                "transfer_data" => Some(45),
-                "trial_settings" => Some(46),
-                "pending_invoice_item_interval" => Some(47),
-                "pending_setup_intent" => Some(48),
-                "pending_update" => Some(49),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.application = map.next_value()?,
-                3 => self.application_fee_percent = map.next_value()?,
-                4 => self.automatic_tax = map.next_value()?,
-                5 => self.billing_cycle_anchor = map.next_value()?,
-                6 => self.billing_cycle_anchor_config = map.next_value()?,
-                7 => self.billing_mode = map.next_value()?,
-                8 => self.billing_thresholds = map.next_value()?,
-                9 => self.cancel_at = map.next_value()?,
-                10 => self.cancel_at_period_end = map.next_value()?,
-                11 => self.canceled_at = map.next_value()?,
-                12 => self.cancellation_details = map.next_value()?,
-                13 => self.collection_method = map.next_value()?,
-                14 => self.created = map.next_value()?,
-                15 => self.currency = map.next_value()?,
-                16 => self.customer = map.next_value()?,
-                17 => self.customer_account = map.next_value()?,
-                18 => self.days_until_due = map.next_value()?,
-                19 => self.default_payment_method = map.next_value()?,
-                20 => self.default_source = map.next_value()?,
-                21 => {
-                    self.default_tax_rates = map
-                        .next_value::<
-                            record::SkipNulls<SubscriptionDefaultTaxRatesItem>,
-                        >()?
-                        .0;
-                }
-                22 => self.description = map.next_value()?,
-                23 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
-                24 => self.ended_at = map.next_value()?,
-                25 => self.invoice_settings = map.next_value()?,
-                26 => self.items = map.next_value()?,
-                27 => self.latest_invoice = map.next_value()?,
-                28 => self.livemode = map.next_value()?,
-                29 => self.metadata = map.next_value()?,
-                30 => self.next_pending_invoice_item_invoice = map.next_value()?,
-                31 => self.on_behalf_of = map.next_value()?,
-                32 => self.pause_collection = map.next_value()?,
-                33 => self.payment_settings = map.next_value()?,
-                34 => self.status = map.next_value()?,
-                35 => self.current_period_start = map.next_value()?,
-                36 => self.current_period_end = map.next_value()?,
-                37 => self.start_date = map.next_value()?,
-                38 => self.trial_start = map.next_value()?,
-                39 => self.trial_end = map.next_value()?,
-                40 => self.discount = map.next_value()?,
-                41 => self.plan = map.next_value()?,
-                42 => self.quantity = map.next_value()?,
-                43 => self.schedule = map.next_value()?,
-                44 => self.test_clock = map.next_value()?,
-                45 => self.transfer_data = map.next_value()?,
-                46 => self.trial_settings = map.next_value()?,
-                47 => self.pending_invoice_item_interval = map.next_value()?,
-                48 => self.pending_setup_intent = map.next_value()?,
-                49 => self.pending_update = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Subscription {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Subscription { id => "id", object => "object", application => "application",
+        application_fee_percent => "application_fee_percent", automatic_tax =>
+        "automatic_tax", billing_cycle_anchor => "billing_cycle_anchor",
+        billing_cycle_anchor_config => "billing_cycle_anchor_config", billing_mode =>
+        "billing_mode", billing_thresholds => "billing_thresholds", cancel_at =>
+        "cancel_at", cancel_at_period_end => "cancel_at_period_end", canceled_at =>
+        "canceled_at", cancellation_details => "cancellation_details", collection_method
+        => "collection_method", created => "created", currency => "currency", customer =>
+        "customer", customer_account => "customer_account", days_until_due =>
+        "days_until_due", default_payment_method => "default_payment_method",
+        default_source => "default_source", default_tax_rates => "default_tax_rates"
+        skip_nulls, description => "description", discounts => "discounts" skip_nulls,
+        ended_at => "ended_at", invoice_settings => "invoice_settings", items => "items",
+        latest_invoice => "latest_invoice", livemode => "livemode", metadata =>
+        "metadata", next_pending_invoice_item_invoice =>
+        "next_pending_invoice_item_invoice", on_behalf_of => "on_behalf_of",
+        pause_collection => "pause_collection", payment_settings => "payment_settings",
+        status => "status", current_period_start => "current_period_start",
+        current_period_end => "current_period_end", start_date => "start_date",
+        trial_start => "trial_start", trial_end => "trial_end", discount => "discount",
+        plan => "plan", quantity => "quantity", schedule => "schedule", test_clock =>
+        "test_clock", transfer_data => "transfer_data", trial_settings =>
+        "trial_settings", pending_invoice_item_interval =>
+        "pending_invoice_item_interval", pending_setup_intent => "pending_setup_intent",
+        pending_update => "pending_update" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Type tag naming the kind of Stripe object."] pub enum
         SubscriptionObject { #[doc = " `subscription`"] Subscription => "subscription" }
     }
     /// Object describing the automatic tax.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionAutomaticTax {
         /// Disabled reason of this automatic tax.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub disabled_reason: Option<String>,
         /// Whether the feature is switched on.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// Object describing the liability.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub liability: Option<SubscriptionAutomaticTaxLiability>,
     }
-    impl record::Record for SubscriptionAutomaticTax {
-        const NAME: &'static str = "SubscriptionAutomaticTax";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "disabled_reason" => Some(0),
-                "enabled" => Some(1),
-                "liability" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.disabled_reason = map.next_value()?,
-                1 => self.enabled = map.next_value()?,
-                2 => self.liability = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionAutomaticTax {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionAutomaticTax { disabled_reason => "disabled_reason", enabled =>
+        "enabled", liability => "liability" }
     }
     /// Object describing the billing cycle anchor config.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionBillingCycleAnchorConfig {
         /// Day of month (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub day_of_month: Option<i64>,
         /// Hour (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hour: Option<i64>,
         /// Minute (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub minute: Option<i64>,
         /// Month (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub month: Option<i64>,
         /// Second (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub second: Option<i64>,
     }
-    impl record::Record for SubscriptionBillingCycleAnchorConfig {
-        const NAME: &'static str = "SubscriptionBillingCycleAnchorConfig";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "day_of_month" => Some(0),
-                "hour" => Some(1),
-                "minute" => Some(2),
-                "month" => Some(3),
-                "second" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.day_of_month = map.next_value()?,
-                1 => self.hour = map.next_value()?,
-                2 => self.minute = map.next_value()?,
-                3 => self.month = map.next_value()?,
-                4 => self.second = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionBillingCycleAnchorConfig {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionBillingCycleAnchorConfig { day_of_month => "day_of_month", hour =>
+        "hour", minute => "minute", month => "month", second => "second" }
     }
     /// Object describing the billing mode.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionBillingMode {
         /// Object describing the flexible.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub flexible: Option<SubscriptionBillingModeFlexible>,
         /// Kind of billing mode.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<SubscriptionBillingModeType>,
         /// Time of the latest change to the billing mode.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<i64>,
     }
-    impl record::Record for SubscriptionBillingMode {
-        const NAME: &'static str = "SubscriptionBillingMode";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "flexible" => Some(0),
-                "type" => Some(1),
-                "updated_at" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.flexible = map.next_value()?,
-                1 => self.type_ = map.next_value()?,
-                2 => self.updated_at = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionBillingMode {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionBillingMode { flexible => "flexible", type_ => "type", updated_at =>
+        "updated_at" }
     }
     /// Object describing the flexible.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionBillingModeFlexible {
         /// Proration discounts; one of `included`, `itemized`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub proration_discounts: Option<
             SubscriptionBillingModeFlexibleProrationDiscounts,
         >,
     }
-    impl record::Record for SubscriptionBillingModeFlexible {
-        const NAME: &'static str = "SubscriptionBillingModeFlexible";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "proration_discounts" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.proration_discounts = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionBillingModeFlexible {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionBillingModeFlexible { proration_discounts => "proration_discounts" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Proration discounts; one of `included`, `itemized`."] pub enum
@@ -1116,485 +539,167 @@ mod used_by_9 {
         }
     }
     /// Object describing the billing thresholds.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionBillingThresholds {
         /// Amount gte in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_gte: Option<i64>,
         /// Flag: reset billing cycle anchor.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reset_billing_cycle_anchor: Option<bool>,
     }
-    impl record::Record for SubscriptionBillingThresholds {
-        const NAME: &'static str = "SubscriptionBillingThresholds";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount_gte" => Some(0),
-                "reset_billing_cycle_anchor" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount_gte = map.next_value()?,
-                1 => self.reset_billing_cycle_anchor = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionBillingThresholds {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionBillingThresholds { amount_gte => "amount_gte",
+        reset_billing_cycle_anchor => "reset_billing_cycle_anchor" }
     }
     /// Object describing the cancellation details.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionCancellationDetails {
         /// Comment of this cancellation details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Feedback of this cancellation details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub feedback: Option<String>,
         /// Reason given for the cancellation details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
-    impl record::Record for SubscriptionCancellationDetails {
-        const NAME: &'static str = "SubscriptionCancellationDetails";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "comment" => Some(0),
-                "feedback" => Some(1),
-                "reason" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.comment = map.next_value()?,
-                1 => self.feedback = map.next_value()?,
-                2 => self.reason = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionCancellationDetails {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionCancellationDetails { comment => "comment", feedback => "feedback",
+        reason => "reason" }
     }
     /// The `SubscriptionDefaultTaxRatesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionDefaultTaxRatesItem {
         /// Unique identifier of this default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// True while the default tax rate is offered for new purchases.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub active: Option<bool>,
         /// Country, as an ISO 3166-1 alpha-2 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// When the default tax rate was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Free-text description kept on the default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Display name of this default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Effective percentage (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub effective_percentage: Option<f64>,
         /// Object describing the flat amount.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub flat_amount: Option<SubscriptionDefaultTaxRatesItemFlatAmount>,
         /// Flag: inclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inclusive: Option<bool>,
         /// Jurisdiction of this default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub jurisdiction: Option<String>,
         /// Jurisdiction level; one of `city`, `country`, `county`, `district`, `multiple`, `state`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub jurisdiction_level: Option<SubscriptionDefaultTaxRatesItemJurisdictionLevel>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Your own key/value pairs stored on the default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// Percentage (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub percentage: Option<f64>,
         /// Rate type; one of `flat_amount`, `percentage`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rate_type: Option<SubscriptionDefaultTaxRatesItemRateType>,
         /// State, province or region.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Tax type; one of `amusement_tax`, `communications_tax`, `gst`, `hst`, `igst`, `jct`, `lease_tax`, `pst`, and others.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
     }
-    impl record::Record for SubscriptionDefaultTaxRatesItem {
-        const NAME: &'static str = "SubscriptionDefaultTaxRatesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "active" => Some(2),
-                "country" => Some(3),
-                "created" => Some(4),
-                "description" => Some(5),
-                "display_name" => Some(6),
-                "effective_percentage" => Some(7),
-                "flat_amount" => Some(8),
-                "inclusive" => Some(9),
-                "jurisdiction" => Some(10),
-                "jurisdiction_level" => Some(11),
-                "livemode" => Some(12),
-                "metadata" => Some(13),
-                "percentage" => Some(14),
-                "rate_type" => Some(15),
-                "state" => Some(16),
-                "tax_type" => Some(17),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.active = map.next_value()?,
-                3 => self.country = map.next_value()?,
-                4 => self.created = map.next_value()?,
-                5 => self.description = map.next_value()?,
-                6 => self.display_name = map.next_value()?,
-                7 => self.effective_percentage = map.next_value()?,
-                8 => self.flat_amount = map.next_value()?,
-                9 => self.inclusive = map.next_value()?,
-                10 => self.jurisdiction = map.next_value()?,
-                11 => self.jurisdiction_level = map.next_value()?,
-                12 => self.livemode = map.next_value()?,
-                13 => self.metadata = map.next_value()?,
-                14 => self.percentage = map.next_value()?,
-                15 => self.rate_type = map.next_value()?,
-                16 => self.state = map.next_value()?,
-                17 => self.tax_type = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionDefaultTaxRatesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionDefaultTaxRatesItem { id => "id", object => "object", active =>
+        "active", country => "country", created => "created", description =>
+        "description", display_name => "display_name", effective_percentage =>
+        "effective_percentage", flat_amount => "flat_amount", inclusive => "inclusive",
+        jurisdiction => "jurisdiction", jurisdiction_level => "jurisdiction_level",
+        livemode => "livemode", metadata => "metadata", percentage => "percentage",
+        rate_type => "rate_type", state => "state", tax_type => "tax_type" }
     }
     /// Default settings for invoices of this customer.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionInvoiceSettings {
         /// Identifiers of the related account tax records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account_tax_ids: Option<Vec<String>>,
         /// Object describing the issuer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub issuer: Option<SubscriptionInvoiceSettingsIssuer>,
     }
-    impl record::Record for SubscriptionInvoiceSettings {
-        const NAME: &'static str = "SubscriptionInvoiceSettings";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "account_tax_ids" => Some(0),
-                "issuer" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => {
-                    self.account_tax_ids = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                1 => self.issuer = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionInvoiceSettings {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionInvoiceSettings { account_tax_ids => "account_tax_ids" skip_nulls,
+        issuer => "issuer" }
     }
     /// Subscription items, one per price.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionItems {
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<CustomerSourcesObject>,
         /// Records on this page.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<SubscriptionItemsDataItem>>,
         /// True when further results exist after this page.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub has_more: Option<bool>,
         /// API path of this list.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// Number of matching records, when Stripe reports it.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
-    impl record::Record for SubscriptionItems {
-        const NAME: &'static str = "SubscriptionItems";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "object" => Some(0),
-                "data" => Some(1),
-                "has_more" => Some(2),
-                "url" => Some(3),
-                "total_count" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.object = map.next_value()?,
-                1 => {
-                    self.data = map
-                        .next_value::<record::SkipNulls<SubscriptionItemsDataItem>>()?
-                        .0;
-                }
-                2 => self.has_more = map.next_value()?,
-                3 => self.url = map.next_value()?,
-                4 => self.total_count = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionItems {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionItems { object => "object", data => "data" skip_nulls, has_more =>
+        "has_more", url => "url", total_count => "total_count" }
     }
     /// The `SubscriptionItemsDataItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionItemsDataItem {
         /// Unique identifier of this subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// Object describing the billing thresholds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub billing_thresholds: Option<SubscriptionItemsDataItemBillingThresholds>,
         /// When the subscription was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Current period end, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub current_period_end: Option<i64>,
         /// Current period start, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub current_period_start: Option<i64>,
         /// Discounts applied to the subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discounts: Option<Vec<String>>,
         /// Your own key/value pairs stored on the subscription.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// Object describing the plan.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub plan: Option<Map<String, Value>>,
         /// ID of the price.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub price: Option<Map<String, Value>>,
         /// Number of units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
         /// ID of the subscription involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription: Option<String>,
         /// Tax rates (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_rates: Option<Vec<Map<String, Value>>>,
     }
-    impl record::Record for SubscriptionItemsDataItem {
-        const NAME: &'static str = "SubscriptionItemsDataItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "billing_thresholds" => Some(2),
-                "created" => Some(3),
-                "current_period_end" => Some(4),
-                "current_period_start" => Some(5),
-                "discounts" => Some(6),
-                "metadata" => Some(7),
-                "plan" => Some(8),
-                "price" => Some(9),
-                "quantity" => Some(10),
-                "subscription" => Some(11),
-                "tax_rates" => Some(12),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.billing_thresholds = map.next_value()?,
-                3 => self.created = map.next_value()?,
-                4 => self.current_period_end = map.next_value()?,
-                5 => self.current_period_start = map.next_value()?,
-                6 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
-                7 => self.metadata = map.next_value()?,
-                8 => self.plan = map.next_value()?,
-                9 => self.price = map.next_value()?,
-                10 => self.quantity = map.next_value()?,
-                11 => self.subscription = map.next_value()?,
-                12 => {
-                    self.tax_rates = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionItemsDataItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionItemsDataItem { id => "id", object => "object", billing_thresholds =>
+        "billing_thresholds", created => "created", current_period_end =>
+        "current_period_end", current_period_start => "current_period_start", discounts
+        => "discounts" skip_nulls, metadata => "metadata", plan => "plan", price =>
+        "price", quantity => "quantity", subscription => "subscription", tax_rates =>
+        "tax_rates" skip_nulls }
     }
     /// Object describing the billing thresholds.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionItemsDataItemBillingThresholds {
         /// Usage gte (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub usage_gte: Option<i64>,
     }
-    impl record::Record for SubscriptionItemsDataItemBillingThresholds {
-        const NAME: &'static str = "SubscriptionItemsDataItemBillingThresholds";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "usage_gte" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.usage_gte = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionItemsDataItemBillingThresholds {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionItemsDataItemBillingThresholds { usage_gte => "usage_gte" }
     }
     /// Object describing the pause collection.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionPauseCollection {
         /// Behavior; one of `keep_as_draft`, `mark_uncollectible`, `void`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub behavior: Option<SubscriptionPauseCollectionBehavior>,
         /// Resumes at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub resumes_at: Option<i64>,
     }
-    impl record::Record for SubscriptionPauseCollection {
-        const NAME: &'static str = "SubscriptionPauseCollection";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "behavior" => Some(0),
-                "resumes_at" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.behavior = map.next_value()?,
-                1 => self.resumes_at = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionPauseCollection {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionPauseCollection { behavior => "behavior", resumes_at => "resumes_at"
         }
     }
     airbyte_agent_runtime::string_enum! {
@@ -1604,48 +709,16 @@ mod used_by_9 {
         MarkUncollectible => "mark_uncollectible", #[doc = " `void`"] Void => "void" }
     }
     /// Object describing the payment settings.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionPaymentSettings {
         /// Object describing the payment method options.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_options: Option<Map<String, Value>>,
         /// Payment method types that may be used.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_types: Option<Vec<String>>,
     }
-    impl record::Record for SubscriptionPaymentSettings {
-        const NAME: &'static str = "SubscriptionPaymentSettings";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "payment_method_options" => Some(0),
-                "payment_method_types" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.payment_method_options = map.next_value()?,
-                1 => {
-                    self.payment_method_types = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionPaymentSettings {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionPaymentSettings { payment_method_options => "payment_method_options",
+        payment_method_types => "payment_method_types" skip_nulls }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Status the subscription is currently in."] pub enum SubscriptionStatus
@@ -1657,74 +730,23 @@ mod used_by_9 {
         => "paused" }
     }
     /// Object describing the trial settings.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionTrialSettings {
         /// `end_behavior`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub end_behavior: Option<SubscriptionTrialSettingsEndBehavior>,
     }
-    impl record::Record for SubscriptionTrialSettings {
-        const NAME: &'static str = "SubscriptionTrialSettings";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "end_behavior" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.end_behavior = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionTrialSettings {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionTrialSettings { end_behavior => "end_behavior" }
     }
     /// The `SubscriptionTrialSettingsEndBehavior` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct SubscriptionTrialSettingsEndBehavior {
         /// Missing payment method of this end behavior.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub missing_payment_method: Option<String>,
     }
-    impl record::Record for SubscriptionTrialSettingsEndBehavior {
-        const NAME: &'static str = "SubscriptionTrialSettingsEndBehavior";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "missing_payment_method" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.missing_payment_method = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for SubscriptionTrialSettingsEndBehavior {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        SubscriptionTrialSettingsEndBehavior { missing_payment_method =>
+        "missing_payment_method" }
     }
 }
 #[cfg(
@@ -1746,595 +768,263 @@ pub use used_by_10::*;
 mod used_by_10 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `InvoicesRecord` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecord {
         /// Unique identifier of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<InvoicesRecordObject>,
         /// Account country of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account_country: Option<String>,
         /// Account name of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account_name: Option<String>,
         /// Identifiers of the related account tax records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub account_tax_ids: Option<Vec<String>>,
         /// Amount still to be paid, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_due: Option<i64>,
         /// Amount overpaid in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_overpaid: Option<i64>,
         /// Amount paid so far, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_paid: Option<i64>,
         /// Amount still outstanding, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_remaining: Option<i64>,
         /// Amount shipping in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_shipping: Option<i64>,
         /// Connect application that created the invoice, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub application: Option<String>,
         /// Platform fee taken from this payment, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub application_fee_amount: Option<i64>,
         /// How many attempt there are.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attempt_count: Option<i64>,
         /// True when the invoice is attempted.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub attempted: Option<bool>,
         /// Whether Stripe moves the invoice through its workflow automatically.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub auto_advance: Option<bool>,
         /// Object describing the automatic tax.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub automatic_tax: Option<InvoicesRecordAutomaticTax>,
         /// Automatically finalizes at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub automatically_finalizes_at: Option<i64>,
         /// What caused this invoice to be created.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub billing_reason: Option<InvoicesRecordBillingReason>,
         /// ID of the charge involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub charge: Option<String>,
         /// Whether Stripe charges automatically or emails an invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub collection_method: Option<SubscriptionCollectionMethod>,
         /// Object describing the confirmation secret.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub confirmation_secret: Option<InvoicesRecordConfirmationSecret>,
         /// When the invoice was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Currency, as a lowercase ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Custom key/value data kept on the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
         /// ID of the customer involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer: Option<String>,
         /// Customer account of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_account: Option<String>,
         /// Object describing the customer address.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_address: Option<CustomerAddress>,
         /// Customer email (an email address).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_email: Option<String>,
         /// Customer name of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_name: Option<String>,
         /// Customer phone of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_phone: Option<String>,
         /// Object describing the customer shipping.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_shipping: Option<CustomerShipping>,
         /// Customer tax exempt; one of `exempt`, `none`, `reverse`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_tax_exempt: Option<InvoicesRecordCustomerTaxExempt>,
         /// Identifiers of the related customer tax records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_tax_ids: Option<Vec<InvoicesRecordCustomerTaxIdsItem>>,
         /// Payment method used when none is specified.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_payment_method: Option<String>,
         /// Default source of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_source: Option<String>,
         /// Default tax rates (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_tax_rates: Option<Vec<InvoicesRecordDefaultTaxRatesItem>>,
         /// Free-text description kept on the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Discount applied to the invoice, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount: Option<InvoicesRecordDiscount>,
         /// Discounts applied to the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discounts: Option<Vec<String>>,
         /// Due date, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub due_date: Option<i64>,
         /// Effective at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub effective_at: Option<i64>,
         /// Ending balance in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ending_balance: Option<i64>,
         /// Footer of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub footer: Option<String>,
         /// Object describing the from invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub from_invoice: Option<InvoicesRecordFromInvoice>,
         /// Link to the invoice page customers use to pay.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub hosted_invoice_url: Option<String>,
         /// Link to the invoice as a PDF.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice_pdf: Option<String>,
         /// Object describing the issuer.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub issuer: Option<SubscriptionInvoiceSettingsIssuer>,
         /// Object describing the last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub last_finalization_error: Option<InvoicesRecordLastFinalizationError>,
         /// Latest revision of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub latest_revision: Option<String>,
         /// Line items of the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub lines: Option<InvoicesRecordLines>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Your own key/value pairs stored on the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// Next payment attempt (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub next_payment_attempt: Option<i64>,
         /// Human-readable invoice number.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
         /// Connected account the payment is made for, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub on_behalf_of: Option<String>,
         /// True once the payment has succeeded.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub paid: Option<bool>,
         /// Flag: paid out of band.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub paid_out_of_band: Option<bool>,
         /// Object describing the parent.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub parent: Option<InvoicesRecordParent>,
         /// ID of the payment intent involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_intent: Option<String>,
         /// Object describing the payment settings.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_settings: Option<InvoicesRecordPaymentSettings>,
         /// Object describing the payments.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payments: Option<InvoicesRecordPayments>,
         /// End of the billing period, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub period_end: Option<i64>,
         /// Start of the billing period, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub period_start: Option<i64>,
         /// Post payment credit notes amount in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub post_payment_credit_notes_amount: Option<i64>,
         /// Pre payment credit notes amount in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pre_payment_credit_notes_amount: Option<i64>,
         /// Quote of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quote: Option<String>,
         /// Receipt number of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub receipt_number: Option<String>,
         /// Object describing the rendering.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rendering: Option<InvoicesRecordRendering>,
         /// Object describing the rendering options.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rendering_options: Option<Map<String, Value>>,
         /// Object describing the shipping cost.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub shipping_cost: Option<InvoicesRecordShippingCost>,
         /// Object describing the shipping details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub shipping_details: Option<CustomerShipping>,
         /// Starting balance in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub starting_balance: Option<i64>,
         /// Text printed on the payer's card or bank statement.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub statement_descriptor: Option<String>,
         /// Status the invoice is currently in.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<InvoicesRecordStatus>,
         /// Object describing the status transitions.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status_transitions: Option<InvoicesRecordStatusTransitions>,
         /// ID of the subscription involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription: Option<String>,
         /// Object describing the subscription details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription_details: Option<InvoicesRecordSubscriptionDetails>,
         /// Total before discounts and taxes, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subtotal: Option<i64>,
         /// Subtotal excluding tax in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subtotal_excluding_tax: Option<i64>,
         /// Tax amount in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax: Option<i64>,
         /// Test clock the invoice is attached to, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub test_clock: Option<String>,
         /// Object describing the threshold reason.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub threshold_reason: Option<InvoicesRecordThresholdReason>,
         /// Grand total with discounts and tax applied, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total: Option<i64>,
         /// Total discount amounts (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_discount_amounts: Option<
             Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
         >,
         /// Total excluding tax in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_excluding_tax: Option<i64>,
         /// Total pretax credit amounts (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_pretax_credit_amounts: Option<
             Vec<InvoicesRecordTotalPretaxCreditAmountsItem>,
         >,
         /// Total tax amounts (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_tax_amounts: Option<Vec<InvoicesRecordTotalTaxAmountsItem>>,
         /// Total taxes (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_taxes: Option<Vec<InvoicesRecordTotalTaxesItem>>,
         /// Object describing the transfer data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub transfer_data: Option<Map<String, Value>>,
         /// Webhooks delivered at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub webhooks_delivered_at: Option<i64>,
     }
-    impl record::Record for InvoicesRecord {
-        const NAME: &'static str = "InvoicesRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "account_country" => Some(2),
-                "account_name" => Some(3),
-                "account_tax_ids" => Some(4),
-                "amount_due" => Some(5),
-                "amount_overpaid" => Some(6),
-                "amount_paid" => Some(7),
-                "amount_remaining" => Some(8),
-                "amount_shipping" => Some(9),
-                "application" => Some(10),
-                "application_fee_amount" => Some(11),
-                "attempt_count" => Some(12),
-                "attempted" => Some(13),
-                "auto_advance" => Some(14),
-                "automatic_tax" => Some(15),
-                "automatically_finalizes_at" => Some(16),
-                "billing_reason" => Some(17),
-                "charge" => Some(18),
-                "collection_method" => Some(19),
-                "confirmation_secret" => Some(20),
-                "created" => Some(21),
-                "currency" => Some(22),
-                "custom_fields" => Some(23),
-                "customer" => Some(24),
-                "customer_account" => Some(25),
-                "customer_address" => Some(26),
-                "customer_email" => Some(27),
-                "customer_name" => Some(28),
-                "customer_phone" => Some(29),
-                "customer_shipping" => Some(30),
-                "customer_tax_exempt" => Some(31),
-                "customer_tax_ids" => Some(32),
-                "default_payment_method" => Some(33),
-                "default_source" => Some(34),
-                "default_tax_rates" => Some(35),
-                "description" => Some(36),
-                "discount" => Some(37),
-                "discounts" => Some(38),
-                "due_date" => Some(39),
-                "effective_at" => Some(40),
-                "ending_balance" => Some(41),
-                "footer" => Some(42),
-                "from_invoice" => Some(43),
-                "hosted_invoice_url" => Some(44),
-                "invoice_pdf" => Some(45),
-                "issuer" => Some(46),
-                "last_finalization_error" => Some(47),
-                "latest_revision" => Some(48),
-                "lines" => Some(49),
-                "livemode" => Some(50),
-                "metadata" => Some(51),
-                "next_payment_attempt" => Some(52),
-                "number" => Some(53),
-                "on_behalf_of" => Some(54),
-                "paid" => Some(55),
-                "paid_out_of_band" => Some(56),
-                "parent" => Some(57),
-                "payment_intent" => Some(58),
-                "payment_settings" => Some(59),
-                "payments" => Some(60),
-                "period_end" => Some(61),
-                "period_start" => Some(62),
-                "post_payment_credit_notes_amount" => Some(63),
-                "pre_payment_credit_notes_amount" => Some(64),
-                "quote" => Some(65),
-                "receipt_number" => Some(66),
-                "rendering" => Some(67),
-                "rendering_options" => Some(68),
-                "shipping_cost" => Some(69),
-                "shipping_details" => Some(70),
-                "starting_balance" => Some(71),
-                "statement_descriptor" => Some(72),
-                "status" => Some(73),
-                "status_transitions" => Some(74),
-                "subscription" => Some(75),
-                "subscription_details" => Some(76),
-                "subtotal" => Some(77),
-                "subtotal_excluding_tax" => Some(78),
-                "tax" => Some(79),
-                "test_clock" => Some(80),
-                "threshold_reason" => Some(81),
-                "total" => Some(82),
-                "total_discount_amounts" => Some(83),
-                "total_excluding_tax" => Some(84),
-                "total_pretax_credit_amounts" => Some(85),
-                "total_tax_amounts" => Some(86),
-                "total_taxes" => Some(87),
-                "transfer_data" => Some(88),
-                "webhooks_delivered_at" => Some(89),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.account_country = map.next_value()?,
-                3 => self.account_name = map.next_value()?,
-                4 => {
-                    self.account_tax_ids = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                5 => self.amount_due = map.next_value()?,
-                6 => self.amount_overpaid = map.next_value()?,
-                7 => self.amount_paid = map.next_value()?,
-                8 => self.amount_remaining = map.next_value()?,
-                9 => self.amount_shipping = map.next_value()?,
-                10 => self.application = map.next_value()?,
-                11 => self.application_fee_amount = map.next_value()?,
-                12 => self.attempt_count = map.next_value()?,
-                13 => self.attempted = map.next_value()?,
-                14 => self.auto_advance = map.next_value()?,
-                15 => self.automatic_tax = map.next_value()?,
-                16 => self.automatically_finalizes_at = map.next_value()?,
-                17 => self.billing_reason = map.next_value()?,
-                18 => self.charge = map.next_value()?,
-                19 => self.collection_method = map.next_value()?,
-                20 => self.confirmation_secret = map.next_value()?,
-                21 => self.created = map.next_value()?,
-                22 => self.currency = map.next_value()?,
-                23 => {
-                    self.custom_fields = map
-                        .next_value::<
-                            record::SkipNulls<CustomerInvoiceSettingsCustomFieldsItem>,
-                        >()?
-                        .0;
-                }
-                24 => self.customer = map.next_value()?,
-                25 => self.customer_account = map.next_value()?,
-                26 => self.customer_address = map.next_value()?,
-                27 => self.customer_email = map.next_value()?,
-                28 => self.customer_name = map.next_value()?,
-                29 => self.customer_phone = map.next_value()?,
-                30 => self.customer_shipping = map.next_value()?,
-                31 => self.customer_tax_exempt = map.next_value()?,
-                32 => {
-                    self.customer_tax_ids = map
-                        .next_value::<
-                            record::SkipNulls<InvoicesRecordCustomerTaxIdsItem>,
-                        >()?
-                        .0;
-                }
-                33 => self.default_payment_method = map.next_value()?,
-                34 => self.default_source = map.next_value()?,
-                35 => {
-                    self.default_tax_rates = map
-                        .next_value::<
-                            record::SkipNulls<InvoicesRecordDefaultTaxRatesItem>,
-                        >()?
-                        .0;
-                }
-                36 => self.description = map.next_value()?,
-                37 => self.discount = map.next_value()?,
-                38 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
-                39 => self.due_date = map.next_value()?,
-                40 => self.effective_at = map.next_value()?,
-                41 => self.ending_balance = map.next_value()?,
-                42 => self.footer = map.next_value()?,
-                43 => self.from_invoice = map.next_value()?,
-                44 => self.hosted_invoice_url = map.next_value()?,
-                45 => self.invoice_pdf = map.next_value()?,
-                46 => self.issuer = map.next_value()?,
-                47 => self.last_finalization_error = map.next_value()?,
-                48 => self.latest_revision = map.next_value()?,
-                49 => self.lines = map.next_value()?,
-                50 => self.livemode = map.next_value()?,
-                51 => self.metadata = map.next_value()?,
-                52 => self.next_payment_attempt = map.next_value()?,
-                53 => self.number = map.next_value()?,
-                54 => self.on_behalf_of = map.next_value()?,
-                55 => self.paid = map.next_value()?,
-                56 => self.paid_out_of_band = map.next_value()?,
-                57 => self.parent = map.next_value()?,
-                58 => self.payment_intent = map.next_value()?,
-                59 => self.payment_settings = map.next_value()?,
-                60 => self.payments = map.next_value()?,
-                61 => self.period_end = map.next_value()?,
-                62 => self.period_start = map.next_value()?,
-                63 => self.post_payment_credit_notes_amount = map.next_value()?,
-                64 => self.pre_payment_credit_notes_amount = map.next_value()?,
-                65 => self.quote = map.next_value()?,
-                66 => self.receipt_number = map.next_value()?,
-                67 => self.rendering = map.next_value()?,
-                68 => self.rendering_options = map.next_value()?,
-                69 => self.shipping_cost = map.next_value()?,
-                70 => self.shipping_details = map.next_value()?,
-                71 => self.starting_balance = map.next_value()?,
-                72 => self.statement_descriptor = map.next_value()?,
-                73 => self.status = map.next_value()?,
-                74 => self.status_transitions = map.next_value()?,
-                75 => self.subscription = map.next_value()?,
-                76 => self.subscription_details = map.next_value()?,
-                77 => self.subtotal = map.next_value()?,
-                78 => self.subtotal_excluding_tax = map.next_value()?,
-                79 => self.tax = map.next_value()?,
-                80 => self.test_clock = map.next_value()?,
-                81 => self.threshold_reason = map.next_value()?,
-                82 => self.total = map.next_value()?,
-                83 => {
-                    self.total_discount_amounts = map
-                        .next_value::<
-                            record::SkipNulls<
-                                InvoicesRecordLinesDataItemDiscountAmountsItem,
-                            >,
-                        >()?
-                        .0;
-                }
-                84 => self.total_excluding_tax = map.next_value()?,
-                85 => {
-                    self.total_pretax_credit_amounts = map
-                        .next_value::<
-                            record::SkipNulls<InvoicesRecordTotalPretaxCreditAmountsItem>,
-                        >()?
-                        .0;
-                }
-                86 => {
-                    self.total_tax_amounts = map
-                        .next_value::<
-                            record::SkipNulls<InvoicesRecordTotalTaxAmountsItem>,
-                        >()?
-                        .0;
-                }
-                87 => {
-                    self.total_taxes = map
-                        .next_value::<record::SkipNulls<InvoicesRecordTotalTaxesItem>>()?
-                        .0;
-                }
-                88 => self.transfer_data = map.next_value()?,
-                89 => self.webhooks_delivered_at = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecord { id => "id", object => "object", account_country =>
+        "account_country", account_name => "account_name", account_tax_ids =>
+        "account_tax_ids" skip_nulls, amount_due => "amount_due", amount_overpaid =>
+        "amount_overpaid", amount_paid => "amount_paid", amount_remaining =>
+        "amount_remaining", amount_shipping => "amount_shipping", application =>
+        "application", application_fee_amount => "application_fee_amount", attempt_count
+        => "attempt_count", attempted => "attempted", auto_advance => "auto_advance",
+        automatic_tax => "automatic_tax", automatically_finalizes_at =>
+        "automatically_finalizes_at", billing_reason => "billing_reason", charge =>
+        "charge", collection_method => "collection_method", confirmation_secret =>
+        "confirmation_secret", created => "created", currency => "currency",
+        custom_fields => "custom_fields" skip_nulls, customer => "customer",
+        customer_account => "customer_account", customer_address => "customer_address",
+        customer_email => "customer_email", customer_name => "customer_name",
+        customer_phone => "customer_phone", customer_shipping => "customer_shipping",
+        customer_tax_exempt => "customer_tax_exempt", customer_tax_ids =>
+        "customer_tax_ids" skip_nulls, default_payment_method =>
+        "default_payment_method", default_source => "default_source", default_tax_rates
+        => "default_tax_rates" skip_nulls, description => "description", discount =>
+        "discount", discounts => "discounts" skip_nulls, due_date => "due_date",
+        effective_at => "effective_at", ending_balance => "ending_balance", footer =>
+        "footer", from_invoice => "from_invoice", hosted_invoice_url =>
+        "hosted_invoice_url", invoice_pdf => "invoice_pdf", issuer => "issuer",
+        last_finalization_error => "last_finalization_error", latest_revision =>
+        "latest_revision", lines => "lines", livemode => "livemode", metadata =>
+        "metadata", next_payment_attempt => "next_payment_attempt", number => "number",
+        on_behalf_of => "on_behalf_of", paid => "paid", paid_out_of_band =>
+        "paid_out_of_band", parent => "parent", payment_intent => "payment_intent",
+        payment_settings => "payment_settings", payments => "payments", period_end =>
+        "period_end", period_start => "period_start", post_payment_credit_notes_amount =>
+        "post_payment_credit_notes_amount", pre_payment_credit_notes_amount =>
+        "pre_payment_credit_notes_amount", quote => "quote", receipt_number =>
+        "receipt_number", rendering => "rendering", rendering_options =>
+        "rendering_options", shipping_cost => "shipping_cost", shipping_details =>
+        "shipping_details", starting_balance => "starting_balance", statement_descriptor
+        => "statement_descriptor", status => "status", status_transitions =>
+        "status_transitions", subscription => "subscription", subscription_details =>
+        "subscription_details", subtotal => "subtotal", subtotal_excluding_tax =>
+        "subtotal_excluding_tax", tax => "tax", test_clock => "test_clock",
+        threshold_reason => "threshold_reason", total => "total", total_discount_amounts
+        => "total_discount_amounts" skip_nulls, total_excluding_tax =>
+        "total_excluding_tax", total_pretax_credit_amounts =>
+        "total_pretax_credit_amounts" skip_nulls, total_tax_amounts =>
+        "total_tax_amounts" skip_nulls, total_taxes => "total_taxes" skip_nulls,
+        transfer_data => "transfer_data", webhooks_delivered_at =>
+        "webhooks_delivered_at" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Type tag naming the kind of Stripe object."] pub enum
         InvoicesRecordObject { #[doc = " `invoice`"] Invoice => "invoice" }
     }
     /// Object describing the automatic tax.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordAutomaticTax {
         /// Disabled reason of this automatic tax.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub disabled_reason: Option<String>,
         /// Whether the feature is switched on.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// Object describing the liability.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub liability: Option<SubscriptionAutomaticTaxLiability>,
         /// Provider of this automatic tax.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub provider: Option<String>,
         /// Status the automatic tax is currently in.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl record::Record for InvoicesRecordAutomaticTax {
-        const NAME: &'static str = "InvoicesRecordAutomaticTax";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "disabled_reason" => Some(0),
-                "enabled" => Some(1),
-                "liability" => Some(2),
-                "provider" => Some(3),
-                "status" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.disabled_reason = map.next_value()?,
-                1 => self.enabled = map.next_value()?,
-                2 => self.liability = map.next_value()?,
-                3 => self.provider = map.next_value()?,
-                4 => self.status = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordAutomaticTax {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordAutomaticTax { disabled_reason => "disabled_reason", enabled =>
+        "enabled", liability => "liability", provider => "provider", status => "status" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " What caused this invoice to be created."] pub enum
@@ -2350,44 +1040,16 @@ mod used_by_10 {
         #[doc = " `upcoming`"] Upcoming => "upcoming" }
     }
     /// Object describing the confirmation secret.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordConfirmationSecret {
         /// Secret handed to client-side code to complete the payment; do not log it.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub client_secret: Option<String>,
         /// Kind of confirmation secret.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
     }
-    impl record::Record for InvoicesRecordConfirmationSecret {
-        const NAME: &'static str = "InvoicesRecordConfirmationSecret";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "client_secret" => Some(0),
-                "type" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.client_secret = map.next_value()?,
-                1 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordConfirmationSecret {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordConfirmationSecret { client_secret => "client_secret", type_ =>
+        "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Customer tax exempt; one of `exempt`, `none`, `reverse`."] pub enum
@@ -2395,479 +1057,182 @@ mod used_by_10 {
         = " `none`"] None => "none", #[doc = " `reverse`"] Reverse => "reverse" }
     }
     /// The `InvoicesRecordCustomerTaxIdsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordCustomerTaxIdsItem {
         /// Kind of customer tax ID.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Value of this customer tax ID.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    impl record::Record for InvoicesRecordCustomerTaxIdsItem {
-        const NAME: &'static str = "InvoicesRecordCustomerTaxIdsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "type" => Some(0),
-                "value" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.type_ = map.next_value()?,
-                1 => self.value = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordCustomerTaxIdsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordCustomerTaxIdsItem { type_ => "type", value => "value" }
     }
     /// The `InvoicesRecordDefaultTaxRatesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordDefaultTaxRatesItem {
         /// Unique identifier of this default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// True while the default tax rate is offered for new purchases.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub active: Option<bool>,
         /// Country, as an ISO 3166-1 alpha-2 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// When the default tax rate was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Free-text description kept on the default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Display name of this default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Effective percentage (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub effective_percentage: Option<f64>,
         /// Flag: inclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inclusive: Option<bool>,
         /// Jurisdiction of this default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub jurisdiction: Option<String>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Your own key/value pairs stored on the default tax rate.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// Percentage (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub percentage: Option<f64>,
         /// Object describing the flat amount.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub flat_amount: Option<SubscriptionDefaultTaxRatesItemFlatAmount>,
         /// Jurisdiction level; one of `city`, `country`, `county`, `district`, `multiple`, `state`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub jurisdiction_level: Option<SubscriptionDefaultTaxRatesItemJurisdictionLevel>,
         /// Rate type; one of `flat_amount`, `percentage`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub rate_type: Option<SubscriptionDefaultTaxRatesItemRateType>,
         /// State, province or region.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Tax type; one of `amusement_tax`, `communications_tax`, `gst`, `hst`, `igst`, `jct`, `lease_tax`, `pst`, and others.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
     }
-    impl record::Record for InvoicesRecordDefaultTaxRatesItem {
-        const NAME: &'static str = "InvoicesRecordDefaultTaxRatesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "active" => Some(2),
-                "country" => Some(3),
-                "created" => Some(4),
-                "description" => Some(5),
-                "display_name" => Some(6),
-                "effective_percentage" => Some(7),
-                "inclusive" => Some(8),
-                "jurisdiction" => Some(9),
-                "livemode" => Some(10),
-                "metadata" => Some(11),
-                "percentage" => Some(12),
-                "flat_amount" => Some(13),
-                "jurisdiction_level" => Some(14),
-                "rate_type" => Some(15),
-                "state" => Some(16),
-                "tax_type" => Some(17),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.active = map.next_value()?,
-                3 => self.country = map.next_value()?,
-                4 => self.created = map.next_value()?,
-                5 => self.description = map.next_value()?,
-                6 => self.display_name = map.next_value()?,
-                7 => self.effective_percentage = map.next_value()?,
-                8 => self.inclusive = map.next_value()?,
-                9 => self.jurisdiction = map.next_value()?,
-                10 => self.livemode = map.next_value()?,
-                11 => self.metadata = map.next_value()?,
-                12 => self.percentage = map.next_value()?,
-                13 => self.flat_amount = map.next_value()?,
-                14 => self.jurisdiction_level = map.next_value()?,
-                15 => self.rate_type = map.next_value()?,
-                16 => self.state = map.next_value()?,
-                17 => self.tax_type = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordDefaultTaxRatesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordDefaultTaxRatesItem { id => "id", object => "object", active =>
+        "active", country => "country", created => "created", description =>
+        "description", display_name => "display_name", effective_percentage =>
+        "effective_percentage", inclusive => "inclusive", jurisdiction => "jurisdiction",
+        livemode => "livemode", metadata => "metadata", percentage => "percentage",
+        flat_amount => "flat_amount", jurisdiction_level => "jurisdiction_level",
+        rate_type => "rate_type", state => "state", tax_type => "tax_type" }
     }
     /// Discount applied to the invoice, if any.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordDiscount {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `object`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// `checkout_session`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub checkout_session: Option<String>,
         /// `coupon`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon: Option<InvoicesRecordDiscountCoupon>,
         /// `customer`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer: Option<String>,
         /// `customer_account`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer_account: Option<String>,
         /// `end`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub end: Option<i64>,
         /// `invoice`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice: Option<String>,
         /// `invoice_item`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice_item: Option<String>,
         /// `promotion_code`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub promotion_code: Option<String>,
         /// `start`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub start: Option<i64>,
         /// `subscription`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription: Option<String>,
         /// `subscription_item`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription_item: Option<String>,
     }
-    impl record::Record for InvoicesRecordDiscount {
-        const NAME: &'static str = "InvoicesRecordDiscount";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "checkout_session" => Some(2),
-                "coupon" => Some(3),
-                "customer" => Some(4),
-                "customer_account" => Some(5),
-                "end" => Some(6),
-                "invoice" => Some(7),
-                "invoice_item" => Some(8),
-                "promotion_code" => Some(9),
-                "start" => Some(10),
-                "subscription" => Some(11),
-                "subscription_item" => Some(12),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.checkout_session = map.next_value()?,
-                3 => self.coupon = map.next_value()?,
-                4 => self.customer = map.next_value()?,
-                5 => self.customer_account = map.next_value()?,
-                6 => self.end = map.next_value()?,
-                7 => self.invoice = map.next_value()?,
-                8 => self.invoice_item = map.next_value()?,
-                9 => self.promotion_code = map.next_value()?,
-                10 => self.start = map.next_value()?,
-                11 => self.subscription = map.next_value()?,
-                12 => self.subscription_item = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordDiscount {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordDiscount { id => "id", object => "object", checkout_session =>
+        "checkout_session", coupon => "coupon", customer => "customer", customer_account
+        => "customer_account", end => "end", invoice => "invoice", invoice_item =>
+        "invoice_item", promotion_code => "promotion_code", start => "start",
+        subscription => "subscription", subscription_item => "subscription_item" }
     }
     /// The `InvoicesRecordDiscountCoupon` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordDiscountCoupon {
         /// `id`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// `object`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// `amount_off`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_off: Option<i64>,
         /// `created`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// `currency`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// `duration`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub duration: Option<String>,
         /// `duration_in_months`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub duration_in_months: Option<i64>,
         /// `livemode`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// `max_redemptions`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub max_redemptions: Option<i64>,
         /// `metadata`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// `name`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `percent_off`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub percent_off: Option<f64>,
         /// `redeem_by`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub redeem_by: Option<i64>,
         /// `times_redeemed`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub times_redeemed: Option<i64>,
         /// `valid`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub valid: Option<bool>,
     }
-    impl record::Record for InvoicesRecordDiscountCoupon {
-        const NAME: &'static str = "InvoicesRecordDiscountCoupon";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "amount_off" => Some(2),
-                "created" => Some(3),
-                "currency" => Some(4),
-                "duration" => Some(5),
-                "duration_in_months" => Some(6),
-                "livemode" => Some(7),
-                "max_redemptions" => Some(8),
-                "metadata" => Some(9),
-                "name" => Some(10),
-                "percent_off" => Some(11),
-                "redeem_by" => Some(12),
-                "times_redeemed" => Some(13),
-                "valid" => Some(14),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.amount_off = map.next_value()?,
-                3 => self.created = map.next_value()?,
-                4 => self.currency = map.next_value()?,
-                5 => self.duration = map.next_value()?,
-                6 => self.duration_in_months = map.next_value()?,
-                7 => self.livemode = map.next_value()?,
-                8 => self.max_redemptions = map.next_value()?,
-                9 => self.metadata = map.next_value()?,
-                10 => self.name = map.next_value()?,
-                11 => self.percent_off = map.next_value()?,
-                12 => self.redeem_by = map.next_value()?,
-                13 => self.times_redeemed = map.next_value()?,
-                14 => self.valid = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordDiscountCoupon {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordDiscountCoupon { id => "id", object => "object", amount_off =>
+        "amount_off", created => "created", currency => "currency", duration =>
+        "duration", duration_in_months => "duration_in_months", livemode => "livemode",
+        max_redemptions => "max_redemptions", metadata => "metadata", name => "name",
+        percent_off => "percent_off", redeem_by => "redeem_by", times_redeemed =>
+        "times_redeemed", valid => "valid" }
     }
     /// Object describing the from invoice.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordFromInvoice {
         /// `action`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
         /// `invoice`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice: Option<String>,
     }
-    impl record::Record for InvoicesRecordFromInvoice {
-        const NAME: &'static str = "InvoicesRecordFromInvoice";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "action" => Some(0),
-                "invoice" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.action = map.next_value()?,
-                1 => self.invoice = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordFromInvoice {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordFromInvoice { action => "action", invoice => "invoice" }
     }
     /// Object describing the last finalization error.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordLastFinalizationError {
         /// Advice code of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub advice_code: Option<String>,
         /// Code of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// Doc URL (a URL).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub doc_url: Option<String>,
         /// Message of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// Network advice code of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub network_advice_code: Option<String>,
         /// Network decline code of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub network_decline_code: Option<String>,
         /// Param of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub param: Option<String>,
         /// Payment method type of this last finalization error.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_type: Option<String>,
         /// Kind of last finalization error.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<InvoicesRecordLastFinalizationErrorType>,
     }
-    impl record::Record for InvoicesRecordLastFinalizationError {
-        const NAME: &'static str = "InvoicesRecordLastFinalizationError";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "advice_code" => Some(0),
-                "code" => Some(1),
-                "doc_url" => Some(2),
-                "message" => Some(3),
-                "network_advice_code" => Some(4),
-                "network_decline_code" => Some(5),
-                "param" => Some(6),
-                "payment_method_type" => Some(7),
-                "type" => Some(8),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.advice_code = map.next_value()?,
-                1 => self.code = map.next_value()?,
-                2 => self.doc_url = map.next_value()?,
-                3 => self.message = map.next_value()?,
-                4 => self.network_advice_code = map.next_value()?,
-                5 => self.network_decline_code = map.next_value()?,
-                6 => self.param = map.next_value()?,
-                7 => self.payment_method_type = map.next_value()?,
-                8 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordLastFinalizationError {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordLastFinalizationError { advice_code => "advice_code", code =>
+        "code", doc_url => "doc_url", message => "message", network_advice_code =>
+        "network_advice_code", network_decline_code => "network_decline_code", param =>
+        "param", payment_method_type => "payment_method_type", type_ => "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of last finalization error."] pub enum
@@ -2877,379 +1242,124 @@ mod used_by_10 {
         " `invalid_request_error`"] InvalidRequestError => "invalid_request_error" }
     }
     /// Line items of the invoice.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordLines {
         /// `object`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<CustomerSourcesObject>,
         /// `data`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<InvoicesRecordLinesDataItem>>,
         /// `has_more`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub has_more: Option<bool>,
         /// `total_count`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// `url`
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl record::Record for InvoicesRecordLines {
-        const NAME: &'static str = "InvoicesRecordLines";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "object" => Some(0),
-                "data" => Some(1),
-                "has_more" => Some(2),
-                "total_count" => Some(3),
-                "url" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.object = map.next_value()?,
-                1 => {
-                    self.data = map
-                        .next_value::<record::SkipNulls<InvoicesRecordLinesDataItem>>()?
-                        .0;
-                }
-                2 => self.has_more = map.next_value()?,
-                3 => self.total_count = map.next_value()?,
-                4 => self.url = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordLines {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordLines { object => "object", data => "data" skip_nulls, has_more =>
+        "has_more", total_count => "total_count", url => "url" }
     }
     /// The `InvoicesRecordLinesDataItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordLinesDataItem {
         /// Unique identifier of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Currency, as a lowercase ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Free-text description kept on the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Discount amounts (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_amounts: Option<
             Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
         >,
         /// Flag: discountable.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discountable: Option<bool>,
         /// Discounts applied to the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discounts: Option<Vec<String>>,
         /// ID of the invoice involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice: Option<String>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Your own key/value pairs stored on the invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// Object describing the period.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub period: Option<InvoicesRecordLinesDataItemPeriod>,
         /// Flag: proration.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub proration: Option<bool>,
         /// Number of units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
     }
-    impl record::Record for InvoicesRecordLinesDataItem {
-        const NAME: &'static str = "InvoicesRecordLinesDataItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "amount" => Some(2),
-                "currency" => Some(3),
-                "description" => Some(4),
-                "discount_amounts" => Some(5),
-                "discountable" => Some(6),
-                "discounts" => Some(7),
-                "invoice" => Some(8),
-                "livemode" => Some(9),
-                "metadata" => Some(10),
-                "period" => Some(11),
-                "proration" => Some(12),
-                "quantity" => Some(13),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.amount = map.next_value()?,
-                3 => self.currency = map.next_value()?,
-                4 => self.description = map.next_value()?,
-                5 => {
-                    self.discount_amounts = map
-                        .next_value::<
-                            record::SkipNulls<
-                                InvoicesRecordLinesDataItemDiscountAmountsItem,
-                            >,
-                        >()?
-                        .0;
-                }
-                6 => self.discountable = map.next_value()?,
-                7 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
-                8 => self.invoice = map.next_value()?,
-                9 => self.livemode = map.next_value()?,
-                10 => self.metadata = map.next_value()?,
-                11 => self.period = map.next_value()?,
-                12 => self.proration = map.next_value()?,
-                13 => self.quantity = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordLinesDataItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordLinesDataItem { id => "id", object => "object", amount => "amount",
+        currency => "currency", description => "description", discount_amounts =>
+        "discount_amounts" skip_nulls, discountable => "discountable", discounts =>
+        "discounts" skip_nulls, invoice => "invoice", livemode => "livemode", metadata =>
+        "metadata", period => "period", proration => "proration", quantity => "quantity"
         }
     }
     /// The `InvoicesRecordLinesDataItemDiscountAmountsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordLinesDataItemDiscountAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Discount applied to the discount amount, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount: Option<String>,
     }
-    impl record::Record for InvoicesRecordLinesDataItemDiscountAmountsItem {
-        const NAME: &'static str = "InvoicesRecordLinesDataItemDiscountAmountsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount" => Some(0),
-                "discount" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount = map.next_value()?,
-                1 => self.discount = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de>
-    for InvoicesRecordLinesDataItemDiscountAmountsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordLinesDataItemDiscountAmountsItem { amount => "amount", discount =>
+        "discount" }
     }
     /// Object describing the period.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordLinesDataItemPeriod {
         /// End, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub end: Option<i64>,
         /// Start, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub start: Option<i64>,
     }
-    impl record::Record for InvoicesRecordLinesDataItemPeriod {
-        const NAME: &'static str = "InvoicesRecordLinesDataItemPeriod";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "end" => Some(0),
-                "start" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.end = map.next_value()?,
-                1 => self.start = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordLinesDataItemPeriod {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordLinesDataItemPeriod { end => "end", start => "start" }
     }
     /// Object describing the parent.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordParent {
         /// Object describing the quote details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quote_details: Option<InvoicesRecordParentQuoteDetails>,
         /// Object describing the subscription details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription_details: Option<InvoicesRecordParentSubscriptionDetails>,
         /// Kind of parent.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<InvoicesRecordParentType>,
     }
-    impl record::Record for InvoicesRecordParent {
-        const NAME: &'static str = "InvoicesRecordParent";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "quote_details" => Some(0),
-                "subscription_details" => Some(1),
-                "type" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.quote_details = map.next_value()?,
-                1 => self.subscription_details = map.next_value()?,
-                2 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordParent {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordParent { quote_details => "quote_details", subscription_details =>
+        "subscription_details", type_ => "type" }
     }
     /// Object describing the quote details.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordParentQuoteDetails {
         /// Quote of this quote details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub quote: Option<String>,
     }
-    impl record::Record for InvoicesRecordParentQuoteDetails {
-        const NAME: &'static str = "InvoicesRecordParentQuoteDetails";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "quote" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.quote = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordParentQuoteDetails {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordParentQuoteDetails { quote => "quote" }
     }
     /// Object describing the subscription details.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordParentSubscriptionDetails {
         /// Your own key/value pairs stored on the subscription details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// ID of the subscription involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription: Option<String>,
         /// Subscription proration date, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subscription_proration_date: Option<i64>,
     }
-    impl record::Record for InvoicesRecordParentSubscriptionDetails {
-        const NAME: &'static str = "InvoicesRecordParentSubscriptionDetails";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "metadata" => Some(0),
-                "subscription" => Some(1),
-                "subscription_proration_date" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.metadata = map.next_value()?,
-                1 => self.subscription = map.next_value()?,
-                2 => self.subscription_proration_date = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordParentSubscriptionDetails {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordParentSubscriptionDetails { metadata => "metadata", subscription =>
+        "subscription", subscription_proration_date => "subscription_proration_date" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of parent."] pub enum InvoicesRecordParentType { #[doc =
@@ -3257,274 +1367,90 @@ mod used_by_10 {
         " `subscription_details`"] SubscriptionDetails => "subscription_details" }
     }
     /// Object describing the payment settings.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordPaymentSettings {
         /// Default mandate of this payment settings.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub default_mandate: Option<String>,
         /// Object describing the payment method options.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_options: Option<Map<String, Value>>,
         /// Payment method types that may be used.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_types: Option<Vec<String>>,
     }
-    impl record::Record for InvoicesRecordPaymentSettings {
-        const NAME: &'static str = "InvoicesRecordPaymentSettings";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "default_mandate" => Some(0),
-                "payment_method_options" => Some(1),
-                "payment_method_types" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.default_mandate = map.next_value()?,
-                1 => self.payment_method_options = map.next_value()?,
-                2 => {
-                    self.payment_method_types = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordPaymentSettings {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordPaymentSettings { default_mandate => "default_mandate",
+        payment_method_options => "payment_method_options", payment_method_types =>
+        "payment_method_types" skip_nulls }
     }
     /// Object describing the payments.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordPayments {
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<CustomerSourcesObject>,
         /// Records on this page.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<InvoicesRecordPaymentsDataItem>>,
         /// True when further results exist after this page.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub has_more: Option<bool>,
         /// API path of this list.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    impl record::Record for InvoicesRecordPayments {
-        const NAME: &'static str = "InvoicesRecordPayments";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "object" => Some(0),
-                "data" => Some(1),
-                "has_more" => Some(2),
-                "url" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.object = map.next_value()?,
-                1 => {
-                    self.data = map
-                        .next_value::<
-                            record::SkipNulls<InvoicesRecordPaymentsDataItem>,
-                        >()?
-                        .0;
-                }
-                2 => self.has_more = map.next_value()?,
-                3 => self.url = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordPayments {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordPayments { object => "object", data => "data" skip_nulls, has_more
+        => "has_more", url => "url" }
     }
     /// The `InvoicesRecordPaymentsDataItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordPaymentsDataItem {
         /// Unique identifier of this invoice.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// Amount paid so far, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_paid: Option<i64>,
         /// Amount requested in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_requested: Option<i64>,
         /// When the invoice was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Currency, as a lowercase ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// ID of the invoice involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub invoice: Option<String>,
         /// True when the invoice is default.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_default: Option<bool>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Status the invoice is currently in.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl record::Record for InvoicesRecordPaymentsDataItem {
-        const NAME: &'static str = "InvoicesRecordPaymentsDataItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "amount_paid" => Some(2),
-                "amount_requested" => Some(3),
-                "created" => Some(4),
-                "currency" => Some(5),
-                "invoice" => Some(6),
-                "is_default" => Some(7),
-                "livemode" => Some(8),
-                "status" => Some(9),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.amount_paid = map.next_value()?,
-                3 => self.amount_requested = map.next_value()?,
-                4 => self.created = map.next_value()?,
-                5 => self.currency = map.next_value()?,
-                6 => self.invoice = map.next_value()?,
-                7 => self.is_default = map.next_value()?,
-                8 => self.livemode = map.next_value()?,
-                9 => self.status = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordPaymentsDataItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordPaymentsDataItem { id => "id", object => "object", amount_paid =>
+        "amount_paid", amount_requested => "amount_requested", created => "created",
+        currency => "currency", invoice => "invoice", is_default => "is_default",
+        livemode => "livemode", status => "status" }
     }
     /// Object describing the rendering.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordRendering {
         /// Amount tax display of this rendering.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_tax_display: Option<String>,
         /// Object describing the PDF.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub pdf: Option<InvoicesRecordRenderingPdf>,
         /// Template of this rendering.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub template: Option<String>,
         /// Template version (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub template_version: Option<i64>,
     }
-    impl record::Record for InvoicesRecordRendering {
-        const NAME: &'static str = "InvoicesRecordRendering";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount_tax_display" => Some(0),
-                "pdf" => Some(1),
-                "template" => Some(2),
-                "template_version" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount_tax_display = map.next_value()?,
-                1 => self.pdf = map.next_value()?,
-                2 => self.template = map.next_value()?,
-                3 => self.template_version = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordRendering {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordRendering { amount_tax_display => "amount_tax_display", pdf =>
+        "pdf", template => "template", template_version => "template_version" }
     }
     /// Object describing the PDF.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordRenderingPdf {
         /// Page size; one of `a4`, `auto`, `letter`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub page_size: Option<InvoicesRecordRenderingPdfPageSize>,
     }
-    impl record::Record for InvoicesRecordRenderingPdf {
-        const NAME: &'static str = "InvoicesRecordRenderingPdf";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "page_size" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.page_size = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordRenderingPdf {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordRenderingPdf { page_size => "page_size" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Page size; one of `a4`, `auto`, `letter`."] pub enum
@@ -3532,112 +1458,39 @@ mod used_by_10 {
         " `auto`"] Auto => "auto", #[doc = " `letter`"] Letter => "letter" }
     }
     /// Object describing the shipping cost.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordShippingCost {
         /// Amount subtotal in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_subtotal: Option<i64>,
         /// Amount tax in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_tax: Option<i64>,
         /// Amount total in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_total: Option<i64>,
         /// Shipping rate of this shipping cost.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub shipping_rate: Option<String>,
         /// Taxes (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxes: Option<Vec<InvoicesRecordShippingCostTaxesItem>>,
     }
-    impl record::Record for InvoicesRecordShippingCost {
-        const NAME: &'static str = "InvoicesRecordShippingCost";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount_subtotal" => Some(0),
-                "amount_tax" => Some(1),
-                "amount_total" => Some(2),
-                "shipping_rate" => Some(3),
-                "taxes" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount_subtotal = map.next_value()?,
-                1 => self.amount_tax = map.next_value()?,
-                2 => self.amount_total = map.next_value()?,
-                3 => self.shipping_rate = map.next_value()?,
-                4 => {
-                    self.taxes = map
-                        .next_value::<
-                            record::SkipNulls<InvoicesRecordShippingCostTaxesItem>,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordShippingCost {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordShippingCost { amount_subtotal => "amount_subtotal", amount_tax =>
+        "amount_tax", amount_total => "amount_total", shipping_rate => "shipping_rate",
+        taxes => "taxes" skip_nulls }
     }
     /// The `InvoicesRecordShippingCostTaxesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordShippingCostTaxesItem {
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Taxability reason; one of `customer_exempt`, `not_collecting`, `not_subject_to_tax`, `not_supported`, `portion_product_exempt`, `portion_reduced_rated`, `portion_standard_rated`, `product_exempt`, and others.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxability_reason: Option<
             InvoicesRecordShippingCostTaxesItemTaxabilityReason,
         >,
         /// Taxable amount in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable_amount: Option<i64>,
     }
-    impl record::Record for InvoicesRecordShippingCostTaxesItem {
-        const NAME: &'static str = "InvoicesRecordShippingCostTaxesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount" => Some(0),
-                "taxability_reason" => Some(1),
-                "taxable_amount" => Some(2),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount = map.next_value()?,
-                1 => self.taxability_reason = map.next_value()?,
-                2 => self.taxable_amount = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordShippingCostTaxesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordShippingCostTaxesItem { amount => "amount", taxability_reason =>
+        "taxability_reason", taxable_amount => "taxable_amount" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc =
@@ -3666,229 +1519,71 @@ mod used_by_10 {
         "uncollectible", #[doc = " `void`"] Void => "void" }
     }
     /// Object describing the status transitions.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordStatusTransitions {
         /// Finalized at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub finalized_at: Option<i64>,
         /// Marked uncollectible at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub marked_uncollectible_at: Option<i64>,
         /// Paid at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub paid_at: Option<i64>,
         /// Voided at, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub voided_at: Option<i64>,
     }
-    impl record::Record for InvoicesRecordStatusTransitions {
-        const NAME: &'static str = "InvoicesRecordStatusTransitions";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "finalized_at" => Some(0),
-                "marked_uncollectible_at" => Some(1),
-                "paid_at" => Some(2),
-                "voided_at" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.finalized_at = map.next_value()?,
-                1 => self.marked_uncollectible_at = map.next_value()?,
-                2 => self.paid_at = map.next_value()?,
-                3 => self.voided_at = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordStatusTransitions {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordStatusTransitions { finalized_at => "finalized_at",
+        marked_uncollectible_at => "marked_uncollectible_at", paid_at => "paid_at",
+        voided_at => "voided_at" }
     }
     /// Object describing the subscription details.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordSubscriptionDetails {
         /// Your own key/value pairs stored on the subscription details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     }
-    impl record::Record for InvoicesRecordSubscriptionDetails {
-        const NAME: &'static str = "InvoicesRecordSubscriptionDetails";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "metadata" => Some(0),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.metadata = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordSubscriptionDetails {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordSubscriptionDetails { metadata => "metadata" }
     }
     /// Object describing the threshold reason.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordThresholdReason {
         /// Amount gte in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_gte: Option<i64>,
         /// Item reasons (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub item_reasons: Option<Vec<InvoicesRecordThresholdReasonItemReasonsItem>>,
     }
-    impl record::Record for InvoicesRecordThresholdReason {
-        const NAME: &'static str = "InvoicesRecordThresholdReason";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount_gte" => Some(0),
-                "item_reasons" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount_gte = map.next_value()?,
-                1 => {
-                    self.item_reasons = map
-                        .next_value::<
-                            record::SkipNulls<
-                                InvoicesRecordThresholdReasonItemReasonsItem,
-                            >,
-                        >()?
-                        .0;
-                }
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordThresholdReason {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordThresholdReason { amount_gte => "amount_gte", item_reasons =>
+        "item_reasons" skip_nulls }
     }
     /// The `InvoicesRecordThresholdReasonItemReasonsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordThresholdReasonItemReasonsItem {
         /// Identifiers of the related line item records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub line_item_ids: Option<Vec<String>>,
         /// Usage gte (numeric).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub usage_gte: Option<i64>,
     }
-    impl record::Record for InvoicesRecordThresholdReasonItemReasonsItem {
-        const NAME: &'static str = "InvoicesRecordThresholdReasonItemReasonsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "line_item_ids" => Some(0),
-                "usage_gte" => Some(1),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => {
-                    self.line_item_ids = map.next_value::<record::SkipNulls<String>>()?.0;
-                }
-                1 => self.usage_gte = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordThresholdReasonItemReasonsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordThresholdReasonItemReasonsItem { line_item_ids => "line_item_ids"
+        skip_nulls, usage_gte => "usage_gte" }
     }
     /// The `InvoicesRecordTotalPretaxCreditAmountsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordTotalPretaxCreditAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Credit balance transaction of this total pretax credit amount.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub credit_balance_transaction: Option<String>,
         /// Discount applied to the total pretax credit amount, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub discount: Option<String>,
         /// Kind of total pretax credit amount.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<InvoicesRecordTotalPretaxCreditAmountsItemType>,
     }
-    impl record::Record for InvoicesRecordTotalPretaxCreditAmountsItem {
-        const NAME: &'static str = "InvoicesRecordTotalPretaxCreditAmountsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount" => Some(0),
-                "credit_balance_transaction" => Some(1),
-                "discount" => Some(2),
-                "type" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount = map.next_value()?,
-                1 => self.credit_balance_transaction = map.next_value()?,
-                2 => self.discount = map.next_value()?,
-                3 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordTotalPretaxCreditAmountsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordTotalPretaxCreditAmountsItem { amount => "amount",
+        credit_balance_transaction => "credit_balance_transaction", discount =>
+        "discount", type_ => "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of total pretax credit amount."] pub enum
@@ -3897,119 +1592,44 @@ mod used_by_10 {
         "credit_balance_transaction", #[doc = " `discount`"] Discount => "discount" }
     }
     /// The `InvoicesRecordTotalTaxAmountsItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordTotalTaxAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Flag: inclusive.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub inclusive: Option<bool>,
         /// Tax rate of this total tax amount.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_rate: Option<String>,
         /// Taxability reason of this total tax amount.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxability_reason: Option<String>,
         /// Taxable amount in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable_amount: Option<i64>,
     }
-    impl record::Record for InvoicesRecordTotalTaxAmountsItem {
-        const NAME: &'static str = "InvoicesRecordTotalTaxAmountsItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount" => Some(0),
-                "inclusive" => Some(1),
-                "tax_rate" => Some(2),
-                "taxability_reason" => Some(3),
-                "taxable_amount" => Some(4),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount = map.next_value()?,
-                1 => self.inclusive = map.next_value()?,
-                2 => self.tax_rate = map.next_value()?,
-                3 => self.taxability_reason = map.next_value()?,
-                4 => self.taxable_amount = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordTotalTaxAmountsItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordTotalTaxAmountsItem { amount => "amount", inclusive => "inclusive",
+        tax_rate => "tax_rate", taxability_reason => "taxability_reason", taxable_amount
+        => "taxable_amount" }
     }
     /// The `InvoicesRecordTotalTaxesItem` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct InvoicesRecordTotalTaxesItem {
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Whether prices include or exclude tax.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_behavior: Option<InvoicesRecordTotalTaxesItemTaxBehavior>,
         /// Object describing the tax rate details.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tax_rate_details: Option<Map<String, Value>>,
         /// Taxability reason; one of `customer_exempt`, `not_available`, `not_collecting`, `not_subject_to_tax`, `not_supported`, `portion_product_exempt`, `portion_reduced_rated`, `portion_standard_rated`, and others.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxability_reason: Option<InvoicesRecordTotalTaxesItemTaxabilityReason>,
         /// Taxable amount in minor currency units (cents for USD).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub taxable_amount: Option<i64>,
         /// Kind of total tax.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
     }
-    impl record::Record for InvoicesRecordTotalTaxesItem {
-        const NAME: &'static str = "InvoicesRecordTotalTaxesItem";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "amount" => Some(0),
-                "tax_behavior" => Some(1),
-                "tax_rate_details" => Some(2),
-                "taxability_reason" => Some(3),
-                "taxable_amount" => Some(4),
-                "type" => Some(5),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.amount = map.next_value()?,
-                1 => self.tax_behavior = map.next_value()?,
-                2 => self.tax_rate_details = map.next_value()?,
-                3 => self.taxability_reason = map.next_value()?,
-                4 => self.taxable_amount = map.next_value()?,
-                5 => self.type_ = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for InvoicesRecordTotalTaxesItem {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        InvoicesRecordTotalTaxesItem { amount => "amount", tax_behavior =>
+        "tax_behavior", tax_rate_details => "tax_rate_details", taxability_reason =>
+        "taxability_reason", taxable_amount => "taxable_amount", type_ => "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Whether prices include or exclude tax."] pub enum
@@ -4055,135 +1675,57 @@ pub use used_by_11::*;
 )]
 mod used_by_11 {
     use super::*;
-    use airbyte_agent_runtime::{Result, record, serde};
     /// The `PaymentIntentsRecord` object.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct PaymentIntentsRecord {
         /// Unique identifier of this payment intent.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type tag naming the kind of Stripe object.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub object: Option<PaymentIntentsRecordObject>,
         /// Amount in the currency's smallest unit (for example cents).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Amount that can still be captured, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_capturable: Option<i64>,
         /// Amount that was collected, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub amount_received: Option<i64>,
         /// Connect application that created the payment intent, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub application: Option<String>,
         /// Platform fee taken from this payment, in minor units.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub application_fee_amount: Option<i64>,
         /// Whether funds are captured automatically or later by hand.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub capture_method: Option<PaymentIntentsRecordCaptureMethod>,
         /// Secret handed to client-side code to complete the payment; do not log it.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub client_secret: Option<String>,
         /// Whether confirmation happens automatically or explicitly.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub confirmation_method: Option<CustomerCashBalanceSettingsReconciliationMode>,
         /// When the payment intent was created, as a Unix timestamp.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created: Option<i64>,
         /// Currency, as a lowercase ISO 4217 code.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// ID of the customer involved, if any.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub customer: Option<String>,
         /// Free-text description kept on the payment intent.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// True for live data, false for test data.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub livemode: Option<bool>,
         /// Your own key/value pairs stored on the payment intent.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// ID of the payment method used.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method: Option<String>,
         /// Payment method types that may be used.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_types: Option<Vec<String>>,
         /// Status the payment intent is currently in.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
     }
-    impl record::Record for PaymentIntentsRecord {
-        const NAME: &'static str = "PaymentIntentsRecord";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "object" => Some(1),
-                "amount" => Some(2),
-                "amount_capturable" => Some(3),
-                "amount_received" => Some(4),
-                "application" => Some(5),
-                "application_fee_amount" => Some(6),
-                "capture_method" => Some(7),
-                "client_secret" => Some(8),
-                "confirmation_method" => Some(9),
-                "created" => Some(10),
-                "currency" => Some(11),
-                "customer" => Some(12),
-                "description" => Some(13),
-                "livemode" => Some(14),
-                "metadata" => Some(15),
-                "payment_method" => Some(16),
-                "payment_method_types" => Some(17),
-                "status" => Some(18),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.object = map.next_value()?,
-                2 => self.amount = map.next_value()?,
-                3 => self.amount_capturable = map.next_value()?,
-                4 => self.amount_received = map.next_value()?,
-                5 => self.application = map.next_value()?,
-                6 => self.application_fee_amount = map.next_value()?,
-                7 => self.capture_method = map.next_value()?,
-                8 => self.client_secret = map.next_value()?,
-                9 => self.confirmation_method = map.next_value()?,
-                10 => self.created = map.next_value()?,
-                11 => self.currency = map.next_value()?,
-                12 => self.customer = map.next_value()?,
-                13 => self.description = map.next_value()?,
-                14 => self.livemode = map.next_value()?,
-                15 => self.metadata = map.next_value()?,
-                16 => self.payment_method = map.next_value()?,
-                17 => {
-                    self.payment_method_types = map
-                        .next_value::<record::SkipNulls<String>>()?
-                        .0;
-                }
-                18 => self.status = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for PaymentIntentsRecord {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        PaymentIntentsRecord { id => "id", object => "object", amount => "amount",
+        amount_capturable => "amount_capturable", amount_received => "amount_received",
+        application => "application", application_fee_amount => "application_fee_amount",
+        capture_method => "capture_method", client_secret => "client_secret",
+        confirmation_method => "confirmation_method", created => "created", currency =>
+        "currency", customer => "customer", description => "description", livemode =>
+        "livemode", metadata => "metadata", payment_method => "payment_method",
+        payment_method_types => "payment_method_types" skip_nulls, status => "status" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Type tag naming the kind of Stripe object."] pub enum

@@ -87,250 +87,109 @@ pub use used_by_5::*;
 #[cfg(any(feature = "tickets", feature = "ticket_comments"))]
 mod used_by_5 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
-    use airbyte_agent_runtime::{Result, record, serde};
     /// A Zendesk support ticket.
-    #[derive(Debug, Clone, Default, serde::Serialize)]
-    #[serde(crate = "airbyte_agent_runtime::serde")]
+    #[derive(Debug, Clone, Default)]
     pub struct Ticket {
         /// Unique identifier of this ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
         /// API address of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// ID of the matching record in another system.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
         /// Kind of ticket.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub type_: Option<String>,
         /// Subject line of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
         /// Subject including unrendered placeholders.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub raw_subject: Option<String>,
         /// Free-form description of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Priority: urgent, high, normal or low.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub priority: Option<String>,
         /// Status of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub status: Option<TicketStatus>,
         /// Address the request was originally sent to.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub recipient: Option<String>,
         /// User who asked for help.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub requester_id: Option<i64>,
         /// User who submitted the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub submitter_id: Option<i64>,
         /// Agent assigned to the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub assignee_id: Option<i64>,
         /// Organization the ticket belongs to.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<i64>,
         /// Group assigned to the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub group_id: Option<i64>,
         /// Users copied on the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub collaborator_ids: Option<Vec<i64>>,
         /// Agents following the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub follower_ids: Option<Vec<i64>>,
         /// Users copied by email.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub email_cc_ids: Option<Vec<i64>>,
         /// Identifier of the related forum topic.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub forum_topic_id: Option<i64>,
         /// Problem ticket that this incident is linked to.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub problem_id: Option<i64>,
         /// True when incidents are linked to this problem ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub has_incidents: Option<bool>,
         /// True when the ticket has public comments.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub is_public: Option<bool>,
         /// Due time, for tickets of type task.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub due_at: Option<String>,
         /// Tags on the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
         /// Custom field values, each with `id` and `value`.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_fields: Option<Vec<Map<String, Value>>>,
         /// Customer satisfaction rating of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub satisfaction_rating: Option<Map<String, Value>>,
         /// Sharing agreements the ticket is shared through.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub sharing_agreement_ids: Option<Vec<i64>>,
         /// Identifier of the related custom status.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_status_id: Option<i64>,
         /// Fields (list).
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub fields: Option<Vec<Map<String, Value>>>,
         /// Identifiers of the related followup records.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub followup_ids: Option<Vec<i64>>,
         /// Form the ticket was filed with.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub ticket_form_id: Option<i64>,
         /// Brand of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<i64>,
         /// True when allow channelback is enabled.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub allow_channelback: Option<bool>,
         /// True when allow attachments is enabled.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub allow_attachments: Option<bool>,
         /// Flag: from messaging channel.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub from_messaging_channel: Option<bool>,
         /// Generated timestamp, as a Unix timestamp in seconds.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub generated_timestamp: Option<i64>,
         /// Result type of this ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub result_type: Option<String>,
         /// Creation time of the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         /// Time of the latest change to the ticket.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<String>,
         /// Channel through which the ticket was created, such as email or web.
-        #[serde(skip_serializing_if = "Option::is_none")]
         pub via: Option<Map<String, Value>>,
     }
-    impl record::Record for Ticket {
-        const NAME: &'static str = "Ticket";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "url" => Some(1),
-                "external_id" => Some(2),
-                "type" => Some(3),
-                "subject" => Some(4),
-                "raw_subject" => Some(5),
-                "description" => Some(6),
-                "priority" => Some(7),
-                "status" => Some(8),
-                "recipient" => Some(9),
-                "requester_id" => Some(10),
-                "submitter_id" => Some(11),
-                "assignee_id" => Some(12),
-                "organization_id" => Some(13),
-                "group_id" => Some(14),
-                "collaborator_ids" => Some(15),
-                "follower_ids" => Some(16),
-                "email_cc_ids" => Some(17),
-                "forum_topic_id" => Some(18),
-                "problem_id" => Some(19),
-                "has_incidents" => Some(20),
-                "is_public" => Some(21),
-                "due_at" => Some(22),
-                "tags" => Some(23),
-                "custom_fields" => Some(24),
-                "satisfaction_rating" => Some(25),
-                "sharing_agreement_ids" => Some(26),
-                "custom_status_id" => Some(27),
-                "fields" => Some(28),
-                "followup_ids" => Some(29),
-                "ticket_form_id" => Some(30),
-                "brand_id" => Some(31),
-                "allow_channelback" => Some(32),
-                "allow_attachments" => Some(33),
-                "from_messaging_channel" => Some(34),
-                "generated_timestamp" => Some(35),
-                "result_type" => Some(36),
-                "created_at" => Some(37),
-                "updated_at" => Some(38),
-                "via" => Some(39),
-                _ => None,
-            }
-        }
-        fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut __M,
-        ) -> Result<(), __M::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.url = map.next_value()?,
-                2 => self.external_id = map.next_value()?,
-                3 => self.type_ = map.next_value()?,
-                4 => self.subject = map.next_value()?,
-                5 => self.raw_subject = map.next_value()?,
-                6 => self.description = map.next_value()?,
-                7 => self.priority = map.next_value()?,
-                8 => self.status = map.next_value()?,
-                9 => self.recipient = map.next_value()?,
-                10 => self.requester_id = map.next_value()?,
-                11 => self.submitter_id = map.next_value()?,
-                12 => self.assignee_id = map.next_value()?,
-                13 => self.organization_id = map.next_value()?,
-                14 => self.group_id = map.next_value()?,
-                15 => {
-                    self.collaborator_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-                }
-                16 => self.follower_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-                17 => self.email_cc_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-                18 => self.forum_topic_id = map.next_value()?,
-                19 => self.problem_id = map.next_value()?,
-                20 => self.has_incidents = map.next_value()?,
-                21 => self.is_public = map.next_value()?,
-                22 => self.due_at = map.next_value()?,
-                23 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-                24 => {
-                    self.custom_fields = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                25 => self.satisfaction_rating = map.next_value()?,
-                26 => {
-                    self.sharing_agreement_ids = map
-                        .next_value::<record::SkipNulls<i64>>()?
-                        .0;
-                }
-                27 => self.custom_status_id = map.next_value()?,
-                28 => {
-                    self.fields = map
-                        .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                        .0;
-                }
-                29 => self.followup_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-                30 => self.ticket_form_id = map.next_value()?,
-                31 => self.brand_id = map.next_value()?,
-                32 => self.allow_channelback = map.next_value()?,
-                33 => self.allow_attachments = map.next_value()?,
-                34 => self.from_messaging_channel = map.next_value()?,
-                35 => self.generated_timestamp = map.next_value()?,
-                36 => self.result_type = map.next_value()?,
-                37 => self.created_at = map.next_value()?,
-                38 => self.updated_at = map.next_value()?,
-                39 => self.via = map.next_value()?,
-                _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-            }
-            Ok(())
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Ticket {
-        fn deserialize<__D: serde::Deserializer<'de>>(
-            d: __D,
-        ) -> Result<Self, __D::Error> {
-            record::deserialize(d)
-        }
+    airbyte_agent_runtime::impl_record! {
+        Ticket { id => "id", url => "url", external_id => "external_id", type_ => "type",
+        subject => "subject", raw_subject => "raw_subject", description => "description",
+        priority => "priority", status => "status", recipient => "recipient",
+        requester_id => "requester_id", submitter_id => "submitter_id", assignee_id =>
+        "assignee_id", organization_id => "organization_id", group_id => "group_id",
+        collaborator_ids => "collaborator_ids" skip_nulls, follower_ids => "follower_ids"
+        skip_nulls, email_cc_ids => "email_cc_ids" skip_nulls, forum_topic_id =>
+        "forum_topic_id", problem_id => "problem_id", has_incidents => "has_incidents",
+        is_public => "is_public", due_at => "due_at", tags => "tags" skip_nulls,
+        custom_fields => "custom_fields" skip_nulls, satisfaction_rating =>
+        "satisfaction_rating", sharing_agreement_ids => "sharing_agreement_ids"
+        skip_nulls, custom_status_id => "custom_status_id", fields => "fields"
+        skip_nulls, followup_ids => "followup_ids" skip_nulls, ticket_form_id =>
+        "ticket_form_id", brand_id => "brand_id", allow_channelback =>
+        "allow_channelback", allow_attachments => "allow_attachments",
+        from_messaging_channel => "from_messaging_channel", generated_timestamp =>
+        "generated_timestamp", result_type => "result_type", created_at => "created_at",
+        updated_at => "updated_at", via => "via" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Status of the ticket."] pub enum TicketStatus { #[doc = " `new`"] New

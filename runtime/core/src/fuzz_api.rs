@@ -212,44 +212,14 @@ struct WalkRec {
     nested: Option<Map<String, Value>>,
 }
 
-impl crate::record::Record for WalkRec {
-    const NAME: &'static str = "WalkRec";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "n" => Some(1),
-            "f" => Some(2),
-            "ok" => Some(3),
-            "tags" => Some(4),
-            "nested" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, A: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.n = map.next_value()?,
-            2 => self.f = map.next_value()?,
-            3 => self.ok = map.next_value()?,
-            4 => self.tags = map.next_value()?,
-            5 => self.nested = map.next_value()?,
-            _ => {
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for WalkRec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::record::deserialize(d)
-    }
-}
+crate::impl_record!(WalkRec {
+    id => "id",
+    n => "n",
+    f => "f",
+    ok => "ok",
+    tags => "tags",
+    nested => "nested",
+});
 
 /// Differential check of the record walk against serde's derive on arbitrary bytes: whatever
 /// the derive decodes, the walk decodes to the same value. (The walk is more lenient in two

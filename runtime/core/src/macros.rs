@@ -105,3 +105,104 @@ macro_rules! string_enum {
         }
     };
 }
+
+/// Implement decoding and encoding for a generated record struct whose fields are all `Option`s:
+/// [`Record`](crate::record::Record) (a key match and one assignment per field, walked by
+/// [`record::deserialize`](crate::record::deserialize)), `Deserialize` through that walk, and
+/// `Serialize` as an object of the fields that are `Some`, under their wire names.
+///
+/// Each entry is `field => "wire name"`; `field => "wire name" skip_nulls` marks a list whose `null`
+/// items are dropped (see [`SkipNulls`](crate::record::SkipNulls)).
+///
+/// ```
+/// #[derive(Debug, Default, PartialEq)]
+/// pub struct Address {
+///     pub city: Option<String>,
+///     pub r#type: Option<String>,
+///     pub lines: Option<Vec<String>>,
+/// }
+/// airbyte_agent_core::impl_record!(Address { city => "city", r#type => "type", lines => "lines" skip_nulls });
+///
+/// let a: Address = serde_json::from_str(r#"{"city":"Oslo","lines":["a",null],"extra":1}"#).unwrap();
+/// assert_eq!(a, Address { city: Some("Oslo".into()), r#type: None, lines: Some(vec!["a".into()]) });
+/// assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"city":"Oslo","lines":["a"]}"#);
+///
+/// #[derive(Debug, Default)]
+/// pub struct Empty {}
+/// airbyte_agent_core::impl_record!(Empty {});
+/// assert_eq!(serde_json::to_string(&serde_json::from_str::<Empty>(r#"{"a":1}"#).unwrap()).unwrap(), "{}");
+/// ```
+#[macro_export]
+macro_rules! impl_record {
+    ($name:ident { $($field:ident => $key:literal $($skip_nulls:ident)?),* $(,)? }) => {
+        const _: () = {
+            #[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
+            mod __index {
+                enum __Field { $($field),* }
+                $(pub(super) const $field: usize = __Field::$field as usize;)*
+            }
+
+            impl $crate::record::Record for $name {
+                const NAME: &'static str = ::core::stringify!($name);
+
+                fn field_index(key: &str) -> ::core::option::Option<usize> {
+                    match key {
+                        $($key => ::core::option::Option::Some(__index::$field),)*
+                        _ => ::core::option::Option::None,
+                    }
+                }
+
+                fn set_field<'de, __M: $crate::serde::de::MapAccess<'de>>(
+                    &mut self,
+                    index: usize,
+                    map: &mut __M,
+                ) -> ::core::result::Result<(), __M::Error> {
+                    match index {
+                        $(__index::$field => self.$field = $crate::__record_value!(map $($skip_nulls)?),)*
+                        _ => {
+                            map.next_value::<$crate::serde::de::IgnoredAny>()?;
+                        }
+                    }
+                    ::core::result::Result::Ok(())
+                }
+            }
+
+            impl<'de> $crate::serde::Deserialize<'de> for $name {
+                fn deserialize<__D: $crate::serde::Deserializer<'de>>(
+                    d: __D,
+                ) -> ::core::result::Result<Self, __D::Error> {
+                    $crate::record::deserialize(d)
+                }
+            }
+
+            impl $crate::serde::Serialize for $name {
+                fn serialize<__S: $crate::serde::Serializer>(
+                    &self,
+                    serializer: __S,
+                ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                    use $crate::serde::ser::SerializeStruct as _;
+                    let len = 0 $(+ usize::from(self.$field.is_some()))*;
+                    #[allow(unused_mut)] // no fields: nothing to write
+                    let mut out = serializer.serialize_struct(::core::stringify!($name), len)?;
+                    $(match &self.$field {
+                        ::core::option::Option::Some(v) => out.serialize_field($key, v)?,
+                        ::core::option::Option::None => out.skip_field($key)?,
+                    })*
+                    out.end()
+                }
+            }
+        };
+    };
+}
+
+/// One field value of [`impl_record!`]: plain, or a list with its `null` items dropped.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __record_value {
+    ($map:ident) => {
+        $map.next_value()?
+    };
+    ($map:ident skip_nulls) => {
+        $map.next_value::<$crate::record::SkipNulls<_>>()?.0
+    };
+}

@@ -124,8 +124,6 @@ impl<'de, T: de::Deserialize<'de>> Visitor<'de> for SkipNullsVisitor<T> {
 mod tests {
     use serde_json::json;
 
-    use super::*;
-
     #[derive(Debug, Default, PartialEq)]
     struct Rec {
         id: Option<String>,
@@ -134,40 +132,12 @@ mod tests {
         nested: Option<Box<Rec>>,
     }
 
-    impl Record for Rec {
-        const NAME: &'static str = "Rec";
-        fn field_index(key: &str) -> Option<usize> {
-            match key {
-                "id" => Some(0),
-                "n" => Some(1),
-                "tags" => Some(2),
-                "nested" => Some(3),
-                _ => None,
-            }
-        }
-        fn set_field<'de, A: MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => self.id = map.next_value()?,
-                1 => self.n = map.next_value()?,
-                2 => self.tags = map.next_value::<SkipNulls<String>>()?.0,
-                3 => self.nested = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(())
-        }
-    }
-
-    impl<'de> de::Deserialize<'de> for Rec {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            deserialize(d)
-        }
-    }
+    crate::impl_record!(Rec {
+        id => "id",
+        n => "n",
+        tags => "tags" skip_nulls,
+        nested => "nested",
+    });
 
     #[test]
     fn fields_unknown_keys_nulls_and_nesting() {
@@ -196,6 +166,12 @@ mod tests {
         // A null list is `None`, not an error.
         let r: Rec = serde_json::from_value(json!({"tags": null})).unwrap();
         assert_eq!(r.tags, None);
+        // Encoding writes the fields that are set, under their wire names.
+        let r: Rec = serde_json::from_value(json!({"n": 3, "nested": {"id": "x"}})).unwrap();
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"n": 3, "nested": {"id": "x"}})
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 //! Entity `bases`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::AirtableConnector {
     /// An Airtable base: one database with its own tables.
     pub fn bases(&self) -> Bases {
@@ -67,78 +67,24 @@ impl ::std::future::IntoFuture for BasesListRequest {
     }
 }
 /// An Airtable base: one database with its own tables.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Base {
     /// Unique identifier of this base.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the base.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Access of the token to the base, such as read or create.
-    #[serde(rename = "permissionLevel", skip_serializing_if = "Option::is_none")]
     pub permission_level: Option<String>,
 }
-impl record::Record for Base {
-    const NAME: &'static str = "Base";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "permissionLevel" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.permission_level = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Base {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Base { id => "id", name => "name", permission_level => "permissionLevel" }
 }
 /// Metadata returned by `bases.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BasesListMeta {
     /// `$.offset`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<String>,
 }
-impl record::Record for BasesListMeta {
-    const NAME: &'static str = "BasesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "offset" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.offset = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BasesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BasesListMeta { offset => "offset" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `records`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::AirtableConnector {
     /// A record (row) of a table.
     pub fn records(&self) -> Records {
@@ -160,78 +160,24 @@ impl ::std::future::IntoFuture for RecordsGetRequest {
     }
 }
 /// A record (row) of a table.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Record {
     /// Unique identifier of this record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// When the record was created (ISO 8601).
-    #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Field values of the record, keyed by field name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Map<String, Value>>,
 }
-impl record::Record for Record {
-    const NAME: &'static str = "Record";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "createdTime" => Some(1),
-            "fields" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.created_time = map.next_value()?,
-            2 => self.fields = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Record {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Record { id => "id", created_time => "createdTime", fields => "fields" }
 }
 /// Metadata returned by `records.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RecordsListMeta {
     /// `$.offset`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<String>,
 }
-impl record::Record for RecordsListMeta {
-    const NAME: &'static str = "RecordsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "offset" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.offset = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RecordsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RecordsListMeta { offset => "offset" }
 }

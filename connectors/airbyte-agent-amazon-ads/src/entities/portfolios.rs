@@ -2,7 +2,7 @@
 
 //! Entity `portfolios`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A group of campaigns that can share a budget cap.
@@ -154,194 +154,65 @@ impl ::std::future::IntoFuture for PortfoliosGetRequest {
     }
 }
 /// The `PortfoliosRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PortfoliosRecord {
     /// `portfolios`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portfolios: Option<Vec<Portfolio>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for PortfoliosRecord {
-    const NAME: &'static str = "PortfoliosRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "portfolios" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.portfolios = map.next_value::<record::SkipNulls<Portfolio>>()?.0,
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PortfoliosRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PortfoliosRecord { portfolios => "portfolios" skip_nulls, next_token => "nextToken" }
 }
 /// A group of campaigns that can share a budget cap.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Portfolio {
     /// Portfolio the portfolio belongs to.
-    #[serde(rename = "portfolioId", skip_serializing_if = "Option::is_none")]
     pub portfolio_id: Option<Value>,
     /// Name shown for the portfolio.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Budget of the portfolio.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<PortfolioBudget>,
     /// True when the portfolio is within its budget.
-    #[serde(rename = "inBudget", skip_serializing_if = "Option::is_none")]
     pub in_budget: Option<bool>,
     /// State of the portfolio: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Creation date, as a Unix timestamp in seconds.
-    #[serde(rename = "creationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<i64>,
     /// Last updated date, as a Unix timestamp in seconds.
-    #[serde(rename = "lastUpdatedDate", skip_serializing_if = "Option::is_none")]
     pub last_updated_date: Option<i64>,
     /// Serving status of this portfolio.
-    #[serde(rename = "servingStatus", skip_serializing_if = "Option::is_none")]
     pub serving_status: Option<String>,
 }
-impl record::Record for Portfolio {
-    const NAME: &'static str = "Portfolio";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "portfolioId" => Some(0),
-            "name" => Some(1),
-            "budget" => Some(2),
-            "inBudget" => Some(3),
-            "state" => Some(4),
-            "creationDate" => Some(5),
-            "lastUpdatedDate" => Some(6),
-            "servingStatus" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.portfolio_id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.budget = map.next_value()?,
-            3 => self.in_budget = map.next_value()?,
-            4 => self.state = map.next_value()?,
-            5 => self.creation_date = map.next_value()?,
-            6 => self.last_updated_date = map.next_value()?,
-            7 => self.serving_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Portfolio {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Portfolio { portfolio_id => "portfolioId", name => "name", budget => "budget",
+    in_budget => "inBudget", state => "state", creation_date => "creationDate",
+    last_updated_date => "lastUpdatedDate", serving_status => "servingStatus" }
 }
 /// Portfolio budget structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PortfolioBudget {
     /// Amount (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
     /// Currency of the profile.
-    #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
     /// Policy of this portfolio budget.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// First day the portfolio budget runs.
-    #[serde(rename = "startDate", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// Last day the portfolio budget runs.
-    #[serde(rename = "endDate", skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
-impl record::Record for PortfolioBudget {
-    const NAME: &'static str = "PortfolioBudget";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount" => Some(0),
-            "currencyCode" => Some(1),
-            "policy" => Some(2),
-            "startDate" => Some(3),
-            "endDate" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount = map.next_value()?,
-            1 => self.currency_code = map.next_value()?,
-            2 => self.policy = map.next_value()?,
-            3 => self.start_date = map.next_value()?,
-            4 => self.end_date = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PortfolioBudget {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PortfolioBudget { amount => "amount", currency_code => "currencyCode", policy =>
+    "policy", start_date => "startDate", end_date => "endDate" }
 }
 /// Metadata returned by `portfolios.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PortfoliosListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for PortfoliosListMeta {
-    const NAME: &'static str = "PortfoliosListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PortfoliosListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PortfoliosListMeta { next_token => "next_token" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `profiles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::AmazonAdsConnector {
     /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.
     pub fn profiles(&self) -> Profiles {
@@ -128,120 +128,46 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Profile {
     /// ID of the profile; used as the scope of other calls.
-    #[serde(rename = "profileId", skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<i64>,
     /// Marketplace country code, such as US or DE.
-    #[serde(rename = "countryCode", skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// Currency of the profile.
-    #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
     /// Daily budget of the profile.
-    #[serde(rename = "dailyBudget", skip_serializing_if = "Option::is_none")]
     pub daily_budget: Option<f64>,
     /// Time zone of the profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Account behind the profile: marketplace, ID, type and name.
-    #[serde(rename = "accountInfo", skip_serializing_if = "Option::is_none")]
     pub account_info: Option<AccountInfo>,
 }
-impl record::Record for Profile {
-    const NAME: &'static str = "Profile";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "profileId" => Some(0),
-            "countryCode" => Some(1),
-            "currencyCode" => Some(2),
-            "dailyBudget" => Some(3),
-            "timezone" => Some(4),
-            "accountInfo" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.profile_id = map.next_value()?,
-            1 => self.country_code = map.next_value()?,
-            2 => self.currency_code = map.next_value()?,
-            3 => self.daily_budget = map.next_value()?,
-            4 => self.timezone = map.next_value()?,
-            5 => self.account_info = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Profile {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Profile { profile_id => "profileId", country_code => "countryCode", currency_code =>
+    "currencyCode", daily_budget => "dailyBudget", timezone => "timezone", account_info
+    => "accountInfo" }
 }
 /// Account info structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AccountInfo {
     /// ID of the marketplace.
-    #[serde(rename = "marketplaceStringId", skip_serializing_if = "Option::is_none")]
     pub marketplace_string_id: Option<String>,
     /// Unique identifier of this account info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Kind of account info.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<AccountInfoType>,
     /// Name shown for the account info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Sub type of this account info.
-    #[serde(rename = "subType", skip_serializing_if = "Option::is_none")]
     pub sub_type: Option<String>,
     /// Flag: valid payment method.
-    #[serde(rename = "validPaymentMethod", skip_serializing_if = "Option::is_none")]
     pub valid_payment_method: Option<bool>,
 }
-impl record::Record for AccountInfo {
-    const NAME: &'static str = "AccountInfo";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "marketplaceStringId" => Some(0),
-            "id" => Some(1),
-            "type" => Some(2),
-            "name" => Some(3),
-            "subType" => Some(4),
-            "validPaymentMethod" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.marketplace_string_id = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.name = map.next_value()?,
-            4 => self.sub_type = map.next_value()?,
-            5 => self.valid_payment_method = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AccountInfo {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AccountInfo { marketplace_string_id => "marketplaceStringId", id => "id", type_ =>
+    "type", name => "name", sub_type => "subType", valid_payment_method =>
+    "validPaymentMethod" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of account info."] pub enum AccountInfoType { #[doc = " `seller`"]
@@ -249,29 +175,8 @@ airbyte_agent_runtime::string_enum! {
     Agency => "agency" }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProfilesListMeta {}
-impl record::Record for ProfilesListMeta {
-    const NAME: &'static str = "ProfilesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProfilesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProfilesListMeta {}
 }

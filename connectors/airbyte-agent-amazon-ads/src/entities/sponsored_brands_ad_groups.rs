@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_brands_ad_groups`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// An ad group of an SB (Sponsored Brands) campaign.
@@ -128,135 +128,43 @@ impl ::std::future::IntoFuture for SponsoredBrandsAdGroupsListRequest {
     }
 }
 /// The `SponsoredBrandsAdGroupsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredBrandsAdGroupsRecord {
     /// `adGroups`
-    #[serde(rename = "adGroups", skip_serializing_if = "Option::is_none")]
     pub ad_groups: Option<Vec<SponsoredBrandsAdGroup>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredBrandsAdGroupsRecord {
-    const NAME: &'static str = "SponsoredBrandsAdGroupsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "adGroups" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.ad_groups = map
-                    .next_value::<record::SkipNulls<SponsoredBrandsAdGroup>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredBrandsAdGroupsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredBrandsAdGroupsRecord { ad_groups => "adGroups" skip_nulls, next_token =>
+    "nextToken" }
 }
 /// An ad group of an SB (Sponsored Brands) campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredBrandsAdGroup {
     /// Ad group the sponsored brands ad group belongs to.
-    #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Campaign the sponsored brands ad group belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Name shown for the sponsored brands ad group.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// State of the sponsored brands ad group: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Bid of the sponsored brands ad group.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid: Option<f64>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredBrandsAdGroup {
-    const NAME: &'static str = "SponsoredBrandsAdGroup";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "adGroupId" => Some(0),
-            "campaignId" => Some(1),
-            "name" => Some(2),
-            "state" => Some(3),
-            "bid" => Some(4),
-            "extendedData" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.ad_group_id = map.next_value()?,
-            1 => self.campaign_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.state = map.next_value()?,
-            4 => self.bid = map.next_value()?,
-            5 => self.extended_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredBrandsAdGroup {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredBrandsAdGroup { ad_group_id => "adGroupId", campaign_id => "campaignId",
+    name => "name", state => "state", bid => "bid", extended_data => "extendedData" }
 }
 /// Metadata returned by `sponsored_brands_ad_groups.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredBrandsAdGroupsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredBrandsAdGroupsListMeta {
-    const NAME: &'static str = "SponsoredBrandsAdGroupsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredBrandsAdGroupsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredBrandsAdGroupsListMeta { next_token => "next_token" }
 }

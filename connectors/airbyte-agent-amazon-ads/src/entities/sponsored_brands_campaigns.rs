@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_brands_campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// An SB (Sponsored Brands) campaign showing brand creatives in shopping results.
@@ -131,149 +131,58 @@ impl ::std::future::IntoFuture for SponsoredBrandsCampaignsListRequest {
     }
 }
 /// The `SponsoredBrandsCampaignsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredBrandsCampaignsRecord {
     /// `campaigns`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaigns: Option<Vec<SponsoredBrandsCampaign>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredBrandsCampaignsRecord {
-    const NAME: &'static str = "SponsoredBrandsCampaignsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "campaigns" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.campaigns = map
-                    .next_value::<record::SkipNulls<SponsoredBrandsCampaign>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredBrandsCampaignsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredBrandsCampaignsRecord { campaigns => "campaigns" skip_nulls, next_token =>
+    "nextToken" }
 }
 /// An SB (Sponsored Brands) campaign showing brand creatives in shopping results.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredBrandsCampaign {
     /// Campaign the sponsored brands campaign belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Name shown for the sponsored brands campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// State of the sponsored brands campaign: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Budget of the sponsored brands campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
     /// Budget type; one of `DAILY`, `LIFETIME`.
-    #[serde(rename = "budgetType", skip_serializing_if = "Option::is_none")]
     pub budget_type: Option<SponsoredBrandsCampaignBudgetType>,
     /// First day the sponsored brands campaign runs.
-    #[serde(rename = "startDate", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// Last day the sponsored brands campaign runs.
-    #[serde(rename = "endDate", skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// Flag: bid optimization.
-    #[serde(rename = "bidOptimization", skip_serializing_if = "Option::is_none")]
     pub bid_optimization: Option<bool>,
     /// Bid multiplier (numeric).
-    #[serde(rename = "bidMultiplier", skip_serializing_if = "Option::is_none")]
     pub bid_multiplier: Option<f64>,
     /// Portfolio the sponsored brands campaign belongs to.
-    #[serde(rename = "portfolioId", skip_serializing_if = "Option::is_none")]
     pub portfolio_id: Option<Value>,
     /// Cost type of this sponsored brands campaign.
-    #[serde(rename = "costType", skip_serializing_if = "Option::is_none")]
     pub cost_type: Option<String>,
     /// Product location of this sponsored brands campaign.
-    #[serde(rename = "productLocation", skip_serializing_if = "Option::is_none")]
     pub product_location: Option<String>,
     /// Smart default of this sponsored brands campaign.
-    #[serde(rename = "smartDefault", skip_serializing_if = "Option::is_none")]
     pub smart_default: Option<String>,
     /// Object describing the tags.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Map<String, Value>>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredBrandsCampaign {
-    const NAME: &'static str = "SponsoredBrandsCampaign";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "campaignId" => Some(0),
-            "name" => Some(1),
-            "state" => Some(2),
-            "budget" => Some(3),
-            "budgetType" => Some(4),
-            "startDate" => Some(5),
-            "endDate" => Some(6),
-            "bidOptimization" => Some(7),
-            "bidMultiplier" => Some(8),
-            "portfolioId" => Some(9),
-            "costType" => Some(10),
-            "productLocation" => Some(11),
-            "smartDefault" => Some(12),
-            "tags" => Some(13),
-            "extendedData" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.campaign_id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.state = map.next_value()?,
-            3 => self.budget = map.next_value()?,
-            4 => self.budget_type = map.next_value()?,
-            5 => self.start_date = map.next_value()?,
-            6 => self.end_date = map.next_value()?,
-            7 => self.bid_optimization = map.next_value()?,
-            8 => self.bid_multiplier = map.next_value()?,
-            9 => self.portfolio_id = map.next_value()?,
-            10 => self.cost_type = map.next_value()?,
-            11 => self.product_location = map.next_value()?,
-            12 => self.smart_default = map.next_value()?,
-            13 => self.tags = map.next_value()?,
-            14 => self.extended_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredBrandsCampaign {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredBrandsCampaign { campaign_id => "campaignId", name => "name", state =>
+    "state", budget => "budget", budget_type => "budgetType", start_date => "startDate",
+    end_date => "endDate", bid_optimization => "bidOptimization", bid_multiplier =>
+    "bidMultiplier", portfolio_id => "portfolioId", cost_type => "costType",
+    product_location => "productLocation", smart_default => "smartDefault", tags =>
+    "tags", extended_data => "extendedData" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Budget type; one of `DAILY`, `LIFETIME`."] pub enum
@@ -281,35 +190,11 @@ airbyte_agent_runtime::string_enum! {
     " `LIFETIME`"] Lifetime => "LIFETIME" }
 }
 /// Metadata returned by `sponsored_brands_campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredBrandsCampaignsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredBrandsCampaignsListMeta {
-    const NAME: &'static str = "SponsoredBrandsCampaignsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredBrandsCampaignsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredBrandsCampaignsListMeta { next_token => "next_token" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A Sponsored Products campaign that advertises single product listings.
@@ -205,162 +205,63 @@ impl ::std::future::IntoFuture for SponsoredProductCampaignsGetRequest {
     }
 }
 /// The `SponsoredProductCampaignsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductCampaignsRecord {
     /// `campaigns`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaigns: Option<Vec<SponsoredProductCampaign>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductCampaignsRecord {
-    const NAME: &'static str = "SponsoredProductCampaignsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "campaigns" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.campaigns = map
-                    .next_value::<record::SkipNulls<SponsoredProductCampaign>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductCampaignsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductCampaignsRecord { campaigns => "campaigns" skip_nulls, next_token =>
+    "nextToken" }
 }
 /// A Sponsored Products campaign that advertises single product listings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductCampaign {
     /// Campaign the sponsored product campaign belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Portfolio the sponsored product campaign belongs to.
-    #[serde(rename = "portfolioId", skip_serializing_if = "Option::is_none")]
     pub portfolio_id: Option<Value>,
     /// Name shown for the sponsored product campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Campaign type of this sponsored product campaign.
-    #[serde(rename = "campaignType", skip_serializing_if = "Option::is_none")]
     pub campaign_type: Option<String>,
     /// Object describing the tags.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Map<String, Value>>,
     /// AUTO or MANUAL targeting.
-    #[serde(rename = "targetingType", skip_serializing_if = "Option::is_none")]
     pub targeting_type: Option<SponsoredProductCampaignTargetingType>,
     /// Flag: premium bid adjustment.
-    #[serde(rename = "premiumBidAdjustment", skip_serializing_if = "Option::is_none")]
     pub premium_bid_adjustment: Option<bool>,
     /// State of the sponsored product campaign: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Bidding strategy and placement adjustments.
-    #[serde(rename = "dynamicBidding", skip_serializing_if = "Option::is_none")]
     pub dynamic_bidding: Option<DynamicBidding>,
     /// Bidding, as a dynamic bidding object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bidding: Option<DynamicBidding>,
     /// First day the sponsored product campaign runs.
-    #[serde(rename = "startDate", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// Last day the sponsored product campaign runs.
-    #[serde(rename = "endDate", skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// Daily budget of the profile.
-    #[serde(rename = "dailyBudget", skip_serializing_if = "Option::is_none")]
     pub daily_budget: Option<f64>,
     /// Budget of the sponsored product campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<CampaignBudget>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
     /// Marketplace budget allocation of this sponsored product campaign.
-    #[serde(
-        rename = "marketplaceBudgetAllocation",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub marketplace_budget_allocation: Option<String>,
     /// Object describing the off amazon settings.
-    #[serde(rename = "offAmazonSettings", skip_serializing_if = "Option::is_none")]
     pub off_amazon_settings: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredProductCampaign {
-    const NAME: &'static str = "SponsoredProductCampaign";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "campaignId" => Some(0),
-            "portfolioId" => Some(1),
-            "name" => Some(2),
-            "campaignType" => Some(3),
-            "tags" => Some(4),
-            "targetingType" => Some(5),
-            "premiumBidAdjustment" => Some(6),
-            "state" => Some(7),
-            "dynamicBidding" => Some(8),
-            "bidding" => Some(9),
-            "startDate" => Some(10),
-            "endDate" => Some(11),
-            "dailyBudget" => Some(12),
-            "budget" => Some(13),
-            "extendedData" => Some(14),
-            "marketplaceBudgetAllocation" => Some(15),
-            "offAmazonSettings" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.campaign_id = map.next_value()?,
-            1 => self.portfolio_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.campaign_type = map.next_value()?,
-            4 => self.tags = map.next_value()?,
-            5 => self.targeting_type = map.next_value()?,
-            6 => self.premium_bid_adjustment = map.next_value()?,
-            7 => self.state = map.next_value()?,
-            8 => self.dynamic_bidding = map.next_value()?,
-            9 => self.bidding = map.next_value()?,
-            10 => self.start_date = map.next_value()?,
-            11 => self.end_date = map.next_value()?,
-            12 => self.daily_budget = map.next_value()?,
-            13 => self.budget = map.next_value()?,
-            14 => self.extended_data = map.next_value()?,
-            15 => self.marketplace_budget_allocation = map.next_value()?,
-            16 => self.off_amazon_settings = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductCampaign {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductCampaign { campaign_id => "campaignId", portfolio_id =>
+    "portfolioId", name => "name", campaign_type => "campaignType", tags => "tags",
+    targeting_type => "targetingType", premium_bid_adjustment => "premiumBidAdjustment",
+    state => "state", dynamic_bidding => "dynamicBidding", bidding => "bidding",
+    start_date => "startDate", end_date => "endDate", daily_budget => "dailyBudget",
+    budget => "budget", extended_data => "extendedData", marketplace_budget_allocation =>
+    "marketplaceBudgetAllocation", off_amazon_settings => "offAmazonSettings" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " AUTO or MANUAL targeting."] pub enum SponsoredProductCampaignTargetingType
@@ -368,155 +269,46 @@ airbyte_agent_runtime::string_enum! {
     " `MANUAL`"] Manual2 => "MANUAL", #[doc = " `AUTO`"] Auto2 => "AUTO" }
 }
 /// Dynamic bidding structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DynamicBidding {
     /// `placementBidding`
-    #[serde(rename = "placementBidding", skip_serializing_if = "Option::is_none")]
     pub placement_bidding: Option<Vec<DynamicBiddingPlacementBiddingItem>>,
     /// Strategy of this dynamic bidding.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
 }
-impl record::Record for DynamicBidding {
-    const NAME: &'static str = "DynamicBidding";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "placementBidding" => Some(0),
-            "strategy" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.placement_bidding = map
-                    .next_value::<
-                        record::SkipNulls<DynamicBiddingPlacementBiddingItem>,
-                    >()?
-                    .0;
-            }
-            1 => self.strategy = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DynamicBidding {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DynamicBidding { placement_bidding => "placementBidding" skip_nulls, strategy =>
+    "strategy" }
 }
 /// The `DynamicBiddingPlacementBiddingItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DynamicBiddingPlacementBiddingItem {
     /// Placement of this placement bidding.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<String>,
     /// Percentage (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<i64>,
 }
-impl record::Record for DynamicBiddingPlacementBiddingItem {
-    const NAME: &'static str = "DynamicBiddingPlacementBiddingItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "placement" => Some(0),
-            "percentage" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.placement = map.next_value()?,
-            1 => self.percentage = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DynamicBiddingPlacementBiddingItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DynamicBiddingPlacementBiddingItem { placement => "placement", percentage =>
+    "percentage" }
 }
 /// Campaign budget structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignBudget {
     /// Budget type of this campaign budget.
-    #[serde(rename = "budgetType", skip_serializing_if = "Option::is_none")]
     pub budget_type: Option<String>,
     /// Budget of the campaign budget.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
 }
-impl record::Record for CampaignBudget {
-    const NAME: &'static str = "CampaignBudget";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "budgetType" => Some(0),
-            "budget" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.budget_type = map.next_value()?,
-            1 => self.budget = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignBudget {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignBudget { budget_type => "budgetType", budget => "budget" }
 }
 /// Metadata returned by `sponsored_product_campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductCampaignsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductCampaignsListMeta {
-    const NAME: &'static str = "SponsoredProductCampaignsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductCampaignsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductCampaignsListMeta { next_token => "next_token" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_keywords`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A keyword a Sponsored Products ad group bids on.
@@ -131,114 +131,41 @@ impl ::std::future::IntoFuture for SponsoredProductKeywordsListRequest {
     }
 }
 /// The `SponsoredProductKeywordsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductKeywordsRecord {
     /// `keywords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<SponsoredProductKeyword>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductKeywordsRecord {
-    const NAME: &'static str = "SponsoredProductKeywordsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "keywords" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.keywords = map
-                    .next_value::<record::SkipNulls<SponsoredProductKeyword>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductKeywordsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductKeywordsRecord { keywords => "keywords" skip_nulls, next_token =>
+    "nextToken" }
 }
 /// A keyword a Sponsored Products ad group bids on.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductKeyword {
     /// Identifier of the related keyword.
-    #[serde(rename = "keywordId", skip_serializing_if = "Option::is_none")]
     pub keyword_id: Option<Value>,
     /// Campaign the sponsored product keyword belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Ad group the sponsored product keyword belongs to.
-    #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Text of the keyword.
-    #[serde(rename = "keywordText", skip_serializing_if = "Option::is_none")]
     pub keyword_text: Option<String>,
     /// How the keyword matches searches: exact, phrase or broad.
-    #[serde(rename = "matchType", skip_serializing_if = "Option::is_none")]
     pub match_type: Option<SponsoredProductKeywordMatchType>,
     /// State of the sponsored product keyword: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Bid of the sponsored product keyword.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid: Option<f64>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredProductKeyword {
-    const NAME: &'static str = "SponsoredProductKeyword";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "keywordId" => Some(0),
-            "campaignId" => Some(1),
-            "adGroupId" => Some(2),
-            "keywordText" => Some(3),
-            "matchType" => Some(4),
-            "state" => Some(5),
-            "bid" => Some(6),
-            "extendedData" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.keyword_id = map.next_value()?,
-            1 => self.campaign_id = map.next_value()?,
-            2 => self.ad_group_id = map.next_value()?,
-            3 => self.keyword_text = map.next_value()?,
-            4 => self.match_type = map.next_value()?,
-            5 => self.state = map.next_value()?,
-            6 => self.bid = map.next_value()?,
-            7 => self.extended_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductKeyword {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductKeyword { keyword_id => "keywordId", campaign_id => "campaignId",
+    ad_group_id => "adGroupId", keyword_text => "keywordText", match_type => "matchType",
+    state => "state", bid => "bid", extended_data => "extendedData" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " How the keyword matches searches: exact, phrase or broad."] pub enum
@@ -248,35 +175,11 @@ airbyte_agent_runtime::string_enum! {
     " `BROAD`"] Broad2 => "BROAD" }
 }
 /// Metadata returned by `sponsored_product_keywords.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductKeywordsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductKeywordsListMeta {
-    const NAME: &'static str = "SponsoredProductKeywordsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductKeywordsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductKeywordsListMeta { next_token => "next_token" }
 }

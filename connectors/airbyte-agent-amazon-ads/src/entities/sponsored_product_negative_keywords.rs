@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_negative_keywords`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A search term excluded from a Sponsored Products ad group.
@@ -151,109 +151,39 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeKeywordsListRequest {
     }
 }
 /// The `SponsoredProductNegativeKeywordsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductNegativeKeywordsRecord {
     /// `negativeKeywords`
-    #[serde(rename = "negativeKeywords", skip_serializing_if = "Option::is_none")]
     pub negative_keywords: Option<Vec<SponsoredProductNegativeKeyword>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductNegativeKeywordsRecord {
-    const NAME: &'static str = "SponsoredProductNegativeKeywordsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "negativeKeywords" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.negative_keywords = map
-                    .next_value::<record::SkipNulls<SponsoredProductNegativeKeyword>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeKeywordsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductNegativeKeywordsRecord { negative_keywords => "negativeKeywords"
+    skip_nulls, next_token => "nextToken" }
 }
 /// A search term excluded from a Sponsored Products ad group.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductNegativeKeyword {
     /// Identifier of the related keyword.
-    #[serde(rename = "keywordId", skip_serializing_if = "Option::is_none")]
     pub keyword_id: Option<Value>,
     /// Campaign the sponsored product negative keyword belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Ad group the sponsored product negative keyword belongs to.
-    #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Text of the keyword.
-    #[serde(rename = "keywordText", skip_serializing_if = "Option::is_none")]
     pub keyword_text: Option<String>,
     /// How the keyword matches searches: exact, phrase or broad.
-    #[serde(rename = "matchType", skip_serializing_if = "Option::is_none")]
     pub match_type: Option<SponsoredProductNegativeKeywordMatchType>,
     /// State of the sponsored product negative keyword: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredProductNegativeKeyword {
-    const NAME: &'static str = "SponsoredProductNegativeKeyword";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "keywordId" => Some(0),
-            "campaignId" => Some(1),
-            "adGroupId" => Some(2),
-            "keywordText" => Some(3),
-            "matchType" => Some(4),
-            "state" => Some(5),
-            "extendedData" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.keyword_id = map.next_value()?,
-            1 => self.campaign_id = map.next_value()?,
-            2 => self.ad_group_id = map.next_value()?,
-            3 => self.keyword_text = map.next_value()?,
-            4 => self.match_type = map.next_value()?,
-            5 => self.state = map.next_value()?,
-            6 => self.extended_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeKeyword {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductNegativeKeyword { keyword_id => "keywordId", campaign_id =>
+    "campaignId", ad_group_id => "adGroupId", keyword_text => "keywordText", match_type
+    => "matchType", state => "state", extended_data => "extendedData" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " How the keyword matches searches: exact, phrase or broad."] pub enum
@@ -263,35 +193,11 @@ airbyte_agent_runtime::string_enum! {
     " `NEGATIVE_PHRASE`"] NegativePhrase2 => "NEGATIVE_PHRASE" }
 }
 /// Metadata returned by `sponsored_product_negative_keywords.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductNegativeKeywordsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductNegativeKeywordsListMeta {
-    const NAME: &'static str = "SponsoredProductNegativeKeywordsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductNegativeKeywordsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductNegativeKeywordsListMeta { next_token => "next_token" }
 }

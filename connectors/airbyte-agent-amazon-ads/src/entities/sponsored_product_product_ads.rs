@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_product_ads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// An advertised product (ASIN or SKU) in a Sponsored Products ad group.
@@ -137,140 +137,46 @@ impl ::std::future::IntoFuture for SponsoredProductProductAdsListRequest {
     }
 }
 /// The `SponsoredProductProductAdsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductProductAdsRecord {
     /// `productAds`
-    #[serde(rename = "productAds", skip_serializing_if = "Option::is_none")]
     pub product_ads: Option<Vec<SponsoredProductProductAd>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductProductAdsRecord {
-    const NAME: &'static str = "SponsoredProductProductAdsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "productAds" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.product_ads = map
-                    .next_value::<record::SkipNulls<SponsoredProductProductAd>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductProductAdsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductProductAdsRecord { product_ads => "productAds" skip_nulls, next_token
+    => "nextToken" }
 }
 /// An advertised product (ASIN or SKU) in a Sponsored Products ad group.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductProductAd {
     /// Identifier of the related ad.
-    #[serde(rename = "adId", skip_serializing_if = "Option::is_none")]
     pub ad_id: Option<Value>,
     /// Campaign the sponsored product product ad belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Ad group the sponsored product product ad belongs to.
-    #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// ASIN of the advertised product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub asin: Option<String>,
     /// SKU of the advertised product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// State of the sponsored product product ad: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredProductProductAd {
-    const NAME: &'static str = "SponsoredProductProductAd";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "adId" => Some(0),
-            "campaignId" => Some(1),
-            "adGroupId" => Some(2),
-            "asin" => Some(3),
-            "sku" => Some(4),
-            "state" => Some(5),
-            "extendedData" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.ad_id = map.next_value()?,
-            1 => self.campaign_id = map.next_value()?,
-            2 => self.ad_group_id = map.next_value()?,
-            3 => self.asin = map.next_value()?,
-            4 => self.sku = map.next_value()?,
-            5 => self.state = map.next_value()?,
-            6 => self.extended_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductProductAd {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductProductAd { ad_id => "adId", campaign_id => "campaignId", ad_group_id
+    => "adGroupId", asin => "asin", sku => "sku", state => "state", extended_data =>
+    "extendedData" }
 }
 /// Metadata returned by `sponsored_product_product_ads.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductProductAdsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductProductAdsListMeta {
-    const NAME: &'static str = "SponsoredProductProductAdsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductProductAdsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductProductAdsListMeta { next_token => "next_token" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `sponsored_product_targets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AmazonAdsConnector {
     /// A product or category targeting clause of a Sponsored Products ad group.
@@ -128,162 +128,51 @@ impl ::std::future::IntoFuture for SponsoredProductTargetsListRequest {
     }
 }
 /// The `SponsoredProductTargetsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductTargetsRecord {
     /// `targetingClauses`
-    #[serde(rename = "targetingClauses", skip_serializing_if = "Option::is_none")]
     pub targeting_clauses: Option<Vec<SponsoredProductTarget>>,
     /// Token from the previous response for the next page.
-    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductTargetsRecord {
-    const NAME: &'static str = "SponsoredProductTargetsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "targetingClauses" => Some(0),
-            "nextToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.targeting_clauses = map
-                    .next_value::<record::SkipNulls<SponsoredProductTarget>>()?
-                    .0;
-            }
-            1 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductTargetsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductTargetsRecord { targeting_clauses => "targetingClauses" skip_nulls,
+    next_token => "nextToken" }
 }
 /// A product or category targeting clause of a Sponsored Products ad group.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductTarget {
     /// Identifier of the related target.
-    #[serde(rename = "targetId", skip_serializing_if = "Option::is_none")]
     pub target_id: Option<Value>,
     /// Campaign the sponsored product target belongs to.
-    #[serde(rename = "campaignId", skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Value>,
     /// Ad group the sponsored product target belongs to.
-    #[serde(rename = "adGroupId", skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<Value>,
     /// Products or categories the clause targets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// The targeting expression as Amazon resolved it.
-    #[serde(rename = "resolvedExpression", skip_serializing_if = "Option::is_none")]
     pub resolved_expression: Option<Vec<SponsoredProductTargetExpressionItem>>,
     /// MANUAL or AUTO clause.
-    #[serde(rename = "expressionType", skip_serializing_if = "Option::is_none")]
     pub expression_type: Option<String>,
     /// State of the sponsored product target: ENABLED, PAUSED or ARCHIVED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<PortfolioState>,
     /// Bid of the sponsored product target.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid: Option<f64>,
     /// Extra fields such as serving status and timestamps.
-    #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
     pub extended_data: Option<Map<String, Value>>,
 }
-impl record::Record for SponsoredProductTarget {
-    const NAME: &'static str = "SponsoredProductTarget";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "targetId" => Some(0),
-            "campaignId" => Some(1),
-            "adGroupId" => Some(2),
-            "expression" => Some(3),
-            "resolvedExpression" => Some(4),
-            "expressionType" => Some(5),
-            "state" => Some(6),
-            "bid" => Some(7),
-            "extendedData" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.target_id = map.next_value()?,
-            1 => self.campaign_id = map.next_value()?,
-            2 => self.ad_group_id = map.next_value()?,
-            3 => {
-                self.expression = map
-                    .next_value::<
-                        record::SkipNulls<SponsoredProductTargetExpressionItem>,
-                    >()?
-                    .0;
-            }
-            4 => {
-                self.resolved_expression = map
-                    .next_value::<
-                        record::SkipNulls<SponsoredProductTargetExpressionItem>,
-                    >()?
-                    .0;
-            }
-            5 => self.expression_type = map.next_value()?,
-            6 => self.state = map.next_value()?,
-            7 => self.bid = map.next_value()?,
-            8 => self.extended_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductTarget {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductTarget { target_id => "targetId", campaign_id => "campaignId",
+    ad_group_id => "adGroupId", expression => "expression" skip_nulls,
+    resolved_expression => "resolvedExpression" skip_nulls, expression_type =>
+    "expressionType", state => "state", bid => "bid", extended_data => "extendedData" }
 }
 /// Metadata returned by `sponsored_product_targets.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SponsoredProductTargetsListMeta {
     /// `$.nextToken`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
-impl record::Record for SponsoredProductTargetsListMeta {
-    const NAME: &'static str = "SponsoredProductTargetsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_token" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SponsoredProductTargetsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SponsoredProductTargetsListMeta { next_token => "next_token" }
 }

@@ -2,9 +2,7 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of a file attached to a task or other object.
@@ -164,166 +162,59 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// Short form of a file attached to a task or other object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AttachmentCompact {
     /// Globally unique ID of the attachment, as a string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// Type name of the object, such as task or project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// Name shown for the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Resource subtype of this attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<String>,
 }
-impl record::Record for AttachmentCompact {
-    const NAME: &'static str = "AttachmentCompact";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "resource_type" => Some(1),
-            "name" => Some(2),
-            "resource_subtype" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.resource_type = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.resource_subtype = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AttachmentCompact {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AttachmentCompact { gid => "gid", resource_type => "resource_type", name => "name",
+    resource_subtype => "resource_subtype" }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AttachmentsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl record::Record for AttachmentsListMeta {
-    const NAME: &'static str = "AttachmentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AttachmentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AttachmentsListMeta { next_page => "next_page" }
 }
 /// A file attached to an object, with host and download links.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AttachmentsRecord {
     /// Globally unique ID of the attachment, as a string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// Type name of the object, such as task or project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// Name shown for the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Resource subtype of this attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<String>,
     /// Creation time of the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Short-lived URL to fetch the file from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// Stable Asana link to the object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanent_url: Option<String>,
     /// Where the file is stored, such as asana, dropbox or gdrive.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// Parent of the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<AttachmentCompact>,
     /// Link that opens the file in a browser.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub view_url: Option<String>,
     /// Size (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
-impl record::Record for AttachmentsRecord {
-    const NAME: &'static str = "AttachmentsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "resource_type" => Some(1),
-            "name" => Some(2),
-            "resource_subtype" => Some(3),
-            "created_at" => Some(4),
-            "download_url" => Some(5),
-            "permanent_url" => Some(6),
-            "host" => Some(7),
-            "parent" => Some(8),
-            "view_url" => Some(9),
-            "size" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.resource_type = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.resource_subtype = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.download_url = map.next_value()?,
-            6 => self.permanent_url = map.next_value()?,
-            7 => self.host = map.next_value()?,
-            8 => self.parent = map.next_value()?,
-            9 => self.view_url = map.next_value()?,
-            10 => self.size = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AttachmentsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AttachmentsRecord { gid => "gid", resource_type => "resource_type", name => "name",
+    resource_subtype => "resource_subtype", created_at => "created_at", download_url =>
+    "download_url", permanent_url => "permanent_url", host => "host", parent => "parent",
+    view_url => "view_url", size => "size" }
 }

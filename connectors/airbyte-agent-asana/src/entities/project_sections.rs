@@ -2,7 +2,7 @@
 
 //! Entity `project_sections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of a project section.
@@ -127,78 +127,25 @@ impl ::std::future::IntoFuture for ProjectSectionsCreateRequest {
     }
 }
 /// Metadata returned by `project_sections.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectSectionsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl record::Record for ProjectSectionsListMeta {
-    const NAME: &'static str = "ProjectSectionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectSectionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectSectionsListMeta { next_page => "next_page" }
 }
 /// The `ProjectSectionsCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectSectionsCreateData {
     /// Section name; it is the column header on boards.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Gid of a section to place the new one before; not with insert_after.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub insert_before: Option<String>,
     /// Gid of a section to place the new one after; not with insert_before.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub insert_after: Option<String>,
 }
-impl record::Record for ProjectSectionsCreateData {
-    const NAME: &'static str = "ProjectSectionsCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "insert_before" => Some(1),
-            "insert_after" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.insert_before = map.next_value()?,
-            2 => self.insert_after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectSectionsCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectSectionsCreateData { name => "name", insert_before => "insert_before",
+    insert_after => "insert_after" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana project.
@@ -261,120 +261,45 @@ impl ::std::future::IntoFuture for ProjectsDeleteRequest {
     }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl record::Record for ProjectsListMeta {
-    const NAME: &'static str = "ProjectsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsListMeta { next_page => "next_page" }
 }
 /// The `ProjectsCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsCreateData {
     /// Name of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Gid of the workspace that will hold the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     /// Gid of the team that shares the project; needed in organizations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// Plain-text description of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Description of the project in Asana rich-text HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_notes: Option<String>,
     /// Color name such as dark-green or light-blue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// View the project opens in: list, board, calendar or timeline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view: Option<ProjectsCreateDataDefaultView>,
     /// Due date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_on: Option<String>,
     /// Start date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_on: Option<String>,
     /// Who can see the project: public_to_workspace or private.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy_setting: Option<ProjectsCreateDataPrivacySetting>,
     /// true creates the project archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
 }
-impl record::Record for ProjectsCreateData {
-    const NAME: &'static str = "ProjectsCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "workspace" => Some(1),
-            "team" => Some(2),
-            "notes" => Some(3),
-            "html_notes" => Some(4),
-            "color" => Some(5),
-            "default_view" => Some(6),
-            "due_on" => Some(7),
-            "start_on" => Some(8),
-            "privacy_setting" => Some(9),
-            "archived" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.workspace = map.next_value()?,
-            2 => self.team = map.next_value()?,
-            3 => self.notes = map.next_value()?,
-            4 => self.html_notes = map.next_value()?,
-            5 => self.color = map.next_value()?,
-            6 => self.default_view = map.next_value()?,
-            7 => self.due_on = map.next_value()?,
-            8 => self.start_on = map.next_value()?,
-            9 => self.privacy_setting = map.next_value()?,
-            10 => self.archived = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsCreateData { name => "name", workspace => "workspace", team => "team", notes
+    => "notes", html_notes => "html_notes", color => "color", default_view =>
+    "default_view", due_on => "due_on", start_on => "start_on", privacy_setting =>
+    "privacy_setting", archived => "archived" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " View the project opens in: list, board, calendar or timeline."] pub enum
@@ -389,424 +314,161 @@ airbyte_agent_runtime::string_enum! {
     "private" }
 }
 /// An Asana project with all of its details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsRecord {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `archived`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// `completed`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
     /// `completed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `current_status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_status: Option<ProjectsRecordCurrentStatus>,
     /// `current_status_update`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_status_update: Option<ProjectsRecordCurrentStatusUpdate>,
     /// `custom_fields`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<Value>>,
     /// `default_access_level`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_access_level: Option<String>,
     /// `default_view`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view: Option<String>,
     /// `due_on`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_on: Option<String>,
     /// `due_date`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
     /// `followers`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub followers: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     /// `members`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     /// `minimum_access_level_for_customization`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_access_level_for_customization: Option<String>,
     /// `minimum_access_level_for_sharing`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_access_level_for_sharing: Option<String>,
     /// `modified_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `notes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `owner`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `permalink_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permalink_url: Option<String>,
     /// `privacy_setting`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy_setting: Option<String>,
     /// `public`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `start_on`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_on: Option<String>,
     /// `team`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<ProjectsRecordTeam>,
     /// `workspace`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `icon`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// `completed_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_by: Option<ProjectsRecordTeam>,
 }
-impl record::Record for ProjectsRecord {
-    const NAME: &'static str = "ProjectsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "archived" => Some(1),
-            "color" => Some(2),
-            "completed" => Some(3),
-            "completed_at" => Some(4),
-            "created_at" => Some(5),
-            "current_status" => Some(6),
-            "current_status_update" => Some(7),
-            "custom_fields" => Some(8),
-            "default_access_level" => Some(9),
-            "default_view" => Some(10),
-            "due_on" => Some(11),
-            "due_date" => Some(12),
-            "followers" => Some(13),
-            "members" => Some(14),
-            "minimum_access_level_for_customization" => Some(15),
-            "minimum_access_level_for_sharing" => Some(16),
-            "modified_at" => Some(17),
-            "name" => Some(18),
-            "notes" => Some(19),
-            "owner" => Some(20),
-            "permalink_url" => Some(21),
-            "privacy_setting" => Some(22),
-            "public" => Some(23),
-            "resource_type" => Some(24),
-            "start_on" => Some(25),
-            "team" => Some(26),
-            "workspace" => Some(27),
-            "icon" => Some(28),
-            "completed_by" => Some(29),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.archived = map.next_value()?,
-            2 => self.color = map.next_value()?,
-            3 => self.completed = map.next_value()?,
-            4 => self.completed_at = map.next_value()?,
-            5 => self.created_at = map.next_value()?,
-            6 => self.current_status = map.next_value()?,
-            7 => self.current_status_update = map.next_value()?,
-            8 => self.custom_fields = map.next_value()?,
-            9 => self.default_access_level = map.next_value()?,
-            10 => self.default_view = map.next_value()?,
-            11 => self.due_on = map.next_value()?,
-            12 => self.due_date = map.next_value()?,
-            13 => {
-                self.followers = map
-                    .next_value::<
-                        record::SkipNulls<ProjectsRecordCurrentStatusAuthor>,
-                    >()?
-                    .0;
-            }
-            14 => {
-                self.members = map
-                    .next_value::<
-                        record::SkipNulls<ProjectsRecordCurrentStatusAuthor>,
-                    >()?
-                    .0;
-            }
-            15 => self.minimum_access_level_for_customization = map.next_value()?,
-            16 => self.minimum_access_level_for_sharing = map.next_value()?,
-            17 => self.modified_at = map.next_value()?,
-            18 => self.name = map.next_value()?,
-            19 => self.notes = map.next_value()?,
-            20 => self.owner = map.next_value()?,
-            21 => self.permalink_url = map.next_value()?,
-            22 => self.privacy_setting = map.next_value()?,
-            23 => self.public = map.next_value()?,
-            24 => self.resource_type = map.next_value()?,
-            25 => self.start_on = map.next_value()?,
-            26 => self.team = map.next_value()?,
-            27 => self.workspace = map.next_value()?,
-            28 => self.icon = map.next_value()?,
-            29 => self.completed_by = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsRecord { gid => "gid", archived => "archived", color => "color", completed =>
+    "completed", completed_at => "completed_at", created_at => "created_at",
+    current_status => "current_status", current_status_update => "current_status_update",
+    custom_fields => "custom_fields", default_access_level => "default_access_level",
+    default_view => "default_view", due_on => "due_on", due_date => "due_date", followers
+    => "followers" skip_nulls, members => "members" skip_nulls,
+    minimum_access_level_for_customization => "minimum_access_level_for_customization",
+    minimum_access_level_for_sharing => "minimum_access_level_for_sharing", modified_at
+    => "modified_at", name => "name", notes => "notes", owner => "owner", permalink_url
+    => "permalink_url", privacy_setting => "privacy_setting", public => "public",
+    resource_type => "resource_type", start_on => "start_on", team => "team", workspace
+    => "workspace", icon => "icon", completed_by => "completed_by" }
 }
 /// The `ProjectsRecordCurrentStatus` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsRecordCurrentStatus {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `author`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `created_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `modified_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<String>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl record::Record for ProjectsRecordCurrentStatus {
-    const NAME: &'static str = "ProjectsRecordCurrentStatus";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "author" => Some(1),
-            "color" => Some(2),
-            "created_at" => Some(3),
-            "created_by" => Some(4),
-            "modified_at" => Some(5),
-            "resource_type" => Some(6),
-            "text" => Some(7),
-            "title" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.author = map.next_value()?,
-            2 => self.color = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.created_by = map.next_value()?,
-            5 => self.modified_at = map.next_value()?,
-            6 => self.resource_type = map.next_value()?,
-            7 => self.text = map.next_value()?,
-            8 => self.title = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsRecordCurrentStatus {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsRecordCurrentStatus { gid => "gid", author => "author", color => "color",
+    created_at => "created_at", created_by => "created_by", modified_at => "modified_at",
+    resource_type => "resource_type", text => "text", title => "title" }
 }
 /// The `ProjectsRecordCurrentStatusUpdate` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsRecordCurrentStatusUpdate {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `resource_subtype`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl record::Record for ProjectsRecordCurrentStatusUpdate {
-    const NAME: &'static str = "ProjectsRecordCurrentStatusUpdate";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "resource_type" => Some(1),
-            "resource_subtype" => Some(2),
-            "title" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.resource_type = map.next_value()?,
-            2 => self.resource_subtype = map.next_value()?,
-            3 => self.title = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsRecordCurrentStatusUpdate {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsRecordCurrentStatusUpdate { gid => "gid", resource_type => "resource_type",
+    resource_subtype => "resource_subtype", title => "title" }
 }
 /// The `ProjectsRecordTeam` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsRecordTeam {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
 }
-impl record::Record for ProjectsRecordTeam {
-    const NAME: &'static str = "ProjectsRecordTeam";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "name" => Some(1),
-            "resource_type" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.resource_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsRecordTeam {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsRecordTeam { gid => "gid", name => "name", resource_type => "resource_type" }
 }
 /// The `ProjectsUpdateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsUpdateData {
     /// Name of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Plain-text description of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Description of the project in Asana rich-text HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_notes: Option<String>,
     /// Color name such as dark-green or light-blue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// View the project opens in: list, board, calendar or timeline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_view: Option<ProjectsCreateDataDefaultView>,
     /// Due date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_on: Option<String>,
     /// Start date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_on: Option<String>,
     /// true archives the project, false restores it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
 }
-impl record::Record for ProjectsUpdateData {
-    const NAME: &'static str = "ProjectsUpdateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "notes" => Some(1),
-            "html_notes" => Some(2),
-            "color" => Some(3),
-            "default_view" => Some(4),
-            "due_on" => Some(5),
-            "start_on" => Some(6),
-            "archived" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.notes = map.next_value()?,
-            2 => self.html_notes = map.next_value()?,
-            3 => self.color = map.next_value()?,
-            4 => self.default_view = map.next_value()?,
-            5 => self.due_on = map.next_value()?,
-            6 => self.start_on = map.next_value()?,
-            7 => self.archived = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsUpdateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsUpdateData { name => "name", notes => "notes", html_notes => "html_notes",
+    color => "color", default_view => "default_view", due_on => "due_on", start_on =>
+    "start_on", archived => "archived" }
 }

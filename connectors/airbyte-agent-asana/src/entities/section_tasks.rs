@@ -2,7 +2,7 @@
 
 //! Entity `section_tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana task: gid, name and subtype.
@@ -132,78 +132,25 @@ impl ::std::future::IntoFuture for SectionTasksCreateRequest {
     }
 }
 /// Metadata returned by `section_tasks.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SectionTasksListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl record::Record for SectionTasksListMeta {
-    const NAME: &'static str = "SectionTasksListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SectionTasksListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SectionTasksListMeta { next_page => "next_page" }
 }
 /// The `SectionTasksCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SectionTasksCreateData {
     /// Gid of the task to move into the section.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
     /// Gid of a task in the section to place this one before; not with insert_after.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub insert_before: Option<String>,
     /// Gid of a task in the section to place this one after; not with insert_before.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub insert_after: Option<String>,
 }
-impl record::Record for SectionTasksCreateData {
-    const NAME: &'static str = "SectionTasksCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "task" => Some(0),
-            "insert_before" => Some(1),
-            "insert_after" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.task = map.next_value()?,
-            1 => self.insert_before = map.next_value()?,
-            2 => self.insert_after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SectionTasksCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SectionTasksCreateData { task => "task", insert_before => "insert_before",
+    insert_after => "insert_after" }
 }

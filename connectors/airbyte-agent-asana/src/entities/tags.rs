@@ -2,7 +2,7 @@
 
 //! Entity `tags`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana tag.
@@ -142,45 +142,15 @@ impl ::std::future::IntoFuture for TagsDeleteRequest {
     }
 }
 /// The `TagsUpdateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TagsUpdateData {
     /// Name of the tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Color name such as dark-green or light-blue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// Plain-text description of the tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
-impl record::Record for TagsUpdateData {
-    const NAME: &'static str = "TagsUpdateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "color" => Some(1),
-            "notes" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.color = map.next_value()?,
-            2 => self.notes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TagsUpdateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TagsUpdateData { name => "name", color => "color", notes => "notes" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `task_stories`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// A comment or activity entry on a task.
@@ -64,123 +64,46 @@ impl ::std::future::IntoFuture for TaskStoriesCreateRequest {
     }
 }
 /// The `TaskStoriesCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TaskStoriesCreateData {
     /// Comment text without formatting.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Comment text in Asana rich-text HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_text: Option<String>,
     /// true pins the comment to the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_pinned: Option<bool>,
 }
-impl record::Record for TaskStoriesCreateData {
-    const NAME: &'static str = "TaskStoriesCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "text" => Some(0),
-            "html_text" => Some(1),
-            "is_pinned" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.text = map.next_value()?,
-            1 => self.html_text = map.next_value()?,
-            2 => self.is_pinned = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TaskStoriesCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TaskStoriesCreateData { text => "text", html_text => "html_text", is_pinned =>
+    "is_pinned" }
 }
 /// A comment or activity entry on a task.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TaskStoriesRecord {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `resource_subtype`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<String>,
     /// `text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `html_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_text: Option<String>,
     /// `is_pinned`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_pinned: Option<bool>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `created_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `target`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for TaskStoriesRecord {
-    const NAME: &'static str = "TaskStoriesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "resource_type" => Some(1),
-            "resource_subtype" => Some(2),
-            "text" => Some(3),
-            "html_text" => Some(4),
-            "is_pinned" => Some(5),
-            "created_at" => Some(6),
-            "created_by" => Some(7),
-            "target" => Some(8),
-            "type" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.resource_type = map.next_value()?,
-            2 => self.resource_subtype = map.next_value()?,
-            3 => self.text = map.next_value()?,
-            4 => self.html_text = map.next_value()?,
-            5 => self.is_pinned = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            7 => self.created_by = map.next_value()?,
-            8 => self.target = map.next_value()?,
-            9 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TaskStoriesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TaskStoriesRecord { gid => "gid", resource_type => "resource_type", resource_subtype
+    => "resource_subtype", text => "text", html_text => "html_text", is_pinned =>
+    "is_pinned", created_at => "created_at", created_by => "created_by", target =>
+    "target", type_ => "type" }
 }

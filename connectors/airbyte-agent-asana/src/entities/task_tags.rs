@@ -2,7 +2,7 @@
 
 //! Entity `task_tags`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::AsanaConnector {
     /// Records of the `task_tags` entity.
     pub fn task_tags(&self) -> TaskTags {
@@ -107,35 +107,11 @@ impl ::std::future::IntoFuture for TaskTagsDeleteRequest {
     }
 }
 /// The `TaskTagsCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TaskTagsCreateData {
     /// Gid of the tag to put on the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
 }
-impl record::Record for TaskTagsCreateData {
-    const NAME: &'static str = "TaskTagsCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "tag" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.tag = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TaskTagsCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TaskTagsCreateData { tag => "tag" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana task: gid, name and subtype.
@@ -282,135 +282,52 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl record::Record for TasksListMeta {
-    const NAME: &'static str = "TasksListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksListMeta { next_page => "next_page" }
 }
 /// The `TasksCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksCreateData {
     /// Name of the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Gid of the workspace; can be left out when projects or a parent task are given.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     /// Gids of projects to put the task in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub projects: Option<Vec<String>>,
     /// Gid of the assignee, or `me`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Plain-text description of the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Description of the task in Asana rich-text HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_notes: Option<String>,
     /// Due date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_on: Option<String>,
     /// Due date and time (ISO 8601); use instead of due_on for a time of day.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Start date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_on: Option<String>,
     /// true creates the task as already done.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
     /// Gid of a task, to create this one as its subtask.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Gids of tags to put on the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Gids of users who follow the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub followers: Option<Vec<String>>,
     /// Kind of task: default_task, milestone, section or approval.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_subtype: Option<TasksCreateDataResourceSubtype>,
 }
-impl record::Record for TasksCreateData {
-    const NAME: &'static str = "TasksCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "workspace" => Some(1),
-            "projects" => Some(2),
-            "assignee" => Some(3),
-            "notes" => Some(4),
-            "html_notes" => Some(5),
-            "due_on" => Some(6),
-            "due_at" => Some(7),
-            "start_on" => Some(8),
-            "completed" => Some(9),
-            "parent" => Some(10),
-            "tags" => Some(11),
-            "followers" => Some(12),
-            "resource_subtype" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.workspace = map.next_value()?,
-            2 => self.projects = map.next_value::<record::SkipNulls<String>>()?.0,
-            3 => self.assignee = map.next_value()?,
-            4 => self.notes = map.next_value()?,
-            5 => self.html_notes = map.next_value()?,
-            6 => self.due_on = map.next_value()?,
-            7 => self.due_at = map.next_value()?,
-            8 => self.start_on = map.next_value()?,
-            9 => self.completed = map.next_value()?,
-            10 => self.parent = map.next_value()?,
-            11 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            12 => self.followers = map.next_value::<record::SkipNulls<String>>()?.0,
-            13 => self.resource_subtype = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksCreateData { name => "name", workspace => "workspace", projects => "projects"
+    skip_nulls, assignee => "assignee", notes => "notes", html_notes => "html_notes",
+    due_on => "due_on", due_at => "due_at", start_on => "start_on", completed =>
+    "completed", parent => "parent", tags => "tags" skip_nulls, followers => "followers"
+    skip_nulls, resource_subtype => "resource_subtype" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of task: default_task, milestone, section or approval."] pub enum
@@ -419,103 +336,36 @@ airbyte_agent_runtime::string_enum! {
     " `section`"] Section => "section", #[doc = " `approval`"] Approval => "approval" }
 }
 /// An Asana task with all of its details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksRecord {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
 }
-impl record::Record for TasksRecord {
-    const NAME: &'static str = "TasksRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksRecord { gid => "gid" }
 }
 /// The `TasksUpdateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksUpdateData {
     /// Name of the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Gid of the assignee, or `me`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Plain-text description of the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Description of the task in Asana rich-text HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_notes: Option<String>,
     /// Due date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_on: Option<String>,
     /// Due date and time (ISO 8601); use instead of due_on for a time of day.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Start date (YYYY-MM-DD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_on: Option<String>,
     /// true marks the task done, false reopens it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
 }
-impl record::Record for TasksUpdateData {
-    const NAME: &'static str = "TasksUpdateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "assignee" => Some(1),
-            "notes" => Some(2),
-            "html_notes" => Some(3),
-            "due_on" => Some(4),
-            "due_at" => Some(5),
-            "start_on" => Some(6),
-            "completed" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.assignee = map.next_value()?,
-            2 => self.notes = map.next_value()?,
-            3 => self.html_notes = map.next_value()?,
-            4 => self.due_on = map.next_value()?,
-            5 => self.due_at = map.next_value()?,
-            6 => self.start_on = map.next_value()?,
-            7 => self.completed = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksUpdateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksUpdateData { name => "name", assignee => "assignee", notes => "notes",
+    html_notes => "html_notes", due_on => "due_on", due_at => "due_at", start_on =>
+    "start_on", completed => "completed" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana team.
@@ -59,55 +59,20 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// An Asana team with its details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TeamsRecord {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `organization`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<ProjectsRecordCurrentStatusAuthor>,
     /// `permalink_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permalink_url: Option<String>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
 }
-impl record::Record for TeamsRecord {
-    const NAME: &'static str = "TeamsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "name" => Some(1),
-            "organization" => Some(2),
-            "permalink_url" => Some(3),
-            "resource_type" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.organization = map.next_value()?,
-            3 => self.permalink_url = map.next_value()?,
-            4 => self.resource_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TeamsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TeamsRecord { gid => "gid", name => "name", organization => "organization",
+    permalink_url => "permalink_url", resource_type => "resource_type" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `workspace_memberships`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// An Asana user with profile and workspaces.
@@ -66,35 +66,11 @@ impl ::std::future::IntoFuture for WorkspaceMembershipsCreateRequest {
     }
 }
 /// The `WorkspaceMembershipsCreateData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WorkspaceMembershipsCreateData {
     /// Gid or email address of the person to add.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
 }
-impl record::Record for WorkspaceMembershipsCreateData {
-    const NAME: &'static str = "WorkspaceMembershipsCreateData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "user" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.user = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WorkspaceMembershipsCreateData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WorkspaceMembershipsCreateData { user => "user" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `workspaces`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::AsanaConnector {
     /// Short form of an Asana workspace or organization.
@@ -118,131 +118,42 @@ impl ::std::future::IntoFuture for WorkspacesGetRequest {
     }
 }
 /// Short form of an Asana workspace or organization.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WorkspaceCompact {
     /// Globally unique ID of the workspace, as a string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// Type name of the object, such as task or project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// Name shown for the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for WorkspaceCompact {
-    const NAME: &'static str = "WorkspaceCompact";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "resource_type" => Some(1),
-            "name" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.resource_type = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WorkspaceCompact {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WorkspaceCompact { gid => "gid", resource_type => "resource_type", name => "name" }
 }
 /// Metadata returned by `workspaces.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WorkspacesListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<TasksListMetaNextPage>,
 }
-impl record::Record for WorkspacesListMeta {
-    const NAME: &'static str = "WorkspacesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WorkspacesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WorkspacesListMeta { next_page => "next_page" }
 }
 /// An Asana workspace or organization with its details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WorkspacesRecord {
     /// `gid`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     /// `resource_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email_domains`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_domains: Option<Vec<String>>,
     /// `is_organization`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_organization: Option<bool>,
 }
-impl record::Record for WorkspacesRecord {
-    const NAME: &'static str = "WorkspacesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "gid" => Some(0),
-            "resource_type" => Some(1),
-            "name" => Some(2),
-            "email_domains" => Some(3),
-            "is_organization" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.gid = map.next_value()?,
-            1 => self.resource_type = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.email_domains = map.next_value::<record::SkipNulls<String>>()?.0,
-            4 => self.is_organization = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WorkspacesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WorkspacesRecord { gid => "gid", resource_type => "resource_type", name => "name",
+    email_domains => "email_domains" skip_nulls, is_organization => "is_organization" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ad_accounts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// An ad account with balance, spend and business details.
     pub fn ad_accounts(&self) -> AdAccounts {
@@ -131,369 +131,151 @@ impl ::std::future::IntoFuture for AdAccountsGetRequest {
     }
 }
 /// An ad account as listed for the token user.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdAccountListItem {
     /// Unique identifier of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Ad account of the ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Name shown for the ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Status code of the ad account (1 active, 2 disabled, and so on).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_status: Option<i64>,
     /// Age (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<f64>,
     /// Total spent, in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_spent: Option<String>,
     /// Amount owed, in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<String>,
     /// Business, as a business ref object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business: Option<BusinessRef>,
     /// Business name of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_name: Option<String>,
     /// When the ad account was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Currency of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Disable reason (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_reason: Option<i64>,
     /// Spending cap in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_cap: Option<String>,
     /// Identifier of the related timezone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_id: Option<i64>,
     /// Time zone of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_name: Option<String>,
 }
-impl record::Record for AdAccountListItem {
-    const NAME: &'static str = "AdAccountListItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "account_id" => Some(1),
-            "name" => Some(2),
-            "account_status" => Some(3),
-            "age" => Some(4),
-            "amount_spent" => Some(5),
-            "balance" => Some(6),
-            "business" => Some(7),
-            "business_name" => Some(8),
-            "created_time" => Some(9),
-            "currency" => Some(10),
-            "disable_reason" => Some(11),
-            "spend_cap" => Some(12),
-            "timezone_id" => Some(13),
-            "timezone_name" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.account_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.account_status = map.next_value()?,
-            4 => self.age = map.next_value()?,
-            5 => self.amount_spent = map.next_value()?,
-            6 => self.balance = map.next_value()?,
-            7 => self.business = map.next_value()?,
-            8 => self.business_name = map.next_value()?,
-            9 => self.created_time = map.next_value()?,
-            10 => self.currency = map.next_value()?,
-            11 => self.disable_reason = map.next_value()?,
-            12 => self.spend_cap = map.next_value()?,
-            13 => self.timezone_id = map.next_value()?,
-            14 => self.timezone_name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdAccountListItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdAccountListItem { id => "id", account_id => "account_id", name => "name",
+    account_status => "account_status", age => "age", amount_spent => "amount_spent",
+    balance => "balance", business => "business", business_name => "business_name",
+    created_time => "created_time", currency => "currency", disable_reason =>
+    "disable_reason", spend_cap => "spend_cap", timezone_id => "timezone_id",
+    timezone_name => "timezone_name" }
 }
 /// Business ref structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BusinessRef {
     /// Unique identifier of this business ref.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the business ref.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for BusinessRef {
-    const NAME: &'static str = "BusinessRef";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BusinessRef {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BusinessRef { id => "id", name => "name" }
 }
 /// Metadata returned by `ad_accounts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdAccountsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for AdAccountsListMeta {
-    const NAME: &'static str = "AdAccountsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdAccountsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdAccountsListMeta { after => "after" }
 }
 /// An ad account with balance, spend and business details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdAccountsRecord {
     /// Unique identifier of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Ad account of the ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Name shown for the ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Status code of the ad account (1 active, 2 disabled, and so on).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_status: Option<i64>,
     /// Age (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<f64>,
     /// Total spent, in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_spent: Option<String>,
     /// Amount owed, in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<String>,
     /// Business, as a business ref object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business: Option<BusinessRef>,
     /// Business city of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_city: Option<String>,
     /// Business country code of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_country_code: Option<String>,
     /// Business name of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_name: Option<String>,
     /// Business state of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_state: Option<String>,
     /// Business street of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_street: Option<String>,
     /// Business street2 of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_street2: Option<String>,
     /// Business zip of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_zip: Option<String>,
     /// When the ad account was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Currency of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Disable reason (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_reason: Option<i64>,
     /// End advertiser of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_advertiser: Option<String>,
     /// End advertiser name of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_advertiser_name: Option<String>,
     /// Funding source of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub funding_source: Option<String>,
     /// Object describing the funding source details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub funding_source_details: Option<Map<String, Value>>,
     /// True when the ad account has migrated permissions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_migrated_permissions: Option<bool>,
     /// Is personal (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_personal: Option<i64>,
     /// True when the ad account is prepay account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_prepay_account: Option<bool>,
     /// True when the ad account is tax ID required.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_tax_id_required: Option<bool>,
     /// Min campaign group spend cap of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_campaign_group_spend_cap: Option<String>,
     /// Min daily budget (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_daily_budget: Option<i64>,
     /// Owner of this ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Spending cap in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_cap: Option<String>,
     /// Identifier of the related timezone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_id: Option<i64>,
     /// Time zone of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_name: Option<String>,
     /// Timezone offset hours UTC (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone_offset_hours_utc: Option<f64>,
 }
-impl record::Record for AdAccountsRecord {
-    const NAME: &'static str = "AdAccountsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "account_id" => Some(1),
-            "name" => Some(2),
-            "account_status" => Some(3),
-            "age" => Some(4),
-            "amount_spent" => Some(5),
-            "balance" => Some(6),
-            "business" => Some(7),
-            "business_city" => Some(8),
-            "business_country_code" => Some(9),
-            "business_name" => Some(10),
-            "business_state" => Some(11),
-            "business_street" => Some(12),
-            "business_street2" => Some(13),
-            "business_zip" => Some(14),
-            "created_time" => Some(15),
-            "currency" => Some(16),
-            "disable_reason" => Some(17),
-            "end_advertiser" => Some(18),
-            "end_advertiser_name" => Some(19),
-            "funding_source" => Some(20),
-            "funding_source_details" => Some(21),
-            "has_migrated_permissions" => Some(22),
-            "is_personal" => Some(23),
-            "is_prepay_account" => Some(24),
-            "is_tax_id_required" => Some(25),
-            "min_campaign_group_spend_cap" => Some(26),
-            "min_daily_budget" => Some(27),
-            "owner" => Some(28),
-            "spend_cap" => Some(29),
-            "timezone_id" => Some(30),
-            "timezone_name" => Some(31),
-            "timezone_offset_hours_utc" => Some(32),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.account_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.account_status = map.next_value()?,
-            4 => self.age = map.next_value()?,
-            5 => self.amount_spent = map.next_value()?,
-            6 => self.balance = map.next_value()?,
-            7 => self.business = map.next_value()?,
-            8 => self.business_city = map.next_value()?,
-            9 => self.business_country_code = map.next_value()?,
-            10 => self.business_name = map.next_value()?,
-            11 => self.business_state = map.next_value()?,
-            12 => self.business_street = map.next_value()?,
-            13 => self.business_street2 = map.next_value()?,
-            14 => self.business_zip = map.next_value()?,
-            15 => self.created_time = map.next_value()?,
-            16 => self.currency = map.next_value()?,
-            17 => self.disable_reason = map.next_value()?,
-            18 => self.end_advertiser = map.next_value()?,
-            19 => self.end_advertiser_name = map.next_value()?,
-            20 => self.funding_source = map.next_value()?,
-            21 => self.funding_source_details = map.next_value()?,
-            22 => self.has_migrated_permissions = map.next_value()?,
-            23 => self.is_personal = map.next_value()?,
-            24 => self.is_prepay_account = map.next_value()?,
-            25 => self.is_tax_id_required = map.next_value()?,
-            26 => self.min_campaign_group_spend_cap = map.next_value()?,
-            27 => self.min_daily_budget = map.next_value()?,
-            28 => self.owner = map.next_value()?,
-            29 => self.spend_cap = map.next_value()?,
-            30 => self.timezone_id = map.next_value()?,
-            31 => self.timezone_name = map.next_value()?,
-            32 => self.timezone_offset_hours_utc = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdAccountsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdAccountsRecord { id => "id", account_id => "account_id", name => "name",
+    account_status => "account_status", age => "age", amount_spent => "amount_spent",
+    balance => "balance", business => "business", business_city => "business_city",
+    business_country_code => "business_country_code", business_name => "business_name",
+    business_state => "business_state", business_street => "business_street",
+    business_street2 => "business_street2", business_zip => "business_zip", created_time
+    => "created_time", currency => "currency", disable_reason => "disable_reason",
+    end_advertiser => "end_advertiser", end_advertiser_name => "end_advertiser_name",
+    funding_source => "funding_source", funding_source_details =>
+    "funding_source_details", has_migrated_permissions => "has_migrated_permissions",
+    is_personal => "is_personal", is_prepay_account => "is_prepay_account",
+    is_tax_id_required => "is_tax_id_required", min_campaign_group_spend_cap =>
+    "min_campaign_group_spend_cap", min_daily_budget => "min_daily_budget", owner =>
+    "owner", spend_cap => "spend_cap", timezone_id => "timezone_id", timezone_name =>
+    "timezone_name", timezone_offset_hours_utc => "timezone_offset_hours_utc" }
 }

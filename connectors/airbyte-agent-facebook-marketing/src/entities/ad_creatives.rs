@@ -2,7 +2,7 @@
 
 //! Entity `ad_creatives`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// The copy, media and links an ad shows.
     pub fn ad_creatives(&self) -> AdCreatives {
@@ -87,148 +87,58 @@ impl ::std::future::IntoFuture for AdCreativesListRequest {
     }
 }
 /// The copy, media and links an ad shows.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdCreative {
     /// Unique identifier of this ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ad account of the ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Identifier of the related actor.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// Free-form body of the ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Call to action type of this ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_to_action_type: Option<String>,
     /// Identifier of the related effective object story.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_object_story_id: Option<String>,
     /// Image hash of this ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_hash: Option<String>,
     /// Image URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     /// Link URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_url: Option<String>,
     /// Identifier of the related object story.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_story_id: Option<String>,
     /// Object describing the object story spec.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_story_spec: Option<Map<String, Value>>,
     /// Object type of this ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_type: Option<String>,
     /// Status of the ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Thumbnail URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
     /// The ad creative's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// URL tags of this ad creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url_tags: Option<String>,
 }
-impl record::Record for AdCreative {
-    const NAME: &'static str = "AdCreative";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "account_id" => Some(2),
-            "actor_id" => Some(3),
-            "body" => Some(4),
-            "call_to_action_type" => Some(5),
-            "effective_object_story_id" => Some(6),
-            "image_hash" => Some(7),
-            "image_url" => Some(8),
-            "link_url" => Some(9),
-            "object_story_id" => Some(10),
-            "object_story_spec" => Some(11),
-            "object_type" => Some(12),
-            "status" => Some(13),
-            "thumbnail_url" => Some(14),
-            "title" => Some(15),
-            "url_tags" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.actor_id = map.next_value()?,
-            4 => self.body = map.next_value()?,
-            5 => self.call_to_action_type = map.next_value()?,
-            6 => self.effective_object_story_id = map.next_value()?,
-            7 => self.image_hash = map.next_value()?,
-            8 => self.image_url = map.next_value()?,
-            9 => self.link_url = map.next_value()?,
-            10 => self.object_story_id = map.next_value()?,
-            11 => self.object_story_spec = map.next_value()?,
-            12 => self.object_type = map.next_value()?,
-            13 => self.status = map.next_value()?,
-            14 => self.thumbnail_url = map.next_value()?,
-            15 => self.title = map.next_value()?,
-            16 => self.url_tags = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdCreative {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdCreative { id => "id", name => "name", account_id => "account_id", actor_id =>
+    "actor_id", body => "body", call_to_action_type => "call_to_action_type",
+    effective_object_story_id => "effective_object_story_id", image_hash => "image_hash",
+    image_url => "image_url", link_url => "link_url", object_story_id =>
+    "object_story_id", object_story_spec => "object_story_spec", object_type =>
+    "object_type", status => "status", thumbnail_url => "thumbnail_url", title =>
+    "title", url_tags => "url_tags" }
 }
 /// Metadata returned by `ad_creatives.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdCreativesListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for AdCreativesListMeta {
-    const NAME: &'static str = "AdCreativesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdCreativesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdCreativesListMeta { after => "after" }
 }

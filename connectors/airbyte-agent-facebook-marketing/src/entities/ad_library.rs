@@ -2,7 +2,7 @@
 
 //! Entity `ad_library`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.
     pub fn ad_library(&self) -> AdLibrary {
@@ -202,368 +202,127 @@ airbyte_agent_runtime::string_enum! {
     " `KEYWORD_EXACT_PHRASE`"] KeywordExactPhrase => "KEYWORD_EXACT_PHRASE" }
 }
 /// A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdLibraryAd {
     /// Unique identifier of this ad library.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Ad creation time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creation_time: Option<String>,
     /// Ad creative bodies (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_bodies: Option<Vec<String>>,
     /// Ad creative link captions (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_link_captions: Option<Vec<String>>,
     /// Ad creative link descriptions (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_link_descriptions: Option<Vec<String>>,
     /// Ad creative link titles (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_creative_link_titles: Option<Vec<String>>,
     /// Ad delivery start time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_delivery_start_time: Option<String>,
     /// Ad delivery stop time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_delivery_stop_time: Option<String>,
     /// Link to a rendered copy of the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_snapshot_url: Option<String>,
     /// Age country gender reach breakdown (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub age_country_gender_reach_breakdown: Option<Vec<Map<String, Value>>>,
     /// Beneficiary payers (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub beneficiary_payers: Option<Vec<Map<String, Value>>>,
     /// Br total reach (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub br_total_reach: Option<i64>,
     /// Bylines of this ad library.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bylines: Option<String>,
     /// Currency of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Delivery by region (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_by_region: Option<Vec<AdLibraryAdDeliveryByRegionItem>>,
     /// Demographic distribution (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub demographic_distribution: Option<Vec<AdLibraryAdDemographicDistributionItem>>,
     /// Object describing the estimated audience size.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_audience_size: Option<AdLibraryAdEstimatedAudienceSize>,
     /// EU total reach (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub eu_total_reach: Option<i64>,
     /// Number of impressions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub impressions: Option<AdLibraryAdEstimatedAudienceSize>,
     /// Languages (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<String>>,
     /// ID of the Page that ran the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_id: Option<String>,
     /// Page that ran the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_name: Option<String>,
     /// Publisher platforms (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher_platforms: Option<Vec<String>>,
     /// Amount spent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend: Option<AdLibraryAdEstimatedAudienceSize>,
     /// Target ages (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_ages: Option<Vec<String>>,
     /// Target gender of this ad library.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_gender: Option<String>,
     /// Target locations (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_locations: Option<Vec<Map<String, Value>>>,
     /// Total reach by location (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_reach_by_location: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for AdLibraryAd {
-    const NAME: &'static str = "AdLibraryAd";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "ad_creation_time" => Some(1),
-            "ad_creative_bodies" => Some(2),
-            "ad_creative_link_captions" => Some(3),
-            "ad_creative_link_descriptions" => Some(4),
-            "ad_creative_link_titles" => Some(5),
-            "ad_delivery_start_time" => Some(6),
-            "ad_delivery_stop_time" => Some(7),
-            "ad_snapshot_url" => Some(8),
-            "age_country_gender_reach_breakdown" => Some(9),
-            "beneficiary_payers" => Some(10),
-            "br_total_reach" => Some(11),
-            "bylines" => Some(12),
-            "currency" => Some(13),
-            "delivery_by_region" => Some(14),
-            "demographic_distribution" => Some(15),
-            "estimated_audience_size" => Some(16),
-            "eu_total_reach" => Some(17),
-            "impressions" => Some(18),
-            "languages" => Some(19),
-            "page_id" => Some(20),
-            "page_name" => Some(21),
-            "publisher_platforms" => Some(22),
-            "spend" => Some(23),
-            "target_ages" => Some(24),
-            "target_gender" => Some(25),
-            "target_locations" => Some(26),
-            "total_reach_by_location" => Some(27),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.ad_creation_time = map.next_value()?,
-            2 => {
-                self.ad_creative_bodies = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            3 => {
-                self.ad_creative_link_captions = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            4 => {
-                self.ad_creative_link_descriptions = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            5 => {
-                self.ad_creative_link_titles = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            6 => self.ad_delivery_start_time = map.next_value()?,
-            7 => self.ad_delivery_stop_time = map.next_value()?,
-            8 => self.ad_snapshot_url = map.next_value()?,
-            9 => {
-                self.age_country_gender_reach_breakdown = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            10 => {
-                self.beneficiary_payers = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            11 => self.br_total_reach = map.next_value()?,
-            12 => self.bylines = map.next_value()?,
-            13 => self.currency = map.next_value()?,
-            14 => {
-                self.delivery_by_region = map
-                    .next_value::<record::SkipNulls<AdLibraryAdDeliveryByRegionItem>>()?
-                    .0;
-            }
-            15 => {
-                self.demographic_distribution = map
-                    .next_value::<
-                        record::SkipNulls<AdLibraryAdDemographicDistributionItem>,
-                    >()?
-                    .0;
-            }
-            16 => self.estimated_audience_size = map.next_value()?,
-            17 => self.eu_total_reach = map.next_value()?,
-            18 => self.impressions = map.next_value()?,
-            19 => self.languages = map.next_value::<record::SkipNulls<String>>()?.0,
-            20 => self.page_id = map.next_value()?,
-            21 => self.page_name = map.next_value()?,
-            22 => {
-                self.publisher_platforms = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            23 => self.spend = map.next_value()?,
-            24 => self.target_ages = map.next_value::<record::SkipNulls<String>>()?.0,
-            25 => self.target_gender = map.next_value()?,
-            26 => {
-                self.target_locations = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            27 => {
-                self.total_reach_by_location = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdLibraryAd {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdLibraryAd { id => "id", ad_creation_time => "ad_creation_time", ad_creative_bodies
+    => "ad_creative_bodies" skip_nulls, ad_creative_link_captions =>
+    "ad_creative_link_captions" skip_nulls, ad_creative_link_descriptions =>
+    "ad_creative_link_descriptions" skip_nulls, ad_creative_link_titles =>
+    "ad_creative_link_titles" skip_nulls, ad_delivery_start_time =>
+    "ad_delivery_start_time", ad_delivery_stop_time => "ad_delivery_stop_time",
+    ad_snapshot_url => "ad_snapshot_url", age_country_gender_reach_breakdown =>
+    "age_country_gender_reach_breakdown" skip_nulls, beneficiary_payers =>
+    "beneficiary_payers" skip_nulls, br_total_reach => "br_total_reach", bylines =>
+    "bylines", currency => "currency", delivery_by_region => "delivery_by_region"
+    skip_nulls, demographic_distribution => "demographic_distribution" skip_nulls,
+    estimated_audience_size => "estimated_audience_size", eu_total_reach =>
+    "eu_total_reach", impressions => "impressions", languages => "languages" skip_nulls,
+    page_id => "page_id", page_name => "page_name", publisher_platforms =>
+    "publisher_platforms" skip_nulls, spend => "spend", target_ages => "target_ages"
+    skip_nulls, target_gender => "target_gender", target_locations => "target_locations"
+    skip_nulls, total_reach_by_location => "total_reach_by_location" skip_nulls }
 }
 /// The `AdLibraryAdDeliveryByRegionItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdLibraryAdDeliveryByRegionItem {
     /// Region of this delivery by region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Percentage of this delivery by region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<String>,
 }
-impl record::Record for AdLibraryAdDeliveryByRegionItem {
-    const NAME: &'static str = "AdLibraryAdDeliveryByRegionItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "region" => Some(0),
-            "percentage" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.region = map.next_value()?,
-            1 => self.percentage = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdLibraryAdDeliveryByRegionItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdLibraryAdDeliveryByRegionItem { region => "region", percentage => "percentage" }
 }
 /// The `AdLibraryAdDemographicDistributionItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdLibraryAdDemographicDistributionItem {
     /// Age of this demographic distribution.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<String>,
     /// Gender of this demographic distribution.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
     /// Percentage of this demographic distribution.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<String>,
 }
-impl record::Record for AdLibraryAdDemographicDistributionItem {
-    const NAME: &'static str = "AdLibraryAdDemographicDistributionItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "age" => Some(0),
-            "gender" => Some(1),
-            "percentage" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.age = map.next_value()?,
-            1 => self.gender = map.next_value()?,
-            2 => self.percentage = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdLibraryAdDemographicDistributionItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdLibraryAdDemographicDistributionItem { age => "age", gender => "gender", percentage
+    => "percentage" }
 }
 /// Object describing the estimated audience size.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdLibraryAdEstimatedAudienceSize {
     /// Lower bound (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lower_bound: Option<i64>,
     /// Upper bound (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upper_bound: Option<i64>,
 }
-impl record::Record for AdLibraryAdEstimatedAudienceSize {
-    const NAME: &'static str = "AdLibraryAdEstimatedAudienceSize";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "lower_bound" => Some(0),
-            "upper_bound" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.lower_bound = map.next_value()?,
-            1 => self.upper_bound = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdLibraryAdEstimatedAudienceSize {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdLibraryAdEstimatedAudienceSize { lower_bound => "lower_bound", upper_bound =>
+    "upper_bound" }
 }
 /// Metadata returned by `ad_library.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdLibraryListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for AdLibraryListMeta {
-    const NAME: &'static str = "AdLibraryListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdLibraryListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdLibraryListMeta { after => "after" }
 }

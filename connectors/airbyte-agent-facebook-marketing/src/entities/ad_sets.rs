@@ -2,7 +2,7 @@
 
 //! Entity `ad_sets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::FacebookMarketingConnector {
     /// An ad set with targeting, schedule, bid and budget.
@@ -320,318 +320,120 @@ impl ::std::future::IntoFuture for AdSetsUpdateRequest {
     }
 }
 /// An ad set with targeting, schedule, bid and budget.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdSet {
     /// Unique identifier of this ad set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the ad set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ad account of the ad set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid amount (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_amount: Option<f64>,
     /// `bid_info`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_info: Option<BidInfo>,
     /// Bid strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_strategy: Option<String>,
     /// `bid_constraints`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_constraints: Option<BidConstraints>,
     /// Budget left, in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_remaining: Option<f64>,
     /// Campaign of the ad set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// When the ad set was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Daily budget in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub daily_budget: Option<f64>,
     /// Delivery status after parent settings are taken into account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_status: Option<String>,
     /// End time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// `learning_stage_info`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub learning_stage_info: Option<LearningStageInfo>,
     /// Lifetime budget in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifetime_budget: Option<f64>,
     /// `promoted_object`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub promoted_object: Option<PromotedObject>,
     /// Start time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// Audience the ad set reaches.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub targeting: Option<Map<String, Value>>,
     /// When the ad set was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
-impl record::Record for AdSet {
-    const NAME: &'static str = "AdSet";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "account_id" => Some(2),
-            "adlabels" => Some(3),
-            "bid_amount" => Some(4),
-            "bid_info" => Some(5),
-            "bid_strategy" => Some(6),
-            "bid_constraints" => Some(7),
-            "budget_remaining" => Some(8),
-            "campaign_id" => Some(9),
-            "created_time" => Some(10),
-            "daily_budget" => Some(11),
-            "effective_status" => Some(12),
-            "end_time" => Some(13),
-            "learning_stage_info" => Some(14),
-            "lifetime_budget" => Some(15),
-            "promoted_object" => Some(16),
-            "start_time" => Some(17),
-            "targeting" => Some(18),
-            "updated_time" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.adlabels = map.next_value::<record::SkipNulls<AdLabel>>()?.0,
-            4 => self.bid_amount = map.next_value()?,
-            5 => self.bid_info = map.next_value()?,
-            6 => self.bid_strategy = map.next_value()?,
-            7 => self.bid_constraints = map.next_value()?,
-            8 => self.budget_remaining = map.next_value()?,
-            9 => self.campaign_id = map.next_value()?,
-            10 => self.created_time = map.next_value()?,
-            11 => self.daily_budget = map.next_value()?,
-            12 => self.effective_status = map.next_value()?,
-            13 => self.end_time = map.next_value()?,
-            14 => self.learning_stage_info = map.next_value()?,
-            15 => self.lifetime_budget = map.next_value()?,
-            16 => self.promoted_object = map.next_value()?,
-            17 => self.start_time = map.next_value()?,
-            18 => self.targeting = map.next_value()?,
-            19 => self.updated_time = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdSet {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdSet { id => "id", name => "name", account_id => "account_id", adlabels =>
+    "adlabels" skip_nulls, bid_amount => "bid_amount", bid_info => "bid_info",
+    bid_strategy => "bid_strategy", bid_constraints => "bid_constraints",
+    budget_remaining => "budget_remaining", campaign_id => "campaign_id", created_time =>
+    "created_time", daily_budget => "daily_budget", effective_status =>
+    "effective_status", end_time => "end_time", learning_stage_info =>
+    "learning_stage_info", lifetime_budget => "lifetime_budget", promoted_object =>
+    "promoted_object", start_time => "start_time", targeting => "targeting", updated_time
+    => "updated_time" }
 }
 /// The `BidConstraints` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BidConstraints {
     /// Roas average floor (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roas_average_floor: Option<i64>,
 }
-impl record::Record for BidConstraints {
-    const NAME: &'static str = "BidConstraints";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "roas_average_floor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.roas_average_floor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BidConstraints {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BidConstraints { roas_average_floor => "roas_average_floor" }
 }
 /// The `LearningStageInfo` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct LearningStageInfo {
     /// Status of the learning stage info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Conversions (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversions: Option<i64>,
     /// Last sig edit TS, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sig_edit_ts: Option<i64>,
     /// Attribution windows (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution_windows: Option<Vec<String>>,
 }
-impl record::Record for LearningStageInfo {
-    const NAME: &'static str = "LearningStageInfo";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "status" => Some(0),
-            "conversions" => Some(1),
-            "last_sig_edit_ts" => Some(2),
-            "attribution_windows" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.status = map.next_value()?,
-            1 => self.conversions = map.next_value()?,
-            2 => self.last_sig_edit_ts = map.next_value()?,
-            3 => {
-                self.attribution_windows = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LearningStageInfo {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    LearningStageInfo { status => "status", conversions => "conversions",
+    last_sig_edit_ts => "last_sig_edit_ts", attribution_windows => "attribution_windows"
+    skip_nulls }
 }
 /// The `PromotedObject` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PromotedObject {
     /// Custom event type of this promoted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_event_type: Option<String>,
     /// Identifier of the related pixel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pixel_id: Option<String>,
     /// Pixel rule of this promoted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pixel_rule: Option<String>,
     /// ID of the Page that ran the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_id: Option<String>,
     /// Object store URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_store_url: Option<String>,
     /// Identifier of the related application.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<String>,
     /// Identifier of the related product set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_set_id: Option<String>,
     /// Identifier of the related offer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
 }
-impl record::Record for PromotedObject {
-    const NAME: &'static str = "PromotedObject";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "custom_event_type" => Some(0),
-            "pixel_id" => Some(1),
-            "pixel_rule" => Some(2),
-            "page_id" => Some(3),
-            "object_store_url" => Some(4),
-            "application_id" => Some(5),
-            "product_set_id" => Some(6),
-            "offer_id" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.custom_event_type = map.next_value()?,
-            1 => self.pixel_id = map.next_value()?,
-            2 => self.pixel_rule = map.next_value()?,
-            3 => self.page_id = map.next_value()?,
-            4 => self.object_store_url = map.next_value()?,
-            5 => self.application_id = map.next_value()?,
-            6 => self.product_set_id = map.next_value()?,
-            7 => self.offer_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PromotedObject {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PromotedObject { custom_event_type => "custom_event_type", pixel_id => "pixel_id",
+    pixel_rule => "pixel_rule", page_id => "page_id", object_store_url =>
+    "object_store_url", application_id => "application_id", product_set_id =>
+    "product_set_id", offer_id => "offer_id" }
 }
 /// Metadata returned by `ad_sets.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdSetsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for AdSetsListMeta {
-    const NAME: &'static str = "AdSetsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdSetsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdSetsListMeta { after => "after" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " What is billed, such as IMPRESSIONS or LINK_CLICKS."] pub enum

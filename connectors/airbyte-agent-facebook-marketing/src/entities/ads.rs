@@ -2,7 +2,7 @@
 
 //! Entity `ads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::FacebookMarketingConnector {
     /// An ad with its creative and delivery status.
@@ -266,271 +266,96 @@ impl ::std::future::IntoFuture for AdsUpdateRequest {
     }
 }
 /// An ad with its creative and delivery status.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Ad {
     /// Unique identifier of this ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ad account of the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Ad set of the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adset_id: Option<String>,
     /// Campaign of the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid amount (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_amount: Option<i64>,
     /// `bid_info`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_info: Option<BidInfo>,
     /// Bid type of this ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_type: Option<String>,
     /// Status as set on the ad itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub configured_status: Option<String>,
     /// Conversion specs (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversion_specs: Option<Vec<Map<String, Value>>>,
     /// When the ad was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// `creative`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creative: Option<AdCreativeRef>,
     /// Delivery status after parent settings are taken into account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_status: Option<String>,
     /// Identifier of the related last updated by app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_by_app_id: Option<String>,
     /// Recommendations: a list of recommendation objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recommendations: Option<Vec<Recommendation>>,
     /// Identifier of the related source ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ad_id: Option<String>,
     /// Status of the ad.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Tracking specs (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_specs: Option<Vec<Map<String, Value>>>,
     /// When the ad was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
-impl record::Record for Ad {
-    const NAME: &'static str = "Ad";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "account_id" => Some(2),
-            "adset_id" => Some(3),
-            "campaign_id" => Some(4),
-            "adlabels" => Some(5),
-            "bid_amount" => Some(6),
-            "bid_info" => Some(7),
-            "bid_type" => Some(8),
-            "configured_status" => Some(9),
-            "conversion_specs" => Some(10),
-            "created_time" => Some(11),
-            "creative" => Some(12),
-            "effective_status" => Some(13),
-            "last_updated_by_app_id" => Some(14),
-            "recommendations" => Some(15),
-            "source_ad_id" => Some(16),
-            "status" => Some(17),
-            "tracking_specs" => Some(18),
-            "updated_time" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.adset_id = map.next_value()?,
-            4 => self.campaign_id = map.next_value()?,
-            5 => self.adlabels = map.next_value::<record::SkipNulls<AdLabel>>()?.0,
-            6 => self.bid_amount = map.next_value()?,
-            7 => self.bid_info = map.next_value()?,
-            8 => self.bid_type = map.next_value()?,
-            9 => self.configured_status = map.next_value()?,
-            10 => {
-                self.conversion_specs = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            11 => self.created_time = map.next_value()?,
-            12 => self.creative = map.next_value()?,
-            13 => self.effective_status = map.next_value()?,
-            14 => self.last_updated_by_app_id = map.next_value()?,
-            15 => {
-                self.recommendations = map
-                    .next_value::<record::SkipNulls<Recommendation>>()?
-                    .0;
-            }
-            16 => self.source_ad_id = map.next_value()?,
-            17 => self.status = map.next_value()?,
-            18 => {
-                self.tracking_specs = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            19 => self.updated_time = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Ad {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Ad { id => "id", name => "name", account_id => "account_id", adset_id => "adset_id",
+    campaign_id => "campaign_id", adlabels => "adlabels" skip_nulls, bid_amount =>
+    "bid_amount", bid_info => "bid_info", bid_type => "bid_type", configured_status =>
+    "configured_status", conversion_specs => "conversion_specs" skip_nulls, created_time
+    => "created_time", creative => "creative", effective_status => "effective_status",
+    last_updated_by_app_id => "last_updated_by_app_id", recommendations =>
+    "recommendations" skip_nulls, source_ad_id => "source_ad_id", status => "status",
+    tracking_specs => "tracking_specs" skip_nulls, updated_time => "updated_time" }
 }
 /// The `AdCreativeRef` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdCreativeRef {
     /// Unique identifier of this ad creative ref.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Identifier of the related creative.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creative_id: Option<String>,
 }
-impl record::Record for AdCreativeRef {
-    const NAME: &'static str = "AdCreativeRef";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "creative_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.creative_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdCreativeRef {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdCreativeRef { id => "id", creative_id => "creative_id" }
 }
 /// The `Recommendation` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Recommendation {
     /// Blame field of this recommendation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blame_field: Option<String>,
     /// Code (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
     /// Confidence of this recommendation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
     /// Importance of this recommendation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub importance: Option<String>,
     /// Message of this recommendation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The recommendation's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl record::Record for Recommendation {
-    const NAME: &'static str = "Recommendation";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "blame_field" => Some(0),
-            "code" => Some(1),
-            "confidence" => Some(2),
-            "importance" => Some(3),
-            "message" => Some(4),
-            "title" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.blame_field = map.next_value()?,
-            1 => self.code = map.next_value()?,
-            2 => self.confidence = map.next_value()?,
-            3 => self.importance = map.next_value()?,
-            4 => self.message = map.next_value()?,
-            5 => self.title = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Recommendation {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Recommendation { blame_field => "blame_field", code => "code", confidence =>
+    "confidence", importance => "importance", message => "message", title => "title" }
 }
 /// Metadata returned by `ads.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for AdsListMeta {
-    const NAME: &'static str = "AdsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdsListMeta { after => "after" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ads_insights`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// Performance figures for one level and period.
     pub fn ads_insights(&self) -> AdsInsights {
@@ -136,240 +136,92 @@ airbyte_agent_runtime::string_enum! {
     Campaign => "campaign", #[doc = " `account`"] Account => "account" }
 }
 /// Performance figures for one level and period.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdsInsight {
     /// Ad account of the ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Account name of this ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Campaign of the ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// Campaign name of this ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_name: Option<String>,
     /// Ad set of the ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adset_id: Option<String>,
     /// Adset name of this ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adset_name: Option<String>,
     /// Ad the figures belong to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_id: Option<String>,
     /// Ad name of this ads insight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_name: Option<String>,
     /// Number of clicks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<i64>,
     /// Number of impressions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub impressions: Option<i64>,
     /// Number of people reached.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reach: Option<i64>,
     /// Amount spent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend: Option<f64>,
     /// Cost per click.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpc: Option<f64>,
     /// Cost per thousand impressions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpm: Option<f64>,
     /// Click-through rate in percent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ctr: Option<f64>,
     /// First day of the reported period.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_start: Option<String>,
     /// Last day of the reported period.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_stop: Option<String>,
     /// Actions attributed to the ads, by action type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<AdsActionStats>>,
     /// Action values: a list of ads action stats objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_values: Option<Vec<AdsActionStats>>,
 }
-impl record::Record for AdsInsight {
-    const NAME: &'static str = "AdsInsight";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "account_id" => Some(0),
-            "account_name" => Some(1),
-            "campaign_id" => Some(2),
-            "campaign_name" => Some(3),
-            "adset_id" => Some(4),
-            "adset_name" => Some(5),
-            "ad_id" => Some(6),
-            "ad_name" => Some(7),
-            "clicks" => Some(8),
-            "impressions" => Some(9),
-            "reach" => Some(10),
-            "spend" => Some(11),
-            "cpc" => Some(12),
-            "cpm" => Some(13),
-            "ctr" => Some(14),
-            "date_start" => Some(15),
-            "date_stop" => Some(16),
-            "actions" => Some(17),
-            "action_values" => Some(18),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.account_id = map.next_value()?,
-            1 => self.account_name = map.next_value()?,
-            2 => self.campaign_id = map.next_value()?,
-            3 => self.campaign_name = map.next_value()?,
-            4 => self.adset_id = map.next_value()?,
-            5 => self.adset_name = map.next_value()?,
-            6 => self.ad_id = map.next_value()?,
-            7 => self.ad_name = map.next_value()?,
-            8 => self.clicks = map.next_value()?,
-            9 => self.impressions = map.next_value()?,
-            10 => self.reach = map.next_value()?,
-            11 => self.spend = map.next_value()?,
-            12 => self.cpc = map.next_value()?,
-            13 => self.cpm = map.next_value()?,
-            14 => self.ctr = map.next_value()?,
-            15 => self.date_start = map.next_value()?,
-            16 => self.date_stop = map.next_value()?,
-            17 => self.actions = map.next_value::<record::SkipNulls<AdsActionStats>>()?.0,
-            18 => {
-                self.action_values = map
-                    .next_value::<record::SkipNulls<AdsActionStats>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdsInsight {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdsInsight { account_id => "account_id", account_name => "account_name", campaign_id
+    => "campaign_id", campaign_name => "campaign_name", adset_id => "adset_id",
+    adset_name => "adset_name", ad_id => "ad_id", ad_name => "ad_name", clicks =>
+    "clicks", impressions => "impressions", reach => "reach", spend => "spend", cpc =>
+    "cpc", cpm => "cpm", ctr => "ctr", date_start => "date_start", date_stop =>
+    "date_stop", actions => "actions" skip_nulls, action_values => "action_values"
+    skip_nulls }
 }
 /// Ads action stats structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdsActionStats {
     /// Action type of this ads action stats.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_type: Option<String>,
     /// Action destination of this ads action stats.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_destination: Option<String>,
     /// Identifier of the related action target.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_target_id: Option<String>,
     /// Value (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
     /// 1d click (numeric).
-    #[serde(rename = "1d_click", skip_serializing_if = "Option::is_none")]
     pub _1d_click: Option<f64>,
     /// 7d click (numeric).
-    #[serde(rename = "7d_click", skip_serializing_if = "Option::is_none")]
     pub _7d_click: Option<f64>,
     /// 28d click (numeric).
-    #[serde(rename = "28d_click", skip_serializing_if = "Option::is_none")]
     pub _28d_click: Option<f64>,
     /// 1d view (numeric).
-    #[serde(rename = "1d_view", skip_serializing_if = "Option::is_none")]
     pub _1d_view: Option<f64>,
     /// 7d view (numeric).
-    #[serde(rename = "7d_view", skip_serializing_if = "Option::is_none")]
     pub _7d_view: Option<f64>,
     /// 28d view (numeric).
-    #[serde(rename = "28d_view", skip_serializing_if = "Option::is_none")]
     pub _28d_view: Option<f64>,
 }
-impl record::Record for AdsActionStats {
-    const NAME: &'static str = "AdsActionStats";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "action_type" => Some(0),
-            "action_destination" => Some(1),
-            "action_target_id" => Some(2),
-            "value" => Some(3),
-            "1d_click" => Some(4),
-            "7d_click" => Some(5),
-            "28d_click" => Some(6),
-            "1d_view" => Some(7),
-            "7d_view" => Some(8),
-            "28d_view" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.action_type = map.next_value()?,
-            1 => self.action_destination = map.next_value()?,
-            2 => self.action_target_id = map.next_value()?,
-            3 => self.value = map.next_value()?,
-            4 => self._1d_click = map.next_value()?,
-            5 => self._7d_click = map.next_value()?,
-            6 => self._28d_click = map.next_value()?,
-            7 => self._1d_view = map.next_value()?,
-            8 => self._7d_view = map.next_value()?,
-            9 => self._28d_view = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdsActionStats {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdsActionStats { action_type => "action_type", action_destination =>
+    "action_destination", action_target_id => "action_target_id", value => "value",
+    _1d_click => "1d_click", _7d_click => "7d_click", _28d_click => "28d_click", _1d_view
+    => "1d_view", _7d_view => "7d_view", _28d_view => "28d_view" }
 }
 /// Metadata returned by `ads_insights.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdsInsightsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for AdsInsightsListMeta {
-    const NAME: &'static str = "AdsInsightsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdsInsightsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdsInsightsListMeta { after => "after" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::FacebookMarketingConnector {
     /// An ad campaign with objective, status and budget.
@@ -298,247 +298,99 @@ impl ::std::future::IntoFuture for CampaignsUpdateRequest {
     }
 }
 /// An ad campaign with objective, status and budget.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Campaign {
     /// Unique identifier of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ad account of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Adlabels: a list of ad label objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adlabels: Option<Vec<AdLabel>>,
     /// Bid strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bid_strategy: Option<String>,
     /// Identifier of the related boosted object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub boosted_object_id: Option<String>,
     /// Flag: budget rebalance flag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_rebalance_flag: Option<bool>,
     /// Budget left, in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_remaining: Option<f64>,
     /// Buying type of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub buying_type: Option<String>,
     /// Daily budget in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub daily_budget: Option<f64>,
     /// When the campaign was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Status as set on the campaign itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub configured_status: Option<String>,
     /// Delivery status after parent settings are taken into account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_status: Option<String>,
     /// Issues info: a list of issue info objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issues_info: Option<Vec<IssueInfo>>,
     /// Lifetime budget in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifetime_budget: Option<f64>,
     /// Goal of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub objective: Option<String>,
     /// Smart promotion type of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub smart_promotion_type: Option<String>,
     /// Identifier of the related source campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_campaign_id: Option<String>,
     /// Special ad category of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub special_ad_category: Option<String>,
     /// Special ad category country (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub special_ad_category_country: Option<Vec<String>>,
     /// Spending cap in cents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_cap: Option<f64>,
     /// Start time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// Status of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Stop time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_time: Option<String>,
     /// When the campaign was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
 }
-impl record::Record for Campaign {
-    const NAME: &'static str = "Campaign";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "account_id" => Some(2),
-            "adlabels" => Some(3),
-            "bid_strategy" => Some(4),
-            "boosted_object_id" => Some(5),
-            "budget_rebalance_flag" => Some(6),
-            "budget_remaining" => Some(7),
-            "buying_type" => Some(8),
-            "daily_budget" => Some(9),
-            "created_time" => Some(10),
-            "configured_status" => Some(11),
-            "effective_status" => Some(12),
-            "issues_info" => Some(13),
-            "lifetime_budget" => Some(14),
-            "objective" => Some(15),
-            "smart_promotion_type" => Some(16),
-            "source_campaign_id" => Some(17),
-            "special_ad_category" => Some(18),
-            "special_ad_category_country" => Some(19),
-            "spend_cap" => Some(20),
-            "start_time" => Some(21),
-            "status" => Some(22),
-            "stop_time" => Some(23),
-            "updated_time" => Some(24),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.adlabels = map.next_value::<record::SkipNulls<AdLabel>>()?.0,
-            4 => self.bid_strategy = map.next_value()?,
-            5 => self.boosted_object_id = map.next_value()?,
-            6 => self.budget_rebalance_flag = map.next_value()?,
-            7 => self.budget_remaining = map.next_value()?,
-            8 => self.buying_type = map.next_value()?,
-            9 => self.daily_budget = map.next_value()?,
-            10 => self.created_time = map.next_value()?,
-            11 => self.configured_status = map.next_value()?,
-            12 => self.effective_status = map.next_value()?,
-            13 => self.issues_info = map.next_value::<record::SkipNulls<IssueInfo>>()?.0,
-            14 => self.lifetime_budget = map.next_value()?,
-            15 => self.objective = map.next_value()?,
-            16 => self.smart_promotion_type = map.next_value()?,
-            17 => self.source_campaign_id = map.next_value()?,
-            18 => self.special_ad_category = map.next_value()?,
-            19 => {
-                self.special_ad_category_country = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            20 => self.spend_cap = map.next_value()?,
-            21 => self.start_time = map.next_value()?,
-            22 => self.status = map.next_value()?,
-            23 => self.stop_time = map.next_value()?,
-            24 => self.updated_time = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Campaign { id => "id", name => "name", account_id => "account_id", adlabels =>
+    "adlabels" skip_nulls, bid_strategy => "bid_strategy", boosted_object_id =>
+    "boosted_object_id", budget_rebalance_flag => "budget_rebalance_flag",
+    budget_remaining => "budget_remaining", buying_type => "buying_type", daily_budget =>
+    "daily_budget", created_time => "created_time", configured_status =>
+    "configured_status", effective_status => "effective_status", issues_info =>
+    "issues_info" skip_nulls, lifetime_budget => "lifetime_budget", objective =>
+    "objective", smart_promotion_type => "smart_promotion_type", source_campaign_id =>
+    "source_campaign_id", special_ad_category => "special_ad_category",
+    special_ad_category_country => "special_ad_category_country" skip_nulls, spend_cap =>
+    "spend_cap", start_time => "start_time", status => "status", stop_time =>
+    "stop_time", updated_time => "updated_time" }
 }
 /// The `IssueInfo` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueInfo {
     /// Error code of this issue info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// Error message of this issue info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// Error summary of this issue info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_summary: Option<String>,
     /// Error type of this issue info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
     /// Level of this issue info.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
 }
-impl record::Record for IssueInfo {
-    const NAME: &'static str = "IssueInfo";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "error_code" => Some(0),
-            "error_message" => Some(1),
-            "error_summary" => Some(2),
-            "error_type" => Some(3),
-            "level" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.error_code = map.next_value()?,
-            1 => self.error_message = map.next_value()?,
-            2 => self.error_summary = map.next_value()?,
-            3 => self.error_type = map.next_value()?,
-            4 => self.level = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueInfo {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueInfo { error_code => "error_code", error_message => "error_message",
+    error_summary => "error_summary", error_type => "error_type", level => "level" }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for CampaignsListMeta {
-    const NAME: &'static str = "CampaignsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignsListMeta { after => "after" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =

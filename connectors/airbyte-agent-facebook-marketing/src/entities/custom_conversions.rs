@@ -2,7 +2,7 @@
 
 //! Entity `custom_conversions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// A custom conversion rule.
     pub fn custom_conversions(&self) -> CustomConversions {
@@ -91,191 +91,72 @@ impl ::std::future::IntoFuture for CustomConversionsListRequest {
     }
 }
 /// A custom conversion rule.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomConversion {
     /// Unique identifier of this custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ad account of the custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Business of this custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business: Option<String>,
     /// When the custom conversion was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<String>,
     /// Custom event type of this custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_event_type: Option<String>,
     /// Data sources: a list of data source objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_sources: Option<Vec<DataSource>>,
     /// Default conversion value (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_conversion_value: Option<f64>,
     /// Free-form description of the custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Event source type of this custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_source_type: Option<String>,
     /// First fired time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_fired_time: Option<String>,
     /// True when the custom conversion is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
     /// True when the custom conversion is unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_unavailable: Option<bool>,
     /// When the pixel last received an event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_fired_time: Option<String>,
     /// Offline conversion data set of this custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offline_conversion_data_set: Option<String>,
     /// Retention days (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<f64>,
     /// Rule of this custom conversion.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
 }
-impl record::Record for CustomConversion {
-    const NAME: &'static str = "CustomConversion";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "account_id" => Some(2),
-            "business" => Some(3),
-            "creation_time" => Some(4),
-            "custom_event_type" => Some(5),
-            "data_sources" => Some(6),
-            "default_conversion_value" => Some(7),
-            "description" => Some(8),
-            "event_source_type" => Some(9),
-            "first_fired_time" => Some(10),
-            "is_archived" => Some(11),
-            "is_unavailable" => Some(12),
-            "last_fired_time" => Some(13),
-            "offline_conversion_data_set" => Some(14),
-            "retention_days" => Some(15),
-            "rule" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.business = map.next_value()?,
-            4 => self.creation_time = map.next_value()?,
-            5 => self.custom_event_type = map.next_value()?,
-            6 => self.data_sources = map.next_value::<record::SkipNulls<DataSource>>()?.0,
-            7 => self.default_conversion_value = map.next_value()?,
-            8 => self.description = map.next_value()?,
-            9 => self.event_source_type = map.next_value()?,
-            10 => self.first_fired_time = map.next_value()?,
-            11 => self.is_archived = map.next_value()?,
-            12 => self.is_unavailable = map.next_value()?,
-            13 => self.last_fired_time = map.next_value()?,
-            14 => self.offline_conversion_data_set = map.next_value()?,
-            15 => self.retention_days = map.next_value()?,
-            16 => self.rule = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomConversion {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomConversion { id => "id", name => "name", account_id => "account_id", business
+    => "business", creation_time => "creation_time", custom_event_type =>
+    "custom_event_type", data_sources => "data_sources" skip_nulls,
+    default_conversion_value => "default_conversion_value", description => "description",
+    event_source_type => "event_source_type", first_fired_time => "first_fired_time",
+    is_archived => "is_archived", is_unavailable => "is_unavailable", last_fired_time =>
+    "last_fired_time", offline_conversion_data_set => "offline_conversion_data_set",
+    retention_days => "retention_days", rule => "rule" }
 }
 /// The `DataSource` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DataSource {
     /// Unique identifier of this data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Source type of this data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_type: Option<String>,
     /// Name shown for the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for DataSource {
-    const NAME: &'static str = "DataSource";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "source_type" => Some(1),
-            "name" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.source_type = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DataSource {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DataSource { id => "id", source_type => "source_type", name => "name" }
 }
 /// Metadata returned by `custom_conversions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomConversionsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for CustomConversionsListMeta {
-    const NAME: &'static str = "CustomConversionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomConversionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomConversionsListMeta { after => "after" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `images`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// Images in the ad account library
     pub fn images(&self) -> Images {
@@ -87,148 +87,58 @@ impl ::std::future::IntoFuture for ImagesListRequest {
     }
 }
 /// The `Image` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Image {
     /// Unique identifier of this image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ad account of the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// When the image was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Creatives (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creatives: Option<Vec<String>>,
     /// Filename of this image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
     /// Image hash used to reference the image in creatives.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// Height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     /// True when the image is associated creatives in adgroups.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_associated_creatives_in_adgroups: Option<bool>,
     /// Original height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_height: Option<i64>,
     /// Original width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_width: Option<i64>,
     /// Permalink URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permalink_url: Option<String>,
     /// Status of the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// When the image was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
     /// Address of this image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// URL 128 of this image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url_128: Option<String>,
     /// Width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
 }
-impl record::Record for Image {
-    const NAME: &'static str = "Image";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "account_id" => Some(2),
-            "created_time" => Some(3),
-            "creatives" => Some(4),
-            "filename" => Some(5),
-            "hash" => Some(6),
-            "height" => Some(7),
-            "is_associated_creatives_in_adgroups" => Some(8),
-            "original_height" => Some(9),
-            "original_width" => Some(10),
-            "permalink_url" => Some(11),
-            "status" => Some(12),
-            "updated_time" => Some(13),
-            "url" => Some(14),
-            "url_128" => Some(15),
-            "width" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.created_time = map.next_value()?,
-            4 => self.creatives = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.filename = map.next_value()?,
-            6 => self.hash = map.next_value()?,
-            7 => self.height = map.next_value()?,
-            8 => self.is_associated_creatives_in_adgroups = map.next_value()?,
-            9 => self.original_height = map.next_value()?,
-            10 => self.original_width = map.next_value()?,
-            11 => self.permalink_url = map.next_value()?,
-            12 => self.status = map.next_value()?,
-            13 => self.updated_time = map.next_value()?,
-            14 => self.url = map.next_value()?,
-            15 => self.url_128 = map.next_value()?,
-            16 => self.width = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Image {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Image { id => "id", name => "name", account_id => "account_id", created_time =>
+    "created_time", creatives => "creatives" skip_nulls, filename => "filename", hash =>
+    "hash", height => "height", is_associated_creatives_in_adgroups =>
+    "is_associated_creatives_in_adgroups", original_height => "original_height",
+    original_width => "original_width", permalink_url => "permalink_url", status =>
+    "status", updated_time => "updated_time", url => "url", url_128 => "url_128", width
+    => "width" }
 }
 /// Metadata returned by `images.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ImagesListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for ImagesListMeta {
-    const NAME: &'static str = "ImagesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ImagesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ImagesListMeta { after => "after" }
 }

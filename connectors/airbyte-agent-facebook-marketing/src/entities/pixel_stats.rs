@@ -2,7 +2,7 @@
 
 //! Entity `pixel_stats`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// Event counts and quality figures of a pixel for one group.
     pub fn pixel_stats(&self) -> PixelStats {
@@ -92,130 +92,43 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `custom_data_field`"] CustomDataField => "custom_data_field" }
 }
 /// Event counts and quality figures of a pixel for one group.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PixelStat {
     /// Records of this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<PixelStatDataItem>>,
     /// Event of this pixel stat.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
     /// Event source of this pixel stat.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_source: Option<String>,
     /// Total number of matching records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
     /// How many total matched there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_matched_count: Option<i64>,
     /// How many total deduped there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_deduped_count: Option<i64>,
     /// How many test events there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_events_count: Option<i64>,
 }
-impl record::Record for PixelStat {
-    const NAME: &'static str = "PixelStat";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "event" => Some(1),
-            "event_source" => Some(2),
-            "total_count" => Some(3),
-            "total_matched_count" => Some(4),
-            "total_deduped_count" => Some(5),
-            "test_events_count" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value::<record::SkipNulls<PixelStatDataItem>>()?.0,
-            1 => self.event = map.next_value()?,
-            2 => self.event_source = map.next_value()?,
-            3 => self.total_count = map.next_value()?,
-            4 => self.total_matched_count = map.next_value()?,
-            5 => self.total_deduped_count = map.next_value()?,
-            6 => self.test_events_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PixelStat {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PixelStat { data => "data" skip_nulls, event => "event", event_source =>
+    "event_source", total_count => "total_count", total_matched_count =>
+    "total_matched_count", total_deduped_count => "total_deduped_count",
+    test_events_count => "test_events_count" }
 }
 /// The `PixelStatDataItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PixelStatDataItem {
     /// Timestamp (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Value (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
 }
-impl record::Record for PixelStatDataItem {
-    const NAME: &'static str = "PixelStatDataItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "timestamp" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.timestamp = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PixelStatDataItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PixelStatDataItem { timestamp => "timestamp", value => "value" }
 }
 /// Metadata returned by `pixel_stats.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PixelStatsListMeta {}
-impl record::Record for PixelStatsListMeta {
-    const NAME: &'static str = "PixelStatsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PixelStatsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PixelStatsListMeta {}
 }

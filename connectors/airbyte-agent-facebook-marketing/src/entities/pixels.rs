@@ -2,7 +2,7 @@
 
 //! Entity `pixels`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// A tracking pixel with its settings.
     pub fn pixels(&self) -> Pixels {
@@ -133,204 +133,71 @@ impl ::std::future::IntoFuture for PixelsGetRequest {
     }
 }
 /// A tracking pixel with its settings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Pixel {
     /// Unique identifier of this pixel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the pixel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// When the pixel was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<String>,
     /// Object describing the creator.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub creator: Option<PixelCreator>,
     /// Data use setting of this pixel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_use_setting: Option<String>,
     /// Flag: enable automatic matching.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_automatic_matching: Option<bool>,
     /// First party cookie status of this pixel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_party_cookie_status: Option<String>,
     /// True when the pixel is created by app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_created_by_app: Option<bool>,
     /// True when the pixel is CRM.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_crm: Option<bool>,
     /// True when the pixel is unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_unavailable: Option<bool>,
     /// When the pixel last received an event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_fired_time: Option<String>,
     /// Object describing the owner ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_ad_account: Option<PixelOwnerAdAccount>,
     /// Object describing the owner business.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_business: Option<PixelCreator>,
 }
-impl record::Record for Pixel {
-    const NAME: &'static str = "Pixel";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "creation_time" => Some(2),
-            "creator" => Some(3),
-            "data_use_setting" => Some(4),
-            "enable_automatic_matching" => Some(5),
-            "first_party_cookie_status" => Some(6),
-            "is_created_by_app" => Some(7),
-            "is_crm" => Some(8),
-            "is_unavailable" => Some(9),
-            "last_fired_time" => Some(10),
-            "owner_ad_account" => Some(11),
-            "owner_business" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.creation_time = map.next_value()?,
-            3 => self.creator = map.next_value()?,
-            4 => self.data_use_setting = map.next_value()?,
-            5 => self.enable_automatic_matching = map.next_value()?,
-            6 => self.first_party_cookie_status = map.next_value()?,
-            7 => self.is_created_by_app = map.next_value()?,
-            8 => self.is_crm = map.next_value()?,
-            9 => self.is_unavailable = map.next_value()?,
-            10 => self.last_fired_time = map.next_value()?,
-            11 => self.owner_ad_account = map.next_value()?,
-            12 => self.owner_business = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Pixel {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Pixel { id => "id", name => "name", creation_time => "creation_time", creator =>
+    "creator", data_use_setting => "data_use_setting", enable_automatic_matching =>
+    "enable_automatic_matching", first_party_cookie_status =>
+    "first_party_cookie_status", is_created_by_app => "is_created_by_app", is_crm =>
+    "is_crm", is_unavailable => "is_unavailable", last_fired_time => "last_fired_time",
+    owner_ad_account => "owner_ad_account", owner_business => "owner_business" }
 }
 /// Object describing the creator.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PixelCreator {
     /// Unique identifier of this creator.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the creator.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for PixelCreator {
-    const NAME: &'static str = "PixelCreator";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PixelCreator {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PixelCreator { id => "id", name => "name" }
 }
 /// Object describing the owner ad account.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PixelOwnerAdAccount {
     /// Ad account of the owner ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Unique identifier of this owner ad account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for PixelOwnerAdAccount {
-    const NAME: &'static str = "PixelOwnerAdAccount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "account_id" => Some(0),
-            "id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.account_id = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PixelOwnerAdAccount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PixelOwnerAdAccount { account_id => "account_id", id => "id" }
 }
 /// Metadata returned by `pixels.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PixelsListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for PixelsListMeta {
-    const NAME: &'static str = "PixelsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PixelsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PixelsListMeta { after => "after" }
 }

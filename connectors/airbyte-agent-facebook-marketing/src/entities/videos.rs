@@ -2,7 +2,7 @@
 
 //! Entity `videos`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::FacebookMarketingConnector {
     /// Videos in the ad account library
     pub fn videos(&self) -> Videos {
@@ -87,266 +87,109 @@ impl ::std::future::IntoFuture for VideosListRequest {
     }
 }
 /// The `Video` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Video {
     /// Unique identifier of this video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The video's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Ad account of the video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Ad breaks (list of integers).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ad_breaks: Option<Vec<i64>>,
     /// Backdated time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backdated_time: Option<String>,
     /// Precision of the backdated time, such as day or hour.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backdated_time_granularity: Option<String>,
     /// Content category of this video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_category: Option<String>,
     /// Content tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_tags: Option<Vec<String>>,
     /// When the video was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// Custom labels (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_labels: Option<Vec<String>>,
     /// Free-form description of the video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Embed HTML of this video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub embed_html: Option<String>,
     /// Flag: embeddable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub embeddable: Option<bool>,
     /// Format: a list of video format objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<Vec<VideoFormat>>,
     /// Icon of this video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// True when the video is crosspost video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_crosspost_video: Option<bool>,
     /// True when the video is crossposting eligible.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_crossposting_eligible: Option<bool>,
     /// True when the video is episode.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_episode: Option<bool>,
     /// True when the video is instagram eligible.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_instagram_eligible: Option<bool>,
     /// Length (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<f64>,
     /// Live status of this video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub live_status: Option<String>,
     /// Permalink URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permalink_url: Option<String>,
     /// Post views (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_views: Option<i64>,
     /// State of the video premiere, if it is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub premiere_living_room_status: Option<bool>,
     /// True when the video is published.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
     /// Scheduled publish time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_publish_time: Option<String>,
     /// Source of this video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Identifier of the related universal video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub universal_video_id: Option<String>,
     /// When the video was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<String>,
     /// Views (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub views: Option<i64>,
 }
-impl record::Record for Video {
-    const NAME: &'static str = "Video";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "account_id" => Some(2),
-            "ad_breaks" => Some(3),
-            "backdated_time" => Some(4),
-            "backdated_time_granularity" => Some(5),
-            "content_category" => Some(6),
-            "content_tags" => Some(7),
-            "created_time" => Some(8),
-            "custom_labels" => Some(9),
-            "description" => Some(10),
-            "embed_html" => Some(11),
-            "embeddable" => Some(12),
-            "format" => Some(13),
-            "icon" => Some(14),
-            "is_crosspost_video" => Some(15),
-            "is_crossposting_eligible" => Some(16),
-            "is_episode" => Some(17),
-            "is_instagram_eligible" => Some(18),
-            "length" => Some(19),
-            "live_status" => Some(20),
-            "permalink_url" => Some(21),
-            "post_views" => Some(22),
-            "premiere_living_room_status" => Some(23),
-            "published" => Some(24),
-            "scheduled_publish_time" => Some(25),
-            "source" => Some(26),
-            "universal_video_id" => Some(27),
-            "updated_time" => Some(28),
-            "views" => Some(29),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.account_id = map.next_value()?,
-            3 => self.ad_breaks = map.next_value::<record::SkipNulls<i64>>()?.0,
-            4 => self.backdated_time = map.next_value()?,
-            5 => self.backdated_time_granularity = map.next_value()?,
-            6 => self.content_category = map.next_value()?,
-            7 => self.content_tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            8 => self.created_time = map.next_value()?,
-            9 => self.custom_labels = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.description = map.next_value()?,
-            11 => self.embed_html = map.next_value()?,
-            12 => self.embeddable = map.next_value()?,
-            13 => self.format = map.next_value::<record::SkipNulls<VideoFormat>>()?.0,
-            14 => self.icon = map.next_value()?,
-            15 => self.is_crosspost_video = map.next_value()?,
-            16 => self.is_crossposting_eligible = map.next_value()?,
-            17 => self.is_episode = map.next_value()?,
-            18 => self.is_instagram_eligible = map.next_value()?,
-            19 => self.length = map.next_value()?,
-            20 => self.live_status = map.next_value()?,
-            21 => self.permalink_url = map.next_value()?,
-            22 => self.post_views = map.next_value()?,
-            23 => self.premiere_living_room_status = map.next_value()?,
-            24 => self.published = map.next_value()?,
-            25 => self.scheduled_publish_time = map.next_value()?,
-            26 => self.source = map.next_value()?,
-            27 => self.universal_video_id = map.next_value()?,
-            28 => self.updated_time = map.next_value()?,
-            29 => self.views = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Video {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Video { id => "id", title => "title", account_id => "account_id", ad_breaks =>
+    "ad_breaks" skip_nulls, backdated_time => "backdated_time",
+    backdated_time_granularity => "backdated_time_granularity", content_category =>
+    "content_category", content_tags => "content_tags" skip_nulls, created_time =>
+    "created_time", custom_labels => "custom_labels" skip_nulls, description =>
+    "description", embed_html => "embed_html", embeddable => "embeddable", format =>
+    "format" skip_nulls, icon => "icon", is_crosspost_video => "is_crosspost_video",
+    is_crossposting_eligible => "is_crossposting_eligible", is_episode => "is_episode",
+    is_instagram_eligible => "is_instagram_eligible", length => "length", live_status =>
+    "live_status", permalink_url => "permalink_url", post_views => "post_views",
+    premiere_living_room_status => "premiere_living_room_status", published =>
+    "published", scheduled_publish_time => "scheduled_publish_time", source => "source",
+    universal_video_id => "universal_video_id", updated_time => "updated_time", views =>
+    "views" }
 }
 /// The `VideoFormat` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct VideoFormat {
     /// Filter of this video format.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
     /// Embed HTML of this video format.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub embed_html: Option<String>,
     /// Width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// Height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     /// Picture of this video format.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
 }
-impl record::Record for VideoFormat {
-    const NAME: &'static str = "VideoFormat";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "filter" => Some(0),
-            "embed_html" => Some(1),
-            "width" => Some(2),
-            "height" => Some(3),
-            "picture" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.filter = map.next_value()?,
-            1 => self.embed_html = map.next_value()?,
-            2 => self.width = map.next_value()?,
-            3 => self.height = map.next_value()?,
-            4 => self.picture = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for VideoFormat {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    VideoFormat { filter => "filter", embed_html => "embed_html", width => "width",
+    height => "height", picture => "picture" }
 }
 /// Metadata returned by `videos.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct VideosListMeta {
     /// `$.paging.cursors.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
-impl record::Record for VideosListMeta {
-    const NAME: &'static str = "VideosListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for VideosListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    VideosListMeta { after => "after" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
     /// Records of the `comments` entity.
@@ -189,128 +189,47 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// The `CommentsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsRecord {
     /// Unique identifier of this comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Global GraphQL identifier of the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
     /// Link to the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Browser link to the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
     /// Text of the comment in Markdown.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Account that created the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<IssuesRecordUser>,
     /// Creation time of the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Issue URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_url: Option<String>,
     /// Relation of the author to the repository, such as OWNER or CONTRIBUTOR.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_association: Option<String>,
     /// Object describing the performed via github app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub performed_via_github_app: Option<Map<String, Value>>,
     /// Reaction counts on the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<IssuesRecordReactions>,
 }
-impl record::Record for CommentsRecord {
-    const NAME: &'static str = "CommentsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "node_id" => Some(1),
-            "url" => Some(2),
-            "html_url" => Some(3),
-            "body" => Some(4),
-            "user" => Some(5),
-            "created_at" => Some(6),
-            "updated_at" => Some(7),
-            "issue_url" => Some(8),
-            "author_association" => Some(9),
-            "performed_via_github_app" => Some(10),
-            "reactions" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.node_id = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            3 => self.html_url = map.next_value()?,
-            4 => self.body = map.next_value()?,
-            5 => self.user = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            8 => self.issue_url = map.next_value()?,
-            9 => self.author_association = map.next_value()?,
-            10 => self.performed_via_github_app = map.next_value()?,
-            11 => self.reactions = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentsRecord { id => "id", node_id => "node_id", url => "url", html_url =>
+    "html_url", body => "body", user => "user", created_at => "created_at", updated_at =>
+    "updated_at", issue_url => "issue_url", author_association => "author_association",
+    performed_via_github_app => "performed_via_github_app", reactions => "reactions" }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.data.repository.issue.comments.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.repository.issue.comments.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for CommentsListMeta {
-    const NAME: &'static str = "CommentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `directory_content`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GithubConnector {
     /// Records of the `directory_content` entity.
     pub fn directory_content(&self) -> DirectoryContent {
@@ -91,29 +91,8 @@ impl ::std::future::IntoFuture for DirectoryContentListRequest {
     }
 }
 /// Metadata returned by `directory_content.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DirectoryContentListMeta {}
-impl record::Record for DirectoryContentListMeta {
-    const NAME: &'static str = "DirectoryContentListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DirectoryContentListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DirectoryContentListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `discussions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
     /// Records of the `discussions` entity.
@@ -228,83 +228,27 @@ impl ::std::future::IntoFuture for DiscussionsSearchRequest {
     }
 }
 /// Metadata returned by `discussions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscussionsListMeta {
     /// `$.data.repository.discussions.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.repository.discussions.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for DiscussionsListMeta {
-    const NAME: &'static str = "DiscussionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscussionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscussionsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }
 /// Metadata returned by `discussions.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscussionsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.search.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
     /// `$.data.search.discussionCount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl record::Record for DiscussionsSearchMeta {
-    const NAME: &'static str = "DiscussionsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            "total_count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            2 => self.total_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscussionsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscussionsSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
+    total_count => "total_count" }
 }

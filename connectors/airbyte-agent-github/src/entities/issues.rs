@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
     /// Records of the `issues` entity.
@@ -390,386 +390,147 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesListMeta {
     /// `$.data.repository.issues.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.repository.issues.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for IssuesListMeta {
-    const NAME: &'static str = "IssuesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }
 /// Metadata returned by `issues.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.search.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
     /// `$.data.search.issueCount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl record::Record for IssuesSearchMeta {
-    const NAME: &'static str = "IssuesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            "total_count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            2 => self.total_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
+    total_count => "total_count" }
 }
 /// The `IssuesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Global GraphQL identifier of the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
     /// Link to the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Repository URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repository_url: Option<String>,
     /// Labels URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels_url: Option<String>,
     /// Comments URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comments_url: Option<String>,
     /// Events URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub events_url: Option<String>,
     /// Browser link to the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
     /// Number of the issue within its repository.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
     /// open or closed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// State reason of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
     /// The issue's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Text of the issue in Markdown.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Account that created the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<IssuesRecordUser>,
     /// Labels on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<IssuesRecordLabelsItem>>,
     /// Accounts assigned to the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
     /// Milestone the issue belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone: Option<Map<String, Value>>,
     /// Whether conversation on the issue is locked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
     /// Number of comments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<i64>,
     /// Closed at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// Creation time of the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Relation of the author to the repository, such as OWNER or CONTRIBUTOR.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_association: Option<String>,
     /// Active lock reason of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active_lock_reason: Option<String>,
     /// Object describing the closed by.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_by: Option<Map<String, Value>>,
     /// Timeline URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline_url: Option<String>,
     /// Object describing the performed via github app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub performed_via_github_app: Option<Map<String, Value>>,
     /// Object describing the assignee.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesRecordUser>,
     /// Reaction counts on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<IssuesRecordReactions>,
     /// Object describing the sub issues summary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_issues_summary: Option<IssuesRecordSubIssuesSummary>,
     /// Kind of issue.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<Map<String, Value>>,
     /// Object describing the pinned comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_comment: Option<Map<String, Value>>,
     /// Issue field values (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_field_values: Option<Vec<Map<String, Value>>>,
     /// Object describing the issue dependencies summary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_dependencies_summary: Option<IssuesRecordIssueDependenciesSummary>,
 }
-impl record::Record for IssuesRecord {
-    const NAME: &'static str = "IssuesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "node_id" => Some(1),
-            "url" => Some(2),
-            "repository_url" => Some(3),
-            "labels_url" => Some(4),
-            "comments_url" => Some(5),
-            "events_url" => Some(6),
-            "html_url" => Some(7),
-            "number" => Some(8),
-            "state" => Some(9),
-            "state_reason" => Some(10),
-            "title" => Some(11),
-            "body" => Some(12),
-            "user" => Some(13),
-            "labels" => Some(14),
-            "assignees" => Some(15),
-            "milestone" => Some(16),
-            "locked" => Some(17),
-            "comments" => Some(18),
-            "closed_at" => Some(19),
-            "created_at" => Some(20),
-            "updated_at" => Some(21),
-            "author_association" => Some(22),
-            "active_lock_reason" => Some(23),
-            "closed_by" => Some(24),
-            "timeline_url" => Some(25),
-            "performed_via_github_app" => Some(26),
-            "assignee" => Some(27),
-            "reactions" => Some(28),
-            "sub_issues_summary" => Some(29),
-            "type" => Some(30),
-            "pinned_comment" => Some(31),
-            "issue_field_values" => Some(32),
-            "issue_dependencies_summary" => Some(33),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.node_id = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            3 => self.repository_url = map.next_value()?,
-            4 => self.labels_url = map.next_value()?,
-            5 => self.comments_url = map.next_value()?,
-            6 => self.events_url = map.next_value()?,
-            7 => self.html_url = map.next_value()?,
-            8 => self.number = map.next_value()?,
-            9 => self.state = map.next_value()?,
-            10 => self.state_reason = map.next_value()?,
-            11 => self.title = map.next_value()?,
-            12 => self.body = map.next_value()?,
-            13 => self.user = map.next_value()?,
-            14 => {
-                self.labels = map
-                    .next_value::<record::SkipNulls<IssuesRecordLabelsItem>>()?
-                    .0;
-            }
-            15 => {
-                self.assignees = map
-                    .next_value::<record::SkipNulls<IssuesRecordAssigneesItem>>()?
-                    .0;
-            }
-            16 => self.milestone = map.next_value()?,
-            17 => self.locked = map.next_value()?,
-            18 => self.comments = map.next_value()?,
-            19 => self.closed_at = map.next_value()?,
-            20 => self.created_at = map.next_value()?,
-            21 => self.updated_at = map.next_value()?,
-            22 => self.author_association = map.next_value()?,
-            23 => self.active_lock_reason = map.next_value()?,
-            24 => self.closed_by = map.next_value()?,
-            25 => self.timeline_url = map.next_value()?,
-            26 => self.performed_via_github_app = map.next_value()?,
-            27 => self.assignee = map.next_value()?,
-            28 => self.reactions = map.next_value()?,
-            29 => self.sub_issues_summary = map.next_value()?,
-            30 => self.type_ = map.next_value()?,
-            31 => self.pinned_comment = map.next_value()?,
-            32 => {
-                self.issue_field_values = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            33 => self.issue_dependencies_summary = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesRecord { id => "id", node_id => "node_id", url => "url", repository_url =>
+    "repository_url", labels_url => "labels_url", comments_url => "comments_url",
+    events_url => "events_url", html_url => "html_url", number => "number", state =>
+    "state", state_reason => "state_reason", title => "title", body => "body", user =>
+    "user", labels => "labels" skip_nulls, assignees => "assignees" skip_nulls, milestone
+    => "milestone", locked => "locked", comments => "comments", closed_at => "closed_at",
+    created_at => "created_at", updated_at => "updated_at", author_association =>
+    "author_association", active_lock_reason => "active_lock_reason", closed_by =>
+    "closed_by", timeline_url => "timeline_url", performed_via_github_app =>
+    "performed_via_github_app", assignee => "assignee", reactions => "reactions",
+    sub_issues_summary => "sub_issues_summary", type_ => "type", pinned_comment =>
+    "pinned_comment", issue_field_values => "issue_field_values" skip_nulls,
+    issue_dependencies_summary => "issue_dependencies_summary" }
 }
 /// Object describing the sub issues summary.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesRecordSubIssuesSummary {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `completed`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<i64>,
     /// `percent_completed`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub percent_completed: Option<i64>,
 }
-impl record::Record for IssuesRecordSubIssuesSummary {
-    const NAME: &'static str = "IssuesRecordSubIssuesSummary";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total" => Some(0),
-            "completed" => Some(1),
-            "percent_completed" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total = map.next_value()?,
-            1 => self.completed = map.next_value()?,
-            2 => self.percent_completed = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesRecordSubIssuesSummary {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesRecordSubIssuesSummary { total => "total", completed => "completed",
+    percent_completed => "percent_completed" }
 }
 /// Object describing the issue dependencies summary.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesRecordIssueDependenciesSummary {
     /// `blocked_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<i64>,
     /// `blocking`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocking: Option<i64>,
     /// `total_blocked_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_blocked_by: Option<i64>,
     /// `total_blocking`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_blocking: Option<i64>,
 }
-impl record::Record for IssuesRecordIssueDependenciesSummary {
-    const NAME: &'static str = "IssuesRecordIssueDependenciesSummary";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "blocked_by" => Some(0),
-            "blocking" => Some(1),
-            "total_blocked_by" => Some(2),
-            "total_blocking" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.blocked_by = map.next_value()?,
-            1 => self.blocking = map.next_value()?,
-            2 => self.total_blocked_by = map.next_value()?,
-            3 => self.total_blocking = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesRecordIssueDependenciesSummary {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesRecordIssueDependenciesSummary { blocked_by => "blocked_by", blocking =>
+    "blocking", total_blocked_by => "total_blocked_by", total_blocking =>
+    "total_blocking" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " open or closed."] pub enum IssuesUpdateState { #[doc = " `open`"] Open =>

@@ -2,7 +2,7 @@
 
 //! Entity `org_repositories`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GithubConnector {
     /// Records of the `org_repositories` entity.
     pub fn org_repositories(&self) -> OrgRepositories {
@@ -89,40 +89,14 @@ impl ::std::future::IntoFuture for OrgRepositoriesListRequest {
     }
 }
 /// Metadata returned by `org_repositories.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrgRepositoriesListMeta {
     /// `$.data.organization.repositories.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.organization.repositories.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for OrgRepositoriesListMeta {
-    const NAME: &'static str = "OrgRepositoriesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrgRepositoriesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrgRepositoriesListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }

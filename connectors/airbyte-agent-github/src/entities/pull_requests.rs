@@ -2,7 +2,7 @@
 
 //! Entity `pull_requests`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
     /// Records of the `pull_requests` entity.
@@ -292,242 +292,96 @@ impl ::std::future::IntoFuture for PullRequestsSearchRequest {
     }
 }
 /// The `PullRequestsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PullRequestsRecord {
     /// Unique identifier of this pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Global GraphQL identifier of the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
     /// Link to the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Browser link to the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
     /// Diff URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff_url: Option<String>,
     /// Patch URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub patch_url: Option<String>,
     /// Number of the pull request within its repository.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
     /// open or closed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Whether conversation on the pull request is locked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
     /// The pull request's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Text of the pull request in Markdown.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Account that created the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<IssuesRecordUser>,
     /// Creation time of the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Closed at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// Merged at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_at: Option<String>,
     /// Merge commit SHA of this pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_commit_sha: Option<String>,
     /// Whether the pull request is a draft.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub draft: Option<bool>,
     /// Object describing the head.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub head: Option<PullRequestsRecordHead>,
     /// Object describing the base.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<PullRequestsRecordHead>,
     /// Relation of the author to the repository, such as OWNER or CONTRIBUTOR.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_association: Option<String>,
     /// Labels on the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<IssuesRecordLabelsItem>>,
     /// Milestone the pull request belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone: Option<Map<String, Value>>,
     /// Accounts assigned to the pull request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
     /// Requested reviewers (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_reviewers: Option<Vec<Map<String, Value>>>,
     /// Number of comments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<i64>,
     /// Review comments (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub review_comments: Option<i64>,
     /// Commits (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commits: Option<i64>,
     /// Additions (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub additions: Option<i64>,
     /// Deletions (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deletions: Option<i64>,
     /// Changed files (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_files: Option<i64>,
 }
-impl record::Record for PullRequestsRecord {
-    const NAME: &'static str = "PullRequestsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "node_id" => Some(1),
-            "url" => Some(2),
-            "html_url" => Some(3),
-            "diff_url" => Some(4),
-            "patch_url" => Some(5),
-            "number" => Some(6),
-            "state" => Some(7),
-            "locked" => Some(8),
-            "title" => Some(9),
-            "body" => Some(10),
-            "user" => Some(11),
-            "created_at" => Some(12),
-            "updated_at" => Some(13),
-            "closed_at" => Some(14),
-            "merged_at" => Some(15),
-            "merge_commit_sha" => Some(16),
-            "draft" => Some(17),
-            "head" => Some(18),
-            "base" => Some(19),
-            "author_association" => Some(20),
-            "labels" => Some(21),
-            "milestone" => Some(22),
-            "assignees" => Some(23),
-            "requested_reviewers" => Some(24),
-            "comments" => Some(25),
-            "review_comments" => Some(26),
-            "commits" => Some(27),
-            "additions" => Some(28),
-            "deletions" => Some(29),
-            "changed_files" => Some(30),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.node_id = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            3 => self.html_url = map.next_value()?,
-            4 => self.diff_url = map.next_value()?,
-            5 => self.patch_url = map.next_value()?,
-            6 => self.number = map.next_value()?,
-            7 => self.state = map.next_value()?,
-            8 => self.locked = map.next_value()?,
-            9 => self.title = map.next_value()?,
-            10 => self.body = map.next_value()?,
-            11 => self.user = map.next_value()?,
-            12 => self.created_at = map.next_value()?,
-            13 => self.updated_at = map.next_value()?,
-            14 => self.closed_at = map.next_value()?,
-            15 => self.merged_at = map.next_value()?,
-            16 => self.merge_commit_sha = map.next_value()?,
-            17 => self.draft = map.next_value()?,
-            18 => self.head = map.next_value()?,
-            19 => self.base = map.next_value()?,
-            20 => self.author_association = map.next_value()?,
-            21 => {
-                self.labels = map
-                    .next_value::<record::SkipNulls<IssuesRecordLabelsItem>>()?
-                    .0;
-            }
-            22 => self.milestone = map.next_value()?,
-            23 => {
-                self.assignees = map
-                    .next_value::<record::SkipNulls<IssuesRecordAssigneesItem>>()?
-                    .0;
-            }
-            24 => {
-                self.requested_reviewers = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            25 => self.comments = map.next_value()?,
-            26 => self.review_comments = map.next_value()?,
-            27 => self.commits = map.next_value()?,
-            28 => self.additions = map.next_value()?,
-            29 => self.deletions = map.next_value()?,
-            30 => self.changed_files = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PullRequestsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PullRequestsRecord { id => "id", node_id => "node_id", url => "url", html_url =>
+    "html_url", diff_url => "diff_url", patch_url => "patch_url", number => "number",
+    state => "state", locked => "locked", title => "title", body => "body", user =>
+    "user", created_at => "created_at", updated_at => "updated_at", closed_at =>
+    "closed_at", merged_at => "merged_at", merge_commit_sha => "merge_commit_sha", draft
+    => "draft", head => "head", base => "base", author_association =>
+    "author_association", labels => "labels" skip_nulls, milestone => "milestone",
+    assignees => "assignees" skip_nulls, requested_reviewers => "requested_reviewers"
+    skip_nulls, comments => "comments", review_comments => "review_comments", commits =>
+    "commits", additions => "additions", deletions => "deletions", changed_files =>
+    "changed_files" }
 }
 /// Object describing the head.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PullRequestsRecordHead {
     /// `label`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `ref`
-    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     pub ref_: Option<String>,
     /// `sha`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sha: Option<String>,
 }
-impl record::Record for PullRequestsRecordHead {
-    const NAME: &'static str = "PullRequestsRecordHead";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "label" => Some(0),
-            "ref" => Some(1),
-            "sha" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.label = map.next_value()?,
-            1 => self.ref_ = map.next_value()?,
-            2 => self.sha = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PullRequestsRecordHead {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PullRequestsRecordHead { label => "label", ref_ => "ref", sha => "sha" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `PullRequestsListStatesItem`."] pub enum
@@ -535,83 +389,27 @@ airbyte_agent_runtime::string_enum! {
     Closed => "CLOSED", #[doc = " `MERGED`"] Merged => "MERGED" }
 }
 /// Metadata returned by `pull_requests.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PullRequestsListMeta {
     /// `$.data.repository.pullRequests.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.repository.pullRequests.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for PullRequestsListMeta {
-    const NAME: &'static str = "PullRequestsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PullRequestsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PullRequestsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }
 /// Metadata returned by `pull_requests.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PullRequestsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.search.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
     /// `$.data.search.issueCount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl record::Record for PullRequestsSearchMeta {
-    const NAME: &'static str = "PullRequestsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            "total_count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            2 => self.total_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PullRequestsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PullRequestsSearchMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor", total_count => "total_count" }
 }

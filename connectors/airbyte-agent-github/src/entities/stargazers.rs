@@ -2,7 +2,7 @@
 
 //! Entity `stargazers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GithubConnector {
     /// Records of the `stargazers` entity.
     pub fn stargazers(&self) -> Stargazers {
@@ -92,92 +92,29 @@ impl ::std::future::IntoFuture for StargazersListRequest {
     }
 }
 /// Metadata returned by `stargazers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct StargazersListMeta {
     /// `$.data.repository.stargazers.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.repository.stargazers.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
     /// `$.data.repository.stargazerCount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stargazer_count: Option<i64>,
     /// `$.errors`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<StargazersListMetaErrorsItem>>,
 }
-impl record::Record for StargazersListMeta {
-    const NAME: &'static str = "StargazersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_next_page" => Some(0),
-            "end_cursor" => Some(1),
-            "stargazer_count" => Some(2),
-            "errors" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            2 => self.stargazer_count = map.next_value()?,
-            3 => {
-                self.errors = map
-                    .next_value::<record::SkipNulls<StargazersListMetaErrorsItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for StargazersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    StargazersListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
+    stargazer_count => "stargazer_count", errors => "errors" skip_nulls }
 }
 /// The `StargazersListMetaErrorsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct StargazersListMetaErrorsItem {
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `message`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
-impl record::Record for StargazersListMetaErrorsItem {
-    const NAME: &'static str = "StargazersListMetaErrorsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "message" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.message = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for StargazersListMetaErrorsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    StargazersListMetaErrorsItem { type_ => "type", message => "message" }
 }

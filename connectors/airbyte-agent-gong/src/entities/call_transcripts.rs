@@ -2,7 +2,7 @@
 
 //! Entity `call_transcripts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// Transcript of one call, split into monologues per speaker.
     pub fn call_transcripts(&self) -> CallTranscripts {
@@ -73,222 +73,69 @@ impl ::std::future::IntoFuture for CallTranscriptsListRequest {
     }
 }
 /// The `CallTranscriptsListFilter` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallTranscriptsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
-    #[serde(rename = "fromDateTime", skip_serializing_if = "Option::is_none")]
     pub from_date_time: Option<String>,
     /// End of the time range (ISO 8601); keeps the result size manageable.
-    #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Call IDs whose transcripts to return, instead of a time range.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
 }
-impl record::Record for CallTranscriptsListFilter {
-    const NAME: &'static str = "CallTranscriptsListFilter";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "fromDateTime" => Some(0),
-            "toDateTime" => Some(1),
-            "callIds" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from_date_time = map.next_value()?,
-            1 => self.to_date_time = map.next_value()?,
-            2 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallTranscriptsListFilter {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallTranscriptsListFilter { from_date_time => "fromDateTime", to_date_time =>
+    "toDateTime", call_ids => "callIds" skip_nulls }
 }
 /// Transcript of one call, split into monologues per speaker.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallTranscript {
     /// ID of the call.
-    #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     /// `transcript`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transcript: Option<Vec<CallTranscriptTranscriptItem>>,
 }
-impl record::Record for CallTranscript {
-    const NAME: &'static str = "CallTranscript";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "callId" => Some(0),
-            "transcript" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.call_id = map.next_value()?,
-            1 => {
-                self.transcript = map
-                    .next_value::<record::SkipNulls<CallTranscriptTranscriptItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallTranscript {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallTranscript { call_id => "callId", transcript => "transcript" skip_nulls }
 }
 /// The `CallTranscriptTranscriptItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallTranscriptTranscriptItem {
     /// ID of the speaker.
-    #[serde(rename = "speakerId", skip_serializing_if = "Option::is_none")]
     pub speaker_id: Option<String>,
     /// Topic of this transcript.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     /// `sentences`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentences: Option<Vec<CallTranscriptTranscriptItemSentencesItem>>,
 }
-impl record::Record for CallTranscriptTranscriptItem {
-    const NAME: &'static str = "CallTranscriptTranscriptItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "speakerId" => Some(0),
-            "topic" => Some(1),
-            "sentences" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.speaker_id = map.next_value()?,
-            1 => self.topic = map.next_value()?,
-            2 => {
-                self.sentences = map
-                    .next_value::<
-                        record::SkipNulls<CallTranscriptTranscriptItemSentencesItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallTranscriptTranscriptItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallTranscriptTranscriptItem { speaker_id => "speakerId", topic => "topic", sentences
+    => "sentences" skip_nulls }
 }
 /// The `CallTranscriptTranscriptItemSentencesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallTranscriptTranscriptItemSentencesItem {
     /// Start, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<i64>,
     /// End, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<i64>,
     /// Free-form text of the sentence.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
-impl record::Record for CallTranscriptTranscriptItemSentencesItem {
-    const NAME: &'static str = "CallTranscriptTranscriptItemSentencesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "start" => Some(0),
-            "end" => Some(1),
-            "text" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.start = map.next_value()?,
-            1 => self.end = map.next_value()?,
-            2 => self.text = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallTranscriptTranscriptItemSentencesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallTranscriptTranscriptItemSentencesItem { start => "start", end => "end", text =>
+    "text" }
 }
 /// Metadata returned by `call_transcripts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallTranscriptsListMeta {
     /// `$.records.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// `$.records.totalRecords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<i64>,
     /// `$.records.currentPageNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl record::Record for CallTranscriptsListMeta {
-    const NAME: &'static str = "CallTranscriptsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cursor" => Some(0),
-            "total_records" => Some(1),
-            "current_page_number" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cursor = map.next_value()?,
-            1 => self.total_records = map.next_value()?,
-            2 => self.current_page_number = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallTranscriptsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallTranscriptsListMeta { cursor => "cursor", total_records => "total_records",
+    current_page_number => "current_page_number" }
 }

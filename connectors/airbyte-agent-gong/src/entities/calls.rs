@@ -2,7 +2,7 @@
 
 //! Entity `calls`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// Basic record of a recorded call or meeting.
     pub fn calls(&self) -> Calls {
@@ -120,173 +120,69 @@ impl ::std::future::IntoFuture for CallsGetRequest {
     }
 }
 /// Basic record of a recorded call or meeting.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Call {
     /// Unique identifier of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Address of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The call's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Scheduled (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled: Option<String>,
     /// Start time of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
     /// Length in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// ID of the user who hosted the call.
-    #[serde(rename = "primaryUserId", skip_serializing_if = "Option::is_none")]
     pub primary_user_id: Option<String>,
     /// Call direction, such as Inbound or Outbound.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
     /// System of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// Whether the call was internal or external.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Media kind of the call (audio or video).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<String>,
     /// Detected language code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Identifier of the related workspace.
-    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Sdr disposition of this call.
-    #[serde(rename = "sdrDisposition", skip_serializing_if = "Option::is_none")]
     pub sdr_disposition: Option<String>,
     /// Identifier of the related client unique.
-    #[serde(rename = "clientUniqueId", skip_serializing_if = "Option::is_none")]
     pub client_unique_id: Option<String>,
     /// Custom data of this call.
-    #[serde(rename = "customData", skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<String>,
     /// Stated purpose of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
     /// Link of the web meeting.
-    #[serde(rename = "meetingUrl", skip_serializing_if = "Option::is_none")]
     pub meeting_url: Option<String>,
     /// True when the call is marked private.
-    #[serde(rename = "isPrivate", skip_serializing_if = "Option::is_none")]
     pub is_private: Option<bool>,
     /// Identifier of the related calendar event.
-    #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
     pub calendar_event_id: Option<String>,
 }
-impl record::Record for Call {
-    const NAME: &'static str = "Call";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "scheduled" => Some(3),
-            "started" => Some(4),
-            "duration" => Some(5),
-            "primaryUserId" => Some(6),
-            "direction" => Some(7),
-            "system" => Some(8),
-            "scope" => Some(9),
-            "media" => Some(10),
-            "language" => Some(11),
-            "workspaceId" => Some(12),
-            "sdrDisposition" => Some(13),
-            "clientUniqueId" => Some(14),
-            "customData" => Some(15),
-            "purpose" => Some(16),
-            "meetingUrl" => Some(17),
-            "isPrivate" => Some(18),
-            "calendarEventId" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.scheduled = map.next_value()?,
-            4 => self.started = map.next_value()?,
-            5 => self.duration = map.next_value()?,
-            6 => self.primary_user_id = map.next_value()?,
-            7 => self.direction = map.next_value()?,
-            8 => self.system = map.next_value()?,
-            9 => self.scope = map.next_value()?,
-            10 => self.media = map.next_value()?,
-            11 => self.language = map.next_value()?,
-            12 => self.workspace_id = map.next_value()?,
-            13 => self.sdr_disposition = map.next_value()?,
-            14 => self.client_unique_id = map.next_value()?,
-            15 => self.custom_data = map.next_value()?,
-            16 => self.purpose = map.next_value()?,
-            17 => self.meeting_url = map.next_value()?,
-            18 => self.is_private = map.next_value()?,
-            19 => self.calendar_event_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Call {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Call { id => "id", url => "url", title => "title", scheduled => "scheduled", started
+    => "started", duration => "duration", primary_user_id => "primaryUserId", direction
+    => "direction", system => "system", scope => "scope", media => "media", language =>
+    "language", workspace_id => "workspaceId", sdr_disposition => "sdrDisposition",
+    client_unique_id => "clientUniqueId", custom_data => "customData", purpose =>
+    "purpose", meeting_url => "meetingUrl", is_private => "isPrivate", calendar_event_id
+    => "calendarEventId" }
 }
 /// Metadata returned by `calls.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsListMeta {
     /// `$.records.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// `$.records.totalRecords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<i64>,
     /// `$.records.currentPageNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl record::Record for CallsListMeta {
-    const NAME: &'static str = "CallsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cursor" => Some(0),
-            "total_records" => Some(1),
-            "current_page_number" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cursor = map.next_value()?,
-            1 => self.total_records = map.next_value()?,
-            2 => self.current_page_number = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsListMeta { cursor => "cursor", total_records => "total_records",
+    current_page_number => "current_page_number" }
 }

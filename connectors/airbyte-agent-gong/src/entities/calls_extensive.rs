@@ -2,7 +2,7 @@
 
 //! Entity `calls_extensive`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// Detailed call record with parties, content and interaction data.
     pub fn calls_extensive(&self) -> CallsExtensive {
@@ -80,103 +80,34 @@ impl ::std::future::IntoFuture for CallsExtensiveListRequest {
     }
 }
 /// The `CallsExtensiveListFilter` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
-    #[serde(rename = "fromDateTime", skip_serializing_if = "Option::is_none")]
     pub from_date_time: Option<String>,
     /// End of the time range (ISO 8601); keeps the result size manageable.
-    #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Call IDs to return, instead of a time range.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
     /// Workspace ID to restrict the calls to.
-    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
 }
-impl record::Record for CallsExtensiveListFilter {
-    const NAME: &'static str = "CallsExtensiveListFilter";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "fromDateTime" => Some(0),
-            "toDateTime" => Some(1),
-            "callIds" => Some(2),
-            "workspaceId" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from_date_time = map.next_value()?,
-            1 => self.to_date_time = map.next_value()?,
-            2 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-            3 => self.workspace_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsExtensiveListFilter {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListFilter { from_date_time => "fromDateTime", to_date_time =>
+    "toDateTime", call_ids => "callIds" skip_nulls, workspace_id => "workspaceId" }
 }
 /// Chooses which parts of each call are returned.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListContentSelector {
     /// Extra CRM context to attach.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<CallsExtensiveListContentSelectorContext>,
     /// Whether CRM context reflects now or the time of the call.
-    #[serde(rename = "contextTiming", skip_serializing_if = "Option::is_none")]
     pub context_timing: Option<Vec<CallsExtensiveListContentSelectorContextTimingItem>>,
     /// Switches for the optional parts of each call.
-    #[serde(rename = "exposedFields", skip_serializing_if = "Option::is_none")]
     pub exposed_fields: Option<CallsExtensiveListContentSelectorExposedFields>,
 }
-impl record::Record for CallsExtensiveListContentSelector {
-    const NAME: &'static str = "CallsExtensiveListContentSelector";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "context" => Some(0),
-            "contextTiming" => Some(1),
-            "exposedFields" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.context = map.next_value()?,
-            1 => {
-                self.context_timing = map
-                    .next_value::<
-                        record::SkipNulls<
-                            CallsExtensiveListContentSelectorContextTimingItem,
-                        >,
-                    >()?
-                    .0;
-            }
-            2 => self.exposed_fields = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsExtensiveListContentSelector {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListContentSelector { context => "context", context_timing =>
+    "contextTiming" skip_nulls, exposed_fields => "exposedFields" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Extra CRM context to attach."] pub enum
@@ -189,1011 +120,335 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `TimeOfCall`"] TimeOfCall => "TimeOfCall" }
 }
 /// Switches for the optional parts of each call.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFields {
     /// `collaboration`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaboration: Option<
         CallsExtensiveListContentSelectorExposedFieldsCollaboration,
     >,
     /// `content`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<CallsExtensiveListContentSelectorExposedFieldsContent>,
     /// `interaction`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interaction: Option<CallsExtensiveListContentSelectorExposedFieldsInteraction>,
     /// Add links to the audio and video files.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<bool>,
     /// Add the participants.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parties: Option<bool>,
 }
-impl record::Record for CallsExtensiveListContentSelectorExposedFields {
-    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFields";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "collaboration" => Some(0),
-            "content" => Some(1),
-            "interaction" => Some(2),
-            "media" => Some(3),
-            "parties" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.collaboration = map.next_value()?,
-            1 => self.content = map.next_value()?,
-            2 => self.interaction = map.next_value()?,
-            3 => self.media = map.next_value()?,
-            4 => self.parties = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsExtensiveListContentSelectorExposedFields {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListContentSelectorExposedFields { collaboration => "collaboration",
+    content => "content", interaction => "interaction", media => "media", parties =>
+    "parties" }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsCollaboration` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFieldsCollaboration {
     /// Add public comments.
-    #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
     pub public_comments: Option<bool>,
 }
-impl record::Record for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
-    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsCollaboration";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "publicComments" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.public_comments = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for CallsExtensiveListContentSelectorExposedFieldsCollaboration {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListContentSelectorExposedFieldsCollaboration { public_comments =>
+    "publicComments" }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsContent` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     /// Add points of interest (superseded by highlights).
-    #[serde(rename = "pointsOfInterest", skip_serializing_if = "Option::is_none")]
     pub points_of_interest: Option<bool>,
     /// Add the call structure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub structure: Option<bool>,
     /// Add the topics discussed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub topics: Option<bool>,
     /// Add tracker hits.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trackers: Option<bool>,
     /// Add the timing of each tracker hit.
-    #[serde(rename = "trackerOccurrences", skip_serializing_if = "Option::is_none")]
     pub tracker_occurrences: Option<bool>,
     /// Add the call brief.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brief: Option<bool>,
     /// Add the call outline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outline: Option<bool>,
     /// Add highlights.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub highlights: Option<bool>,
     /// Add the call outcome.
-    #[serde(rename = "callOutcome", skip_serializing_if = "Option::is_none")]
     pub call_outcome: Option<bool>,
     /// Add key points.
-    #[serde(rename = "keyPoints", skip_serializing_if = "Option::is_none")]
     pub key_points: Option<bool>,
 }
-impl record::Record for CallsExtensiveListContentSelectorExposedFieldsContent {
-    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsContent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "pointsOfInterest" => Some(0),
-            "structure" => Some(1),
-            "topics" => Some(2),
-            "trackers" => Some(3),
-            "trackerOccurrences" => Some(4),
-            "brief" => Some(5),
-            "outline" => Some(6),
-            "highlights" => Some(7),
-            "callOutcome" => Some(8),
-            "keyPoints" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.points_of_interest = map.next_value()?,
-            1 => self.structure = map.next_value()?,
-            2 => self.topics = map.next_value()?,
-            3 => self.trackers = map.next_value()?,
-            4 => self.tracker_occurrences = map.next_value()?,
-            5 => self.brief = map.next_value()?,
-            6 => self.outline = map.next_value()?,
-            7 => self.highlights = map.next_value()?,
-            8 => self.call_outcome = map.next_value()?,
-            9 => self.key_points = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for CallsExtensiveListContentSelectorExposedFieldsContent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListContentSelectorExposedFieldsContent { points_of_interest =>
+    "pointsOfInterest", structure => "structure", topics => "topics", trackers =>
+    "trackers", tracker_occurrences => "trackerOccurrences", brief => "brief", outline =>
+    "outline", highlights => "highlights", call_outcome => "callOutcome", key_points =>
+    "keyPoints" }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsInteraction` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     /// Add per-person interaction figures.
-    #[serde(rename = "personInteractionStats", skip_serializing_if = "Option::is_none")]
     pub person_interaction_stats: Option<bool>,
     /// Add question counts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<bool>,
     /// Add speaker talk time.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub speakers: Option<bool>,
     /// Add video interaction data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<bool>,
 }
-impl record::Record for CallsExtensiveListContentSelectorExposedFieldsInteraction {
-    const NAME: &'static str = "CallsExtensiveListContentSelectorExposedFieldsInteraction";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "personInteractionStats" => Some(0),
-            "questions" => Some(1),
-            "speakers" => Some(2),
-            "video" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.person_interaction_stats = map.next_value()?,
-            1 => self.questions = map.next_value()?,
-            2 => self.speakers = map.next_value()?,
-            3 => self.video = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for CallsExtensiveListContentSelectorExposedFieldsInteraction {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListContentSelectorExposedFieldsInteraction { person_interaction_stats
+    => "personInteractionStats", questions => "questions", speakers => "speakers", video
+    => "video" }
 }
 /// Detailed call record with parties, content and interaction data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCall {
     /// Object describing the meta data.
-    #[serde(rename = "metaData", skip_serializing_if = "Option::is_none")]
     pub meta_data: Option<ExtensiveCallMetaData>,
     /// Add the participants.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parties: Option<Vec<ExtensiveCallPartiesItem>>,
     /// Object describing the interaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interaction: Option<ExtensiveCallInteraction>,
     /// Object describing the collaboration.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaboration: Option<ExtensiveCallCollaboration>,
     /// Free-form content of the calls extensive.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<ExtensiveCallContent>,
     /// Media kind of the call (audio or video).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<ExtensiveCallMedia>,
 }
-impl record::Record for ExtensiveCall {
-    const NAME: &'static str = "ExtensiveCall";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "metaData" => Some(0),
-            "parties" => Some(1),
-            "interaction" => Some(2),
-            "collaboration" => Some(3),
-            "content" => Some(4),
-            "media" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.meta_data = map.next_value()?,
-            1 => {
-                self.parties = map
-                    .next_value::<record::SkipNulls<ExtensiveCallPartiesItem>>()?
-                    .0;
-            }
-            2 => self.interaction = map.next_value()?,
-            3 => self.collaboration = map.next_value()?,
-            4 => self.content = map.next_value()?,
-            5 => self.media = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCall {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCall { meta_data => "metaData", parties => "parties" skip_nulls, interaction
+    => "interaction", collaboration => "collaboration", content => "content", media =>
+    "media" }
 }
 /// Object describing the meta data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallMetaData {
     /// Unique identifier of this meta data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Address of this meta data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The meta data's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Scheduled (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled: Option<String>,
     /// Start time of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
     /// Length in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// ID of the user who hosted the call.
-    #[serde(rename = "primaryUserId", skip_serializing_if = "Option::is_none")]
     pub primary_user_id: Option<String>,
     /// Call direction, such as Inbound or Outbound.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
     /// System of this meta data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// Whether the call was internal or external.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Media kind of the call (audio or video).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<String>,
     /// Detected language code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Identifier of the related workspace.
-    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Sdr disposition of this meta data.
-    #[serde(rename = "sdrDisposition", skip_serializing_if = "Option::is_none")]
     pub sdr_disposition: Option<String>,
     /// Identifier of the related client unique.
-    #[serde(rename = "clientUniqueId", skip_serializing_if = "Option::is_none")]
     pub client_unique_id: Option<String>,
     /// Custom data of this meta data.
-    #[serde(rename = "customData", skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<String>,
     /// Stated purpose of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
     /// True when the call is marked private.
-    #[serde(rename = "isPrivate", skip_serializing_if = "Option::is_none")]
     pub is_private: Option<bool>,
     /// Link of the web meeting.
-    #[serde(rename = "meetingUrl", skip_serializing_if = "Option::is_none")]
     pub meeting_url: Option<String>,
     /// Identifier of the related calendar event.
-    #[serde(rename = "calendarEventId", skip_serializing_if = "Option::is_none")]
     pub calendar_event_id: Option<String>,
 }
-impl record::Record for ExtensiveCallMetaData {
-    const NAME: &'static str = "ExtensiveCallMetaData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "scheduled" => Some(3),
-            "started" => Some(4),
-            "duration" => Some(5),
-            "primaryUserId" => Some(6),
-            "direction" => Some(7),
-            "system" => Some(8),
-            "scope" => Some(9),
-            "media" => Some(10),
-            "language" => Some(11),
-            "workspaceId" => Some(12),
-            "sdrDisposition" => Some(13),
-            "clientUniqueId" => Some(14),
-            "customData" => Some(15),
-            "purpose" => Some(16),
-            "isPrivate" => Some(17),
-            "meetingUrl" => Some(18),
-            "calendarEventId" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.scheduled = map.next_value()?,
-            4 => self.started = map.next_value()?,
-            5 => self.duration = map.next_value()?,
-            6 => self.primary_user_id = map.next_value()?,
-            7 => self.direction = map.next_value()?,
-            8 => self.system = map.next_value()?,
-            9 => self.scope = map.next_value()?,
-            10 => self.media = map.next_value()?,
-            11 => self.language = map.next_value()?,
-            12 => self.workspace_id = map.next_value()?,
-            13 => self.sdr_disposition = map.next_value()?,
-            14 => self.client_unique_id = map.next_value()?,
-            15 => self.custom_data = map.next_value()?,
-            16 => self.purpose = map.next_value()?,
-            17 => self.is_private = map.next_value()?,
-            18 => self.meeting_url = map.next_value()?,
-            19 => self.calendar_event_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallMetaData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallMetaData { id => "id", url => "url", title => "title", scheduled =>
+    "scheduled", started => "started", duration => "duration", primary_user_id =>
+    "primaryUserId", direction => "direction", system => "system", scope => "scope",
+    media => "media", language => "language", workspace_id => "workspaceId",
+    sdr_disposition => "sdrDisposition", client_unique_id => "clientUniqueId",
+    custom_data => "customData", purpose => "purpose", is_private => "isPrivate",
+    meeting_url => "meetingUrl", calendar_event_id => "calendarEventId" }
 }
 /// The `ExtensiveCallPartiesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallPartiesItem {
     /// Unique identifier of this party.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email address of the user.
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Name shown for the party.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The party's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Identifier of the related user.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// ID of the speaker.
-    #[serde(rename = "speakerId", skip_serializing_if = "Option::is_none")]
     pub speaker_id: Option<String>,
     /// Affiliation of this party.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<String>,
     /// Methods (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub methods: Option<Vec<String>>,
     /// Phone number of this party.
-    #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Extra CRM context to attach.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<Vec<ExtensiveCallPartiesItemContextItem>>,
 }
-impl record::Record for ExtensiveCallPartiesItem {
-    const NAME: &'static str = "ExtensiveCallPartiesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "emailAddress" => Some(1),
-            "name" => Some(2),
-            "title" => Some(3),
-            "userId" => Some(4),
-            "speakerId" => Some(5),
-            "affiliation" => Some(6),
-            "methods" => Some(7),
-            "phoneNumber" => Some(8),
-            "context" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email_address = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.title = map.next_value()?,
-            4 => self.user_id = map.next_value()?,
-            5 => self.speaker_id = map.next_value()?,
-            6 => self.affiliation = map.next_value()?,
-            7 => self.methods = map.next_value::<record::SkipNulls<String>>()?.0,
-            8 => self.phone_number = map.next_value()?,
-            9 => {
-                self.context = map
-                    .next_value::<
-                        record::SkipNulls<ExtensiveCallPartiesItemContextItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallPartiesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallPartiesItem { id => "id", email_address => "emailAddress", name =>
+    "name", title => "title", user_id => "userId", speaker_id => "speakerId", affiliation
+    => "affiliation", methods => "methods" skip_nulls, phone_number => "phoneNumber",
+    context => "context" skip_nulls }
 }
 /// The `ExtensiveCallPartiesItemContextItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallPartiesItemContextItem {
     /// System of this context.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// Objects (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub objects: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItem>>,
 }
-impl record::Record for ExtensiveCallPartiesItemContextItem {
-    const NAME: &'static str = "ExtensiveCallPartiesItemContextItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "system" => Some(0),
-            "objects" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.system = map.next_value()?,
-            1 => {
-                self.objects = map
-                    .next_value::<
-                        record::SkipNulls<ExtensiveCallPartiesItemContextItemObjectsItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallPartiesItemContextItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallPartiesItemContextItem { system => "system", objects => "objects"
+    skip_nulls }
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     /// Object type of this object.
-    #[serde(rename = "objectType", skip_serializing_if = "Option::is_none")]
     pub object_type: Option<String>,
     /// Identifier of the related object.
-    #[serde(rename = "objectId", skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
     /// Fields (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem>>,
 }
-impl record::Record for ExtensiveCallPartiesItemContextItemObjectsItem {
-    const NAME: &'static str = "ExtensiveCallPartiesItemContextItemObjectsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "objectType" => Some(0),
-            "objectId" => Some(1),
-            "fields" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object_type = map.next_value()?,
-            1 => self.object_id = map.next_value()?,
-            2 => {
-                self.fields = map
-                    .next_value::<
-                        record::SkipNulls<
-                            ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem,
-                        >,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallPartiesItemContextItemObjectsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallPartiesItemContextItemObjectsItem { object_type => "objectType",
+    object_id => "objectId", fields => "fields" skip_nulls }
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     /// Name shown for the field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Value (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
-impl record::Record for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
-    const NAME: &'static str = "ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem { name => "name", value =>
+    "value" }
 }
 /// Object describing the interaction.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallInteraction {
     /// `interactionStats`
-    #[serde(rename = "interactionStats", skip_serializing_if = "Option::is_none")]
     pub interaction_stats: Option<Vec<ExtensiveCallInteractionInteractionStatsItem>>,
     /// `questions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<ExtensiveCallInteractionQuestions>,
 }
-impl record::Record for ExtensiveCallInteraction {
-    const NAME: &'static str = "ExtensiveCallInteraction";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "interactionStats" => Some(0),
-            "questions" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.interaction_stats = map
-                    .next_value::<
-                        record::SkipNulls<ExtensiveCallInteractionInteractionStatsItem>,
-                    >()?
-                    .0;
-            }
-            1 => self.questions = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallInteraction {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallInteraction { interaction_stats => "interactionStats" skip_nulls,
+    questions => "questions" }
 }
 /// The `ExtensiveCallInteractionInteractionStatsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallInteractionInteractionStatsItem {
     /// Name shown for the interaction stat.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Value (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
-impl record::Record for ExtensiveCallInteractionInteractionStatsItem {
-    const NAME: &'static str = "ExtensiveCallInteractionInteractionStatsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallInteractionInteractionStatsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallInteractionInteractionStatsItem { name => "name", value => "value" }
 }
 /// The `ExtensiveCallInteractionQuestions` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallInteractionQuestions {
     /// `companyCount`
-    #[serde(rename = "companyCount", skip_serializing_if = "Option::is_none")]
     pub company_count: Option<i64>,
     /// `nonCompanyCount`
-    #[serde(rename = "nonCompanyCount", skip_serializing_if = "Option::is_none")]
     pub non_company_count: Option<i64>,
 }
-impl record::Record for ExtensiveCallInteractionQuestions {
-    const NAME: &'static str = "ExtensiveCallInteractionQuestions";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "companyCount" => Some(0),
-            "nonCompanyCount" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.company_count = map.next_value()?,
-            1 => self.non_company_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallInteractionQuestions {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallInteractionQuestions { company_count => "companyCount",
+    non_company_count => "nonCompanyCount" }
 }
 /// Object describing the collaboration.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallCollaboration {
     /// `publicComments`
-    #[serde(rename = "publicComments", skip_serializing_if = "Option::is_none")]
     pub public_comments: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for ExtensiveCallCollaboration {
-    const NAME: &'static str = "ExtensiveCallCollaboration";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "publicComments" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.public_comments = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallCollaboration {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallCollaboration { public_comments => "publicComments" skip_nulls }
 }
 /// Free-form content of the calls extensive.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallContent {
     /// `topics`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub topics: Option<Vec<ExtensiveCallContentTopicsItem>>,
     /// `trackers`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trackers: Option<Vec<ExtensiveCallContentTrackersItem>>,
     /// `pointsOfInterest`
-    #[serde(rename = "pointsOfInterest", skip_serializing_if = "Option::is_none")]
     pub points_of_interest: Option<Map<String, Value>>,
 }
-impl record::Record for ExtensiveCallContent {
-    const NAME: &'static str = "ExtensiveCallContent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "topics" => Some(0),
-            "trackers" => Some(1),
-            "pointsOfInterest" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.topics = map
-                    .next_value::<record::SkipNulls<ExtensiveCallContentTopicsItem>>()?
-                    .0;
-            }
-            1 => {
-                self.trackers = map
-                    .next_value::<record::SkipNulls<ExtensiveCallContentTrackersItem>>()?
-                    .0;
-            }
-            2 => self.points_of_interest = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallContent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallContent { topics => "topics" skip_nulls, trackers => "trackers"
+    skip_nulls, points_of_interest => "pointsOfInterest" }
 }
 /// The `ExtensiveCallContentTopicsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallContentTopicsItem {
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `duration`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
 }
-impl record::Record for ExtensiveCallContentTopicsItem {
-    const NAME: &'static str = "ExtensiveCallContentTopicsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "duration" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.duration = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallContentTopicsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallContentTopicsItem { name => "name", duration => "duration" }
 }
 /// The `ExtensiveCallContentTrackersItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallContentTrackersItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `occurrences`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for ExtensiveCallContentTrackersItem {
-    const NAME: &'static str = "ExtensiveCallContentTrackersItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "count" => Some(2),
-            "type" => Some(3),
-            "occurrences" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            4 => {
-                self.occurrences = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallContentTrackersItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallContentTrackersItem { id => "id", name => "name", count => "count",
+    type_ => "type", occurrences => "occurrences" skip_nulls }
 }
 /// Media kind of the call (audio or video).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ExtensiveCallMedia {
     /// `audioUrl`
-    #[serde(rename = "audioUrl", skip_serializing_if = "Option::is_none")]
     pub audio_url: Option<String>,
     /// `videoUrl`
-    #[serde(rename = "videoUrl", skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
 }
-impl record::Record for ExtensiveCallMedia {
-    const NAME: &'static str = "ExtensiveCallMedia";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "audioUrl" => Some(0),
-            "videoUrl" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.audio_url = map.next_value()?,
-            1 => self.video_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ExtensiveCallMedia {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ExtensiveCallMedia { audio_url => "audioUrl", video_url => "videoUrl" }
 }
 /// Metadata returned by `calls_extensive.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsExtensiveListMeta {
     /// `$.records.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// `$.records.totalRecords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<i64>,
     /// `$.records.currentPageNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl record::Record for CallsExtensiveListMeta {
-    const NAME: &'static str = "CallsExtensiveListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cursor" => Some(0),
-            "total_records" => Some(1),
-            "current_page_number" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cursor = map.next_value()?,
-            1 => self.total_records = map.next_value()?,
-            2 => self.current_page_number = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsExtensiveListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsExtensiveListMeta { cursor => "cursor", total_records => "total_records",
+    current_page_number => "current_page_number" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `coaching`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// Coaching figures for a manager and one of their reports.
     pub fn coaching(&self) -> Coaching {
@@ -75,135 +75,46 @@ impl ::std::future::IntoFuture for CoachingListRequest {
     }
 }
 /// Coaching figures for a manager and one of their reports.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CoachingData {
     /// Identifier of the related user.
-    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// User email address of this coaching.
-    #[serde(rename = "userEmailAddress", skip_serializing_if = "Option::is_none")]
     pub user_email_address: Option<String>,
     /// User name of this coaching.
-    #[serde(rename = "userName", skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// True when the coaching is manager.
-    #[serde(rename = "isManager", skip_serializing_if = "Option::is_none")]
     pub is_manager: Option<bool>,
     /// Coaching figures of one user.
-    #[serde(rename = "coachingMetrics", skip_serializing_if = "Option::is_none")]
     pub coaching_metrics: Option<CoachingMetrics>,
 }
-impl record::Record for CoachingData {
-    const NAME: &'static str = "CoachingData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userId" => Some(0),
-            "userEmailAddress" => Some(1),
-            "userName" => Some(2),
-            "isManager" => Some(3),
-            "coachingMetrics" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.user_id = map.next_value()?,
-            1 => self.user_email_address = map.next_value()?,
-            2 => self.user_name = map.next_value()?,
-            3 => self.is_manager = map.next_value()?,
-            4 => self.coaching_metrics = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CoachingData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CoachingData { user_id => "userId", user_email_address => "userEmailAddress",
+    user_name => "userName", is_manager => "isManager", coaching_metrics =>
+    "coachingMetrics" }
 }
 /// Coaching figures of one user.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CoachingMetrics {
     /// Calls listened (numeric).
-    #[serde(rename = "callsListened", skip_serializing_if = "Option::is_none")]
     pub calls_listened: Option<i64>,
     /// Calls attended (numeric).
-    #[serde(rename = "callsAttended", skip_serializing_if = "Option::is_none")]
     pub calls_attended: Option<i64>,
     /// Calls with feedback (numeric).
-    #[serde(rename = "callsWithFeedback", skip_serializing_if = "Option::is_none")]
     pub calls_with_feedback: Option<i64>,
     /// Calls with comments (numeric).
-    #[serde(rename = "callsWithComments", skip_serializing_if = "Option::is_none")]
     pub calls_with_comments: Option<i64>,
     /// Scorecards filled (numeric).
-    #[serde(rename = "scorecardsFilled", skip_serializing_if = "Option::is_none")]
     pub scorecards_filled: Option<i64>,
 }
-impl record::Record for CoachingMetrics {
-    const NAME: &'static str = "CoachingMetrics";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "callsListened" => Some(0),
-            "callsAttended" => Some(1),
-            "callsWithFeedback" => Some(2),
-            "callsWithComments" => Some(3),
-            "scorecardsFilled" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.calls_listened = map.next_value()?,
-            1 => self.calls_attended = map.next_value()?,
-            2 => self.calls_with_feedback = map.next_value()?,
-            3 => self.calls_with_comments = map.next_value()?,
-            4 => self.scorecards_filled = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CoachingMetrics {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CoachingMetrics { calls_listened => "callsListened", calls_attended =>
+    "callsAttended", calls_with_feedback => "callsWithFeedback", calls_with_comments =>
+    "callsWithComments", scorecards_filled => "scorecardsFilled" }
 }
 /// Metadata returned by `coaching.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CoachingListMeta {}
-impl record::Record for CoachingListMeta {
-    const NAME: &'static str = "CoachingListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CoachingListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CoachingListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `library_folder_content`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// A call saved in a library folder.
     pub fn library_folder_content(&self) -> LibraryFolderContent {
@@ -75,103 +75,36 @@ impl ::std::future::IntoFuture for LibraryFolderContentListRequest {
     }
 }
 /// A call saved in a library folder.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FolderCall {
     /// ID of the call.
-    #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     /// The library folder content's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Start time of the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
     /// Length in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// ID of the user who hosted the call.
-    #[serde(rename = "primaryUserId", skip_serializing_if = "Option::is_none")]
     pub primary_user_id: Option<String>,
     /// Address of this library folder content.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for FolderCall {
-    const NAME: &'static str = "FolderCall";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "callId" => Some(0),
-            "title" => Some(1),
-            "started" => Some(2),
-            "duration" => Some(3),
-            "primaryUserId" => Some(4),
-            "url" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.call_id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.started = map.next_value()?,
-            3 => self.duration = map.next_value()?,
-            4 => self.primary_user_id = map.next_value()?,
-            5 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FolderCall {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FolderCall { call_id => "callId", title => "title", started => "started", duration =>
+    "duration", primary_user_id => "primaryUserId", url => "url" }
 }
 /// Metadata returned by `library_folder_content.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct LibraryFolderContentListMeta {
     /// `$.records.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// `$.records.totalRecords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<i64>,
     /// `$.records.currentPageNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl record::Record for LibraryFolderContentListMeta {
-    const NAME: &'static str = "LibraryFolderContentListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cursor" => Some(0),
-            "total_records" => Some(1),
-            "current_page_number" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cursor = map.next_value()?,
-            1 => self.total_records = map.next_value()?,
-            2 => self.current_page_number = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LibraryFolderContentListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    LibraryFolderContentListMeta { cursor => "cursor", total_records => "total_records",
+    current_page_number => "current_page_number" }
 }

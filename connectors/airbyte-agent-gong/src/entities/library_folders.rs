@@ -2,7 +2,7 @@
 
 //! Entity `library_folders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// A folder of the call library.
     pub fn library_folders(&self) -> LibraryFolders {
@@ -66,82 +66,26 @@ impl ::std::future::IntoFuture for LibraryFoldersListRequest {
     }
 }
 /// A folder of the call library.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct LibraryFolder {
     /// Unique identifier of this library folder.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the library folder.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Identifier of the related parent folder.
-    #[serde(rename = "parentFolderId", skip_serializing_if = "Option::is_none")]
     pub parent_folder_id: Option<String>,
     /// Created by (ISO 8601 date-time).
-    #[serde(rename = "createdBy", skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
 }
-impl record::Record for LibraryFolder {
-    const NAME: &'static str = "LibraryFolder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "parentFolderId" => Some(2),
-            "createdBy" => Some(3),
-            "updated" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.parent_folder_id = map.next_value()?,
-            3 => self.created_by = map.next_value()?,
-            4 => self.updated = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LibraryFolder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    LibraryFolder { id => "id", name => "name", parent_folder_id => "parentFolderId",
+    created_by => "createdBy", updated => "updated" }
 }
 /// Metadata returned by `library_folders.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct LibraryFoldersListMeta {}
-impl record::Record for LibraryFoldersListMeta {
-    const NAME: &'static str = "LibraryFoldersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LibraryFoldersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    LibraryFoldersListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `settings_scorecards`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// Settings of a scorecard used to review calls.
     pub fn settings_scorecards(&self) -> SettingsScorecards {
@@ -73,248 +73,88 @@ impl ::std::future::IntoFuture for SettingsScorecardsListRequest {
     }
 }
 /// Settings of a scorecard used to review calls.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Scorecard {
     /// Identifier of the related scorecard.
-    #[serde(rename = "scorecardId", skip_serializing_if = "Option::is_none")]
     pub scorecard_id: Option<String>,
     /// Scorecard name of this settings scorecard.
-    #[serde(rename = "scorecardName", skip_serializing_if = "Option::is_none")]
     pub scorecard_name: Option<String>,
     /// Identifier of the related workspace.
-    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// True when the settings scorecard is enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Identifier of the related updater user.
-    #[serde(rename = "updaterUserId", skip_serializing_if = "Option::is_none")]
     pub updater_user_id: Option<String>,
     /// Creation time of the settings scorecard.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Review method of this settings scorecard.
-    #[serde(rename = "reviewMethod", skip_serializing_if = "Option::is_none")]
     pub review_method: Option<String>,
     /// `questions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<ScorecardQuestion>>,
 }
-impl record::Record for Scorecard {
-    const NAME: &'static str = "Scorecard";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "scorecardId" => Some(0),
-            "scorecardName" => Some(1),
-            "workspaceId" => Some(2),
-            "enabled" => Some(3),
-            "updaterUserId" => Some(4),
-            "created" => Some(5),
-            "updated" => Some(6),
-            "reviewMethod" => Some(7),
-            "questions" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.scorecard_id = map.next_value()?,
-            1 => self.scorecard_name = map.next_value()?,
-            2 => self.workspace_id = map.next_value()?,
-            3 => self.enabled = map.next_value()?,
-            4 => self.updater_user_id = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.updated = map.next_value()?,
-            7 => self.review_method = map.next_value()?,
-            8 => {
-                self.questions = map
-                    .next_value::<record::SkipNulls<ScorecardQuestion>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Scorecard {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Scorecard { scorecard_id => "scorecardId", scorecard_name => "scorecardName",
+    workspace_id => "workspaceId", enabled => "enabled", updater_user_id =>
+    "updaterUserId", created => "created", updated => "updated", review_method =>
+    "reviewMethod", questions => "questions" skip_nulls }
 }
 /// One question of a scorecard.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ScorecardQuestion {
     /// Identifier of the related question.
-    #[serde(rename = "questionId", skip_serializing_if = "Option::is_none")]
     pub question_id: Option<String>,
     /// Identifier of the related question revision.
-    #[serde(rename = "questionRevisionId", skip_serializing_if = "Option::is_none")]
     pub question_revision_id: Option<String>,
     /// Question text of this scorecard question.
-    #[serde(rename = "questionText", skip_serializing_if = "Option::is_none")]
     pub question_text: Option<String>,
     /// Question type of this scorecard question.
-    #[serde(rename = "questionType", skip_serializing_if = "Option::is_none")]
     pub question_type: Option<String>,
     /// True when the scorecard question is required.
-    #[serde(rename = "isRequired", skip_serializing_if = "Option::is_none")]
     pub is_required: Option<bool>,
     /// True when the scorecard question is overall.
-    #[serde(rename = "isOverall", skip_serializing_if = "Option::is_none")]
     pub is_overall: Option<bool>,
     /// Identifier of the related updater user.
-    #[serde(rename = "updaterUserId", skip_serializing_if = "Option::is_none")]
     pub updater_user_id: Option<String>,
     /// Answer guide of this scorecard question.
-    #[serde(rename = "answerGuide", skip_serializing_if = "Option::is_none")]
     pub answer_guide: Option<String>,
     /// Min range of this scorecard question.
-    #[serde(rename = "minRange", skip_serializing_if = "Option::is_none")]
     pub min_range: Option<String>,
     /// Max range of this scorecard question.
-    #[serde(rename = "maxRange", skip_serializing_if = "Option::is_none")]
     pub max_range: Option<String>,
     /// Creation time of the scorecard question.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Answer options (list).
-    #[serde(rename = "answerOptions", skip_serializing_if = "Option::is_none")]
     pub answer_options: Option<Vec<ScorecardQuestionAnswerOptionsItem>>,
 }
-impl record::Record for ScorecardQuestion {
-    const NAME: &'static str = "ScorecardQuestion";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "questionId" => Some(0),
-            "questionRevisionId" => Some(1),
-            "questionText" => Some(2),
-            "questionType" => Some(3),
-            "isRequired" => Some(4),
-            "isOverall" => Some(5),
-            "updaterUserId" => Some(6),
-            "answerGuide" => Some(7),
-            "minRange" => Some(8),
-            "maxRange" => Some(9),
-            "created" => Some(10),
-            "updated" => Some(11),
-            "answerOptions" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.question_id = map.next_value()?,
-            1 => self.question_revision_id = map.next_value()?,
-            2 => self.question_text = map.next_value()?,
-            3 => self.question_type = map.next_value()?,
-            4 => self.is_required = map.next_value()?,
-            5 => self.is_overall = map.next_value()?,
-            6 => self.updater_user_id = map.next_value()?,
-            7 => self.answer_guide = map.next_value()?,
-            8 => self.min_range = map.next_value()?,
-            9 => self.max_range = map.next_value()?,
-            10 => self.created = map.next_value()?,
-            11 => self.updated = map.next_value()?,
-            12 => {
-                self.answer_options = map
-                    .next_value::<
-                        record::SkipNulls<ScorecardQuestionAnswerOptionsItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ScorecardQuestion {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ScorecardQuestion { question_id => "questionId", question_revision_id =>
+    "questionRevisionId", question_text => "questionText", question_type =>
+    "questionType", is_required => "isRequired", is_overall => "isOverall",
+    updater_user_id => "updaterUserId", answer_guide => "answerGuide", min_range =>
+    "minRange", max_range => "maxRange", created => "created", updated => "updated",
+    answer_options => "answerOptions" skip_nulls }
 }
 /// The `ScorecardQuestionAnswerOptionsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ScorecardQuestionAnswerOptionsItem {
     /// `optionId`
-    #[serde(rename = "optionId", skip_serializing_if = "Option::is_none")]
     pub option_id: Option<String>,
     /// `optionText`
-    #[serde(rename = "optionText", skip_serializing_if = "Option::is_none")]
     pub option_text: Option<String>,
     /// `score`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
 }
-impl record::Record for ScorecardQuestionAnswerOptionsItem {
-    const NAME: &'static str = "ScorecardQuestionAnswerOptionsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "optionId" => Some(0),
-            "optionText" => Some(1),
-            "score" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.option_id = map.next_value()?,
-            1 => self.option_text = map.next_value()?,
-            2 => self.score = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ScorecardQuestionAnswerOptionsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ScorecardQuestionAnswerOptionsItem { option_id => "optionId", option_text =>
+    "optionText", score => "score" }
 }
 /// Metadata returned by `settings_scorecards.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SettingsScorecardsListMeta {}
-impl record::Record for SettingsScorecardsListMeta {
-    const NAME: &'static str = "SettingsScorecardsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SettingsScorecardsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SettingsScorecardsListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `settings_trackers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// Settings of a keyword tracker.
     pub fn settings_trackers(&self) -> SettingsTrackers {
@@ -73,179 +73,65 @@ impl ::std::future::IntoFuture for SettingsTrackersListRequest {
     }
 }
 /// Settings of a keyword tracker.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Tracker {
     /// Identifier of the related tracker.
-    #[serde(rename = "trackerId", skip_serializing_if = "Option::is_none")]
     pub tracker_id: Option<String>,
     /// Tracker name of this settings tracker.
-    #[serde(rename = "trackerName", skip_serializing_if = "Option::is_none")]
     pub tracker_name: Option<String>,
     /// Identifier of the related workspace.
-    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Language keywords (list).
-    #[serde(rename = "languageKeywords", skip_serializing_if = "Option::is_none")]
     pub language_keywords: Option<Vec<TrackerLanguageKeywordsItem>>,
     /// Affiliation of this settings tracker.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<String>,
     /// Flag: part of question.
-    #[serde(rename = "partOfQuestion", skip_serializing_if = "Option::is_none")]
     pub part_of_question: Option<bool>,
     /// Said at (ISO 8601 date-time).
-    #[serde(rename = "saidAt", skip_serializing_if = "Option::is_none")]
     pub said_at: Option<String>,
     /// Said at interval of this settings tracker.
-    #[serde(rename = "saidAtInterval", skip_serializing_if = "Option::is_none")]
     pub said_at_interval: Option<String>,
     /// Said at unit of this settings tracker.
-    #[serde(rename = "saidAtUnit", skip_serializing_if = "Option::is_none")]
     pub said_at_unit: Option<String>,
     /// Said in topics (list of strings).
-    #[serde(rename = "saidInTopics", skip_serializing_if = "Option::is_none")]
     pub said_in_topics: Option<Vec<String>>,
     /// Filter query of this settings tracker.
-    #[serde(rename = "filterQuery", skip_serializing_if = "Option::is_none")]
     pub filter_query: Option<String>,
     /// Creation time of the settings tracker.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Identifier of the related creator user.
-    #[serde(rename = "creatorUserId", skip_serializing_if = "Option::is_none")]
     pub creator_user_id: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Identifier of the related updater user.
-    #[serde(rename = "updaterUserId", skip_serializing_if = "Option::is_none")]
     pub updater_user_id: Option<String>,
 }
-impl record::Record for Tracker {
-    const NAME: &'static str = "Tracker";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "trackerId" => Some(0),
-            "trackerName" => Some(1),
-            "workspaceId" => Some(2),
-            "languageKeywords" => Some(3),
-            "affiliation" => Some(4),
-            "partOfQuestion" => Some(5),
-            "saidAt" => Some(6),
-            "saidAtInterval" => Some(7),
-            "saidAtUnit" => Some(8),
-            "saidInTopics" => Some(9),
-            "filterQuery" => Some(10),
-            "created" => Some(11),
-            "creatorUserId" => Some(12),
-            "updated" => Some(13),
-            "updaterUserId" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.tracker_id = map.next_value()?,
-            1 => self.tracker_name = map.next_value()?,
-            2 => self.workspace_id = map.next_value()?,
-            3 => {
-                self.language_keywords = map
-                    .next_value::<record::SkipNulls<TrackerLanguageKeywordsItem>>()?
-                    .0;
-            }
-            4 => self.affiliation = map.next_value()?,
-            5 => self.part_of_question = map.next_value()?,
-            6 => self.said_at = map.next_value()?,
-            7 => self.said_at_interval = map.next_value()?,
-            8 => self.said_at_unit = map.next_value()?,
-            9 => self.said_in_topics = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.filter_query = map.next_value()?,
-            11 => self.created = map.next_value()?,
-            12 => self.creator_user_id = map.next_value()?,
-            13 => self.updated = map.next_value()?,
-            14 => self.updater_user_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Tracker {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Tracker { tracker_id => "trackerId", tracker_name => "trackerName", workspace_id =>
+    "workspaceId", language_keywords => "languageKeywords" skip_nulls, affiliation =>
+    "affiliation", part_of_question => "partOfQuestion", said_at => "saidAt",
+    said_at_interval => "saidAtInterval", said_at_unit => "saidAtUnit", said_in_topics =>
+    "saidInTopics" skip_nulls, filter_query => "filterQuery", created => "created",
+    creator_user_id => "creatorUserId", updated => "updated", updater_user_id =>
+    "updaterUserId" }
 }
 /// The `TrackerLanguageKeywordsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TrackerLanguageKeywordsItem {
     /// Detected language code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Keywords (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<String>>,
     /// True when include related forms is enabled.
-    #[serde(rename = "includeRelatedForms", skip_serializing_if = "Option::is_none")]
     pub include_related_forms: Option<bool>,
 }
-impl record::Record for TrackerLanguageKeywordsItem {
-    const NAME: &'static str = "TrackerLanguageKeywordsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "language" => Some(0),
-            "keywords" => Some(1),
-            "includeRelatedForms" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.language = map.next_value()?,
-            1 => self.keywords = map.next_value::<record::SkipNulls<String>>()?.0,
-            2 => self.include_related_forms = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TrackerLanguageKeywordsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TrackerLanguageKeywordsItem { language => "language", keywords => "keywords"
+    skip_nulls, include_related_forms => "includeRelatedForms" }
 }
 /// Metadata returned by `settings_trackers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SettingsTrackersListMeta {}
-impl record::Record for SettingsTrackersListMeta {
-    const NAME: &'static str = "SettingsTrackersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SettingsTrackersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SettingsTrackersListMeta {}
 }

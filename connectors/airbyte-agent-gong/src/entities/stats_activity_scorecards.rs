@@ -2,7 +2,7 @@
 
 //! Entity `stats_activity_scorecards`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// A scorecard that a reviewer filled in for a call.
     pub fn stats_activity_scorecards(&self) -> StatsActivityScorecards {
@@ -82,282 +82,107 @@ impl ::std::future::IntoFuture for StatsActivityScorecardsListRequest {
     }
 }
 /// The `StatsActivityScorecardsListFilter` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct StatsActivityScorecardsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
-    #[serde(rename = "fromDateTime", skip_serializing_if = "Option::is_none")]
     pub from_date_time: Option<String>,
     /// End of the time range (ISO 8601); keeps the result size manageable.
-    #[serde(rename = "toDateTime", skip_serializing_if = "Option::is_none")]
     pub to_date_time: Option<String>,
     /// Scorecard IDs to include.
-    #[serde(rename = "scorecardIds", skip_serializing_if = "Option::is_none")]
     pub scorecard_ids: Option<Vec<String>>,
     /// IDs of the users whose calls were reviewed.
-    #[serde(rename = "reviewedUserIds", skip_serializing_if = "Option::is_none")]
     pub reviewed_user_ids: Option<Vec<String>>,
     /// IDs of the users who did the reviewing.
-    #[serde(rename = "reviewerUserIds", skip_serializing_if = "Option::is_none")]
     pub reviewer_user_ids: Option<Vec<String>>,
     /// Call IDs to include.
-    #[serde(rename = "callIds", skip_serializing_if = "Option::is_none")]
     pub call_ids: Option<Vec<String>>,
 }
-impl record::Record for StatsActivityScorecardsListFilter {
-    const NAME: &'static str = "StatsActivityScorecardsListFilter";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "fromDateTime" => Some(0),
-            "toDateTime" => Some(1),
-            "scorecardIds" => Some(2),
-            "reviewedUserIds" => Some(3),
-            "reviewerUserIds" => Some(4),
-            "callIds" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from_date_time = map.next_value()?,
-            1 => self.to_date_time = map.next_value()?,
-            2 => self.scorecard_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-            3 => {
-                self.reviewed_user_ids = map.next_value::<record::SkipNulls<String>>()?.0;
-            }
-            4 => {
-                self.reviewer_user_ids = map.next_value::<record::SkipNulls<String>>()?.0;
-            }
-            5 => self.call_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for StatsActivityScorecardsListFilter {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    StatsActivityScorecardsListFilter { from_date_time => "fromDateTime", to_date_time =>
+    "toDateTime", scorecard_ids => "scorecardIds" skip_nulls, reviewed_user_ids =>
+    "reviewedUserIds" skip_nulls, reviewer_user_ids => "reviewerUserIds" skip_nulls,
+    call_ids => "callIds" skip_nulls }
 }
 /// A scorecard that a reviewer filled in for a call.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AnsweredScorecard {
     /// Identifier of the related answered scorecard.
-    #[serde(rename = "answeredScorecardId", skip_serializing_if = "Option::is_none")]
     pub answered_scorecard_id: Option<String>,
     /// Identifier of the related scorecard.
-    #[serde(rename = "scorecardId", skip_serializing_if = "Option::is_none")]
     pub scorecard_id: Option<String>,
     /// Scorecard name of this stats activity scorecard.
-    #[serde(rename = "scorecardName", skip_serializing_if = "Option::is_none")]
     pub scorecard_name: Option<String>,
     /// ID of the call.
-    #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     /// Call start time (ISO 8601 date-time).
-    #[serde(rename = "callStartTime", skip_serializing_if = "Option::is_none")]
     pub call_start_time: Option<String>,
     /// Identifier of the related reviewed user.
-    #[serde(rename = "reviewedUserId", skip_serializing_if = "Option::is_none")]
     pub reviewed_user_id: Option<String>,
     /// Identifier of the related reviewer user.
-    #[serde(rename = "reviewerUserId", skip_serializing_if = "Option::is_none")]
     pub reviewer_user_id: Option<String>,
     /// Review method of this stats activity scorecard.
-    #[serde(rename = "reviewMethod", skip_serializing_if = "Option::is_none")]
     pub review_method: Option<String>,
     /// Identifier of the related editor user.
-    #[serde(rename = "editorUserId", skip_serializing_if = "Option::is_none")]
     pub editor_user_id: Option<String>,
     /// Answered date time (ISO 8601 date-time).
-    #[serde(rename = "answeredDateTime", skip_serializing_if = "Option::is_none")]
     pub answered_date_time: Option<String>,
     /// Review time (ISO 8601 date-time).
-    #[serde(rename = "reviewTime", skip_serializing_if = "Option::is_none")]
     pub review_time: Option<String>,
     /// Visibility type of this stats activity scorecard.
-    #[serde(rename = "visibilityType", skip_serializing_if = "Option::is_none")]
     pub visibility_type: Option<String>,
     /// `answers`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<AnsweredScorecardAnswer>>,
     /// Overall score (numeric).
-    #[serde(rename = "overallScore", skip_serializing_if = "Option::is_none")]
     pub overall_score: Option<f64>,
     /// Visibility of this stats activity scorecard.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
 }
-impl record::Record for AnsweredScorecard {
-    const NAME: &'static str = "AnsweredScorecard";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "answeredScorecardId" => Some(0),
-            "scorecardId" => Some(1),
-            "scorecardName" => Some(2),
-            "callId" => Some(3),
-            "callStartTime" => Some(4),
-            "reviewedUserId" => Some(5),
-            "reviewerUserId" => Some(6),
-            "reviewMethod" => Some(7),
-            "editorUserId" => Some(8),
-            "answeredDateTime" => Some(9),
-            "reviewTime" => Some(10),
-            "visibilityType" => Some(11),
-            "answers" => Some(12),
-            "overallScore" => Some(13),
-            "visibility" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.answered_scorecard_id = map.next_value()?,
-            1 => self.scorecard_id = map.next_value()?,
-            2 => self.scorecard_name = map.next_value()?,
-            3 => self.call_id = map.next_value()?,
-            4 => self.call_start_time = map.next_value()?,
-            5 => self.reviewed_user_id = map.next_value()?,
-            6 => self.reviewer_user_id = map.next_value()?,
-            7 => self.review_method = map.next_value()?,
-            8 => self.editor_user_id = map.next_value()?,
-            9 => self.answered_date_time = map.next_value()?,
-            10 => self.review_time = map.next_value()?,
-            11 => self.visibility_type = map.next_value()?,
-            12 => {
-                self.answers = map
-                    .next_value::<record::SkipNulls<AnsweredScorecardAnswer>>()?
-                    .0;
-            }
-            13 => self.overall_score = map.next_value()?,
-            14 => self.visibility = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AnsweredScorecard {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AnsweredScorecard { answered_scorecard_id => "answeredScorecardId", scorecard_id =>
+    "scorecardId", scorecard_name => "scorecardName", call_id => "callId",
+    call_start_time => "callStartTime", reviewed_user_id => "reviewedUserId",
+    reviewer_user_id => "reviewerUserId", review_method => "reviewMethod", editor_user_id
+    => "editorUserId", answered_date_time => "answeredDateTime", review_time =>
+    "reviewTime", visibility_type => "visibilityType", answers => "answers" skip_nulls,
+    overall_score => "overallScore", visibility => "visibility" }
 }
 /// Answer given to one scorecard question.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AnsweredScorecardAnswer {
     /// Identifier of the related question.
-    #[serde(rename = "questionId", skip_serializing_if = "Option::is_none")]
     pub question_id: Option<String>,
     /// Identifier of the related question revision.
-    #[serde(rename = "questionRevisionId", skip_serializing_if = "Option::is_none")]
     pub question_revision_id: Option<String>,
     /// True when the answered scorecard answer is overall.
-    #[serde(rename = "isOverall", skip_serializing_if = "Option::is_none")]
     pub is_overall: Option<bool>,
     /// Answer of this answered scorecard answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     /// Answer text of this answered scorecard answer.
-    #[serde(rename = "answerText", skip_serializing_if = "Option::is_none")]
     pub answer_text: Option<String>,
     /// Score (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// Flag: not applicable.
-    #[serde(rename = "notApplicable", skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<bool>,
     /// Selected options (list of strings).
-    #[serde(rename = "selectedOptions", skip_serializing_if = "Option::is_none")]
     pub selected_options: Option<Vec<String>>,
 }
-impl record::Record for AnsweredScorecardAnswer {
-    const NAME: &'static str = "AnsweredScorecardAnswer";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "questionId" => Some(0),
-            "questionRevisionId" => Some(1),
-            "isOverall" => Some(2),
-            "answer" => Some(3),
-            "answerText" => Some(4),
-            "score" => Some(5),
-            "notApplicable" => Some(6),
-            "selectedOptions" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.question_id = map.next_value()?,
-            1 => self.question_revision_id = map.next_value()?,
-            2 => self.is_overall = map.next_value()?,
-            3 => self.answer = map.next_value()?,
-            4 => self.answer_text = map.next_value()?,
-            5 => self.score = map.next_value()?,
-            6 => self.not_applicable = map.next_value()?,
-            7 => self.selected_options = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AnsweredScorecardAnswer {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AnsweredScorecardAnswer { question_id => "questionId", question_revision_id =>
+    "questionRevisionId", is_overall => "isOverall", answer => "answer", answer_text =>
+    "answerText", score => "score", not_applicable => "notApplicable", selected_options
+    => "selectedOptions" skip_nulls }
 }
 /// Metadata returned by `stats_activity_scorecards.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct StatsActivityScorecardsListMeta {
     /// `$.records.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// `$.records.totalRecords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<i64>,
     /// `$.records.currentPageNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl record::Record for StatsActivityScorecardsListMeta {
-    const NAME: &'static str = "StatsActivityScorecardsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cursor" => Some(0),
-            "total_records" => Some(1),
-            "current_page_number" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cursor = map.next_value()?,
-            1 => self.total_records = map.next_value()?,
-            2 => self.current_page_number = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for StatsActivityScorecardsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    StatsActivityScorecardsListMeta { cursor => "cursor", total_records =>
+    "total_records", current_page_number => "current_page_number" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GongConnector {
     /// A person with a seat in the Gong account.
     pub fn users(&self) -> Users {
@@ -106,268 +106,98 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A person with a seat in the Gong account.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email address of the user.
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Creation time of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Whether the user is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Email aliases (list of strings).
-    #[serde(rename = "emailAliases", skip_serializing_if = "Option::is_none")]
     pub email_aliases: Option<Vec<String>>,
     /// Trusted email address of this user.
-    #[serde(rename = "trustedEmailAddress", skip_serializing_if = "Option::is_none")]
     pub trusted_email_address: Option<String>,
     /// Given name.
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Family name.
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// The user's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Phone number of this user.
-    #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Extension of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// Personal meeting URLs (list of strings).
-    #[serde(rename = "personalMeetingUrls", skip_serializing_if = "Option::is_none")]
     pub personal_meeting_urls: Option<Vec<String>>,
     /// Object describing the settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<UserSettings>,
     /// User ID of the manager.
-    #[serde(rename = "managerId", skip_serializing_if = "Option::is_none")]
     pub manager_id: Option<String>,
     /// Meeting consent page URL (a URL).
-    #[serde(rename = "meetingConsentPageUrl", skip_serializing_if = "Option::is_none")]
     pub meeting_consent_page_url: Option<String>,
     /// Spoken languages (list).
-    #[serde(rename = "spokenLanguages", skip_serializing_if = "Option::is_none")]
     pub spoken_languages: Option<Vec<UserSpokenLanguagesItem>>,
 }
-impl record::Record for User {
-    const NAME: &'static str = "User";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "emailAddress" => Some(1),
-            "created" => Some(2),
-            "active" => Some(3),
-            "emailAliases" => Some(4),
-            "trustedEmailAddress" => Some(5),
-            "firstName" => Some(6),
-            "lastName" => Some(7),
-            "title" => Some(8),
-            "phoneNumber" => Some(9),
-            "extension" => Some(10),
-            "personalMeetingUrls" => Some(11),
-            "settings" => Some(12),
-            "managerId" => Some(13),
-            "meetingConsentPageUrl" => Some(14),
-            "spokenLanguages" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email_address = map.next_value()?,
-            2 => self.created = map.next_value()?,
-            3 => self.active = map.next_value()?,
-            4 => self.email_aliases = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.trusted_email_address = map.next_value()?,
-            6 => self.first_name = map.next_value()?,
-            7 => self.last_name = map.next_value()?,
-            8 => self.title = map.next_value()?,
-            9 => self.phone_number = map.next_value()?,
-            10 => self.extension = map.next_value()?,
-            11 => {
-                self.personal_meeting_urls = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            12 => self.settings = map.next_value()?,
-            13 => self.manager_id = map.next_value()?,
-            14 => self.meeting_consent_page_url = map.next_value()?,
-            15 => {
-                self.spoken_languages = map
-                    .next_value::<record::SkipNulls<UserSpokenLanguagesItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    User { id => "id", email_address => "emailAddress", created => "created", active =>
+    "active", email_aliases => "emailAliases" skip_nulls, trusted_email_address =>
+    "trustedEmailAddress", first_name => "firstName", last_name => "lastName", title =>
+    "title", phone_number => "phoneNumber", extension => "extension",
+    personal_meeting_urls => "personalMeetingUrls" skip_nulls, settings => "settings",
+    manager_id => "managerId", meeting_consent_page_url => "meetingConsentPageUrl",
+    spoken_languages => "spokenLanguages" skip_nulls }
 }
 /// Object describing the settings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UserSettings {
     /// `webConferencesRecorded`
-    #[serde(rename = "webConferencesRecorded", skip_serializing_if = "Option::is_none")]
     pub web_conferences_recorded: Option<bool>,
     /// `preventWebConferenceRecording`
-    #[serde(
-        rename = "preventWebConferenceRecording",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub prevent_web_conference_recording: Option<bool>,
     /// `telephonyCallsImported`
-    #[serde(rename = "telephonyCallsImported", skip_serializing_if = "Option::is_none")]
     pub telephony_calls_imported: Option<bool>,
     /// `emailsImported`
-    #[serde(rename = "emailsImported", skip_serializing_if = "Option::is_none")]
     pub emails_imported: Option<bool>,
     /// `preventEmailImport`
-    #[serde(rename = "preventEmailImport", skip_serializing_if = "Option::is_none")]
     pub prevent_email_import: Option<bool>,
     /// `nonRecordedMeetingsImported`
-    #[serde(
-        rename = "nonRecordedMeetingsImported",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub non_recorded_meetings_imported: Option<bool>,
     /// `gongConnectEnabled`
-    #[serde(rename = "gongConnectEnabled", skip_serializing_if = "Option::is_none")]
     pub gong_connect_enabled: Option<bool>,
 }
-impl record::Record for UserSettings {
-    const NAME: &'static str = "UserSettings";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "webConferencesRecorded" => Some(0),
-            "preventWebConferenceRecording" => Some(1),
-            "telephonyCallsImported" => Some(2),
-            "emailsImported" => Some(3),
-            "preventEmailImport" => Some(4),
-            "nonRecordedMeetingsImported" => Some(5),
-            "gongConnectEnabled" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.web_conferences_recorded = map.next_value()?,
-            1 => self.prevent_web_conference_recording = map.next_value()?,
-            2 => self.telephony_calls_imported = map.next_value()?,
-            3 => self.emails_imported = map.next_value()?,
-            4 => self.prevent_email_import = map.next_value()?,
-            5 => self.non_recorded_meetings_imported = map.next_value()?,
-            6 => self.gong_connect_enabled = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UserSettings {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UserSettings { web_conferences_recorded => "webConferencesRecorded",
+    prevent_web_conference_recording => "preventWebConferenceRecording",
+    telephony_calls_imported => "telephonyCallsImported", emails_imported =>
+    "emailsImported", prevent_email_import => "preventEmailImport",
+    non_recorded_meetings_imported => "nonRecordedMeetingsImported", gong_connect_enabled
+    => "gongConnectEnabled" }
 }
 /// The `UserSpokenLanguagesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UserSpokenLanguagesItem {
     /// `language`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// `primary`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<bool>,
 }
-impl record::Record for UserSpokenLanguagesItem {
-    const NAME: &'static str = "UserSpokenLanguagesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "language" => Some(0),
-            "primary" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.language = map.next_value()?,
-            1 => self.primary = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UserSpokenLanguagesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UserSpokenLanguagesItem { language => "language", primary => "primary" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersListMeta {
     /// `$.records.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// `$.records.totalRecords`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<i64>,
     /// `$.records.currentPageNumber`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_page_number: Option<i64>,
 }
-impl record::Record for UsersListMeta {
-    const NAME: &'static str = "UsersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cursor" => Some(0),
-            "total_records" => Some(1),
-            "current_page_number" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cursor = map.next_value()?,
-            1 => self.total_records = map.next_value()?,
-            2 => self.current_page_number = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersListMeta { cursor => "cursor", total_records => "total_records",
+    current_page_number => "current_page_number" }
 }

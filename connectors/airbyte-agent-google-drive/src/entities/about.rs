@@ -2,7 +2,7 @@
 
 //! Entity `about`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// The signed-in user, storage quota and supported formats.
@@ -64,198 +64,71 @@ impl ::std::future::IntoFuture for AboutGetRequest {
     }
 }
 /// The signed-in user, storage quota and supported formats.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AboutRecord {
     /// Resource type tag, such as drive#file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// The signed-in user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// Storage limit and usage in bytes.
-    #[serde(rename = "storageQuota", skip_serializing_if = "Option::is_none")]
     pub storage_quota: Option<AboutRecordStorageQuota>,
     /// Which formats can be imported into which Google types.
-    #[serde(rename = "importFormats", skip_serializing_if = "Option::is_none")]
     pub import_formats: Option<::std::collections::BTreeMap<String, Vec<String>>>,
     /// Which export formats each Google type supports.
-    #[serde(rename = "exportFormats", skip_serializing_if = "Option::is_none")]
     pub export_formats: Option<::std::collections::BTreeMap<String, Vec<String>>>,
     /// Object describing the max import sizes.
-    #[serde(rename = "maxImportSizes", skip_serializing_if = "Option::is_none")]
     pub max_import_sizes: Option<::std::collections::BTreeMap<String, String>>,
     /// Largest file size that can be uploaded, in bytes.
-    #[serde(rename = "maxUploadSize", skip_serializing_if = "Option::is_none")]
     pub max_upload_size: Option<String>,
     /// True when the about is app installed.
-    #[serde(rename = "appInstalled", skip_serializing_if = "Option::is_none")]
     pub app_installed: Option<bool>,
     /// Folder color palette (list of strings).
-    #[serde(rename = "folderColorPalette", skip_serializing_if = "Option::is_none")]
     pub folder_color_palette: Option<Vec<String>>,
     /// Drive themes (list).
-    #[serde(rename = "driveThemes", skip_serializing_if = "Option::is_none")]
     pub drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
     /// True when the about can create drives.
-    #[serde(rename = "canCreateDrives", skip_serializing_if = "Option::is_none")]
     pub can_create_drives: Option<bool>,
     /// True when the about can create team drives.
-    #[serde(rename = "canCreateTeamDrives", skip_serializing_if = "Option::is_none")]
     pub can_create_team_drives: Option<bool>,
     /// Team drive themes (list).
-    #[serde(rename = "teamDriveThemes", skip_serializing_if = "Option::is_none")]
     pub team_drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
 }
-impl record::Record for AboutRecord {
-    const NAME: &'static str = "AboutRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "kind" => Some(0),
-            "user" => Some(1),
-            "storageQuota" => Some(2),
-            "importFormats" => Some(3),
-            "exportFormats" => Some(4),
-            "maxImportSizes" => Some(5),
-            "maxUploadSize" => Some(6),
-            "appInstalled" => Some(7),
-            "folderColorPalette" => Some(8),
-            "driveThemes" => Some(9),
-            "canCreateDrives" => Some(10),
-            "canCreateTeamDrives" => Some(11),
-            "teamDriveThemes" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.kind = map.next_value()?,
-            1 => self.user = map.next_value()?,
-            2 => self.storage_quota = map.next_value()?,
-            3 => self.import_formats = map.next_value()?,
-            4 => self.export_formats = map.next_value()?,
-            5 => self.max_import_sizes = map.next_value()?,
-            6 => self.max_upload_size = map.next_value()?,
-            7 => self.app_installed = map.next_value()?,
-            8 => {
-                self.folder_color_palette = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            9 => {
-                self.drive_themes = map
-                    .next_value::<record::SkipNulls<AboutRecordDriveThemesItem>>()?
-                    .0;
-            }
-            10 => self.can_create_drives = map.next_value()?,
-            11 => self.can_create_team_drives = map.next_value()?,
-            12 => {
-                self.team_drive_themes = map
-                    .next_value::<record::SkipNulls<AboutRecordDriveThemesItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AboutRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AboutRecord { kind => "kind", user => "user", storage_quota => "storageQuota",
+    import_formats => "importFormats", export_formats => "exportFormats",
+    max_import_sizes => "maxImportSizes", max_upload_size => "maxUploadSize",
+    app_installed => "appInstalled", folder_color_palette => "folderColorPalette"
+    skip_nulls, drive_themes => "driveThemes" skip_nulls, can_create_drives =>
+    "canCreateDrives", can_create_team_drives => "canCreateTeamDrives", team_drive_themes
+    => "teamDriveThemes" skip_nulls }
 }
 /// Storage limit and usage in bytes.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AboutRecordStorageQuota {
     /// Limit of this storage quota.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<String>,
     /// Usage of this storage quota.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<String>,
     /// Usage in drive of this storage quota.
-    #[serde(rename = "usageInDrive", skip_serializing_if = "Option::is_none")]
     pub usage_in_drive: Option<String>,
     /// Usage in drive trash of this storage quota.
-    #[serde(rename = "usageInDriveTrash", skip_serializing_if = "Option::is_none")]
     pub usage_in_drive_trash: Option<String>,
 }
-impl record::Record for AboutRecordStorageQuota {
-    const NAME: &'static str = "AboutRecordStorageQuota";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "limit" => Some(0),
-            "usage" => Some(1),
-            "usageInDrive" => Some(2),
-            "usageInDriveTrash" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.limit = map.next_value()?,
-            1 => self.usage = map.next_value()?,
-            2 => self.usage_in_drive = map.next_value()?,
-            3 => self.usage_in_drive_trash = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AboutRecordStorageQuota {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AboutRecordStorageQuota { limit => "limit", usage => "usage", usage_in_drive =>
+    "usageInDrive", usage_in_drive_trash => "usageInDriveTrash" }
 }
 /// The `AboutRecordDriveThemesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AboutRecordDriveThemesItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `backgroundImageLink`
-    #[serde(rename = "backgroundImageLink", skip_serializing_if = "Option::is_none")]
     pub background_image_link: Option<String>,
     /// `colorRgb`
-    #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
     pub color_rgb: Option<String>,
 }
-impl record::Record for AboutRecordDriveThemesItem {
-    const NAME: &'static str = "AboutRecordDriveThemesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "backgroundImageLink" => Some(1),
-            "colorRgb" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.background_image_link = map.next_value()?,
-            2 => self.color_rgb = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AboutRecordDriveThemesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AboutRecordDriveThemesItem { id => "id", background_image_link =>
+    "backgroundImageLink", color_rgb => "colorRgb" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `changes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// One entry of the change feed: a file or shared drive that was changed or removed.
@@ -121,113 +121,41 @@ impl ::std::future::IntoFuture for ChangesListRequest {
     }
 }
 /// One entry of the change feed: a file or shared drive that was changed or removed.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Change {
     /// Resource type tag, such as drive#file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// True when the item was removed or access to it was lost.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<bool>,
     /// The changed file, when it still exists.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<File>,
     /// ID of the changed file.
-    #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
     pub file_id: Option<String>,
     /// Shared drive that holds the change.
-    #[serde(rename = "driveId", skip_serializing_if = "Option::is_none")]
     pub drive_id: Option<String>,
     /// The changed shared drive.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub drive: Option<Drive>,
     /// When the change happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// Kind of change.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// What changed: file or drive.
-    #[serde(rename = "changeType", skip_serializing_if = "Option::is_none")]
     pub change_type: Option<String>,
 }
-impl record::Record for Change {
-    const NAME: &'static str = "Change";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "kind" => Some(0),
-            "removed" => Some(1),
-            "file" => Some(2),
-            "fileId" => Some(3),
-            "driveId" => Some(4),
-            "drive" => Some(5),
-            "time" => Some(6),
-            "type" => Some(7),
-            "changeType" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.kind = map.next_value()?,
-            1 => self.removed = map.next_value()?,
-            2 => self.file = map.next_value()?,
-            3 => self.file_id = map.next_value()?,
-            4 => self.drive_id = map.next_value()?,
-            5 => self.drive = map.next_value()?,
-            6 => self.time = map.next_value()?,
-            7 => self.type_ = map.next_value()?,
-            8 => self.change_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Change {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Change { kind => "kind", removed => "removed", file => "file", file_id => "fileId",
+    drive_id => "driveId", drive => "drive", time => "time", type_ => "type", change_type
+    => "changeType" }
 }
 /// Metadata returned by `changes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChangesListMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
     /// `$.newStartPageToken`
-    #[serde(rename = "newStartPageToken", skip_serializing_if = "Option::is_none")]
     pub new_start_page_token: Option<String>,
 }
-impl record::Record for ChangesListMeta {
-    const NAME: &'static str = "ChangesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            "newStartPageToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            1 => self.new_start_page_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChangesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChangesListMeta { next_page_token => "nextPageToken", new_start_page_token =>
+    "newStartPageToken" }
 }

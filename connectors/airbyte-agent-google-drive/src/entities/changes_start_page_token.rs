@@ -2,7 +2,7 @@
 
 //! Entity `changes_start_page_token`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::GoogleDriveConnector {
     /// The token from which the change feed is read.
     pub fn changes_start_page_token(&self) -> ChangesStartPageToken {
@@ -76,40 +76,13 @@ impl ::std::future::IntoFuture for ChangesStartPageTokenGetRequest {
     }
 }
 /// The token from which the change feed is read.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChangesStartPageTokenRecord {
     /// Resource type tag, such as drive#file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Token to start listing changes from.
-    #[serde(rename = "startPageToken", skip_serializing_if = "Option::is_none")]
     pub start_page_token: Option<String>,
 }
-impl record::Record for ChangesStartPageTokenRecord {
-    const NAME: &'static str = "ChangesStartPageTokenRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "kind" => Some(0),
-            "startPageToken" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.kind = map.next_value()?,
-            1 => self.start_page_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChangesStartPageTokenRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChangesStartPageTokenRecord { kind => "kind", start_page_token => "startPageToken" }
 }

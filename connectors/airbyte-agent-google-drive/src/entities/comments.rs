@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// A comment on a file.
@@ -160,175 +160,62 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// A comment on a file.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Comment {
     /// Resource type tag, such as drive#file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Unique identifier of this comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// When the comment was created (RFC 3339).
-    #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// When the comment was last changed (RFC 3339).
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<String>,
     /// Who wrote the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<User>,
     /// Content of the comment as HTML.
-    #[serde(rename = "htmlContent", skip_serializing_if = "Option::is_none")]
     pub html_content: Option<String>,
     /// Plain text of the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// True when the comment was deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     /// True when the comment thread is resolved.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved: Option<bool>,
     /// Part of the file the comment refers to.
-    #[serde(rename = "quotedFileContent", skip_serializing_if = "Option::is_none")]
     pub quoted_file_content: Option<CommentQuotedFileContent>,
     /// Region of the file the comment is anchored to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
     /// Replies to the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replies: Option<Vec<Reply>>,
     /// Mentioned email addresses (list of strings).
-    #[serde(rename = "mentionedEmailAddresses", skip_serializing_if = "Option::is_none")]
     pub mentioned_email_addresses: Option<Vec<String>>,
     /// Assignee email address of this comment.
-    #[serde(rename = "assigneeEmailAddress", skip_serializing_if = "Option::is_none")]
     pub assignee_email_address: Option<String>,
 }
-impl record::Record for Comment {
-    const NAME: &'static str = "Comment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "kind" => Some(0),
-            "id" => Some(1),
-            "createdTime" => Some(2),
-            "modifiedTime" => Some(3),
-            "author" => Some(4),
-            "htmlContent" => Some(5),
-            "content" => Some(6),
-            "deleted" => Some(7),
-            "resolved" => Some(8),
-            "quotedFileContent" => Some(9),
-            "anchor" => Some(10),
-            "replies" => Some(11),
-            "mentionedEmailAddresses" => Some(12),
-            "assigneeEmailAddress" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.kind = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.created_time = map.next_value()?,
-            3 => self.modified_time = map.next_value()?,
-            4 => self.author = map.next_value()?,
-            5 => self.html_content = map.next_value()?,
-            6 => self.content = map.next_value()?,
-            7 => self.deleted = map.next_value()?,
-            8 => self.resolved = map.next_value()?,
-            9 => self.quoted_file_content = map.next_value()?,
-            10 => self.anchor = map.next_value()?,
-            11 => self.replies = map.next_value::<record::SkipNulls<Reply>>()?.0,
-            12 => {
-                self.mentioned_email_addresses = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            13 => self.assignee_email_address = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Comment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Comment { kind => "kind", id => "id", created_time => "createdTime", modified_time =>
+    "modifiedTime", author => "author", html_content => "htmlContent", content =>
+    "content", deleted => "deleted", resolved => "resolved", quoted_file_content =>
+    "quotedFileContent", anchor => "anchor", replies => "replies" skip_nulls,
+    mentioned_email_addresses => "mentionedEmailAddresses" skip_nulls,
+    assignee_email_address => "assigneeEmailAddress" }
 }
 /// Part of the file the comment refers to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentQuotedFileContent {
     /// `mimeType`
-    #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for CommentQuotedFileContent {
-    const NAME: &'static str = "CommentQuotedFileContent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "mimeType" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.mime_type = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentQuotedFileContent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentQuotedFileContent { mime_type => "mimeType", value => "value" }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl record::Record for CommentsListMeta {
-    const NAME: &'static str = "CommentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentsListMeta { next_page_token => "nextPageToken" }
 }

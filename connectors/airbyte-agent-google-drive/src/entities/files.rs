@@ -2,9 +2,7 @@
 
 //! Entity `files`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// Metadata of a Drive file or folder.
@@ -433,42 +431,16 @@ impl ::std::future::IntoFuture for FilesDownloadRequest {
     }
 }
 /// Metadata returned by `files.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FilesListMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
     /// `$.incompleteSearch`
-    #[serde(rename = "incompleteSearch", skip_serializing_if = "Option::is_none")]
     pub incomplete_search: Option<bool>,
 }
-impl record::Record for FilesListMeta {
-    const NAME: &'static str = "FilesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            "incompleteSearch" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            1 => self.incomplete_search = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FilesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FilesListMeta { next_page_token => "nextPageToken", incomplete_search =>
+    "incompleteSearch" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `FilesDownloadAlt`."] pub enum FilesDownloadAlt { #[doc =

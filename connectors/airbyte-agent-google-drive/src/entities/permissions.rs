@@ -2,7 +2,7 @@
 
 //! Entity `permissions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GoogleDriveConnector {
     /// One grant of access to a file or shared drive.
     pub fn permissions(&self) -> Permissions {
@@ -152,249 +152,89 @@ impl ::std::future::IntoFuture for PermissionsGetRequest {
     }
 }
 /// One grant of access to a file or shared drive.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Permission {
     /// Resource type tag, such as drive#file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Unique identifier of this permission.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Kind of permission.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Email address of the user or group.
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Domain the permission applies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Access role: owner, organizer, fileOrganizer, writer, commenter or reader.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// View of this permission.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
     /// True when the file can be found by search.
-    #[serde(rename = "allowFileDiscovery", skip_serializing_if = "Option::is_none")]
     pub allow_file_discovery: Option<bool>,
     /// Display name of this permission.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Photo link (a URL).
-    #[serde(rename = "photoLink", skip_serializing_if = "Option::is_none")]
     pub photo_link: Option<String>,
     /// Expiration time (ISO 8601 date-time).
-    #[serde(rename = "expirationTime", skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<String>,
     /// Team drive permission details (list).
-    #[serde(
-        rename = "teamDrivePermissionDetails",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub team_drive_permission_details: Option<
         Vec<PermissionTeamDrivePermissionDetailsItem>,
     >,
     /// Permission details (list).
-    #[serde(rename = "permissionDetails", skip_serializing_if = "Option::is_none")]
     pub permission_details: Option<Vec<PermissionPermissionDetailsItem>>,
     /// True when the permission was deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     /// Flag: pending owner.
-    #[serde(rename = "pendingOwner", skip_serializing_if = "Option::is_none")]
     pub pending_owner: Option<bool>,
 }
-impl record::Record for Permission {
-    const NAME: &'static str = "Permission";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "kind" => Some(0),
-            "id" => Some(1),
-            "type" => Some(2),
-            "emailAddress" => Some(3),
-            "domain" => Some(4),
-            "role" => Some(5),
-            "view" => Some(6),
-            "allowFileDiscovery" => Some(7),
-            "displayName" => Some(8),
-            "photoLink" => Some(9),
-            "expirationTime" => Some(10),
-            "teamDrivePermissionDetails" => Some(11),
-            "permissionDetails" => Some(12),
-            "deleted" => Some(13),
-            "pendingOwner" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.kind = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.email_address = map.next_value()?,
-            4 => self.domain = map.next_value()?,
-            5 => self.role = map.next_value()?,
-            6 => self.view = map.next_value()?,
-            7 => self.allow_file_discovery = map.next_value()?,
-            8 => self.display_name = map.next_value()?,
-            9 => self.photo_link = map.next_value()?,
-            10 => self.expiration_time = map.next_value()?,
-            11 => {
-                self.team_drive_permission_details = map
-                    .next_value::<
-                        record::SkipNulls<PermissionTeamDrivePermissionDetailsItem>,
-                    >()?
-                    .0;
-            }
-            12 => {
-                self.permission_details = map
-                    .next_value::<record::SkipNulls<PermissionPermissionDetailsItem>>()?
-                    .0;
-            }
-            13 => self.deleted = map.next_value()?,
-            14 => self.pending_owner = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Permission {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Permission { kind => "kind", id => "id", type_ => "type", email_address =>
+    "emailAddress", domain => "domain", role => "role", view => "view",
+    allow_file_discovery => "allowFileDiscovery", display_name => "displayName",
+    photo_link => "photoLink", expiration_time => "expirationTime",
+    team_drive_permission_details => "teamDrivePermissionDetails" skip_nulls,
+    permission_details => "permissionDetails" skip_nulls, deleted => "deleted",
+    pending_owner => "pendingOwner" }
 }
 /// The `PermissionTeamDrivePermissionDetailsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PermissionTeamDrivePermissionDetailsItem {
     /// `teamDrivePermissionType`
-    #[serde(rename = "teamDrivePermissionType", skip_serializing_if = "Option::is_none")]
     pub team_drive_permission_type: Option<String>,
     /// `role`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// `inheritedFrom`
-    #[serde(rename = "inheritedFrom", skip_serializing_if = "Option::is_none")]
     pub inherited_from: Option<String>,
     /// `inherited`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited: Option<bool>,
 }
-impl record::Record for PermissionTeamDrivePermissionDetailsItem {
-    const NAME: &'static str = "PermissionTeamDrivePermissionDetailsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "teamDrivePermissionType" => Some(0),
-            "role" => Some(1),
-            "inheritedFrom" => Some(2),
-            "inherited" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.team_drive_permission_type = map.next_value()?,
-            1 => self.role = map.next_value()?,
-            2 => self.inherited_from = map.next_value()?,
-            3 => self.inherited = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PermissionTeamDrivePermissionDetailsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PermissionTeamDrivePermissionDetailsItem { team_drive_permission_type =>
+    "teamDrivePermissionType", role => "role", inherited_from => "inheritedFrom",
+    inherited => "inherited" }
 }
 /// The `PermissionPermissionDetailsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PermissionPermissionDetailsItem {
     /// `permissionType`
-    #[serde(rename = "permissionType", skip_serializing_if = "Option::is_none")]
     pub permission_type: Option<String>,
     /// `role`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// `inheritedFrom`
-    #[serde(rename = "inheritedFrom", skip_serializing_if = "Option::is_none")]
     pub inherited_from: Option<String>,
     /// `inherited`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherited: Option<bool>,
 }
-impl record::Record for PermissionPermissionDetailsItem {
-    const NAME: &'static str = "PermissionPermissionDetailsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "permissionType" => Some(0),
-            "role" => Some(1),
-            "inheritedFrom" => Some(2),
-            "inherited" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.permission_type = map.next_value()?,
-            1 => self.role = map.next_value()?,
-            2 => self.inherited_from = map.next_value()?,
-            3 => self.inherited = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PermissionPermissionDetailsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PermissionPermissionDetailsItem { permission_type => "permissionType", role =>
+    "role", inherited_from => "inheritedFrom", inherited => "inherited" }
 }
 /// Metadata returned by `permissions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PermissionsListMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl record::Record for PermissionsListMeta {
-    const NAME: &'static str = "PermissionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PermissionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PermissionsListMeta { next_page_token => "nextPageToken" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `replies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// A reply in a comment thread.
@@ -160,35 +160,11 @@ impl ::std::future::IntoFuture for RepliesGetRequest {
     }
 }
 /// Metadata returned by `replies.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RepliesListMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl record::Record for RepliesListMeta {
-    const NAME: &'static str = "RepliesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RepliesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RepliesListMeta { next_page_token => "nextPageToken" }
 }

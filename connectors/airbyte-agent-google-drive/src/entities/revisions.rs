@@ -2,7 +2,7 @@
 
 //! Entity `revisions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GoogleDriveConnector {
     /// Metadata of one stored version of a file.
@@ -125,133 +125,51 @@ impl ::std::future::IntoFuture for RevisionsGetRequest {
     }
 }
 /// Metadata of one stored version of a file.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Revision {
     /// Resource type tag, such as drive#file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Unique identifier of this revision.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// MIME type of the revision.
-    #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// When the revision was last changed (RFC 3339).
-    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<String>,
     /// True when this revision is never deleted automatically.
-    #[serde(rename = "keepForever", skip_serializing_if = "Option::is_none")]
     pub keep_forever: Option<bool>,
     /// True when the revision is published.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<bool>,
     /// Published link (a URL).
-    #[serde(rename = "publishedLink", skip_serializing_if = "Option::is_none")]
     pub published_link: Option<String>,
     /// Flag: publish auto.
-    #[serde(rename = "publishAuto", skip_serializing_if = "Option::is_none")]
     pub publish_auto: Option<bool>,
     /// Flag: published outside domain.
-    #[serde(rename = "publishedOutsideDomain", skip_serializing_if = "Option::is_none")]
     pub published_outside_domain: Option<bool>,
     /// User who changed the revision last.
-    #[serde(rename = "lastModifyingUser", skip_serializing_if = "Option::is_none")]
     pub last_modifying_user: Option<User>,
     /// Name of the uploaded file.
-    #[serde(rename = "originalFilename", skip_serializing_if = "Option::is_none")]
     pub original_filename: Option<String>,
     /// MD5 checksum of the content.
-    #[serde(rename = "md5Checksum", skip_serializing_if = "Option::is_none")]
     pub md5_checksum: Option<String>,
     /// Size in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// Object describing the export links.
-    #[serde(rename = "exportLinks", skip_serializing_if = "Option::is_none")]
     pub export_links: Option<::std::collections::BTreeMap<String, String>>,
 }
-impl record::Record for Revision {
-    const NAME: &'static str = "Revision";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "kind" => Some(0),
-            "id" => Some(1),
-            "mimeType" => Some(2),
-            "modifiedTime" => Some(3),
-            "keepForever" => Some(4),
-            "published" => Some(5),
-            "publishedLink" => Some(6),
-            "publishAuto" => Some(7),
-            "publishedOutsideDomain" => Some(8),
-            "lastModifyingUser" => Some(9),
-            "originalFilename" => Some(10),
-            "md5Checksum" => Some(11),
-            "size" => Some(12),
-            "exportLinks" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.kind = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.mime_type = map.next_value()?,
-            3 => self.modified_time = map.next_value()?,
-            4 => self.keep_forever = map.next_value()?,
-            5 => self.published = map.next_value()?,
-            6 => self.published_link = map.next_value()?,
-            7 => self.publish_auto = map.next_value()?,
-            8 => self.published_outside_domain = map.next_value()?,
-            9 => self.last_modifying_user = map.next_value()?,
-            10 => self.original_filename = map.next_value()?,
-            11 => self.md5_checksum = map.next_value()?,
-            12 => self.size = map.next_value()?,
-            13 => self.export_links = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Revision {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Revision { kind => "kind", id => "id", mime_type => "mimeType", modified_time =>
+    "modifiedTime", keep_forever => "keepForever", published => "published",
+    published_link => "publishedLink", publish_auto => "publishAuto",
+    published_outside_domain => "publishedOutsideDomain", last_modifying_user =>
+    "lastModifyingUser", original_filename => "originalFilename", md5_checksum =>
+    "md5Checksum", size => "size", export_links => "exportLinks" }
 }
 /// Metadata returned by `revisions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RevisionsListMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
-impl record::Record for RevisionsListMeta {
-    const NAME: &'static str = "RevisionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RevisionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RevisionsListMeta { next_page_token => "nextPageToken" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `applications`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A candidate applying to a job, with stage and status.
@@ -93,229 +93,88 @@ impl ::std::future::IntoFuture for ApplicationsListRequest {
     }
 }
 /// A candidate applying to a job, with stage and status.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Application {
     /// Identifier of the related agency note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agency_note_id: Option<i64>,
     /// Answers (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<ApplicationAnswersItem>>,
     /// Candidate the application belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_id: Option<i64>,
     /// Identifier of the related coordinator.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub coordinator_id: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Values of custom fields, keyed by field name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Job the application belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<i64>,
     /// Identifier of the related job interview stage.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_interview_stage_id: Option<i64>,
     /// Identifier of the related job post.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_post_id: Option<i64>,
     /// Time of the latest activity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_activity_at: Option<String>,
     /// Location address of this application.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_address: Option<String>,
     /// Flag: needs decision.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub needs_decision: Option<bool>,
     /// True when the application is a prospect rather than a real application.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prospect: Option<bool>,
     /// Identifiers of the related prospective job records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prospective_job_ids: Option<Vec<i64>>,
     /// Identifier of the related recruiter.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recruiter_id: Option<i64>,
     /// Identifier of the related referrer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referrer_id: Option<i64>,
     /// When the application was rejected.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected_at: Option<String>,
     /// Identifier of the related rejection reason.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection_reason_id: Option<i64>,
     /// Identifier of the related source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<i64>,
     /// Identifier of the related stage.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_id: Option<i64>,
     /// Stage name of this application.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_name: Option<String>,
     /// Current status of the application.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Application {
-    const NAME: &'static str = "Application";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "agency_note_id" => Some(0),
-            "answers" => Some(1),
-            "candidate_id" => Some(2),
-            "coordinator_id" => Some(3),
-            "created_at" => Some(4),
-            "custom_fields" => Some(5),
-            "id" => Some(6),
-            "job_id" => Some(7),
-            "job_interview_stage_id" => Some(8),
-            "job_post_id" => Some(9),
-            "last_activity_at" => Some(10),
-            "location_address" => Some(11),
-            "needs_decision" => Some(12),
-            "prospect" => Some(13),
-            "prospective_job_ids" => Some(14),
-            "recruiter_id" => Some(15),
-            "referrer_id" => Some(16),
-            "rejected_at" => Some(17),
-            "rejection_reason_id" => Some(18),
-            "source_id" => Some(19),
-            "stage_id" => Some(20),
-            "stage_name" => Some(21),
-            "status" => Some(22),
-            "updated_at" => Some(23),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.agency_note_id = map.next_value()?,
-            1 => {
-                self.answers = map
-                    .next_value::<record::SkipNulls<ApplicationAnswersItem>>()?
-                    .0;
-            }
-            2 => self.candidate_id = map.next_value()?,
-            3 => self.coordinator_id = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.custom_fields = map.next_value()?,
-            6 => self.id = map.next_value()?,
-            7 => self.job_id = map.next_value()?,
-            8 => self.job_interview_stage_id = map.next_value()?,
-            9 => self.job_post_id = map.next_value()?,
-            10 => self.last_activity_at = map.next_value()?,
-            11 => self.location_address = map.next_value()?,
-            12 => self.needs_decision = map.next_value()?,
-            13 => self.prospect = map.next_value()?,
-            14 => {
-                self.prospective_job_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-            }
-            15 => self.recruiter_id = map.next_value()?,
-            16 => self.referrer_id = map.next_value()?,
-            17 => self.rejected_at = map.next_value()?,
-            18 => self.rejection_reason_id = map.next_value()?,
-            19 => self.source_id = map.next_value()?,
-            20 => self.stage_id = map.next_value()?,
-            21 => self.stage_name = map.next_value()?,
-            22 => self.status = map.next_value()?,
-            23 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Application {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Application { agency_note_id => "agency_note_id", answers => "answers" skip_nulls,
+    candidate_id => "candidate_id", coordinator_id => "coordinator_id", created_at =>
+    "created_at", custom_fields => "custom_fields", id => "id", job_id => "job_id",
+    job_interview_stage_id => "job_interview_stage_id", job_post_id => "job_post_id",
+    last_activity_at => "last_activity_at", location_address => "location_address",
+    needs_decision => "needs_decision", prospect => "prospect", prospective_job_ids =>
+    "prospective_job_ids" skip_nulls, recruiter_id => "recruiter_id", referrer_id =>
+    "referrer_id", rejected_at => "rejected_at", rejection_reason_id =>
+    "rejection_reason_id", source_id => "source_id", stage_id => "stage_id", stage_name
+    => "stage_name", status => "status", updated_at => "updated_at" }
 }
 /// The `ApplicationAnswersItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ApplicationAnswersItem {
     /// Answer of this answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     /// Question of this answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
 }
-impl record::Record for ApplicationAnswersItem {
-    const NAME: &'static str = "ApplicationAnswersItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "answer" => Some(0),
-            "question" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.answer = map.next_value()?,
-            1 => self.question = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ApplicationAnswersItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ApplicationAnswersItem { answer => "answer", question => "question" }
 }
 /// Metadata returned by `applications.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ApplicationsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for ApplicationsListMeta {
-    const NAME: &'static str = "ApplicationsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ApplicationsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ApplicationsListMeta { next => "next" }
 }

@@ -2,9 +2,7 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 impl crate::GreenhouseConnector {
     /// A file such as a resume or offer letter.
     pub fn attachments(&self) -> Attachments {
@@ -165,103 +163,36 @@ airbyte_agent_runtime::string_enum! {
     " `automated_agreement`"] AutomatedAgreement => "automated_agreement" }
 }
 /// A file such as a resume or offer letter.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Attachment {
     /// Unique identifier of this attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Application the attachment belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<i64>,
     /// Candidate the attachment belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_id: Option<i64>,
     /// Creation time of the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Name of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
     /// Short-lived download URL of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Kind of attachment.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<AttachmentsListType>,
 }
-impl record::Record for Attachment {
-    const NAME: &'static str = "Attachment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "application_id" => Some(1),
-            "candidate_id" => Some(2),
-            "created_at" => Some(3),
-            "updated_at" => Some(4),
-            "filename" => Some(5),
-            "url" => Some(6),
-            "type" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.application_id = map.next_value()?,
-            2 => self.candidate_id = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.updated_at = map.next_value()?,
-            5 => self.filename = map.next_value()?,
-            6 => self.url = map.next_value()?,
-            7 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Attachment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Attachment { id => "id", application_id => "application_id", candidate_id =>
+    "candidate_id", created_at => "created_at", updated_at => "updated_at", filename =>
+    "filename", url => "url", type_ => "type" }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AttachmentsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for AttachmentsListMeta {
-    const NAME: &'static str = "AttachmentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AttachmentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AttachmentsListMeta { next => "next" }
 }

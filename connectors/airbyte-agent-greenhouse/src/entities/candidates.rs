@@ -2,7 +2,7 @@
 
 //! Entity `candidates`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A person in the hiring pipeline.
@@ -93,258 +93,88 @@ impl ::std::future::IntoFuture for CandidatesListRequest {
     }
 }
 /// A person in the hiring pipeline.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Candidate {
     /// Addresses (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<CandidateAddressesItem>>,
     /// True when the candidate can email.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub can_email: Option<bool>,
     /// Company of this candidate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Values of custom fields, keyed by field name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// Email addresses with their type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_addresses: Option<Vec<CandidateAddressesItem>>,
     /// `first_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Time of the latest activity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_activity_at: Option<String>,
     /// `last_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Identifiers of the related linked user records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_user_ids: Option<Vec<i64>>,
     /// Phone numbers with their type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_numbers: Option<Vec<CandidateAddressesItem>>,
     /// Preferred name of this candidate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_name: Option<String>,
     /// Flag: private.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
     /// Social media addresses (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub social_media_addresses: Option<Vec<CandidateSocialMediaAddressesItem>>,
     /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Time zone of this candidate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// The candidate's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Website addresses (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website_addresses: Option<Vec<CandidateAddressesItem>>,
 }
-impl record::Record for Candidate {
-    const NAME: &'static str = "Candidate";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "addresses" => Some(0),
-            "can_email" => Some(1),
-            "company" => Some(2),
-            "created_at" => Some(3),
-            "custom_fields" => Some(4),
-            "email_addresses" => Some(5),
-            "first_name" => Some(6),
-            "id" => Some(7),
-            "last_activity_at" => Some(8),
-            "last_name" => Some(9),
-            "linked_user_ids" => Some(10),
-            "phone_numbers" => Some(11),
-            "preferred_name" => Some(12),
-            "private" => Some(13),
-            "social_media_addresses" => Some(14),
-            "tags" => Some(15),
-            "time_zone" => Some(16),
-            "title" => Some(17),
-            "updated_at" => Some(18),
-            "website_addresses" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.addresses = map
-                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
-                    .0;
-            }
-            1 => self.can_email = map.next_value()?,
-            2 => self.company = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.custom_fields = map.next_value()?,
-            5 => {
-                self.email_addresses = map
-                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
-                    .0;
-            }
-            6 => self.first_name = map.next_value()?,
-            7 => self.id = map.next_value()?,
-            8 => self.last_activity_at = map.next_value()?,
-            9 => self.last_name = map.next_value()?,
-            10 => self.linked_user_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            11 => {
-                self.phone_numbers = map
-                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
-                    .0;
-            }
-            12 => self.preferred_name = map.next_value()?,
-            13 => self.private = map.next_value()?,
-            14 => {
-                self.social_media_addresses = map
-                    .next_value::<
-                        record::SkipNulls<CandidateSocialMediaAddressesItem>,
-                    >()?
-                    .0;
-            }
-            15 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            16 => self.time_zone = map.next_value()?,
-            17 => self.title = map.next_value()?,
-            18 => self.updated_at = map.next_value()?,
-            19 => {
-                self.website_addresses = map
-                    .next_value::<record::SkipNulls<CandidateAddressesItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Candidate {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Candidate { addresses => "addresses" skip_nulls, can_email => "can_email", company =>
+    "company", created_at => "created_at", custom_fields => "custom_fields",
+    email_addresses => "email_addresses" skip_nulls, first_name => "first_name", id =>
+    "id", last_activity_at => "last_activity_at", last_name => "last_name",
+    linked_user_ids => "linked_user_ids" skip_nulls, phone_numbers => "phone_numbers"
+    skip_nulls, preferred_name => "preferred_name", private => "private",
+    social_media_addresses => "social_media_addresses" skip_nulls, tags => "tags"
+    skip_nulls, time_zone => "time_zone", title => "title", updated_at => "updated_at",
+    website_addresses => "website_addresses" skip_nulls }
 }
 /// The `CandidateAddressesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CandidateAddressesItem {
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for CandidateAddressesItem {
-    const NAME: &'static str = "CandidateAddressesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CandidateAddressesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CandidateAddressesItem { type_ => "type", value => "value" }
 }
 /// The `CandidateSocialMediaAddressesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CandidateSocialMediaAddressesItem {
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for CandidateSocialMediaAddressesItem {
-    const NAME: &'static str = "CandidateSocialMediaAddressesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "value" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CandidateSocialMediaAddressesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CandidateSocialMediaAddressesItem { value => "value" }
 }
 /// Metadata returned by `candidates.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CandidatesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for CandidatesListMeta {
-    const NAME: &'static str = "CandidatesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CandidatesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CandidatesListMeta { next => "next" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `interviews`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GreenhouseConnector {
     /// A scheduled interview.
     pub fn interviews(&self) -> Interviews {
@@ -92,148 +92,59 @@ impl ::std::future::IntoFuture for InterviewsListRequest {
     }
 }
 /// A scheduled interview.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Interview {
     /// All day end on (calendar date).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub all_day_end_on: Option<String>,
     /// All day start on (calendar date).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub all_day_start_on: Option<String>,
     /// Application the interview belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<i64>,
     /// Availability received at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub availability_received_at: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// End time.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<String>,
     /// Identifier of the related external event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_event_id: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Job the interview belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<i64>,
     /// Identifier of the related job interview.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_interview_id: Option<i64>,
     /// Where the interview takes place.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Identifier of the related organizer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organizer_id: Option<i64>,
     /// Scheduled at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<String>,
     /// Start time.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
     /// Current status of the interview.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Video conferencing URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_conferencing_url: Option<String>,
 }
-impl record::Record for Interview {
-    const NAME: &'static str = "Interview";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "all_day_end_on" => Some(0),
-            "all_day_start_on" => Some(1),
-            "application_id" => Some(2),
-            "availability_received_at" => Some(3),
-            "created_at" => Some(4),
-            "ends_at" => Some(5),
-            "external_event_id" => Some(6),
-            "id" => Some(7),
-            "job_id" => Some(8),
-            "job_interview_id" => Some(9),
-            "location" => Some(10),
-            "organizer_id" => Some(11),
-            "scheduled_at" => Some(12),
-            "starts_at" => Some(13),
-            "status" => Some(14),
-            "updated_at" => Some(15),
-            "video_conferencing_url" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.all_day_end_on = map.next_value()?,
-            1 => self.all_day_start_on = map.next_value()?,
-            2 => self.application_id = map.next_value()?,
-            3 => self.availability_received_at = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.ends_at = map.next_value()?,
-            6 => self.external_event_id = map.next_value()?,
-            7 => self.id = map.next_value()?,
-            8 => self.job_id = map.next_value()?,
-            9 => self.job_interview_id = map.next_value()?,
-            10 => self.location = map.next_value()?,
-            11 => self.organizer_id = map.next_value()?,
-            12 => self.scheduled_at = map.next_value()?,
-            13 => self.starts_at = map.next_value()?,
-            14 => self.status = map.next_value()?,
-            15 => self.updated_at = map.next_value()?,
-            16 => self.video_conferencing_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Interview {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Interview { all_day_end_on => "all_day_end_on", all_day_start_on =>
+    "all_day_start_on", application_id => "application_id", availability_received_at =>
+    "availability_received_at", created_at => "created_at", ends_at => "ends_at",
+    external_event_id => "external_event_id", id => "id", job_id => "job_id",
+    job_interview_id => "job_interview_id", location => "location", organizer_id =>
+    "organizer_id", scheduled_at => "scheduled_at", starts_at => "starts_at", status =>
+    "status", updated_at => "updated_at", video_conferencing_url =>
+    "video_conferencing_url" }
 }
 /// Metadata returned by `interviews.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InterviewsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for InterviewsListMeta {
-    const NAME: &'static str = "InterviewsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InterviewsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InterviewsListMeta { next => "next" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `job_posts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GreenhouseConnector {
     /// A job post published on a job board.
     pub fn job_posts(&self) -> JobPosts {
@@ -99,262 +99,93 @@ impl ::std::future::IntoFuture for JobPostsListRequest {
     }
 }
 /// A job post published on a job board.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct JobPost {
     /// Flag: active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Body of the job post.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Identifier of the related demographic question set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub demographic_question_set_id: Option<i64>,
     /// True when the job post is featured.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub featured: Option<bool>,
     /// First published at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_published_at: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// True for internal job posts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub internal: Option<bool>,
     /// Internal content of this job post.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_content: Option<String>,
     /// Identifier of the related job board.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_board_id: Option<i64>,
     /// Job the job post belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<i64>,
     /// Language of this job post.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// True while the job post is published.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<bool>,
     /// Public URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// Questions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<JobPostQuestionsItem>>,
     /// The job post's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for JobPost {
-    const NAME: &'static str = "JobPost";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "active" => Some(0),
-            "content" => Some(1),
-            "created_at" => Some(2),
-            "demographic_question_set_id" => Some(3),
-            "featured" => Some(4),
-            "first_published_at" => Some(5),
-            "id" => Some(6),
-            "internal" => Some(7),
-            "internal_content" => Some(8),
-            "job_board_id" => Some(9),
-            "job_id" => Some(10),
-            "language" => Some(11),
-            "live" => Some(12),
-            "public_url" => Some(13),
-            "questions" => Some(14),
-            "title" => Some(15),
-            "updated_at" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.active = map.next_value()?,
-            1 => self.content = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.demographic_question_set_id = map.next_value()?,
-            4 => self.featured = map.next_value()?,
-            5 => self.first_published_at = map.next_value()?,
-            6 => self.id = map.next_value()?,
-            7 => self.internal = map.next_value()?,
-            8 => self.internal_content = map.next_value()?,
-            9 => self.job_board_id = map.next_value()?,
-            10 => self.job_id = map.next_value()?,
-            11 => self.language = map.next_value()?,
-            12 => self.live = map.next_value()?,
-            13 => self.public_url = map.next_value()?,
-            14 => {
-                self.questions = map
-                    .next_value::<record::SkipNulls<JobPostQuestionsItem>>()?
-                    .0;
-            }
-            15 => self.title = map.next_value()?,
-            16 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for JobPost {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    JobPost { active => "active", content => "content", created_at => "created_at",
+    demographic_question_set_id => "demographic_question_set_id", featured => "featured",
+    first_published_at => "first_published_at", id => "id", internal => "internal",
+    internal_content => "internal_content", job_board_id => "job_board_id", job_id =>
+    "job_id", language => "language", live => "live", public_url => "public_url",
+    questions => "questions" skip_nulls, title => "title", updated_at => "updated_at" }
 }
 /// The `JobPostQuestionsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct JobPostQuestionsItem {
     /// Answer type of this question.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_type: Option<String>,
     /// Free-form description of the question.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Unique identifier of this question.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Label of this question.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Name shown for the question.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Options (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<JobPostQuestionsItemOptionsItem>>,
     /// Flag: private.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
     /// True when the question is required.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
-impl record::Record for JobPostQuestionsItem {
-    const NAME: &'static str = "JobPostQuestionsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "answer_type" => Some(0),
-            "description" => Some(1),
-            "id" => Some(2),
-            "label" => Some(3),
-            "name" => Some(4),
-            "options" => Some(5),
-            "private" => Some(6),
-            "required" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.answer_type = map.next_value()?,
-            1 => self.description = map.next_value()?,
-            2 => self.id = map.next_value()?,
-            3 => self.label = map.next_value()?,
-            4 => self.name = map.next_value()?,
-            5 => {
-                self.options = map
-                    .next_value::<record::SkipNulls<JobPostQuestionsItemOptionsItem>>()?
-                    .0;
-            }
-            6 => self.private = map.next_value()?,
-            7 => self.required = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for JobPostQuestionsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    JobPostQuestionsItem { answer_type => "answer_type", description => "description", id
+    => "id", label => "label", name => "name", options => "options" skip_nulls, private
+    => "private", required => "required" }
 }
 /// The `JobPostQuestionsItemOptionsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct JobPostQuestionsItemOptionsItem {
     /// Unique identifier of this option.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Label of this option.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
-impl record::Record for JobPostQuestionsItemOptionsItem {
-    const NAME: &'static str = "JobPostQuestionsItemOptionsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "label" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.label = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for JobPostQuestionsItemOptionsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    JobPostQuestionsItemOptionsItem { id => "id", label => "label" }
 }
 /// Metadata returned by `job_posts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct JobPostsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for JobPostsListMeta {
-    const NAME: &'static str = "JobPostsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for JobPostsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    JobPostsListMeta { next => "next" }
 }

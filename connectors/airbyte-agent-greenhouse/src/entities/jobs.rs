@@ -2,7 +2,7 @@
 
 //! Entity `jobs`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// An open or closed job (requisition).
@@ -89,140 +89,55 @@ impl ::std::future::IntoFuture for JobsListRequest {
     }
 }
 /// An open or closed job (requisition).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Job {
     /// When the job closed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// True when the job is confidential.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confidential: Option<bool>,
     /// Identifier of the related copied from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub copied_from_id: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Values of custom fields, keyed by field name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// Identifier of the related department.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<i64>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// True when the job is template.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_template: Option<bool>,
     /// Name shown for the job.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Free-form notes of the job.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Identifiers of the related office records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub office_ids: Option<Vec<i64>>,
     /// When the job opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opened_at: Option<String>,
     /// Requisition number of the job.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requisition_id: Option<String>,
     /// Current status of the job.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Job {
-    const NAME: &'static str = "Job";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "closed_at" => Some(0),
-            "confidential" => Some(1),
-            "copied_from_id" => Some(2),
-            "created_at" => Some(3),
-            "custom_fields" => Some(4),
-            "department_id" => Some(5),
-            "id" => Some(6),
-            "is_template" => Some(7),
-            "name" => Some(8),
-            "notes" => Some(9),
-            "office_ids" => Some(10),
-            "opened_at" => Some(11),
-            "requisition_id" => Some(12),
-            "status" => Some(13),
-            "updated_at" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.closed_at = map.next_value()?,
-            1 => self.confidential = map.next_value()?,
-            2 => self.copied_from_id = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.custom_fields = map.next_value()?,
-            5 => self.department_id = map.next_value()?,
-            6 => self.id = map.next_value()?,
-            7 => self.is_template = map.next_value()?,
-            8 => self.name = map.next_value()?,
-            9 => self.notes = map.next_value()?,
-            10 => self.office_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            11 => self.opened_at = map.next_value()?,
-            12 => self.requisition_id = map.next_value()?,
-            13 => self.status = map.next_value()?,
-            14 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Job {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Job { closed_at => "closed_at", confidential => "confidential", copied_from_id =>
+    "copied_from_id", created_at => "created_at", custom_fields => "custom_fields",
+    department_id => "department_id", id => "id", is_template => "is_template", name =>
+    "name", notes => "notes", office_ids => "office_ids" skip_nulls, opened_at =>
+    "opened_at", requisition_id => "requisition_id", status => "status", updated_at =>
+    "updated_at" }
 }
 /// Metadata returned by `jobs.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct JobsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for JobsListMeta {
-    const NAME: &'static str = "JobsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for JobsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    JobsListMeta { next => "next" }
 }

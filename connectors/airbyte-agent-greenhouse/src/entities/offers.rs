@@ -2,7 +2,7 @@
 
 //! Entity `offers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// An offer made to a candidate.
@@ -93,130 +93,50 @@ impl ::std::future::IntoFuture for OffersListRequest {
     }
 }
 /// An offer made to a candidate.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Offer {
     /// Application the offer belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<i64>,
     /// Candidate the offer belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate_id: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Values of custom fields, keyed by field name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Job the offer belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<i64>,
     /// Identifier of the related opening.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opening_id: Option<i64>,
     /// When the offer was accepted or rejected.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<String>,
     /// Sent on (calendar date).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_on: Option<String>,
     /// Start date offered.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_on: Option<String>,
     /// Current status of the offer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Version number of the offer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
 }
-impl record::Record for Offer {
-    const NAME: &'static str = "Offer";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "application_id" => Some(0),
-            "candidate_id" => Some(1),
-            "created_at" => Some(2),
-            "custom_fields" => Some(3),
-            "id" => Some(4),
-            "job_id" => Some(5),
-            "opening_id" => Some(6),
-            "resolved_at" => Some(7),
-            "sent_on" => Some(8),
-            "starts_on" => Some(9),
-            "status" => Some(10),
-            "updated_at" => Some(11),
-            "version" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.application_id = map.next_value()?,
-            1 => self.candidate_id = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.custom_fields = map.next_value()?,
-            4 => self.id = map.next_value()?,
-            5 => self.job_id = map.next_value()?,
-            6 => self.opening_id = map.next_value()?,
-            7 => self.resolved_at = map.next_value()?,
-            8 => self.sent_on = map.next_value()?,
-            9 => self.starts_on = map.next_value()?,
-            10 => self.status = map.next_value()?,
-            11 => self.updated_at = map.next_value()?,
-            12 => self.version = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Offer {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Offer { application_id => "application_id", candidate_id => "candidate_id",
+    created_at => "created_at", custom_fields => "custom_fields", id => "id", job_id =>
+    "job_id", opening_id => "opening_id", resolved_at => "resolved_at", sent_on =>
+    "sent_on", starts_on => "starts_on", status => "status", updated_at => "updated_at",
+    version => "version" }
 }
 /// Metadata returned by `offers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OffersListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for OffersListMeta {
-    const NAME: &'static str = "OffersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OffersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OffersListMeta { next => "next" }
 }

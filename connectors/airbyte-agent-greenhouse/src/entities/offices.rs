@@ -2,7 +2,7 @@
 
 //! Entity `offices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::GreenhouseConnector {
     /// An office location of the organization.
     pub fn offices(&self) -> Offices {
@@ -85,103 +85,37 @@ impl ::std::future::IntoFuture for OfficesListRequest {
     }
 }
 /// An office location of the organization.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Office {
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// ID of the office in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Place where the office is.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Name shown for the office.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Parent office, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<i64>,
     /// Identifier of the related primary in house contact user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_in_house_contact_user_id: Option<i64>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Office {
-    const NAME: &'static str = "Office";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "created_at" => Some(0),
-            "external_id" => Some(1),
-            "id" => Some(2),
-            "location" => Some(3),
-            "name" => Some(4),
-            "parent_id" => Some(5),
-            "primary_in_house_contact_user_id" => Some(6),
-            "updated_at" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.created_at = map.next_value()?,
-            1 => self.external_id = map.next_value()?,
-            2 => self.id = map.next_value()?,
-            3 => self.location = map.next_value()?,
-            4 => self.name = map.next_value()?,
-            5 => self.parent_id = map.next_value()?,
-            6 => self.primary_in_house_contact_user_id = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Office {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Office { created_at => "created_at", external_id => "external_id", id => "id",
+    location => "location", name => "name", parent_id => "parent_id",
+    primary_in_house_contact_user_id => "primary_in_house_contact_user_id", updated_at =>
+    "updated_at" }
 }
 /// Metadata returned by `offices.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OfficesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for OfficesListMeta {
-    const NAME: &'static str = "OfficesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OfficesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OfficesListMeta { next => "next" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GreenhouseConnector {
     /// A Greenhouse user, such as a recruiter or hiring manager.
@@ -96,161 +96,63 @@ impl ::std::future::IntoFuture for UsersListRequest {
     }
 }
 /// A Greenhouse user, such as a recruiter or hiring manager.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct User {
     /// Identifier of the related agency.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agency_id: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Values of custom fields, keyed by field name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<
         ::std::collections::BTreeMap<String, ApplicationCustomFieldsValue>,
     >,
     /// True when the user is deactivated.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deactivated: Option<bool>,
     /// Identifiers of the related department records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_ids: Option<Vec<i64>>,
     /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<String>>,
     /// Employee ID of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<String>,
     /// `first_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Interviewer tags (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interviewer_tags: Option<Vec<SourceType>>,
     /// Job title of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_title: Option<String>,
     /// `last_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Identifiers of the related linked candidate records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_candidate_ids: Option<Vec<i64>>,
     /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Identifiers of the related office records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub office_ids: Option<Vec<i64>>,
     /// Primary email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_email: Option<String>,
     /// True for site administrators.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_admin: Option<bool>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for User {
-    const NAME: &'static str = "User";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "agency_id" => Some(0),
-            "created_at" => Some(1),
-            "custom_fields" => Some(2),
-            "deactivated" => Some(3),
-            "department_ids" => Some(4),
-            "emails" => Some(5),
-            "employee_id" => Some(6),
-            "first_name" => Some(7),
-            "id" => Some(8),
-            "interviewer_tags" => Some(9),
-            "job_title" => Some(10),
-            "last_name" => Some(11),
-            "linked_candidate_ids" => Some(12),
-            "name" => Some(13),
-            "office_ids" => Some(14),
-            "primary_email" => Some(15),
-            "site_admin" => Some(16),
-            "updated_at" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.agency_id = map.next_value()?,
-            1 => self.created_at = map.next_value()?,
-            2 => self.custom_fields = map.next_value()?,
-            3 => self.deactivated = map.next_value()?,
-            4 => self.department_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            5 => self.emails = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.employee_id = map.next_value()?,
-            7 => self.first_name = map.next_value()?,
-            8 => self.id = map.next_value()?,
-            9 => {
-                self.interviewer_tags = map
-                    .next_value::<record::SkipNulls<SourceType>>()?
-                    .0;
-            }
-            10 => self.job_title = map.next_value()?,
-            11 => self.last_name = map.next_value()?,
-            12 => {
-                self.linked_candidate_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-            }
-            13 => self.name = map.next_value()?,
-            14 => self.office_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            15 => self.primary_email = map.next_value()?,
-            16 => self.site_admin = map.next_value()?,
-            17 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    User { agency_id => "agency_id", created_at => "created_at", custom_fields =>
+    "custom_fields", deactivated => "deactivated", department_ids => "department_ids"
+    skip_nulls, emails => "emails" skip_nulls, employee_id => "employee_id", first_name
+    => "first_name", id => "id", interviewer_tags => "interviewer_tags" skip_nulls,
+    job_title => "job_title", last_name => "last_name", linked_candidate_ids =>
+    "linked_candidate_ids" skip_nulls, name => "name", office_ids => "office_ids"
+    skip_nulls, primary_email => "primary_email", site_admin => "site_admin", updated_at
+    => "updated_at" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for UsersListMeta {
-    const NAME: &'static str = "UsersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersListMeta { next => "next" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `associations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// Outcome of linking two records.
@@ -204,137 +204,43 @@ impl ::std::future::IntoFuture for AssociationsDeleteRequest {
     }
 }
 /// A page of records linked to one record.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecord {
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<AssociationsRecordResultsItem>>,
     /// Paging data; `next.after` is the cursor for the following page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paging: Option<AssociationsRecordPaging>,
 }
-impl record::Record for AssociationsRecord {
-    const NAME: &'static str = "AssociationsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "results" => Some(0),
-            "paging" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.results = map
-                    .next_value::<record::SkipNulls<AssociationsRecordResultsItem>>()?
-                    .0;
-            }
-            1 => self.paging = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecord { results => "results" skip_nulls, paging => "paging" }
 }
 /// The `AssociationsRecordResultsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecordResultsItem {
     /// Identifier of the related to object.
-    #[serde(rename = "toObjectId", skip_serializing_if = "Option::is_none")]
     pub to_object_id: Option<Value>,
     /// Association types (list).
-    #[serde(rename = "associationTypes", skip_serializing_if = "Option::is_none")]
     pub association_types: Option<
         Vec<AssociationsRecordResultsItemAssociationTypesItem>,
     >,
 }
-impl record::Record for AssociationsRecordResultsItem {
-    const NAME: &'static str = "AssociationsRecordResultsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "toObjectId" => Some(0),
-            "associationTypes" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.to_object_id = map.next_value()?,
-            1 => {
-                self.association_types = map
-                    .next_value::<
-                        record::SkipNulls<
-                            AssociationsRecordResultsItemAssociationTypesItem,
-                        >,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecordResultsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecordResultsItem { to_object_id => "toObjectId", association_types =>
+    "associationTypes" skip_nulls }
 }
 /// The `AssociationsRecordResultsItemAssociationTypesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecordResultsItemAssociationTypesItem {
     /// Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<AssociationsRecordResultsItemAssociationTypesItemCategory>,
     /// Identifier of the related type.
-    #[serde(rename = "typeId", skip_serializing_if = "Option::is_none")]
     pub type_id: Option<i64>,
     /// Label of this association type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
-impl record::Record for AssociationsRecordResultsItemAssociationTypesItem {
-    const NAME: &'static str = "AssociationsRecordResultsItemAssociationTypesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "category" => Some(0),
-            "typeId" => Some(1),
-            "label" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.category = map.next_value()?,
-            1 => self.type_id = map.next_value()?,
-            2 => self.label = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecordResultsItemAssociationTypesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecordResultsItemAssociationTypesItem { category => "category", type_id
+    => "typeId", label => "label" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`."]
@@ -344,118 +250,38 @@ airbyte_agent_runtime::string_enum! {
     "INTEGRATOR_DEFINED" }
 }
 /// Paging data; `next.after` is the cursor for the following page.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecordPaging {
     /// Object describing the next.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<AssociationsRecordPagingNext>,
     /// `additionalProperties`
-    #[serde(rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
     pub additional_properties: Option<Value>,
 }
-impl record::Record for AssociationsRecordPaging {
-    const NAME: &'static str = "AssociationsRecordPaging";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            "additionalProperties" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            1 => self.additional_properties = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecordPaging {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecordPaging { next => "next", additional_properties =>
+    "additionalProperties" }
 }
 /// Object describing the next.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecordPagingNext {
     /// Cursor for the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     /// Link to the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
-impl record::Record for AssociationsRecordPagingNext {
-    const NAME: &'static str = "AssociationsRecordPagingNext";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "after" => Some(0),
-            "link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.after = map.next_value()?,
-            1 => self.link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecordPagingNext {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecordPagingNext { after => "after", link => "link" }
 }
 /// Metadata returned by `associations.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for AssociationsListMeta {
-    const NAME: &'static str = "AssociationsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =
@@ -465,197 +291,64 @@ airbyte_agent_runtime::string_enum! {
     "USER_DEFINED" }
 }
 /// Outcome of linking two records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecord2 {
     /// Current status of the association.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<AssociationsRecord2ResultsItem>>,
     /// Started at (ISO 8601 date-time).
-    #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
     /// Completed at (ISO 8601 date-time).
-    #[serde(rename = "completedAt", skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// Requested at (ISO 8601 date-time).
-    #[serde(rename = "requestedAt", skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<String>,
 }
-impl record::Record for AssociationsRecord2 {
-    const NAME: &'static str = "AssociationsRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "status" => Some(0),
-            "results" => Some(1),
-            "startedAt" => Some(2),
-            "completedAt" => Some(3),
-            "requestedAt" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.status = map.next_value()?,
-            1 => {
-                self.results = map
-                    .next_value::<record::SkipNulls<AssociationsRecord2ResultsItem>>()?
-                    .0;
-            }
-            2 => self.started_at = map.next_value()?,
-            3 => self.completed_at = map.next_value()?,
-            4 => self.requested_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecord2 { status => "status", results => "results" skip_nulls, started_at
+    => "startedAt", completed_at => "completedAt", requested_at => "requestedAt" }
 }
 /// The `AssociationsRecord2ResultsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecord2ResultsItem {
     /// Object describing the from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<NotesCreateAssociationsItemTo>,
     /// Object describing the to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<NotesCreateAssociationsItemTo>,
     /// Object describing the association spec.
-    #[serde(rename = "associationSpec", skip_serializing_if = "Option::is_none")]
     pub association_spec: Option<AssociationsRecord2ResultsItemAssociationSpec>,
 }
-impl record::Record for AssociationsRecord2ResultsItem {
-    const NAME: &'static str = "AssociationsRecord2ResultsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "from" => Some(0),
-            "to" => Some(1),
-            "associationSpec" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from = map.next_value()?,
-            1 => self.to = map.next_value()?,
-            2 => self.association_spec = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecord2ResultsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecord2ResultsItem { from => "from", to => "to", association_spec =>
+    "associationSpec" }
 }
 /// Object describing the association spec.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationsRecord2ResultsItemAssociationSpec {
     /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
-    #[serde(rename = "associationCategory", skip_serializing_if = "Option::is_none")]
     pub association_category: Option<AssociationsCreateAssociationCategory>,
     /// Numeric association type, for example 279 contact-to-company or 202 note-to-contact.
-    #[serde(rename = "associationTypeId", skip_serializing_if = "Option::is_none")]
     pub association_type_id: Option<i64>,
 }
-impl record::Record for AssociationsRecord2ResultsItemAssociationSpec {
-    const NAME: &'static str = "AssociationsRecord2ResultsItemAssociationSpec";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "associationCategory" => Some(0),
-            "associationTypeId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.association_category = map.next_value()?,
-            1 => self.association_type_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationsRecord2ResultsItemAssociationSpec {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationsRecord2ResultsItemAssociationSpec { association_category =>
+    "associationCategory", association_type_id => "associationTypeId" }
 }
 /// Outcome of linking two records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AssociationResult {
     /// Current status of the association.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<AssociationsRecord2ResultsItem>>,
     /// Started at (ISO 8601 date-time).
-    #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
     /// Completed at (ISO 8601 date-time).
-    #[serde(rename = "completedAt", skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// Requested at (ISO 8601 date-time).
-    #[serde(rename = "requestedAt", skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<String>,
 }
-impl record::Record for AssociationResult {
-    const NAME: &'static str = "AssociationResult";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "status" => Some(0),
-            "results" => Some(1),
-            "startedAt" => Some(2),
-            "completedAt" => Some(3),
-            "requestedAt" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.status = map.next_value()?,
-            1 => {
-                self.results = map
-                    .next_value::<record::SkipNulls<AssociationsRecord2ResultsItem>>()?
-                    .0;
-            }
-            2 => self.started_at = map.next_value()?,
-            3 => self.completed_at = map.next_value()?,
-            4 => self.requested_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AssociationResult {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AssociationResult { status => "status", results => "results" skip_nulls, started_at
+    => "startedAt", completed_at => "completedAt", requested_at => "requestedAt" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `calls`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A call engagement.
@@ -308,415 +308,162 @@ impl ::std::future::IntoFuture for CallsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsCreateProperties {
     /// Notes about the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_body: Option<String>,
     /// INBOUND or OUTBOUND.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_direction: Option<String>,
     /// Call outcome, such as connected, busy or left voicemail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_disposition: Option<String>,
     /// Call length in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_duration: Option<String>,
     /// Calling number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_from_number: Option<String>,
     /// Called number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_to_number: Option<String>,
     /// Call status, such as COMPLETED, BUSY, NO_ANSWER, FAILED or CANCELED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_status: Option<String>,
     /// Call title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_title: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for CallsCreateProperties {
-    const NAME: &'static str = "CallsCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_call_body" => Some(0),
-            "hs_call_direction" => Some(1),
-            "hs_call_disposition" => Some(2),
-            "hs_call_duration" => Some(3),
-            "hs_call_from_number" => Some(4),
-            "hs_call_to_number" => Some(5),
-            "hs_call_status" => Some(6),
-            "hs_call_title" => Some(7),
-            "hs_timestamp" => Some(8),
-            "hubspot_owner_id" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_call_body = map.next_value()?,
-            1 => self.hs_call_direction = map.next_value()?,
-            2 => self.hs_call_disposition = map.next_value()?,
-            3 => self.hs_call_duration = map.next_value()?,
-            4 => self.hs_call_from_number = map.next_value()?,
-            5 => self.hs_call_to_number = map.next_value()?,
-            6 => self.hs_call_status = map.next_value()?,
-            7 => self.hs_call_title = map.next_value()?,
-            8 => self.hs_timestamp = map.next_value()?,
-            9 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsCreateProperties { hs_call_body => "hs_call_body", hs_call_direction =>
+    "hs_call_direction", hs_call_disposition => "hs_call_disposition", hs_call_duration
+    => "hs_call_duration", hs_call_from_number => "hs_call_from_number",
+    hs_call_to_number => "hs_call_to_number", hs_call_status => "hs_call_status",
+    hs_call_title => "hs_call_title", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }
 /// A call engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsRecord {
     /// Unique identifier of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the call, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<CallsRecordProperties>,
     /// Creation time of the call.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the call.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the call is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the call was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for CallsRecord {
-    const NAME: &'static str = "CallsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Property values of the call, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsRecordProperties {
     /// Notes about the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_body: Option<String>,
     /// INBOUND or OUTBOUND.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_direction: Option<String>,
     /// Call outcome, such as connected, busy or left voicemail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_disposition: Option<String>,
     /// Call length in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_duration: Option<String>,
     /// Calling number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_from_number: Option<String>,
     /// Called number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_to_number: Option<String>,
     /// Call status, such as COMPLETED, BUSY, NO_ANSWER, FAILED or CANCELED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_status: Option<String>,
     /// Call title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_title: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Identifier of the related hs object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// Hs createdate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_createdate: Option<String>,
     /// Hs lastmodifieddate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl record::Record for CallsRecordProperties {
-    const NAME: &'static str = "CallsRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_call_body" => Some(0),
-            "hs_call_direction" => Some(1),
-            "hs_call_disposition" => Some(2),
-            "hs_call_duration" => Some(3),
-            "hs_call_from_number" => Some(4),
-            "hs_call_to_number" => Some(5),
-            "hs_call_status" => Some(6),
-            "hs_call_title" => Some(7),
-            "hs_timestamp" => Some(8),
-            "hubspot_owner_id" => Some(9),
-            "hs_object_id" => Some(10),
-            "hs_createdate" => Some(11),
-            "hs_lastmodifieddate" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_call_body = map.next_value()?,
-            1 => self.hs_call_direction = map.next_value()?,
-            2 => self.hs_call_disposition = map.next_value()?,
-            3 => self.hs_call_duration = map.next_value()?,
-            4 => self.hs_call_from_number = map.next_value()?,
-            5 => self.hs_call_to_number = map.next_value()?,
-            6 => self.hs_call_status = map.next_value()?,
-            7 => self.hs_call_title = map.next_value()?,
-            8 => self.hs_timestamp = map.next_value()?,
-            9 => self.hubspot_owner_id = map.next_value()?,
-            10 => self.hs_object_id = map.next_value()?,
-            11 => self.hs_createdate = map.next_value()?,
-            12 => self.hs_lastmodifieddate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsRecordProperties { hs_call_body => "hs_call_body", hs_call_direction =>
+    "hs_call_direction", hs_call_disposition => "hs_call_disposition", hs_call_duration
+    => "hs_call_duration", hs_call_from_number => "hs_call_from_number",
+    hs_call_to_number => "hs_call_to_number", hs_call_status => "hs_call_status",
+    hs_call_title => "hs_call_title", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
+    "hubspot_owner_id", hs_object_id => "hs_object_id", hs_createdate => "hs_createdate",
+    hs_lastmodifieddate => "hs_lastmodifieddate" }
 }
 /// A call engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Call {
     /// Unique identifier of this call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the call, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<CallsRecordProperties>,
     /// Creation time of the call.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the call.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the call is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the call was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for Call {
-    const NAME: &'static str = "Call";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Call {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Call { id => "id", properties => "properties", created_at => "createdAt", updated_at
+    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
+    "associations" }
 }
 /// Metadata returned by `calls.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for CallsListMeta {
-    const NAME: &'static str = "CallsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CallsUpdateProperties {
     /// Notes about the call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_body: Option<String>,
     /// INBOUND or OUTBOUND.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_direction: Option<String>,
     /// Call outcome, such as connected, busy or left voicemail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_disposition: Option<String>,
     /// Call length in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_duration: Option<String>,
     /// Calling number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_from_number: Option<String>,
     /// Called number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_to_number: Option<String>,
     /// Call status, such as COMPLETED, BUSY, NO_ANSWER, FAILED or CANCELED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_status: Option<String>,
     /// Call title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_call_title: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for CallsUpdateProperties {
-    const NAME: &'static str = "CallsUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_call_body" => Some(0),
-            "hs_call_direction" => Some(1),
-            "hs_call_disposition" => Some(2),
-            "hs_call_duration" => Some(3),
-            "hs_call_from_number" => Some(4),
-            "hs_call_to_number" => Some(5),
-            "hs_call_status" => Some(6),
-            "hs_call_title" => Some(7),
-            "hs_timestamp" => Some(8),
-            "hubspot_owner_id" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_call_body = map.next_value()?,
-            1 => self.hs_call_direction = map.next_value()?,
-            2 => self.hs_call_disposition = map.next_value()?,
-            3 => self.hs_call_duration = map.next_value()?,
-            4 => self.hs_call_from_number = map.next_value()?,
-            5 => self.hs_call_to_number = map.next_value()?,
-            6 => self.hs_call_status = map.next_value()?,
-            7 => self.hs_call_title = map.next_value()?,
-            8 => self.hs_timestamp = map.next_value()?,
-            9 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CallsUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CallsUpdateProperties { hs_call_body => "hs_call_body", hs_call_direction =>
+    "hs_call_direction", hs_call_disposition => "hs_call_disposition", hs_call_duration
+    => "hs_call_duration", hs_call_from_number => "hs_call_from_number",
+    hs_call_to_number => "hs_call_to_number", hs_call_status => "hs_call_status",
+    hs_call_title => "hs_call_title", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `companies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// An organisation in the CRM.
@@ -356,488 +356,184 @@ impl ::std::future::IntoFuture for CompaniesSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesCreateProperties {
     /// Name of the properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Web domain, such as example.com.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Description text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Industry code, such as COMPUTER_SOFTWARE or FINANCIAL_SERVICES.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub industry: Option<String>,
     /// City.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// State or region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Country.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// Headcount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub numberofemployees: Option<String>,
     /// Yearly revenue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub annualrevenue: Option<String>,
     /// Lifecycle stage, such as lead, marketingqualifiedlead, salesqualifiedlead, opportunity or customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecyclestage: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Website address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
-impl record::Record for CompaniesCreateProperties {
-    const NAME: &'static str = "CompaniesCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "domain" => Some(1),
-            "description" => Some(2),
-            "phone" => Some(3),
-            "industry" => Some(4),
-            "city" => Some(5),
-            "state" => Some(6),
-            "country" => Some(7),
-            "zip" => Some(8),
-            "numberofemployees" => Some(9),
-            "annualrevenue" => Some(10),
-            "lifecyclestage" => Some(11),
-            "hubspot_owner_id" => Some(12),
-            "website" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.domain = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.industry = map.next_value()?,
-            5 => self.city = map.next_value()?,
-            6 => self.state = map.next_value()?,
-            7 => self.country = map.next_value()?,
-            8 => self.zip = map.next_value()?,
-            9 => self.numberofemployees = map.next_value()?,
-            10 => self.annualrevenue = map.next_value()?,
-            11 => self.lifecyclestage = map.next_value()?,
-            12 => self.hubspot_owner_id = map.next_value()?,
-            13 => self.website = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesCreateProperties { name => "name", domain => "domain", description =>
+    "description", phone => "phone", industry => "industry", city => "city", state =>
+    "state", country => "country", zip => "zip", numberofemployees =>
+    "numberofemployees", annualrevenue => "annualrevenue", lifecyclestage =>
+    "lifecyclestage", hubspot_owner_id => "hubspot_owner_id", website => "website" }
 }
 /// An organisation in the CRM.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesRecord {
     /// Unique identifier of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the company, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<CompaniesRecordProperties>,
     /// Creation time of the company.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the company.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the company is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the company was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for CompaniesRecord {
-    const NAME: &'static str = "CompaniesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the company, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesRecordProperties {
     /// `createdate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdate: Option<String>,
     /// `domain`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// `hs_lastmodifieddate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
     /// `hs_object_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for CompaniesRecordProperties {
-    const NAME: &'static str = "CompaniesRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "createdate" => Some(0),
-            "domain" => Some(1),
-            "hs_lastmodifieddate" => Some(2),
-            "hs_object_id" => Some(3),
-            "name" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.createdate = map.next_value()?,
-            1 => self.domain = map.next_value()?,
-            2 => self.hs_lastmodifieddate = map.next_value()?,
-            3 => self.hs_object_id = map.next_value()?,
-            4 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesRecordProperties { createdate => "createdate", domain => "domain",
+    hs_lastmodifieddate => "hs_lastmodifieddate", hs_object_id => "hs_object_id", name =>
+    "name" }
 }
 /// An organisation in the CRM.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Company {
     /// Unique identifier of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the company, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<CompaniesRecordProperties>,
     /// Creation time of the company.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the company.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the company is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the company was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for Company {
-    const NAME: &'static str = "Company";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Company {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Company { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `companies.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for CompaniesListMeta {
-    const NAME: &'static str = "CompaniesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesUpdateProperties {
     /// Name of the properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Web domain, such as example.com.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Description text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Industry code, such as COMPUTER_SOFTWARE or FINANCIAL_SERVICES.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub industry: Option<String>,
     /// City.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// State or region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Country.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// Headcount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub numberofemployees: Option<String>,
     /// Yearly revenue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub annualrevenue: Option<String>,
     /// Lifecycle stage, such as lead, marketingqualifiedlead, salesqualifiedlead, opportunity or customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecyclestage: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Website address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
-impl record::Record for CompaniesUpdateProperties {
-    const NAME: &'static str = "CompaniesUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "domain" => Some(1),
-            "description" => Some(2),
-            "phone" => Some(3),
-            "industry" => Some(4),
-            "city" => Some(5),
-            "state" => Some(6),
-            "country" => Some(7),
-            "zip" => Some(8),
-            "numberofemployees" => Some(9),
-            "annualrevenue" => Some(10),
-            "lifecyclestage" => Some(11),
-            "hubspot_owner_id" => Some(12),
-            "website" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.domain = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.industry = map.next_value()?,
-            5 => self.city = map.next_value()?,
-            6 => self.state = map.next_value()?,
-            7 => self.country = map.next_value()?,
-            8 => self.zip = map.next_value()?,
-            9 => self.numberofemployees = map.next_value()?,
-            10 => self.annualrevenue = map.next_value()?,
-            11 => self.lifecyclestage = map.next_value()?,
-            12 => self.hubspot_owner_id = map.next_value()?,
-            13 => self.website = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesUpdateProperties { name => "name", domain => "domain", description =>
+    "description", phone => "phone", industry => "industry", city => "city", state =>
+    "state", country => "country", zip => "zip", numberofemployees =>
+    "numberofemployees", annualrevenue => "annualrevenue", lifecyclestage =>
+    "lifecyclestage", hubspot_owner_id => "hubspot_owner_id", website => "website" }
 }
 /// Metadata returned by `companies.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesSearchMeta {
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for CompaniesSearchMeta {
-    const NAME: &'static str = "CompaniesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total" => Some(0),
-            "next_cursor" => Some(1),
-            "next_link" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total = map.next_value()?,
-            1 => self.next_cursor = map.next_value()?,
-            2 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
+    "next_link" }
 }

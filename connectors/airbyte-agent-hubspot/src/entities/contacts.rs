@@ -2,7 +2,7 @@
 
 //! Entity `contacts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A person in the CRM.
@@ -353,443 +353,164 @@ impl ::std::future::IntoFuture for ContactsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsCreateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Given name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// Family name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Name of the contact's company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     /// Website address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// Lifecycle stage, such as lead, marketingqualifiedlead, salesqualifiedlead, opportunity or customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecyclestage: Option<String>,
     /// Job title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobtitle: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for ContactsCreateProperties {
-    const NAME: &'static str = "ContactsCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email" => Some(0),
-            "firstname" => Some(1),
-            "lastname" => Some(2),
-            "phone" => Some(3),
-            "company" => Some(4),
-            "website" => Some(5),
-            "lifecyclestage" => Some(6),
-            "jobtitle" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email = map.next_value()?,
-            1 => self.firstname = map.next_value()?,
-            2 => self.lastname = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.company = map.next_value()?,
-            5 => self.website = map.next_value()?,
-            6 => self.lifecyclestage = map.next_value()?,
-            7 => self.jobtitle = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsCreateProperties { email => "email", firstname => "firstname", lastname =>
+    "lastname", phone => "phone", company => "company", website => "website",
+    lifecyclestage => "lifecyclestage", jobtitle => "jobtitle", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }
 /// A person in the CRM.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsRecord {
     /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the contact, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<ContactsRecordProperties>,
     /// Creation time of the contact.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the contact.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the contact is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the contact was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for ContactsRecord {
-    const NAME: &'static str = "ContactsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the contact, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsRecordProperties {
     /// `createdate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdate: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `firstname`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// `hs_object_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// `lastmodifieddate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastmodifieddate: Option<String>,
     /// `lastname`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
 }
-impl record::Record for ContactsRecordProperties {
-    const NAME: &'static str = "ContactsRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "createdate" => Some(0),
-            "email" => Some(1),
-            "firstname" => Some(2),
-            "hs_object_id" => Some(3),
-            "lastmodifieddate" => Some(4),
-            "lastname" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.createdate = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.firstname = map.next_value()?,
-            3 => self.hs_object_id = map.next_value()?,
-            4 => self.lastmodifieddate = map.next_value()?,
-            5 => self.lastname = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsRecordProperties { createdate => "createdate", email => "email", firstname =>
+    "firstname", hs_object_id => "hs_object_id", lastmodifieddate => "lastmodifieddate",
+    lastname => "lastname" }
 }
 /// A person in the CRM.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Contact {
     /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the contact, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<ContactsRecordProperties>,
     /// Creation time of the contact.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the contact.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the contact is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the contact was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for Contact {
-    const NAME: &'static str = "Contact";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Contact {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Contact { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for ContactsListMeta {
-    const NAME: &'static str = "ContactsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsUpdateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Given name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub firstname: Option<String>,
     /// Family name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lastname: Option<String>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Name of the contact's company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     /// Website address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// Lifecycle stage, such as lead, marketingqualifiedlead, salesqualifiedlead, opportunity or customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecyclestage: Option<String>,
     /// Job title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobtitle: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for ContactsUpdateProperties {
-    const NAME: &'static str = "ContactsUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email" => Some(0),
-            "firstname" => Some(1),
-            "lastname" => Some(2),
-            "phone" => Some(3),
-            "company" => Some(4),
-            "website" => Some(5),
-            "lifecyclestage" => Some(6),
-            "jobtitle" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email = map.next_value()?,
-            1 => self.firstname = map.next_value()?,
-            2 => self.lastname = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.company = map.next_value()?,
-            5 => self.website = map.next_value()?,
-            6 => self.lifecyclestage = map.next_value()?,
-            7 => self.jobtitle = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsUpdateProperties { email => "email", firstname => "firstname", lastname =>
+    "lastname", phone => "phone", company => "company", website => "website",
+    lifecyclestage => "lifecyclestage", jobtitle => "jobtitle", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }
 /// Metadata returned by `contacts.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsSearchMeta {
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for ContactsSearchMeta {
-    const NAME: &'static str = "ContactsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total" => Some(0),
-            "next_cursor" => Some(1),
-            "next_link" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total = map.next_value()?,
-            1 => self.next_cursor = map.next_value()?,
-            2 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
+    "next_link" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `deals`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A sales opportunity.
@@ -349,443 +349,162 @@ impl ::std::future::IntoFuture for DealsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DealsCreateProperties {
     /// Deal name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealname: Option<String>,
     /// Deal value.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// Stage ID, such as appointmentscheduled, qualifiedtobuy, contractsent, closedwon or closedlost.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealstage: Option<String>,
     /// Pipeline ID; the default pipeline when omitted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
     /// Expected close date (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closedate: Option<String>,
     /// Deal kind, such as newbusiness or existingbusiness.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealtype: Option<String>,
     /// Description text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for DealsCreateProperties {
-    const NAME: &'static str = "DealsCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "dealname" => Some(0),
-            "amount" => Some(1),
-            "dealstage" => Some(2),
-            "pipeline" => Some(3),
-            "closedate" => Some(4),
-            "dealtype" => Some(5),
-            "description" => Some(6),
-            "hubspot_owner_id" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.dealname = map.next_value()?,
-            1 => self.amount = map.next_value()?,
-            2 => self.dealstage = map.next_value()?,
-            3 => self.pipeline = map.next_value()?,
-            4 => self.closedate = map.next_value()?,
-            5 => self.dealtype = map.next_value()?,
-            6 => self.description = map.next_value()?,
-            7 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DealsCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DealsCreateProperties { dealname => "dealname", amount => "amount", dealstage =>
+    "dealstage", pipeline => "pipeline", closedate => "closedate", dealtype =>
+    "dealtype", description => "description", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A sales opportunity.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DealsRecord {
     /// Unique identifier of this deal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the deal, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<DealsRecordProperties>,
     /// Creation time of the deal.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the deal.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the deal is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the deal was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this deal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for DealsRecord {
-    const NAME: &'static str = "DealsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DealsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DealsRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the deal, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DealsRecordProperties {
     /// `amount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// `closedate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closedate: Option<String>,
     /// `createdate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdate: Option<String>,
     /// `dealname`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealname: Option<String>,
     /// `dealstage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealstage: Option<String>,
     /// `hs_lastmodifieddate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
     /// `hs_object_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// `pipeline`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
 }
-impl record::Record for DealsRecordProperties {
-    const NAME: &'static str = "DealsRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount" => Some(0),
-            "closedate" => Some(1),
-            "createdate" => Some(2),
-            "dealname" => Some(3),
-            "dealstage" => Some(4),
-            "hs_lastmodifieddate" => Some(5),
-            "hs_object_id" => Some(6),
-            "pipeline" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount = map.next_value()?,
-            1 => self.closedate = map.next_value()?,
-            2 => self.createdate = map.next_value()?,
-            3 => self.dealname = map.next_value()?,
-            4 => self.dealstage = map.next_value()?,
-            5 => self.hs_lastmodifieddate = map.next_value()?,
-            6 => self.hs_object_id = map.next_value()?,
-            7 => self.pipeline = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DealsRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DealsRecordProperties { amount => "amount", closedate => "closedate", createdate =>
+    "createdate", dealname => "dealname", dealstage => "dealstage", hs_lastmodifieddate
+    => "hs_lastmodifieddate", hs_object_id => "hs_object_id", pipeline => "pipeline" }
 }
 /// A sales opportunity.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Deal {
     /// Unique identifier of this deal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the deal, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<DealsRecordProperties>,
     /// Creation time of the deal.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the deal.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the deal is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the deal was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this deal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for Deal {
-    const NAME: &'static str = "Deal";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Deal {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Deal { id => "id", properties => "properties", created_at => "createdAt", updated_at
+    => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `deals.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DealsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for DealsListMeta {
-    const NAME: &'static str = "DealsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DealsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DealsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DealsUpdateProperties {
     /// Deal name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealname: Option<String>,
     /// Deal value.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// Stage ID, such as appointmentscheduled, qualifiedtobuy, contractsent, closedwon or closedlost.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealstage: Option<String>,
     /// Pipeline ID; the default pipeline when omitted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
     /// Expected close date (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closedate: Option<String>,
     /// Deal kind, such as newbusiness or existingbusiness.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dealtype: Option<String>,
     /// Description text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for DealsUpdateProperties {
-    const NAME: &'static str = "DealsUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "dealname" => Some(0),
-            "amount" => Some(1),
-            "dealstage" => Some(2),
-            "pipeline" => Some(3),
-            "closedate" => Some(4),
-            "dealtype" => Some(5),
-            "description" => Some(6),
-            "hubspot_owner_id" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.dealname = map.next_value()?,
-            1 => self.amount = map.next_value()?,
-            2 => self.dealstage = map.next_value()?,
-            3 => self.pipeline = map.next_value()?,
-            4 => self.closedate = map.next_value()?,
-            5 => self.dealtype = map.next_value()?,
-            6 => self.description = map.next_value()?,
-            7 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DealsUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DealsUpdateProperties { dealname => "dealname", amount => "amount", dealstage =>
+    "dealstage", pipeline => "pipeline", closedate => "closedate", dealtype =>
+    "dealtype", description => "description", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// Metadata returned by `deals.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DealsSearchMeta {
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for DealsSearchMeta {
-    const NAME: &'static str = "DealsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total" => Some(0),
-            "next_cursor" => Some(1),
-            "next_link" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total = map.next_value()?,
-            1 => self.next_cursor = map.next_value()?,
-            2 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DealsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DealsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
+    "next_link" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `emails`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// An email engagement.
@@ -312,390 +312,149 @@ impl ::std::future::IntoFuture for EmailsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailsCreateProperties {
     /// Email subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_subject: Option<String>,
     /// Email body as plain text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_text: Option<String>,
     /// Email body as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_html: Option<String>,
     /// EMAIL (sent), INCOMING_EMAIL (received) or FORWARDED_EMAIL; needed when logging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_direction: Option<String>,
     /// Email status: BOUNCED, FAILED, SCHEDULED, SENDING, SENT or DRAFT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_status: Option<String>,
     /// Sender address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_sender_email: Option<String>,
     /// Recipient address or addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_to_email: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for EmailsCreateProperties {
-    const NAME: &'static str = "EmailsCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_email_subject" => Some(0),
-            "hs_email_text" => Some(1),
-            "hs_email_html" => Some(2),
-            "hs_email_direction" => Some(3),
-            "hs_email_status" => Some(4),
-            "hs_email_sender_email" => Some(5),
-            "hs_email_to_email" => Some(6),
-            "hs_timestamp" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_email_subject = map.next_value()?,
-            1 => self.hs_email_text = map.next_value()?,
-            2 => self.hs_email_html = map.next_value()?,
-            3 => self.hs_email_direction = map.next_value()?,
-            4 => self.hs_email_status = map.next_value()?,
-            5 => self.hs_email_sender_email = map.next_value()?,
-            6 => self.hs_email_to_email = map.next_value()?,
-            7 => self.hs_timestamp = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailsCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailsCreateProperties { hs_email_subject => "hs_email_subject", hs_email_text =>
+    "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
+    "hs_email_direction", hs_email_status => "hs_email_status", hs_email_sender_email =>
+    "hs_email_sender_email", hs_email_to_email => "hs_email_to_email", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// An email engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailsRecord {
     /// Unique identifier of this email.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the email, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<EmailsRecordProperties>,
     /// Creation time of the email.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the email.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the email is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the email was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for EmailsRecord {
-    const NAME: &'static str = "EmailsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailsRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Property values of the email, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailsRecordProperties {
     /// Email subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_subject: Option<String>,
     /// Email body as plain text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_text: Option<String>,
     /// Email body as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_html: Option<String>,
     /// EMAIL (sent), INCOMING_EMAIL (received) or FORWARDED_EMAIL; needed when logging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_direction: Option<String>,
     /// Email status: BOUNCED, FAILED, SCHEDULED, SENDING, SENT or DRAFT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_status: Option<String>,
     /// Sender address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_sender_email: Option<String>,
     /// Recipient address or addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_to_email: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Identifier of the related hs object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// Hs createdate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_createdate: Option<String>,
     /// Hs lastmodifieddate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl record::Record for EmailsRecordProperties {
-    const NAME: &'static str = "EmailsRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_email_subject" => Some(0),
-            "hs_email_text" => Some(1),
-            "hs_email_html" => Some(2),
-            "hs_email_direction" => Some(3),
-            "hs_email_status" => Some(4),
-            "hs_email_sender_email" => Some(5),
-            "hs_email_to_email" => Some(6),
-            "hs_timestamp" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            "hs_object_id" => Some(9),
-            "hs_createdate" => Some(10),
-            "hs_lastmodifieddate" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_email_subject = map.next_value()?,
-            1 => self.hs_email_text = map.next_value()?,
-            2 => self.hs_email_html = map.next_value()?,
-            3 => self.hs_email_direction = map.next_value()?,
-            4 => self.hs_email_status = map.next_value()?,
-            5 => self.hs_email_sender_email = map.next_value()?,
-            6 => self.hs_email_to_email = map.next_value()?,
-            7 => self.hs_timestamp = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            9 => self.hs_object_id = map.next_value()?,
-            10 => self.hs_createdate = map.next_value()?,
-            11 => self.hs_lastmodifieddate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailsRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailsRecordProperties { hs_email_subject => "hs_email_subject", hs_email_text =>
+    "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
+    "hs_email_direction", hs_email_status => "hs_email_status", hs_email_sender_email =>
+    "hs_email_sender_email", hs_email_to_email => "hs_email_to_email", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id =>
+    "hs_object_id", hs_createdate => "hs_createdate", hs_lastmodifieddate =>
+    "hs_lastmodifieddate" }
 }
 /// An email engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Email {
     /// Unique identifier of this email.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the email, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<EmailsRecordProperties>,
     /// Creation time of the email.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the email.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the email is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the email was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for Email {
-    const NAME: &'static str = "Email";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Email {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Email { id => "id", properties => "properties", created_at => "createdAt", updated_at
+    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
+    "associations" }
 }
 /// Metadata returned by `emails.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for EmailsListMeta {
-    const NAME: &'static str = "EmailsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailsUpdateProperties {
     /// Email subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_subject: Option<String>,
     /// Email body as plain text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_text: Option<String>,
     /// Email body as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_html: Option<String>,
     /// EMAIL (sent), INCOMING_EMAIL (received) or FORWARDED_EMAIL; needed when logging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_direction: Option<String>,
     /// Email status: BOUNCED, FAILED, SCHEDULED, SENDING, SENT or DRAFT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_email_status: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for EmailsUpdateProperties {
-    const NAME: &'static str = "EmailsUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_email_subject" => Some(0),
-            "hs_email_text" => Some(1),
-            "hs_email_html" => Some(2),
-            "hs_email_direction" => Some(3),
-            "hs_email_status" => Some(4),
-            "hs_timestamp" => Some(5),
-            "hubspot_owner_id" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_email_subject = map.next_value()?,
-            1 => self.hs_email_text = map.next_value()?,
-            2 => self.hs_email_html = map.next_value()?,
-            3 => self.hs_email_direction = map.next_value()?,
-            4 => self.hs_email_status = map.next_value()?,
-            5 => self.hs_timestamp = map.next_value()?,
-            6 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailsUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailsUpdateProperties { hs_email_subject => "hs_email_subject", hs_email_text =>
+    "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
+    "hs_email_direction", hs_email_status => "hs_email_status", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }

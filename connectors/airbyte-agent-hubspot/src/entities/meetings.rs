@@ -2,7 +2,7 @@
 
 //! Entity `meetings`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A meeting engagement.
@@ -312,400 +312,157 @@ impl ::std::future::IntoFuture for MeetingsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MeetingsCreateProperties {
     /// Meeting title; needed when logging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_title: Option<String>,
     /// Meeting description; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_body: Option<String>,
     /// Meeting start (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_start_time: Option<String>,
     /// Meeting end (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_end_time: Option<String>,
     /// Meeting place.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_location: Option<String>,
     /// Outcome, such as SCHEDULED, COMPLETED, RESCHEDULED, NO_SHOW or CANCELED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_outcome: Option<String>,
     /// Internal meeting notes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_internal_meeting_notes: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for MeetingsCreateProperties {
-    const NAME: &'static str = "MeetingsCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_meeting_title" => Some(0),
-            "hs_meeting_body" => Some(1),
-            "hs_meeting_start_time" => Some(2),
-            "hs_meeting_end_time" => Some(3),
-            "hs_meeting_location" => Some(4),
-            "hs_meeting_outcome" => Some(5),
-            "hs_internal_meeting_notes" => Some(6),
-            "hs_timestamp" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_meeting_title = map.next_value()?,
-            1 => self.hs_meeting_body = map.next_value()?,
-            2 => self.hs_meeting_start_time = map.next_value()?,
-            3 => self.hs_meeting_end_time = map.next_value()?,
-            4 => self.hs_meeting_location = map.next_value()?,
-            5 => self.hs_meeting_outcome = map.next_value()?,
-            6 => self.hs_internal_meeting_notes = map.next_value()?,
-            7 => self.hs_timestamp = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MeetingsCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MeetingsCreateProperties { hs_meeting_title => "hs_meeting_title", hs_meeting_body =>
+    "hs_meeting_body", hs_meeting_start_time => "hs_meeting_start_time",
+    hs_meeting_end_time => "hs_meeting_end_time", hs_meeting_location =>
+    "hs_meeting_location", hs_meeting_outcome => "hs_meeting_outcome",
+    hs_internal_meeting_notes => "hs_internal_meeting_notes", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A meeting engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MeetingsRecord {
     /// Unique identifier of this meeting.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the meeting, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<MeetingsRecordProperties>,
     /// Creation time of the meeting.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the meeting.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the meeting is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the meeting was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for MeetingsRecord {
-    const NAME: &'static str = "MeetingsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MeetingsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MeetingsRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Property values of the meeting, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MeetingsRecordProperties {
     /// Meeting title; needed when logging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_title: Option<String>,
     /// Meeting description; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_body: Option<String>,
     /// Meeting start (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_start_time: Option<String>,
     /// Meeting end (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_end_time: Option<String>,
     /// Meeting place.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_location: Option<String>,
     /// Outcome, such as SCHEDULED, COMPLETED, RESCHEDULED, NO_SHOW or CANCELED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_outcome: Option<String>,
     /// Internal meeting notes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_internal_meeting_notes: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Identifier of the related hs object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// Hs createdate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_createdate: Option<String>,
     /// Hs lastmodifieddate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl record::Record for MeetingsRecordProperties {
-    const NAME: &'static str = "MeetingsRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_meeting_title" => Some(0),
-            "hs_meeting_body" => Some(1),
-            "hs_meeting_start_time" => Some(2),
-            "hs_meeting_end_time" => Some(3),
-            "hs_meeting_location" => Some(4),
-            "hs_meeting_outcome" => Some(5),
-            "hs_internal_meeting_notes" => Some(6),
-            "hs_timestamp" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            "hs_object_id" => Some(9),
-            "hs_createdate" => Some(10),
-            "hs_lastmodifieddate" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_meeting_title = map.next_value()?,
-            1 => self.hs_meeting_body = map.next_value()?,
-            2 => self.hs_meeting_start_time = map.next_value()?,
-            3 => self.hs_meeting_end_time = map.next_value()?,
-            4 => self.hs_meeting_location = map.next_value()?,
-            5 => self.hs_meeting_outcome = map.next_value()?,
-            6 => self.hs_internal_meeting_notes = map.next_value()?,
-            7 => self.hs_timestamp = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            9 => self.hs_object_id = map.next_value()?,
-            10 => self.hs_createdate = map.next_value()?,
-            11 => self.hs_lastmodifieddate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MeetingsRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MeetingsRecordProperties { hs_meeting_title => "hs_meeting_title", hs_meeting_body =>
+    "hs_meeting_body", hs_meeting_start_time => "hs_meeting_start_time",
+    hs_meeting_end_time => "hs_meeting_end_time", hs_meeting_location =>
+    "hs_meeting_location", hs_meeting_outcome => "hs_meeting_outcome",
+    hs_internal_meeting_notes => "hs_internal_meeting_notes", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id =>
+    "hs_object_id", hs_createdate => "hs_createdate", hs_lastmodifieddate =>
+    "hs_lastmodifieddate" }
 }
 /// A meeting engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Meeting {
     /// Unique identifier of this meeting.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the meeting, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<MeetingsRecordProperties>,
     /// Creation time of the meeting.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the meeting.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the meeting is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the meeting was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for Meeting {
-    const NAME: &'static str = "Meeting";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Meeting {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Meeting { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Metadata returned by `meetings.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MeetingsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for MeetingsListMeta {
-    const NAME: &'static str = "MeetingsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MeetingsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MeetingsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MeetingsUpdateProperties {
     /// Meeting title; needed when logging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_title: Option<String>,
     /// Meeting description; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_body: Option<String>,
     /// Meeting start (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_start_time: Option<String>,
     /// Meeting end (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_end_time: Option<String>,
     /// Meeting place.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_location: Option<String>,
     /// Outcome, such as SCHEDULED, COMPLETED, RESCHEDULED, NO_SHOW or CANCELED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_meeting_outcome: Option<String>,
     /// Internal meeting notes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_internal_meeting_notes: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for MeetingsUpdateProperties {
-    const NAME: &'static str = "MeetingsUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_meeting_title" => Some(0),
-            "hs_meeting_body" => Some(1),
-            "hs_meeting_start_time" => Some(2),
-            "hs_meeting_end_time" => Some(3),
-            "hs_meeting_location" => Some(4),
-            "hs_meeting_outcome" => Some(5),
-            "hs_internal_meeting_notes" => Some(6),
-            "hs_timestamp" => Some(7),
-            "hubspot_owner_id" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_meeting_title = map.next_value()?,
-            1 => self.hs_meeting_body = map.next_value()?,
-            2 => self.hs_meeting_start_time = map.next_value()?,
-            3 => self.hs_meeting_end_time = map.next_value()?,
-            4 => self.hs_meeting_location = map.next_value()?,
-            5 => self.hs_meeting_outcome = map.next_value()?,
-            6 => self.hs_internal_meeting_notes = map.next_value()?,
-            7 => self.hs_timestamp = map.next_value()?,
-            8 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MeetingsUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MeetingsUpdateProperties { hs_meeting_title => "hs_meeting_title", hs_meeting_body =>
+    "hs_meeting_body", hs_meeting_start_time => "hs_meeting_start_time",
+    hs_meeting_end_time => "hs_meeting_end_time", hs_meeting_location =>
+    "hs_meeting_location", hs_meeting_outcome => "hs_meeting_outcome",
+    hs_internal_meeting_notes => "hs_internal_meeting_notes", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }

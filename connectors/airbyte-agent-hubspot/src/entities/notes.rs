@@ -2,7 +2,7 @@
 
 //! Entity `notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A note engagement.
@@ -308,310 +308,109 @@ impl ::std::future::IntoFuture for NotesDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesCreateProperties {
     /// Note text; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_note_body: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for NotesCreateProperties {
-    const NAME: &'static str = "NotesCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_note_body" => Some(0),
-            "hs_timestamp" => Some(1),
-            "hubspot_owner_id" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_note_body = map.next_value()?,
-            1 => self.hs_timestamp = map.next_value()?,
-            2 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesCreateProperties { hs_note_body => "hs_note_body", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A note engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesRecord {
     /// Unique identifier of this note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the note, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<NotesRecordProperties>,
     /// Creation time of the note.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the note.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the note is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the note was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for NotesRecord {
-    const NAME: &'static str = "NotesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Property values of the note, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesRecordProperties {
     /// Note text; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_note_body: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Identifier of the related hs object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// Hs createdate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_createdate: Option<String>,
     /// Hs lastmodifieddate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl record::Record for NotesRecordProperties {
-    const NAME: &'static str = "NotesRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_note_body" => Some(0),
-            "hs_timestamp" => Some(1),
-            "hubspot_owner_id" => Some(2),
-            "hs_object_id" => Some(3),
-            "hs_createdate" => Some(4),
-            "hs_lastmodifieddate" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_note_body = map.next_value()?,
-            1 => self.hs_timestamp = map.next_value()?,
-            2 => self.hubspot_owner_id = map.next_value()?,
-            3 => self.hs_object_id = map.next_value()?,
-            4 => self.hs_createdate = map.next_value()?,
-            5 => self.hs_lastmodifieddate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesRecordProperties { hs_note_body => "hs_note_body", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id =>
+    "hs_object_id", hs_createdate => "hs_createdate", hs_lastmodifieddate =>
+    "hs_lastmodifieddate" }
 }
 /// A note engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Note {
     /// Unique identifier of this note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the note, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<NotesRecordProperties>,
     /// Creation time of the note.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the note.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the note is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the note was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for Note {
-    const NAME: &'static str = "Note";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Note {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Note { id => "id", properties => "properties", created_at => "createdAt", updated_at
+    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
+    "associations" }
 }
 /// Metadata returned by `notes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for NotesListMeta {
-    const NAME: &'static str = "NotesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesUpdateProperties {
     /// Note text; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_note_body: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for NotesUpdateProperties {
-    const NAME: &'static str = "NotesUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_note_body" => Some(0),
-            "hs_timestamp" => Some(1),
-            "hubspot_owner_id" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_note_body = map.next_value()?,
-            1 => self.hs_timestamp = map.next_value()?,
-            2 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesUpdateProperties { hs_note_body => "hs_note_body", hs_timestamp =>
+    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }

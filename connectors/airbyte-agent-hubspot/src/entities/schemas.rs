@@ -2,7 +2,7 @@
 
 //! Entity `schemas`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::HubspotConnector {
     /// Definition of a custom object type.
     pub fn schemas(&self) -> Schemas {
@@ -110,501 +110,188 @@ impl ::std::future::IntoFuture for SchemasGetRequest {
     }
 }
 /// Definition of a custom object type.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Schema {
     /// Unique identifier of this schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of the schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Object describing the labels.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<SchemaLabels>,
     /// Identifier of the related object type.
-    #[serde(rename = "objectTypeId", skip_serializing_if = "Option::is_none")]
     pub object_type_id: Option<String>,
     /// Fully qualified name of this schema.
-    #[serde(rename = "fullyQualifiedName", skip_serializing_if = "Option::is_none")]
     pub fully_qualified_name: Option<String>,
     /// `requiredProperties`
-    #[serde(rename = "requiredProperties", skip_serializing_if = "Option::is_none")]
     pub required_properties: Option<Vec<String>>,
     /// `searchableProperties`
-    #[serde(rename = "searchableProperties", skip_serializing_if = "Option::is_none")]
     pub searchable_properties: Option<Vec<String>>,
     /// `primaryDisplayProperty`
-    #[serde(rename = "primaryDisplayProperty", skip_serializing_if = "Option::is_none")]
     pub primary_display_property: Option<String>,
     /// `secondaryDisplayProperties`
-    #[serde(
-        rename = "secondaryDisplayProperties",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub secondary_display_properties: Option<Vec<String>>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `allowsSensitiveProperties`
-    #[serde(
-        rename = "allowsSensitiveProperties",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allows_sensitive_properties: Option<bool>,
     /// `archived`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// `restorable`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restorable: Option<bool>,
     /// `metaType`
-    #[serde(rename = "metaType", skip_serializing_if = "Option::is_none")]
     pub meta_type: Option<String>,
     /// `createdByUserId`
-    #[serde(rename = "createdByUserId", skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<i64>,
     /// `updatedByUserId`
-    #[serde(rename = "updatedByUserId", skip_serializing_if = "Option::is_none")]
     pub updated_by_user_id: Option<i64>,
     /// Property values of the schema, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<SchemaPropertiesItem>>,
     /// `associations`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Vec<SchemaAssociationsItem>>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Schema {
-    const NAME: &'static str = "Schema";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "labels" => Some(2),
-            "objectTypeId" => Some(3),
-            "fullyQualifiedName" => Some(4),
-            "requiredProperties" => Some(5),
-            "searchableProperties" => Some(6),
-            "primaryDisplayProperty" => Some(7),
-            "secondaryDisplayProperties" => Some(8),
-            "description" => Some(9),
-            "allowsSensitiveProperties" => Some(10),
-            "archived" => Some(11),
-            "restorable" => Some(12),
-            "metaType" => Some(13),
-            "createdByUserId" => Some(14),
-            "updatedByUserId" => Some(15),
-            "properties" => Some(16),
-            "associations" => Some(17),
-            "createdAt" => Some(18),
-            "updatedAt" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.labels = map.next_value()?,
-            3 => self.object_type_id = map.next_value()?,
-            4 => self.fully_qualified_name = map.next_value()?,
-            5 => {
-                self.required_properties = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            6 => {
-                self.searchable_properties = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            7 => self.primary_display_property = map.next_value()?,
-            8 => {
-                self.secondary_display_properties = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            9 => self.description = map.next_value()?,
-            10 => self.allows_sensitive_properties = map.next_value()?,
-            11 => self.archived = map.next_value()?,
-            12 => self.restorable = map.next_value()?,
-            13 => self.meta_type = map.next_value()?,
-            14 => self.created_by_user_id = map.next_value()?,
-            15 => self.updated_by_user_id = map.next_value()?,
-            16 => {
-                self.properties = map
-                    .next_value::<record::SkipNulls<SchemaPropertiesItem>>()?
-                    .0;
-            }
-            17 => {
-                self.associations = map
-                    .next_value::<record::SkipNulls<SchemaAssociationsItem>>()?
-                    .0;
-            }
-            18 => self.created_at = map.next_value()?,
-            19 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Schema {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Schema { id => "id", name => "name", labels => "labels", object_type_id =>
+    "objectTypeId", fully_qualified_name => "fullyQualifiedName", required_properties =>
+    "requiredProperties" skip_nulls, searchable_properties => "searchableProperties"
+    skip_nulls, primary_display_property => "primaryDisplayProperty",
+    secondary_display_properties => "secondaryDisplayProperties" skip_nulls, description
+    => "description", allows_sensitive_properties => "allowsSensitiveProperties",
+    archived => "archived", restorable => "restorable", meta_type => "metaType",
+    created_by_user_id => "createdByUserId", updated_by_user_id => "updatedByUserId",
+    properties => "properties" skip_nulls, associations => "associations" skip_nulls,
+    created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Object describing the labels.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SchemaLabels {
     /// `singular`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub singular: Option<String>,
     /// `plural`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plural: Option<String>,
 }
-impl record::Record for SchemaLabels {
-    const NAME: &'static str = "SchemaLabels";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "singular" => Some(0),
-            "plural" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.singular = map.next_value()?,
-            1 => self.plural = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SchemaLabels {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SchemaLabels { singular => "singular", plural => "plural" }
 }
 /// The `SchemaPropertiesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SchemaPropertiesItem {
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `label`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `fieldType`
-    #[serde(rename = "fieldType", skip_serializing_if = "Option::is_none")]
     pub field_type: Option<String>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `groupName`
-    #[serde(rename = "groupName", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// `displayOrder`
-    #[serde(rename = "displayOrder", skip_serializing_if = "Option::is_none")]
     pub display_order: Option<i64>,
     /// `calculated`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub calculated: Option<bool>,
     /// `externalOptions`
-    #[serde(rename = "externalOptions", skip_serializing_if = "Option::is_none")]
     pub external_options: Option<bool>,
     /// `archived`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// `hasUniqueValue`
-    #[serde(rename = "hasUniqueValue", skip_serializing_if = "Option::is_none")]
     pub has_unique_value: Option<bool>,
     /// `hidden`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
     /// `formField`
-    #[serde(rename = "formField", skip_serializing_if = "Option::is_none")]
     pub form_field: Option<bool>,
     /// `dataSensitivity`
-    #[serde(rename = "dataSensitivity", skip_serializing_if = "Option::is_none")]
     pub data_sensitivity: Option<String>,
     /// `hubspotDefined`
-    #[serde(rename = "hubspotDefined", skip_serializing_if = "Option::is_none")]
     pub hubspot_defined: Option<bool>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `options`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Value>>,
     /// `createdUserId`
-    #[serde(rename = "createdUserId", skip_serializing_if = "Option::is_none")]
     pub created_user_id: Option<String>,
     /// `updatedUserId`
-    #[serde(rename = "updatedUserId", skip_serializing_if = "Option::is_none")]
     pub updated_user_id: Option<String>,
     /// `showCurrencySymbol`
-    #[serde(rename = "showCurrencySymbol", skip_serializing_if = "Option::is_none")]
     pub show_currency_symbol: Option<bool>,
     /// `modificationMetadata`
-    #[serde(rename = "modificationMetadata", skip_serializing_if = "Option::is_none")]
     pub modification_metadata: Option<SchemaPropertiesItemModificationMetadata>,
 }
-impl record::Record for SchemaPropertiesItem {
-    const NAME: &'static str = "SchemaPropertiesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "label" => Some(1),
-            "type" => Some(2),
-            "fieldType" => Some(3),
-            "description" => Some(4),
-            "groupName" => Some(5),
-            "displayOrder" => Some(6),
-            "calculated" => Some(7),
-            "externalOptions" => Some(8),
-            "archived" => Some(9),
-            "hasUniqueValue" => Some(10),
-            "hidden" => Some(11),
-            "formField" => Some(12),
-            "dataSensitivity" => Some(13),
-            "hubspotDefined" => Some(14),
-            "updatedAt" => Some(15),
-            "createdAt" => Some(16),
-            "options" => Some(17),
-            "createdUserId" => Some(18),
-            "updatedUserId" => Some(19),
-            "showCurrencySymbol" => Some(20),
-            "modificationMetadata" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.label = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.field_type = map.next_value()?,
-            4 => self.description = map.next_value()?,
-            5 => self.group_name = map.next_value()?,
-            6 => self.display_order = map.next_value()?,
-            7 => self.calculated = map.next_value()?,
-            8 => self.external_options = map.next_value()?,
-            9 => self.archived = map.next_value()?,
-            10 => self.has_unique_value = map.next_value()?,
-            11 => self.hidden = map.next_value()?,
-            12 => self.form_field = map.next_value()?,
-            13 => self.data_sensitivity = map.next_value()?,
-            14 => self.hubspot_defined = map.next_value()?,
-            15 => self.updated_at = map.next_value()?,
-            16 => self.created_at = map.next_value()?,
-            17 => self.options = map.next_value()?,
-            18 => self.created_user_id = map.next_value()?,
-            19 => self.updated_user_id = map.next_value()?,
-            20 => self.show_currency_symbol = map.next_value()?,
-            21 => self.modification_metadata = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SchemaPropertiesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SchemaPropertiesItem { name => "name", label => "label", type_ => "type", field_type
+    => "fieldType", description => "description", group_name => "groupName",
+    display_order => "displayOrder", calculated => "calculated", external_options =>
+    "externalOptions", archived => "archived", has_unique_value => "hasUniqueValue",
+    hidden => "hidden", form_field => "formField", data_sensitivity => "dataSensitivity",
+    hubspot_defined => "hubspotDefined", updated_at => "updatedAt", created_at =>
+    "createdAt", options => "options", created_user_id => "createdUserId",
+    updated_user_id => "updatedUserId", show_currency_symbol => "showCurrencySymbol",
+    modification_metadata => "modificationMetadata" }
 }
 /// The `SchemaPropertiesItemModificationMetadata` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SchemaPropertiesItemModificationMetadata {
     /// `archivable`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archivable: Option<bool>,
     /// `readOnlyDefinition`
-    #[serde(rename = "readOnlyDefinition", skip_serializing_if = "Option::is_none")]
     pub read_only_definition: Option<bool>,
     /// `readOnlyValue`
-    #[serde(rename = "readOnlyValue", skip_serializing_if = "Option::is_none")]
     pub read_only_value: Option<bool>,
     /// `readOnlyOptions`
-    #[serde(rename = "readOnlyOptions", skip_serializing_if = "Option::is_none")]
     pub read_only_options: Option<bool>,
 }
-impl record::Record for SchemaPropertiesItemModificationMetadata {
-    const NAME: &'static str = "SchemaPropertiesItemModificationMetadata";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "archivable" => Some(0),
-            "readOnlyDefinition" => Some(1),
-            "readOnlyValue" => Some(2),
-            "readOnlyOptions" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.archivable = map.next_value()?,
-            1 => self.read_only_definition = map.next_value()?,
-            2 => self.read_only_value = map.next_value()?,
-            3 => self.read_only_options = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SchemaPropertiesItemModificationMetadata {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SchemaPropertiesItemModificationMetadata { archivable => "archivable",
+    read_only_definition => "readOnlyDefinition", read_only_value => "readOnlyValue",
+    read_only_options => "readOnlyOptions" }
 }
 /// The `SchemaAssociationsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SchemaAssociationsItem {
     /// `fromObjectTypeId`
-    #[serde(rename = "fromObjectTypeId", skip_serializing_if = "Option::is_none")]
     pub from_object_type_id: Option<String>,
     /// `toObjectTypeId`
-    #[serde(rename = "toObjectTypeId", skip_serializing_if = "Option::is_none")]
     pub to_object_type_id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `cardinality`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cardinality: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `inverseCardinality`
-    #[serde(rename = "inverseCardinality", skip_serializing_if = "Option::is_none")]
     pub inverse_cardinality: Option<String>,
     /// `hasUserEnforcedMaxToObjectIds`
-    #[serde(
-        rename = "hasUserEnforcedMaxToObjectIds",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub has_user_enforced_max_to_object_ids: Option<bool>,
     /// `hasUserEnforcedMaxFromObjectIds`
-    #[serde(
-        rename = "hasUserEnforcedMaxFromObjectIds",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub has_user_enforced_max_from_object_ids: Option<bool>,
     /// `maxToObjectIds`
-    #[serde(rename = "maxToObjectIds", skip_serializing_if = "Option::is_none")]
     pub max_to_object_ids: Option<i64>,
     /// `maxFromObjectIds`
-    #[serde(rename = "maxFromObjectIds", skip_serializing_if = "Option::is_none")]
     pub max_from_object_ids: Option<i64>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for SchemaAssociationsItem {
-    const NAME: &'static str = "SchemaAssociationsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "fromObjectTypeId" => Some(0),
-            "toObjectTypeId" => Some(1),
-            "name" => Some(2),
-            "cardinality" => Some(3),
-            "id" => Some(4),
-            "inverseCardinality" => Some(5),
-            "hasUserEnforcedMaxToObjectIds" => Some(6),
-            "hasUserEnforcedMaxFromObjectIds" => Some(7),
-            "maxToObjectIds" => Some(8),
-            "maxFromObjectIds" => Some(9),
-            "createdAt" => Some(10),
-            "updatedAt" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from_object_type_id = map.next_value()?,
-            1 => self.to_object_type_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.cardinality = map.next_value()?,
-            4 => self.id = map.next_value()?,
-            5 => self.inverse_cardinality = map.next_value()?,
-            6 => self.has_user_enforced_max_to_object_ids = map.next_value()?,
-            7 => self.has_user_enforced_max_from_object_ids = map.next_value()?,
-            8 => self.max_to_object_ids = map.next_value()?,
-            9 => self.max_from_object_ids = map.next_value()?,
-            10 => self.created_at = map.next_value()?,
-            11 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SchemaAssociationsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SchemaAssociationsItem { from_object_type_id => "fromObjectTypeId", to_object_type_id
+    => "toObjectTypeId", name => "name", cardinality => "cardinality", id => "id",
+    inverse_cardinality => "inverseCardinality", has_user_enforced_max_to_object_ids =>
+    "hasUserEnforcedMaxToObjectIds", has_user_enforced_max_from_object_ids =>
+    "hasUserEnforcedMaxFromObjectIds", max_to_object_ids => "maxToObjectIds",
+    max_from_object_ids => "maxFromObjectIds", created_at => "createdAt", updated_at =>
+    "updatedAt" }
 }
 /// Metadata returned by `schemas.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SchemasListMeta {}
-impl record::Record for SchemasListMeta {
-    const NAME: &'static str = "SchemasListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SchemasListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SchemasListMeta {}
 }

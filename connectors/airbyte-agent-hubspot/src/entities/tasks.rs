@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A task engagement.
@@ -308,385 +308,147 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksCreateProperties {
     /// Task details; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_body: Option<String>,
     /// Task title; needed when creating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_subject: Option<String>,
     /// NOT_STARTED (default), IN_PROGRESS, WAITING, COMPLETED or DEFERRED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_status: Option<String>,
     /// LOW, MEDIUM or HIGH.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_priority: Option<String>,
     /// TODO (default), CALL or EMAIL.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_type: Option<String>,
     /// Reminder time in epoch milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_reminders: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for TasksCreateProperties {
-    const NAME: &'static str = "TasksCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_task_body" => Some(0),
-            "hs_task_subject" => Some(1),
-            "hs_task_status" => Some(2),
-            "hs_task_priority" => Some(3),
-            "hs_task_type" => Some(4),
-            "hs_task_reminders" => Some(5),
-            "hs_timestamp" => Some(6),
-            "hubspot_owner_id" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_task_body = map.next_value()?,
-            1 => self.hs_task_subject = map.next_value()?,
-            2 => self.hs_task_status = map.next_value()?,
-            3 => self.hs_task_priority = map.next_value()?,
-            4 => self.hs_task_type = map.next_value()?,
-            5 => self.hs_task_reminders = map.next_value()?,
-            6 => self.hs_timestamp = map.next_value()?,
-            7 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksCreateProperties { hs_task_body => "hs_task_body", hs_task_subject =>
+    "hs_task_subject", hs_task_status => "hs_task_status", hs_task_priority =>
+    "hs_task_priority", hs_task_type => "hs_task_type", hs_task_reminders =>
+    "hs_task_reminders", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }
 /// A task engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksRecord {
     /// Unique identifier of this task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the task, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<TasksRecordProperties>,
     /// Creation time of the task.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the task.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the task is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the task was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for TasksRecord {
-    const NAME: &'static str = "TasksRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Property values of the task, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksRecordProperties {
     /// Task details; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_body: Option<String>,
     /// Task title; needed when creating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_subject: Option<String>,
     /// NOT_STARTED (default), IN_PROGRESS, WAITING, COMPLETED or DEFERRED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_status: Option<String>,
     /// LOW, MEDIUM or HIGH.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_priority: Option<String>,
     /// TODO (default), CALL or EMAIL.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_type: Option<String>,
     /// Reminder time in epoch milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_reminders: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
     /// Identifier of the related hs object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// Hs createdate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_createdate: Option<String>,
     /// Hs lastmodifieddate of this properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
 }
-impl record::Record for TasksRecordProperties {
-    const NAME: &'static str = "TasksRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_task_body" => Some(0),
-            "hs_task_subject" => Some(1),
-            "hs_task_status" => Some(2),
-            "hs_task_priority" => Some(3),
-            "hs_task_type" => Some(4),
-            "hs_task_reminders" => Some(5),
-            "hs_timestamp" => Some(6),
-            "hubspot_owner_id" => Some(7),
-            "hs_object_id" => Some(8),
-            "hs_createdate" => Some(9),
-            "hs_lastmodifieddate" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_task_body = map.next_value()?,
-            1 => self.hs_task_subject = map.next_value()?,
-            2 => self.hs_task_status = map.next_value()?,
-            3 => self.hs_task_priority = map.next_value()?,
-            4 => self.hs_task_type = map.next_value()?,
-            5 => self.hs_task_reminders = map.next_value()?,
-            6 => self.hs_timestamp = map.next_value()?,
-            7 => self.hubspot_owner_id = map.next_value()?,
-            8 => self.hs_object_id = map.next_value()?,
-            9 => self.hs_createdate = map.next_value()?,
-            10 => self.hs_lastmodifieddate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksRecordProperties { hs_task_body => "hs_task_body", hs_task_subject =>
+    "hs_task_subject", hs_task_status => "hs_task_status", hs_task_priority =>
+    "hs_task_priority", hs_task_type => "hs_task_type", hs_task_reminders =>
+    "hs_task_reminders", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
+    "hubspot_owner_id", hs_object_id => "hs_object_id", hs_createdate => "hs_createdate",
+    hs_lastmodifieddate => "hs_lastmodifieddate" }
 }
 /// A task engagement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Task {
     /// Unique identifier of this task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the task, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<TasksRecordProperties>,
     /// Creation time of the task.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the task.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the task is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the task was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
 }
-impl record::Record for Task {
-    const NAME: &'static str = "Task";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "associations" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.associations = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Task {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Task { id => "id", properties => "properties", created_at => "createdAt", updated_at
+    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
+    "associations" }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for TasksListMeta {
-    const NAME: &'static str = "TasksListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksUpdateProperties {
     /// Task details; HTML is allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_body: Option<String>,
     /// Task title; needed when creating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_subject: Option<String>,
     /// NOT_STARTED (default), IN_PROGRESS, WAITING, COMPLETED or DEFERRED.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_status: Option<String>,
     /// LOW, MEDIUM or HIGH.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_priority: Option<String>,
     /// TODO (default), CALL or EMAIL.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_type: Option<String>,
     /// Reminder time in epoch milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_task_reminders: Option<String>,
     /// When the activity took place (ISO 8601, e.g. 2025-01-15T10:30:00.000Z); use the current time if the user gives none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_timestamp: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for TasksUpdateProperties {
-    const NAME: &'static str = "TasksUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hs_task_body" => Some(0),
-            "hs_task_subject" => Some(1),
-            "hs_task_status" => Some(2),
-            "hs_task_priority" => Some(3),
-            "hs_task_type" => Some(4),
-            "hs_task_reminders" => Some(5),
-            "hs_timestamp" => Some(6),
-            "hubspot_owner_id" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hs_task_body = map.next_value()?,
-            1 => self.hs_task_subject = map.next_value()?,
-            2 => self.hs_task_status = map.next_value()?,
-            3 => self.hs_task_priority = map.next_value()?,
-            4 => self.hs_task_type = map.next_value()?,
-            5 => self.hs_task_reminders = map.next_value()?,
-            6 => self.hs_timestamp = map.next_value()?,
-            7 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksUpdateProperties { hs_task_body => "hs_task_body", hs_task_subject =>
+    "hs_task_subject", hs_task_status => "hs_task_status", hs_task_priority =>
+    "hs_task_priority", hs_task_type => "hs_task_type", hs_task_reminders =>
+    "hs_task_reminders", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }

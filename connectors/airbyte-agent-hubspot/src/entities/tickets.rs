@@ -2,7 +2,7 @@
 
 //! Entity `tickets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::HubspotConnector {
     /// A customer support request.
@@ -353,438 +353,164 @@ impl ::std::future::IntoFuture for TicketsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsCreateProperties {
     /// Ticket subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Ticket text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Ticket pipeline ID; 0 is the default pipeline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_pipeline: Option<String>,
     /// Stage ID within the pipeline; 1 is New in the default pipeline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_pipeline_stage: Option<String>,
     /// Priority, such as LOW, MEDIUM or HIGH.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_ticket_priority: Option<String>,
     /// Ticket category.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_ticket_category: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for TicketsCreateProperties {
-    const NAME: &'static str = "TicketsCreateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "subject" => Some(0),
-            "content" => Some(1),
-            "hs_pipeline" => Some(2),
-            "hs_pipeline_stage" => Some(3),
-            "hs_ticket_priority" => Some(4),
-            "hs_ticket_category" => Some(5),
-            "hubspot_owner_id" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.subject = map.next_value()?,
-            1 => self.content = map.next_value()?,
-            2 => self.hs_pipeline = map.next_value()?,
-            3 => self.hs_pipeline_stage = map.next_value()?,
-            4 => self.hs_ticket_priority = map.next_value()?,
-            5 => self.hs_ticket_category = map.next_value()?,
-            6 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsCreateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsCreateProperties { subject => "subject", content => "content", hs_pipeline =>
+    "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage", hs_ticket_priority =>
+    "hs_ticket_priority", hs_ticket_category => "hs_ticket_category", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }
 /// A customer support request.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsRecord {
     /// Unique identifier of this ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the ticket, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<TicketsRecordProperties>,
     /// Creation time of the ticket.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the ticket.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the ticket is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the ticket was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for TicketsRecord {
-    const NAME: &'static str = "TicketsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsRecord { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the ticket, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsRecordProperties {
     /// `content`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// `createdate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createdate: Option<String>,
     /// `hs_lastmodifieddate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_lastmodifieddate: Option<String>,
     /// `hs_object_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_object_id: Option<String>,
     /// `hs_pipeline`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_pipeline: Option<String>,
     /// `hs_pipeline_stage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_pipeline_stage: Option<String>,
     /// `hs_ticket_category`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_ticket_category: Option<String>,
     /// `hs_ticket_priority`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_ticket_priority: Option<String>,
     /// `subject`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
-impl record::Record for TicketsRecordProperties {
-    const NAME: &'static str = "TicketsRecordProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "content" => Some(0),
-            "createdate" => Some(1),
-            "hs_lastmodifieddate" => Some(2),
-            "hs_object_id" => Some(3),
-            "hs_pipeline" => Some(4),
-            "hs_pipeline_stage" => Some(5),
-            "hs_ticket_category" => Some(6),
-            "hs_ticket_priority" => Some(7),
-            "subject" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.content = map.next_value()?,
-            1 => self.createdate = map.next_value()?,
-            2 => self.hs_lastmodifieddate = map.next_value()?,
-            3 => self.hs_object_id = map.next_value()?,
-            4 => self.hs_pipeline = map.next_value()?,
-            5 => self.hs_pipeline_stage = map.next_value()?,
-            6 => self.hs_ticket_category = map.next_value()?,
-            7 => self.hs_ticket_priority = map.next_value()?,
-            8 => self.subject = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsRecordProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsRecordProperties { content => "content", createdate => "createdate",
+    hs_lastmodifieddate => "hs_lastmodifieddate", hs_object_id => "hs_object_id",
+    hs_pipeline => "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage",
+    hs_ticket_category => "hs_ticket_category", hs_ticket_priority =>
+    "hs_ticket_priority", subject => "subject" }
 }
 /// A customer support request.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Ticket {
     /// Unique identifier of this ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Property values of the ticket, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<TicketsRecordProperties>,
     /// Creation time of the ticket.
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the ticket.
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// True when the ticket is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// When the ticket was archived.
-    #[serde(rename = "archivedAt", skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<String>,
     /// Earlier values of the requested properties.
-    #[serde(rename = "propertiesWithHistory", skip_serializing_if = "Option::is_none")]
     pub properties_with_history: Option<Map<String, Value>>,
     /// Object describing the associations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub associations: Option<Map<String, Value>>,
     /// Identifier of the related object write trace.
-    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,
     /// Address of this ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for Ticket {
-    const NAME: &'static str = "Ticket";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "properties" => Some(1),
-            "createdAt" => Some(2),
-            "updatedAt" => Some(3),
-            "archived" => Some(4),
-            "archivedAt" => Some(5),
-            "propertiesWithHistory" => Some(6),
-            "associations" => Some(7),
-            "objectWriteTraceId" => Some(8),
-            "url" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.properties = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.archived_at = map.next_value()?,
-            6 => self.properties_with_history = map.next_value()?,
-            7 => self.associations = map.next_value()?,
-            8 => self.object_write_trace_id = map.next_value()?,
-            9 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Ticket {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Ticket { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    properties_with_history => "propertiesWithHistory", associations => "associations",
+    object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsListMeta {
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for TicketsListMeta {
-    const NAME: &'static str = "TicketsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "next_link" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsUpdateProperties {
     /// Ticket subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Ticket text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Ticket pipeline ID; 0 is the default pipeline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_pipeline: Option<String>,
     /// Stage ID within the pipeline; 1 is New in the default pipeline.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_pipeline_stage: Option<String>,
     /// Priority, such as LOW, MEDIUM or HIGH.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_ticket_priority: Option<String>,
     /// Ticket category.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hs_ticket_category: Option<String>,
     /// ID of the HubSpot owner responsible for the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hubspot_owner_id: Option<String>,
 }
-impl record::Record for TicketsUpdateProperties {
-    const NAME: &'static str = "TicketsUpdateProperties";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "subject" => Some(0),
-            "content" => Some(1),
-            "hs_pipeline" => Some(2),
-            "hs_pipeline_stage" => Some(3),
-            "hs_ticket_priority" => Some(4),
-            "hs_ticket_category" => Some(5),
-            "hubspot_owner_id" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.subject = map.next_value()?,
-            1 => self.content = map.next_value()?,
-            2 => self.hs_pipeline = map.next_value()?,
-            3 => self.hs_pipeline_stage = map.next_value()?,
-            4 => self.hs_ticket_priority = map.next_value()?,
-            5 => self.hs_ticket_category = map.next_value()?,
-            6 => self.hubspot_owner_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsUpdateProperties {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsUpdateProperties { subject => "subject", content => "content", hs_pipeline =>
+    "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage", hs_ticket_priority =>
+    "hs_ticket_priority", hs_ticket_category => "hs_ticket_category", hubspot_owner_id =>
+    "hubspot_owner_id" }
 }
 /// Metadata returned by `tickets.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsSearchMeta {
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `$.paging.next.after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.paging.next.link`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
 }
-impl record::Record for TicketsSearchMeta {
-    const NAME: &'static str = "TicketsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total" => Some(0),
-            "next_cursor" => Some(1),
-            "next_link" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total = map.next_value()?,
-            1 => self.next_cursor = map.next_value()?,
-            2 => self.next_link = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
+    "next_link" }
 }

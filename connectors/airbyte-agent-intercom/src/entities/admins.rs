@@ -2,7 +2,7 @@
 
 //! Entity `admins`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::IntercomConnector {
     /// An admin (teammate) of the workspace.
     pub fn admins(&self) -> Admins {
@@ -117,150 +117,51 @@ impl ::std::future::IntoFuture for AdminsGetRequest {
     }
 }
 /// An admin (teammate) of the workspace.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Admin {
     /// Object type of the admin.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Email of the admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// True when the admin is email verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     /// Job title of the admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_title: Option<String>,
     /// True while the admin is set to away.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub away_mode_enabled: Option<bool>,
     /// True when new conversations are reassigned while away.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub away_mode_reassign: Option<bool>,
     /// True when the admin holds an inbox seat.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_inbox_seat: Option<bool>,
     /// Teams the admin belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_ids: Option<Vec<i64>>,
     /// `avatar`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Avatar>,
 }
-impl record::Record for Admin {
-    const NAME: &'static str = "Admin";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "name" => Some(2),
-            "email" => Some(3),
-            "email_verified" => Some(4),
-            "job_title" => Some(5),
-            "away_mode_enabled" => Some(6),
-            "away_mode_reassign" => Some(7),
-            "has_inbox_seat" => Some(8),
-            "team_ids" => Some(9),
-            "avatar" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.email = map.next_value()?,
-            4 => self.email_verified = map.next_value()?,
-            5 => self.job_title = map.next_value()?,
-            6 => self.away_mode_enabled = map.next_value()?,
-            7 => self.away_mode_reassign = map.next_value()?,
-            8 => self.has_inbox_seat = map.next_value()?,
-            9 => self.team_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            10 => self.avatar = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Admin {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Admin { type_ => "type", id => "id", name => "name", email => "email", email_verified
+    => "email_verified", job_title => "job_title", away_mode_enabled =>
+    "away_mode_enabled", away_mode_reassign => "away_mode_reassign", has_inbox_seat =>
+    "has_inbox_seat", team_ids => "team_ids" skip_nulls, avatar => "avatar" }
 }
 /// Avatar structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Avatar {
     /// Object type of the avatar.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Image URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
 }
-impl record::Record for Avatar {
-    const NAME: &'static str = "Avatar";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "image_url" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.image_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Avatar {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Avatar { type_ => "type", image_url => "image_url" }
 }
 /// Metadata returned by `admins.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdminsListMeta {}
-impl record::Record for AdminsListMeta {
-    const NAME: &'static str = "AdminsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdminsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdminsListMeta {}
 }

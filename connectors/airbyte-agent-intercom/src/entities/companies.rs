@@ -2,7 +2,7 @@
 
 //! Entity `companies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// A company that contacts belong to.
@@ -368,277 +368,96 @@ impl ::std::future::IntoFuture for CompaniesDeleteRequest {
     }
 }
 /// A company that contacts belong to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Company {
     /// Object type of the company.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Identifier of the related app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// Name shown for the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Your own ID for the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_id: Option<String>,
     /// `plan`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<CompanyPlan>,
     /// Number of employees.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Industry of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub industry: Option<String>,
     /// Website of this company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// Remote created at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_created_at: Option<i64>,
     /// Creation time of the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Time of the latest change to the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     /// Last request at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_request_at: Option<i64>,
     /// Number of sessions of the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_count: Option<i64>,
     /// Monthly spend of the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub monthly_spend: Option<f64>,
     /// Number of users in the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_count: Option<i64>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<CompanyTags>,
     /// `segments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<CompanySegments>,
     /// Custom attribute values of the company.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
 }
-impl record::Record for Company {
-    const NAME: &'static str = "Company";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "app_id" => Some(2),
-            "name" => Some(3),
-            "company_id" => Some(4),
-            "plan" => Some(5),
-            "size" => Some(6),
-            "industry" => Some(7),
-            "website" => Some(8),
-            "remote_created_at" => Some(9),
-            "created_at" => Some(10),
-            "updated_at" => Some(11),
-            "last_request_at" => Some(12),
-            "session_count" => Some(13),
-            "monthly_spend" => Some(14),
-            "user_count" => Some(15),
-            "tags" => Some(16),
-            "segments" => Some(17),
-            "custom_attributes" => Some(18),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.app_id = map.next_value()?,
-            3 => self.name = map.next_value()?,
-            4 => self.company_id = map.next_value()?,
-            5 => self.plan = map.next_value()?,
-            6 => self.size = map.next_value()?,
-            7 => self.industry = map.next_value()?,
-            8 => self.website = map.next_value()?,
-            9 => self.remote_created_at = map.next_value()?,
-            10 => self.created_at = map.next_value()?,
-            11 => self.updated_at = map.next_value()?,
-            12 => self.last_request_at = map.next_value()?,
-            13 => self.session_count = map.next_value()?,
-            14 => self.monthly_spend = map.next_value()?,
-            15 => self.user_count = map.next_value()?,
-            16 => self.tags = map.next_value()?,
-            17 => self.segments = map.next_value()?,
-            18 => self.custom_attributes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Company {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Company { type_ => "type", id => "id", app_id => "app_id", name => "name", company_id
+    => "company_id", plan => "plan", size => "size", industry => "industry", website =>
+    "website", remote_created_at => "remote_created_at", created_at => "created_at",
+    updated_at => "updated_at", last_request_at => "last_request_at", session_count =>
+    "session_count", monthly_spend => "monthly_spend", user_count => "user_count", tags
+    => "tags", segments => "segments", custom_attributes => "custom_attributes" }
 }
 /// Company plan structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompanyPlan {
     /// Object type of the company plan.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this company plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the company plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for CompanyPlan {
-    const NAME: &'static str = "CompanyPlan";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "name" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompanyPlan {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompanyPlan { type_ => "type", id => "id", name => "name" }
 }
 /// Company tags structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompanyTags {
     /// Object type of the company tags.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
-impl record::Record for CompanyTags {
-    const NAME: &'static str = "CompanyTags";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "tags" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.tags = map.next_value::<record::SkipNulls<Tag>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompanyTags {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompanyTags { type_ => "type", tags => "tags" skip_nulls }
 }
 /// Company segments structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompanySegments {
     /// Object type of the company segments.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `segments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<Segment>>,
 }
-impl record::Record for CompanySegments {
-    const NAME: &'static str = "CompanySegments";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "segments" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.segments = map.next_value::<record::SkipNulls<Segment>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompanySegments {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompanySegments { type_ => "type", segments => "segments" skip_nulls }
 }
 /// Metadata returned by `companies.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompaniesListMeta {
     /// `$.pages.next.starting_after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
-impl record::Record for CompaniesListMeta {
-    const NAME: &'static str = "CompaniesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompaniesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompaniesListMeta { next_page => "next_page" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `contacts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::IntercomConnector {
     /// An Intercom contact: a user or a lead.
     pub fn contacts(&self) -> Contacts {
@@ -416,961 +416,369 @@ impl ::std::future::IntoFuture for ContactsDeleteRequest {
     }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsRecord {
     /// Object type of the contact.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID of the Intercom workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Your own ID for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Role of the contact: user or lead.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Email of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone number of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Name shown for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Avatar of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// Admin who owns the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<i64>,
     /// `social_profiles`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub social_profiles: Option<SocialProfiles>,
     /// True when the contact has hard bounced.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_hard_bounced: Option<bool>,
     /// Flag: marked email as spam.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marked_email_as_spam: Option<bool>,
     /// Flag: unsubscribed from emails.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsubscribed_from_emails: Option<bool>,
     /// Creation time of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Time of the latest change to the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     /// Signed up at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_up_at: Option<i64>,
     /// Last seen at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<i64>,
     /// Last replied at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_replied_at: Option<i64>,
     /// Last contacted at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_contacted_at: Option<i64>,
     /// Last email opened at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_email_opened_at: Option<i64>,
     /// Last email clicked at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_email_clicked_at: Option<i64>,
     /// Language override of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language_override: Option<String>,
     /// Browser of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
     /// Browser version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser_version: Option<String>,
     /// Browser language of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser_language: Option<String>,
     /// Os of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
     /// `location`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// Android app name of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_app_name: Option<String>,
     /// Android app version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_app_version: Option<String>,
     /// Android device of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_device: Option<String>,
     /// Android os version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_os_version: Option<String>,
     /// Android sdk version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_sdk_version: Option<String>,
     /// Android last seen at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_last_seen_at: Option<i64>,
     /// Ios app name of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_app_name: Option<String>,
     /// Ios app version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_app_version: Option<String>,
     /// Ios device of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_device: Option<String>,
     /// Ios os version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_os_version: Option<String>,
     /// Ios sdk version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_sdk_version: Option<String>,
     /// Ios last seen at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_last_seen_at: Option<i64>,
     /// Custom attribute values of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<ContactTags>,
     /// `notes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<ContactNotes>,
     /// `companies`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<ContactCompanies>,
 }
-impl record::Record for ContactsRecord {
-    const NAME: &'static str = "ContactsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "workspace_id" => Some(2),
-            "external_id" => Some(3),
-            "role" => Some(4),
-            "email" => Some(5),
-            "phone" => Some(6),
-            "name" => Some(7),
-            "avatar" => Some(8),
-            "owner_id" => Some(9),
-            "social_profiles" => Some(10),
-            "has_hard_bounced" => Some(11),
-            "marked_email_as_spam" => Some(12),
-            "unsubscribed_from_emails" => Some(13),
-            "created_at" => Some(14),
-            "updated_at" => Some(15),
-            "signed_up_at" => Some(16),
-            "last_seen_at" => Some(17),
-            "last_replied_at" => Some(18),
-            "last_contacted_at" => Some(19),
-            "last_email_opened_at" => Some(20),
-            "last_email_clicked_at" => Some(21),
-            "language_override" => Some(22),
-            "browser" => Some(23),
-            "browser_version" => Some(24),
-            "browser_language" => Some(25),
-            "os" => Some(26),
-            "location" => Some(27),
-            "android_app_name" => Some(28),
-            "android_app_version" => Some(29),
-            "android_device" => Some(30),
-            "android_os_version" => Some(31),
-            "android_sdk_version" => Some(32),
-            "android_last_seen_at" => Some(33),
-            "ios_app_name" => Some(34),
-            "ios_app_version" => Some(35),
-            "ios_device" => Some(36),
-            "ios_os_version" => Some(37),
-            "ios_sdk_version" => Some(38),
-            "ios_last_seen_at" => Some(39),
-            "custom_attributes" => Some(40),
-            "tags" => Some(41),
-            "notes" => Some(42),
-            "companies" => Some(43),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.workspace_id = map.next_value()?,
-            3 => self.external_id = map.next_value()?,
-            4 => self.role = map.next_value()?,
-            5 => self.email = map.next_value()?,
-            6 => self.phone = map.next_value()?,
-            7 => self.name = map.next_value()?,
-            8 => self.avatar = map.next_value()?,
-            9 => self.owner_id = map.next_value()?,
-            10 => self.social_profiles = map.next_value()?,
-            11 => self.has_hard_bounced = map.next_value()?,
-            12 => self.marked_email_as_spam = map.next_value()?,
-            13 => self.unsubscribed_from_emails = map.next_value()?,
-            14 => self.created_at = map.next_value()?,
-            15 => self.updated_at = map.next_value()?,
-            16 => self.signed_up_at = map.next_value()?,
-            17 => self.last_seen_at = map.next_value()?,
-            18 => self.last_replied_at = map.next_value()?,
-            19 => self.last_contacted_at = map.next_value()?,
-            20 => self.last_email_opened_at = map.next_value()?,
-            21 => self.last_email_clicked_at = map.next_value()?,
-            22 => self.language_override = map.next_value()?,
-            23 => self.browser = map.next_value()?,
-            24 => self.browser_version = map.next_value()?,
-            25 => self.browser_language = map.next_value()?,
-            26 => self.os = map.next_value()?,
-            27 => self.location = map.next_value()?,
-            28 => self.android_app_name = map.next_value()?,
-            29 => self.android_app_version = map.next_value()?,
-            30 => self.android_device = map.next_value()?,
-            31 => self.android_os_version = map.next_value()?,
-            32 => self.android_sdk_version = map.next_value()?,
-            33 => self.android_last_seen_at = map.next_value()?,
-            34 => self.ios_app_name = map.next_value()?,
-            35 => self.ios_app_version = map.next_value()?,
-            36 => self.ios_device = map.next_value()?,
-            37 => self.ios_os_version = map.next_value()?,
-            38 => self.ios_sdk_version = map.next_value()?,
-            39 => self.ios_last_seen_at = map.next_value()?,
-            40 => self.custom_attributes = map.next_value()?,
-            41 => self.tags = map.next_value()?,
-            42 => self.notes = map.next_value()?,
-            43 => self.companies = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsRecord { type_ => "type", id => "id", workspace_id => "workspace_id",
+    external_id => "external_id", role => "role", email => "email", phone => "phone",
+    name => "name", avatar => "avatar", owner_id => "owner_id", social_profiles =>
+    "social_profiles", has_hard_bounced => "has_hard_bounced", marked_email_as_spam =>
+    "marked_email_as_spam", unsubscribed_from_emails => "unsubscribed_from_emails",
+    created_at => "created_at", updated_at => "updated_at", signed_up_at =>
+    "signed_up_at", last_seen_at => "last_seen_at", last_replied_at => "last_replied_at",
+    last_contacted_at => "last_contacted_at", last_email_opened_at =>
+    "last_email_opened_at", last_email_clicked_at => "last_email_clicked_at",
+    language_override => "language_override", browser => "browser", browser_version =>
+    "browser_version", browser_language => "browser_language", os => "os", location =>
+    "location", android_app_name => "android_app_name", android_app_version =>
+    "android_app_version", android_device => "android_device", android_os_version =>
+    "android_os_version", android_sdk_version => "android_sdk_version",
+    android_last_seen_at => "android_last_seen_at", ios_app_name => "ios_app_name",
+    ios_app_version => "ios_app_version", ios_device => "ios_device", ios_os_version =>
+    "ios_os_version", ios_sdk_version => "ios_sdk_version", ios_last_seen_at =>
+    "ios_last_seen_at", custom_attributes => "custom_attributes", tags => "tags", notes
+    => "notes", companies => "companies" }
 }
 /// Social profiles structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SocialProfiles {
     /// Object type of the social profiles.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<SocialProfile>>,
 }
-impl record::Record for SocialProfiles {
-    const NAME: &'static str = "SocialProfiles";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "data" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<SocialProfile>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SocialProfiles {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SocialProfiles { type_ => "type", data => "data" skip_nulls }
 }
 /// Social profile structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SocialProfile {
     /// Object type of the social profile.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Name shown for the social profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Address of this social profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for SocialProfile {
-    const NAME: &'static str = "SocialProfile";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "name" => Some(1),
-            "url" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SocialProfile {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SocialProfile { type_ => "type", name => "name", url => "url" }
 }
 /// Location structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Location {
     /// Object type of the location.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Country of this location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Region of this location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// City of this location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Country code of this location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// Continent code of this location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub continent_code: Option<String>,
 }
-impl record::Record for Location {
-    const NAME: &'static str = "Location";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "country" => Some(1),
-            "region" => Some(2),
-            "city" => Some(3),
-            "country_code" => Some(4),
-            "continent_code" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.country = map.next_value()?,
-            2 => self.region = map.next_value()?,
-            3 => self.city = map.next_value()?,
-            4 => self.country_code = map.next_value()?,
-            5 => self.continent_code = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Location {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Location { type_ => "type", country => "country", region => "region", city => "city",
+    country_code => "country_code", continent_code => "continent_code" }
 }
 /// Contact tags structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactTags {
     /// Object type of the contact tags.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<TagReference>>,
 }
-impl record::Record for ContactTags {
-    const NAME: &'static str = "ContactTags";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "data" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<TagReference>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactTags {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactTags { type_ => "type", data => "data" skip_nulls }
 }
 /// Tag reference structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TagReference {
     /// Object type of the tag reference.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this tag reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Address of this tag reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for TagReference {
-    const NAME: &'static str = "TagReference";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "url" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TagReference {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TagReference { type_ => "type", id => "id", url => "url" }
 }
 /// Contact notes structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactNotes {
     /// Object type of the contact notes.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<NoteReference>>,
 }
-impl record::Record for ContactNotes {
-    const NAME: &'static str = "ContactNotes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "data" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<NoteReference>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactNotes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactNotes { type_ => "type", data => "data" skip_nulls }
 }
 /// Note reference structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NoteReference {
     /// Object type of the note reference.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this note reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Address of this note reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for NoteReference {
-    const NAME: &'static str = "NoteReference";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "url" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NoteReference {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NoteReference { type_ => "type", id => "id", url => "url" }
 }
 /// Contact companies structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactCompanies {
     /// Object type of the contact companies.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<CompanyReference>>,
 }
-impl record::Record for ContactCompanies {
-    const NAME: &'static str = "ContactCompanies";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "data" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<CompanyReference>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactCompanies {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactCompanies { type_ => "type", data => "data" skip_nulls }
 }
 /// Company reference structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CompanyReference {
     /// Object type of the company reference.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this company reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Address of this company reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for CompanyReference {
-    const NAME: &'static str = "CompanyReference";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "url" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CompanyReference {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CompanyReference { type_ => "type", id => "id", url => "url" }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Contact {
     /// Object type of the contact.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID of the Intercom workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     /// Your own ID for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Role of the contact: user or lead.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Email of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone number of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Name shown for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Avatar of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// Admin who owns the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<i64>,
     /// `social_profiles`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub social_profiles: Option<SocialProfiles>,
     /// True when the contact has hard bounced.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_hard_bounced: Option<bool>,
     /// Flag: marked email as spam.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marked_email_as_spam: Option<bool>,
     /// Flag: unsubscribed from emails.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsubscribed_from_emails: Option<bool>,
     /// Creation time of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Time of the latest change to the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     /// Signed up at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_up_at: Option<i64>,
     /// Last seen at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<i64>,
     /// Last replied at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_replied_at: Option<i64>,
     /// Last contacted at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_contacted_at: Option<i64>,
     /// Last email opened at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_email_opened_at: Option<i64>,
     /// Last email clicked at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_email_clicked_at: Option<i64>,
     /// Language override of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language_override: Option<String>,
     /// Browser of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
     /// Browser version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser_version: Option<String>,
     /// Browser language of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser_language: Option<String>,
     /// Os of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
     /// `location`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// Android app name of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_app_name: Option<String>,
     /// Android app version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_app_version: Option<String>,
     /// Android device of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_device: Option<String>,
     /// Android os version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_os_version: Option<String>,
     /// Android sdk version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_sdk_version: Option<String>,
     /// Android last seen at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub android_last_seen_at: Option<i64>,
     /// Ios app name of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_app_name: Option<String>,
     /// Ios app version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_app_version: Option<String>,
     /// Ios device of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_device: Option<String>,
     /// Ios os version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_os_version: Option<String>,
     /// Ios sdk version of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_sdk_version: Option<String>,
     /// Ios last seen at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ios_last_seen_at: Option<i64>,
     /// Custom attribute values of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<ContactTags>,
     /// `notes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<ContactNotes>,
     /// `companies`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub companies: Option<ContactCompanies>,
 }
-impl record::Record for Contact {
-    const NAME: &'static str = "Contact";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "workspace_id" => Some(2),
-            "external_id" => Some(3),
-            "role" => Some(4),
-            "email" => Some(5),
-            "phone" => Some(6),
-            "name" => Some(7),
-            "avatar" => Some(8),
-            "owner_id" => Some(9),
-            "social_profiles" => Some(10),
-            "has_hard_bounced" => Some(11),
-            "marked_email_as_spam" => Some(12),
-            "unsubscribed_from_emails" => Some(13),
-            "created_at" => Some(14),
-            "updated_at" => Some(15),
-            "signed_up_at" => Some(16),
-            "last_seen_at" => Some(17),
-            "last_replied_at" => Some(18),
-            "last_contacted_at" => Some(19),
-            "last_email_opened_at" => Some(20),
-            "last_email_clicked_at" => Some(21),
-            "language_override" => Some(22),
-            "browser" => Some(23),
-            "browser_version" => Some(24),
-            "browser_language" => Some(25),
-            "os" => Some(26),
-            "location" => Some(27),
-            "android_app_name" => Some(28),
-            "android_app_version" => Some(29),
-            "android_device" => Some(30),
-            "android_os_version" => Some(31),
-            "android_sdk_version" => Some(32),
-            "android_last_seen_at" => Some(33),
-            "ios_app_name" => Some(34),
-            "ios_app_version" => Some(35),
-            "ios_device" => Some(36),
-            "ios_os_version" => Some(37),
-            "ios_sdk_version" => Some(38),
-            "ios_last_seen_at" => Some(39),
-            "custom_attributes" => Some(40),
-            "tags" => Some(41),
-            "notes" => Some(42),
-            "companies" => Some(43),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.workspace_id = map.next_value()?,
-            3 => self.external_id = map.next_value()?,
-            4 => self.role = map.next_value()?,
-            5 => self.email = map.next_value()?,
-            6 => self.phone = map.next_value()?,
-            7 => self.name = map.next_value()?,
-            8 => self.avatar = map.next_value()?,
-            9 => self.owner_id = map.next_value()?,
-            10 => self.social_profiles = map.next_value()?,
-            11 => self.has_hard_bounced = map.next_value()?,
-            12 => self.marked_email_as_spam = map.next_value()?,
-            13 => self.unsubscribed_from_emails = map.next_value()?,
-            14 => self.created_at = map.next_value()?,
-            15 => self.updated_at = map.next_value()?,
-            16 => self.signed_up_at = map.next_value()?,
-            17 => self.last_seen_at = map.next_value()?,
-            18 => self.last_replied_at = map.next_value()?,
-            19 => self.last_contacted_at = map.next_value()?,
-            20 => self.last_email_opened_at = map.next_value()?,
-            21 => self.last_email_clicked_at = map.next_value()?,
-            22 => self.language_override = map.next_value()?,
-            23 => self.browser = map.next_value()?,
-            24 => self.browser_version = map.next_value()?,
-            25 => self.browser_language = map.next_value()?,
-            26 => self.os = map.next_value()?,
-            27 => self.location = map.next_value()?,
-            28 => self.android_app_name = map.next_value()?,
-            29 => self.android_app_version = map.next_value()?,
-            30 => self.android_device = map.next_value()?,
-            31 => self.android_os_version = map.next_value()?,
-            32 => self.android_sdk_version = map.next_value()?,
-            33 => self.android_last_seen_at = map.next_value()?,
-            34 => self.ios_app_name = map.next_value()?,
-            35 => self.ios_app_version = map.next_value()?,
-            36 => self.ios_device = map.next_value()?,
-            37 => self.ios_os_version = map.next_value()?,
-            38 => self.ios_sdk_version = map.next_value()?,
-            39 => self.ios_last_seen_at = map.next_value()?,
-            40 => self.custom_attributes = map.next_value()?,
-            41 => self.tags = map.next_value()?,
-            42 => self.notes = map.next_value()?,
-            43 => self.companies = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Contact {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Contact { type_ => "type", id => "id", workspace_id => "workspace_id", external_id =>
+    "external_id", role => "role", email => "email", phone => "phone", name => "name",
+    avatar => "avatar", owner_id => "owner_id", social_profiles => "social_profiles",
+    has_hard_bounced => "has_hard_bounced", marked_email_as_spam =>
+    "marked_email_as_spam", unsubscribed_from_emails => "unsubscribed_from_emails",
+    created_at => "created_at", updated_at => "updated_at", signed_up_at =>
+    "signed_up_at", last_seen_at => "last_seen_at", last_replied_at => "last_replied_at",
+    last_contacted_at => "last_contacted_at", last_email_opened_at =>
+    "last_email_opened_at", last_email_clicked_at => "last_email_clicked_at",
+    language_override => "language_override", browser => "browser", browser_version =>
+    "browser_version", browser_language => "browser_language", os => "os", location =>
+    "location", android_app_name => "android_app_name", android_app_version =>
+    "android_app_version", android_device => "android_device", android_os_version =>
+    "android_os_version", android_sdk_version => "android_sdk_version",
+    android_last_seen_at => "android_last_seen_at", ios_app_name => "ios_app_name",
+    ios_app_version => "ios_app_version", ios_device => "ios_device", ios_os_version =>
+    "ios_os_version", ios_sdk_version => "ios_sdk_version", ios_last_seen_at =>
+    "ios_last_seen_at", custom_attributes => "custom_attributes", tags => "tags", notes
+    => "notes", companies => "companies" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.pages.next.starting_after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
-impl record::Record for ContactsListMeta {
-    const NAME: &'static str = "ContactsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsListMeta { next_page => "next_page" }
 }
 /// Response envelope with contact deleted data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsRecord2 {
     /// Object type of the contact.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Your own ID for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// True when the contact is deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl record::Record for ContactsRecord2 {
-    const NAME: &'static str = "ContactsRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "external_id" => Some(2),
-            "deleted" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.external_id = map.next_value()?,
-            3 => self.deleted = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsRecord2 { type_ => "type", id => "id", external_id => "external_id", deleted
+    => "deleted" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `conversations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// A conversation between a contact and the team.
@@ -310,42 +310,15 @@ impl ::std::future::IntoFuture for ConversationsDeleteRequest {
     }
 }
 /// Contact who sends the first message.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationsCreateFrom {
     /// Kind of sender: lead, user or contact.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<ConversationsCreateFromType>,
     /// Intercom ID of the sending contact (24 characters).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for ConversationsCreateFrom {
-    const NAME: &'static str = "ConversationsCreateFrom";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationsCreateFrom {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationsCreateFrom { type_ => "type", id => "id" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of sender: lead, user or contact."] pub enum
@@ -353,892 +326,325 @@ airbyte_agent_runtime::string_enum! {
     User => "user", #[doc = " `contact`"] Contact => "contact" }
 }
 /// Message structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationsRecord {
     /// Object type of the message.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Creation time of the message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// The message's subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Text of the message in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Message type of this message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_type: Option<String>,
     /// Identifier of the related conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
 }
-impl record::Record for ConversationsRecord {
-    const NAME: &'static str = "ConversationsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "created_at" => Some(2),
-            "subject" => Some(3),
-            "body" => Some(4),
-            "message_type" => Some(5),
-            "conversation_id" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.subject = map.next_value()?,
-            4 => self.body = map.next_value()?,
-            5 => self.message_type = map.next_value()?,
-            6 => self.conversation_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationsRecord { type_ => "type", id => "id", created_at => "created_at",
+    subject => "subject", body => "body", message_type => "message_type", conversation_id
+    => "conversation_id" }
 }
 /// A conversation between a contact and the team.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Conversation {
     /// Object type of the conversation.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The conversation's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Creation time of the conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Time of the latest change to the conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     /// Time (Unix seconds) since which the contact waits for an answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting_since: Option<i64>,
     /// Time (Unix seconds) until which the conversation is snoozed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snoozed_until: Option<i64>,
     /// True when the conversation is open.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
     /// State of the conversation: open, closed or snoozed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// True when the conversation was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub read: Option<bool>,
     /// Whether the conversation is marked priority.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
     /// Admin the conversation is assigned to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_assignee_id: Option<i64>,
     /// Team the conversation is assigned to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_assignee_id: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<ConversationTags>,
     /// `conversation_rating`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_rating: Option<ConversationRating>,
     /// `source`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<ConversationSource>,
     /// `contacts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contacts: Option<ConversationContacts>,
     /// `teammates`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teammates: Option<ConversationTeammates>,
     /// `first_contact_reply`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_contact_reply: Option<FirstContactReply>,
     /// `sla_applied`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_applied: Option<SlaApplied>,
     /// `statistics`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statistics: Option<ConversationStatistics>,
     /// `conversation_parts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_parts: Option<ConversationPartsReference>,
     /// Custom attribute values of the conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Map<String, Value>>,
 }
-impl record::Record for Conversation {
-    const NAME: &'static str = "Conversation";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "title" => Some(2),
-            "created_at" => Some(3),
-            "updated_at" => Some(4),
-            "waiting_since" => Some(5),
-            "snoozed_until" => Some(6),
-            "open" => Some(7),
-            "state" => Some(8),
-            "read" => Some(9),
-            "priority" => Some(10),
-            "admin_assignee_id" => Some(11),
-            "team_assignee_id" => Some(12),
-            "tags" => Some(13),
-            "conversation_rating" => Some(14),
-            "source" => Some(15),
-            "contacts" => Some(16),
-            "teammates" => Some(17),
-            "first_contact_reply" => Some(18),
-            "sla_applied" => Some(19),
-            "statistics" => Some(20),
-            "conversation_parts" => Some(21),
-            "custom_attributes" => Some(22),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.updated_at = map.next_value()?,
-            5 => self.waiting_since = map.next_value()?,
-            6 => self.snoozed_until = map.next_value()?,
-            7 => self.open = map.next_value()?,
-            8 => self.state = map.next_value()?,
-            9 => self.read = map.next_value()?,
-            10 => self.priority = map.next_value()?,
-            11 => self.admin_assignee_id = map.next_value()?,
-            12 => self.team_assignee_id = map.next_value()?,
-            13 => self.tags = map.next_value()?,
-            14 => self.conversation_rating = map.next_value()?,
-            15 => self.source = map.next_value()?,
-            16 => self.contacts = map.next_value()?,
-            17 => self.teammates = map.next_value()?,
-            18 => self.first_contact_reply = map.next_value()?,
-            19 => self.sla_applied = map.next_value()?,
-            20 => self.statistics = map.next_value()?,
-            21 => self.conversation_parts = map.next_value()?,
-            22 => self.custom_attributes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Conversation {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Conversation { type_ => "type", id => "id", title => "title", created_at =>
+    "created_at", updated_at => "updated_at", waiting_since => "waiting_since",
+    snoozed_until => "snoozed_until", open => "open", state => "state", read => "read",
+    priority => "priority", admin_assignee_id => "admin_assignee_id", team_assignee_id =>
+    "team_assignee_id", tags => "tags", conversation_rating => "conversation_rating",
+    source => "source", contacts => "contacts", teammates => "teammates",
+    first_contact_reply => "first_contact_reply", sla_applied => "sla_applied",
+    statistics => "statistics", conversation_parts => "conversation_parts",
+    custom_attributes => "custom_attributes" }
 }
 /// Conversation tags structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationTags {
     /// Object type of the conversation tags.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
 }
-impl record::Record for ConversationTags {
-    const NAME: &'static str = "ConversationTags";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "tags" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.tags = map.next_value::<record::SkipNulls<Tag>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationTags {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationTags { type_ => "type", tags => "tags" skip_nulls }
 }
 /// Conversation rating structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationRating {
     /// Rating (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<i64>,
     /// Remark of this conversation rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Creation time of the conversation rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// `contact`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactReference>,
     /// `teammate`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub teammate: Option<AdminReference>,
 }
-impl record::Record for ConversationRating {
-    const NAME: &'static str = "ConversationRating";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rating" => Some(0),
-            "remark" => Some(1),
-            "created_at" => Some(2),
-            "contact" => Some(3),
-            "teammate" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.rating = map.next_value()?,
-            1 => self.remark = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.contact = map.next_value()?,
-            4 => self.teammate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationRating {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationRating { rating => "rating", remark => "remark", created_at =>
+    "created_at", contact => "contact", teammate => "teammate" }
 }
 /// Conversation source structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationSource {
     /// Object type of the conversation source.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this conversation source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Delivered as of this conversation source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivered_as: Option<String>,
     /// The conversation source's subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Text of the conversation source in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// `author`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// `attachments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Address of this conversation source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// True when the conversation source is redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted: Option<bool>,
 }
-impl record::Record for ConversationSource {
-    const NAME: &'static str = "ConversationSource";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "delivered_as" => Some(2),
-            "subject" => Some(3),
-            "body" => Some(4),
-            "author" => Some(5),
-            "attachments" => Some(6),
-            "url" => Some(7),
-            "redacted" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.delivered_as = map.next_value()?,
-            3 => self.subject = map.next_value()?,
-            4 => self.body = map.next_value()?,
-            5 => self.author = map.next_value()?,
-            6 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
-            7 => self.url = map.next_value()?,
-            8 => self.redacted = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationSource {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationSource { type_ => "type", id => "id", delivered_as => "delivered_as",
+    subject => "subject", body => "body", author => "author", attachments =>
+    "attachments" skip_nulls, url => "url", redacted => "redacted" }
 }
 /// Attachment structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Attachment {
     /// Object type of the attachment.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Name shown for the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Address of this attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Content type of this attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Filesize (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filesize: Option<i64>,
     /// Width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// Height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
 }
-impl record::Record for Attachment {
-    const NAME: &'static str = "Attachment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "name" => Some(1),
-            "url" => Some(2),
-            "content_type" => Some(3),
-            "filesize" => Some(4),
-            "width" => Some(5),
-            "height" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            3 => self.content_type = map.next_value()?,
-            4 => self.filesize = map.next_value()?,
-            5 => self.width = map.next_value()?,
-            6 => self.height = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Attachment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Attachment { type_ => "type", name => "name", url => "url", content_type =>
+    "content_type", filesize => "filesize", width => "width", height => "height" }
 }
 /// Conversation contacts structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationContacts {
     /// Object type of the conversation contacts.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `contacts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<ContactReference>>,
 }
-impl record::Record for ConversationContacts {
-    const NAME: &'static str = "ConversationContacts";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "contacts" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => {
-                self.contacts = map
-                    .next_value::<record::SkipNulls<ContactReference>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationContacts {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationContacts { type_ => "type", contacts => "contacts" skip_nulls }
 }
 /// Conversation teammates structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationTeammates {
     /// Object type of the conversation teammates.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `admins`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admins: Option<Vec<AdminReference>>,
 }
-impl record::Record for ConversationTeammates {
-    const NAME: &'static str = "ConversationTeammates";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "admins" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.admins = map.next_value::<record::SkipNulls<AdminReference>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationTeammates {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationTeammates { type_ => "type", admins => "admins" skip_nulls }
 }
 /// First contact reply structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FirstContactReply {
     /// Creation time of the first contact reply.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Object type of the first contact reply.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Address of this first contact reply.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for FirstContactReply {
-    const NAME: &'static str = "FirstContactReply";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "created_at" => Some(0),
-            "type" => Some(1),
-            "url" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.created_at = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FirstContactReply {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FirstContactReply { created_at => "created_at", type_ => "type", url => "url" }
 }
 /// Sla applied structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SlaApplied {
     /// Object type of the sla applied.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// SLA name of this sla applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_name: Option<String>,
     /// SLA status of this sla applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sla_status: Option<String>,
 }
-impl record::Record for SlaApplied {
-    const NAME: &'static str = "SlaApplied";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "sla_name" => Some(1),
-            "sla_status" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.sla_name = map.next_value()?,
-            2 => self.sla_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SlaApplied {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SlaApplied { type_ => "type", sla_name => "sla_name", sla_status => "sla_status" }
 }
 /// Conversation statistics structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationStatistics {
     /// Object type of the conversation statistics.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Time to assignment (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_assignment: Option<i64>,
     /// Time to admin reply (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_admin_reply: Option<i64>,
     /// Time to first close (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_first_close: Option<i64>,
     /// Time to last close (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_last_close: Option<i64>,
     /// Median time to reply (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub median_time_to_reply: Option<i64>,
     /// First contact reply at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_contact_reply_at: Option<i64>,
     /// First assignment at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_assignment_at: Option<i64>,
     /// First admin reply at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_admin_reply_at: Option<i64>,
     /// First close at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_close_at: Option<i64>,
     /// Last assignment at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_assignment_at: Option<i64>,
     /// Last assignment admin reply at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_assignment_admin_reply_at: Option<i64>,
     /// Last contact reply at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_contact_reply_at: Option<i64>,
     /// Last admin reply at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_admin_reply_at: Option<i64>,
     /// Last close at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_close_at: Option<i64>,
     /// Identifier of the related last closed by.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_closed_by_id: Option<String>,
     /// How many reopens there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_reopens: Option<i64>,
     /// How many assignments there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_assignments: Option<i64>,
     /// How many conversation parts there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count_conversation_parts: Option<i64>,
 }
-impl record::Record for ConversationStatistics {
-    const NAME: &'static str = "ConversationStatistics";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "time_to_assignment" => Some(1),
-            "time_to_admin_reply" => Some(2),
-            "time_to_first_close" => Some(3),
-            "time_to_last_close" => Some(4),
-            "median_time_to_reply" => Some(5),
-            "first_contact_reply_at" => Some(6),
-            "first_assignment_at" => Some(7),
-            "first_admin_reply_at" => Some(8),
-            "first_close_at" => Some(9),
-            "last_assignment_at" => Some(10),
-            "last_assignment_admin_reply_at" => Some(11),
-            "last_contact_reply_at" => Some(12),
-            "last_admin_reply_at" => Some(13),
-            "last_close_at" => Some(14),
-            "last_closed_by_id" => Some(15),
-            "count_reopens" => Some(16),
-            "count_assignments" => Some(17),
-            "count_conversation_parts" => Some(18),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.time_to_assignment = map.next_value()?,
-            2 => self.time_to_admin_reply = map.next_value()?,
-            3 => self.time_to_first_close = map.next_value()?,
-            4 => self.time_to_last_close = map.next_value()?,
-            5 => self.median_time_to_reply = map.next_value()?,
-            6 => self.first_contact_reply_at = map.next_value()?,
-            7 => self.first_assignment_at = map.next_value()?,
-            8 => self.first_admin_reply_at = map.next_value()?,
-            9 => self.first_close_at = map.next_value()?,
-            10 => self.last_assignment_at = map.next_value()?,
-            11 => self.last_assignment_admin_reply_at = map.next_value()?,
-            12 => self.last_contact_reply_at = map.next_value()?,
-            13 => self.last_admin_reply_at = map.next_value()?,
-            14 => self.last_close_at = map.next_value()?,
-            15 => self.last_closed_by_id = map.next_value()?,
-            16 => self.count_reopens = map.next_value()?,
-            17 => self.count_assignments = map.next_value()?,
-            18 => self.count_conversation_parts = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationStatistics {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationStatistics { type_ => "type", time_to_assignment => "time_to_assignment",
+    time_to_admin_reply => "time_to_admin_reply", time_to_first_close =>
+    "time_to_first_close", time_to_last_close => "time_to_last_close",
+    median_time_to_reply => "median_time_to_reply", first_contact_reply_at =>
+    "first_contact_reply_at", first_assignment_at => "first_assignment_at",
+    first_admin_reply_at => "first_admin_reply_at", first_close_at => "first_close_at",
+    last_assignment_at => "last_assignment_at", last_assignment_admin_reply_at =>
+    "last_assignment_admin_reply_at", last_contact_reply_at => "last_contact_reply_at",
+    last_admin_reply_at => "last_admin_reply_at", last_close_at => "last_close_at",
+    last_closed_by_id => "last_closed_by_id", count_reopens => "count_reopens",
+    count_assignments => "count_assignments", count_conversation_parts =>
+    "count_conversation_parts" }
 }
 /// Conversation parts reference structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationPartsReference {
     /// Object type of the conversation parts reference.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `conversation_parts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_parts: Option<Vec<ConversationPart>>,
     /// Total number of matching records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
 }
-impl record::Record for ConversationPartsReference {
-    const NAME: &'static str = "ConversationPartsReference";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "conversation_parts" => Some(1),
-            "total_count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => {
-                self.conversation_parts = map
-                    .next_value::<record::SkipNulls<ConversationPart>>()?
-                    .0;
-            }
-            2 => self.total_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationPartsReference {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationPartsReference { type_ => "type", conversation_parts =>
+    "conversation_parts" skip_nulls, total_count => "total_count" }
 }
 /// One entry in a conversation: a message, note or action.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationPart {
     /// Object type of the conversation part.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this conversation part.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Kind of part, such as comment, note or assignment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub part_type: Option<String>,
     /// Text of the conversation part in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Creation time of the conversation part.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Time of the latest change to the conversation part.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     /// Notified at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notified_at: Option<i64>,
     /// `assigned_to`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<AdminReference>,
     /// `author`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// `attachments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Your own ID for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// True when the conversation part is redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted: Option<bool>,
 }
-impl record::Record for ConversationPart {
-    const NAME: &'static str = "ConversationPart";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "part_type" => Some(2),
-            "body" => Some(3),
-            "created_at" => Some(4),
-            "updated_at" => Some(5),
-            "notified_at" => Some(6),
-            "assigned_to" => Some(7),
-            "author" => Some(8),
-            "attachments" => Some(9),
-            "external_id" => Some(10),
-            "redacted" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.part_type = map.next_value()?,
-            3 => self.body = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.updated_at = map.next_value()?,
-            6 => self.notified_at = map.next_value()?,
-            7 => self.assigned_to = map.next_value()?,
-            8 => self.author = map.next_value()?,
-            9 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
-            10 => self.external_id = map.next_value()?,
-            11 => self.redacted = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationPart {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationPart { type_ => "type", id => "id", part_type => "part_type", body =>
+    "body", created_at => "created_at", updated_at => "updated_at", notified_at =>
+    "notified_at", assigned_to => "assigned_to", author => "author", attachments =>
+    "attachments" skip_nulls, external_id => "external_id", redacted => "redacted" }
 }
 /// Metadata returned by `conversations.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversationsListMeta {
     /// `$.pages.next.starting_after`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
-impl record::Record for ConversationsListMeta {
-    const NAME: &'static str = "ConversationsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversationsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversationsListMeta { next_page => "next_page" }
 }

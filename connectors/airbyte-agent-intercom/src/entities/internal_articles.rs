@@ -2,7 +2,7 @@
 
 //! Entity `internal_articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// An article in the team-only knowledge base.
@@ -206,70 +206,27 @@ impl ::std::future::IntoFuture for InternalArticlesDeleteRequest {
     }
 }
 /// An article in the team-only knowledge base.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InternalArticlesRecord {
     /// Unique identifier of this internal article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Value>,
     /// The internal article's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Text of the internal article in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Admin who owns the internal article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<i64>,
     /// Identifier of the related author.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
     /// Creation time of the internal article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Time of the latest change to the internal article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     /// Locale of this internal article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
-impl record::Record for InternalArticlesRecord {
-    const NAME: &'static str = "InternalArticlesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "body" => Some(2),
-            "owner_id" => Some(3),
-            "author_id" => Some(4),
-            "created_at" => Some(5),
-            "updated_at" => Some(6),
-            "locale" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.body = map.next_value()?,
-            3 => self.owner_id = map.next_value()?,
-            4 => self.author_id = map.next_value()?,
-            5 => self.created_at = map.next_value()?,
-            6 => self.updated_at = map.next_value()?,
-            7 => self.locale = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InternalArticlesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InternalArticlesRecord { id => "id", title => "title", body => "body", owner_id =>
+    "owner_id", author_id => "author_id", created_at => "created_at", updated_at =>
+    "updated_at", locale => "locale" }
 }

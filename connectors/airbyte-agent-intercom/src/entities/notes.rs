@@ -2,7 +2,7 @@
 
 //! Entity `notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::IntercomConnector {
     /// An internal note on a contact.
@@ -78,60 +78,22 @@ impl ::std::future::IntoFuture for NotesCreateRequest {
     }
 }
 /// An internal note on a contact.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesRecord {
     /// Object type of the note.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Creation time of the note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// `contact`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactReference>,
     /// `author`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
     /// Text of the note in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
-impl record::Record for NotesRecord {
-    const NAME: &'static str = "NotesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "created_at" => Some(2),
-            "contact" => Some(3),
-            "author" => Some(4),
-            "body" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.contact = map.next_value()?,
-            4 => self.author = map.next_value()?,
-            5 => self.body = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesRecord { type_ => "type", id => "id", created_at => "created_at", contact =>
+    "contact", author => "author", body => "body" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::IntercomConnector {
     /// A team of admins that conversations can be assigned to.
     pub fn teams(&self) -> Teams {
@@ -113,120 +113,38 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// A team of admins that conversations can be assigned to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Team {
     /// Object type of the team.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Unique identifier of this team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// IDs of the admins in the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_ids: Option<Vec<i64>>,
     /// `admin_priority_level`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_priority_level: Option<AdminPriorityLevel>,
 }
-impl record::Record for Team {
-    const NAME: &'static str = "Team";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            "name" => Some(2),
-            "admin_ids" => Some(3),
-            "admin_priority_level" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.admin_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            4 => self.admin_priority_level = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Team {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Team { type_ => "type", id => "id", name => "name", admin_ids => "admin_ids"
+    skip_nulls, admin_priority_level => "admin_priority_level" }
 }
 /// Admin priority level structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AdminPriorityLevel {
     /// Identifiers of the related primary admin records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_admin_ids: Option<Vec<i64>>,
     /// Identifiers of the related secondary admin records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_admin_ids: Option<Vec<i64>>,
 }
-impl record::Record for AdminPriorityLevel {
-    const NAME: &'static str = "AdminPriorityLevel";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "primary_admin_ids" => Some(0),
-            "secondary_admin_ids" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.primary_admin_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            1 => self.secondary_admin_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AdminPriorityLevel {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AdminPriorityLevel { primary_admin_ids => "primary_admin_ids" skip_nulls,
+    secondary_admin_ids => "secondary_admin_ids" skip_nulls }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TeamsListMeta {}
-impl record::Record for TeamsListMeta {
-    const NAME: &'static str = "TeamsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TeamsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TeamsListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// A comment on an issue.
@@ -327,181 +327,62 @@ airbyte_agent_runtime::string_enum! {
     "-created", #[doc = " `+created`"] PlusCreated => "+created" }
 }
 /// A comment on an issue.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueComment {
     /// Unique identifier of this issue comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Free-form body of the issue comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<IssueCommentBody>,
     /// Object describing the author.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<IssueCommentAuthor>,
     /// Object describing the update author.
-    #[serde(rename = "updateAuthor", skip_serializing_if = "Option::is_none")]
     pub update_author: Option<IssueCommentAuthor>,
     /// Creation time of the issue comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Flag: jsd public.
-    #[serde(rename = "jsdPublic", skip_serializing_if = "Option::is_none")]
     pub jsd_public: Option<bool>,
     /// Object describing the visibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Rendered body of this issue comment.
-    #[serde(rename = "renderedBody", skip_serializing_if = "Option::is_none")]
     pub rendered_body: Option<String>,
     /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for IssueComment {
-    const NAME: &'static str = "IssueComment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "self" => Some(1),
-            "body" => Some(2),
-            "author" => Some(3),
-            "updateAuthor" => Some(4),
-            "created" => Some(5),
-            "updated" => Some(6),
-            "jsdPublic" => Some(7),
-            "visibility" => Some(8),
-            "renderedBody" => Some(9),
-            "properties" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.self_ = map.next_value()?,
-            2 => self.body = map.next_value()?,
-            3 => self.author = map.next_value()?,
-            4 => self.update_author = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.updated = map.next_value()?,
-            7 => self.jsd_public = map.next_value()?,
-            8 => self.visibility = map.next_value()?,
-            9 => self.rendered_body = map.next_value()?,
-            10 => {
-                self.properties = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueComment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueComment { id => "id", self_ => "self", body => "body", author => "author",
+    update_author => "updateAuthor", created => "created", updated => "updated",
+    jsd_public => "jsdPublic", visibility => "visibility", rendered_body =>
+    "renderedBody", properties => "properties" skip_nulls }
 }
 /// Metadata returned by `issue_comments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueCommentsListMeta {
     /// `$.startAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<i64>,
     /// `$.maxResults`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i64>,
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl record::Record for IssueCommentsListMeta {
-    const NAME: &'static str = "IssueCommentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_offset" => Some(0),
-            "max_results" => Some(1),
-            "total" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_offset = map.next_value()?,
-            1 => self.max_results = map.next_value()?,
-            2 => self.total = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueCommentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueCommentsListMeta { next_offset => "next_offset", max_results => "max_results",
+    total => "total" }
 }
 /// Comment text as an Atlassian Document Format document.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueCommentsCreateBody {
     /// Always `doc`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Document format version (1).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// Top-level blocks of the document.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
 }
-impl record::Record for IssueCommentsCreateBody {
-    const NAME: &'static str = "IssueCommentsCreateBody";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "version" => Some(1),
-            "content" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.version = map.next_value()?,
-            2 => {
-                self.content = map
-                    .next_value::<
-                        record::SkipNulls<IssuesCreateFieldsDescriptionContentItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueCommentsCreateBody {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueCommentsCreateBody { type_ => "type", version => "version", content => "content"
+    skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::JiraConnector {
     /// A system or custom field that issues can carry.
     pub fn issue_fields(&self) -> IssueFields {
@@ -158,202 +158,76 @@ impl ::std::future::IntoFuture for IssueFieldsSearchRequest {
     }
 }
 /// A system or custom field that issues can carry.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueField {
     /// Unique identifier of this issue field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Key of this issue field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Name shown for the issue field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Flag: custom.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<bool>,
     /// Flag: orderable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub orderable: Option<bool>,
     /// Flag: navigable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub navigable: Option<bool>,
     /// Flag: searchable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub searchable: Option<bool>,
     /// Clause names (list of strings).
-    #[serde(rename = "clauseNames", skip_serializing_if = "Option::is_none")]
     pub clause_names: Option<Vec<String>>,
     /// Object describing the schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<IssueFieldSchema>,
     /// Untranslated name of this issue field.
-    #[serde(rename = "untranslatedName", skip_serializing_if = "Option::is_none")]
     pub untranslated_name: Option<String>,
     /// Type display name of this issue field.
-    #[serde(rename = "typeDisplayName", skip_serializing_if = "Option::is_none")]
     pub type_display_name: Option<String>,
     /// Free-form description of the issue field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Searcher key of this issue field.
-    #[serde(rename = "searcherKey", skip_serializing_if = "Option::is_none")]
     pub searcher_key: Option<String>,
     /// How many screens there are.
-    #[serde(rename = "screensCount", skip_serializing_if = "Option::is_none")]
     pub screens_count: Option<i64>,
     /// How many contexts there are.
-    #[serde(rename = "contextsCount", skip_serializing_if = "Option::is_none")]
     pub contexts_count: Option<i64>,
     /// True when the issue field is locked.
-    #[serde(rename = "isLocked", skip_serializing_if = "Option::is_none")]
     pub is_locked: Option<bool>,
     /// Last used (ISO 8601 date-time).
-    #[serde(rename = "lastUsed", skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
 }
-impl record::Record for IssueField {
-    const NAME: &'static str = "IssueField";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "key" => Some(1),
-            "name" => Some(2),
-            "custom" => Some(3),
-            "orderable" => Some(4),
-            "navigable" => Some(5),
-            "searchable" => Some(6),
-            "clauseNames" => Some(7),
-            "schema" => Some(8),
-            "untranslatedName" => Some(9),
-            "typeDisplayName" => Some(10),
-            "description" => Some(11),
-            "searcherKey" => Some(12),
-            "screensCount" => Some(13),
-            "contextsCount" => Some(14),
-            "isLocked" => Some(15),
-            "lastUsed" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.key = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.custom = map.next_value()?,
-            4 => self.orderable = map.next_value()?,
-            5 => self.navigable = map.next_value()?,
-            6 => self.searchable = map.next_value()?,
-            7 => self.clause_names = map.next_value::<record::SkipNulls<String>>()?.0,
-            8 => self.schema = map.next_value()?,
-            9 => self.untranslated_name = map.next_value()?,
-            10 => self.type_display_name = map.next_value()?,
-            11 => self.description = map.next_value()?,
-            12 => self.searcher_key = map.next_value()?,
-            13 => self.screens_count = map.next_value()?,
-            14 => self.contexts_count = map.next_value()?,
-            15 => self.is_locked = map.next_value()?,
-            16 => self.last_used = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueField {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueField { id => "id", key => "key", name => "name", custom => "custom", orderable
+    => "orderable", navigable => "navigable", searchable => "searchable", clause_names =>
+    "clauseNames" skip_nulls, schema => "schema", untranslated_name =>
+    "untranslatedName", type_display_name => "typeDisplayName", description =>
+    "description", searcher_key => "searcherKey", screens_count => "screensCount",
+    contexts_count => "contextsCount", is_locked => "isLocked", last_used => "lastUsed" }
 }
 /// Object describing the schema.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFieldSchema {
     /// Kind of schema.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// System of this schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
     /// Items of this schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<String>,
     /// Custom of this schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
     /// Identifier of the related custom.
-    #[serde(rename = "customId", skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<i64>,
     /// Object describing the configuration.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Map<String, Value>>,
 }
-impl record::Record for IssueFieldSchema {
-    const NAME: &'static str = "IssueFieldSchema";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "system" => Some(1),
-            "items" => Some(2),
-            "custom" => Some(3),
-            "customId" => Some(4),
-            "configuration" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.system = map.next_value()?,
-            2 => self.items = map.next_value()?,
-            3 => self.custom = map.next_value()?,
-            4 => self.custom_id = map.next_value()?,
-            5 => self.configuration = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFieldSchema {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFieldSchema { type_ => "type", system => "system", items => "items", custom =>
+    "custom", custom_id => "customId", configuration => "configuration" }
 }
 /// Metadata returned by `issue_fields.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFieldsListMeta {}
-impl record::Record for IssueFieldsListMeta {
-    const NAME: &'static str = "IssueFieldsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFieldsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFieldsListMeta {}
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `IssueFieldsSearchTypeItem`."] pub enum IssueFieldsSearchTypeItem
@@ -372,82 +246,26 @@ airbyte_agent_runtime::string_enum! {
     "+screensCount" }
 }
 /// Issue field search structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFieldsRecord {
     /// Max results (numeric).
-    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i64>,
     /// Start at, as a Unix timestamp in seconds.
-    #[serde(rename = "startAt", skip_serializing_if = "Option::is_none")]
     pub start_at: Option<i64>,
     /// Total (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// True when the issue field is last.
-    #[serde(rename = "isLast", skip_serializing_if = "Option::is_none")]
     pub is_last: Option<bool>,
     /// Values: a list of issue field objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<IssueField>>,
 }
-impl record::Record for IssueFieldsRecord {
-    const NAME: &'static str = "IssueFieldsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "maxResults" => Some(0),
-            "startAt" => Some(1),
-            "total" => Some(2),
-            "isLast" => Some(3),
-            "values" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.max_results = map.next_value()?,
-            1 => self.start_at = map.next_value()?,
-            2 => self.total = map.next_value()?,
-            3 => self.is_last = map.next_value()?,
-            4 => self.values = map.next_value::<record::SkipNulls<IssueField>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFieldsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFieldsRecord { max_results => "maxResults", start_at => "startAt", total =>
+    "total", is_last => "isLast", values => "values" skip_nulls }
 }
 /// Metadata returned by `issue_fields.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFieldsSearchMeta {}
-impl record::Record for IssueFieldsSearchMeta {
-    const NAME: &'static str = "IssueFieldsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFieldsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFieldsSearchMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_links`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// Records of the `issue_links` entity.
@@ -73,121 +73,38 @@ impl ::std::future::IntoFuture for IssueLinksCreateRequest {
     }
 }
 /// Link type, such as Blocks, Duplicate or Relates.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueLinksCreateType {
     /// Link type name, such as Blocks, Duplicate, Relates or Cloners.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Link type ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Inward wording, such as "is blocked by".
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inward: Option<String>,
     /// Outward wording, such as "blocks".
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outward: Option<String>,
 }
-impl record::Record for IssueLinksCreateType {
-    const NAME: &'static str = "IssueLinksCreateType";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "id" => Some(1),
-            "inward" => Some(2),
-            "outward" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.inward = map.next_value()?,
-            3 => self.outward = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueLinksCreateType {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueLinksCreateType { name => "name", id => "id", inward => "inward", outward =>
+    "outward" }
 }
 /// Issue on the receiving side of the link (for Blocks: the blocked one).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueLinksCreateInwardIssue {
     /// Issue key, such as ABC-123.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Issue ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for IssueLinksCreateInwardIssue {
-    const NAME: &'static str = "IssueLinksCreateInwardIssue";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "key" => Some(0),
-            "id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.key = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueLinksCreateInwardIssue {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueLinksCreateInwardIssue { key => "key", id => "id" }
 }
 /// Comment added with the link, as an Atlassian Document Format document.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueLinksCreateComment {
     /// `body`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<IssuesCreateFieldsDescription>,
 }
-impl record::Record for IssueLinksCreateComment {
-    const NAME: &'static str = "IssueLinksCreateComment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "body" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.body = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueLinksCreateComment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueLinksCreateComment { body => "body" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_transitions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// Issue transition structure.
@@ -175,130 +175,42 @@ impl ::std::future::IntoFuture for IssueTransitionsCreateRequest {
     }
 }
 /// Issue transition structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueTransition {
     /// Unique identifier of this issue transition.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the issue transition.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Object describing the to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<IssueFields2Status>,
     /// True when the issue transition has screen.
-    #[serde(rename = "hasScreen", skip_serializing_if = "Option::is_none")]
     pub has_screen: Option<bool>,
     /// True when the issue transition is global.
-    #[serde(rename = "isGlobal", skip_serializing_if = "Option::is_none")]
     pub is_global: Option<bool>,
     /// True when the issue transition is initial.
-    #[serde(rename = "isInitial", skip_serializing_if = "Option::is_none")]
     pub is_initial: Option<bool>,
     /// True when the issue transition is conditional.
-    #[serde(rename = "isConditional", skip_serializing_if = "Option::is_none")]
     pub is_conditional: Option<bool>,
     /// True when the issue transition is looped.
-    #[serde(rename = "isLooped", skip_serializing_if = "Option::is_none")]
     pub is_looped: Option<bool>,
 }
-impl record::Record for IssueTransition {
-    const NAME: &'static str = "IssueTransition";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "to" => Some(2),
-            "hasScreen" => Some(3),
-            "isGlobal" => Some(4),
-            "isInitial" => Some(5),
-            "isConditional" => Some(6),
-            "isLooped" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.to = map.next_value()?,
-            3 => self.has_screen = map.next_value()?,
-            4 => self.is_global = map.next_value()?,
-            5 => self.is_initial = map.next_value()?,
-            6 => self.is_conditional = map.next_value()?,
-            7 => self.is_looped = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueTransition {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueTransition { id => "id", name => "name", to => "to", has_screen => "hasScreen",
+    is_global => "isGlobal", is_initial => "isInitial", is_conditional =>
+    "isConditional", is_looped => "isLooped" }
 }
 /// Metadata returned by `issue_transitions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueTransitionsListMeta {}
-impl record::Record for IssueTransitionsListMeta {
-    const NAME: &'static str = "IssueTransitionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueTransitionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueTransitionsListMeta {}
 }
 /// Transition to apply.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueTransitionsCreateTransition {
     /// ID of the transition; read the possible ones with the transitions list call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for IssueTransitionsCreateTransition {
-    const NAME: &'static str = "IssueTransitionsCreateTransition";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueTransitionsCreateTransition {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueTransitionsCreateTransition { id => "id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `issue_worklogs`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// Time logged on an issue.
@@ -230,241 +230,92 @@ impl ::std::future::IntoFuture for IssueWorklogsCreateRequest {
     }
 }
 /// Time logged on an issue.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueWorklogsRecord {
     /// Unique identifier of this worklog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Object describing the author.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<IssueCommentAuthor>,
     /// Object describing the update author.
-    #[serde(rename = "updateAuthor", skip_serializing_if = "Option::is_none")]
     pub update_author: Option<IssueCommentAuthor>,
     /// Object describing the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<IssueCommentBody>,
     /// Creation time of the worklog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Started (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
     /// Time spent of this worklog.
-    #[serde(rename = "timeSpent", skip_serializing_if = "Option::is_none")]
     pub time_spent: Option<String>,
     /// Time spent seconds (numeric).
-    #[serde(rename = "timeSpentSeconds", skip_serializing_if = "Option::is_none")]
     pub time_spent_seconds: Option<i64>,
     /// Identifier of the related issue.
-    #[serde(rename = "issueId", skip_serializing_if = "Option::is_none")]
     pub issue_id: Option<String>,
     /// Object describing the visibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for IssueWorklogsRecord {
-    const NAME: &'static str = "IssueWorklogsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "self" => Some(1),
-            "author" => Some(2),
-            "updateAuthor" => Some(3),
-            "comment" => Some(4),
-            "created" => Some(5),
-            "updated" => Some(6),
-            "started" => Some(7),
-            "timeSpent" => Some(8),
-            "timeSpentSeconds" => Some(9),
-            "issueId" => Some(10),
-            "visibility" => Some(11),
-            "properties" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.self_ = map.next_value()?,
-            2 => self.author = map.next_value()?,
-            3 => self.update_author = map.next_value()?,
-            4 => self.comment = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.updated = map.next_value()?,
-            7 => self.started = map.next_value()?,
-            8 => self.time_spent = map.next_value()?,
-            9 => self.time_spent_seconds = map.next_value()?,
-            10 => self.issue_id = map.next_value()?,
-            11 => self.visibility = map.next_value()?,
-            12 => {
-                self.properties = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueWorklogsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueWorklogsRecord { id => "id", self_ => "self", author => "author", update_author
+    => "updateAuthor", comment => "comment", created => "created", updated => "updated",
+    started => "started", time_spent => "timeSpent", time_spent_seconds =>
+    "timeSpentSeconds", issue_id => "issueId", visibility => "visibility", properties =>
+    "properties" skip_nulls }
 }
 /// Time logged on an issue.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Worklog {
     /// Unique identifier of this worklog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Object describing the author.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<IssueCommentAuthor>,
     /// Object describing the update author.
-    #[serde(rename = "updateAuthor", skip_serializing_if = "Option::is_none")]
     pub update_author: Option<IssueCommentAuthor>,
     /// Object describing the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<IssueCommentBody>,
     /// Creation time of the worklog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Started (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started: Option<String>,
     /// Time spent of this worklog.
-    #[serde(rename = "timeSpent", skip_serializing_if = "Option::is_none")]
     pub time_spent: Option<String>,
     /// Time spent seconds (numeric).
-    #[serde(rename = "timeSpentSeconds", skip_serializing_if = "Option::is_none")]
     pub time_spent_seconds: Option<i64>,
     /// Identifier of the related issue.
-    #[serde(rename = "issueId", skip_serializing_if = "Option::is_none")]
     pub issue_id: Option<String>,
     /// Object describing the visibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<IssueCommentVisibility>,
     /// Properties (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for Worklog {
-    const NAME: &'static str = "Worklog";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "self" => Some(1),
-            "author" => Some(2),
-            "updateAuthor" => Some(3),
-            "comment" => Some(4),
-            "created" => Some(5),
-            "updated" => Some(6),
-            "started" => Some(7),
-            "timeSpent" => Some(8),
-            "timeSpentSeconds" => Some(9),
-            "issueId" => Some(10),
-            "visibility" => Some(11),
-            "properties" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.self_ = map.next_value()?,
-            2 => self.author = map.next_value()?,
-            3 => self.update_author = map.next_value()?,
-            4 => self.comment = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.updated = map.next_value()?,
-            7 => self.started = map.next_value()?,
-            8 => self.time_spent = map.next_value()?,
-            9 => self.time_spent_seconds = map.next_value()?,
-            10 => self.issue_id = map.next_value()?,
-            11 => self.visibility = map.next_value()?,
-            12 => {
-                self.properties = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Worklog {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Worklog { id => "id", self_ => "self", author => "author", update_author =>
+    "updateAuthor", comment => "comment", created => "created", updated => "updated",
+    started => "started", time_spent => "timeSpent", time_spent_seconds =>
+    "timeSpentSeconds", issue_id => "issueId", visibility => "visibility", properties =>
+    "properties" skip_nulls }
 }
 /// Metadata returned by `issue_worklogs.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueWorklogsListMeta {
     /// `$.startAt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<i64>,
     /// `$.maxResults`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i64>,
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl record::Record for IssueWorklogsListMeta {
-    const NAME: &'static str = "IssueWorklogsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_offset" => Some(0),
-            "max_results" => Some(1),
-            "total" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_offset = map.next_value()?,
-            1 => self.max_results = map.next_value()?,
-            2 => self.total = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueWorklogsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueWorklogsListMeta { next_offset => "next_offset", max_results => "max_results",
+    total => "total" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `IssueWorklogsCreateAdjustEstimate`."] pub enum

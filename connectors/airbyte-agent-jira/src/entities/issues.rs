@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// A Jira work item, such as a story, bug, task or epic.
@@ -396,694 +396,232 @@ impl ::std::future::IntoFuture for IssuesDeleteRequest {
     }
 }
 /// A Jira work item, such as a story, bug, task or epic.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Issue {
     /// Unique identifier of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Key of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Expand of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
     /// Object describing the fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<IssueFields2>,
 }
-impl record::Record for Issue {
-    const NAME: &'static str = "Issue";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "key" => Some(1),
-            "self" => Some(2),
-            "expand" => Some(3),
-            "fields" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.key = map.next_value()?,
-            2 => self.self_ = map.next_value()?,
-            3 => self.expand = map.next_value()?,
-            4 => self.fields = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Issue {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Issue { id => "id", key => "key", self_ => "self", expand => "expand", fields =>
+    "fields" }
 }
 /// Object describing the fields.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFields2 {
     /// Issue title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Object describing the issuetype.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuetype: Option<IssueFields2Issuetype>,
     /// Creation time of the fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Object describing the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<IssueFields2Project>,
     /// Object describing the reporter.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<IssueFields2Reporter>,
     /// Object describing the assignee.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssueFields2Reporter>,
     /// Object describing the priority.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<IssueFields2Priority>,
     /// Current status of the fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<IssueFields2Status>,
 }
-impl record::Record for IssueFields2 {
-    const NAME: &'static str = "IssueFields2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "summary" => Some(0),
-            "issuetype" => Some(1),
-            "created" => Some(2),
-            "updated" => Some(3),
-            "project" => Some(4),
-            "reporter" => Some(5),
-            "assignee" => Some(6),
-            "priority" => Some(7),
-            "status" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.summary = map.next_value()?,
-            1 => self.issuetype = map.next_value()?,
-            2 => self.created = map.next_value()?,
-            3 => self.updated = map.next_value()?,
-            4 => self.project = map.next_value()?,
-            5 => self.reporter = map.next_value()?,
-            6 => self.assignee = map.next_value()?,
-            7 => self.priority = map.next_value()?,
-            8 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFields2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFields2 { summary => "summary", issuetype => "issuetype", created => "created",
+    updated => "updated", project => "project", reporter => "reporter", assignee =>
+    "assignee", priority => "priority", status => "status" }
 }
 /// Object describing the project.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFields2Project {
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `key`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `projectTypeKey`
-    #[serde(rename = "projectTypeKey", skip_serializing_if = "Option::is_none")]
     pub project_type_key: Option<String>,
     /// `simplified`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub simplified: Option<bool>,
     /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     /// `projectCategory`
-    #[serde(rename = "projectCategory", skip_serializing_if = "Option::is_none")]
     pub project_category: Option<IssueFields2ProjectProjectCategory>,
 }
-impl record::Record for IssueFields2Project {
-    const NAME: &'static str = "IssueFields2Project";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "id" => Some(1),
-            "key" => Some(2),
-            "name" => Some(3),
-            "projectTypeKey" => Some(4),
-            "simplified" => Some(5),
-            "avatarUrls" => Some(6),
-            "projectCategory" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.key = map.next_value()?,
-            3 => self.name = map.next_value()?,
-            4 => self.project_type_key = map.next_value()?,
-            5 => self.simplified = map.next_value()?,
-            6 => self.avatar_urls = map.next_value()?,
-            7 => self.project_category = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFields2Project {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFields2Project { self_ => "self", id => "id", key => "key", name => "name",
+    project_type_key => "projectTypeKey", simplified => "simplified", avatar_urls =>
+    "avatarUrls", project_category => "projectCategory" }
 }
 /// Object describing the reporter.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFields2Reporter {
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// `accountId`
-    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// `emailAddress`
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     /// `displayName`
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// `active`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `timeZone`
-    #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// `accountType`
-    #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
 }
-impl record::Record for IssueFields2Reporter {
-    const NAME: &'static str = "IssueFields2Reporter";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "accountId" => Some(1),
-            "emailAddress" => Some(2),
-            "avatarUrls" => Some(3),
-            "displayName" => Some(4),
-            "active" => Some(5),
-            "timeZone" => Some(6),
-            "accountType" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.account_id = map.next_value()?,
-            2 => self.email_address = map.next_value()?,
-            3 => self.avatar_urls = map.next_value()?,
-            4 => self.display_name = map.next_value()?,
-            5 => self.active = map.next_value()?,
-            6 => self.time_zone = map.next_value()?,
-            7 => self.account_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFields2Reporter {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFields2Reporter { self_ => "self", account_id => "accountId", email_address =>
+    "emailAddress", avatar_urls => "avatarUrls", display_name => "displayName", active =>
+    "active", time_zone => "timeZone", account_type => "accountType" }
 }
 /// Object describing the priority.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueFields2Priority {
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// `iconUrl`
-    #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for IssueFields2Priority {
-    const NAME: &'static str = "IssueFields2Priority";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "iconUrl" => Some(1),
-            "name" => Some(2),
-            "id" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.icon_url = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueFields2Priority {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueFields2Priority { self_ => "self", icon_url => "iconUrl", name => "name", id =>
+    "id" }
 }
 /// Metadata returned by `issues.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesSearchMeta {
     /// `$.nextPageToken`
-    #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
     /// `$.isLast`
-    #[serde(rename = "isLast", skip_serializing_if = "Option::is_none")]
     pub is_last: Option<bool>,
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl record::Record for IssuesSearchMeta {
-    const NAME: &'static str = "IssuesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPageToken" => Some(0),
-            "isLast" => Some(1),
-            "total" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_token = map.next_value()?,
-            1 => self.is_last = map.next_value()?,
-            2 => self.total = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesSearchMeta { next_page_token => "nextPageToken", is_last => "isLast", total =>
+    "total" }
 }
 /// Field values of the new issue.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesCreateFields {
     /// Project that gets the issue, by ID or key.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<IssuesCreateFieldsProject>,
     /// Issue type, such as Bug, Task or Story.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuetype: Option<IssuesCreateFieldsIssuetype>,
     /// Issue title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Issue description as an Atlassian Document Format document.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<IssuesCreateFieldsDescription>,
     /// Priority, by ID or name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<IssuesCreateFieldsIssuetype>,
     /// User the issue is assigned to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesCreateFieldsAssignee>,
     /// Labels on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
     /// Parent issue, needed for sub-tasks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<IssuesCreateFieldsParent>,
 }
-impl record::Record for IssuesCreateFields {
-    const NAME: &'static str = "IssuesCreateFields";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "project" => Some(0),
-            "issuetype" => Some(1),
-            "summary" => Some(2),
-            "description" => Some(3),
-            "priority" => Some(4),
-            "assignee" => Some(5),
-            "labels" => Some(6),
-            "parent" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.project = map.next_value()?,
-            1 => self.issuetype = map.next_value()?,
-            2 => self.summary = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.priority = map.next_value()?,
-            5 => self.assignee = map.next_value()?,
-            6 => self.labels = map.next_value::<record::SkipNulls<String>>()?.0,
-            7 => self.parent = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesCreateFields {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesCreateFields { project => "project", issuetype => "issuetype", summary =>
+    "summary", description => "description", priority => "priority", assignee =>
+    "assignee", labels => "labels" skip_nulls, parent => "parent" }
 }
 /// Project that gets the issue, by ID or key.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesCreateFieldsProject {
     /// ID of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Key of the project, such as ABC.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
-impl record::Record for IssuesCreateFieldsProject {
-    const NAME: &'static str = "IssuesCreateFieldsProject";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "key" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.key = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsProject {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesCreateFieldsProject { id => "id", key => "key" }
 }
 /// Issue type, such as Bug, Task or Story.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesCreateFieldsIssuetype {
     /// ID of the issue type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of the issue type, such as Bug, Task or Story.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for IssuesCreateFieldsIssuetype {
-    const NAME: &'static str = "IssuesCreateFieldsIssuetype";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsIssuetype {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesCreateFieldsIssuetype { id => "id", name => "name" }
 }
 /// User the issue is assigned to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesCreateFieldsAssignee {
     /// Atlassian account ID.
-    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
 }
-impl record::Record for IssuesCreateFieldsAssignee {
-    const NAME: &'static str = "IssuesCreateFieldsAssignee";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "accountId" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.account_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsAssignee {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesCreateFieldsAssignee { account_id => "accountId" }
 }
 /// Parent issue, needed for sub-tasks.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesCreateFieldsParent {
     /// Key of the parent issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
-impl record::Record for IssuesCreateFieldsParent {
-    const NAME: &'static str = "IssuesCreateFieldsParent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "key" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.key = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesCreateFieldsParent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesCreateFieldsParent { key => "key" }
 }
 /// Response envelope with issue create data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Key of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
-impl record::Record for IssuesRecord {
-    const NAME: &'static str = "IssuesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "key" => Some(1),
-            "self" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.key = map.next_value()?,
-            2 => self.self_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesRecord { id => "id", key => "key", self_ => "self" }
 }
 /// Field values to change.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesUpdateFields {
     /// Issue title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Issue description as an Atlassian Document Format document.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<IssuesCreateFieldsDescription>,
     /// Priority, by ID or name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<IssuesCreateFieldsIssuetype>,
     /// User the issue is assigned to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssuesCreateFieldsAssignee>,
     /// Labels on the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
 }
-impl record::Record for IssuesUpdateFields {
-    const NAME: &'static str = "IssuesUpdateFields";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "summary" => Some(0),
-            "description" => Some(1),
-            "priority" => Some(2),
-            "assignee" => Some(3),
-            "labels" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.summary = map.next_value()?,
-            1 => self.description = map.next_value()?,
-            2 => self.priority = map.next_value()?,
-            3 => self.assignee = map.next_value()?,
-            4 => self.labels = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesUpdateFields {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesUpdateFields { summary => "summary", description => "description", priority =>
+    "priority", assignee => "assignee", labels => "labels" skip_nulls }
 }
 /// Workflow transition to apply along with the edit.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesUpdateTransition {
     /// ID of the transition to apply.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for IssuesUpdateTransition {
-    const NAME: &'static str = "IssuesUpdateTransition";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesUpdateTransition {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesUpdateTransition { id => "id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// A Jira project: a container of issues with its own key.
@@ -229,389 +229,143 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `deleted`"] Deleted => "deleted" }
 }
 /// A Jira project: a container of issues with its own key.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Project {
     /// Unique identifier of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Key of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Name shown for the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Expand of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
     /// Free-form description of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Object describing the lead.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lead: Option<ProjectLead>,
     /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     /// Project type key of this project.
-    #[serde(rename = "projectTypeKey", skip_serializing_if = "Option::is_none")]
     pub project_type_key: Option<String>,
     /// True when the project is simplified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub simplified: Option<bool>,
     /// Style of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub style: Option<String>,
     /// True when the project is private.
-    #[serde(rename = "isPrivate", skip_serializing_if = "Option::is_none")]
     pub is_private: Option<bool>,
     /// Object describing the properties.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Map<String, Value>>,
     /// Object describing the project category.
-    #[serde(rename = "projectCategory", skip_serializing_if = "Option::is_none")]
     pub project_category: Option<IssueFields2ProjectProjectCategory>,
     /// Identifier of the related entity.
-    #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// Unique identifier of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// Address of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Assignee type of this project.
-    #[serde(rename = "assigneeType", skip_serializing_if = "Option::is_none")]
     pub assignee_type: Option<String>,
     /// Components (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<ProjectComponentsItem>>,
     /// Issue types (list).
-    #[serde(rename = "issueTypes", skip_serializing_if = "Option::is_none")]
     pub issue_types: Option<Vec<IssueFields2Issuetype>>,
     /// Versions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<ProjectVersionsItem>>,
     /// Object describing the roles.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<::std::collections::BTreeMap<String, String>>,
 }
-impl record::Record for Project {
-    const NAME: &'static str = "Project";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "key" => Some(1),
-            "name" => Some(2),
-            "self" => Some(3),
-            "expand" => Some(4),
-            "description" => Some(5),
-            "lead" => Some(6),
-            "avatarUrls" => Some(7),
-            "projectTypeKey" => Some(8),
-            "simplified" => Some(9),
-            "style" => Some(10),
-            "isPrivate" => Some(11),
-            "properties" => Some(12),
-            "projectCategory" => Some(13),
-            "entityId" => Some(14),
-            "uuid" => Some(15),
-            "url" => Some(16),
-            "assigneeType" => Some(17),
-            "components" => Some(18),
-            "issueTypes" => Some(19),
-            "versions" => Some(20),
-            "roles" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.key = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.self_ = map.next_value()?,
-            4 => self.expand = map.next_value()?,
-            5 => self.description = map.next_value()?,
-            6 => self.lead = map.next_value()?,
-            7 => self.avatar_urls = map.next_value()?,
-            8 => self.project_type_key = map.next_value()?,
-            9 => self.simplified = map.next_value()?,
-            10 => self.style = map.next_value()?,
-            11 => self.is_private = map.next_value()?,
-            12 => self.properties = map.next_value()?,
-            13 => self.project_category = map.next_value()?,
-            14 => self.entity_id = map.next_value()?,
-            15 => self.uuid = map.next_value()?,
-            16 => self.url = map.next_value()?,
-            17 => self.assignee_type = map.next_value()?,
-            18 => {
-                self.components = map
-                    .next_value::<record::SkipNulls<ProjectComponentsItem>>()?
-                    .0;
-            }
-            19 => {
-                self.issue_types = map
-                    .next_value::<record::SkipNulls<IssueFields2Issuetype>>()?
-                    .0;
-            }
-            20 => {
-                self.versions = map
-                    .next_value::<record::SkipNulls<ProjectVersionsItem>>()?
-                    .0;
-            }
-            21 => self.roles = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Project {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Project { id => "id", key => "key", name => "name", self_ => "self", expand =>
+    "expand", description => "description", lead => "lead", avatar_urls => "avatarUrls",
+    project_type_key => "projectTypeKey", simplified => "simplified", style => "style",
+    is_private => "isPrivate", properties => "properties", project_category =>
+    "projectCategory", entity_id => "entityId", uuid => "uuid", url => "url",
+    assignee_type => "assigneeType", components => "components" skip_nulls, issue_types
+    => "issueTypes" skip_nulls, versions => "versions" skip_nulls, roles => "roles" }
 }
 /// Object describing the lead.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectLead {
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// `accountId`
-    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// `accountType`
-    #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     /// `displayName`
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// `active`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
-impl record::Record for ProjectLead {
-    const NAME: &'static str = "ProjectLead";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "accountId" => Some(1),
-            "accountType" => Some(2),
-            "avatarUrls" => Some(3),
-            "displayName" => Some(4),
-            "active" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.account_id = map.next_value()?,
-            2 => self.account_type = map.next_value()?,
-            3 => self.avatar_urls = map.next_value()?,
-            4 => self.display_name = map.next_value()?,
-            5 => self.active = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectLead {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectLead { self_ => "self", account_id => "accountId", account_type =>
+    "accountType", avatar_urls => "avatarUrls", display_name => "displayName", active =>
+    "active" }
 }
 /// The `ProjectComponentsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectComponentsItem {
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `isAssigneeTypeValid`
-    #[serde(rename = "isAssigneeTypeValid", skip_serializing_if = "Option::is_none")]
     pub is_assignee_type_valid: Option<bool>,
 }
-impl record::Record for ProjectComponentsItem {
-    const NAME: &'static str = "ProjectComponentsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "id" => Some(1),
-            "name" => Some(2),
-            "description" => Some(3),
-            "isAssigneeTypeValid" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.is_assignee_type_valid = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectComponentsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectComponentsItem { self_ => "self", id => "id", name => "name", description =>
+    "description", is_assignee_type_valid => "isAssigneeTypeValid" }
 }
 /// The `ProjectVersionsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectVersionsItem {
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `archived`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// `released`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub released: Option<bool>,
     /// `startDate`
-    #[serde(rename = "startDate", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// `releaseDate`
-    #[serde(rename = "releaseDate", skip_serializing_if = "Option::is_none")]
     pub release_date: Option<String>,
     /// `overdue`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue: Option<bool>,
     /// `userStartDate`
-    #[serde(rename = "userStartDate", skip_serializing_if = "Option::is_none")]
     pub user_start_date: Option<String>,
     /// `userReleaseDate`
-    #[serde(rename = "userReleaseDate", skip_serializing_if = "Option::is_none")]
     pub user_release_date: Option<String>,
     /// `projectId`
-    #[serde(rename = "projectId", skip_serializing_if = "Option::is_none")]
     pub project_id: Option<i64>,
 }
-impl record::Record for ProjectVersionsItem {
-    const NAME: &'static str = "ProjectVersionsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "id" => Some(1),
-            "name" => Some(2),
-            "description" => Some(3),
-            "archived" => Some(4),
-            "released" => Some(5),
-            "startDate" => Some(6),
-            "releaseDate" => Some(7),
-            "overdue" => Some(8),
-            "userStartDate" => Some(9),
-            "userReleaseDate" => Some(10),
-            "projectId" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.archived = map.next_value()?,
-            5 => self.released = map.next_value()?,
-            6 => self.start_date = map.next_value()?,
-            7 => self.release_date = map.next_value()?,
-            8 => self.overdue = map.next_value()?,
-            9 => self.user_start_date = map.next_value()?,
-            10 => self.user_release_date = map.next_value()?,
-            11 => self.project_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectVersionsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectVersionsItem { self_ => "self", id => "id", name => "name", description =>
+    "description", archived => "archived", released => "released", start_date =>
+    "startDate", release_date => "releaseDate", overdue => "overdue", user_start_date =>
+    "userStartDate", user_release_date => "userReleaseDate", project_id => "projectId" }
 }
 /// Metadata returned by `projects.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsSearchMeta {
     /// `$.nextPage`
-    #[serde(rename = "nextPage", skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
-impl record::Record for ProjectsSearchMeta {
-    const NAME: &'static str = "ProjectsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nextPage" => Some(0),
-            "total" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.total = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsSearchMeta { next_page => "nextPage", total => "total" }
 }

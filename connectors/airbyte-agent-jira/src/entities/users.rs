@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::JiraConnector {
     /// An Atlassian account known to the site.
@@ -201,467 +201,159 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// An Atlassian account known to the site.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersRecord {
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Atlassian account ID.
-    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Account type of this user.
-    #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Email address (an email address).
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     /// Display name of this user.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Flag: active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Time zone of this user.
-    #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// Locale of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Expand of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
     /// Object describing the groups.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<UsersRecordGroups>,
     /// Object describing the application roles.
-    #[serde(rename = "applicationRoles", skip_serializing_if = "Option::is_none")]
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
-impl record::Record for UsersRecord {
-    const NAME: &'static str = "UsersRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "accountId" => Some(1),
-            "accountType" => Some(2),
-            "emailAddress" => Some(3),
-            "avatarUrls" => Some(4),
-            "displayName" => Some(5),
-            "active" => Some(6),
-            "timeZone" => Some(7),
-            "locale" => Some(8),
-            "expand" => Some(9),
-            "groups" => Some(10),
-            "applicationRoles" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.account_id = map.next_value()?,
-            2 => self.account_type = map.next_value()?,
-            3 => self.email_address = map.next_value()?,
-            4 => self.avatar_urls = map.next_value()?,
-            5 => self.display_name = map.next_value()?,
-            6 => self.active = map.next_value()?,
-            7 => self.time_zone = map.next_value()?,
-            8 => self.locale = map.next_value()?,
-            9 => self.expand = map.next_value()?,
-            10 => self.groups = map.next_value()?,
-            11 => self.application_roles = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersRecord { self_ => "self", account_id => "accountId", account_type =>
+    "accountType", email_address => "emailAddress", avatar_urls => "avatarUrls",
+    display_name => "displayName", active => "active", time_zone => "timeZone", locale =>
+    "locale", expand => "expand", groups => "groups", application_roles =>
+    "applicationRoles" }
 }
 /// Object describing the groups.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersRecordGroups {
     /// Size (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Items (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UsersRecordGroupsItemsItem>>,
 }
-impl record::Record for UsersRecordGroups {
-    const NAME: &'static str = "UsersRecordGroups";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "size" => Some(0),
-            "items" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.size = map.next_value()?,
-            1 => {
-                self.items = map
-                    .next_value::<record::SkipNulls<UsersRecordGroupsItemsItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersRecordGroups {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersRecordGroups { size => "size", items => "items" skip_nulls }
 }
 /// The `UsersRecordGroupsItemsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersRecordGroupsItemsItem {
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `groupId`
-    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
     /// `self`
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
-impl record::Record for UsersRecordGroupsItemsItem {
-    const NAME: &'static str = "UsersRecordGroupsItemsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "groupId" => Some(1),
-            "self" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.group_id = map.next_value()?,
-            2 => self.self_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersRecordGroupsItemsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersRecordGroupsItemsItem { name => "name", group_id => "groupId", self_ => "self" }
 }
 /// Object describing the application roles.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersRecordApplicationRoles {
     /// Size (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Items (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UsersRecordApplicationRolesItemsItem>>,
 }
-impl record::Record for UsersRecordApplicationRoles {
-    const NAME: &'static str = "UsersRecordApplicationRoles";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "size" => Some(0),
-            "items" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.size = map.next_value()?,
-            1 => {
-                self.items = map
-                    .next_value::<
-                        record::SkipNulls<UsersRecordApplicationRolesItemsItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersRecordApplicationRoles {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersRecordApplicationRoles { size => "size", items => "items" skip_nulls }
 }
 /// The `UsersRecordApplicationRolesItemsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersRecordApplicationRolesItemsItem {
     /// `key`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `groups`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// `groupDetails`
-    #[serde(rename = "groupDetails", skip_serializing_if = "Option::is_none")]
     pub group_details: Option<Vec<UsersRecordGroupsItemsItem>>,
     /// `defaultGroups`
-    #[serde(rename = "defaultGroups", skip_serializing_if = "Option::is_none")]
     pub default_groups: Option<Vec<String>>,
     /// `defaultGroupsDetails`
-    #[serde(rename = "defaultGroupsDetails", skip_serializing_if = "Option::is_none")]
     pub default_groups_details: Option<Vec<UsersRecordGroupsItemsItem>>,
     /// `selectedByDefault`
-    #[serde(rename = "selectedByDefault", skip_serializing_if = "Option::is_none")]
     pub selected_by_default: Option<bool>,
     /// `defined`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub defined: Option<bool>,
     /// `numberOfSeats`
-    #[serde(rename = "numberOfSeats", skip_serializing_if = "Option::is_none")]
     pub number_of_seats: Option<i64>,
     /// `remainingSeats`
-    #[serde(rename = "remainingSeats", skip_serializing_if = "Option::is_none")]
     pub remaining_seats: Option<i64>,
     /// `userCount`
-    #[serde(rename = "userCount", skip_serializing_if = "Option::is_none")]
     pub user_count: Option<i64>,
     /// `userCountDescription`
-    #[serde(rename = "userCountDescription", skip_serializing_if = "Option::is_none")]
     pub user_count_description: Option<String>,
     /// `hasUnlimitedSeats`
-    #[serde(rename = "hasUnlimitedSeats", skip_serializing_if = "Option::is_none")]
     pub has_unlimited_seats: Option<bool>,
     /// `platform`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<bool>,
 }
-impl record::Record for UsersRecordApplicationRolesItemsItem {
-    const NAME: &'static str = "UsersRecordApplicationRolesItemsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "key" => Some(0),
-            "name" => Some(1),
-            "groups" => Some(2),
-            "groupDetails" => Some(3),
-            "defaultGroups" => Some(4),
-            "defaultGroupsDetails" => Some(5),
-            "selectedByDefault" => Some(6),
-            "defined" => Some(7),
-            "numberOfSeats" => Some(8),
-            "remainingSeats" => Some(9),
-            "userCount" => Some(10),
-            "userCountDescription" => Some(11),
-            "hasUnlimitedSeats" => Some(12),
-            "platform" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.key = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.groups = map.next_value::<record::SkipNulls<String>>()?.0,
-            3 => {
-                self.group_details = map
-                    .next_value::<record::SkipNulls<UsersRecordGroupsItemsItem>>()?
-                    .0;
-            }
-            4 => self.default_groups = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => {
-                self.default_groups_details = map
-                    .next_value::<record::SkipNulls<UsersRecordGroupsItemsItem>>()?
-                    .0;
-            }
-            6 => self.selected_by_default = map.next_value()?,
-            7 => self.defined = map.next_value()?,
-            8 => self.number_of_seats = map.next_value()?,
-            9 => self.remaining_seats = map.next_value()?,
-            10 => self.user_count = map.next_value()?,
-            11 => self.user_count_description = map.next_value()?,
-            12 => self.has_unlimited_seats = map.next_value()?,
-            13 => self.platform = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersRecordApplicationRolesItemsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersRecordApplicationRolesItemsItem { key => "key", name => "name", groups =>
+    "groups" skip_nulls, group_details => "groupDetails" skip_nulls, default_groups =>
+    "defaultGroups" skip_nulls, default_groups_details => "defaultGroupsDetails"
+    skip_nulls, selected_by_default => "selectedByDefault", defined => "defined",
+    number_of_seats => "numberOfSeats", remaining_seats => "remainingSeats", user_count
+    => "userCount", user_count_description => "userCountDescription", has_unlimited_seats
+    => "hasUnlimitedSeats", platform => "platform" }
 }
 /// An Atlassian account known to the site.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct User {
     /// Self (a URL).
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
     /// Atlassian account ID.
-    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Account type of this user.
-    #[serde(rename = "accountType", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Email address (an email address).
-    #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Object describing the avatar URLs.
-    #[serde(rename = "avatarUrls", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     /// Display name of this user.
-    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Flag: active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Time zone of this user.
-    #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// Locale of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Expand of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
     /// Object describing the groups.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<UsersRecordGroups>,
     /// Object describing the application roles.
-    #[serde(rename = "applicationRoles", skip_serializing_if = "Option::is_none")]
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
-impl record::Record for User {
-    const NAME: &'static str = "User";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "self" => Some(0),
-            "accountId" => Some(1),
-            "accountType" => Some(2),
-            "emailAddress" => Some(3),
-            "avatarUrls" => Some(4),
-            "displayName" => Some(5),
-            "active" => Some(6),
-            "timeZone" => Some(7),
-            "locale" => Some(8),
-            "expand" => Some(9),
-            "groups" => Some(10),
-            "applicationRoles" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.self_ = map.next_value()?,
-            1 => self.account_id = map.next_value()?,
-            2 => self.account_type = map.next_value()?,
-            3 => self.email_address = map.next_value()?,
-            4 => self.avatar_urls = map.next_value()?,
-            5 => self.display_name = map.next_value()?,
-            6 => self.active = map.next_value()?,
-            7 => self.time_zone = map.next_value()?,
-            8 => self.locale = map.next_value()?,
-            9 => self.expand = map.next_value()?,
-            10 => self.groups = map.next_value()?,
-            11 => self.application_roles = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    User { self_ => "self", account_id => "accountId", account_type => "accountType",
+    email_address => "emailAddress", avatar_urls => "avatarUrls", display_name =>
+    "displayName", active => "active", time_zone => "timeZone", locale => "locale",
+    expand => "expand", groups => "groups", application_roles => "applicationRoles" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersListMeta {}
-impl record::Record for UsersListMeta {
-    const NAME: &'static str = "UsersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersListMeta {}
 }
 /// Metadata returned by `users.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersSearchMeta {}
-impl record::Record for UsersSearchMeta {
-    const NAME: &'static str = "UsersSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersSearchMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// An email or SMS campaign.
@@ -127,166 +127,60 @@ impl ::std::future::IntoFuture for CampaignsGetRequest {
     }
 }
 /// An email or SMS campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Campaign {
     /// Unique identifier of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// JSON:API type of the campaign.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<CampaignAttributes>,
     /// Links to this page or record and, for lists, to the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl record::Record for Campaign {
-    const NAME: &'static str = "Campaign";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "attributes" => Some(2),
-            "links" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.attributes = map.next_value()?,
-            3 => self.links = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    Campaign { id => "id", type_ => "type", attributes => "attributes", links => "links"
     }
 }
 /// Fields of the campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignAttributes {
     /// Name shown for the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Current status of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// True when the attributes is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// Object describing the audiences.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub audiences: Option<Map<String, Value>>,
     /// Object describing the send options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_options: Option<Map<String, Value>>,
     /// Object describing the tracking options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_options: Option<Map<String, Value>>,
     /// Object describing the send strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_strategy: Option<Map<String, Value>>,
     /// Creation time of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Scheduled at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<String>,
     /// Time of the latest change to the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// When the campaign is or was sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_time: Option<String>,
 }
-impl record::Record for CampaignAttributes {
-    const NAME: &'static str = "CampaignAttributes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "status" => Some(1),
-            "archived" => Some(2),
-            "audiences" => Some(3),
-            "send_options" => Some(4),
-            "tracking_options" => Some(5),
-            "send_strategy" => Some(6),
-            "created_at" => Some(7),
-            "scheduled_at" => Some(8),
-            "updated_at" => Some(9),
-            "send_time" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.status = map.next_value()?,
-            2 => self.archived = map.next_value()?,
-            3 => self.audiences = map.next_value()?,
-            4 => self.send_options = map.next_value()?,
-            5 => self.tracking_options = map.next_value()?,
-            6 => self.send_strategy = map.next_value()?,
-            7 => self.created_at = map.next_value()?,
-            8 => self.scheduled_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            10 => self.send_time = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignAttributes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    CampaignAttributes { name => "name", status => "status", archived => "archived",
+    audiences => "audiences", send_options => "send_options", tracking_options =>
+    "tracking_options", send_strategy => "send_strategy", created_at => "created_at",
+    scheduled_at => "scheduled_at", updated_at => "updated_at", send_time => "send_time"
     }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$.links.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for CampaignsListMeta {
-    const NAME: &'static str = "CampaignsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignsListMeta { next => "next" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `email_templates`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// An email template.
@@ -134,141 +134,47 @@ impl ::std::future::IntoFuture for EmailTemplatesGetRequest {
     }
 }
 /// An email template.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Template {
     /// Unique identifier of this email template.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// JSON:API type of the email template.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields of the email template.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<TemplateAttributes>,
     /// Links to this page or record and, for lists, to the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl record::Record for Template {
-    const NAME: &'static str = "Template";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "attributes" => Some(2),
-            "links" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.attributes = map.next_value()?,
-            3 => self.links = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Template {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    Template { id => "id", type_ => "type", attributes => "attributes", links => "links"
     }
 }
 /// Fields of the email template.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TemplateAttributes {
     /// Name shown for the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Editor the template was built with.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub editor_type: Option<String>,
     /// HTML content of the template.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// Free-form text of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Creation time of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
 }
-impl record::Record for TemplateAttributes {
-    const NAME: &'static str = "TemplateAttributes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "editor_type" => Some(1),
-            "html" => Some(2),
-            "text" => Some(3),
-            "created" => Some(4),
-            "updated" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.editor_type = map.next_value()?,
-            2 => self.html = map.next_value()?,
-            3 => self.text = map.next_value()?,
-            4 => self.created = map.next_value()?,
-            5 => self.updated = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TemplateAttributes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TemplateAttributes { name => "name", editor_type => "editor_type", html => "html",
+    text => "text", created => "created", updated => "updated" }
 }
 /// Metadata returned by `email_templates.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailTemplatesListMeta {
     /// `$.links.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for EmailTemplatesListMeta {
-    const NAME: &'static str = "EmailTemplatesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailTemplatesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailTemplatesListMeta { next => "next" }
 }

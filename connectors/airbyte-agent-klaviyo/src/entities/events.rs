@@ -2,7 +2,7 @@
 
 //! Entity `events`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// One tracked action of a profile, such as an order or an opened email.
@@ -93,245 +93,76 @@ impl ::std::future::IntoFuture for EventsListRequest {
     }
 }
 /// One tracked action of a profile, such as an order or an opened email.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Event {
     /// Unique identifier of this event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// JSON:API type of the event.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields of the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<EventAttributes>,
     /// Links to related records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relationships: Option<EventRelationships>,
     /// Links to this page or record and, for lists, to the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl record::Record for Event {
-    const NAME: &'static str = "Event";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "attributes" => Some(2),
-            "relationships" => Some(3),
-            "links" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.attributes = map.next_value()?,
-            3 => self.relationships = map.next_value()?,
-            4 => self.links = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Event {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Event { id => "id", type_ => "type", attributes => "attributes", relationships =>
+    "relationships", links => "links" }
 }
 /// Fields of the event.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EventAttributes {
     /// When the event happened, as Unix seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Value>,
     /// When the event happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub datetime: Option<String>,
     /// Unique ID of the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// Custom properties sent with the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_properties: Option<Map<String, Value>>,
 }
-impl record::Record for EventAttributes {
-    const NAME: &'static str = "EventAttributes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "timestamp" => Some(0),
-            "datetime" => Some(1),
-            "uuid" => Some(2),
-            "event_properties" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.timestamp = map.next_value()?,
-            1 => self.datetime = map.next_value()?,
-            2 => self.uuid = map.next_value()?,
-            3 => self.event_properties = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EventAttributes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EventAttributes { timestamp => "timestamp", datetime => "datetime", uuid => "uuid",
+    event_properties => "event_properties" }
 }
 /// Links to related records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EventRelationships {
     /// `profile`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<EventRelationshipsProfile>,
     /// `metric`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<EventRelationshipsProfile>,
 }
-impl record::Record for EventRelationships {
-    const NAME: &'static str = "EventRelationships";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "profile" => Some(0),
-            "metric" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.profile = map.next_value()?,
-            1 => self.metric = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EventRelationships {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EventRelationships { profile => "profile", metric => "metric" }
 }
 /// The `EventRelationshipsProfile` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EventRelationshipsProfile {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<EventRelationshipsProfileData>,
 }
-impl record::Record for EventRelationshipsProfile {
-    const NAME: &'static str = "EventRelationshipsProfile";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EventRelationshipsProfile {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EventRelationshipsProfile { data => "data" }
 }
 /// The `EventRelationshipsProfileData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EventRelationshipsProfileData {
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for EventRelationshipsProfileData {
-    const NAME: &'static str = "EventRelationshipsProfileData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EventRelationshipsProfileData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EventRelationshipsProfileData { type_ => "type", id => "id" }
 }
 /// Metadata returned by `events.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EventsListMeta {
     /// `$.links.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for EventsListMeta {
-    const NAME: &'static str = "EventsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EventsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EventsListMeta { next => "next" }
 }

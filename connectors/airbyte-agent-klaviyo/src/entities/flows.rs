@@ -2,7 +2,7 @@
 
 //! Entity `flows`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// An automated sequence of messages.
@@ -128,141 +128,46 @@ impl ::std::future::IntoFuture for FlowsGetRequest {
     }
 }
 /// An automated sequence of messages.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Flow {
     /// Unique identifier of this flow.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// JSON:API type of the flow.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields of the flow.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<FlowAttributes>,
     /// Links to this page or record and, for lists, to the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl record::Record for Flow {
-    const NAME: &'static str = "Flow";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "attributes" => Some(2),
-            "links" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.attributes = map.next_value()?,
-            3 => self.links = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Flow {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Flow { id => "id", type_ => "type", attributes => "attributes", links => "links" }
 }
 /// Fields of the flow.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FlowAttributes {
     /// Name shown for the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Current status of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// True when the attributes is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// Creation time of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// What starts the flow, such as a list or a metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_type: Option<String>,
 }
-impl record::Record for FlowAttributes {
-    const NAME: &'static str = "FlowAttributes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "status" => Some(1),
-            "archived" => Some(2),
-            "created" => Some(3),
-            "updated" => Some(4),
-            "trigger_type" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.status = map.next_value()?,
-            2 => self.archived = map.next_value()?,
-            3 => self.created = map.next_value()?,
-            4 => self.updated = map.next_value()?,
-            5 => self.trigger_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FlowAttributes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FlowAttributes { name => "name", status => "status", archived => "archived", created
+    => "created", updated => "updated", trigger_type => "trigger_type" }
 }
 /// Metadata returned by `flows.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FlowsListMeta {
     /// `$.links.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for FlowsListMeta {
-    const NAME: &'static str = "FlowsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FlowsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FlowsListMeta { next => "next" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `profiles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::KlaviyoConnector {
     /// A Klaviyo profile: one contact with identifiers and properties.
@@ -132,244 +132,87 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// A Klaviyo profile: one contact with identifiers and properties.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Profile {
     /// Unique identifier of this profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// JSON:API type of the profile.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields of the profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ProfileAttributes>,
     /// Links to this page or record and, for lists, to the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<ProfileLinks>,
 }
-impl record::Record for Profile {
-    const NAME: &'static str = "Profile";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "attributes" => Some(2),
-            "links" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.attributes = map.next_value()?,
-            3 => self.links = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Profile {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Profile { id => "id", type_ => "type", attributes => "attributes", links => "links" }
 }
 /// Fields of the profile.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProfileAttributes {
     /// Email address of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone number in E.164 form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Your own ID for the profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// First name of this attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Organization of this attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
     /// The attributes's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Image of this attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Creation time of the attributes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// Updated (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// Object describing the location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<ProfileAttributesLocation>,
     /// Custom properties of the profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Map<String, Value>>,
 }
-impl record::Record for ProfileAttributes {
-    const NAME: &'static str = "ProfileAttributes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email" => Some(0),
-            "phone_number" => Some(1),
-            "external_id" => Some(2),
-            "first_name" => Some(3),
-            "last_name" => Some(4),
-            "organization" => Some(5),
-            "title" => Some(6),
-            "image" => Some(7),
-            "created" => Some(8),
-            "updated" => Some(9),
-            "location" => Some(10),
-            "properties" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email = map.next_value()?,
-            1 => self.phone_number = map.next_value()?,
-            2 => self.external_id = map.next_value()?,
-            3 => self.first_name = map.next_value()?,
-            4 => self.last_name = map.next_value()?,
-            5 => self.organization = map.next_value()?,
-            6 => self.title = map.next_value()?,
-            7 => self.image = map.next_value()?,
-            8 => self.created = map.next_value()?,
-            9 => self.updated = map.next_value()?,
-            10 => self.location = map.next_value()?,
-            11 => self.properties = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProfileAttributes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProfileAttributes { email => "email", phone_number => "phone_number", external_id =>
+    "external_id", first_name => "first_name", last_name => "last_name", organization =>
+    "organization", title => "title", image => "image", created => "created", updated =>
+    "updated", location => "location", properties => "properties" }
 }
 /// Object describing the location.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProfileAttributesLocation {
     /// `address1`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,
     /// `address2`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address2: Option<String>,
     /// `city`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// `country`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// `region`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// `zip`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// `timezone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// `latitude`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
     /// `longitude`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
 }
-impl record::Record for ProfileAttributesLocation {
-    const NAME: &'static str = "ProfileAttributesLocation";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "address1" => Some(0),
-            "address2" => Some(1),
-            "city" => Some(2),
-            "country" => Some(3),
-            "region" => Some(4),
-            "zip" => Some(5),
-            "timezone" => Some(6),
-            "latitude" => Some(7),
-            "longitude" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.address1 = map.next_value()?,
-            1 => self.address2 = map.next_value()?,
-            2 => self.city = map.next_value()?,
-            3 => self.country = map.next_value()?,
-            4 => self.region = map.next_value()?,
-            5 => self.zip = map.next_value()?,
-            6 => self.timezone = map.next_value()?,
-            7 => self.latitude = map.next_value()?,
-            8 => self.longitude = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProfileAttributesLocation {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProfileAttributesLocation { address1 => "address1", address2 => "address2", city =>
+    "city", country => "country", region => "region", zip => "zip", timezone =>
+    "timezone", latitude => "latitude", longitude => "longitude" }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProfilesListMeta {
     /// `$.links.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
-impl record::Record for ProfilesListMeta {
-    const NAME: &'static str = "ProfilesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProfilesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProfilesListMeta { next => "next" }
 }

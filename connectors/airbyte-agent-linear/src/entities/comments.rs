@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::LinearConnector {
     /// A comment written on an issue.
@@ -240,174 +240,55 @@ impl ::std::future::IntoFuture for CommentsUpdateRequest {
     }
 }
 /// A comment written on an issue.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Comment {
     /// Unique identifier of this comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Free-form body of the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Object describing the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<IssueAssignee>,
     /// Object describing the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<CommentIssue>,
     /// Created at (ISO 8601 date-time).
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Updated at (ISO 8601 date-time).
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Comment {
-    const NAME: &'static str = "Comment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "body" => Some(1),
-            "user" => Some(2),
-            "issue" => Some(3),
-            "createdAt" => Some(4),
-            "updatedAt" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.body = map.next_value()?,
-            2 => self.user = map.next_value()?,
-            3 => self.issue = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Comment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Comment { id => "id", body => "body", user => "user", issue => "issue", created_at =>
+    "createdAt", updated_at => "updatedAt" }
 }
 /// The `CommentIssue` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentIssue {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl record::Record for CommentIssue {
-    const NAME: &'static str = "CommentIssue";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentIssue {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentIssue { id => "id", title => "title" }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.data.issue.comments.pageInfo.hasNextPage`
-    #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.issue.comments.pageInfo.endCursor`
-    #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for CommentsListMeta {
-    const NAME: &'static str = "CommentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hasNextPage" => Some(0),
-            "endCursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }
 /// Comment mutation structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsRecord {
     /// True when the mutation was applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// A comment written on an issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<Comment>,
 }
-impl record::Record for CommentsRecord {
-    const NAME: &'static str = "CommentsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "success" => Some(0),
-            "comment" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.success = map.next_value()?,
-            1 => self.comment = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentsRecord { success => "success", comment => "comment" }
 }

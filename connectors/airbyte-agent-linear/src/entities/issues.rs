@@ -2,7 +2,7 @@
 
 //! Entity `issues`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::LinearConnector {
     /// A Linear issue: a bug, task or request tracked by a team.
@@ -303,229 +303,80 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// A Linear issue: a bug, task or request tracked by a team.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Issue {
     /// Unique identifier of this issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The issue's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Free-form description of the issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Workflow state of the issue, with its ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<IssueState>,
     /// Priority number: 0 none, 1 urgent, 2 high, 3 medium, 4 low.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
     /// User the issue is assigned to, with their ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssueAssignee>,
     /// Object describing the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<IssueState>,
     /// Object describing the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<IssueState>,
     /// Created at (ISO 8601 date-time).
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Updated at (ISO 8601 date-time).
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Issue {
-    const NAME: &'static str = "Issue";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "description" => Some(2),
-            "state" => Some(3),
-            "priority" => Some(4),
-            "assignee" => Some(5),
-            "team" => Some(6),
-            "project" => Some(7),
-            "createdAt" => Some(8),
-            "updatedAt" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.state = map.next_value()?,
-            4 => self.priority = map.next_value()?,
-            5 => self.assignee = map.next_value()?,
-            6 => self.team = map.next_value()?,
-            7 => self.project = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Issue {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Issue { id => "id", title => "title", description => "description", state => "state",
+    priority => "priority", assignee => "assignee", team => "team", project => "project",
+    created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesListMeta {
     /// `$.data.issues.pageInfo.hasNextPage`
-    #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.issues.pageInfo.endCursor`
-    #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for IssuesListMeta {
-    const NAME: &'static str = "IssuesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hasNextPage" => Some(0),
-            "endCursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }
 /// Issue mutation structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssuesRecord {
     /// True when the mutation was applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// An issue as returned by mutations, including state and assignee IDs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<IssueWithState>,
 }
-impl record::Record for IssuesRecord {
-    const NAME: &'static str = "IssuesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "success" => Some(0),
-            "issue" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.success = map.next_value()?,
-            1 => self.issue = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssuesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssuesRecord { success => "success", issue => "issue" }
 }
 /// An issue as returned by mutations, including state and assignee IDs.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueWithState {
     /// Unique identifier of this issue with state.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The issue with state's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Free-form description of the issue with state.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Current state of the issue with state.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<IssueState>,
     /// Priority number: 0 none, 1 urgent, 2 high, 3 medium, 4 low.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
     /// Object describing the assignee.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<IssueAssignee>,
     /// Object describing the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<IssueState>,
     /// Created at (ISO 8601 date-time).
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Updated at (ISO 8601 date-time).
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for IssueWithState {
-    const NAME: &'static str = "IssueWithState";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "description" => Some(2),
-            "state" => Some(3),
-            "priority" => Some(4),
-            "assignee" => Some(5),
-            "project" => Some(6),
-            "createdAt" => Some(7),
-            "updatedAt" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.state = map.next_value()?,
-            4 => self.priority = map.next_value()?,
-            5 => self.assignee = map.next_value()?,
-            6 => self.project = map.next_value()?,
-            7 => self.created_at = map.next_value()?,
-            8 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueWithState {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueWithState { id => "id", title => "title", description => "description", state =>
+    "state", priority => "priority", assignee => "assignee", project => "project",
+    created_at => "createdAt", updated_at => "updatedAt" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::LinearConnector {
     /// A Linear project that groups issues toward a goal.
     pub fn projects(&self) -> Projects {
@@ -309,189 +309,62 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// A Linear project that groups issues toward a goal.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Project {
     /// Unique identifier of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Free-form description of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Current project state, such as planned, started or completed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Start date (ISO 8601 date-time).
-    #[serde(rename = "startDate", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// Target date (ISO 8601 date-time).
-    #[serde(rename = "targetDate", skip_serializing_if = "Option::is_none")]
     pub target_date: Option<String>,
     /// Object describing the lead.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lead: Option<ProjectLead>,
     /// Created at (ISO 8601 date-time).
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Updated at (ISO 8601 date-time).
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Project {
-    const NAME: &'static str = "Project";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "description" => Some(2),
-            "state" => Some(3),
-            "startDate" => Some(4),
-            "targetDate" => Some(5),
-            "lead" => Some(6),
-            "createdAt" => Some(7),
-            "updatedAt" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.state = map.next_value()?,
-            4 => self.start_date = map.next_value()?,
-            5 => self.target_date = map.next_value()?,
-            6 => self.lead = map.next_value()?,
-            7 => self.created_at = map.next_value()?,
-            8 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Project {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Project { id => "id", name => "name", description => "description", state => "state",
+    start_date => "startDate", target_date => "targetDate", lead => "lead", created_at =>
+    "createdAt", updated_at => "updatedAt" }
 }
 /// The `ProjectLead` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectLead {
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
-impl record::Record for ProjectLead {
-    const NAME: &'static str = "ProjectLead";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "email" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectLead {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectLead { name => "name", email => "email" }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsListMeta {
     /// `$.data.projects.pageInfo.hasNextPage`
-    #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.projects.pageInfo.endCursor`
-    #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for ProjectsListMeta {
-    const NAME: &'static str = "ProjectsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hasNextPage" => Some(0),
-            "endCursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }
 /// Project mutation structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsRecord {
     /// True when the mutation was applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
     /// A Linear project that groups issues toward a goal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<Project>,
 }
-impl record::Record for ProjectsRecord {
-    const NAME: &'static str = "ProjectsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "success" => Some(0),
-            "project" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.success = map.next_value()?,
-            1 => self.project = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsRecord { success => "success", project => "project" }
 }

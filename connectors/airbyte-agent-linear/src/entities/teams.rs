@@ -2,7 +2,7 @@
 
 //! Entity `teams`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::LinearConnector {
     /// A Linear team with its own issues and workflow.
     pub fn teams(&self) -> Teams {
@@ -129,103 +129,35 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// A Linear team with its own issues and workflow.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Team {
     /// Unique identifier of this team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Short team key used as prefix of issue identifiers, such as ENG.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Free-form description of the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Time zone of the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Created at (ISO 8601 date-time).
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Updated at (ISO 8601 date-time).
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Team {
-    const NAME: &'static str = "Team";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "key" => Some(2),
-            "description" => Some(3),
-            "timezone" => Some(4),
-            "createdAt" => Some(5),
-            "updatedAt" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.key = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.timezone = map.next_value()?,
-            5 => self.created_at = map.next_value()?,
-            6 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Team {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Team { id => "id", name => "name", key => "key", description => "description",
+    timezone => "timezone", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TeamsListMeta {
     /// `$.data.teams.pageInfo.hasNextPage`
-    #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.teams.pageInfo.endCursor`
-    #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for TeamsListMeta {
-    const NAME: &'static str = "TeamsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hasNextPage" => Some(0),
-            "endCursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TeamsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TeamsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }

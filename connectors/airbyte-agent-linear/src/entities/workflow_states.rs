@@ -2,7 +2,7 @@
 
 //! Entity `workflow_states`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::LinearConnector {
     /// One status in a team workflow, such as Todo or Done.
@@ -87,108 +87,38 @@ impl ::std::future::IntoFuture for WorkflowStatesListRequest {
     }
 }
 /// One status in a team workflow, such as Todo or Done.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WorkflowState {
     /// Unique identifier of this workflow state.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of the state, such as In Progress.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Category of the state: triage, backlog, unstarted, started, completed or cancelled.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Sort position among the states of the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<f64>,
     /// Display color as a hex code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// Object describing the team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<IssueState>,
     /// Created at (ISO 8601 date-time).
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Updated at (ISO 8601 date-time).
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for WorkflowState {
-    const NAME: &'static str = "WorkflowState";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "type" => Some(2),
-            "position" => Some(3),
-            "color" => Some(4),
-            "team" => Some(5),
-            "createdAt" => Some(6),
-            "updatedAt" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.position = map.next_value()?,
-            4 => self.color = map.next_value()?,
-            5 => self.team = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WorkflowState {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WorkflowState { id => "id", name => "name", type_ => "type", position => "position",
+    color => "color", team => "team", created_at => "createdAt", updated_at =>
+    "updatedAt" }
 }
 /// Metadata returned by `workflow_states.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WorkflowStatesListMeta {
     /// `$.data.workflowStates.pageInfo.hasNextPage`
-    #[serde(rename = "hasNextPage", skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
     /// `$.data.workflowStates.pageInfo.endCursor`
-    #[serde(rename = "endCursor", skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-impl record::Record for WorkflowStatesListMeta {
-    const NAME: &'static str = "WorkflowStatesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hasNextPage" => Some(0),
-            "endCursor" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_next_page = map.next_value()?,
-            1 => self.end_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WorkflowStatesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WorkflowStatesListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `automations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A classic automation workflow.
@@ -119,77 +119,31 @@ airbyte_agent_runtime::string_enum! {
     " `sending`"] Sending => "sending" }
 }
 /// A classic automation workflow.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Automation {
     /// Unique identifier of this automation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// When the automation was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Start time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// Status of the automation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<AutomationStatus>,
     /// Number of emails sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_sent: Option<i64>,
     /// Audience and segment the campaign goes to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recipients: Option<AutomationRecipients>,
     /// Settings of the automation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<AutomationSettings>,
     /// Tracking options of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking: Option<CampaignTracking>,
     /// Object describing the report summary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_summary: Option<AutomationReportSummary>,
 }
-impl record::Record for Automation {
-    const NAME: &'static str = "Automation";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "create_time" => Some(1),
-            "start_time" => Some(2),
-            "status" => Some(3),
-            "emails_sent" => Some(4),
-            "recipients" => Some(5),
-            "settings" => Some(6),
-            "tracking" => Some(7),
-            "report_summary" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.create_time = map.next_value()?,
-            2 => self.start_time = map.next_value()?,
-            3 => self.status = map.next_value()?,
-            4 => self.emails_sent = map.next_value()?,
-            5 => self.recipients = map.next_value()?,
-            6 => self.settings = map.next_value()?,
-            7 => self.tracking = map.next_value()?,
-            8 => self.report_summary = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Automation {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Automation { id => "id", create_time => "create_time", start_time => "start_time",
+    status => "status", emails_sent => "emails_sent", recipients => "recipients",
+    settings => "settings", tracking => "tracking", report_summary => "report_summary" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status of the automation."] pub enum AutomationStatus { #[doc = " `save`"]
@@ -197,261 +151,90 @@ airbyte_agent_runtime::string_enum! {
     Sending => "sending" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AutomationRecipients {
     /// Audience the recipients belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Flag: list is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
     /// List name of this recipients.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_name: Option<String>,
     /// Object describing the segment opts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub segment_opts: Option<AutomationRecipientsSegmentOpts>,
     /// Identifier of the related store.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
 }
-impl record::Record for AutomationRecipients {
-    const NAME: &'static str = "AutomationRecipients";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "list_id" => Some(0),
-            "list_is_active" => Some(1),
-            "list_name" => Some(2),
-            "segment_opts" => Some(3),
-            "store_id" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.list_id = map.next_value()?,
-            1 => self.list_is_active = map.next_value()?,
-            2 => self.list_name = map.next_value()?,
-            3 => self.segment_opts = map.next_value()?,
-            4 => self.store_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AutomationRecipients {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AutomationRecipients { list_id => "list_id", list_is_active => "list_is_active",
+    list_name => "list_name", segment_opts => "segment_opts", store_id => "store_id" }
 }
 /// Object describing the segment opts.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AutomationRecipientsSegmentOpts {
     /// Identifier of the related saved segment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_segment_id: Option<i64>,
     /// Match of this segment opts.
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<String>,
     /// Conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for AutomationRecipientsSegmentOpts {
-    const NAME: &'static str = "AutomationRecipientsSegmentOpts";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "saved_segment_id" => Some(0),
-            "match" => Some(1),
-            "conditions" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.saved_segment_id = map.next_value()?,
-            1 => self.match_ = map.next_value()?,
-            2 => {
-                self.conditions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AutomationRecipientsSegmentOpts {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AutomationRecipientsSegmentOpts { saved_segment_id => "saved_segment_id", match_ =>
+    "match", conditions => "conditions" skip_nulls }
 }
 /// Settings of the automation.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AutomationSettings {
     /// The settings's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// From name of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_name: Option<String>,
     /// Reply to of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
     /// Flag: use conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_conversation: Option<bool>,
     /// To name of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_name: Option<String>,
     /// Flag: authenticate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authenticate: Option<bool>,
     /// Flag: auto footer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_footer: Option<bool>,
     /// Flag: inline css.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inline_css: Option<bool>,
 }
-impl record::Record for AutomationSettings {
-    const NAME: &'static str = "AutomationSettings";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "from_name" => Some(1),
-            "reply_to" => Some(2),
-            "use_conversation" => Some(3),
-            "to_name" => Some(4),
-            "authenticate" => Some(5),
-            "auto_footer" => Some(6),
-            "inline_css" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.from_name = map.next_value()?,
-            2 => self.reply_to = map.next_value()?,
-            3 => self.use_conversation = map.next_value()?,
-            4 => self.to_name = map.next_value()?,
-            5 => self.authenticate = map.next_value()?,
-            6 => self.auto_footer = map.next_value()?,
-            7 => self.inline_css = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AutomationSettings {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AutomationSettings { title => "title", from_name => "from_name", reply_to =>
+    "reply_to", use_conversation => "use_conversation", to_name => "to_name",
+    authenticate => "authenticate", auto_footer => "auto_footer", inline_css =>
+    "inline_css" }
 }
 /// Object describing the report summary.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AutomationReportSummary {
     /// Open figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opens: Option<i64>,
     /// Unique opens (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_opens: Option<i64>,
     /// Share of recipients who opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_rate: Option<f64>,
     /// Click figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<i64>,
     /// Subscriber clicks (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriber_clicks: Option<i64>,
     /// Share of recipients who clicked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
 }
-impl record::Record for AutomationReportSummary {
-    const NAME: &'static str = "AutomationReportSummary";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "opens" => Some(0),
-            "unique_opens" => Some(1),
-            "open_rate" => Some(2),
-            "clicks" => Some(3),
-            "subscriber_clicks" => Some(4),
-            "click_rate" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.opens = map.next_value()?,
-            1 => self.unique_opens = map.next_value()?,
-            2 => self.open_rate = map.next_value()?,
-            3 => self.clicks = map.next_value()?,
-            4 => self.subscriber_clicks = map.next_value()?,
-            5 => self.click_rate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AutomationReportSummary {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AutomationReportSummary { opens => "opens", unique_opens => "unique_opens", open_rate
+    => "open_rate", clicks => "clicks", subscriber_clicks => "subscriber_clicks",
+    click_rate => "click_rate" }
 }
 /// Metadata returned by `automations.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AutomationsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for AutomationsListMeta {
-    const NAME: &'static str = "AutomationsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AutomationsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AutomationsListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `campaigns`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A Mailchimp email campaign with its settings.
@@ -199,121 +199,53 @@ airbyte_agent_runtime::string_enum! {
     SendTime => "send_time" }
 }
 /// A Mailchimp email campaign with its settings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Campaign {
     /// Unique identifier of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID used in links to the Mailchimp web app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub web_id: Option<i64>,
     /// Identifier of the related parent campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_campaign_id: Option<String>,
     /// Kind of campaign.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<CampaignType>,
     /// When the campaign was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Archive URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archive_url: Option<String>,
     /// Long archive URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_archive_url: Option<String>,
     /// Status of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<CampaignStatus>,
     /// Number of emails sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_sent: Option<i64>,
     /// When the campaign was sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_time: Option<String>,
     /// Content type of this campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Flag: needs block refresh.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub needs_block_refresh: Option<bool>,
     /// Flag: resendable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resendable: Option<bool>,
     /// Audience and segment the campaign goes to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recipients: Option<CampaignRecipients>,
     /// Settings of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<CampaignSettings>,
     /// Tracking options of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking: Option<CampaignTracking>,
     /// Object describing the report summary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_summary: Option<CampaignReportSummary>,
     /// Object describing the delivery status.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_status: Option<CampaignDeliveryStatus>,
 }
-impl record::Record for Campaign {
-    const NAME: &'static str = "Campaign";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "web_id" => Some(1),
-            "parent_campaign_id" => Some(2),
-            "type" => Some(3),
-            "create_time" => Some(4),
-            "archive_url" => Some(5),
-            "long_archive_url" => Some(6),
-            "status" => Some(7),
-            "emails_sent" => Some(8),
-            "send_time" => Some(9),
-            "content_type" => Some(10),
-            "needs_block_refresh" => Some(11),
-            "resendable" => Some(12),
-            "recipients" => Some(13),
-            "settings" => Some(14),
-            "tracking" => Some(15),
-            "report_summary" => Some(16),
-            "delivery_status" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.web_id = map.next_value()?,
-            2 => self.parent_campaign_id = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            4 => self.create_time = map.next_value()?,
-            5 => self.archive_url = map.next_value()?,
-            6 => self.long_archive_url = map.next_value()?,
-            7 => self.status = map.next_value()?,
-            8 => self.emails_sent = map.next_value()?,
-            9 => self.send_time = map.next_value()?,
-            10 => self.content_type = map.next_value()?,
-            11 => self.needs_block_refresh = map.next_value()?,
-            12 => self.resendable = map.next_value()?,
-            13 => self.recipients = map.next_value()?,
-            14 => self.settings = map.next_value()?,
-            15 => self.tracking = map.next_value()?,
-            16 => self.report_summary = map.next_value()?,
-            17 => self.delivery_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Campaign {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    Campaign { id => "id", web_id => "web_id", parent_campaign_id =>
+    "parent_campaign_id", type_ => "type", create_time => "create_time", archive_url =>
+    "archive_url", long_archive_url => "long_archive_url", status => "status",
+    emails_sent => "emails_sent", send_time => "send_time", content_type =>
+    "content_type", needs_block_refresh => "needs_block_refresh", resendable =>
+    "resendable", recipients => "recipients", settings => "settings", tracking =>
+    "tracking", report_summary => "report_summary", delivery_status => "delivery_status"
     }
 }
 airbyte_agent_runtime::string_enum! {
@@ -329,312 +261,115 @@ airbyte_agent_runtime::string_enum! {
     "sent" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignRecipients {
     /// Audience the recipients belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Flag: list is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
     /// List name of this recipients.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_name: Option<String>,
     /// Segment text of this recipients.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub segment_text: Option<String>,
     /// How many recipient there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recipient_count: Option<i64>,
 }
-impl record::Record for CampaignRecipients {
-    const NAME: &'static str = "CampaignRecipients";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "list_id" => Some(0),
-            "list_is_active" => Some(1),
-            "list_name" => Some(2),
-            "segment_text" => Some(3),
-            "recipient_count" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.list_id = map.next_value()?,
-            1 => self.list_is_active = map.next_value()?,
-            2 => self.list_name = map.next_value()?,
-            3 => self.segment_text = map.next_value()?,
-            4 => self.recipient_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignRecipients {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignRecipients { list_id => "list_id", list_is_active => "list_is_active",
+    list_name => "list_name", segment_text => "segment_text", recipient_count =>
+    "recipient_count" }
 }
 /// Settings of the campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignSettings {
     /// Subject line of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_line: Option<String>,
     /// Preview text of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview_text: Option<String>,
     /// The settings's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// From name of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_name: Option<String>,
     /// Reply to of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
     /// Flag: use conversation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_conversation: Option<bool>,
     /// To name of this settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_name: Option<String>,
     /// Identifier of the related folder.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_id: Option<String>,
     /// Flag: authenticate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authenticate: Option<bool>,
     /// Flag: auto footer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_footer: Option<bool>,
     /// Flag: inline css.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inline_css: Option<bool>,
     /// Flag: auto tweet.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_tweet: Option<bool>,
     /// Flag: fb comments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fb_comments: Option<bool>,
     /// Flag: timewarp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timewarp: Option<bool>,
     /// Identifier of the related template.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
     /// Flag: drag and drop.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub drag_and_drop: Option<bool>,
 }
-impl record::Record for CampaignSettings {
-    const NAME: &'static str = "CampaignSettings";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "subject_line" => Some(0),
-            "preview_text" => Some(1),
-            "title" => Some(2),
-            "from_name" => Some(3),
-            "reply_to" => Some(4),
-            "use_conversation" => Some(5),
-            "to_name" => Some(6),
-            "folder_id" => Some(7),
-            "authenticate" => Some(8),
-            "auto_footer" => Some(9),
-            "inline_css" => Some(10),
-            "auto_tweet" => Some(11),
-            "fb_comments" => Some(12),
-            "timewarp" => Some(13),
-            "template_id" => Some(14),
-            "drag_and_drop" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.subject_line = map.next_value()?,
-            1 => self.preview_text = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.from_name = map.next_value()?,
-            4 => self.reply_to = map.next_value()?,
-            5 => self.use_conversation = map.next_value()?,
-            6 => self.to_name = map.next_value()?,
-            7 => self.folder_id = map.next_value()?,
-            8 => self.authenticate = map.next_value()?,
-            9 => self.auto_footer = map.next_value()?,
-            10 => self.inline_css = map.next_value()?,
-            11 => self.auto_tweet = map.next_value()?,
-            12 => self.fb_comments = map.next_value()?,
-            13 => self.timewarp = map.next_value()?,
-            14 => self.template_id = map.next_value()?,
-            15 => self.drag_and_drop = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignSettings {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignSettings { subject_line => "subject_line", preview_text => "preview_text",
+    title => "title", from_name => "from_name", reply_to => "reply_to", use_conversation
+    => "use_conversation", to_name => "to_name", folder_id => "folder_id", authenticate
+    => "authenticate", auto_footer => "auto_footer", inline_css => "inline_css",
+    auto_tweet => "auto_tweet", fb_comments => "fb_comments", timewarp => "timewarp",
+    template_id => "template_id", drag_and_drop => "drag_and_drop" }
 }
 /// Object describing the report summary.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignReportSummary {
     /// Open figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opens: Option<i64>,
     /// Unique opens (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_opens: Option<i64>,
     /// Share of recipients who opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_rate: Option<f64>,
     /// Click figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<i64>,
     /// Subscriber clicks (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriber_clicks: Option<i64>,
     /// Share of recipients who clicked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
     /// Object describing the ecommerce.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ecommerce: Option<CampaignReportSummaryEcommerce>,
 }
-impl record::Record for CampaignReportSummary {
-    const NAME: &'static str = "CampaignReportSummary";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "opens" => Some(0),
-            "unique_opens" => Some(1),
-            "open_rate" => Some(2),
-            "clicks" => Some(3),
-            "subscriber_clicks" => Some(4),
-            "click_rate" => Some(5),
-            "ecommerce" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.opens = map.next_value()?,
-            1 => self.unique_opens = map.next_value()?,
-            2 => self.open_rate = map.next_value()?,
-            3 => self.clicks = map.next_value()?,
-            4 => self.subscriber_clicks = map.next_value()?,
-            5 => self.click_rate = map.next_value()?,
-            6 => self.ecommerce = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignReportSummary {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignReportSummary { opens => "opens", unique_opens => "unique_opens", open_rate
+    => "open_rate", clicks => "clicks", subscriber_clicks => "subscriber_clicks",
+    click_rate => "click_rate", ecommerce => "ecommerce" }
 }
 /// Object describing the delivery status.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignDeliveryStatus {
     /// True when the delivery status is enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// True when the delivery status can cancel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub can_cancel: Option<bool>,
     /// Status of the delivery status.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Number of emails sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_sent: Option<i64>,
     /// Emails canceled (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_canceled: Option<i64>,
 }
-impl record::Record for CampaignDeliveryStatus {
-    const NAME: &'static str = "CampaignDeliveryStatus";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "enabled" => Some(0),
-            "can_cancel" => Some(1),
-            "status" => Some(2),
-            "emails_sent" => Some(3),
-            "emails_canceled" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.enabled = map.next_value()?,
-            1 => self.can_cancel = map.next_value()?,
-            2 => self.status = map.next_value()?,
-            3 => self.emails_sent = map.next_value()?,
-            4 => self.emails_canceled = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignDeliveryStatus {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignDeliveryStatus { enabled => "enabled", can_cancel => "can_cancel", status =>
+    "status", emails_sent => "emails_sent", emails_canceled => "emails_canceled" }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for CampaignsListMeta {
-    const NAME: &'static str = "CampaignsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CampaignsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CampaignsListMeta { links => "links" skip_nulls }
 }

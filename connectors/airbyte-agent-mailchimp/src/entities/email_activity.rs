@@ -2,7 +2,7 @@
 
 //! Entity `email_activity`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// What one recipient did with a campaign email.
@@ -88,150 +88,50 @@ impl ::std::future::IntoFuture for EmailActivityListRequest {
     }
 }
 /// What one recipient did with a campaign email.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailActivity2 {
     /// Campaign the email activity belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// Audience the email activity belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Flag: list is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
     /// Identifier of the related email.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_id: Option<String>,
     /// Email address of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Opens, clicks and bounces of the recipient.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<Vec<EmailActivity2ActivityItem>>,
 }
-impl record::Record for EmailActivity2 {
-    const NAME: &'static str = "EmailActivity2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "campaign_id" => Some(0),
-            "list_id" => Some(1),
-            "list_is_active" => Some(2),
-            "email_id" => Some(3),
-            "email_address" => Some(4),
-            "activity" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.campaign_id = map.next_value()?,
-            1 => self.list_id = map.next_value()?,
-            2 => self.list_is_active = map.next_value()?,
-            3 => self.email_id = map.next_value()?,
-            4 => self.email_address = map.next_value()?,
-            5 => {
-                self.activity = map
-                    .next_value::<record::SkipNulls<EmailActivity2ActivityItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailActivity2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailActivity2 { campaign_id => "campaign_id", list_id => "list_id", list_is_active
+    => "list_is_active", email_id => "email_id", email_address => "email_address",
+    activity => "activity" skip_nulls }
 }
 /// The `EmailActivity2ActivityItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailActivity2ActivityItem {
     /// What happened: open, click or bounce.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// When it happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Address of this activity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Kind of activity.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// IP of this activity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
 }
-impl record::Record for EmailActivity2ActivityItem {
-    const NAME: &'static str = "EmailActivity2ActivityItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "action" => Some(0),
-            "timestamp" => Some(1),
-            "url" => Some(2),
-            "type" => Some(3),
-            "ip" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.action = map.next_value()?,
-            1 => self.timestamp = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            4 => self.ip = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailActivity2ActivityItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailActivity2ActivityItem { action => "action", timestamp => "timestamp", url =>
+    "url", type_ => "type", ip => "ip" }
 }
 /// Metadata returned by `email_activity.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailActivityListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for EmailActivityListMeta {
-    const NAME: &'static str = "EmailActivityListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailActivityListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailActivityListMeta { links => "links" skip_nulls }
 }

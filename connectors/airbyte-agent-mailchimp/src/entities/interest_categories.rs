@@ -2,7 +2,7 @@
 
 //! Entity `interest_categories`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A group of interests members can pick, as shown on signup forms.
@@ -135,57 +135,22 @@ impl ::std::future::IntoFuture for InterestCategoriesGetRequest {
     }
 }
 /// A group of interests members can pick, as shown on signup forms.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InterestCategory {
     /// Audience the interest category belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Unique identifier of this interest category.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The interest category's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Position in the signup form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_order: Option<i64>,
     /// Kind of interest category.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<InterestCategoryType>,
 }
-impl record::Record for InterestCategory {
-    const NAME: &'static str = "InterestCategory";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "list_id" => Some(0),
-            "id" => Some(1),
-            "title" => Some(2),
-            "display_order" => Some(3),
-            "type" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.list_id = map.next_value()?,
-            1 => self.id = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.display_order = map.next_value()?,
-            4 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InterestCategory {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InterestCategory { list_id => "list_id", id => "id", title => "title", display_order
+    => "display_order", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of interest category."] pub enum InterestCategoryType { #[doc =
@@ -194,35 +159,11 @@ airbyte_agent_runtime::string_enum! {
     "hidden" }
 }
 /// Metadata returned by `interest_categories.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InterestCategoriesListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for InterestCategoriesListMeta {
-    const NAME: &'static str = "InterestCategoriesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InterestCategoriesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InterestCategoriesListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `interests`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// One option in an interest category.
@@ -140,93 +140,31 @@ impl ::std::future::IntoFuture for InterestsGetRequest {
     }
 }
 /// One option in an interest category.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Interest {
     /// Identifier of the related category.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
     /// Audience the interest belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Unique identifier of this interest.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the interest.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Number of subscribers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriber_count: Option<String>,
     /// Position in the signup form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_order: Option<i64>,
 }
-impl record::Record for Interest {
-    const NAME: &'static str = "Interest";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "category_id" => Some(0),
-            "list_id" => Some(1),
-            "id" => Some(2),
-            "name" => Some(3),
-            "subscriber_count" => Some(4),
-            "display_order" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.category_id = map.next_value()?,
-            1 => self.list_id = map.next_value()?,
-            2 => self.id = map.next_value()?,
-            3 => self.name = map.next_value()?,
-            4 => self.subscriber_count = map.next_value()?,
-            5 => self.display_order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Interest {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Interest { category_id => "category_id", list_id => "list_id", id => "id", name =>
+    "name", subscriber_count => "subscriber_count", display_order => "display_order" }
 }
 /// Metadata returned by `interests.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InterestsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for InterestsListMeta {
-    const NAME: &'static str = "InterestsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InterestsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InterestsListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `list_members`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A contact in an audience, subscribed now or earlier.
@@ -239,324 +239,121 @@ airbyte_agent_runtime::string_enum! {
     " `last_changed`"] LastChanged => "last_changed" }
 }
 /// A contact in an audience, subscribed now or earlier.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListMember {
     /// Unique identifier of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email address of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// ID of the email address, the same in every audience.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_email_id: Option<String>,
     /// Identifier of the related contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<String>,
     /// Full name of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
     /// ID used in links to the Mailchimp web app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub web_id: Option<i64>,
     /// Email type of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_type: Option<String>,
     /// Status of the list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ListMemberStatus>,
     /// Unsubscribe reason of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsubscribe_reason: Option<String>,
     /// Flag: consents to one to one messaging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub consents_to_one_to_one_messaging: Option<bool>,
     /// Values of audience fields such as FNAME and LNAME.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_fields: Option<Map<String, Value>>,
     /// Interests the member chose, keyed by interest ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interests: Option<::std::collections::BTreeMap<String, bool>>,
     /// Figures of the list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<ListMemberStats>,
     /// IP address the member signed up from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_signup: Option<String>,
     /// When the member signed up.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_signup: Option<String>,
     /// IP address the member confirmed from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_opt: Option<String>,
     /// When the member confirmed the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_opt: Option<String>,
     /// Engagement rating from 1 to 5 stars.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub member_rating: Option<i64>,
     /// When the member was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_changed: Option<String>,
     /// Language of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// True for VIP members.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vip: Option<bool>,
     /// Email client of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_client: Option<String>,
     /// Object describing the location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<ListMemberLocation>,
     /// Source of this list member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// How many tags there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags_count: Option<i64>,
     /// Tags (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<ListMemberTagsItem>>,
     /// Audience the list member belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
 }
-impl record::Record for ListMember {
-    const NAME: &'static str = "ListMember";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "email_address" => Some(1),
-            "unique_email_id" => Some(2),
-            "contact_id" => Some(3),
-            "full_name" => Some(4),
-            "web_id" => Some(5),
-            "email_type" => Some(6),
-            "status" => Some(7),
-            "unsubscribe_reason" => Some(8),
-            "consents_to_one_to_one_messaging" => Some(9),
-            "merge_fields" => Some(10),
-            "interests" => Some(11),
-            "stats" => Some(12),
-            "ip_signup" => Some(13),
-            "timestamp_signup" => Some(14),
-            "ip_opt" => Some(15),
-            "timestamp_opt" => Some(16),
-            "member_rating" => Some(17),
-            "last_changed" => Some(18),
-            "language" => Some(19),
-            "vip" => Some(20),
-            "email_client" => Some(21),
-            "location" => Some(22),
-            "source" => Some(23),
-            "tags_count" => Some(24),
-            "tags" => Some(25),
-            "list_id" => Some(26),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email_address = map.next_value()?,
-            2 => self.unique_email_id = map.next_value()?,
-            3 => self.contact_id = map.next_value()?,
-            4 => self.full_name = map.next_value()?,
-            5 => self.web_id = map.next_value()?,
-            6 => self.email_type = map.next_value()?,
-            7 => self.status = map.next_value()?,
-            8 => self.unsubscribe_reason = map.next_value()?,
-            9 => self.consents_to_one_to_one_messaging = map.next_value()?,
-            10 => self.merge_fields = map.next_value()?,
-            11 => self.interests = map.next_value()?,
-            12 => self.stats = map.next_value()?,
-            13 => self.ip_signup = map.next_value()?,
-            14 => self.timestamp_signup = map.next_value()?,
-            15 => self.ip_opt = map.next_value()?,
-            16 => self.timestamp_opt = map.next_value()?,
-            17 => self.member_rating = map.next_value()?,
-            18 => self.last_changed = map.next_value()?,
-            19 => self.language = map.next_value()?,
-            20 => self.vip = map.next_value()?,
-            21 => self.email_client = map.next_value()?,
-            22 => self.location = map.next_value()?,
-            23 => self.source = map.next_value()?,
-            24 => self.tags_count = map.next_value()?,
-            25 => {
-                self.tags = map.next_value::<record::SkipNulls<ListMemberTagsItem>>()?.0;
-            }
-            26 => self.list_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListMember {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListMember { id => "id", email_address => "email_address", unique_email_id =>
+    "unique_email_id", contact_id => "contact_id", full_name => "full_name", web_id =>
+    "web_id", email_type => "email_type", status => "status", unsubscribe_reason =>
+    "unsubscribe_reason", consents_to_one_to_one_messaging =>
+    "consents_to_one_to_one_messaging", merge_fields => "merge_fields", interests =>
+    "interests", stats => "stats", ip_signup => "ip_signup", timestamp_signup =>
+    "timestamp_signup", ip_opt => "ip_opt", timestamp_opt => "timestamp_opt",
+    member_rating => "member_rating", last_changed => "last_changed", language =>
+    "language", vip => "vip", email_client => "email_client", location => "location",
+    source => "source", tags_count => "tags_count", tags => "tags" skip_nulls, list_id =>
+    "list_id" }
 }
 /// Figures of the list member.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListMemberStats {
     /// Avg open rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_open_rate: Option<f64>,
     /// Avg click rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_click_rate: Option<f64>,
     /// Object describing the ecommerce data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ecommerce_data: Option<ListMemberStatsEcommerceData>,
 }
-impl record::Record for ListMemberStats {
-    const NAME: &'static str = "ListMemberStats";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "avg_open_rate" => Some(0),
-            "avg_click_rate" => Some(1),
-            "ecommerce_data" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.avg_open_rate = map.next_value()?,
-            1 => self.avg_click_rate = map.next_value()?,
-            2 => self.ecommerce_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListMemberStats {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListMemberStats { avg_open_rate => "avg_open_rate", avg_click_rate =>
+    "avg_click_rate", ecommerce_data => "ecommerce_data" }
 }
 /// Object describing the ecommerce data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListMemberStatsEcommerceData {
     /// How many total revenue there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_revenue: Option<f64>,
     /// How many orders there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_of_orders: Option<f64>,
     /// Currency code of this ecommerce data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
-impl record::Record for ListMemberStatsEcommerceData {
-    const NAME: &'static str = "ListMemberStatsEcommerceData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total_revenue" => Some(0),
-            "number_of_orders" => Some(1),
-            "currency_code" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total_revenue = map.next_value()?,
-            1 => self.number_of_orders = map.next_value()?,
-            2 => self.currency_code = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListMemberStatsEcommerceData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListMemberStatsEcommerceData { total_revenue => "total_revenue", number_of_orders =>
+    "number_of_orders", currency_code => "currency_code" }
 }
 /// The `ListMemberTagsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListMemberTagsItem {
     /// Unique identifier of this tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Name shown for the tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for ListMemberTagsItem {
-    const NAME: &'static str = "ListMemberTagsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListMemberTagsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListMemberTagsItem { id => "id", name => "name" }
 }
 /// Metadata returned by `list_members.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListMembersListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for ListMembersListMeta {
-    const NAME: &'static str = "ListMembersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListMembersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListMembersListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `lists`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A Mailchimp audience (list) with settings and stats.
@@ -170,396 +170,160 @@ airbyte_agent_runtime::string_enum! {
     " `date_created`"] DateCreated => "date_created" }
 }
 /// A Mailchimp audience (list) with settings and stats.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct List {
     /// Unique identifier of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID used in links to the Mailchimp web app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub web_id: Option<i64>,
     /// Name shown for the list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Object describing the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<ListContact>,
     /// Permission reminder of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permission_reminder: Option<String>,
     /// Flag: use archive bar.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_archive_bar: Option<bool>,
     /// Object describing the campaign defaults.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_defaults: Option<ListCampaignDefaults>,
     /// Notify on subscribe of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_on_subscribe: Option<String>,
     /// Notify on unsubscribe of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_on_unsubscribe: Option<String>,
     /// Date created (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_created: Option<String>,
     /// List rating (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_rating: Option<i64>,
     /// Flag: email type option.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_type_option: Option<bool>,
     /// Subscribe URL short of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribe_url_short: Option<String>,
     /// Subscribe URL long of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribe_url_long: Option<String>,
     /// Beamer address of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub beamer_address: Option<String>,
     /// Visibility; one of `pub`, `prv`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility: Option<ListVisibility>,
     /// Flag: double optin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub double_optin: Option<bool>,
     /// True when the list has welcome.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_welcome: Option<bool>,
     /// Flag: marketing permissions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marketing_permissions: Option<bool>,
     /// Figures of the list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<ListStats>,
 }
-impl record::Record for List {
-    const NAME: &'static str = "List";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "web_id" => Some(1),
-            "name" => Some(2),
-            "contact" => Some(3),
-            "permission_reminder" => Some(4),
-            "use_archive_bar" => Some(5),
-            "campaign_defaults" => Some(6),
-            "notify_on_subscribe" => Some(7),
-            "notify_on_unsubscribe" => Some(8),
-            "date_created" => Some(9),
-            "list_rating" => Some(10),
-            "email_type_option" => Some(11),
-            "subscribe_url_short" => Some(12),
-            "subscribe_url_long" => Some(13),
-            "beamer_address" => Some(14),
-            "visibility" => Some(15),
-            "double_optin" => Some(16),
-            "has_welcome" => Some(17),
-            "marketing_permissions" => Some(18),
-            "stats" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.web_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.contact = map.next_value()?,
-            4 => self.permission_reminder = map.next_value()?,
-            5 => self.use_archive_bar = map.next_value()?,
-            6 => self.campaign_defaults = map.next_value()?,
-            7 => self.notify_on_subscribe = map.next_value()?,
-            8 => self.notify_on_unsubscribe = map.next_value()?,
-            9 => self.date_created = map.next_value()?,
-            10 => self.list_rating = map.next_value()?,
-            11 => self.email_type_option = map.next_value()?,
-            12 => self.subscribe_url_short = map.next_value()?,
-            13 => self.subscribe_url_long = map.next_value()?,
-            14 => self.beamer_address = map.next_value()?,
-            15 => self.visibility = map.next_value()?,
-            16 => self.double_optin = map.next_value()?,
-            17 => self.has_welcome = map.next_value()?,
-            18 => self.marketing_permissions = map.next_value()?,
-            19 => self.stats = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for List {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    List { id => "id", web_id => "web_id", name => "name", contact => "contact",
+    permission_reminder => "permission_reminder", use_archive_bar => "use_archive_bar",
+    campaign_defaults => "campaign_defaults", notify_on_subscribe =>
+    "notify_on_subscribe", notify_on_unsubscribe => "notify_on_unsubscribe", date_created
+    => "date_created", list_rating => "list_rating", email_type_option =>
+    "email_type_option", subscribe_url_short => "subscribe_url_short", subscribe_url_long
+    => "subscribe_url_long", beamer_address => "beamer_address", visibility =>
+    "visibility", double_optin => "double_optin", has_welcome => "has_welcome",
+    marketing_permissions => "marketing_permissions", stats => "stats" }
 }
 /// Object describing the contact.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListContact {
     /// Company of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
     /// Address1 of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,
     /// Address2 of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address2: Option<String>,
     /// City of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Current state of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Zip of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// Country of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Phone number of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
-impl record::Record for ListContact {
-    const NAME: &'static str = "ListContact";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "company" => Some(0),
-            "address1" => Some(1),
-            "address2" => Some(2),
-            "city" => Some(3),
-            "state" => Some(4),
-            "zip" => Some(5),
-            "country" => Some(6),
-            "phone" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.company = map.next_value()?,
-            1 => self.address1 = map.next_value()?,
-            2 => self.address2 = map.next_value()?,
-            3 => self.city = map.next_value()?,
-            4 => self.state = map.next_value()?,
-            5 => self.zip = map.next_value()?,
-            6 => self.country = map.next_value()?,
-            7 => self.phone = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListContact {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListContact { company => "company", address1 => "address1", address2 => "address2",
+    city => "city", state => "state", zip => "zip", country => "country", phone =>
+    "phone" }
 }
 /// Object describing the campaign defaults.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListCampaignDefaults {
     /// From name of this campaign defaults.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_name: Option<String>,
     /// From email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_email: Option<String>,
     /// The campaign defaults's subject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Language of this campaign defaults.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-impl record::Record for ListCampaignDefaults {
-    const NAME: &'static str = "ListCampaignDefaults";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "from_name" => Some(0),
-            "from_email" => Some(1),
-            "subject" => Some(2),
-            "language" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from_name = map.next_value()?,
-            1 => self.from_email = map.next_value()?,
-            2 => self.subject = map.next_value()?,
-            3 => self.language = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListCampaignDefaults {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListCampaignDefaults { from_name => "from_name", from_email => "from_email", subject
+    => "subject", language => "language" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Visibility; one of `pub`, `prv`."] pub enum ListVisibility { #[doc =
     " `pub`"] Pub => "pub", #[doc = " `prv`"] Prv => "prv" }
 }
 /// Figures of the list.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListStats {
     /// Number of members.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub member_count: Option<i64>,
     /// How many total contacts there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_contacts: Option<i64>,
     /// How many unsubscribe there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsubscribe_count: Option<i64>,
     /// How many cleaned there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cleaned_count: Option<i64>,
     /// Member count since send (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub member_count_since_send: Option<i64>,
     /// Unsubscribe count since send (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsubscribe_count_since_send: Option<i64>,
     /// Cleaned count since send (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cleaned_count_since_send: Option<i64>,
     /// How many campaign there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_count: Option<i64>,
     /// Campaign last sent (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_last_sent: Option<String>,
     /// How many merge field there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_field_count: Option<i64>,
     /// Avg sub rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_sub_rate: Option<f64>,
     /// Avg unsub rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_unsub_rate: Option<f64>,
     /// Target sub rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_sub_rate: Option<f64>,
     /// Share of recipients who opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_rate: Option<f64>,
     /// Share of recipients who clicked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
     /// Last sub date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sub_date: Option<String>,
     /// Last unsub date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_unsub_date: Option<String>,
 }
-impl record::Record for ListStats {
-    const NAME: &'static str = "ListStats";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "member_count" => Some(0),
-            "total_contacts" => Some(1),
-            "unsubscribe_count" => Some(2),
-            "cleaned_count" => Some(3),
-            "member_count_since_send" => Some(4),
-            "unsubscribe_count_since_send" => Some(5),
-            "cleaned_count_since_send" => Some(6),
-            "campaign_count" => Some(7),
-            "campaign_last_sent" => Some(8),
-            "merge_field_count" => Some(9),
-            "avg_sub_rate" => Some(10),
-            "avg_unsub_rate" => Some(11),
-            "target_sub_rate" => Some(12),
-            "open_rate" => Some(13),
-            "click_rate" => Some(14),
-            "last_sub_date" => Some(15),
-            "last_unsub_date" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.member_count = map.next_value()?,
-            1 => self.total_contacts = map.next_value()?,
-            2 => self.unsubscribe_count = map.next_value()?,
-            3 => self.cleaned_count = map.next_value()?,
-            4 => self.member_count_since_send = map.next_value()?,
-            5 => self.unsubscribe_count_since_send = map.next_value()?,
-            6 => self.cleaned_count_since_send = map.next_value()?,
-            7 => self.campaign_count = map.next_value()?,
-            8 => self.campaign_last_sent = map.next_value()?,
-            9 => self.merge_field_count = map.next_value()?,
-            10 => self.avg_sub_rate = map.next_value()?,
-            11 => self.avg_unsub_rate = map.next_value()?,
-            12 => self.target_sub_rate = map.next_value()?,
-            13 => self.open_rate = map.next_value()?,
-            14 => self.click_rate = map.next_value()?,
-            15 => self.last_sub_date = map.next_value()?,
-            16 => self.last_unsub_date = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListStats {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListStats { member_count => "member_count", total_contacts => "total_contacts",
+    unsubscribe_count => "unsubscribe_count", cleaned_count => "cleaned_count",
+    member_count_since_send => "member_count_since_send", unsubscribe_count_since_send =>
+    "unsubscribe_count_since_send", cleaned_count_since_send =>
+    "cleaned_count_since_send", campaign_count => "campaign_count", campaign_last_sent =>
+    "campaign_last_sent", merge_field_count => "merge_field_count", avg_sub_rate =>
+    "avg_sub_rate", avg_unsub_rate => "avg_unsub_rate", target_sub_rate =>
+    "target_sub_rate", open_rate => "open_rate", click_rate => "click_rate",
+    last_sub_date => "last_sub_date", last_unsub_date => "last_unsub_date" }
 }
 /// Metadata returned by `lists.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ListsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for ListsListMeta {
-    const NAME: &'static str = "ListsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ListsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ListsListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `reports`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// Results of a sent campaign.
@@ -139,542 +139,192 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Results of a sent campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Unique identifier of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Campaign title of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_title: Option<String>,
     /// Kind of report.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Audience the report belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Flag: list is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
     /// List name of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_name: Option<String>,
     /// Subject line of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_line: Option<String>,
     /// Preview text of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preview_text: Option<String>,
     /// Number of emails sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_sent: Option<i64>,
     /// Abuse reports (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub abuse_reports: Option<i64>,
     /// Number of unsubscribes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsubscribed: Option<i64>,
     /// When the campaign was sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_time: Option<String>,
     /// Rss last send (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rss_last_send: Option<String>,
     /// Bounce figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bounces: Option<ReportBounces>,
     /// Object describing the forwards.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub forwards: Option<ReportForwards>,
     /// Open figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opens: Option<ReportOpens>,
     /// Click figures of the campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<ReportClicks>,
     /// Object describing the facebook likes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_likes: Option<ReportFacebookLikes>,
     /// Object describing the industry stats.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub industry_stats: Option<ReportIndustryStats>,
     /// Object describing the list stats.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_stats: Option<ReportListStats>,
     /// Object describing the ecommerce.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ecommerce: Option<CampaignReportSummaryEcommerce>,
     /// Object describing the delivery status.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_status: Option<ReportDeliveryStatus>,
 }
-impl record::Record for Report {
-    const NAME: &'static str = "Report";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "campaign_title" => Some(1),
-            "type" => Some(2),
-            "list_id" => Some(3),
-            "list_is_active" => Some(4),
-            "list_name" => Some(5),
-            "subject_line" => Some(6),
-            "preview_text" => Some(7),
-            "emails_sent" => Some(8),
-            "abuse_reports" => Some(9),
-            "unsubscribed" => Some(10),
-            "send_time" => Some(11),
-            "rss_last_send" => Some(12),
-            "bounces" => Some(13),
-            "forwards" => Some(14),
-            "opens" => Some(15),
-            "clicks" => Some(16),
-            "facebook_likes" => Some(17),
-            "industry_stats" => Some(18),
-            "list_stats" => Some(19),
-            "ecommerce" => Some(20),
-            "delivery_status" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.campaign_title = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.list_id = map.next_value()?,
-            4 => self.list_is_active = map.next_value()?,
-            5 => self.list_name = map.next_value()?,
-            6 => self.subject_line = map.next_value()?,
-            7 => self.preview_text = map.next_value()?,
-            8 => self.emails_sent = map.next_value()?,
-            9 => self.abuse_reports = map.next_value()?,
-            10 => self.unsubscribed = map.next_value()?,
-            11 => self.send_time = map.next_value()?,
-            12 => self.rss_last_send = map.next_value()?,
-            13 => self.bounces = map.next_value()?,
-            14 => self.forwards = map.next_value()?,
-            15 => self.opens = map.next_value()?,
-            16 => self.clicks = map.next_value()?,
-            17 => self.facebook_likes = map.next_value()?,
-            18 => self.industry_stats = map.next_value()?,
-            19 => self.list_stats = map.next_value()?,
-            20 => self.ecommerce = map.next_value()?,
-            21 => self.delivery_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Report {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Report { id => "id", campaign_title => "campaign_title", type_ => "type", list_id =>
+    "list_id", list_is_active => "list_is_active", list_name => "list_name", subject_line
+    => "subject_line", preview_text => "preview_text", emails_sent => "emails_sent",
+    abuse_reports => "abuse_reports", unsubscribed => "unsubscribed", send_time =>
+    "send_time", rss_last_send => "rss_last_send", bounces => "bounces", forwards =>
+    "forwards", opens => "opens", clicks => "clicks", facebook_likes => "facebook_likes",
+    industry_stats => "industry_stats", list_stats => "list_stats", ecommerce =>
+    "ecommerce", delivery_status => "delivery_status" }
 }
 /// Bounce figures of the campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportBounces {
     /// Hard bounces (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hard_bounces: Option<i64>,
     /// Soft bounces (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub soft_bounces: Option<i64>,
     /// Syntax errors (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub syntax_errors: Option<i64>,
 }
-impl record::Record for ReportBounces {
-    const NAME: &'static str = "ReportBounces";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "hard_bounces" => Some(0),
-            "soft_bounces" => Some(1),
-            "syntax_errors" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.hard_bounces = map.next_value()?,
-            1 => self.soft_bounces = map.next_value()?,
-            2 => self.syntax_errors = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportBounces {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportBounces { hard_bounces => "hard_bounces", soft_bounces => "soft_bounces",
+    syntax_errors => "syntax_errors" }
 }
 /// Object describing the forwards.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportForwards {
     /// How many forwards there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub forwards_count: Option<i64>,
     /// Forwards opens (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub forwards_opens: Option<i64>,
 }
-impl record::Record for ReportForwards {
-    const NAME: &'static str = "ReportForwards";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "forwards_count" => Some(0),
-            "forwards_opens" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.forwards_count = map.next_value()?,
-            1 => self.forwards_opens = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportForwards {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportForwards { forwards_count => "forwards_count", forwards_opens =>
+    "forwards_opens" }
 }
 /// Open figures of the campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportOpens {
     /// How many opens total there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub opens_total: Option<i64>,
     /// Unique opens (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_opens: Option<i64>,
     /// Share of recipients who opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_rate: Option<f64>,
     /// Last open (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_open: Option<String>,
 }
-impl record::Record for ReportOpens {
-    const NAME: &'static str = "ReportOpens";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "opens_total" => Some(0),
-            "unique_opens" => Some(1),
-            "open_rate" => Some(2),
-            "last_open" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.opens_total = map.next_value()?,
-            1 => self.unique_opens = map.next_value()?,
-            2 => self.open_rate = map.next_value()?,
-            3 => self.last_open = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportOpens {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportOpens { opens_total => "opens_total", unique_opens => "unique_opens", open_rate
+    => "open_rate", last_open => "last_open" }
 }
 /// Click figures of the campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportClicks {
     /// How many clicks total there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks_total: Option<i64>,
     /// Unique clicks (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_clicks: Option<i64>,
     /// Unique subscriber clicks (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_subscriber_clicks: Option<i64>,
     /// Share of recipients who clicked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
     /// Last click (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_click: Option<String>,
 }
-impl record::Record for ReportClicks {
-    const NAME: &'static str = "ReportClicks";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "clicks_total" => Some(0),
-            "unique_clicks" => Some(1),
-            "unique_subscriber_clicks" => Some(2),
-            "click_rate" => Some(3),
-            "last_click" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.clicks_total = map.next_value()?,
-            1 => self.unique_clicks = map.next_value()?,
-            2 => self.unique_subscriber_clicks = map.next_value()?,
-            3 => self.click_rate = map.next_value()?,
-            4 => self.last_click = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportClicks {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportClicks { clicks_total => "clicks_total", unique_clicks => "unique_clicks",
+    unique_subscriber_clicks => "unique_subscriber_clicks", click_rate => "click_rate",
+    last_click => "last_click" }
 }
 /// Object describing the facebook likes.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportFacebookLikes {
     /// Recipient likes (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recipient_likes: Option<i64>,
     /// Unique likes (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_likes: Option<i64>,
     /// Facebook likes (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook_likes: Option<i64>,
 }
-impl record::Record for ReportFacebookLikes {
-    const NAME: &'static str = "ReportFacebookLikes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "recipient_likes" => Some(0),
-            "unique_likes" => Some(1),
-            "facebook_likes" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.recipient_likes = map.next_value()?,
-            1 => self.unique_likes = map.next_value()?,
-            2 => self.facebook_likes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportFacebookLikes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportFacebookLikes { recipient_likes => "recipient_likes", unique_likes =>
+    "unique_likes", facebook_likes => "facebook_likes" }
 }
 /// Object describing the industry stats.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportIndustryStats {
     /// Kind of industry stats.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Share of recipients who opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_rate: Option<f64>,
     /// Share of recipients who clicked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
     /// Bounce rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bounce_rate: Option<f64>,
     /// Unopen rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unopen_rate: Option<f64>,
     /// Unsub rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsub_rate: Option<f64>,
     /// Abuse rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub abuse_rate: Option<f64>,
 }
-impl record::Record for ReportIndustryStats {
-    const NAME: &'static str = "ReportIndustryStats";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "open_rate" => Some(1),
-            "click_rate" => Some(2),
-            "bounce_rate" => Some(3),
-            "unopen_rate" => Some(4),
-            "unsub_rate" => Some(5),
-            "abuse_rate" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.open_rate = map.next_value()?,
-            2 => self.click_rate = map.next_value()?,
-            3 => self.bounce_rate = map.next_value()?,
-            4 => self.unopen_rate = map.next_value()?,
-            5 => self.unsub_rate = map.next_value()?,
-            6 => self.abuse_rate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportIndustryStats {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportIndustryStats { type_ => "type", open_rate => "open_rate", click_rate =>
+    "click_rate", bounce_rate => "bounce_rate", unopen_rate => "unopen_rate", unsub_rate
+    => "unsub_rate", abuse_rate => "abuse_rate" }
 }
 /// Object describing the list stats.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportListStats {
     /// Sub rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_rate: Option<f64>,
     /// Unsub rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsub_rate: Option<f64>,
     /// Share of recipients who opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_rate: Option<f64>,
     /// Share of recipients who clicked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub click_rate: Option<f64>,
 }
-impl record::Record for ReportListStats {
-    const NAME: &'static str = "ReportListStats";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "sub_rate" => Some(0),
-            "unsub_rate" => Some(1),
-            "open_rate" => Some(2),
-            "click_rate" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.sub_rate = map.next_value()?,
-            1 => self.unsub_rate = map.next_value()?,
-            2 => self.open_rate = map.next_value()?,
-            3 => self.click_rate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportListStats {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportListStats { sub_rate => "sub_rate", unsub_rate => "unsub_rate", open_rate =>
+    "open_rate", click_rate => "click_rate" }
 }
 /// Object describing the delivery status.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportDeliveryStatus {
     /// True when the delivery status is enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
-impl record::Record for ReportDeliveryStatus {
-    const NAME: &'static str = "ReportDeliveryStatus";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "enabled" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.enabled = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportDeliveryStatus {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportDeliveryStatus { enabled => "enabled" }
 }
 /// Metadata returned by `reports.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportsListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for ReportsListMeta {
-    const NAME: &'static str = "ReportsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportsListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `segment_members`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A contact that belongs to a segment.
@@ -86,196 +86,74 @@ impl ::std::future::IntoFuture for SegmentMembersListRequest {
     }
 }
 /// A contact that belongs to a segment.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SegmentMember {
     /// Unique identifier of this segment member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email address of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// ID of the email address, the same in every audience.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique_email_id: Option<String>,
     /// Email type of this segment member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_type: Option<String>,
     /// Status of the segment member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ListMemberStatus>,
     /// Values of audience fields such as FNAME and LNAME.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_fields: Option<Map<String, Value>>,
     /// Interests the member chose, keyed by interest ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interests: Option<::std::collections::BTreeMap<String, bool>>,
     /// Figures of the segment member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<SegmentMemberStats>,
     /// IP address the member signed up from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_signup: Option<String>,
     /// When the member signed up.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_signup: Option<String>,
     /// IP address the member confirmed from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_opt: Option<String>,
     /// When the member confirmed the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_opt: Option<String>,
     /// Engagement rating from 1 to 5 stars.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub member_rating: Option<i64>,
     /// When the member was last changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_changed: Option<String>,
     /// Language of this segment member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// True for VIP members.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vip: Option<bool>,
     /// Email client of this segment member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_client: Option<String>,
     /// Object describing the location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<ListMemberLocation>,
     /// Audience the segment member belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
 }
-impl record::Record for SegmentMember {
-    const NAME: &'static str = "SegmentMember";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "email_address" => Some(1),
-            "unique_email_id" => Some(2),
-            "email_type" => Some(3),
-            "status" => Some(4),
-            "merge_fields" => Some(5),
-            "interests" => Some(6),
-            "stats" => Some(7),
-            "ip_signup" => Some(8),
-            "timestamp_signup" => Some(9),
-            "ip_opt" => Some(10),
-            "timestamp_opt" => Some(11),
-            "member_rating" => Some(12),
-            "last_changed" => Some(13),
-            "language" => Some(14),
-            "vip" => Some(15),
-            "email_client" => Some(16),
-            "location" => Some(17),
-            "list_id" => Some(18),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email_address = map.next_value()?,
-            2 => self.unique_email_id = map.next_value()?,
-            3 => self.email_type = map.next_value()?,
-            4 => self.status = map.next_value()?,
-            5 => self.merge_fields = map.next_value()?,
-            6 => self.interests = map.next_value()?,
-            7 => self.stats = map.next_value()?,
-            8 => self.ip_signup = map.next_value()?,
-            9 => self.timestamp_signup = map.next_value()?,
-            10 => self.ip_opt = map.next_value()?,
-            11 => self.timestamp_opt = map.next_value()?,
-            12 => self.member_rating = map.next_value()?,
-            13 => self.last_changed = map.next_value()?,
-            14 => self.language = map.next_value()?,
-            15 => self.vip = map.next_value()?,
-            16 => self.email_client = map.next_value()?,
-            17 => self.location = map.next_value()?,
-            18 => self.list_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SegmentMember {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SegmentMember { id => "id", email_address => "email_address", unique_email_id =>
+    "unique_email_id", email_type => "email_type", status => "status", merge_fields =>
+    "merge_fields", interests => "interests", stats => "stats", ip_signup => "ip_signup",
+    timestamp_signup => "timestamp_signup", ip_opt => "ip_opt", timestamp_opt =>
+    "timestamp_opt", member_rating => "member_rating", last_changed => "last_changed",
+    language => "language", vip => "vip", email_client => "email_client", location =>
+    "location", list_id => "list_id" }
 }
 /// Figures of the segment member.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SegmentMemberStats {
     /// Avg open rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_open_rate: Option<f64>,
     /// Avg click rate (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_click_rate: Option<f64>,
 }
-impl record::Record for SegmentMemberStats {
-    const NAME: &'static str = "SegmentMemberStats";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "avg_open_rate" => Some(0),
-            "avg_click_rate" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.avg_open_rate = map.next_value()?,
-            1 => self.avg_click_rate = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SegmentMemberStats {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SegmentMemberStats { avg_open_rate => "avg_open_rate", avg_click_rate =>
+    "avg_click_rate" }
 }
 /// Metadata returned by `segment_members.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SegmentMembersListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for SegmentMembersListMeta {
-    const NAME: &'static str = "SegmentMembersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SegmentMembersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SegmentMembersListMeta { links => "links" skip_nulls }
 }

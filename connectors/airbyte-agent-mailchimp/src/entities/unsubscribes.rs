@@ -2,7 +2,7 @@
 
 //! Entity `unsubscribes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::MailchimpConnector {
     /// A member who left through a campaign.
@@ -81,108 +81,39 @@ impl ::std::future::IntoFuture for UnsubscribesListRequest {
     }
 }
 /// A member who left through a campaign.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Unsubscribe {
     /// Identifier of the related email.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_id: Option<String>,
     /// Email address of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// Values of audience fields such as FNAME and LNAME.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_fields: Option<Map<String, Value>>,
     /// True for VIP members.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vip: Option<bool>,
     /// When it happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Reason the member gave for leaving.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Campaign the unsubscribe belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
     /// Audience the unsubscribe belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_id: Option<String>,
     /// Flag: list is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub list_is_active: Option<bool>,
 }
-impl record::Record for Unsubscribe {
-    const NAME: &'static str = "Unsubscribe";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email_id" => Some(0),
-            "email_address" => Some(1),
-            "merge_fields" => Some(2),
-            "vip" => Some(3),
-            "timestamp" => Some(4),
-            "reason" => Some(5),
-            "campaign_id" => Some(6),
-            "list_id" => Some(7),
-            "list_is_active" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email_id = map.next_value()?,
-            1 => self.email_address = map.next_value()?,
-            2 => self.merge_fields = map.next_value()?,
-            3 => self.vip = map.next_value()?,
-            4 => self.timestamp = map.next_value()?,
-            5 => self.reason = map.next_value()?,
-            6 => self.campaign_id = map.next_value()?,
-            7 => self.list_id = map.next_value()?,
-            8 => self.list_is_active = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Unsubscribe {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Unsubscribe { email_id => "email_id", email_address => "email_address", merge_fields
+    => "merge_fields", vip => "vip", timestamp => "timestamp", reason => "reason",
+    campaign_id => "campaign_id", list_id => "list_id", list_is_active =>
+    "list_is_active" }
 }
 /// Metadata returned by `unsubscribes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UnsubscribesListMeta {
     /// `$._links`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
 }
-impl record::Record for UnsubscribesListMeta {
-    const NAME: &'static str = "UnsubscribesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "links" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.links = map.next_value::<record::SkipNulls<Link>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UnsubscribesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UnsubscribesListMeta { links => "links" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `blocks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::NotionConnector {
     /// One content block of a page, such as a paragraph, heading or to-do.
@@ -384,1347 +384,451 @@ impl ::std::future::IntoFuture for BlocksUpdateRequest {
     }
 }
 /// One content block of a page, such as a paragraph, heading or to-do.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Block {
     /// Unique identifier of this block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Object kind tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// Kind of block.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// When the block was created (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// When the block was last changed (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_time: Option<String>,
     /// Creator of the block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Page2CreatedBy>,
     /// User who changed the block last.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_by: Option<Page2CreatedBy>,
     /// True when the block contains nested blocks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_children: Option<bool>,
     /// True when the block is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// True when the block is in the trash.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_trash: Option<bool>,
     /// Where the block sits: a page, database, data source, block or the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
     /// Content when the block type is paragraph.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paragraph: Option<BlockParagraph>,
     /// Content when the block type is heading_1.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading_1: Option<BlockHeading1>,
     /// Content when the block type is heading_2.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading_2: Option<BlockHeading1>,
     /// Content when the block type is heading_3.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading_3: Option<BlockHeading1>,
     /// Content when the block type is bulleted_list_item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bulleted_list_item: Option<BlockParagraph>,
     /// Content when the block type is numbered_list_item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub numbered_list_item: Option<BlockParagraph>,
     /// Content when the block type is to_do.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_do: Option<BlockToDo>,
     /// Content when the block type is toggle.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub toggle: Option<BlockParagraph>,
     /// Content when the block type is code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<BlockCode>,
     /// Content when the block type is child_page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_page: Option<BlockChildPage>,
     /// Content when the block type is child_database.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub child_database: Option<BlockChildPage>,
     /// Content when the block type is callout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callout: Option<BlockCallout>,
     /// Content when the block type is quote.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<BlockParagraph>,
     /// Content when the block type is divider.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub divider: Option<Map<String, Value>>,
     /// Content when the block type is table_of_contents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table_of_contents: Option<BlockTableOfContents>,
     /// Content when the block type is bookmark.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<BlockBookmark>,
     /// Content when the block type is image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Map<String, Value>>,
     /// Content when the block type is video.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<Map<String, Value>>,
     /// Content when the block type is file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<Map<String, Value>>,
     /// Content when the block type is pdf.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdf: Option<Map<String, Value>>,
     /// Content when the block type is embed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub embed: Option<BlockEmbed>,
     /// Content when the block type is equation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub equation: Option<BlockEquation>,
     /// Content when the block type is table.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<BlockTable>,
     /// Content when the block type is table_row.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table_row: Option<BlockTableRow>,
     /// Content when the block type is column.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<BlockColumn>,
     /// Content when the block type is column_list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column_list: Option<Map<String, Value>>,
     /// Content when the block type is synced_block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub synced_block: Option<Map<String, Value>>,
     /// Content when the block type is template.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<Map<String, Value>>,
     /// Content when the block type is link_preview.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_preview: Option<BlockEmbed>,
     /// Content when the block type is link_to_page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_to_page: Option<Map<String, Value>>,
     /// Content when the block type is breadcrumb.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub breadcrumb: Option<Map<String, Value>>,
     /// Placeholder for block types the API does not expose.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<Map<String, Value>>,
     /// Request ID Notion assigns, useful when contacting support.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for Block {
-    const NAME: &'static str = "Block";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "type" => Some(2),
-            "created_time" => Some(3),
-            "last_edited_time" => Some(4),
-            "created_by" => Some(5),
-            "last_edited_by" => Some(6),
-            "has_children" => Some(7),
-            "archived" => Some(8),
-            "in_trash" => Some(9),
-            "parent" => Some(10),
-            "paragraph" => Some(11),
-            "heading_1" => Some(12),
-            "heading_2" => Some(13),
-            "heading_3" => Some(14),
-            "bulleted_list_item" => Some(15),
-            "numbered_list_item" => Some(16),
-            "to_do" => Some(17),
-            "toggle" => Some(18),
-            "code" => Some(19),
-            "child_page" => Some(20),
-            "child_database" => Some(21),
-            "callout" => Some(22),
-            "quote" => Some(23),
-            "divider" => Some(24),
-            "table_of_contents" => Some(25),
-            "bookmark" => Some(26),
-            "image" => Some(27),
-            "video" => Some(28),
-            "file" => Some(29),
-            "pdf" => Some(30),
-            "embed" => Some(31),
-            "equation" => Some(32),
-            "table" => Some(33),
-            "table_row" => Some(34),
-            "column" => Some(35),
-            "column_list" => Some(36),
-            "synced_block" => Some(37),
-            "template" => Some(38),
-            "link_preview" => Some(39),
-            "link_to_page" => Some(40),
-            "breadcrumb" => Some(41),
-            "unsupported" => Some(42),
-            "request_id" => Some(43),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.created_time = map.next_value()?,
-            4 => self.last_edited_time = map.next_value()?,
-            5 => self.created_by = map.next_value()?,
-            6 => self.last_edited_by = map.next_value()?,
-            7 => self.has_children = map.next_value()?,
-            8 => self.archived = map.next_value()?,
-            9 => self.in_trash = map.next_value()?,
-            10 => self.parent = map.next_value()?,
-            11 => self.paragraph = map.next_value()?,
-            12 => self.heading_1 = map.next_value()?,
-            13 => self.heading_2 = map.next_value()?,
-            14 => self.heading_3 = map.next_value()?,
-            15 => self.bulleted_list_item = map.next_value()?,
-            16 => self.numbered_list_item = map.next_value()?,
-            17 => self.to_do = map.next_value()?,
-            18 => self.toggle = map.next_value()?,
-            19 => self.code = map.next_value()?,
-            20 => self.child_page = map.next_value()?,
-            21 => self.child_database = map.next_value()?,
-            22 => self.callout = map.next_value()?,
-            23 => self.quote = map.next_value()?,
-            24 => self.divider = map.next_value()?,
-            25 => self.table_of_contents = map.next_value()?,
-            26 => self.bookmark = map.next_value()?,
-            27 => self.image = map.next_value()?,
-            28 => self.video = map.next_value()?,
-            29 => self.file = map.next_value()?,
-            30 => self.pdf = map.next_value()?,
-            31 => self.embed = map.next_value()?,
-            32 => self.equation = map.next_value()?,
-            33 => self.table = map.next_value()?,
-            34 => self.table_row = map.next_value()?,
-            35 => self.column = map.next_value()?,
-            36 => self.column_list = map.next_value()?,
-            37 => self.synced_block = map.next_value()?,
-            38 => self.template = map.next_value()?,
-            39 => self.link_preview = map.next_value()?,
-            40 => self.link_to_page = map.next_value()?,
-            41 => self.breadcrumb = map.next_value()?,
-            42 => self.unsupported = map.next_value()?,
-            43 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Block {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Block { id => "id", object => "object", type_ => "type", created_time =>
+    "created_time", last_edited_time => "last_edited_time", created_by => "created_by",
+    last_edited_by => "last_edited_by", has_children => "has_children", archived =>
+    "archived", in_trash => "in_trash", parent => "parent", paragraph => "paragraph",
+    heading_1 => "heading_1", heading_2 => "heading_2", heading_3 => "heading_3",
+    bulleted_list_item => "bulleted_list_item", numbered_list_item =>
+    "numbered_list_item", to_do => "to_do", toggle => "toggle", code => "code",
+    child_page => "child_page", child_database => "child_database", callout => "callout",
+    quote => "quote", divider => "divider", table_of_contents => "table_of_contents",
+    bookmark => "bookmark", image => "image", video => "video", file => "file", pdf =>
+    "pdf", embed => "embed", equation => "equation", table => "table", table_row =>
+    "table_row", column => "column", column_list => "column_list", synced_block =>
+    "synced_block", template => "template", link_preview => "link_preview", link_to_page
+    => "link_to_page", breadcrumb => "breadcrumb", unsupported => "unsupported",
+    request_id => "request_id" }
 }
 /// Content when the block type is paragraph.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockParagraph {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlockParagraph {
-    const NAME: &'static str = "BlockParagraph";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "color" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            1 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockParagraph {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockParagraph { rich_text => "rich_text" skip_nulls, color => "color" }
 }
 /// Content when the block type is heading_1.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockHeading1 {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// `is_toggleable`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_toggleable: Option<bool>,
 }
-impl record::Record for BlockHeading1 {
-    const NAME: &'static str = "BlockHeading1";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "color" => Some(1),
-            "is_toggleable" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            1 => self.color = map.next_value()?,
-            2 => self.is_toggleable = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockHeading1 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockHeading1 { rich_text => "rich_text" skip_nulls, color => "color", is_toggleable
+    => "is_toggleable" }
 }
 /// Content when the block type is to_do.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockToDo {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
     /// `checked`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub checked: Option<bool>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlockToDo {
-    const NAME: &'static str = "BlockToDo";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "checked" => Some(1),
-            "color" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            1 => self.checked = map.next_value()?,
-            2 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockToDo {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockToDo { rich_text => "rich_text" skip_nulls, checked => "checked", color =>
+    "color" }
 }
 /// Content when the block type is code.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockCode {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<RichText>>,
     /// `language`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-impl record::Record for BlockCode {
-    const NAME: &'static str = "BlockCode";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "caption" => Some(1),
-            "language" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            1 => self.caption = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            2 => self.language = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockCode {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockCode { rich_text => "rich_text" skip_nulls, caption => "caption" skip_nulls,
+    language => "language" }
 }
 /// Content when the block type is child_page.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockChildPage {
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
-impl record::Record for BlockChildPage {
-    const NAME: &'static str = "BlockChildPage";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockChildPage {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockChildPage { title => "title" }
 }
 /// Content when the block type is callout.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockCallout {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
     /// `icon`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<Map<String, Value>>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlockCallout {
-    const NAME: &'static str = "BlockCallout";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "icon" => Some(1),
-            "color" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            1 => self.icon = map.next_value()?,
-            2 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockCallout {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    BlockCallout { rich_text => "rich_text" skip_nulls, icon => "icon", color => "color"
     }
 }
 /// Content when the block type is table_of_contents.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockTableOfContents {
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlockTableOfContents {
-    const NAME: &'static str = "BlockTableOfContents";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "color" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockTableOfContents {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockTableOfContents { color => "color" }
 }
 /// Content when the block type is bookmark.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockBookmark {
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<RichText>>,
     /// `url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for BlockBookmark {
-    const NAME: &'static str = "BlockBookmark";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "caption" => Some(0),
-            "url" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.caption = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            1 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockBookmark {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockBookmark { caption => "caption" skip_nulls, url => "url" }
 }
 /// Content when the block type is embed.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockEmbed {
     /// `url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for BlockEmbed {
-    const NAME: &'static str = "BlockEmbed";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockEmbed {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockEmbed { url => "url" }
 }
 /// Content when the block type is equation.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockEquation {
     /// `expression`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
 }
-impl record::Record for BlockEquation {
-    const NAME: &'static str = "BlockEquation";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "expression" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.expression = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockEquation {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockEquation { expression => "expression" }
 }
 /// Content when the block type is table.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockTable {
     /// `table_width`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table_width: Option<i64>,
     /// `has_column_header`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_column_header: Option<bool>,
     /// `has_row_header`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_row_header: Option<bool>,
 }
-impl record::Record for BlockTable {
-    const NAME: &'static str = "BlockTable";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "table_width" => Some(0),
-            "has_column_header" => Some(1),
-            "has_row_header" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.table_width = map.next_value()?,
-            1 => self.has_column_header = map.next_value()?,
-            2 => self.has_row_header = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockTable {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockTable { table_width => "table_width", has_column_header => "has_column_header",
+    has_row_header => "has_row_header" }
 }
 /// Content when the block type is table_row.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockTableRow {
     /// `cells`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cells: Option<Vec<Value>>,
 }
-impl record::Record for BlockTableRow {
-    const NAME: &'static str = "BlockTableRow";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "cells" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.cells = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockTableRow {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockTableRow { cells => "cells" }
 }
 /// Content when the block type is column.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlockColumn {
     /// `width_ratio`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width_ratio: Option<f64>,
 }
-impl record::Record for BlockColumn {
-    const NAME: &'static str = "BlockColumn";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "width_ratio" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.width_ratio = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockColumn {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlockColumn { width_ratio => "width_ratio" }
 }
 /// Metadata returned by `blocks.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksListMeta {
     /// `$.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for BlocksListMeta {
-    const NAME: &'static str = "BlocksListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }
 /// Blocks to add, at most 100; each names its `type` and holds the matching content object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItem {
     /// Block type; it names the content object that comes with it.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Content for a new paragraph block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paragraph: Option<BlocksCreateChildrenItemParagraph>,
     /// Content for a new heading_1 block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading_1: Option<BlocksCreateChildrenItemHeading1>,
     /// Content for a new heading_2 block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading_2: Option<BlocksCreateChildrenItemHeading1>,
     /// Content for a new heading_3 block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading_3: Option<BlocksCreateChildrenItemHeading1>,
     /// Content for a new bulleted_list_item block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bulleted_list_item: Option<BlocksCreateChildrenItemParagraph>,
     /// Content for a new numbered_list_item block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub numbered_list_item: Option<BlocksCreateChildrenItemParagraph>,
     /// Content for a new to_do block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_do: Option<BlocksCreateChildrenItemToDo>,
     /// Content for a new toggle block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub toggle: Option<BlocksCreateChildrenItemParagraph>,
     /// Content for a new code block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<BlocksCreateChildrenItemCode>,
     /// Content for a new quote block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<BlocksCreateChildrenItemParagraph>,
     /// Content for a new callout block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callout: Option<BlocksCreateChildrenItemCallout>,
     /// Content for a new divider block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub divider: Option<Map<String, Value>>,
     /// Content for a new bookmark block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<BlocksCreateChildrenItemBookmark>,
     /// Content for a new embed block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub embed: Option<PagesCreateIconExternal>,
     /// Content for a new equation block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub equation: Option<DataSourcesUpdateTitleItemEquation>,
     /// Content for a new table_of_contents block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub table_of_contents: Option<BlocksCreateChildrenItemTableOfContents>,
     /// Content for a new image block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<BlocksCreateChildrenItemImage>,
     /// Content for a new video block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<BlocksCreateChildrenItemImage>,
     /// Content for a new file block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<BlocksCreateChildrenItemImage>,
     /// Content for a new pdf block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdf: Option<BlocksCreateChildrenItemImage>,
     /// Content for a new audio block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio: Option<BlocksCreateChildrenItemImage>,
 }
-impl record::Record for BlocksCreateChildrenItem {
-    const NAME: &'static str = "BlocksCreateChildrenItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "paragraph" => Some(1),
-            "heading_1" => Some(2),
-            "heading_2" => Some(3),
-            "heading_3" => Some(4),
-            "bulleted_list_item" => Some(5),
-            "numbered_list_item" => Some(6),
-            "to_do" => Some(7),
-            "toggle" => Some(8),
-            "code" => Some(9),
-            "quote" => Some(10),
-            "callout" => Some(11),
-            "divider" => Some(12),
-            "bookmark" => Some(13),
-            "embed" => Some(14),
-            "equation" => Some(15),
-            "table_of_contents" => Some(16),
-            "image" => Some(17),
-            "video" => Some(18),
-            "file" => Some(19),
-            "pdf" => Some(20),
-            "audio" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.paragraph = map.next_value()?,
-            2 => self.heading_1 = map.next_value()?,
-            3 => self.heading_2 = map.next_value()?,
-            4 => self.heading_3 = map.next_value()?,
-            5 => self.bulleted_list_item = map.next_value()?,
-            6 => self.numbered_list_item = map.next_value()?,
-            7 => self.to_do = map.next_value()?,
-            8 => self.toggle = map.next_value()?,
-            9 => self.code = map.next_value()?,
-            10 => self.quote = map.next_value()?,
-            11 => self.callout = map.next_value()?,
-            12 => self.divider = map.next_value()?,
-            13 => self.bookmark = map.next_value()?,
-            14 => self.embed = map.next_value()?,
-            15 => self.equation = map.next_value()?,
-            16 => self.table_of_contents = map.next_value()?,
-            17 => self.image = map.next_value()?,
-            18 => self.video = map.next_value()?,
-            19 => self.file = map.next_value()?,
-            20 => self.pdf = map.next_value()?,
-            21 => self.audio = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItem { type_ => "type", paragraph => "paragraph", heading_1 =>
+    "heading_1", heading_2 => "heading_2", heading_3 => "heading_3", bulleted_list_item
+    => "bulleted_list_item", numbered_list_item => "numbered_list_item", to_do =>
+    "to_do", toggle => "toggle", code => "code", quote => "quote", callout => "callout",
+    divider => "divider", bookmark => "bookmark", embed => "embed", equation =>
+    "equation", table_of_contents => "table_of_contents", image => "image", video =>
+    "video", file => "file", pdf => "pdf", audio => "audio" }
 }
 /// Content for a new paragraph block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemParagraph {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlocksCreateChildrenItemParagraph {
-    const NAME: &'static str = "BlocksCreateChildrenItemParagraph";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "color" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.rich_text = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            1 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemParagraph {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemParagraph { rich_text => "rich_text" skip_nulls, color =>
+    "color" }
 }
 /// Content for a new heading_1 block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemHeading1 {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// `is_toggleable`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_toggleable: Option<bool>,
 }
-impl record::Record for BlocksCreateChildrenItemHeading1 {
-    const NAME: &'static str = "BlocksCreateChildrenItemHeading1";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "color" => Some(1),
-            "is_toggleable" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.rich_text = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            1 => self.color = map.next_value()?,
-            2 => self.is_toggleable = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemHeading1 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemHeading1 { rich_text => "rich_text" skip_nulls, color =>
+    "color", is_toggleable => "is_toggleable" }
 }
 /// Content for a new to_do block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemToDo {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `checked`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub checked: Option<bool>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlocksCreateChildrenItemToDo {
-    const NAME: &'static str = "BlocksCreateChildrenItemToDo";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "checked" => Some(1),
-            "color" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.rich_text = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            1 => self.checked = map.next_value()?,
-            2 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemToDo {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemToDo { rich_text => "rich_text" skip_nulls, checked =>
+    "checked", color => "color" }
 }
 /// Content for a new code block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemCode {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// Programming language of the code block.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
-impl record::Record for BlocksCreateChildrenItemCode {
-    const NAME: &'static str = "BlocksCreateChildrenItemCode";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "language" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.rich_text = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            1 => self.language = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemCode {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemCode { rich_text => "rich_text" skip_nulls, language =>
+    "language" }
 }
 /// Content for a new callout block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemCallout {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `icon`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<Map<String, Value>>,
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlocksCreateChildrenItemCallout {
-    const NAME: &'static str = "BlocksCreateChildrenItemCallout";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "icon" => Some(1),
-            "color" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.rich_text = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            1 => self.icon = map.next_value()?,
-            2 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemCallout {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemCallout { rich_text => "rich_text" skip_nulls, icon =>
+    "icon", color => "color" }
 }
 /// Content for a new bookmark block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemBookmark {
     /// Notion address of the bookmark.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
-impl record::Record for BlocksCreateChildrenItemBookmark {
-    const NAME: &'static str = "BlocksCreateChildrenItemBookmark";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "url" => Some(0),
-            "caption" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.url = map.next_value()?,
-            1 => {
-                self.caption = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemBookmark {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemBookmark { url => "url", caption => "caption" skip_nulls }
 }
 /// Content for a new table_of_contents block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemTableOfContents {
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for BlocksCreateChildrenItemTableOfContents {
-    const NAME: &'static str = "BlocksCreateChildrenItemTableOfContents";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "color" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemTableOfContents {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemTableOfContents { color => "color" }
 }
 /// Content for a new image block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksCreateChildrenItemImage {
     /// Block type; it names the content object that comes with it.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `external`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external: Option<PagesCreateIconExternal>,
     /// `file_upload`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_upload: Option<PagesCreateIconFileUpload>,
 }
-impl record::Record for BlocksCreateChildrenItemImage {
-    const NAME: &'static str = "BlocksCreateChildrenItemImage";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "external" => Some(1),
-            "file_upload" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.external = map.next_value()?,
-            2 => self.file_upload = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksCreateChildrenItemImage {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksCreateChildrenItemImage { type_ => "type", external => "external", file_upload
+    => "file_upload" }
 }
 /// New content for a code block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksUpdateCode {
     /// `rich_text`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
     /// `language`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// `caption`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
-impl record::Record for BlocksUpdateCode {
-    const NAME: &'static str = "BlocksUpdateCode";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "rich_text" => Some(0),
-            "language" => Some(1),
-            "caption" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.rich_text = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            1 => self.language = map.next_value()?,
-            2 => {
-                self.caption = map
-                    .next_value::<record::SkipNulls<DataSourcesUpdateTitleItem>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksUpdateCode {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksUpdateCode { rich_text => "rich_text" skip_nulls, language => "language",
+    caption => "caption" skip_nulls }
 }
 /// New content for a table block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlocksUpdateTable {
     /// `has_column_header`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_column_header: Option<bool>,
     /// `has_row_header`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_row_header: Option<bool>,
 }
-impl record::Record for BlocksUpdateTable {
-    const NAME: &'static str = "BlocksUpdateTable";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_column_header" => Some(0),
-            "has_row_header" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_column_header = map.next_value()?,
-            1 => self.has_row_header = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlocksUpdateTable {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlocksUpdateTable { has_column_header => "has_column_header", has_row_header =>
+    "has_row_header" }
 }

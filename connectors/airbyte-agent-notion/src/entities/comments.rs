@@ -2,7 +2,7 @@
 
 //! Entity `comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::NotionConnector {
     /// A comment on a page or block.
@@ -151,108 +151,38 @@ impl ::std::future::IntoFuture for CommentsCreateRequest {
     }
 }
 /// A comment on a page or block.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Comment {
     /// Unique identifier of this comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Object kind tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// Where the comment sits: a page, database, data source, block or the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
     /// Discussion thread the comment belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discussion_id: Option<String>,
     /// When the comment was created (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// When the comment was last changed (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_time: Option<String>,
     /// Creator of the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Page2CreatedBy>,
     /// Text as a list of rich text spans.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rich_text: Option<Vec<RichText>>,
 }
-impl record::Record for Comment {
-    const NAME: &'static str = "Comment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "parent" => Some(2),
-            "discussion_id" => Some(3),
-            "created_time" => Some(4),
-            "last_edited_time" => Some(5),
-            "created_by" => Some(6),
-            "rich_text" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.parent = map.next_value()?,
-            3 => self.discussion_id = map.next_value()?,
-            4 => self.created_time = map.next_value()?,
-            5 => self.last_edited_time = map.next_value()?,
-            6 => self.created_by = map.next_value()?,
-            7 => self.rich_text = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Comment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Comment { id => "id", object => "object", parent => "parent", discussion_id =>
+    "discussion_id", created_time => "created_time", last_edited_time =>
+    "last_edited_time", created_by => "created_by", rich_text => "rich_text" skip_nulls }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for CommentsListMeta {
-    const NAME: &'static str = "CommentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CommentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CommentsListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `data_sources`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::NotionConnector {
     /// A Notion data source, the table inside a database, with its property schema.
@@ -241,211 +241,80 @@ impl ::std::future::IntoFuture for DataSourcesUpdateRequest {
     }
 }
 /// The `DataSourcesListFilter` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DataSourcesListFilter {
     /// `property`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for DataSourcesListFilter {
-    const NAME: &'static str = "DataSourcesListFilter";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "property" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.property = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DataSourcesListFilter {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DataSourcesListFilter { property => "property", value => "value" }
 }
 /// A Notion data source, the table inside a database, with its property schema.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DataSource {
     /// Unique identifier of this data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Object kind tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// When the data source was created (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// When the data source was last changed (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_time: Option<String>,
     /// Creator of the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Page2CreatedBy>,
     /// User who changed the data source last.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_by: Option<Page2CreatedBy>,
     /// The data source's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<Vec<RichText>>,
     /// Free-form description of the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Vec<RichText>>,
     /// Icon of the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<Map<String, Value>>,
     /// Cover image of the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cover: Option<Map<String, Value>>,
     /// Property values or property schema of the data source, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Map<String, Value>>,
     /// Where the data source sits: a page, database, data source, block or the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
     /// Parent of the database that holds this data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_parent: Option<Parent>,
     /// Notion address of the data source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Public address, when the data source is published to the web.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// True when the data source is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// True when the data source is in the trash.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_trash: Option<bool>,
     /// Same as `archived`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
     /// True when the data source is shown inline in a page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_inline: Option<bool>,
     /// True when the data source is locked against edits.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_locked: Option<bool>,
     /// Request ID Notion assigns, useful when contacting support.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for DataSource {
-    const NAME: &'static str = "DataSource";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "created_time" => Some(2),
-            "last_edited_time" => Some(3),
-            "created_by" => Some(4),
-            "last_edited_by" => Some(5),
-            "title" => Some(6),
-            "description" => Some(7),
-            "icon" => Some(8),
-            "cover" => Some(9),
-            "properties" => Some(10),
-            "parent" => Some(11),
-            "database_parent" => Some(12),
-            "url" => Some(13),
-            "public_url" => Some(14),
-            "archived" => Some(15),
-            "in_trash" => Some(16),
-            "is_archived" => Some(17),
-            "is_inline" => Some(18),
-            "is_locked" => Some(19),
-            "request_id" => Some(20),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.created_time = map.next_value()?,
-            3 => self.last_edited_time = map.next_value()?,
-            4 => self.created_by = map.next_value()?,
-            5 => self.last_edited_by = map.next_value()?,
-            6 => self.title = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            7 => self.description = map.next_value::<record::SkipNulls<RichText>>()?.0,
-            8 => self.icon = map.next_value()?,
-            9 => self.cover = map.next_value()?,
-            10 => self.properties = map.next_value()?,
-            11 => self.parent = map.next_value()?,
-            12 => self.database_parent = map.next_value()?,
-            13 => self.url = map.next_value()?,
-            14 => self.public_url = map.next_value()?,
-            15 => self.archived = map.next_value()?,
-            16 => self.in_trash = map.next_value()?,
-            17 => self.is_archived = map.next_value()?,
-            18 => self.is_inline = map.next_value()?,
-            19 => self.is_locked = map.next_value()?,
-            20 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DataSource {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DataSource { id => "id", object => "object", created_time => "created_time",
+    last_edited_time => "last_edited_time", created_by => "created_by", last_edited_by =>
+    "last_edited_by", title => "title" skip_nulls, description => "description"
+    skip_nulls, icon => "icon", cover => "cover", properties => "properties", parent =>
+    "parent", database_parent => "database_parent", url => "url", public_url =>
+    "public_url", archived => "archived", in_trash => "in_trash", is_archived =>
+    "is_archived", is_inline => "is_inline", is_locked => "is_locked", request_id =>
+    "request_id" }
 }
 /// Metadata returned by `data_sources.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DataSourcesListMeta {
     /// `$.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for DataSourcesListMeta {
-    const NAME: &'static str = "DataSourcesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DataSourcesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DataSourcesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::NotionConnector {
     /// A Notion page with its properties and metadata.
@@ -299,191 +299,70 @@ impl ::std::future::IntoFuture for PagesUpdateRequest {
     }
 }
 /// The `PagesListFilter` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesListFilter {
     /// `property`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for PagesListFilter {
-    const NAME: &'static str = "PagesListFilter";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "property" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.property = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesListFilter {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesListFilter { property => "property", value => "value" }
 }
 /// A Notion page with its properties and metadata.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Page2 {
     /// Unique identifier of this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Object kind tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// When the page was created (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
     /// When the page was last changed (ISO 8601).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_time: Option<String>,
     /// Creator of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Page2CreatedBy>,
     /// User who changed the page last.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_edited_by: Option<Page2CreatedBy>,
     /// Cover image of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cover: Option<Map<String, Value>>,
     /// Icon of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<Map<String, Value>>,
     /// Where the page sits: a page, database, data source, block or the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
     /// True when the page is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// True when the page is in the trash.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_trash: Option<bool>,
     /// Same as `archived`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
     /// True when the page is locked against edits.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_locked: Option<bool>,
     /// Property values or property schema of the page, keyed by property name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Map<String, Value>>,
     /// Notion address of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Public address, when the page is published to the web.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// Request ID Notion assigns, useful when contacting support.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for Page2 {
-    const NAME: &'static str = "Page2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "created_time" => Some(2),
-            "last_edited_time" => Some(3),
-            "created_by" => Some(4),
-            "last_edited_by" => Some(5),
-            "cover" => Some(6),
-            "icon" => Some(7),
-            "parent" => Some(8),
-            "archived" => Some(9),
-            "in_trash" => Some(10),
-            "is_archived" => Some(11),
-            "is_locked" => Some(12),
-            "properties" => Some(13),
-            "url" => Some(14),
-            "public_url" => Some(15),
-            "request_id" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.created_time = map.next_value()?,
-            3 => self.last_edited_time = map.next_value()?,
-            4 => self.created_by = map.next_value()?,
-            5 => self.last_edited_by = map.next_value()?,
-            6 => self.cover = map.next_value()?,
-            7 => self.icon = map.next_value()?,
-            8 => self.parent = map.next_value()?,
-            9 => self.archived = map.next_value()?,
-            10 => self.in_trash = map.next_value()?,
-            11 => self.is_archived = map.next_value()?,
-            12 => self.is_locked = map.next_value()?,
-            13 => self.properties = map.next_value()?,
-            14 => self.url = map.next_value()?,
-            15 => self.public_url = map.next_value()?,
-            16 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Page2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Page2 { id => "id", object => "object", created_time => "created_time",
+    last_edited_time => "last_edited_time", created_by => "created_by", last_edited_by =>
+    "last_edited_by", cover => "cover", icon => "icon", parent => "parent", archived =>
+    "archived", in_trash => "in_trash", is_archived => "is_archived", is_locked =>
+    "is_locked", properties => "properties", url => "url", public_url => "public_url",
+    request_id => "request_id" }
 }
 /// Metadata returned by `pages.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesListMeta {
     /// `$.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for PagesListMeta {
-    const NAME: &'static str = "PagesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::NotionConnector {
     /// A Notion user: a person or a bot.
     pub fn users(&self) -> Users {
@@ -127,179 +127,57 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A Notion user: a person or a bot.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Object kind tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// Kind of user.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Avatar URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// Data that exists only for people, such as email.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub person: Option<UserPerson>,
     /// Data that exists only for bots, such as the owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot: Option<UserBot>,
     /// Request ID Notion assigns, useful when contacting support.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for User {
-    const NAME: &'static str = "User";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "type" => Some(2),
-            "name" => Some(3),
-            "avatar_url" => Some(4),
-            "person" => Some(5),
-            "bot" => Some(6),
-            "request_id" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.name = map.next_value()?,
-            4 => self.avatar_url = map.next_value()?,
-            5 => self.person = map.next_value()?,
-            6 => self.bot = map.next_value()?,
-            7 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    User { id => "id", object => "object", type_ => "type", name => "name", avatar_url =>
+    "avatar_url", person => "person", bot => "bot", request_id => "request_id" }
 }
 /// Data that exists only for people, such as email.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UserPerson {
     /// Email address of the person.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
-impl record::Record for UserPerson {
-    const NAME: &'static str = "UserPerson";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UserPerson {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UserPerson { email => "email" }
 }
 /// Data that exists only for bots, such as the owner.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UserBot {
     /// Who owns the bot.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Map<String, Value>>,
     /// Workspace the bot belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_name: Option<String>,
 }
-impl record::Record for UserBot {
-    const NAME: &'static str = "UserBot";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "owner" => Some(0),
-            "workspace_name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.owner = map.next_value()?,
-            1 => self.workspace_name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UserBot {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UserBot { owner => "owner", workspace_name => "workspace_name" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersListMeta {
     /// `$.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for UsersListMeta {
-    const NAME: &'static str = "UsersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `customers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::OrbConnector {
     /// An Orb customer with billing settings.
@@ -118,181 +118,66 @@ impl ::std::future::IntoFuture for CustomersGetRequest {
     }
 }
 /// An Orb customer with billing settings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Customer {
     /// Unique identifier of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Your own ID for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_customer_id: Option<String>,
     /// Name shown for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Email address of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Creation time of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Payment provider the customer is linked to, such as stripe_charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_provider: Option<String>,
     /// ID of the customer at the payment provider, such as a Stripe customer ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_provider_id: Option<String>,
     /// Time zone used for billing periods.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Shipping address, as a address object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
     /// Billing address, as a address object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
     /// Credit balance of the customer, as a decimal string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<String>,
     /// Currency as an ISO 4217 code (or a custom pricing unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Identifier of the related tax.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<CustomerTaxId>,
     /// True when Orb charges the payment method automatically.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_collection: Option<bool>,
     /// Your own key/value data on the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl record::Record for Customer {
-    const NAME: &'static str = "Customer";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "external_customer_id" => Some(1),
-            "name" => Some(2),
-            "email" => Some(3),
-            "created_at" => Some(4),
-            "payment_provider" => Some(5),
-            "payment_provider_id" => Some(6),
-            "timezone" => Some(7),
-            "shipping_address" => Some(8),
-            "billing_address" => Some(9),
-            "balance" => Some(10),
-            "currency" => Some(11),
-            "tax_id" => Some(12),
-            "auto_collection" => Some(13),
-            "metadata" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.external_customer_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.email = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.payment_provider = map.next_value()?,
-            6 => self.payment_provider_id = map.next_value()?,
-            7 => self.timezone = map.next_value()?,
-            8 => self.shipping_address = map.next_value()?,
-            9 => self.billing_address = map.next_value()?,
-            10 => self.balance = map.next_value()?,
-            11 => self.currency = map.next_value()?,
-            12 => self.tax_id = map.next_value()?,
-            13 => self.auto_collection = map.next_value()?,
-            14 => self.metadata = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Customer {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Customer { id => "id", external_customer_id => "external_customer_id", name =>
+    "name", email => "email", created_at => "created_at", payment_provider =>
+    "payment_provider", payment_provider_id => "payment_provider_id", timezone =>
+    "timezone", shipping_address => "shipping_address", billing_address =>
+    "billing_address", balance => "balance", currency => "currency", tax_id => "tax_id",
+    auto_collection => "auto_collection", metadata => "metadata" }
 }
 /// Identifier of the related tax.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerTaxId {
     /// Kind of tax ID.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Value of this tax ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Country of this tax ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-impl record::Record for CustomerTaxId {
-    const NAME: &'static str = "CustomerTaxId";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "value" => Some(1),
-            "country" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            2 => self.country = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerTaxId {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerTaxId { type_ => "type", value => "value", country => "country" }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersListMeta {
     /// `$.pagination_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for CustomersListMeta {
-    const NAME: &'static str = "CustomersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersListMeta { next_cursor => "next_cursor" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `invoices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::OrbConnector {
     /// An invoice with line items, totals and payment state.
@@ -181,336 +181,128 @@ airbyte_agent_runtime::string_enum! {
     " `void`"] Void => "void" }
 }
 /// An invoice with line items, totals and payment state.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Invoice {
     /// Unique identifier of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Creation time of the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Invoice date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_date: Option<String>,
     /// Due date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
     /// Link to the PDF of the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_pdf: Option<String>,
     /// Total before discounts, minimums and credits, as a decimal string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal: Option<String>,
     /// Invoice total, as a decimal string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<String>,
     /// Amount still owed, as a decimal string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_due: Option<String>,
     /// Current status of the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Memo of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
     /// Issue failed at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_failed_at: Option<String>,
     /// Sync failed at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_failed_at: Option<String>,
     /// Payment failed at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_failed_at: Option<String>,
     /// Payment started at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_started_at: Option<String>,
     /// Voided at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub voided_at: Option<String>,
     /// Paid at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<String>,
     /// Issued at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_at: Option<String>,
     /// Link to the hosted payment page of the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hosted_invoice_url: Option<String>,
     /// Charges that make up the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<InvoiceLineItemsItem>>,
     /// Object describing the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription: Option<InvoiceSubscription>,
     /// Object describing the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<SubscriptionCustomer>,
     /// Currency as an ISO 4217 code (or a custom pricing unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Object describing the discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<Map<String, Value>>,
     /// Object describing the minimum.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum: Option<Map<String, Value>>,
     /// Object describing the maximum.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum: Option<Map<String, Value>>,
     /// Credit notes (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_notes: Option<Vec<Map<String, Value>>>,
     /// Flag: will auto issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub will_auto_issue: Option<bool>,
     /// Eligible to issue at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub eligible_to_issue_at: Option<String>,
     /// Balance changes of the customer tied to this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_balance_transactions: Option<Vec<Map<String, Value>>>,
     /// True when Orb charges the payment method automatically.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_collection: Option<Map<String, Value>>,
     /// Invoice number of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     /// Billing address, as a address object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
     /// Shipping address, as a address object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
     /// Your own key/value data on the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl record::Record for Invoice {
-    const NAME: &'static str = "Invoice";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "created_at" => Some(1),
-            "invoice_date" => Some(2),
-            "due_date" => Some(3),
-            "invoice_pdf" => Some(4),
-            "subtotal" => Some(5),
-            "total" => Some(6),
-            "amount_due" => Some(7),
-            "status" => Some(8),
-            "memo" => Some(9),
-            "issue_failed_at" => Some(10),
-            "sync_failed_at" => Some(11),
-            "payment_failed_at" => Some(12),
-            "payment_started_at" => Some(13),
-            "voided_at" => Some(14),
-            "paid_at" => Some(15),
-            "issued_at" => Some(16),
-            "hosted_invoice_url" => Some(17),
-            "line_items" => Some(18),
-            "subscription" => Some(19),
-            "customer" => Some(20),
-            "currency" => Some(21),
-            "discount" => Some(22),
-            "minimum" => Some(23),
-            "maximum" => Some(24),
-            "credit_notes" => Some(25),
-            "will_auto_issue" => Some(26),
-            "eligible_to_issue_at" => Some(27),
-            "customer_balance_transactions" => Some(28),
-            "auto_collection" => Some(29),
-            "invoice_number" => Some(30),
-            "billing_address" => Some(31),
-            "shipping_address" => Some(32),
-            "metadata" => Some(33),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.created_at = map.next_value()?,
-            2 => self.invoice_date = map.next_value()?,
-            3 => self.due_date = map.next_value()?,
-            4 => self.invoice_pdf = map.next_value()?,
-            5 => self.subtotal = map.next_value()?,
-            6 => self.total = map.next_value()?,
-            7 => self.amount_due = map.next_value()?,
-            8 => self.status = map.next_value()?,
-            9 => self.memo = map.next_value()?,
-            10 => self.issue_failed_at = map.next_value()?,
-            11 => self.sync_failed_at = map.next_value()?,
-            12 => self.payment_failed_at = map.next_value()?,
-            13 => self.payment_started_at = map.next_value()?,
-            14 => self.voided_at = map.next_value()?,
-            15 => self.paid_at = map.next_value()?,
-            16 => self.issued_at = map.next_value()?,
-            17 => self.hosted_invoice_url = map.next_value()?,
-            18 => {
-                self.line_items = map
-                    .next_value::<record::SkipNulls<InvoiceLineItemsItem>>()?
-                    .0;
-            }
-            19 => self.subscription = map.next_value()?,
-            20 => self.customer = map.next_value()?,
-            21 => self.currency = map.next_value()?,
-            22 => self.discount = map.next_value()?,
-            23 => self.minimum = map.next_value()?,
-            24 => self.maximum = map.next_value()?,
-            25 => {
-                self.credit_notes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            26 => self.will_auto_issue = map.next_value()?,
-            27 => self.eligible_to_issue_at = map.next_value()?,
-            28 => {
-                self.customer_balance_transactions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            29 => self.auto_collection = map.next_value()?,
-            30 => self.invoice_number = map.next_value()?,
-            31 => self.billing_address = map.next_value()?,
-            32 => self.shipping_address = map.next_value()?,
-            33 => self.metadata = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Invoice {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Invoice { id => "id", created_at => "created_at", invoice_date => "invoice_date",
+    due_date => "due_date", invoice_pdf => "invoice_pdf", subtotal => "subtotal", total
+    => "total", amount_due => "amount_due", status => "status", memo => "memo",
+    issue_failed_at => "issue_failed_at", sync_failed_at => "sync_failed_at",
+    payment_failed_at => "payment_failed_at", payment_started_at => "payment_started_at",
+    voided_at => "voided_at", paid_at => "paid_at", issued_at => "issued_at",
+    hosted_invoice_url => "hosted_invoice_url", line_items => "line_items" skip_nulls,
+    subscription => "subscription", customer => "customer", currency => "currency",
+    discount => "discount", minimum => "minimum", maximum => "maximum", credit_notes =>
+    "credit_notes" skip_nulls, will_auto_issue => "will_auto_issue", eligible_to_issue_at
+    => "eligible_to_issue_at", customer_balance_transactions =>
+    "customer_balance_transactions" skip_nulls, auto_collection => "auto_collection",
+    invoice_number => "invoice_number", billing_address => "billing_address",
+    shipping_address => "shipping_address", metadata => "metadata" }
 }
 /// The `InvoiceLineItemsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InvoiceLineItemsItem {
     /// Unique identifier of this line item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Quantity (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
     /// Amount of this line item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// Name shown for the line item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Start date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// End date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
-impl record::Record for InvoiceLineItemsItem {
-    const NAME: &'static str = "InvoiceLineItemsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "quantity" => Some(1),
-            "amount" => Some(2),
-            "name" => Some(3),
-            "start_date" => Some(4),
-            "end_date" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.quantity = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => self.name = map.next_value()?,
-            4 => self.start_date = map.next_value()?,
-            5 => self.end_date = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InvoiceLineItemsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InvoiceLineItemsItem { id => "id", quantity => "quantity", amount => "amount", name
+    => "name", start_date => "start_date", end_date => "end_date" }
 }
 /// Object describing the subscription.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InvoiceSubscription {
     /// Unique identifier of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
-impl record::Record for InvoiceSubscription {
-    const NAME: &'static str = "InvoiceSubscription";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InvoiceSubscription {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InvoiceSubscription { id => "id" }
 }
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InvoicesListMeta {
     /// `$.pagination_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for InvoicesListMeta {
-    const NAME: &'static str = "InvoicesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InvoicesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InvoicesListMeta { next_cursor => "next_cursor" }
 }

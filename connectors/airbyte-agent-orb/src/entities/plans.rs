@@ -2,7 +2,7 @@
 
 //! Entity `plans`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::OrbConnector {
     /// A pricing plan with its prices.
@@ -114,210 +114,78 @@ impl ::std::future::IntoFuture for PlansGetRequest {
     }
 }
 /// A pricing plan with its prices.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Unique identifier of this plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Creation time of the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Name shown for the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Free-form description of the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Current status of the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Default invoice memo of this plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_invoice_memo: Option<String>,
     /// Days after the invoice date until payment is due.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_terms: Option<i64>,
     /// Currency as an ISO 4217 code (or a custom pricing unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Prices that make up the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prices: Option<Vec<PlanPricesItem>>,
     /// Object describing the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<SubscriptionPlan>,
     /// Object describing the minimum.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum: Option<Map<String, Value>>,
     /// Object describing the maximum.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum: Option<Map<String, Value>>,
     /// Object describing the discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<Map<String, Value>>,
     /// Object describing the trial config.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_config: Option<Map<String, Value>>,
     /// Plan phases (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_phases: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related external plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_plan_id: Option<String>,
     /// Invoicing currency as a three-letter ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicing_currency: Option<String>,
     /// Your own key/value data on the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl record::Record for Plan {
-    const NAME: &'static str = "Plan";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "created_at" => Some(1),
-            "name" => Some(2),
-            "description" => Some(3),
-            "status" => Some(4),
-            "default_invoice_memo" => Some(5),
-            "net_terms" => Some(6),
-            "currency" => Some(7),
-            "prices" => Some(8),
-            "product" => Some(9),
-            "minimum" => Some(10),
-            "maximum" => Some(11),
-            "discount" => Some(12),
-            "trial_config" => Some(13),
-            "plan_phases" => Some(14),
-            "external_plan_id" => Some(15),
-            "invoicing_currency" => Some(16),
-            "metadata" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.created_at = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.status = map.next_value()?,
-            5 => self.default_invoice_memo = map.next_value()?,
-            6 => self.net_terms = map.next_value()?,
-            7 => self.currency = map.next_value()?,
-            8 => self.prices = map.next_value::<record::SkipNulls<PlanPricesItem>>()?.0,
-            9 => self.product = map.next_value()?,
-            10 => self.minimum = map.next_value()?,
-            11 => self.maximum = map.next_value()?,
-            12 => self.discount = map.next_value()?,
-            13 => self.trial_config = map.next_value()?,
-            14 => {
-                self.plan_phases = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            15 => self.external_plan_id = map.next_value()?,
-            16 => self.invoicing_currency = map.next_value()?,
-            17 => self.metadata = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Plan {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Plan { id => "id", created_at => "created_at", name => "name", description =>
+    "description", status => "status", default_invoice_memo => "default_invoice_memo",
+    net_terms => "net_terms", currency => "currency", prices => "prices" skip_nulls,
+    product => "product", minimum => "minimum", maximum => "maximum", discount =>
+    "discount", trial_config => "trial_config", plan_phases => "plan_phases" skip_nulls,
+    external_plan_id => "external_plan_id", invoicing_currency => "invoicing_currency",
+    metadata => "metadata" }
 }
 /// The `PlanPricesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PlanPricesItem {
     /// Unique identifier of this price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Price type of this price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_type: Option<String>,
     /// Model type of this price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub model_type: Option<String>,
     /// Currency as an ISO 4217 code (or a custom pricing unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
-impl record::Record for PlanPricesItem {
-    const NAME: &'static str = "PlanPricesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "price_type" => Some(2),
-            "model_type" => Some(3),
-            "currency" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.price_type = map.next_value()?,
-            3 => self.model_type = map.next_value()?,
-            4 => self.currency = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PlanPricesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PlanPricesItem { id => "id", name => "name", price_type => "price_type", model_type
+    => "model_type", currency => "currency" }
 }
 /// Metadata returned by `plans.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PlansListMeta {
     /// `$.pagination_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for PlansListMeta {
-    const NAME: &'static str = "PlansListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PlansListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PlansListMeta { next_cursor => "next_cursor" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `subscriptions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::OrbConnector {
     /// A subscription of a customer to a plan.
@@ -146,161 +146,62 @@ airbyte_agent_runtime::string_enum! {
     = " `upcoming`"] Upcoming => "upcoming" }
 }
 /// A subscription of a customer to a plan.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Subscription {
     /// Unique identifier of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Creation time of the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Start date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// End date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// Current status of the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Object describing the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<SubscriptionCustomer>,
     /// Object describing the plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<SubscriptionPlan>,
     /// Current billing period start date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_billing_period_start_date: Option<String>,
     /// Current billing period end date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_billing_period_end_date: Option<String>,
     /// Active plan phase order (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active_plan_phase_order: Option<i64>,
     /// Fixed fee quantity schedule (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_fee_quantity_schedule: Option<Vec<Map<String, Value>>>,
     /// Price intervals (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_intervals: Option<Vec<Map<String, Value>>>,
     /// Object describing the redeemed coupon.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub redeemed_coupon: Option<Map<String, Value>>,
     /// Default invoice memo of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_invoice_memo: Option<String>,
     /// True when Orb charges the payment method automatically.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_collection: Option<bool>,
     /// Days after the invoice date until payment is due.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_terms: Option<i64>,
     /// Invoicing threshold of this subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoicing_threshold: Option<String>,
     /// Your own key/value data on the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
-impl record::Record for Subscription {
-    const NAME: &'static str = "Subscription";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "created_at" => Some(1),
-            "start_date" => Some(2),
-            "end_date" => Some(3),
-            "status" => Some(4),
-            "customer" => Some(5),
-            "plan" => Some(6),
-            "current_billing_period_start_date" => Some(7),
-            "current_billing_period_end_date" => Some(8),
-            "active_plan_phase_order" => Some(9),
-            "fixed_fee_quantity_schedule" => Some(10),
-            "price_intervals" => Some(11),
-            "redeemed_coupon" => Some(12),
-            "default_invoice_memo" => Some(13),
-            "auto_collection" => Some(14),
-            "net_terms" => Some(15),
-            "invoicing_threshold" => Some(16),
-            "metadata" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.created_at = map.next_value()?,
-            2 => self.start_date = map.next_value()?,
-            3 => self.end_date = map.next_value()?,
-            4 => self.status = map.next_value()?,
-            5 => self.customer = map.next_value()?,
-            6 => self.plan = map.next_value()?,
-            7 => self.current_billing_period_start_date = map.next_value()?,
-            8 => self.current_billing_period_end_date = map.next_value()?,
-            9 => self.active_plan_phase_order = map.next_value()?,
-            10 => {
-                self.fixed_fee_quantity_schedule = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            11 => {
-                self.price_intervals = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            12 => self.redeemed_coupon = map.next_value()?,
-            13 => self.default_invoice_memo = map.next_value()?,
-            14 => self.auto_collection = map.next_value()?,
-            15 => self.net_terms = map.next_value()?,
-            16 => self.invoicing_threshold = map.next_value()?,
-            17 => self.metadata = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Subscription {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Subscription { id => "id", created_at => "created_at", start_date => "start_date",
+    end_date => "end_date", status => "status", customer => "customer", plan => "plan",
+    current_billing_period_start_date => "current_billing_period_start_date",
+    current_billing_period_end_date => "current_billing_period_end_date",
+    active_plan_phase_order => "active_plan_phase_order", fixed_fee_quantity_schedule =>
+    "fixed_fee_quantity_schedule" skip_nulls, price_intervals => "price_intervals"
+    skip_nulls, redeemed_coupon => "redeemed_coupon", default_invoice_memo =>
+    "default_invoice_memo", auto_collection => "auto_collection", net_terms =>
+    "net_terms", invoicing_threshold => "invoicing_threshold", metadata => "metadata" }
 }
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SubscriptionsListMeta {
     /// `$.pagination_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for SubscriptionsListMeta {
-    const NAME: &'static str = "SubscriptionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscriptionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SubscriptionsListMeta { next_cursor => "next_cursor" }
 }

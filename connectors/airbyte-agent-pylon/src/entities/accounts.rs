@@ -2,7 +2,7 @@
 
 //! Entity `accounts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::PylonConnector {
     /// Customer companies
@@ -273,219 +273,78 @@ impl ::std::future::IntoFuture for AccountsUpdateRequest {
     }
 }
 /// The `Account` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Account {
     /// Unique identifier of this account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Channels: a list of account channel objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<AccountChannel>>,
     /// Creation time of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Custom key/value data kept on the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Map<String, Value>>,
     /// Domain of this account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Domains (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
     /// Identifiers of the related external records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_ids: Option<Map<String, Value>>,
     /// True when the account is disabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_disabled: Option<bool>,
     /// Latest customer activity time (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_customer_activity_time: Option<String>,
     /// Name shown for the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `owner`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<MiniUser>,
     /// Primary domain of this account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_domain: Option<String>,
     /// Tags (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Kind of account.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for Account {
-    const NAME: &'static str = "Account";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "channels" => Some(1),
-            "created_at" => Some(2),
-            "custom_fields" => Some(3),
-            "domain" => Some(4),
-            "domains" => Some(5),
-            "external_ids" => Some(6),
-            "is_disabled" => Some(7),
-            "latest_customer_activity_time" => Some(8),
-            "name" => Some(9),
-            "owner" => Some(10),
-            "primary_domain" => Some(11),
-            "tags" => Some(12),
-            "type" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.channels = map.next_value::<record::SkipNulls<AccountChannel>>()?.0,
-            2 => self.created_at = map.next_value()?,
-            3 => self.custom_fields = map.next_value()?,
-            4 => self.domain = map.next_value()?,
-            5 => self.domains = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.external_ids = map.next_value()?,
-            7 => self.is_disabled = map.next_value()?,
-            8 => self.latest_customer_activity_time = map.next_value()?,
-            9 => self.name = map.next_value()?,
-            10 => self.owner = map.next_value()?,
-            11 => self.primary_domain = map.next_value()?,
-            12 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            13 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Account {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Account { id => "id", channels => "channels" skip_nulls, created_at => "created_at",
+    custom_fields => "custom_fields", domain => "domain", domains => "domains"
+    skip_nulls, external_ids => "external_ids", is_disabled => "is_disabled",
+    latest_customer_activity_time => "latest_customer_activity_time", name => "name",
+    owner => "owner", primary_domain => "primary_domain", tags => "tags" skip_nulls,
+    type_ => "type" }
 }
 /// The `AccountChannel` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AccountChannel {
     /// Identifier of the related channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// Source of this account channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// True when the account channel is primary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_primary: Option<bool>,
 }
-impl record::Record for AccountChannel {
-    const NAME: &'static str = "AccountChannel";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "channel_id" => Some(0),
-            "source" => Some(1),
-            "is_primary" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.channel_id = map.next_value()?,
-            1 => self.source = map.next_value()?,
-            2 => self.is_primary = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AccountChannel {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AccountChannel { channel_id => "channel_id", source => "source", is_primary =>
+    "is_primary" }
 }
 /// Metadata returned by `accounts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AccountsListMeta {
     /// `$.pagination.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.pagination.has_next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl record::Record for AccountsListMeta {
-    const NAME: &'static str = "AccountsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_next_page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AccountsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AccountsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
 }
 /// The `AccountsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AccountsRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Account>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for AccountsRecord {
-    const NAME: &'static str = "AccountsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AccountsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AccountsRecord { data => "data", request_id => "request_id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PylonConnector {
     /// Records of the `articles` entity.
     pub fn articles(&self) -> Articles {
@@ -139,108 +139,38 @@ impl ::std::future::IntoFuture for ArticlesUpdateRequest {
     }
 }
 /// The `ArticlesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Article>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for ArticlesRecord {
-    const NAME: &'static str = "ArticlesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesRecord { data => "data", request_id => "request_id" }
 }
 /// The `Article` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Article {
     /// Unique identifier of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The article's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Body of the article as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// Slug of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// True when the article is published.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
     /// Identifier of the related author user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_user_id: Option<String>,
     /// Creation time of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Article {
-    const NAME: &'static str = "Article";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "body_html" => Some(2),
-            "slug" => Some(3),
-            "is_published" => Some(4),
-            "author_user_id" => Some(5),
-            "created_at" => Some(6),
-            "updated_at" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.body_html = map.next_value()?,
-            3 => self.slug = map.next_value()?,
-            4 => self.is_published = map.next_value()?,
-            5 => self.author_user_id = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Article {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Article { id => "id", title => "title", body_html => "body_html", slug => "slug",
+    is_published => "is_published", author_user_id => "author_user_id", created_at =>
+    "created_at", updated_at => "updated_at" }
 }

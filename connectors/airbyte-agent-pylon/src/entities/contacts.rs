@@ -2,7 +2,7 @@
 
 //! Entity `contacts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::PylonConnector {
     /// People at customer companies
@@ -231,203 +231,68 @@ impl ::std::future::IntoFuture for ContactsUpdateRequest {
     }
 }
 /// The `Contact` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Contact {
     /// Unique identifier of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `account`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<MiniAccount>,
     /// Avatar URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// Custom key/value data kept on the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Map<String, Value>>,
     /// Email address of the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<String>>,
     /// Identifiers of the related integration user records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub integration_user_ids: Option<Vec<IntegrationUserId>>,
     /// Name shown for the contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Phone numbers (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_numbers: Option<Vec<String>>,
     /// Portal role of this contact.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_role: Option<String>,
     /// Identifier of the related portal role.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub portal_role_id: Option<String>,
 }
-impl record::Record for Contact {
-    const NAME: &'static str = "Contact";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "account" => Some(1),
-            "avatar_url" => Some(2),
-            "custom_fields" => Some(3),
-            "email" => Some(4),
-            "emails" => Some(5),
-            "integration_user_ids" => Some(6),
-            "name" => Some(7),
-            "phone_numbers" => Some(8),
-            "portal_role" => Some(9),
-            "portal_role_id" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.account = map.next_value()?,
-            2 => self.avatar_url = map.next_value()?,
-            3 => self.custom_fields = map.next_value()?,
-            4 => self.email = map.next_value()?,
-            5 => self.emails = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => {
-                self.integration_user_ids = map
-                    .next_value::<record::SkipNulls<IntegrationUserId>>()?
-                    .0;
-            }
-            7 => self.name = map.next_value()?,
-            8 => self.phone_numbers = map.next_value::<record::SkipNulls<String>>()?.0,
-            9 => self.portal_role = map.next_value()?,
-            10 => self.portal_role_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Contact {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Contact { id => "id", account => "account", avatar_url => "avatar_url", custom_fields
+    => "custom_fields", email => "email", emails => "emails" skip_nulls,
+    integration_user_ids => "integration_user_ids" skip_nulls, name => "name",
+    phone_numbers => "phone_numbers" skip_nulls, portal_role => "portal_role",
+    portal_role_id => "portal_role_id" }
 }
 /// The `IntegrationUserId` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IntegrationUserId {
     /// Unique identifier of this integration user id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Source of this integration user id.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
-impl record::Record for IntegrationUserId {
-    const NAME: &'static str = "IntegrationUserId";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "source" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.source = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IntegrationUserId {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IntegrationUserId { id => "id", source => "source" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.pagination.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.pagination.has_next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl record::Record for ContactsListMeta {
-    const NAME: &'static str = "ContactsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_next_page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
 }
 /// The `ContactsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContactsRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Contact>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for ContactsRecord {
-    const NAME: &'static str = "ContactsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContactsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContactsRecord { data => "data", request_id => "request_id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `custom_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::PylonConnector {
     /// Definitions of custom fields
     pub fn custom_fields(&self) -> CustomFields {
@@ -120,252 +120,88 @@ airbyte_agent_runtime::string_enum! {
     " `issue`"] Issue => "issue", #[doc = " `contact`"] Contact => "contact" }
 }
 /// The `CustomField` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomField {
     /// Unique identifier of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Creation time of the custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Default value of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<String>,
     /// Default values (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_values: Option<Vec<String>>,
     /// Free-form description of the custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// True when the custom field is read only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_read_only: Option<bool>,
     /// Label of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `number_metadata`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_metadata: Option<NumberMetadata>,
     /// Object type of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_type: Option<String>,
     /// `select_metadata`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub select_metadata: Option<SelectMetadata>,
     /// Slug of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// Source of this custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Kind of custom field.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Time of the latest change to the custom field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for CustomField {
-    const NAME: &'static str = "CustomField";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "created_at" => Some(1),
-            "default_value" => Some(2),
-            "default_values" => Some(3),
-            "description" => Some(4),
-            "is_read_only" => Some(5),
-            "label" => Some(6),
-            "number_metadata" => Some(7),
-            "object_type" => Some(8),
-            "select_metadata" => Some(9),
-            "slug" => Some(10),
-            "source" => Some(11),
-            "type" => Some(12),
-            "updated_at" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.created_at = map.next_value()?,
-            2 => self.default_value = map.next_value()?,
-            3 => self.default_values = map.next_value::<record::SkipNulls<String>>()?.0,
-            4 => self.description = map.next_value()?,
-            5 => self.is_read_only = map.next_value()?,
-            6 => self.label = map.next_value()?,
-            7 => self.number_metadata = map.next_value()?,
-            8 => self.object_type = map.next_value()?,
-            9 => self.select_metadata = map.next_value()?,
-            10 => self.slug = map.next_value()?,
-            11 => self.source = map.next_value()?,
-            12 => self.type_ = map.next_value()?,
-            13 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomField {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomField { id => "id", created_at => "created_at", default_value =>
+    "default_value", default_values => "default_values" skip_nulls, description =>
+    "description", is_read_only => "is_read_only", label => "label", number_metadata =>
+    "number_metadata", object_type => "object_type", select_metadata =>
+    "select_metadata", slug => "slug", source => "source", type_ => "type", updated_at =>
+    "updated_at" }
 }
 /// The `NumberMetadata` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NumberMetadata {
     /// Currency as a three-letter ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Decimal places (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub decimal_places: Option<i64>,
     /// Format of this number metadata.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
 }
-impl record::Record for NumberMetadata {
-    const NAME: &'static str = "NumberMetadata";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "currency" => Some(0),
-            "decimal_places" => Some(1),
-            "format" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.currency = map.next_value()?,
-            1 => self.decimal_places = map.next_value()?,
-            2 => self.format = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NumberMetadata {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NumberMetadata { currency => "currency", decimal_places => "decimal_places", format
+    => "format" }
 }
 /// The `SelectMetadata` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SelectMetadata {
     /// Options: a list of select option objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<SelectOption>>,
 }
-impl record::Record for SelectMetadata {
-    const NAME: &'static str = "SelectMetadata";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "options" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.options = map.next_value::<record::SkipNulls<SelectOption>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SelectMetadata {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SelectMetadata { options => "options" skip_nulls }
 }
 /// The `SelectOption` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SelectOption {
     /// Label of this select option.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Slug of this select option.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
 }
-impl record::Record for SelectOption {
-    const NAME: &'static str = "SelectOption";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "label" => Some(0),
-            "slug" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.label = map.next_value()?,
-            1 => self.slug = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SelectOption {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SelectOption { label => "label", slug => "slug" }
 }
 /// Metadata returned by `custom_fields.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomFieldsListMeta {
     /// `$.pagination.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.pagination.has_next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl record::Record for CustomFieldsListMeta {
-    const NAME: &'static str = "CustomFieldsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_next_page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomFieldsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    CustomFieldsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
     }
 }

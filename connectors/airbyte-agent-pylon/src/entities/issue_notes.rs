@@ -2,7 +2,7 @@
 
 //! Entity `issue_notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PylonConnector {
     /// Records of the `issue_notes` entity.
     pub fn issue_notes(&self) -> IssueNotes {
@@ -77,83 +77,26 @@ impl ::std::future::IntoFuture for IssueNotesCreateRequest {
     }
 }
 /// The `IssueNotesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueNotesRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<IssueNote>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for IssueNotesRecord {
-    const NAME: &'static str = "IssueNotesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueNotesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueNotesRecord { data => "data", request_id => "request_id" }
 }
 /// The `IssueNote` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueNote {
     /// Unique identifier of this issue note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Body of the issue note as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// Timestamp (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
-impl record::Record for IssueNote {
-    const NAME: &'static str = "IssueNote";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "body_html" => Some(1),
-            "timestamp" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.body_html = map.next_value()?,
-            2 => self.timestamp = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueNote {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueNote { id => "id", body_html => "body_html", timestamp => "timestamp" }
 }

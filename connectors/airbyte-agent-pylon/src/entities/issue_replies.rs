@@ -2,7 +2,7 @@
 
 //! Entity `issue_replies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PylonConnector {
     /// Records of the `issue_replies` entity.
     pub fn issue_replies(&self) -> IssueReplies {
@@ -86,78 +86,24 @@ impl ::std::future::IntoFuture for IssueRepliesCreateRequest {
     }
 }
 /// The `IssueRepliesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueRepliesRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<IssueReplyData>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for IssueRepliesRecord {
-    const NAME: &'static str = "IssueRepliesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueRepliesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueRepliesRecord { data => "data", request_id => "request_id" }
 }
 /// The `IssueReplyData` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct IssueReplyData {
     /// Unique identifier of this issue reply data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Identifier of the related issue.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_id: Option<String>,
 }
-impl record::Record for IssueReplyData {
-    const NAME: &'static str = "IssueReplyData";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "issue_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.issue_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for IssueReplyData {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    IssueReplyData { id => "id", issue_id => "issue_id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::PylonConnector {
     /// Messages on issues from every channel, including internal notes
@@ -74,214 +74,75 @@ impl ::std::future::IntoFuture for MessagesListRequest {
     }
 }
 /// The `Message` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     /// Unique identifier of this message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `author`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<MessageAuthor>,
     /// `email_info`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_info: Option<EmailMessageInfo>,
     /// File URLs (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_urls: Option<Vec<String>>,
     /// True when the message is private.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_private: Option<bool>,
     /// Message HTML of this message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_html: Option<String>,
     /// Source of this message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Identifier of the related thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
     /// Timestamp (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
-impl record::Record for Message {
-    const NAME: &'static str = "Message";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "author" => Some(1),
-            "email_info" => Some(2),
-            "file_urls" => Some(3),
-            "is_private" => Some(4),
-            "message_html" => Some(5),
-            "source" => Some(6),
-            "thread_id" => Some(7),
-            "timestamp" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.author = map.next_value()?,
-            2 => self.email_info = map.next_value()?,
-            3 => self.file_urls = map.next_value::<record::SkipNulls<String>>()?.0,
-            4 => self.is_private = map.next_value()?,
-            5 => self.message_html = map.next_value()?,
-            6 => self.source = map.next_value()?,
-            7 => self.thread_id = map.next_value()?,
-            8 => self.timestamp = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Message {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Message { id => "id", author => "author", email_info => "email_info", file_urls =>
+    "file_urls" skip_nulls, is_private => "is_private", message_html => "message_html",
+    source => "source", thread_id => "thread_id", timestamp => "timestamp" }
 }
 /// The `MessageAuthor` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MessageAuthor {
     /// `avatar_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// `contact`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<MiniContact>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `user`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<MiniUser>,
 }
-impl record::Record for MessageAuthor {
-    const NAME: &'static str = "MessageAuthor";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "avatar_url" => Some(0),
-            "contact" => Some(1),
-            "name" => Some(2),
-            "user" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.avatar_url = map.next_value()?,
-            1 => self.contact = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.user = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MessageAuthor {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MessageAuthor { avatar_url => "avatar_url", contact => "contact", name => "name",
+    user => "user" }
 }
 /// The `EmailMessageInfo` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EmailMessageInfo {
     /// BCC emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bcc_emails: Option<Vec<String>>,
     /// CC emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cc_emails: Option<Vec<String>>,
     /// From email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_email: Option<String>,
     /// Identifier of the related message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// To emails (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to_emails: Option<Vec<String>>,
 }
-impl record::Record for EmailMessageInfo {
-    const NAME: &'static str = "EmailMessageInfo";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "bcc_emails" => Some(0),
-            "cc_emails" => Some(1),
-            "from_email" => Some(2),
-            "message_id" => Some(3),
-            "to_emails" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.bcc_emails = map.next_value::<record::SkipNulls<String>>()?.0,
-            1 => self.cc_emails = map.next_value::<record::SkipNulls<String>>()?.0,
-            2 => self.from_email = map.next_value()?,
-            3 => self.message_id = map.next_value()?,
-            4 => self.to_emails = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EmailMessageInfo {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EmailMessageInfo { bcc_emails => "bcc_emails" skip_nulls, cc_emails => "cc_emails"
+    skip_nulls, from_email => "from_email", message_id => "message_id", to_emails =>
+    "to_emails" skip_nulls }
 }
 /// Metadata returned by `messages.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MessagesListMeta {
     /// `$.pagination.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.pagination.has_next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl record::Record for MessagesListMeta {
-    const NAME: &'static str = "MessagesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_next_page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MessagesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MessagesListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `projects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PylonConnector {
     /// Records of the `projects` entity.
     pub fn projects(&self) -> Projects {
@@ -144,118 +144,43 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// The `ProjectsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectsRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Project>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for ProjectsRecord {
-    const NAME: &'static str = "ProjectsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProjectsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProjectsRecord { data => "data", request_id => "request_id" }
 }
 /// The `Project` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Project {
     /// Unique identifier of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description HTML of this project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Identifier of the related account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Identifier of the related owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<String>,
     /// Start date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// End date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     /// True when the project is archived.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_archived: Option<bool>,
     /// Creation time of the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Project {
-    const NAME: &'static str = "Project";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "description_html" => Some(2),
-            "account_id" => Some(3),
-            "owner_id" => Some(4),
-            "start_date" => Some(5),
-            "end_date" => Some(6),
-            "is_archived" => Some(7),
-            "created_at" => Some(8),
-            "updated_at" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.description_html = map.next_value()?,
-            3 => self.account_id = map.next_value()?,
-            4 => self.owner_id = map.next_value()?,
-            5 => self.start_date = map.next_value()?,
-            6 => self.end_date = map.next_value()?,
-            7 => self.is_archived = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Project {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Project { id => "id", name => "name", description_html => "description_html",
+    account_id => "account_id", owner_id => "owner_id", start_date => "start_date",
+    end_date => "end_date", is_archived => "is_archived", created_at => "created_at",
+    updated_at => "updated_at" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `tasks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::PylonConnector {
     /// Records of the `tasks` entity.
     pub fn tasks(&self) -> Tasks {
@@ -167,118 +167,43 @@ impl ::std::future::IntoFuture for TasksUpdateRequest {
     }
 }
 /// The `TasksRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TasksRecord {
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Task>,
     /// ID Pylon assigned to this request.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
-impl record::Record for TasksRecord {
-    const NAME: &'static str = "TasksRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "data" => Some(0),
-            "request_id" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.data = map.next_value()?,
-            1 => self.request_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TasksRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TasksRecord { data => "data", request_id => "request_id" }
 }
 /// The `Task` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Task {
     /// Unique identifier of this task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The task's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Body of the task as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// Current status of the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Identifier of the related assignee.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<String>,
     /// Identifier of the related project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
     /// Identifier of the related milestone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone_id: Option<String>,
     /// Due date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
     /// Creation time of the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Task {
-    const NAME: &'static str = "Task";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "body_html" => Some(2),
-            "status" => Some(3),
-            "assignee_id" => Some(4),
-            "project_id" => Some(5),
-            "milestone_id" => Some(6),
-            "due_date" => Some(7),
-            "created_at" => Some(8),
-            "updated_at" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.body_html = map.next_value()?,
-            3 => self.status = map.next_value()?,
-            4 => self.assignee_id = map.next_value()?,
-            5 => self.project_id = map.next_value()?,
-            6 => self.milestone_id = map.next_value()?,
-            7 => self.due_date = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Task {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Task { id => "id", title => "title", body_html => "body_html", status => "status",
+    assignee_id => "assignee_id", project_id => "project_id", milestone_id =>
+    "milestone_id", due_date => "due_date", created_at => "created_at", updated_at =>
+    "updated_at" }
 }

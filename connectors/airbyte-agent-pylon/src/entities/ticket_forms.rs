@@ -2,7 +2,7 @@
 
 //! Entity `ticket_forms`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::PylonConnector {
     /// Forms customers use to file tickets
     pub fn ticket_forms(&self) -> TicketForms {
@@ -71,151 +71,52 @@ impl ::std::future::IntoFuture for TicketFormsListRequest {
     }
 }
 /// The `TicketForm` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Description HTML of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Fields: a list of ticket form field objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<TicketFormField>>,
     /// True when the ticket form is public.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_public: Option<bool>,
     /// Name shown for the ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Slug of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// Address of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for TicketForm {
-    const NAME: &'static str = "TicketForm";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "description_html" => Some(1),
-            "fields" => Some(2),
-            "is_public" => Some(3),
-            "name" => Some(4),
-            "slug" => Some(5),
-            "url" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.description_html = map.next_value()?,
-            2 => self.fields = map.next_value::<record::SkipNulls<TicketFormField>>()?.0,
-            3 => self.is_public = map.next_value()?,
-            4 => self.name = map.next_value()?,
-            5 => self.slug = map.next_value()?,
-            6 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketForm {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketForm { id => "id", description_html => "description_html", fields => "fields"
+    skip_nulls, is_public => "is_public", name => "name", slug => "slug", url => "url" }
 }
 /// The `TicketFormField` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketFormField {
     /// Description HTML of this ticket form field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Name shown for the ticket form field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Slug of this ticket form field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// Kind of ticket form field.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for TicketFormField {
-    const NAME: &'static str = "TicketFormField";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "description_html" => Some(0),
-            "name" => Some(1),
-            "slug" => Some(2),
-            "type" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.description_html = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.slug = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketFormField {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketFormField { description_html => "description_html", name => "name", slug =>
+    "slug", type_ => "type" }
 }
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketFormsListMeta {
     /// `$.pagination.cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.pagination.has_next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<bool>,
 }
-impl record::Record for TicketFormsListMeta {
-    const NAME: &'static str = "TicketFormsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_next_page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketFormsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    TicketFormsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
     }
 }

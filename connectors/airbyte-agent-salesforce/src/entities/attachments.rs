@@ -2,9 +2,7 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// A legacy file attached to a record.
@@ -154,98 +152,33 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A legacy file attached to a record.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Attachment {
     /// Salesforce ID of the record.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of this attachment.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Content type of this attachment.
-    #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Body length (numeric).
-    #[serde(rename = "BodyLength", skip_serializing_if = "Option::is_none")]
     pub body_length: Option<i64>,
     /// Identifier of the related parent.
-    #[serde(rename = "ParentId", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl record::Record for Attachment {
-    const NAME: &'static str = "Attachment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "Id" => Some(0),
-            "Name" => Some(1),
-            "ContentType" => Some(2),
-            "BodyLength" => Some(3),
-            "ParentId" => Some(4),
-            "attributes" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.content_type = map.next_value()?,
-            3 => self.body_length = map.next_value()?,
-            4 => self.parent_id = map.next_value()?,
-            5 => self.attributes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Attachment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Attachment { id => "Id", name => "Name", content_type => "ContentType", body_length
+    => "BodyLength", parent_id => "ParentId", attributes => "attributes" }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AttachmentsListMeta {
     /// `$.done`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
     /// `$.nextRecordsUrl`
-    #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl record::Record for AttachmentsListMeta {
-    const NAME: &'static str = "AttachmentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "done" => Some(0),
-            "nextRecordsUrl" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.done = map.next_value()?,
-            1 => self.next_records_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AttachmentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AttachmentsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

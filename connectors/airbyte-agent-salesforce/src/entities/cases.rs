@@ -2,7 +2,7 @@
 
 //! Entity `cases`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Case record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -475,115 +475,35 @@ impl ::std::future::IntoFuture for CasesSearchRequest {
     }
 }
 /// Case record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Case {
     /// `Id`
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `CaseNumber`
-    #[serde(rename = "CaseNumber", skip_serializing_if = "Option::is_none")]
     pub case_number: Option<String>,
     /// `Subject`
-    #[serde(rename = "Subject", skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl record::Record for Case {
-    const NAME: &'static str = "Case";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "Id" => Some(0),
-            "CaseNumber" => Some(1),
-            "Subject" => Some(2),
-            "attributes" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.case_number = map.next_value()?,
-            2 => self.subject = map.next_value()?,
-            3 => self.attributes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Case {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Case { id => "Id", case_number => "CaseNumber", subject => "Subject", attributes =>
+    "attributes" }
 }
 /// Metadata returned by `cases.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CasesListMeta {
     /// `$.done`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
     /// `$.nextRecordsUrl`
-    #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl record::Record for CasesListMeta {
-    const NAME: &'static str = "CasesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "done" => Some(0),
-            "nextRecordsUrl" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.done = map.next_value()?,
-            1 => self.next_records_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CasesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CasesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }
 /// Metadata returned by `cases.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CasesSearchMeta {}
-impl record::Record for CasesSearchMeta {
-    const NAME: &'static str = "CasesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CasesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CasesSearchMeta {}
 }

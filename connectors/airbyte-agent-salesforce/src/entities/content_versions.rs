@@ -2,9 +2,7 @@
 
 //! Entity `content_versions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// One version of a file stored in Salesforce.
@@ -156,108 +154,39 @@ impl ::std::future::IntoFuture for ContentVersionsDownloadRequest {
     }
 }
 /// One version of a file stored in Salesforce.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContentVersion {
     /// Salesforce ID of the record.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Title of this content version.
-    #[serde(rename = "Title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// File extension of this content version.
-    #[serde(rename = "FileExtension", skip_serializing_if = "Option::is_none")]
     pub file_extension: Option<String>,
     /// Content size (numeric).
-    #[serde(rename = "ContentSize", skip_serializing_if = "Option::is_none")]
     pub content_size: Option<i64>,
     /// Identifier of the related content document.
-    #[serde(rename = "ContentDocumentId", skip_serializing_if = "Option::is_none")]
     pub content_document_id: Option<String>,
     /// Version number of this content version.
-    #[serde(rename = "VersionNumber", skip_serializing_if = "Option::is_none")]
     pub version_number: Option<String>,
     /// True when the content version is latest.
-    #[serde(rename = "IsLatest", skip_serializing_if = "Option::is_none")]
     pub is_latest: Option<bool>,
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl record::Record for ContentVersion {
-    const NAME: &'static str = "ContentVersion";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "Id" => Some(0),
-            "Title" => Some(1),
-            "FileExtension" => Some(2),
-            "ContentSize" => Some(3),
-            "ContentDocumentId" => Some(4),
-            "VersionNumber" => Some(5),
-            "IsLatest" => Some(6),
-            "attributes" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.file_extension = map.next_value()?,
-            3 => self.content_size = map.next_value()?,
-            4 => self.content_document_id = map.next_value()?,
-            5 => self.version_number = map.next_value()?,
-            6 => self.is_latest = map.next_value()?,
-            7 => self.attributes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContentVersion {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContentVersion { id => "Id", title => "Title", file_extension => "FileExtension",
+    content_size => "ContentSize", content_document_id => "ContentDocumentId",
+    version_number => "VersionNumber", is_latest => "IsLatest", attributes =>
+    "attributes" }
 }
 /// Metadata returned by `content_versions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ContentVersionsListMeta {
     /// `$.done`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
     /// `$.nextRecordsUrl`
-    #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl record::Record for ContentVersionsListMeta {
-    const NAME: &'static str = "ContentVersionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "done" => Some(0),
-            "nextRecordsUrl" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.done = map.next_value()?,
-            1 => self.next_records_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ContentVersionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ContentVersionsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `notes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Note record; list calls return the standard fields selected with FIELDS(STANDARD).
@@ -323,110 +323,32 @@ impl ::std::future::IntoFuture for NotesSearchRequest {
     }
 }
 /// Note record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Note {
     /// `Id`
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `Title`
-    #[serde(rename = "Title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AccountAttributes>,
 }
-impl record::Record for Note {
-    const NAME: &'static str = "Note";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "Id" => Some(0),
-            "Title" => Some(1),
-            "attributes" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.attributes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Note {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Note { id => "Id", title => "Title", attributes => "attributes" }
 }
 /// Metadata returned by `notes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesListMeta {
     /// `$.done`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
     /// `$.nextRecordsUrl`
-    #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl record::Record for NotesListMeta {
-    const NAME: &'static str = "NotesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "done" => Some(0),
-            "nextRecordsUrl" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.done = map.next_value()?,
-            1 => self.next_records_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }
 /// Metadata returned by `notes.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct NotesSearchMeta {}
-impl record::Record for NotesSearchMeta {
-    const NAME: &'static str = "NotesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for NotesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    NotesSearchMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `query`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::SalesforceConnector {
     /// Result of a SOQL query.
     pub fn query(&self) -> Query {
@@ -66,92 +66,29 @@ impl ::std::future::IntoFuture for QueryListRequest {
     }
 }
 /// Result of a SOQL query.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct QueryResult {
     /// Number of records that match the query.
-    #[serde(rename = "totalSize", skip_serializing_if = "Option::is_none")]
     pub total_size: Option<i64>,
     /// True when no further records remain.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
     /// Path of the next batch of records, present while `done` is false.
-    #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
     /// Records of this batch.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for QueryResult {
-    const NAME: &'static str = "QueryResult";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "totalSize" => Some(0),
-            "done" => Some(1),
-            "nextRecordsUrl" => Some(2),
-            "records" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total_size = map.next_value()?,
-            1 => self.done = map.next_value()?,
-            2 => self.next_records_url = map.next_value()?,
-            3 => {
-                self.records = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for QueryResult {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    QueryResult { total_size => "totalSize", done => "done", next_records_url =>
+    "nextRecordsUrl", records => "records" skip_nulls }
 }
 /// Metadata returned by `query.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct QueryListMeta {
     /// `$.done`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
     /// `$.nextRecordsUrl`
-    #[serde(rename = "nextRecordsUrl", skip_serializing_if = "Option::is_none")]
     pub next_records_url: Option<String>,
 }
-impl record::Record for QueryListMeta {
-    const NAME: &'static str = "QueryListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "done" => Some(0),
-            "nextRecordsUrl" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.done = map.next_value()?,
-            1 => self.next_records_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for QueryListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    QueryListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `reports`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::SalesforceConnector {
     /// Report metadata from the Analytics API.
     pub fn reports(&self) -> Reports {
@@ -110,150 +110,52 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Report metadata from the Analytics API.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Unique identifier of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name shown for the report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Address of this report.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Describe URL (a URL).
-    #[serde(rename = "describeUrl", skip_serializing_if = "Option::is_none")]
     pub describe_url: Option<String>,
     /// Instances URL (a URL).
-    #[serde(rename = "instancesUrl", skip_serializing_if = "Option::is_none")]
     pub instances_url: Option<String>,
 }
-impl record::Record for Report {
-    const NAME: &'static str = "Report";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "url" => Some(2),
-            "describeUrl" => Some(3),
-            "instancesUrl" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.url = map.next_value()?,
-            3 => self.describe_url = map.next_value()?,
-            4 => self.instances_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Report {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Report { id => "id", name => "name", url => "url", describe_url => "describeUrl",
+    instances_url => "instancesUrl" }
 }
 /// Metadata returned by `reports.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportsListMeta {}
-impl record::Record for ReportsListMeta {
-    const NAME: &'static str = "ReportsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportsListMeta {}
 }
 /// Output of a report run: data rows, aggregates and metadata.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ReportsRecord {
     /// Object type and API path of the record.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Map<String, Value>>,
     /// Object describing the report metadata.
-    #[serde(rename = "reportMetadata", skip_serializing_if = "Option::is_none")]
     pub report_metadata: Option<Map<String, Value>>,
     /// Object describing the report extended metadata.
-    #[serde(rename = "reportExtendedMetadata", skip_serializing_if = "Option::is_none")]
     pub report_extended_metadata: Option<Map<String, Value>>,
     /// Object describing the fact map.
-    #[serde(rename = "factMap", skip_serializing_if = "Option::is_none")]
     pub fact_map: Option<Map<String, Value>>,
     /// Object describing the groupings down.
-    #[serde(rename = "groupingsDown", skip_serializing_if = "Option::is_none")]
     pub groupings_down: Option<Map<String, Value>>,
     /// Object describing the groupings across.
-    #[serde(rename = "groupingsAcross", skip_serializing_if = "Option::is_none")]
     pub groupings_across: Option<Map<String, Value>>,
     /// True when the report has detail rows.
-    #[serde(rename = "hasDetailRows", skip_serializing_if = "Option::is_none")]
     pub has_detail_rows: Option<bool>,
     /// Flag: all data.
-    #[serde(rename = "allData", skip_serializing_if = "Option::is_none")]
     pub all_data: Option<bool>,
 }
-impl record::Record for ReportsRecord {
-    const NAME: &'static str = "ReportsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "attributes" => Some(0),
-            "reportMetadata" => Some(1),
-            "reportExtendedMetadata" => Some(2),
-            "factMap" => Some(3),
-            "groupingsDown" => Some(4),
-            "groupingsAcross" => Some(5),
-            "hasDetailRows" => Some(6),
-            "allData" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.attributes = map.next_value()?,
-            1 => self.report_metadata = map.next_value()?,
-            2 => self.report_extended_metadata = map.next_value()?,
-            3 => self.fact_map = map.next_value()?,
-            4 => self.groupings_down = map.next_value()?,
-            5 => self.groupings_across = map.next_value()?,
-            6 => self.has_detail_rows = map.next_value()?,
-            7 => self.all_data = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReportsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ReportsRecord { attributes => "attributes", report_metadata => "reportMetadata",
+    report_extended_metadata => "reportExtendedMetadata", fact_map => "factMap",
+    groupings_down => "groupingsDown", groupings_across => "groupingsAcross",
+    has_detail_rows => "hasDetailRows", all_data => "allData" }
 }

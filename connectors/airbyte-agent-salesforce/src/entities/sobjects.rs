@@ -2,7 +2,7 @@
 
 //! Entity `sobjects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SalesforceConnector {
     /// Description of one object type and what can be done with it.
@@ -261,112 +261,40 @@ impl ::std::future::IntoFuture for SobjectsDeleteRequest {
     }
 }
 /// Description of one object type and what can be done with it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SObject {
     /// Name shown for the sobject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Label of this sobject.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Label plural of this sobject.
-    #[serde(rename = "labelPlural", skip_serializing_if = "Option::is_none")]
     pub label_plural: Option<String>,
     /// Key prefix of this sobject.
-    #[serde(rename = "keyPrefix", skip_serializing_if = "Option::is_none")]
     pub key_prefix: Option<String>,
     /// Flag: custom.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<bool>,
     /// Flag: queryable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub queryable: Option<bool>,
     /// Flag: searchable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub searchable: Option<bool>,
     /// Flag: createable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub createable: Option<bool>,
     /// Flag: updateable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updateable: Option<bool>,
     /// Flag: deletable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deletable: Option<bool>,
     /// Object describing the URLs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub urls: Option<Map<String, Value>>,
 }
-impl record::Record for SObject {
-    const NAME: &'static str = "SObject";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "label" => Some(1),
-            "labelPlural" => Some(2),
-            "keyPrefix" => Some(3),
-            "custom" => Some(4),
-            "queryable" => Some(5),
-            "searchable" => Some(6),
-            "createable" => Some(7),
-            "updateable" => Some(8),
-            "deletable" => Some(9),
-            "urls" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.label = map.next_value()?,
-            2 => self.label_plural = map.next_value()?,
-            3 => self.key_prefix = map.next_value()?,
-            4 => self.custom = map.next_value()?,
-            5 => self.queryable = map.next_value()?,
-            6 => self.searchable = map.next_value()?,
-            7 => self.createable = map.next_value()?,
-            8 => self.updateable = map.next_value()?,
-            9 => self.deletable = map.next_value()?,
-            10 => self.urls = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SObject {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SObject { name => "name", label => "label", label_plural => "labelPlural", key_prefix
+    => "keyPrefix", custom => "custom", queryable => "queryable", searchable =>
+    "searchable", createable => "createable", updateable => "updateable", deletable =>
+    "deletable", urls => "urls" }
 }
 /// Metadata returned by `sobjects.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SobjectsListMeta {}
-impl record::Record for SobjectsListMeta {
-    const NAME: &'static str = "SobjectsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SobjectsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SobjectsListMeta {}
 }

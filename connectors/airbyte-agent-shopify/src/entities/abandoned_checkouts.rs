@@ -2,7 +2,7 @@
 
 //! Entity `abandoned_checkouts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A checkout a customer started but did not finish.
@@ -123,304 +123,127 @@ airbyte_agent_runtime::string_enum! {
     " `closed`"] Closed => "closed", #[doc = " `any`"] Any => "any" }
 }
 /// A checkout a customer started but did not finish.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AbandonedCheckout {
     /// Unique identifier of this abandoned checkout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `token`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `cart_token`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cart_token: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `gateway`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     /// `buyer_accepts_marketing`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub buyer_accepts_marketing: Option<bool>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `landing_site`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub landing_site: Option<String>,
     /// `note`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `note_attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `referring_site`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_site: Option<String>,
     /// `shipping_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_lines: Option<Vec<Map<String, Value>>>,
     /// `taxes_included`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub taxes_included: Option<bool>,
     /// `total_weight`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_weight: Option<i64>,
     /// `currency`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// `completed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// `closed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// `user_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// `location_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<i64>,
     /// `source_identifier`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// `source_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
     /// `device_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<i64>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `customer_locale`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_locale: Option<String>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `source`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// `abandoned_checkout_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub abandoned_checkout_url: Option<String>,
     /// `discount_codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_codes: Option<Vec<Map<String, Value>>>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `source_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
     /// `presentment_currency`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub presentment_currency: Option<String>,
     /// `buyer_accepts_sms_marketing`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub buyer_accepts_sms_marketing: Option<bool>,
     /// `sms_marketing_phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sms_marketing_phone: Option<String>,
     /// `total_discounts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_discounts: Option<String>,
     /// `total_line_items_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_line_items_price: Option<String>,
     /// `total_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_price: Option<String>,
     /// `total_tax`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax: Option<String>,
     /// `subtotal_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal_price: Option<String>,
     /// `total_duties`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_duties: Option<String>,
     /// `billing_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<OrderAddress>,
     /// `shipping_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrderAddress>,
     /// `customer`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for AbandonedCheckout {
-    const NAME: &'static str = "AbandonedCheckout";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "token" => Some(1),
-            "cart_token" => Some(2),
-            "email" => Some(3),
-            "gateway" => Some(4),
-            "buyer_accepts_marketing" => Some(5),
-            "created_at" => Some(6),
-            "updated_at" => Some(7),
-            "landing_site" => Some(8),
-            "note" => Some(9),
-            "note_attributes" => Some(10),
-            "referring_site" => Some(11),
-            "shipping_lines" => Some(12),
-            "taxes_included" => Some(13),
-            "total_weight" => Some(14),
-            "currency" => Some(15),
-            "completed_at" => Some(16),
-            "closed_at" => Some(17),
-            "user_id" => Some(18),
-            "location_id" => Some(19),
-            "source_identifier" => Some(20),
-            "source_url" => Some(21),
-            "device_id" => Some(22),
-            "phone" => Some(23),
-            "customer_locale" => Some(24),
-            "line_items" => Some(25),
-            "name" => Some(26),
-            "source" => Some(27),
-            "abandoned_checkout_url" => Some(28),
-            "discount_codes" => Some(29),
-            "tax_lines" => Some(30),
-            "source_name" => Some(31),
-            "presentment_currency" => Some(32),
-            "buyer_accepts_sms_marketing" => Some(33),
-            "sms_marketing_phone" => Some(34),
-            "total_discounts" => Some(35),
-            "total_line_items_price" => Some(36),
-            "total_price" => Some(37),
-            "total_tax" => Some(38),
-            "subtotal_price" => Some(39),
-            "total_duties" => Some(40),
-            "billing_address" => Some(41),
-            "shipping_address" => Some(42),
-            "customer" => Some(43),
-            "admin_graphql_api_id" => Some(44),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.token = map.next_value()?,
-            2 => self.cart_token = map.next_value()?,
-            3 => self.email = map.next_value()?,
-            4 => self.gateway = map.next_value()?,
-            5 => self.buyer_accepts_marketing = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            8 => self.landing_site = map.next_value()?,
-            9 => self.note = map.next_value()?,
-            10 => {
-                self.note_attributes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            11 => self.referring_site = map.next_value()?,
-            12 => {
-                self.shipping_lines = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            13 => self.taxes_included = map.next_value()?,
-            14 => self.total_weight = map.next_value()?,
-            15 => self.currency = map.next_value()?,
-            16 => self.completed_at = map.next_value()?,
-            17 => self.closed_at = map.next_value()?,
-            18 => self.user_id = map.next_value()?,
-            19 => self.location_id = map.next_value()?,
-            20 => self.source_identifier = map.next_value()?,
-            21 => self.source_url = map.next_value()?,
-            22 => self.device_id = map.next_value()?,
-            23 => self.phone = map.next_value()?,
-            24 => self.customer_locale = map.next_value()?,
-            25 => self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0,
-            26 => self.name = map.next_value()?,
-            27 => self.source = map.next_value()?,
-            28 => self.abandoned_checkout_url = map.next_value()?,
-            29 => {
-                self.discount_codes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            30 => {
-                self.tax_lines = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            31 => self.source_name = map.next_value()?,
-            32 => self.presentment_currency = map.next_value()?,
-            33 => self.buyer_accepts_sms_marketing = map.next_value()?,
-            34 => self.sms_marketing_phone = map.next_value()?,
-            35 => self.total_discounts = map.next_value()?,
-            36 => self.total_line_items_price = map.next_value()?,
-            37 => self.total_price = map.next_value()?,
-            38 => self.total_tax = map.next_value()?,
-            39 => self.subtotal_price = map.next_value()?,
-            40 => self.total_duties = map.next_value()?,
-            41 => self.billing_address = map.next_value()?,
-            42 => self.shipping_address = map.next_value()?,
-            43 => self.customer = map.next_value()?,
-            44 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AbandonedCheckout {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AbandonedCheckout { id => "id", token => "token", cart_token => "cart_token", email
+    => "email", gateway => "gateway", buyer_accepts_marketing =>
+    "buyer_accepts_marketing", created_at => "created_at", updated_at => "updated_at",
+    landing_site => "landing_site", note => "note", note_attributes => "note_attributes"
+    skip_nulls, referring_site => "referring_site", shipping_lines => "shipping_lines"
+    skip_nulls, taxes_included => "taxes_included", total_weight => "total_weight",
+    currency => "currency", completed_at => "completed_at", closed_at => "closed_at",
+    user_id => "user_id", location_id => "location_id", source_identifier =>
+    "source_identifier", source_url => "source_url", device_id => "device_id", phone =>
+    "phone", customer_locale => "customer_locale", line_items => "line_items" skip_nulls,
+    name => "name", source => "source", abandoned_checkout_url =>
+    "abandoned_checkout_url", discount_codes => "discount_codes" skip_nulls, tax_lines =>
+    "tax_lines" skip_nulls, source_name => "source_name", presentment_currency =>
+    "presentment_currency", buyer_accepts_sms_marketing => "buyer_accepts_sms_marketing",
+    sms_marketing_phone => "sms_marketing_phone", total_discounts => "total_discounts",
+    total_line_items_price => "total_line_items_price", total_price => "total_price",
+    total_tax => "total_tax", subtotal_price => "subtotal_price", total_duties =>
+    "total_duties", billing_address => "billing_address", shipping_address =>
+    "shipping_address", customer => "customer", admin_graphql_api_id =>
+    "admin_graphql_api_id" }
 }
 /// Metadata returned by `abandoned_checkouts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AbandonedCheckoutsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for AbandonedCheckoutsListMeta {
-    const NAME: &'static str = "AbandonedCheckoutsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AbandonedCheckoutsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AbandonedCheckoutsListMeta { next_page_url => "next_page_url" }
 }

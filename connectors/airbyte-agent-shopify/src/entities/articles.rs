@@ -2,7 +2,7 @@
 
 //! Entity `articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A post in a blog.
@@ -278,487 +278,165 @@ impl ::std::future::IntoFuture for ArticlesDeleteRequest {
     }
 }
 /// A post in a blog.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Article {
     /// Unique identifier of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// The article's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// URL handle of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// Author of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// Identifier of the related blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blog_id: Option<i64>,
     /// Content of the article in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// Summary HTML of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary_html: Option<String>,
     /// Tags of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// Template suffix of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// Publication time of the article; null while unpublished.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     /// Identifier of the related user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// `image`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ArticleImage>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for Article {
-    const NAME: &'static str = "Article";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "author" => Some(3),
-            "blog_id" => Some(4),
-            "body_html" => Some(5),
-            "summary_html" => Some(6),
-            "tags" => Some(7),
-            "template_suffix" => Some(8),
-            "published_at" => Some(9),
-            "user_id" => Some(10),
-            "image" => Some(11),
-            "created_at" => Some(12),
-            "updated_at" => Some(13),
-            "admin_graphql_api_id" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.author = map.next_value()?,
-            4 => self.blog_id = map.next_value()?,
-            5 => self.body_html = map.next_value()?,
-            6 => self.summary_html = map.next_value()?,
-            7 => self.tags = map.next_value()?,
-            8 => self.template_suffix = map.next_value()?,
-            9 => self.published_at = map.next_value()?,
-            10 => self.user_id = map.next_value()?,
-            11 => self.image = map.next_value()?,
-            12 => self.created_at = map.next_value()?,
-            13 => self.updated_at = map.next_value()?,
-            14 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Article {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Article { id => "id", title => "title", handle => "handle", author => "author",
+    blog_id => "blog_id", body_html => "body_html", summary_html => "summary_html", tags
+    => "tags", template_suffix => "template_suffix", published_at => "published_at",
+    user_id => "user_id", image => "image", created_at => "created_at", updated_at =>
+    "updated_at", admin_graphql_api_id => "admin_graphql_api_id" }
 }
 /// The `ArticleImage` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticleImage {
     /// `src`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// `alt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,
     /// `width`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// `height`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl record::Record for ArticleImage {
-    const NAME: &'static str = "ArticleImage";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "src" => Some(0),
-            "alt" => Some(1),
-            "width" => Some(2),
-            "height" => Some(3),
-            "created_at" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.src = map.next_value()?,
-            1 => self.alt = map.next_value()?,
-            2 => self.width = map.next_value()?,
-            3 => self.height = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticleImage {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticleImage { src => "src", alt => "alt", width => "width", height => "height",
+    created_at => "created_at" }
 }
 /// Metadata returned by `articles.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for ArticlesListMeta {
-    const NAME: &'static str = "ArticlesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesListMeta { next_page_url => "next_page_url" }
 }
 /// The `ArticlesCreateArticle` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesCreateArticle {
     /// Title of the post.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Global ID of the blog that holds the post.
-    #[serde(rename = "blogId", skip_serializing_if = "Option::is_none")]
     pub blog_id: Option<String>,
     /// Post content in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// URL handle of the post.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// true publishes the post.
-    #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Author of the post; Shopify requires it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<ArticlesCreateArticleAuthor>,
 }
-impl record::Record for ArticlesCreateArticle {
-    const NAME: &'static str = "ArticlesCreateArticle";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "blogId" => Some(1),
-            "body" => Some(2),
-            "handle" => Some(3),
-            "isPublished" => Some(4),
-            "tags" => Some(5),
-            "author" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.blog_id = map.next_value()?,
-            2 => self.body = map.next_value()?,
-            3 => self.handle = map.next_value()?,
-            4 => self.is_published = map.next_value()?,
-            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.author = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesCreateArticle {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesCreateArticle { title => "title", blog_id => "blogId", body => "body", handle
+    => "handle", is_published => "isPublished", tags => "tags" skip_nulls, author =>
+    "author" }
 }
 /// Author of the post; Shopify requires it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesCreateArticleAuthor {
     /// Name shown as author (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for ArticlesCreateArticleAuthor {
-    const NAME: &'static str = "ArticlesCreateArticleAuthor";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesCreateArticleAuthor {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesCreateArticleAuthor { name => "name" }
 }
 /// The `ArticlesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `article`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub article: Option<GraphQlArticle>,
 }
-impl record::Record for ArticlesRecord {
-    const NAME: &'static str = "ArticlesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "article" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.article = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesRecord { user_errors => "userErrors" skip_nulls, article => "article" }
 }
 /// The `GraphQlArticle` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlArticle {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `body`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// `blog`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blog: Option<ProductVariantsRecord2Product>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for GraphQlArticle {
-    const NAME: &'static str = "GraphQlArticle";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "body" => Some(3),
-            "blog" => Some(4),
-            "createdAt" => Some(5),
-            "updatedAt" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.body = map.next_value()?,
-            4 => self.blog = map.next_value()?,
-            5 => self.created_at = map.next_value()?,
-            6 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlArticle {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlArticle { id => "id", title => "title", handle => "handle", body => "body",
+    blog => "blog", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// The `ArticlesUpdateArticle` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesUpdateArticle {
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `body`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `isPublished`
-    #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
-impl record::Record for ArticlesUpdateArticle {
-    const NAME: &'static str = "ArticlesUpdateArticle";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "body" => Some(1),
-            "handle" => Some(2),
-            "isPublished" => Some(3),
-            "tags" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.body = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.is_published = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesUpdateArticle {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesUpdateArticle { title => "title", body => "body", handle => "handle",
+    is_published => "isPublished", tags => "tags" skip_nulls }
 }
 /// The `ArticlesRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedArticleId`
-    #[serde(rename = "deletedArticleId", skip_serializing_if = "Option::is_none")]
     pub deleted_article_id: Option<String>,
 }
-impl record::Record for ArticlesRecord2 {
-    const NAME: &'static str = "ArticlesRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedArticleId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_article_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesRecord2 { user_errors => "userErrors" skip_nulls, deleted_article_id =>
+    "deletedArticleId" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `balance_transactions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A movement in the Shopify Payments balance.
     pub fn balance_transactions(&self) -> BalanceTransactions {
@@ -103,147 +103,56 @@ airbyte_agent_runtime::string_enum! {
     Canceled => "canceled" }
 }
 /// A movement in the Shopify Payments balance.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Kind of balance transaction.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Flag: test.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<bool>,
     /// Identifier of the related payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payout_id: Option<i64>,
     /// Payout status of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payout_status: Option<String>,
     /// Currency as a three-letter ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Amount of the balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// Fee of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<String>,
     /// Net of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub net: Option<String>,
     /// Identifier of the related source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<i64>,
     /// Source type of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_type: Option<String>,
     /// Identifier of the related source order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_order_id: Option<i64>,
     /// Identifier of the related source order transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_order_transaction_id: Option<i64>,
     /// Processed at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<String>,
     /// `adjustment_order_transactions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adjustment_order_transactions: Option<Vec<Map<String, Value>>>,
     /// Adjustment reason of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub adjustment_reason: Option<String>,
 }
-impl record::Record for BalanceTransaction {
-    const NAME: &'static str = "BalanceTransaction";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "test" => Some(2),
-            "payout_id" => Some(3),
-            "payout_status" => Some(4),
-            "currency" => Some(5),
-            "amount" => Some(6),
-            "fee" => Some(7),
-            "net" => Some(8),
-            "source_id" => Some(9),
-            "source_type" => Some(10),
-            "source_order_id" => Some(11),
-            "source_order_transaction_id" => Some(12),
-            "processed_at" => Some(13),
-            "adjustment_order_transactions" => Some(14),
-            "adjustment_reason" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.test = map.next_value()?,
-            3 => self.payout_id = map.next_value()?,
-            4 => self.payout_status = map.next_value()?,
-            5 => self.currency = map.next_value()?,
-            6 => self.amount = map.next_value()?,
-            7 => self.fee = map.next_value()?,
-            8 => self.net = map.next_value()?,
-            9 => self.source_id = map.next_value()?,
-            10 => self.source_type = map.next_value()?,
-            11 => self.source_order_id = map.next_value()?,
-            12 => self.source_order_transaction_id = map.next_value()?,
-            13 => self.processed_at = map.next_value()?,
-            14 => {
-                self.adjustment_order_transactions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            15 => self.adjustment_reason = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BalanceTransaction {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BalanceTransaction { id => "id", type_ => "type", test => "test", payout_id =>
+    "payout_id", payout_status => "payout_status", currency => "currency", amount =>
+    "amount", fee => "fee", net => "net", source_id => "source_id", source_type =>
+    "source_type", source_order_id => "source_order_id", source_order_transaction_id =>
+    "source_order_transaction_id", processed_at => "processed_at",
+    adjustment_order_transactions => "adjustment_order_transactions" skip_nulls,
+    adjustment_reason => "adjustment_reason" }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BalanceTransactionsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for BalanceTransactionsListMeta {
-    const NAME: &'static str = "BalanceTransactionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BalanceTransactionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BalanceTransactionsListMeta { next_page_url => "next_page_url" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `blogs`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A blog of the online store.
@@ -236,326 +236,105 @@ impl ::std::future::IntoFuture for BlogsDeleteRequest {
     }
 }
 /// A blog of the online store.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Blog {
     /// Unique identifier of this blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// The blog's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// URL handle of the blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// Commentable of this blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commentable: Option<String>,
     /// Feedburner of this blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub feedburner: Option<String>,
     /// Feedburner location of this blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub feedburner_location: Option<String>,
     /// Tags of the blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// Template suffix of this blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for Blog {
-    const NAME: &'static str = "Blog";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "commentable" => Some(3),
-            "feedburner" => Some(4),
-            "feedburner_location" => Some(5),
-            "tags" => Some(6),
-            "template_suffix" => Some(7),
-            "created_at" => Some(8),
-            "updated_at" => Some(9),
-            "admin_graphql_api_id" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.commentable = map.next_value()?,
-            4 => self.feedburner = map.next_value()?,
-            5 => self.feedburner_location = map.next_value()?,
-            6 => self.tags = map.next_value()?,
-            7 => self.template_suffix = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            10 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Blog {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Blog { id => "id", title => "title", handle => "handle", commentable =>
+    "commentable", feedburner => "feedburner", feedburner_location =>
+    "feedburner_location", tags => "tags", template_suffix => "template_suffix",
+    created_at => "created_at", updated_at => "updated_at", admin_graphql_api_id =>
+    "admin_graphql_api_id" }
 }
 /// Metadata returned by `blogs.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlogsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for BlogsListMeta {
-    const NAME: &'static str = "BlogsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlogsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlogsListMeta { next_page_url => "next_page_url" }
 }
 /// The `BlogsCreateBlog` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlogsCreateBlog {
     /// Title of the blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// URL handle of the blog.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
 }
-impl record::Record for BlogsCreateBlog {
-    const NAME: &'static str = "BlogsCreateBlog";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "handle" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.handle = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlogsCreateBlog {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlogsCreateBlog { title => "title", handle => "handle" }
 }
 /// The `BlogsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlogsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `blog`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blog: Option<GraphQlBlog>,
 }
-impl record::Record for BlogsRecord {
-    const NAME: &'static str = "BlogsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "blog" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.blog = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlogsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlogsRecord { user_errors => "userErrors" skip_nulls, blog => "blog" }
 }
 /// The `GraphQlBlog` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlBlog {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl record::Record for GraphQlBlog {
-    const NAME: &'static str = "GraphQlBlog";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "createdAt" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlBlog {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlBlog { id => "id", title => "title", handle => "handle", created_at =>
+    "createdAt" }
 }
 /// The `BlogsUpdateBlog` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlogsUpdateBlog {
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
 }
-impl record::Record for BlogsUpdateBlog {
-    const NAME: &'static str = "BlogsUpdateBlog";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "handle" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.handle = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlogsUpdateBlog {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlogsUpdateBlog { title => "title", handle => "handle" }
 }
 /// The `BlogsRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BlogsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedBlogId`
-    #[serde(rename = "deletedBlogId", skip_serializing_if = "Option::is_none")]
     pub deleted_blog_id: Option<String>,
 }
-impl record::Record for BlogsRecord2 {
-    const NAME: &'static str = "BlogsRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedBlogId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_blog_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlogsRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BlogsRecord2 { user_errors => "userErrors" skip_nulls, deleted_blog_id =>
+    "deletedBlogId" }
 }

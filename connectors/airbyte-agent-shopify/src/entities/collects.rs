@@ -2,7 +2,7 @@
 
 //! Entity `collects`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// The link that places a product in a custom collection.
     pub fn collects(&self) -> Collects {
@@ -131,98 +131,34 @@ impl ::std::future::IntoFuture for CollectsGetRequest {
     }
 }
 /// The link that places a product in a custom collection.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Collect {
     /// Unique identifier of this collect.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `collection_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collection_id: Option<i64>,
     /// `product_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `position`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// `sort_value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_value: Option<String>,
 }
-impl record::Record for Collect {
-    const NAME: &'static str = "Collect";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "collection_id" => Some(1),
-            "product_id" => Some(2),
-            "created_at" => Some(3),
-            "updated_at" => Some(4),
-            "position" => Some(5),
-            "sort_value" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.collection_id = map.next_value()?,
-            2 => self.product_id = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.updated_at = map.next_value()?,
-            5 => self.position = map.next_value()?,
-            6 => self.sort_value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Collect {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Collect { id => "id", collection_id => "collection_id", product_id => "product_id",
+    created_at => "created_at", updated_at => "updated_at", position => "position",
+    sort_value => "sort_value" }
 }
 /// Metadata returned by `collects.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CollectsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for CollectsListMeta {
-    const NAME: &'static str = "CollectsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CollectsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CollectsListMeta { next_page_url => "next_page_url" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `countries`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A country the store ships to, with tax settings.
     pub fn countries(&self) -> Countries {
@@ -110,97 +110,31 @@ impl ::std::future::IntoFuture for CountriesGetRequest {
     }
 }
 /// A country the store ships to, with tax settings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Country {
     /// Unique identifier of this country.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `tax_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_name: Option<String>,
     /// `tax`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<f64>,
     /// `provinces`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub provinces: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for Country {
-    const NAME: &'static str = "Country";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "code" => Some(2),
-            "tax_name" => Some(3),
-            "tax" => Some(4),
-            "provinces" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.code = map.next_value()?,
-            3 => self.tax_name = map.next_value()?,
-            4 => self.tax = map.next_value()?,
-            5 => {
-                self.provinces = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Country {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Country { id => "id", name => "name", code => "code", tax_name => "tax_name", tax =>
+    "tax", provinces => "provinces" skip_nulls }
 }
 /// Metadata returned by `countries.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CountriesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for CountriesListMeta {
-    const NAME: &'static str = "CountriesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CountriesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CountriesListMeta { next_page_url => "next_page_url" }
 }

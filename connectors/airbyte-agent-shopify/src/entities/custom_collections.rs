@@ -2,7 +2,7 @@
 
 //! Entity `custom_collections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A hand-picked group of products.
@@ -281,183 +281,69 @@ impl ::std::future::IntoFuture for CustomCollectionsDeleteRequest {
     }
 }
 /// A hand-picked group of products.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollection {
     /// Unique identifier of this custom collection.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `body_html`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// `published_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     /// `sort_order`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<String>,
     /// `template_suffix`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// `published_scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_scope: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `image`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Map<String, Value>>,
     /// `products_count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub products_count: Option<i64>,
 }
-impl record::Record for CustomCollection {
-    const NAME: &'static str = "CustomCollection";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "handle" => Some(1),
-            "title" => Some(2),
-            "updated_at" => Some(3),
-            "body_html" => Some(4),
-            "published_at" => Some(5),
-            "sort_order" => Some(6),
-            "template_suffix" => Some(7),
-            "published_scope" => Some(8),
-            "admin_graphql_api_id" => Some(9),
-            "image" => Some(10),
-            "products_count" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.handle = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.body_html = map.next_value()?,
-            5 => self.published_at = map.next_value()?,
-            6 => self.sort_order = map.next_value()?,
-            7 => self.template_suffix = map.next_value()?,
-            8 => self.published_scope = map.next_value()?,
-            9 => self.admin_graphql_api_id = map.next_value()?,
-            10 => self.image = map.next_value()?,
-            11 => self.products_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollection {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollection { id => "id", handle => "handle", title => "title", updated_at =>
+    "updated_at", body_html => "body_html", published_at => "published_at", sort_order =>
+    "sort_order", template_suffix => "template_suffix", published_scope =>
+    "published_scope", admin_graphql_api_id => "admin_graphql_api_id", image => "image",
+    products_count => "products_count" }
 }
 /// Metadata returned by `custom_collections.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for CustomCollectionsListMeta {
-    const NAME: &'static str = "CustomCollectionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsListMeta { next_page_url => "next_page_url" }
 }
 /// The `CustomCollectionsCreateInput` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsCreateInput {
     /// Title of the collection.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Description in HTML.
-    #[serde(rename = "descriptionHtml", skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// URL handle of the collection.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// How products are sorted in the collection.
-    #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<CustomCollectionsCreateInputSortOrder>,
     /// Suffix of the Liquid template used to show the collection.
-    #[serde(rename = "templateSuffix", skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// Rules that fill a smart collection.
-    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
     pub rule_set: Option<CustomCollectionsCreateInputRuleSet>,
 }
-impl record::Record for CustomCollectionsCreateInput {
-    const NAME: &'static str = "CustomCollectionsCreateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "descriptionHtml" => Some(1),
-            "handle" => Some(2),
-            "sortOrder" => Some(3),
-            "templateSuffix" => Some(4),
-            "ruleSet" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.description_html = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.sort_order = map.next_value()?,
-            4 => self.template_suffix = map.next_value()?,
-            5 => self.rule_set = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsCreateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsCreateInput { title => "title", description_html =>
+    "descriptionHtml", handle => "handle", sort_order => "sortOrder", template_suffix =>
+    "templateSuffix", rule_set => "ruleSet" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " How products are sorted in the collection."] pub enum
@@ -469,289 +355,93 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `PRICE_DESC`"] PriceDesc => "PRICE_DESC" }
 }
 /// Rules that fill a smart collection.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsCreateInputRuleSet {
     /// true when any rule suffices, false when all must match.
-    #[serde(rename = "appliedDisjunctively", skip_serializing_if = "Option::is_none")]
     pub applied_disjunctively: Option<bool>,
     /// `rules`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<Vec<CustomCollectionsCreateInputRuleSetRulesItem>>,
 }
-impl record::Record for CustomCollectionsCreateInputRuleSet {
-    const NAME: &'static str = "CustomCollectionsCreateInputRuleSet";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "appliedDisjunctively" => Some(0),
-            "rules" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.applied_disjunctively = map.next_value()?,
-            1 => {
-                self.rules = map
-                    .next_value::<
-                        record::SkipNulls<CustomCollectionsCreateInputRuleSetRulesItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsCreateInputRuleSet {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsCreateInputRuleSet { applied_disjunctively =>
+    "appliedDisjunctively", rules => "rules" skip_nulls }
 }
 /// The `CustomCollectionsCreateInputRuleSetRulesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     /// Column of this rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
     /// Relation of this rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relation: Option<String>,
     /// Condition of this rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
-impl record::Record for CustomCollectionsCreateInputRuleSetRulesItem {
-    const NAME: &'static str = "CustomCollectionsCreateInputRuleSetRulesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "column" => Some(0),
-            "relation" => Some(1),
-            "condition" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.column = map.next_value()?,
-            1 => self.relation = map.next_value()?,
-            2 => self.condition = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsCreateInputRuleSetRulesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsCreateInputRuleSetRulesItem { column => "column", relation =>
+    "relation", condition => "condition" }
 }
 /// The `CustomCollectionsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `collection`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<CustomCollectionsRecordCollection>,
 }
-impl record::Record for CustomCollectionsRecord {
-    const NAME: &'static str = "CustomCollectionsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "collection" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.collection = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsRecord { user_errors => "userErrors" skip_nulls, collection =>
+    "collection" }
 }
 /// The `CustomCollectionsRecordCollection` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsRecordCollection {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `descriptionHtml`
-    #[serde(rename = "descriptionHtml", skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// `sortOrder`
-    #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<String>,
     /// `templateSuffix`
-    #[serde(rename = "templateSuffix", skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for CustomCollectionsRecordCollection {
-    const NAME: &'static str = "CustomCollectionsRecordCollection";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "descriptionHtml" => Some(3),
-            "sortOrder" => Some(4),
-            "templateSuffix" => Some(5),
-            "updatedAt" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.description_html = map.next_value()?,
-            4 => self.sort_order = map.next_value()?,
-            5 => self.template_suffix = map.next_value()?,
-            6 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsRecordCollection {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsRecordCollection { id => "id", title => "title", handle => "handle",
+    description_html => "descriptionHtml", sort_order => "sortOrder", template_suffix =>
+    "templateSuffix", updated_at => "updatedAt" }
 }
 /// The `CustomCollectionsUpdateInput` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsUpdateInput {
     /// Global ID of the collection (gid://shopify/Collection/...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `descriptionHtml`
-    #[serde(rename = "descriptionHtml", skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `sortOrder`
-    #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<CustomCollectionsCreateInputSortOrder>,
 }
-impl record::Record for CustomCollectionsUpdateInput {
-    const NAME: &'static str = "CustomCollectionsUpdateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "descriptionHtml" => Some(2),
-            "handle" => Some(3),
-            "sortOrder" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.description_html = map.next_value()?,
-            3 => self.handle = map.next_value()?,
-            4 => self.sort_order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsUpdateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsUpdateInput { id => "id", title => "title", description_html =>
+    "descriptionHtml", handle => "handle", sort_order => "sortOrder" }
 }
 /// The `CustomCollectionsRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomCollectionsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedCollectionId`
-    #[serde(rename = "deletedCollectionId", skip_serializing_if = "Option::is_none")]
     pub deleted_collection_id: Option<String>,
 }
-impl record::Record for CustomCollectionsRecord2 {
-    const NAME: &'static str = "CustomCollectionsRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedCollectionId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_collection_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomCollectionsRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomCollectionsRecord2 { user_errors => "userErrors" skip_nulls,
+    deleted_collection_id => "deletedCollectionId" }
 }

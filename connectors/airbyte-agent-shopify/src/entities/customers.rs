@@ -2,7 +2,7 @@
 
 //! Entity `customers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A customer of the store.
@@ -263,412 +263,140 @@ impl ::std::future::IntoFuture for CustomersDeleteRequest {
     }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for CustomersListMeta {
-    const NAME: &'static str = "CustomersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersListMeta { next_page_url => "next_page_url" }
 }
 /// The new customer.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersCreateInput {
     /// Email address of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// First name.
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Phone number in E.164 form, such as +16465555555.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// true when no tax is charged to this customer.
-    #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// Addresses to save for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<CustomersCreateInputAddressesItem>>,
 }
-impl record::Record for CustomersCreateInput {
-    const NAME: &'static str = "CustomersCreateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email" => Some(0),
-            "firstName" => Some(1),
-            "lastName" => Some(2),
-            "phone" => Some(3),
-            "note" => Some(4),
-            "tags" => Some(5),
-            "taxExempt" => Some(6),
-            "addresses" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email = map.next_value()?,
-            1 => self.first_name = map.next_value()?,
-            2 => self.last_name = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.note = map.next_value()?,
-            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.tax_exempt = map.next_value()?,
-            7 => {
-                self.addresses = map
-                    .next_value::<
-                        record::SkipNulls<CustomersCreateInputAddressesItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersCreateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersCreateInput { email => "email", first_name => "firstName", last_name =>
+    "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls, tax_exempt
+    => "taxExempt", addresses => "addresses" skip_nulls }
 }
 /// The `CustomersCreateInputAddressesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersCreateInputAddressesItem {
     /// `address1`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,
     /// `address2`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address2: Option<String>,
     /// `city`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// `province`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
     /// `zip`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// `countryCode`
-    #[serde(rename = "countryCode", skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `firstName`
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
 }
-impl record::Record for CustomersCreateInputAddressesItem {
-    const NAME: &'static str = "CustomersCreateInputAddressesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "address1" => Some(0),
-            "address2" => Some(1),
-            "city" => Some(2),
-            "province" => Some(3),
-            "zip" => Some(4),
-            "countryCode" => Some(5),
-            "phone" => Some(6),
-            "firstName" => Some(7),
-            "lastName" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.address1 = map.next_value()?,
-            1 => self.address2 = map.next_value()?,
-            2 => self.city = map.next_value()?,
-            3 => self.province = map.next_value()?,
-            4 => self.zip = map.next_value()?,
-            5 => self.country_code = map.next_value()?,
-            6 => self.phone = map.next_value()?,
-            7 => self.first_name = map.next_value()?,
-            8 => self.last_name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersCreateInputAddressesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersCreateInputAddressesItem { address1 => "address1", address2 => "address2",
+    city => "city", province => "province", zip => "zip", country_code => "countryCode",
+    phone => "phone", first_name => "firstName", last_name => "lastName" }
 }
 /// The `CustomersRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Graph ql customer structure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<GraphQlCustomer>,
 }
-impl record::Record for CustomersRecord {
-    const NAME: &'static str = "CustomersRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "customer" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.customer = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersRecord { user_errors => "userErrors" skip_nulls, customer => "customer" }
 }
 /// Graph ql customer structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlCustomer {
     /// Unique identifier of this graph ql customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `firstName`
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `note`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `taxExempt`
-    #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for GraphQlCustomer {
-    const NAME: &'static str = "GraphQlCustomer";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "email" => Some(1),
-            "firstName" => Some(2),
-            "lastName" => Some(3),
-            "phone" => Some(4),
-            "note" => Some(5),
-            "tags" => Some(6),
-            "taxExempt" => Some(7),
-            "createdAt" => Some(8),
-            "updatedAt" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.first_name = map.next_value()?,
-            3 => self.last_name = map.next_value()?,
-            4 => self.phone = map.next_value()?,
-            5 => self.note = map.next_value()?,
-            6 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            7 => self.tax_exempt = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlCustomer {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlCustomer { id => "id", email => "email", first_name => "firstName", last_name
+    => "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls,
+    tax_exempt => "taxExempt", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Customer fields to change, with the ID.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersUpdateInput {
     /// Global ID of the customer (gid://shopify/Customer/...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// New email address of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// First name.
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Phone number in E.164 form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags for the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// true when no tax is charged to this customer.
-    #[serde(rename = "taxExempt", skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
 }
-impl record::Record for CustomersUpdateInput {
-    const NAME: &'static str = "CustomersUpdateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "email" => Some(1),
-            "firstName" => Some(2),
-            "lastName" => Some(3),
-            "phone" => Some(4),
-            "note" => Some(5),
-            "tags" => Some(6),
-            "taxExempt" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.first_name = map.next_value()?,
-            3 => self.last_name = map.next_value()?,
-            4 => self.phone = map.next_value()?,
-            5 => self.note = map.next_value()?,
-            6 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            7 => self.tax_exempt = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersUpdateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersUpdateInput { id => "id", email => "email", first_name => "firstName",
+    last_name => "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls,
+    tax_exempt => "taxExempt" }
 }
 /// The `CustomersRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Identifier of the related deleted customer.
-    #[serde(rename = "deletedCustomerId", skip_serializing_if = "Option::is_none")]
     pub deleted_customer_id: Option<String>,
 }
-impl record::Record for CustomersRecord2 {
-    const NAME: &'static str = "CustomersRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedCustomerId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_customer_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersRecord2 { user_errors => "userErrors" skip_nulls, deleted_customer_id =>
+    "deletedCustomerId" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `discount_codes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A code that customers enter to get the discount of a price rule.
@@ -251,622 +251,198 @@ impl ::std::future::IntoFuture for DiscountCodesDeleteRequest {
     }
 }
 /// A code that customers enter to get the discount of a price rule.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCode {
     /// Unique identifier of this discount code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `price_rule_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_rule_id: Option<i64>,
     /// `code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `usage_count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_count: Option<i64>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for DiscountCode {
-    const NAME: &'static str = "DiscountCode";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "price_rule_id" => Some(1),
-            "code" => Some(2),
-            "usage_count" => Some(3),
-            "created_at" => Some(4),
-            "updated_at" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.price_rule_id = map.next_value()?,
-            2 => self.code = map.next_value()?,
-            3 => self.usage_count = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCode {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    DiscountCode { id => "id", price_rule_id => "price_rule_id", code => "code",
+    usage_count => "usage_count", created_at => "created_at", updated_at => "updated_at"
     }
 }
 /// Metadata returned by `discount_codes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for DiscountCodesListMeta {
-    const NAME: &'static str = "DiscountCodesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesListMeta { next_page_url => "next_page_url" }
 }
 /// The `DiscountCodesCreateBasicCodeDiscount` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscount {
     /// Internal title of the discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Code that customers type at checkout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Start of the discount (ISO 8601).
-    #[serde(rename = "startsAt", skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
     /// Optional end of the discount (ISO 8601).
-    #[serde(rename = "endsAt", skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<String>,
     /// How many times the code may be used in total.
-    #[serde(rename = "usageLimit", skip_serializing_if = "Option::is_none")]
     pub usage_limit: Option<i64>,
     /// Who may use the discount.
-    #[serde(rename = "customerSelection", skip_serializing_if = "Option::is_none")]
     pub customer_selection: Option<
         DiscountCodesCreateBasicCodeDiscountCustomerSelection,
     >,
     /// What the discount gives and on which items.
-    #[serde(rename = "customerGets", skip_serializing_if = "Option::is_none")]
     pub customer_gets: Option<DiscountCodesCreateBasicCodeDiscountCustomerGets>,
 }
-impl record::Record for DiscountCodesCreateBasicCodeDiscount {
-    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "code" => Some(1),
-            "startsAt" => Some(2),
-            "endsAt" => Some(3),
-            "usageLimit" => Some(4),
-            "customerSelection" => Some(5),
-            "customerGets" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.code = map.next_value()?,
-            2 => self.starts_at = map.next_value()?,
-            3 => self.ends_at = map.next_value()?,
-            4 => self.usage_limit = map.next_value()?,
-            5 => self.customer_selection = map.next_value()?,
-            6 => self.customer_gets = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesCreateBasicCodeDiscount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesCreateBasicCodeDiscount { title => "title", code => "code", starts_at =>
+    "startsAt", ends_at => "endsAt", usage_limit => "usageLimit", customer_selection =>
+    "customerSelection", customer_gets => "customerGets" }
 }
 /// Who may use the discount.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerSelection {
     /// true lets every customer use the discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
 }
-impl record::Record for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
-    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerSelection";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "all" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.all = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DiscountCodesCreateBasicCodeDiscountCustomerSelection {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesCreateBasicCodeDiscountCustomerSelection { all => "all" }
 }
 /// What the discount gives and on which items.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     /// Discount value: a percentage or an amount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<DiscountCodesCreateBasicCodeDiscountCustomerGetsValue>,
     /// Items the discount applies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<DiscountCodesCreateBasicCodeDiscountCustomerSelection>,
 }
-impl record::Record for DiscountCodesCreateBasicCodeDiscountCustomerGets {
-    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGets";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "value" => Some(0),
-            "items" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.value = map.next_value()?,
-            1 => self.items = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesCreateBasicCodeDiscountCustomerGets {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesCreateBasicCodeDiscountCustomerGets { value => "value", items => "items"
     }
 }
 /// Discount value: a percentage or an amount.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
     /// Percentage (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub percentage: Option<f64>,
     /// `discountAmount`
-    #[serde(rename = "discountAmount", skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<
         DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount,
     >,
 }
-impl record::Record for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
-    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGetsValue";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "percentage" => Some(0),
-            "discountAmount" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.percentage = map.next_value()?,
-            1 => self.discount_amount = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesCreateBasicCodeDiscountCustomerGetsValue { percentage => "percentage",
+    discount_amount => "discountAmount" }
 }
 /// The `DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     /// `amount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// `appliesOnEachItem`
-    #[serde(rename = "appliesOnEachItem", skip_serializing_if = "Option::is_none")]
     pub applies_on_each_item: Option<bool>,
 }
-impl record::Record
-for DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
-    const NAME: &'static str = "DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount" => Some(0),
-            "appliesOnEachItem" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount = map.next_value()?,
-            1 => self.applies_on_each_item = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount { amount =>
+    "amount", applies_on_each_item => "appliesOnEachItem" }
 }
 /// The `DiscountCodesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `codeDiscountNode`
-    #[serde(rename = "codeDiscountNode", skip_serializing_if = "Option::is_none")]
     pub code_discount_node: Option<DiscountCodesRecordCodeDiscountNode>,
 }
-impl record::Record for DiscountCodesRecord {
-    const NAME: &'static str = "DiscountCodesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "codeDiscountNode" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.code_discount_node = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesRecord { user_errors => "userErrors" skip_nulls, code_discount_node =>
+    "codeDiscountNode" }
 }
 /// The `DiscountCodesRecordCodeDiscountNode` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNode {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `codeDiscount`
-    #[serde(rename = "codeDiscount", skip_serializing_if = "Option::is_none")]
     pub code_discount: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscount>,
 }
-impl record::Record for DiscountCodesRecordCodeDiscountNode {
-    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNode";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "codeDiscount" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.code_discount = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesRecordCodeDiscountNode {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesRecordCodeDiscountNode { id => "id", code_discount => "codeDiscount" }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscount` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `summary`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// `startsAt`
-    #[serde(rename = "startsAt", skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
     /// `endsAt`
-    #[serde(rename = "endsAt", skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes>,
 }
-impl record::Record for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
-    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "summary" => Some(1),
-            "startsAt" => Some(2),
-            "endsAt" => Some(3),
-            "status" => Some(4),
-            "codes" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.summary = map.next_value()?,
-            2 => self.starts_at = map.next_value()?,
-            3 => self.ends_at = map.next_value()?,
-            4 => self.status = map.next_value()?,
-            5 => self.codes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesRecordCodeDiscountNodeCodeDiscount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesRecordCodeDiscountNodeCodeDiscount { title => "title", summary =>
+    "summary", starts_at => "startsAt", ends_at => "endsAt", status => "status", codes =>
+    "codes" }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     /// `nodes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nodes: Option<
         Vec<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem>,
     >,
 }
-impl record::Record for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
-    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "nodes" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.nodes = map
-                    .next_value::<
-                        record::SkipNulls<
-                            DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem,
-                        >,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes { nodes => "nodes" skip_nulls }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
     /// `code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
-impl record::Record for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
-    const NAME: &'static str = "DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "code" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.code = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem { code => "code" }
 }
 /// The `DiscountCodesUpdateBasicCodeDiscount` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesUpdateBasicCodeDiscount {
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// `startsAt`
-    #[serde(rename = "startsAt", skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
     /// `endsAt`
-    #[serde(rename = "endsAt", skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<String>,
     /// `usageLimit`
-    #[serde(rename = "usageLimit", skip_serializing_if = "Option::is_none")]
     pub usage_limit: Option<i64>,
 }
-impl record::Record for DiscountCodesUpdateBasicCodeDiscount {
-    const NAME: &'static str = "DiscountCodesUpdateBasicCodeDiscount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "code" => Some(1),
-            "startsAt" => Some(2),
-            "endsAt" => Some(3),
-            "usageLimit" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.code = map.next_value()?,
-            2 => self.starts_at = map.next_value()?,
-            3 => self.ends_at = map.next_value()?,
-            4 => self.usage_limit = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesUpdateBasicCodeDiscount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesUpdateBasicCodeDiscount { title => "title", code => "code", starts_at =>
+    "startsAt", ends_at => "endsAt", usage_limit => "usageLimit" }
 }
 /// The `DiscountCodesRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DiscountCodesRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedCodeDiscountId`
-    #[serde(rename = "deletedCodeDiscountId", skip_serializing_if = "Option::is_none")]
     pub deleted_code_discount_id: Option<String>,
 }
-impl record::Record for DiscountCodesRecord2 {
-    const NAME: &'static str = "DiscountCodesRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedCodeDiscountId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_code_discount_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DiscountCodesRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DiscountCodesRecord2 { user_errors => "userErrors" skip_nulls,
+    deleted_code_discount_id => "deletedCodeDiscountId" }
 }

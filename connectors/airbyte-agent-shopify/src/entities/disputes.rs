@@ -2,7 +2,7 @@
 
 //! Entity `disputes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A chargeback or inquiry raised by a card holder.
     pub fn disputes(&self) -> Disputes {
@@ -138,123 +138,46 @@ airbyte_agent_runtime::string_enum! {
     Won => "won", #[doc = " `lost`"] Lost => "lost" }
 }
 /// A chargeback or inquiry raised by a card holder.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Dispute {
     /// Unique identifier of this dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Identifier of the related order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<i64>,
     /// Kind of dispute.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Amount of the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// Currency as a three-letter ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Why the stock changes, such as correction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Network reason code of this dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_reason_code: Option<String>,
     /// Current status of the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Evidence due by (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence_due_by: Option<String>,
     /// Evidence sent on (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence_sent_on: Option<String>,
     /// Finalized on (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub finalized_on: Option<String>,
     /// Initiated at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initiated_at: Option<String>,
 }
-impl record::Record for Dispute {
-    const NAME: &'static str = "Dispute";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "order_id" => Some(1),
-            "type" => Some(2),
-            "amount" => Some(3),
-            "currency" => Some(4),
-            "reason" => Some(5),
-            "network_reason_code" => Some(6),
-            "status" => Some(7),
-            "evidence_due_by" => Some(8),
-            "evidence_sent_on" => Some(9),
-            "finalized_on" => Some(10),
-            "initiated_at" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.order_id = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.amount = map.next_value()?,
-            4 => self.currency = map.next_value()?,
-            5 => self.reason = map.next_value()?,
-            6 => self.network_reason_code = map.next_value()?,
-            7 => self.status = map.next_value()?,
-            8 => self.evidence_due_by = map.next_value()?,
-            9 => self.evidence_sent_on = map.next_value()?,
-            10 => self.finalized_on = map.next_value()?,
-            11 => self.initiated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Dispute {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Dispute { id => "id", order_id => "order_id", type_ => "type", amount => "amount",
+    currency => "currency", reason => "reason", network_reason_code =>
+    "network_reason_code", status => "status", evidence_due_by => "evidence_due_by",
+    evidence_sent_on => "evidence_sent_on", finalized_on => "finalized_on", initiated_at
+    => "initiated_at" }
 }
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DisputesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for DisputesListMeta {
-    const NAME: &'static str = "DisputesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DisputesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DisputesListMeta { next_page_url => "next_page_url" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `draft_order_complete`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// Records of the `draft_order_complete` entity.
@@ -68,130 +68,41 @@ impl ::std::future::IntoFuture for DraftOrderCompleteUpdateRequest {
     }
 }
 /// The `DraftOrderCompleteRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrderCompleteRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `draftOrder`
-    #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
     pub draft_order: Option<DraftOrderCompleteRecordDraftOrder>,
 }
-impl record::Record for DraftOrderCompleteRecord {
-    const NAME: &'static str = "DraftOrderCompleteRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "draftOrder" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.draft_order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrderCompleteRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrderCompleteRecord { user_errors => "userErrors" skip_nulls, draft_order =>
+    "draftOrder" }
 }
 /// The `DraftOrderCompleteRecordDraftOrder` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrderCompleteRecordDraftOrder {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `order`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<DraftOrderCompleteRecordDraftOrderOrder>,
 }
-impl record::Record for DraftOrderCompleteRecordDraftOrder {
-    const NAME: &'static str = "DraftOrderCompleteRecordDraftOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "status" => Some(2),
-            "order" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.status = map.next_value()?,
-            3 => self.order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrderCompleteRecordDraftOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrderCompleteRecordDraftOrder { id => "id", name => "name", status => "status",
+    order => "order" }
 }
 /// The `DraftOrderCompleteRecordDraftOrderOrder` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrderCompleteRecordDraftOrderOrder {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for DraftOrderCompleteRecordDraftOrderOrder {
-    const NAME: &'static str = "DraftOrderCompleteRecordDraftOrderOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrderCompleteRecordDraftOrderOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrderCompleteRecordDraftOrderOrder { id => "id", name => "name" }
 }

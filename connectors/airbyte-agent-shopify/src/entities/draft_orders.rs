@@ -2,7 +2,7 @@
 
 //! Entity `draft_orders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// An order that is not final yet, such as a quote.
@@ -266,552 +266,197 @@ airbyte_agent_runtime::string_enum! {
     "invoice_sent", #[doc = " `completed`"] Completed => "completed" }
 }
 /// An order that is not final yet, such as a quote.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrder {
     /// Unique identifier of this draft order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `note`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `taxes_included`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub taxes_included: Option<bool>,
     /// `currency`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// `invoice_sent_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_sent_at: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `tax_exempt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// `completed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// `shipping_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrderAddress>,
     /// `billing_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<OrderAddress>,
     /// `invoice_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_url: Option<String>,
     /// `applied_discount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_discount: Option<Map<String, Value>>,
     /// `order_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<i64>,
     /// `shipping_line`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_line: Option<Map<String, Value>>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// `note_attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `total_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_price: Option<String>,
     /// `subtotal_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal_price: Option<String>,
     /// `total_tax`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax: Option<String>,
     /// `payment_terms`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_terms: Option<Map<String, Value>>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `customer`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
     /// True when allow discount codes in checkout? is enabled.
-    #[serde(
-        rename = "allow_discount_codes_in_checkout?",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_discount_codes_in_checkout: Option<bool>,
     /// Flag: b2b?.
-    #[serde(rename = "b2b?", skip_serializing_if = "Option::is_none")]
     pub b2b: Option<bool>,
     /// Identifier of the related API client.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_client_id: Option<i64>,
     /// Created on API version handle (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_on_api_version_handle: Option<String>,
 }
-impl record::Record for DraftOrder {
-    const NAME: &'static str = "DraftOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "note" => Some(1),
-            "email" => Some(2),
-            "taxes_included" => Some(3),
-            "currency" => Some(4),
-            "invoice_sent_at" => Some(5),
-            "created_at" => Some(6),
-            "updated_at" => Some(7),
-            "tax_exempt" => Some(8),
-            "completed_at" => Some(9),
-            "name" => Some(10),
-            "status" => Some(11),
-            "line_items" => Some(12),
-            "shipping_address" => Some(13),
-            "billing_address" => Some(14),
-            "invoice_url" => Some(15),
-            "applied_discount" => Some(16),
-            "order_id" => Some(17),
-            "shipping_line" => Some(18),
-            "tax_lines" => Some(19),
-            "tags" => Some(20),
-            "note_attributes" => Some(21),
-            "total_price" => Some(22),
-            "subtotal_price" => Some(23),
-            "total_tax" => Some(24),
-            "payment_terms" => Some(25),
-            "admin_graphql_api_id" => Some(26),
-            "customer" => Some(27),
-            "allow_discount_codes_in_checkout?" => Some(28),
-            "b2b?" => Some(29),
-            "api_client_id" => Some(30),
-            "created_on_api_version_handle" => Some(31),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.note = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.taxes_included = map.next_value()?,
-            4 => self.currency = map.next_value()?,
-            5 => self.invoice_sent_at = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            8 => self.tax_exempt = map.next_value()?,
-            9 => self.completed_at = map.next_value()?,
-            10 => self.name = map.next_value()?,
-            11 => self.status = map.next_value()?,
-            12 => self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0,
-            13 => self.shipping_address = map.next_value()?,
-            14 => self.billing_address = map.next_value()?,
-            15 => self.invoice_url = map.next_value()?,
-            16 => self.applied_discount = map.next_value()?,
-            17 => self.order_id = map.next_value()?,
-            18 => self.shipping_line = map.next_value()?,
-            19 => {
-                self.tax_lines = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            20 => self.tags = map.next_value()?,
-            21 => {
-                self.note_attributes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            22 => self.total_price = map.next_value()?,
-            23 => self.subtotal_price = map.next_value()?,
-            24 => self.total_tax = map.next_value()?,
-            25 => self.payment_terms = map.next_value()?,
-            26 => self.admin_graphql_api_id = map.next_value()?,
-            27 => self.customer = map.next_value()?,
-            28 => self.allow_discount_codes_in_checkout = map.next_value()?,
-            29 => self.b2b = map.next_value()?,
-            30 => self.api_client_id = map.next_value()?,
-            31 => self.created_on_api_version_handle = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrder { id => "id", note => "note", email => "email", taxes_included =>
+    "taxes_included", currency => "currency", invoice_sent_at => "invoice_sent_at",
+    created_at => "created_at", updated_at => "updated_at", tax_exempt => "tax_exempt",
+    completed_at => "completed_at", name => "name", status => "status", line_items =>
+    "line_items" skip_nulls, shipping_address => "shipping_address", billing_address =>
+    "billing_address", invoice_url => "invoice_url", applied_discount =>
+    "applied_discount", order_id => "order_id", shipping_line => "shipping_line",
+    tax_lines => "tax_lines" skip_nulls, tags => "tags", note_attributes =>
+    "note_attributes" skip_nulls, total_price => "total_price", subtotal_price =>
+    "subtotal_price", total_tax => "total_tax", payment_terms => "payment_terms",
+    admin_graphql_api_id => "admin_graphql_api_id", customer => "customer",
+    allow_discount_codes_in_checkout => "allow_discount_codes_in_checkout?", b2b =>
+    "b2b?", api_client_id => "api_client_id", created_on_api_version_handle =>
+    "created_on_api_version_handle" }
 }
 /// Metadata returned by `draft_orders.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrdersListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for DraftOrdersListMeta {
-    const NAME: &'static str = "DraftOrdersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrdersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrdersListMeta { next_page_url => "next_page_url" }
 }
 /// The new draft order.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrdersCreateInput {
     /// Items of the order.
-    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
     /// Global ID of the customer.
-    #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     /// Email of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
-    #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
-impl record::Record for DraftOrdersCreateInput {
-    const NAME: &'static str = "DraftOrdersCreateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "lineItems" => Some(0),
-            "customerId" => Some(1),
-            "email" => Some(2),
-            "note" => Some(3),
-            "tags" => Some(4),
-            "shippingAddress" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.line_items = map
-                    .next_value::<
-                        record::SkipNulls<DraftOrdersCreateInputLineItemsItem>,
-                    >()?
-                    .0;
-            }
-            1 => self.customer_id = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.note = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.shipping_address = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrdersCreateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrdersCreateInput { line_items => "lineItems" skip_nulls, customer_id =>
+    "customerId", email => "email", note => "note", tags => "tags" skip_nulls,
+    shipping_address => "shippingAddress" }
 }
 /// The `DraftOrdersCreateInputLineItemsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrdersCreateInputLineItemsItem {
     /// Global ID of the variant being bought.
-    #[serde(rename = "variantId", skip_serializing_if = "Option::is_none")]
     pub variant_id: Option<String>,
     /// Number of units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// Title of a custom item that has no variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Price per unit.
-    #[serde(rename = "originalUnitPrice", skip_serializing_if = "Option::is_none")]
     pub original_unit_price: Option<String>,
 }
-impl record::Record for DraftOrdersCreateInputLineItemsItem {
-    const NAME: &'static str = "DraftOrdersCreateInputLineItemsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "variantId" => Some(0),
-            "quantity" => Some(1),
-            "title" => Some(2),
-            "originalUnitPrice" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.variant_id = map.next_value()?,
-            1 => self.quantity = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.original_unit_price = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrdersCreateInputLineItemsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrdersCreateInputLineItemsItem { variant_id => "variantId", quantity =>
+    "quantity", title => "title", original_unit_price => "originalUnitPrice" }
 }
 /// The `DraftOrdersRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrdersRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `draftOrder`
-    #[serde(rename = "draftOrder", skip_serializing_if = "Option::is_none")]
     pub draft_order: Option<GraphQlDraftOrder>,
 }
-impl record::Record for DraftOrdersRecord {
-    const NAME: &'static str = "DraftOrdersRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "draftOrder" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.draft_order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrdersRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrdersRecord { user_errors => "userErrors" skip_nulls, draft_order =>
+    "draftOrder" }
 }
 /// The `GraphQlDraftOrder` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlDraftOrder {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `totalPrice`
-    #[serde(rename = "totalPrice", skip_serializing_if = "Option::is_none")]
     pub total_price: Option<String>,
     /// `currencyCode`
-    #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
-impl record::Record for GraphQlDraftOrder {
-    const NAME: &'static str = "GraphQlDraftOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "email" => Some(2),
-            "status" => Some(3),
-            "createdAt" => Some(4),
-            "updatedAt" => Some(5),
-            "totalPrice" => Some(6),
-            "currencyCode" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.status = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.updated_at = map.next_value()?,
-            6 => self.total_price = map.next_value()?,
-            7 => self.currency_code = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlDraftOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlDraftOrder { id => "id", name => "name", email => "email", status => "status",
+    created_at => "createdAt", updated_at => "updatedAt", total_price => "totalPrice",
+    currency_code => "currencyCode" }
 }
 /// Draft order fields to change.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrdersUpdateInput {
     /// `lineItems`
-    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `note`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
-impl record::Record for DraftOrdersUpdateInput {
-    const NAME: &'static str = "DraftOrdersUpdateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "lineItems" => Some(0),
-            "email" => Some(1),
-            "note" => Some(2),
-            "tags" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.line_items = map
-                    .next_value::<
-                        record::SkipNulls<DraftOrdersCreateInputLineItemsItem>,
-                    >()?
-                    .0;
-            }
-            1 => self.email = map.next_value()?,
-            2 => self.note = map.next_value()?,
-            3 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrdersUpdateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrdersUpdateInput { line_items => "lineItems" skip_nulls, email => "email", note
+    => "note", tags => "tags" skip_nulls }
 }
 /// The `DraftOrdersRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DraftOrdersRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedId`
-    #[serde(rename = "deletedId", skip_serializing_if = "Option::is_none")]
     pub deleted_id: Option<String>,
 }
-impl record::Record for DraftOrdersRecord2 {
-    const NAME: &'static str = "DraftOrdersRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DraftOrdersRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DraftOrdersRecord2 { user_errors => "userErrors" skip_nulls, deleted_id =>
+    "deletedId" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `fulfillment_orders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// The work to ship items of an order from one location.
     pub fn fulfillment_orders(&self) -> FulfillmentOrders {
@@ -115,167 +115,62 @@ impl ::std::future::IntoFuture for FulfillmentOrdersGetRequest {
     }
 }
 /// The work to ship items of an order from one location.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FulfillmentOrder {
     /// Unique identifier of this fulfillment order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `shop_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shop_id: Option<i64>,
     /// `order_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<i64>,
     /// `assigned_location_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_location_id: Option<i64>,
     /// `request_status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_status: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `supported_actions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_actions: Option<Vec<String>>,
     /// `destination`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<Map<String, Value>>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<Map<String, Value>>>,
     /// `fulfill_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfill_at: Option<String>,
     /// `fulfill_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfill_by: Option<String>,
     /// `international_duties`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub international_duties: Option<Map<String, Value>>,
     /// `fulfillment_holds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillment_holds: Option<Vec<Map<String, Value>>>,
     /// `delivery_method`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_method: Option<Map<String, Value>>,
     /// `assigned_location`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_location: Option<Map<String, Value>>,
     /// `merchant_requests`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_requests: Option<Vec<Map<String, Value>>>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for FulfillmentOrder {
-    const NAME: &'static str = "FulfillmentOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "shop_id" => Some(1),
-            "order_id" => Some(2),
-            "assigned_location_id" => Some(3),
-            "request_status" => Some(4),
-            "status" => Some(5),
-            "supported_actions" => Some(6),
-            "destination" => Some(7),
-            "line_items" => Some(8),
-            "fulfill_at" => Some(9),
-            "fulfill_by" => Some(10),
-            "international_duties" => Some(11),
-            "fulfillment_holds" => Some(12),
-            "delivery_method" => Some(13),
-            "assigned_location" => Some(14),
-            "merchant_requests" => Some(15),
-            "created_at" => Some(16),
-            "updated_at" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.shop_id = map.next_value()?,
-            2 => self.order_id = map.next_value()?,
-            3 => self.assigned_location_id = map.next_value()?,
-            4 => self.request_status = map.next_value()?,
-            5 => self.status = map.next_value()?,
-            6 => {
-                self.supported_actions = map.next_value::<record::SkipNulls<String>>()?.0;
-            }
-            7 => self.destination = map.next_value()?,
-            8 => {
-                self.line_items = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            9 => self.fulfill_at = map.next_value()?,
-            10 => self.fulfill_by = map.next_value()?,
-            11 => self.international_duties = map.next_value()?,
-            12 => {
-                self.fulfillment_holds = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            13 => self.delivery_method = map.next_value()?,
-            14 => self.assigned_location = map.next_value()?,
-            15 => {
-                self.merchant_requests = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            16 => self.created_at = map.next_value()?,
-            17 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FulfillmentOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FulfillmentOrder { id => "id", shop_id => "shop_id", order_id => "order_id",
+    assigned_location_id => "assigned_location_id", request_status => "request_status",
+    status => "status", supported_actions => "supported_actions" skip_nulls, destination
+    => "destination", line_items => "line_items" skip_nulls, fulfill_at => "fulfill_at",
+    fulfill_by => "fulfill_by", international_duties => "international_duties",
+    fulfillment_holds => "fulfillment_holds" skip_nulls, delivery_method =>
+    "delivery_method", assigned_location => "assigned_location", merchant_requests =>
+    "merchant_requests" skip_nulls, created_at => "created_at", updated_at =>
+    "updated_at" }
 }
 /// Metadata returned by `fulfillment_orders.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct FulfillmentOrdersListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for FulfillmentOrdersListMeta {
-    const NAME: &'static str = "FulfillmentOrdersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for FulfillmentOrdersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    FulfillmentOrdersListMeta { next_page_url => "next_page_url" }
 }

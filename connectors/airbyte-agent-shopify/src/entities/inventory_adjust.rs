@@ -2,7 +2,7 @@
 
 //! Entity `inventory_adjust`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// Records of the `inventory_adjust` entity.
@@ -67,104 +67,35 @@ impl ::std::future::IntoFuture for InventoryAdjustCreateRequest {
     }
 }
 /// The `InventoryAdjustCreateInput` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryAdjustCreateInput {
     /// Which quantity to change, such as available.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Why the stock changes, such as correction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// URI of the document that explains the change.
-    #[serde(rename = "referenceDocumentUri", skip_serializing_if = "Option::is_none")]
     pub reference_document_uri: Option<String>,
     /// Changes per item and location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<InventoryAdjustCreateInputChangesItem>>,
 }
-impl record::Record for InventoryAdjustCreateInput {
-    const NAME: &'static str = "InventoryAdjustCreateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "reason" => Some(1),
-            "referenceDocumentUri" => Some(2),
-            "changes" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.reason = map.next_value()?,
-            2 => self.reference_document_uri = map.next_value()?,
-            3 => {
-                self.changes = map
-                    .next_value::<
-                        record::SkipNulls<InventoryAdjustCreateInputChangesItem>,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InventoryAdjustCreateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InventoryAdjustCreateInput { name => "name", reason => "reason",
+    reference_document_uri => "referenceDocumentUri", changes => "changes" skip_nulls }
 }
 /// The `InventoryAdjustCreateInputChangesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryAdjustCreateInputChangesItem {
     /// Global ID of the inventory item.
-    #[serde(rename = "inventoryItemId", skip_serializing_if = "Option::is_none")]
     pub inventory_item_id: Option<String>,
     /// Global ID of the location.
-    #[serde(rename = "locationId", skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
     /// Amount to add (positive) or remove (negative).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delta: Option<i64>,
     /// Quantity expected at the location now; the change fails if it differs. null skips the check.
-    #[serde(rename = "changeFromQuantity", skip_serializing_if = "Option::is_none")]
     pub change_from_quantity: Option<i64>,
 }
-impl record::Record for InventoryAdjustCreateInputChangesItem {
-    const NAME: &'static str = "InventoryAdjustCreateInputChangesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "inventoryItemId" => Some(0),
-            "locationId" => Some(1),
-            "delta" => Some(2),
-            "changeFromQuantity" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.inventory_item_id = map.next_value()?,
-            1 => self.location_id = map.next_value()?,
-            2 => self.delta = map.next_value()?,
-            3 => self.change_from_quantity = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InventoryAdjustCreateInputChangesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InventoryAdjustCreateInputChangesItem { inventory_item_id => "inventoryItemId",
+    location_id => "locationId", delta => "delta", change_from_quantity =>
+    "changeFromQuantity" }
 }

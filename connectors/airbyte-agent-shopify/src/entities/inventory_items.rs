@@ -2,7 +2,7 @@
 
 //! Entity `inventory_items`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// The stock-keeping record behind a variant, with SKU and cost.
     pub fn inventory_items(&self) -> InventoryItems {
@@ -114,127 +114,48 @@ impl ::std::future::IntoFuture for InventoryItemsGetRequest {
     }
 }
 /// The stock-keeping record behind a variant, with SKU and cost.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryItem {
     /// Unique identifier of this inventory item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `sku`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `requires_shipping`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_shipping: Option<bool>,
     /// `cost`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<String>,
     /// `country_code_of_origin`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code_of_origin: Option<String>,
     /// `province_code_of_origin`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub province_code_of_origin: Option<String>,
     /// `harmonized_system_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub harmonized_system_code: Option<String>,
     /// `tracked`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracked: Option<bool>,
     /// `country_harmonized_system_codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_harmonized_system_codes: Option<Vec<Map<String, Value>>>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for InventoryItem {
-    const NAME: &'static str = "InventoryItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "sku" => Some(1),
-            "created_at" => Some(2),
-            "updated_at" => Some(3),
-            "requires_shipping" => Some(4),
-            "cost" => Some(5),
-            "country_code_of_origin" => Some(6),
-            "province_code_of_origin" => Some(7),
-            "harmonized_system_code" => Some(8),
-            "tracked" => Some(9),
-            "country_harmonized_system_codes" => Some(10),
-            "admin_graphql_api_id" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.sku = map.next_value()?,
-            2 => self.created_at = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.requires_shipping = map.next_value()?,
-            5 => self.cost = map.next_value()?,
-            6 => self.country_code_of_origin = map.next_value()?,
-            7 => self.province_code_of_origin = map.next_value()?,
-            8 => self.harmonized_system_code = map.next_value()?,
-            9 => self.tracked = map.next_value()?,
-            10 => {
-                self.country_harmonized_system_codes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            11 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InventoryItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InventoryItem { id => "id", sku => "sku", created_at => "created_at", updated_at =>
+    "updated_at", requires_shipping => "requires_shipping", cost => "cost",
+    country_code_of_origin => "country_code_of_origin", province_code_of_origin =>
+    "province_code_of_origin", harmonized_system_code => "harmonized_system_code",
+    tracked => "tracked", country_harmonized_system_codes =>
+    "country_harmonized_system_codes" skip_nulls, admin_graphql_api_id =>
+    "admin_graphql_api_id" }
 }
 /// Metadata returned by `inventory_items.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryItemsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for InventoryItemsListMeta {
-    const NAME: &'static str = "InventoryItemsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InventoryItemsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InventoryItemsListMeta { next_page_url => "next_page_url" }
 }

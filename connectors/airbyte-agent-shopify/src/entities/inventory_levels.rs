@@ -2,7 +2,7 @@
 
 //! Entity `inventory_levels`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// The quantity of one inventory item at one location.
     pub fn inventory_levels(&self) -> InventoryLevels {
@@ -73,88 +73,30 @@ impl ::std::future::IntoFuture for InventoryLevelsListRequest {
     }
 }
 /// The quantity of one inventory item at one location.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryLevel {
     /// `inventory_item_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_item_id: Option<i64>,
     /// `location_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<i64>,
     /// `available`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<i64>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for InventoryLevel {
-    const NAME: &'static str = "InventoryLevel";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "inventory_item_id" => Some(0),
-            "location_id" => Some(1),
-            "available" => Some(2),
-            "updated_at" => Some(3),
-            "admin_graphql_api_id" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.inventory_item_id = map.next_value()?,
-            1 => self.location_id = map.next_value()?,
-            2 => self.available = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InventoryLevel {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InventoryLevel { inventory_item_id => "inventory_item_id", location_id =>
+    "location_id", available => "available", updated_at => "updated_at",
+    admin_graphql_api_id => "admin_graphql_api_id" }
 }
 /// Metadata returned by `inventory_levels.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InventoryLevelsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for InventoryLevelsListMeta {
-    const NAME: &'static str = "InventoryLevelsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InventoryLevelsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InventoryLevelsListMeta { next_page_url => "next_page_url" }
 }

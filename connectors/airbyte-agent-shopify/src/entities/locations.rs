@@ -2,7 +2,7 @@
 
 //! Entity `locations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A place that stocks or fulfills goods, such as a store or warehouse.
     pub fn locations(&self) -> Locations {
@@ -103,158 +103,62 @@ impl ::std::future::IntoFuture for LocationsGetRequest {
     }
 }
 /// A place that stocks or fulfills goods, such as a store or warehouse.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Location {
     /// Unique identifier of this location.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `address1`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,
     /// `address2`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address2: Option<String>,
     /// `city`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// `zip`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// `province`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
     /// `country`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `country_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// `country_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_name: Option<String>,
     /// `province_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub province_code: Option<String>,
     /// `legacy`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy: Option<bool>,
     /// `active`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `localized_country_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub localized_country_name: Option<String>,
     /// `localized_province_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub localized_province_name: Option<String>,
 }
-impl record::Record for Location {
-    const NAME: &'static str = "Location";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "address1" => Some(2),
-            "address2" => Some(3),
-            "city" => Some(4),
-            "zip" => Some(5),
-            "province" => Some(6),
-            "country" => Some(7),
-            "phone" => Some(8),
-            "created_at" => Some(9),
-            "updated_at" => Some(10),
-            "country_code" => Some(11),
-            "country_name" => Some(12),
-            "province_code" => Some(13),
-            "legacy" => Some(14),
-            "active" => Some(15),
-            "admin_graphql_api_id" => Some(16),
-            "localized_country_name" => Some(17),
-            "localized_province_name" => Some(18),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.address1 = map.next_value()?,
-            3 => self.address2 = map.next_value()?,
-            4 => self.city = map.next_value()?,
-            5 => self.zip = map.next_value()?,
-            6 => self.province = map.next_value()?,
-            7 => self.country = map.next_value()?,
-            8 => self.phone = map.next_value()?,
-            9 => self.created_at = map.next_value()?,
-            10 => self.updated_at = map.next_value()?,
-            11 => self.country_code = map.next_value()?,
-            12 => self.country_name = map.next_value()?,
-            13 => self.province_code = map.next_value()?,
-            14 => self.legacy = map.next_value()?,
-            15 => self.active = map.next_value()?,
-            16 => self.admin_graphql_api_id = map.next_value()?,
-            17 => self.localized_country_name = map.next_value()?,
-            18 => self.localized_province_name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Location {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Location { id => "id", name => "name", address1 => "address1", address2 =>
+    "address2", city => "city", zip => "zip", province => "province", country =>
+    "country", phone => "phone", created_at => "created_at", updated_at => "updated_at",
+    country_code => "country_code", country_name => "country_name", province_code =>
+    "province_code", legacy => "legacy", active => "active", admin_graphql_api_id =>
+    "admin_graphql_api_id", localized_country_name => "localized_country_name",
+    localized_province_name => "localized_province_name" }
 }
 /// Metadata returned by `locations.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct LocationsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for LocationsListMeta {
-    const NAME: &'static str = "LocationsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for LocationsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    LocationsListMeta { next_page_url => "next_page_url" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `metafield_product_variants`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A custom field stored on a store resource.
@@ -99,35 +99,11 @@ impl ::std::future::IntoFuture for MetafieldProductVariantsListRequest {
     }
 }
 /// Metadata returned by `metafield_product_variants.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MetafieldProductVariantsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for MetafieldProductVariantsListMeta {
-    const NAME: &'static str = "MetafieldProductVariantsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MetafieldProductVariantsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MetafieldProductVariantsListMeta { next_page_url => "next_page_url" }
 }

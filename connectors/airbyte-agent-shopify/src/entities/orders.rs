@@ -2,7 +2,7 @@
 
 //! Entity `orders`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// An order placed in the store.
@@ -340,833 +340,344 @@ airbyte_agent_runtime::string_enum! {
     "unfulfilled" }
 }
 /// An order placed in the store.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Order {
     /// Unique identifier of this order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `app_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<i64>,
     /// `browser_ip`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser_ip: Option<String>,
     /// `buyer_accepts_marketing`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub buyer_accepts_marketing: Option<bool>,
     /// `cancel_reason`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
     /// `cancelled_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<String>,
     /// `cart_token`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cart_token: Option<String>,
     /// `checkout_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub checkout_id: Option<i64>,
     /// `checkout_token`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub checkout_token: Option<String>,
     /// `client_details`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_details: Option<Map<String, Value>>,
     /// `closed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// `company`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<Map<String, Value>>,
     /// `confirmation_number`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation_number: Option<String>,
     /// `confirmed`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed: Option<bool>,
     /// `contact_email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_email: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `currency`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// `current_subtotal_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_subtotal_price: Option<String>,
     /// `current_subtotal_price_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_subtotal_price_set: Option<Map<String, Value>>,
     /// `current_total_additional_fees_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_additional_fees_set: Option<Map<String, Value>>,
     /// `current_total_discounts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_discounts: Option<String>,
     /// `current_total_discounts_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_discounts_set: Option<Map<String, Value>>,
     /// `current_total_duties_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_duties_set: Option<Map<String, Value>>,
     /// `current_total_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_price: Option<String>,
     /// `current_total_price_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_price_set: Option<Map<String, Value>>,
     /// `current_total_tax`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_tax: Option<String>,
     /// `current_total_tax_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_total_tax_set: Option<Map<String, Value>>,
     /// `customer`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
     /// `customer_locale`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_locale: Option<String>,
     /// `device_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<i64>,
     /// `discount_applications`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_applications: Option<Vec<Map<String, Value>>>,
     /// `discount_codes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_codes: Option<Vec<Map<String, Value>>>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `estimated_taxes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_taxes: Option<bool>,
     /// `financial_status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub financial_status: Option<String>,
     /// `fulfillment_status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillment_status: Option<String>,
     /// `fulfillments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillments: Option<Vec<Fulfillment>>,
     /// `gateway`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     /// `landing_site`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub landing_site: Option<String>,
     /// `landing_site_ref`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub landing_site_ref: Option<String>,
     /// `line_items`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// `location_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<i64>,
     /// `merchant_of_record_app_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_of_record_app_id: Option<i64>,
     /// `merchant_business_entity_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_business_entity_id: Option<String>,
     /// `duties_included`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duties_included: Option<bool>,
     /// `total_cash_rounding_payment_adjustment_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_cash_rounding_payment_adjustment_set: Option<Map<String, Value>>,
     /// `total_cash_rounding_refund_adjustment_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_cash_rounding_refund_adjustment_set: Option<Map<String, Value>>,
     /// `payment_terms`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_terms: Option<Map<String, Value>>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `note`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `note_attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note_attributes: Option<Vec<Map<String, Value>>>,
     /// `number`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
     /// `order_number`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_number: Option<i64>,
     /// `order_status_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_status_url: Option<String>,
     /// `original_total_additional_fees_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_total_additional_fees_set: Option<Map<String, Value>>,
     /// `original_total_duties_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_total_duties_set: Option<Map<String, Value>>,
     /// `payment_gateway_names`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_gateway_names: Option<Vec<String>>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `po_number`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub po_number: Option<String>,
     /// `presentment_currency`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub presentment_currency: Option<String>,
     /// `processed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<String>,
     /// `reference`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// `referring_site`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referring_site: Option<String>,
     /// `refunds`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refunds: Option<Vec<Refund>>,
     /// `shipping_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrderAddress>,
     /// `shipping_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_lines: Option<Vec<Map<String, Value>>>,
     /// `source_identifier`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// `source_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
     /// `source_url`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
     /// `subtotal_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal_price: Option<String>,
     /// `subtotal_price_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal_price_set: Option<Map<String, Value>>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// `tax_exempt`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<bool>,
     /// `tax_lines`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_lines: Option<Vec<Map<String, Value>>>,
     /// `taxes_included`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub taxes_included: Option<bool>,
     /// `test`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<bool>,
     /// `token`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// `total_discounts`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_discounts: Option<String>,
     /// `total_discounts_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_discounts_set: Option<Map<String, Value>>,
     /// `total_line_items_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_line_items_price: Option<String>,
     /// `total_line_items_price_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_line_items_price_set: Option<Map<String, Value>>,
     /// `total_outstanding`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_outstanding: Option<String>,
     /// `total_price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_price: Option<String>,
     /// `total_price_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_price_set: Option<Map<String, Value>>,
     /// `total_shipping_price_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_shipping_price_set: Option<Map<String, Value>>,
     /// `total_tax`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax: Option<String>,
     /// `total_tax_set`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax_set: Option<Map<String, Value>>,
     /// `total_tip_received`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tip_received: Option<String>,
     /// `total_weight`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_weight: Option<i64>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `user_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// `billing_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<OrderAddress>,
 }
-impl record::Record for Order {
-    const NAME: &'static str = "Order";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "admin_graphql_api_id" => Some(1),
-            "app_id" => Some(2),
-            "browser_ip" => Some(3),
-            "buyer_accepts_marketing" => Some(4),
-            "cancel_reason" => Some(5),
-            "cancelled_at" => Some(6),
-            "cart_token" => Some(7),
-            "checkout_id" => Some(8),
-            "checkout_token" => Some(9),
-            "client_details" => Some(10),
-            "closed_at" => Some(11),
-            "company" => Some(12),
-            "confirmation_number" => Some(13),
-            "confirmed" => Some(14),
-            "contact_email" => Some(15),
-            "created_at" => Some(16),
-            "currency" => Some(17),
-            "current_subtotal_price" => Some(18),
-            "current_subtotal_price_set" => Some(19),
-            "current_total_additional_fees_set" => Some(20),
-            "current_total_discounts" => Some(21),
-            "current_total_discounts_set" => Some(22),
-            "current_total_duties_set" => Some(23),
-            "current_total_price" => Some(24),
-            "current_total_price_set" => Some(25),
-            "current_total_tax" => Some(26),
-            "current_total_tax_set" => Some(27),
-            "customer" => Some(28),
-            "customer_locale" => Some(29),
-            "device_id" => Some(30),
-            "discount_applications" => Some(31),
-            "discount_codes" => Some(32),
-            "email" => Some(33),
-            "estimated_taxes" => Some(34),
-            "financial_status" => Some(35),
-            "fulfillment_status" => Some(36),
-            "fulfillments" => Some(37),
-            "gateway" => Some(38),
-            "landing_site" => Some(39),
-            "landing_site_ref" => Some(40),
-            "line_items" => Some(41),
-            "location_id" => Some(42),
-            "merchant_of_record_app_id" => Some(43),
-            "merchant_business_entity_id" => Some(44),
-            "duties_included" => Some(45),
-            "total_cash_rounding_payment_adjustment_set" => Some(46),
-            "total_cash_rounding_refund_adjustment_set" => Some(47),
-            "payment_terms" => Some(48),
-            "name" => Some(49),
-            "note" => Some(50),
-            "note_attributes" => Some(51),
-            "number" => Some(52),
-            "order_number" => Some(53),
-            "order_status_url" => Some(54),
-            "original_total_additional_fees_set" => Some(55),
-            "original_total_duties_set" => Some(56),
-            "payment_gateway_names" => Some(57),
-            "phone" => Some(58),
-            "po_number" => Some(59),
-            "presentment_currency" => Some(60),
-            "processed_at" => Some(61),
-            "reference" => Some(62),
-            "referring_site" => Some(63),
-            "refunds" => Some(64),
-            "shipping_address" => Some(65),
-            "shipping_lines" => Some(66),
-            "source_identifier" => Some(67),
-            "source_name" => Some(68),
-            "source_url" => Some(69),
-            "subtotal_price" => Some(70),
-            "subtotal_price_set" => Some(71),
-            "tags" => Some(72),
-            "tax_exempt" => Some(73),
-            "tax_lines" => Some(74),
-            "taxes_included" => Some(75),
-            "test" => Some(76),
-            "token" => Some(77),
-            "total_discounts" => Some(78),
-            "total_discounts_set" => Some(79),
-            "total_line_items_price" => Some(80),
-            "total_line_items_price_set" => Some(81),
-            "total_outstanding" => Some(82),
-            "total_price" => Some(83),
-            "total_price_set" => Some(84),
-            "total_shipping_price_set" => Some(85),
-            "total_tax" => Some(86),
-            "total_tax_set" => Some(87),
-            "total_tip_received" => Some(88),
-            "total_weight" => Some(89),
-            "updated_at" => Some(90),
-            "user_id" => Some(91),
-            "billing_address" => Some(92),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.admin_graphql_api_id = map.next_value()?,
-            2 => self.app_id = map.next_value()?,
-            3 => self.browser_ip = map.next_value()?,
-            4 => self.buyer_accepts_marketing = map.next_value()?,
-            5 => self.cancel_reason = map.next_value()?,
-            6 => self.cancelled_at = map.next_value()?,
-            7 => self.cart_token = map.next_value()?,
-            8 => self.checkout_id = map.next_value()?,
-            9 => self.checkout_token = map.next_value()?,
-            10 => self.client_details = map.next_value()?,
-            11 => self.closed_at = map.next_value()?,
-            12 => self.company = map.next_value()?,
-            13 => self.confirmation_number = map.next_value()?,
-            14 => self.confirmed = map.next_value()?,
-            15 => self.contact_email = map.next_value()?,
-            16 => self.created_at = map.next_value()?,
-            17 => self.currency = map.next_value()?,
-            18 => self.current_subtotal_price = map.next_value()?,
-            19 => self.current_subtotal_price_set = map.next_value()?,
-            20 => self.current_total_additional_fees_set = map.next_value()?,
-            21 => self.current_total_discounts = map.next_value()?,
-            22 => self.current_total_discounts_set = map.next_value()?,
-            23 => self.current_total_duties_set = map.next_value()?,
-            24 => self.current_total_price = map.next_value()?,
-            25 => self.current_total_price_set = map.next_value()?,
-            26 => self.current_total_tax = map.next_value()?,
-            27 => self.current_total_tax_set = map.next_value()?,
-            28 => self.customer = map.next_value()?,
-            29 => self.customer_locale = map.next_value()?,
-            30 => self.device_id = map.next_value()?,
-            31 => {
-                self.discount_applications = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            32 => {
-                self.discount_codes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            33 => self.email = map.next_value()?,
-            34 => self.estimated_taxes = map.next_value()?,
-            35 => self.financial_status = map.next_value()?,
-            36 => self.fulfillment_status = map.next_value()?,
-            37 => {
-                self.fulfillments = map.next_value::<record::SkipNulls<Fulfillment>>()?.0;
-            }
-            38 => self.gateway = map.next_value()?,
-            39 => self.landing_site = map.next_value()?,
-            40 => self.landing_site_ref = map.next_value()?,
-            41 => self.line_items = map.next_value::<record::SkipNulls<LineItem>>()?.0,
-            42 => self.location_id = map.next_value()?,
-            43 => self.merchant_of_record_app_id = map.next_value()?,
-            44 => self.merchant_business_entity_id = map.next_value()?,
-            45 => self.duties_included = map.next_value()?,
-            46 => self.total_cash_rounding_payment_adjustment_set = map.next_value()?,
-            47 => self.total_cash_rounding_refund_adjustment_set = map.next_value()?,
-            48 => self.payment_terms = map.next_value()?,
-            49 => self.name = map.next_value()?,
-            50 => self.note = map.next_value()?,
-            51 => {
-                self.note_attributes = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            52 => self.number = map.next_value()?,
-            53 => self.order_number = map.next_value()?,
-            54 => self.order_status_url = map.next_value()?,
-            55 => self.original_total_additional_fees_set = map.next_value()?,
-            56 => self.original_total_duties_set = map.next_value()?,
-            57 => {
-                self.payment_gateway_names = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            58 => self.phone = map.next_value()?,
-            59 => self.po_number = map.next_value()?,
-            60 => self.presentment_currency = map.next_value()?,
-            61 => self.processed_at = map.next_value()?,
-            62 => self.reference = map.next_value()?,
-            63 => self.referring_site = map.next_value()?,
-            64 => self.refunds = map.next_value::<record::SkipNulls<Refund>>()?.0,
-            65 => self.shipping_address = map.next_value()?,
-            66 => {
-                self.shipping_lines = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            67 => self.source_identifier = map.next_value()?,
-            68 => self.source_name = map.next_value()?,
-            69 => self.source_url = map.next_value()?,
-            70 => self.subtotal_price = map.next_value()?,
-            71 => self.subtotal_price_set = map.next_value()?,
-            72 => self.tags = map.next_value()?,
-            73 => self.tax_exempt = map.next_value()?,
-            74 => {
-                self.tax_lines = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            75 => self.taxes_included = map.next_value()?,
-            76 => self.test = map.next_value()?,
-            77 => self.token = map.next_value()?,
-            78 => self.total_discounts = map.next_value()?,
-            79 => self.total_discounts_set = map.next_value()?,
-            80 => self.total_line_items_price = map.next_value()?,
-            81 => self.total_line_items_price_set = map.next_value()?,
-            82 => self.total_outstanding = map.next_value()?,
-            83 => self.total_price = map.next_value()?,
-            84 => self.total_price_set = map.next_value()?,
-            85 => self.total_shipping_price_set = map.next_value()?,
-            86 => self.total_tax = map.next_value()?,
-            87 => self.total_tax_set = map.next_value()?,
-            88 => self.total_tip_received = map.next_value()?,
-            89 => self.total_weight = map.next_value()?,
-            90 => self.updated_at = map.next_value()?,
-            91 => self.user_id = map.next_value()?,
-            92 => self.billing_address = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Order {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Order { id => "id", admin_graphql_api_id => "admin_graphql_api_id", app_id =>
+    "app_id", browser_ip => "browser_ip", buyer_accepts_marketing =>
+    "buyer_accepts_marketing", cancel_reason => "cancel_reason", cancelled_at =>
+    "cancelled_at", cart_token => "cart_token", checkout_id => "checkout_id",
+    checkout_token => "checkout_token", client_details => "client_details", closed_at =>
+    "closed_at", company => "company", confirmation_number => "confirmation_number",
+    confirmed => "confirmed", contact_email => "contact_email", created_at =>
+    "created_at", currency => "currency", current_subtotal_price =>
+    "current_subtotal_price", current_subtotal_price_set => "current_subtotal_price_set",
+    current_total_additional_fees_set => "current_total_additional_fees_set",
+    current_total_discounts => "current_total_discounts", current_total_discounts_set =>
+    "current_total_discounts_set", current_total_duties_set =>
+    "current_total_duties_set", current_total_price => "current_total_price",
+    current_total_price_set => "current_total_price_set", current_total_tax =>
+    "current_total_tax", current_total_tax_set => "current_total_tax_set", customer =>
+    "customer", customer_locale => "customer_locale", device_id => "device_id",
+    discount_applications => "discount_applications" skip_nulls, discount_codes =>
+    "discount_codes" skip_nulls, email => "email", estimated_taxes => "estimated_taxes",
+    financial_status => "financial_status", fulfillment_status => "fulfillment_status",
+    fulfillments => "fulfillments" skip_nulls, gateway => "gateway", landing_site =>
+    "landing_site", landing_site_ref => "landing_site_ref", line_items => "line_items"
+    skip_nulls, location_id => "location_id", merchant_of_record_app_id =>
+    "merchant_of_record_app_id", merchant_business_entity_id =>
+    "merchant_business_entity_id", duties_included => "duties_included",
+    total_cash_rounding_payment_adjustment_set =>
+    "total_cash_rounding_payment_adjustment_set",
+    total_cash_rounding_refund_adjustment_set =>
+    "total_cash_rounding_refund_adjustment_set", payment_terms => "payment_terms", name
+    => "name", note => "note", note_attributes => "note_attributes" skip_nulls, number =>
+    "number", order_number => "order_number", order_status_url => "order_status_url",
+    original_total_additional_fees_set => "original_total_additional_fees_set",
+    original_total_duties_set => "original_total_duties_set", payment_gateway_names =>
+    "payment_gateway_names" skip_nulls, phone => "phone", po_number => "po_number",
+    presentment_currency => "presentment_currency", processed_at => "processed_at",
+    reference => "reference", referring_site => "referring_site", refunds => "refunds"
+    skip_nulls, shipping_address => "shipping_address", shipping_lines =>
+    "shipping_lines" skip_nulls, source_identifier => "source_identifier", source_name =>
+    "source_name", source_url => "source_url", subtotal_price => "subtotal_price",
+    subtotal_price_set => "subtotal_price_set", tags => "tags", tax_exempt =>
+    "tax_exempt", tax_lines => "tax_lines" skip_nulls, taxes_included =>
+    "taxes_included", test => "test", token => "token", total_discounts =>
+    "total_discounts", total_discounts_set => "total_discounts_set",
+    total_line_items_price => "total_line_items_price", total_line_items_price_set =>
+    "total_line_items_price_set", total_outstanding => "total_outstanding", total_price
+    => "total_price", total_price_set => "total_price_set", total_shipping_price_set =>
+    "total_shipping_price_set", total_tax => "total_tax", total_tax_set =>
+    "total_tax_set", total_tip_received => "total_tip_received", total_weight =>
+    "total_weight", updated_at => "updated_at", user_id => "user_id", billing_address =>
+    "billing_address" }
 }
 /// Metadata returned by `orders.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for OrdersListMeta {
-    const NAME: &'static str = "OrdersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersListMeta { next_page_url => "next_page_url" }
 }
 /// The new order.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersCreateOrder {
     /// Items of the order.
-    #[serde(rename = "lineItems", skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<OrdersCreateOrderLineItemsItem>>,
     /// Global ID of the customer.
-    #[serde(rename = "customerId", skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     /// Email of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags of the order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
-    #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersCreateOrderShippingAddress>,
 }
-impl record::Record for OrdersCreateOrder {
-    const NAME: &'static str = "OrdersCreateOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "lineItems" => Some(0),
-            "customerId" => Some(1),
-            "email" => Some(2),
-            "note" => Some(3),
-            "tags" => Some(4),
-            "shippingAddress" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.line_items = map
-                    .next_value::<record::SkipNulls<OrdersCreateOrderLineItemsItem>>()?
-                    .0;
-            }
-            1 => self.customer_id = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.note = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.shipping_address = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersCreateOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersCreateOrder { line_items => "lineItems" skip_nulls, customer_id =>
+    "customerId", email => "email", note => "note", tags => "tags" skip_nulls,
+    shipping_address => "shippingAddress" }
 }
 /// The `OrdersCreateOrderLineItemsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersCreateOrderLineItemsItem {
     /// Global ID of the variant being bought.
-    #[serde(rename = "variantId", skip_serializing_if = "Option::is_none")]
     pub variant_id: Option<String>,
     /// Number of units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// Title of a custom item that has no variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `priceSet`
-    #[serde(rename = "priceSet", skip_serializing_if = "Option::is_none")]
     pub price_set: Option<OrdersCreateOrderLineItemsItemPriceSet>,
 }
-impl record::Record for OrdersCreateOrderLineItemsItem {
-    const NAME: &'static str = "OrdersCreateOrderLineItemsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "variantId" => Some(0),
-            "quantity" => Some(1),
-            "title" => Some(2),
-            "priceSet" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.variant_id = map.next_value()?,
-            1 => self.quantity = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.price_set = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersCreateOrderLineItemsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersCreateOrderLineItemsItem { variant_id => "variantId", quantity => "quantity",
+    title => "title", price_set => "priceSet" }
 }
 /// The `OrdersCreateOrderLineItemsItemPriceSet` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersCreateOrderLineItemsItemPriceSet {
     /// `shopMoney`
-    #[serde(rename = "shopMoney", skip_serializing_if = "Option::is_none")]
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
-impl record::Record for OrdersCreateOrderLineItemsItemPriceSet {
-    const NAME: &'static str = "OrdersCreateOrderLineItemsItemPriceSet";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "shopMoney" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.shop_money = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersCreateOrderLineItemsItemPriceSet {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersCreateOrderLineItemsItemPriceSet { shop_money => "shopMoney" }
 }
 /// The `OrdersCreateOrderLineItemsItemPriceSetShopMoney` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     /// `amount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// `currencyCode`
-    #[serde(rename = "currencyCode", skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
 }
-impl record::Record for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
-    const NAME: &'static str = "OrdersCreateOrderLineItemsItemPriceSetShopMoney";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount" => Some(0),
-            "currencyCode" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount = map.next_value()?,
-            1 => self.currency_code = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersCreateOrderLineItemsItemPriceSetShopMoney {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersCreateOrderLineItemsItemPriceSetShopMoney { amount => "amount", currency_code
+    => "currencyCode" }
 }
 /// The `OrdersCreateOrderShippingAddress` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersCreateOrderShippingAddress {
     /// `address1`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,
     /// `city`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// `provinceCode`
-    #[serde(rename = "provinceCode", skip_serializing_if = "Option::is_none")]
     pub province_code: Option<String>,
     /// `zip`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// `countryCode`
-    #[serde(rename = "countryCode", skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// `firstName`
-    #[serde(rename = "firstName", skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// `lastName`
-    #[serde(rename = "lastName", skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
 }
-impl record::Record for OrdersCreateOrderShippingAddress {
-    const NAME: &'static str = "OrdersCreateOrderShippingAddress";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "address1" => Some(0),
-            "city" => Some(1),
-            "provinceCode" => Some(2),
-            "zip" => Some(3),
-            "countryCode" => Some(4),
-            "firstName" => Some(5),
-            "lastName" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.address1 = map.next_value()?,
-            1 => self.city = map.next_value()?,
-            2 => self.province_code = map.next_value()?,
-            3 => self.zip = map.next_value()?,
-            4 => self.country_code = map.next_value()?,
-            5 => self.first_name = map.next_value()?,
-            6 => self.last_name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersCreateOrderShippingAddress {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersCreateOrderShippingAddress { address1 => "address1", city => "city",
+    province_code => "provinceCode", zip => "zip", country_code => "countryCode",
+    first_name => "firstName", last_name => "lastName" }
 }
 /// How the order affects inventory.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersCreateOptions {
     /// `inventoryBehaviour`
-    #[serde(rename = "inventoryBehaviour", skip_serializing_if = "Option::is_none")]
     pub inventory_behaviour: Option<OrdersCreateOptionsInventoryBehaviour>,
 }
-impl record::Record for OrdersCreateOptions {
-    const NAME: &'static str = "OrdersCreateOptions";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "inventoryBehaviour" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.inventory_behaviour = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersCreateOptions {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersCreateOptions { inventory_behaviour => "inventoryBehaviour" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `OrdersCreateOptionsInventoryBehaviour`."] pub enum
@@ -1176,311 +687,102 @@ airbyte_agent_runtime::string_enum! {
     DecrementObeyingPolicy => "DECREMENT_OBEYING_POLICY" }
 }
 /// The `OrdersRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `order`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<GraphQlOrder>,
 }
-impl record::Record for OrdersRecord {
-    const NAME: &'static str = "OrdersRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "order" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersRecord { user_errors => "userErrors" skip_nulls, order => "order" }
 }
 /// The `GraphQlOrder` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlOrder {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `displayFinancialStatus`
-    #[serde(rename = "displayFinancialStatus", skip_serializing_if = "Option::is_none")]
     pub display_financial_status: Option<String>,
     /// `displayFulfillmentStatus`
-    #[serde(
-        rename = "displayFulfillmentStatus",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub display_fulfillment_status: Option<String>,
     /// `totalPriceSet`
-    #[serde(rename = "totalPriceSet", skip_serializing_if = "Option::is_none")]
     pub total_price_set: Option<GraphQlOrderTotalPriceSet>,
 }
-impl record::Record for GraphQlOrder {
-    const NAME: &'static str = "GraphQlOrder";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "email" => Some(2),
-            "createdAt" => Some(3),
-            "displayFinancialStatus" => Some(4),
-            "displayFulfillmentStatus" => Some(5),
-            "totalPriceSet" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.created_at = map.next_value()?,
-            4 => self.display_financial_status = map.next_value()?,
-            5 => self.display_fulfillment_status = map.next_value()?,
-            6 => self.total_price_set = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlOrder {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlOrder { id => "id", name => "name", email => "email", created_at =>
+    "createdAt", display_financial_status => "displayFinancialStatus",
+    display_fulfillment_status => "displayFulfillmentStatus", total_price_set =>
+    "totalPriceSet" }
 }
 /// The `GraphQlOrderTotalPriceSet` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlOrderTotalPriceSet {
     /// `shopMoney`
-    #[serde(rename = "shopMoney", skip_serializing_if = "Option::is_none")]
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
-impl record::Record for GraphQlOrderTotalPriceSet {
-    const NAME: &'static str = "GraphQlOrderTotalPriceSet";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "shopMoney" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.shop_money = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlOrderTotalPriceSet {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlOrderTotalPriceSet { shop_money => "shopMoney" }
 }
 /// The `OrdersUpdateInput` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersUpdateInput {
     /// Global ID of the order (gid://shopify/Order/...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Email of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Tags of the order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `shippingAddress`
-    #[serde(rename = "shippingAddress", skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
-impl record::Record for OrdersUpdateInput {
-    const NAME: &'static str = "OrdersUpdateInput";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "email" => Some(1),
-            "note" => Some(2),
-            "tags" => Some(3),
-            "shippingAddress" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.note = map.next_value()?,
-            3 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            4 => self.shipping_address = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersUpdateInput {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersUpdateInput { id => "id", email => "email", note => "note", tags => "tags"
+    skip_nulls, shipping_address => "shippingAddress" }
 }
 /// The `OrdersRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `order`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<OrdersRecord2Order>,
 }
-impl record::Record for OrdersRecord2 {
-    const NAME: &'static str = "OrdersRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "order" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.order = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersRecord2 { user_errors => "userErrors" skip_nulls, order => "order" }
 }
 /// The `OrdersRecord2Order` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersRecord2Order {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `note`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `displayFinancialStatus`
-    #[serde(rename = "displayFinancialStatus", skip_serializing_if = "Option::is_none")]
     pub display_financial_status: Option<String>,
     /// `displayFulfillmentStatus`
-    #[serde(
-        rename = "displayFulfillmentStatus",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub display_fulfillment_status: Option<String>,
 }
-impl record::Record for OrdersRecord2Order {
-    const NAME: &'static str = "OrdersRecord2Order";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "email" => Some(2),
-            "note" => Some(3),
-            "tags" => Some(4),
-            "createdAt" => Some(5),
-            "displayFinancialStatus" => Some(6),
-            "displayFulfillmentStatus" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.note = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.created_at = map.next_value()?,
-            6 => self.display_financial_status = map.next_value()?,
-            7 => self.display_fulfillment_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersRecord2Order {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersRecord2Order { id => "id", name => "name", email => "email", note => "note",
+    tags => "tags" skip_nulls, created_at => "createdAt", display_financial_status =>
+    "displayFinancialStatus", display_fulfillment_status => "displayFulfillmentStatus" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =
@@ -1491,91 +793,27 @@ airbyte_agent_runtime::string_enum! {
     = " `STAFF`"] Staff => "STAFF" }
 }
 /// The `OrdersRecord3` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersRecord3 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `orderCancelUserErrors`
-    #[serde(rename = "orderCancelUserErrors", skip_serializing_if = "Option::is_none")]
     pub order_cancel_user_errors: Option<Vec<GraphQlUserError>>,
     /// `job`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<OrdersRecord3Job>,
 }
-impl record::Record for OrdersRecord3 {
-    const NAME: &'static str = "OrdersRecord3";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "orderCancelUserErrors" => Some(1),
-            "job" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => {
-                self.order_cancel_user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            2 => self.job = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersRecord3 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersRecord3 { user_errors => "userErrors" skip_nulls, order_cancel_user_errors =>
+    "orderCancelUserErrors" skip_nulls, job => "job" }
 }
 /// The `OrdersRecord3Job` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrdersRecord3Job {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `done`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub done: Option<bool>,
 }
-impl record::Record for OrdersRecord3Job {
-    const NAME: &'static str = "OrdersRecord3Job";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "done" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.done = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrdersRecord3Job {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrdersRecord3Job { id => "id", done => "done" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A content page of the online store.
@@ -273,351 +273,116 @@ impl ::std::future::IntoFuture for PagesDeleteRequest {
     }
 }
 /// A content page of the online store.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Page2 {
     /// Unique identifier of this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// The page's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// URL handle of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// Content of the page in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// Author of this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// Template suffix of this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// Publication time of the page; null while unpublished.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for Page2 {
-    const NAME: &'static str = "Page2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "body_html" => Some(3),
-            "author" => Some(4),
-            "template_suffix" => Some(5),
-            "published_at" => Some(6),
-            "created_at" => Some(7),
-            "updated_at" => Some(8),
-            "admin_graphql_api_id" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.body_html = map.next_value()?,
-            4 => self.author = map.next_value()?,
-            5 => self.template_suffix = map.next_value()?,
-            6 => self.published_at = map.next_value()?,
-            7 => self.created_at = map.next_value()?,
-            8 => self.updated_at = map.next_value()?,
-            9 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Page2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Page2 { id => "id", title => "title", handle => "handle", body_html => "body_html",
+    author => "author", template_suffix => "template_suffix", published_at =>
+    "published_at", created_at => "created_at", updated_at => "updated_at",
+    admin_graphql_api_id => "admin_graphql_api_id" }
 }
 /// Metadata returned by `pages.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for PagesListMeta {
-    const NAME: &'static str = "PagesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesListMeta { next_page_url => "next_page_url" }
 }
 /// The `PagesCreatePage` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesCreatePage {
     /// Title of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Page content in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// URL handle of the page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// true publishes the page.
-    #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
 }
-impl record::Record for PagesCreatePage {
-    const NAME: &'static str = "PagesCreatePage";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "body" => Some(1),
-            "handle" => Some(2),
-            "isPublished" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.body = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.is_published = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesCreatePage {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesCreatePage { title => "title", body => "body", handle => "handle", is_published
+    => "isPublished" }
 }
 /// The `PagesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<GraphQlPage>,
 }
-impl record::Record for PagesRecord {
-    const NAME: &'static str = "PagesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesRecord { user_errors => "userErrors" skip_nulls, page => "page" }
 }
 /// The `GraphQlPage` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlPage {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `body`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for GraphQlPage {
-    const NAME: &'static str = "GraphQlPage";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "handle" => Some(2),
-            "body" => Some(3),
-            "createdAt" => Some(4),
-            "updatedAt" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.body = map.next_value()?,
-            4 => self.created_at = map.next_value()?,
-            5 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlPage {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlPage { id => "id", title => "title", handle => "handle", body => "body",
+    created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// The `PagesUpdatePage` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesUpdatePage {
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `body`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `isPublished`
-    #[serde(rename = "isPublished", skip_serializing_if = "Option::is_none")]
     pub is_published: Option<bool>,
 }
-impl record::Record for PagesUpdatePage {
-    const NAME: &'static str = "PagesUpdatePage";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "body" => Some(1),
-            "handle" => Some(2),
-            "isPublished" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.body = map.next_value()?,
-            2 => self.handle = map.next_value()?,
-            3 => self.is_published = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesUpdatePage {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesUpdatePage { title => "title", body => "body", handle => "handle", is_published
+    => "isPublished" }
 }
 /// The `PagesRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PagesRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedPageId`
-    #[serde(rename = "deletedPageId", skip_serializing_if = "Option::is_none")]
     pub deleted_page_id: Option<String>,
 }
-impl record::Record for PagesRecord2 {
-    const NAME: &'static str = "PagesRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedPageId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_page_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PagesRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PagesRecord2 { user_errors => "userErrors" skip_nulls, deleted_page_id =>
+    "deletedPageId" }
 }

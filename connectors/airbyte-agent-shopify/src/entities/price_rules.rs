@@ -2,7 +2,7 @@
 
 //! Entity `price_rules`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A rule that defines a discount and who may use it.
     pub fn price_rules(&self) -> PriceRules {
@@ -145,243 +145,97 @@ impl ::std::future::IntoFuture for PriceRulesGetRequest {
     }
 }
 /// A rule that defines a discount and who may use it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PriceRule {
     /// Unique identifier of this price rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `value_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_type: Option<String>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `customer_selection`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_selection: Option<String>,
     /// `target_type`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_type: Option<String>,
     /// `target_selection`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_selection: Option<String>,
     /// `allocation_method`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation_method: Option<String>,
     /// `allocation_limit`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation_limit: Option<i64>,
     /// `once_per_customer`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub once_per_customer: Option<bool>,
     /// `usage_limit`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_limit: Option<i64>,
     /// `starts_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<String>,
     /// `ends_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `entitled_product_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_product_ids: Option<Vec<i64>>,
     /// `entitled_variant_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_variant_ids: Option<Vec<i64>>,
     /// `entitled_collection_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_collection_ids: Option<Vec<i64>>,
     /// `entitled_country_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entitled_country_ids: Option<Vec<i64>>,
     /// `prerequisite_product_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_product_ids: Option<Vec<i64>>,
     /// `prerequisite_variant_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_variant_ids: Option<Vec<i64>>,
     /// `prerequisite_collection_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_collection_ids: Option<Vec<i64>>,
     /// `customer_segment_prerequisite_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_segment_prerequisite_ids: Option<Vec<i64>>,
     /// `prerequisite_customer_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_customer_ids: Option<Vec<i64>>,
     /// `prerequisite_subtotal_range`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_subtotal_range: Option<Map<String, Value>>,
     /// `prerequisite_quantity_range`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_quantity_range: Option<Map<String, Value>>,
     /// `prerequisite_shipping_price_range`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_shipping_price_range: Option<Map<String, Value>>,
     /// `prerequisite_to_entitlement_quantity_ratio`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_to_entitlement_quantity_ratio: Option<Map<String, Value>>,
     /// `prerequisite_to_entitlement_purchase`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prerequisite_to_entitlement_purchase: Option<Map<String, Value>>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
 }
-impl record::Record for PriceRule {
-    const NAME: &'static str = "PriceRule";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "value_type" => Some(1),
-            "value" => Some(2),
-            "customer_selection" => Some(3),
-            "target_type" => Some(4),
-            "target_selection" => Some(5),
-            "allocation_method" => Some(6),
-            "allocation_limit" => Some(7),
-            "once_per_customer" => Some(8),
-            "usage_limit" => Some(9),
-            "starts_at" => Some(10),
-            "ends_at" => Some(11),
-            "created_at" => Some(12),
-            "updated_at" => Some(13),
-            "entitled_product_ids" => Some(14),
-            "entitled_variant_ids" => Some(15),
-            "entitled_collection_ids" => Some(16),
-            "entitled_country_ids" => Some(17),
-            "prerequisite_product_ids" => Some(18),
-            "prerequisite_variant_ids" => Some(19),
-            "prerequisite_collection_ids" => Some(20),
-            "customer_segment_prerequisite_ids" => Some(21),
-            "prerequisite_customer_ids" => Some(22),
-            "prerequisite_subtotal_range" => Some(23),
-            "prerequisite_quantity_range" => Some(24),
-            "prerequisite_shipping_price_range" => Some(25),
-            "prerequisite_to_entitlement_quantity_ratio" => Some(26),
-            "prerequisite_to_entitlement_purchase" => Some(27),
-            "title" => Some(28),
-            "admin_graphql_api_id" => Some(29),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.value_type = map.next_value()?,
-            2 => self.value = map.next_value()?,
-            3 => self.customer_selection = map.next_value()?,
-            4 => self.target_type = map.next_value()?,
-            5 => self.target_selection = map.next_value()?,
-            6 => self.allocation_method = map.next_value()?,
-            7 => self.allocation_limit = map.next_value()?,
-            8 => self.once_per_customer = map.next_value()?,
-            9 => self.usage_limit = map.next_value()?,
-            10 => self.starts_at = map.next_value()?,
-            11 => self.ends_at = map.next_value()?,
-            12 => self.created_at = map.next_value()?,
-            13 => self.updated_at = map.next_value()?,
-            14 => {
-                self.entitled_product_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-            }
-            15 => {
-                self.entitled_variant_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-            }
-            16 => {
-                self.entitled_collection_ids = map
-                    .next_value::<record::SkipNulls<i64>>()?
-                    .0;
-            }
-            17 => {
-                self.entitled_country_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-            }
-            18 => {
-                self.prerequisite_product_ids = map
-                    .next_value::<record::SkipNulls<i64>>()?
-                    .0;
-            }
-            19 => {
-                self.prerequisite_variant_ids = map
-                    .next_value::<record::SkipNulls<i64>>()?
-                    .0;
-            }
-            20 => {
-                self.prerequisite_collection_ids = map
-                    .next_value::<record::SkipNulls<i64>>()?
-                    .0;
-            }
-            21 => {
-                self.customer_segment_prerequisite_ids = map
-                    .next_value::<record::SkipNulls<i64>>()?
-                    .0;
-            }
-            22 => {
-                self.prerequisite_customer_ids = map
-                    .next_value::<record::SkipNulls<i64>>()?
-                    .0;
-            }
-            23 => self.prerequisite_subtotal_range = map.next_value()?,
-            24 => self.prerequisite_quantity_range = map.next_value()?,
-            25 => self.prerequisite_shipping_price_range = map.next_value()?,
-            26 => self.prerequisite_to_entitlement_quantity_ratio = map.next_value()?,
-            27 => self.prerequisite_to_entitlement_purchase = map.next_value()?,
-            28 => self.title = map.next_value()?,
-            29 => self.admin_graphql_api_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PriceRule {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PriceRule { id => "id", value_type => "value_type", value => "value",
+    customer_selection => "customer_selection", target_type => "target_type",
+    target_selection => "target_selection", allocation_method => "allocation_method",
+    allocation_limit => "allocation_limit", once_per_customer => "once_per_customer",
+    usage_limit => "usage_limit", starts_at => "starts_at", ends_at => "ends_at",
+    created_at => "created_at", updated_at => "updated_at", entitled_product_ids =>
+    "entitled_product_ids" skip_nulls, entitled_variant_ids => "entitled_variant_ids"
+    skip_nulls, entitled_collection_ids => "entitled_collection_ids" skip_nulls,
+    entitled_country_ids => "entitled_country_ids" skip_nulls, prerequisite_product_ids
+    => "prerequisite_product_ids" skip_nulls, prerequisite_variant_ids =>
+    "prerequisite_variant_ids" skip_nulls, prerequisite_collection_ids =>
+    "prerequisite_collection_ids" skip_nulls, customer_segment_prerequisite_ids =>
+    "customer_segment_prerequisite_ids" skip_nulls, prerequisite_customer_ids =>
+    "prerequisite_customer_ids" skip_nulls, prerequisite_subtotal_range =>
+    "prerequisite_subtotal_range", prerequisite_quantity_range =>
+    "prerequisite_quantity_range", prerequisite_shipping_price_range =>
+    "prerequisite_shipping_price_range", prerequisite_to_entitlement_quantity_ratio =>
+    "prerequisite_to_entitlement_quantity_ratio", prerequisite_to_entitlement_purchase =>
+    "prerequisite_to_entitlement_purchase", title => "title", admin_graphql_api_id =>
+    "admin_graphql_api_id" }
 }
 /// Metadata returned by `price_rules.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PriceRulesListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for PriceRulesListMeta {
-    const NAME: &'static str = "PriceRulesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PriceRulesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PriceRulesListMeta { next_page_url => "next_page_url" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `product_variants`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A purchasable variant of a product, such as a size or color.
@@ -260,371 +260,116 @@ impl ::std::future::IntoFuture for ProductVariantsDeleteRequest {
     }
 }
 /// Metadata returned by `product_variants.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for ProductVariantsListMeta {
-    const NAME: &'static str = "ProductVariantsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsListMeta { next_page_url => "next_page_url" }
 }
 /// The `ProductVariantsCreateVariantsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsCreateVariantsItem {
     /// Price of the variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
     /// Barcode, such as a UPC or ISBN.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub barcode: Option<String>,
     /// Former price shown crossed out.
-    #[serde(rename = "compareAtPrice", skip_serializing_if = "Option::is_none")]
     pub compare_at_price: Option<String>,
     /// Stock-keeping data of the variant; the SKU is set here, not on the variant itself.
-    #[serde(rename = "inventoryItem", skip_serializing_if = "Option::is_none")]
     pub inventory_item: Option<ProductVariantsCreateVariantsItemInventoryItem>,
     /// One value per product option (for example Color and Size); products with a single option use the option Title.
-    #[serde(rename = "optionValues", skip_serializing_if = "Option::is_none")]
     pub option_values: Option<Vec<ProductVariantsCreateVariantsItemOptionValuesItem>>,
 }
-impl record::Record for ProductVariantsCreateVariantsItem {
-    const NAME: &'static str = "ProductVariantsCreateVariantsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "price" => Some(0),
-            "barcode" => Some(1),
-            "compareAtPrice" => Some(2),
-            "inventoryItem" => Some(3),
-            "optionValues" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.price = map.next_value()?,
-            1 => self.barcode = map.next_value()?,
-            2 => self.compare_at_price = map.next_value()?,
-            3 => self.inventory_item = map.next_value()?,
-            4 => {
-                self.option_values = map
-                    .next_value::<
-                        record::SkipNulls<
-                            ProductVariantsCreateVariantsItemOptionValuesItem,
-                        >,
-                    >()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsCreateVariantsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsCreateVariantsItem { price => "price", barcode => "barcode",
+    compare_at_price => "compareAtPrice", inventory_item => "inventoryItem",
+    option_values => "optionValues" skip_nulls }
 }
 /// Stock-keeping data of the variant; the SKU is set here, not on the variant itself.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsCreateVariantsItemInventoryItem {
     /// SKU of the inventory item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
 }
-impl record::Record for ProductVariantsCreateVariantsItemInventoryItem {
-    const NAME: &'static str = "ProductVariantsCreateVariantsItemInventoryItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "sku" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.sku = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsCreateVariantsItemInventoryItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsCreateVariantsItemInventoryItem { sku => "sku" }
 }
 /// The `ProductVariantsCreateVariantsItemOptionValuesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsCreateVariantsItemOptionValuesItem {
     /// Name of the option, such as Color, Size or Title.
-    #[serde(rename = "optionName", skip_serializing_if = "Option::is_none")]
     pub option_name: Option<String>,
     /// Option value, such as Large; unknown values are added to the option.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for ProductVariantsCreateVariantsItemOptionValuesItem {
-    const NAME: &'static str = "ProductVariantsCreateVariantsItemOptionValuesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "optionName" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.option_name = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsCreateVariantsItemOptionValuesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsCreateVariantsItemOptionValuesItem { option_name => "optionName", name
+    => "name" }
 }
 /// The `ProductVariantsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `productVariants`
-    #[serde(rename = "productVariants", skip_serializing_if = "Option::is_none")]
     pub product_variants: Option<Vec<GraphQlProductVariant>>,
 }
-impl record::Record for ProductVariantsRecord {
-    const NAME: &'static str = "ProductVariantsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "productVariants" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => {
-                self.product_variants = map
-                    .next_value::<record::SkipNulls<GraphQlProductVariant>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsRecord { user_errors => "userErrors" skip_nulls, product_variants =>
+    "productVariants" skip_nulls }
 }
 /// The `GraphQlProductVariant` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlProductVariant {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
     /// `sku`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// `barcode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub barcode: Option<String>,
     /// `compareAtPrice`
-    #[serde(rename = "compareAtPrice", skip_serializing_if = "Option::is_none")]
     pub compare_at_price: Option<String>,
     /// `inventoryQuantity`
-    #[serde(rename = "inventoryQuantity", skip_serializing_if = "Option::is_none")]
     pub inventory_quantity: Option<i64>,
 }
-impl record::Record for GraphQlProductVariant {
-    const NAME: &'static str = "GraphQlProductVariant";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "price" => Some(2),
-            "sku" => Some(3),
-            "barcode" => Some(4),
-            "compareAtPrice" => Some(5),
-            "inventoryQuantity" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.price = map.next_value()?,
-            3 => self.sku = map.next_value()?,
-            4 => self.barcode = map.next_value()?,
-            5 => self.compare_at_price = map.next_value()?,
-            6 => self.inventory_quantity = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlProductVariant {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlProductVariant { id => "id", title => "title", price => "price", sku => "sku",
+    barcode => "barcode", compare_at_price => "compareAtPrice", inventory_quantity =>
+    "inventoryQuantity" }
 }
 /// The `ProductVariantsUpdateVariantsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsUpdateVariantsItem {
     /// Global ID of the variant (gid://shopify/ProductVariant/...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `price`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
     /// `barcode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub barcode: Option<String>,
     /// `compareAtPrice`
-    #[serde(rename = "compareAtPrice", skip_serializing_if = "Option::is_none")]
     pub compare_at_price: Option<String>,
     /// Stock-keeping data of the variant; the SKU is set here, not on the variant itself.
-    #[serde(rename = "inventoryItem", skip_serializing_if = "Option::is_none")]
     pub inventory_item: Option<ProductVariantsCreateVariantsItemInventoryItem>,
 }
-impl record::Record for ProductVariantsUpdateVariantsItem {
-    const NAME: &'static str = "ProductVariantsUpdateVariantsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "price" => Some(1),
-            "barcode" => Some(2),
-            "compareAtPrice" => Some(3),
-            "inventoryItem" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.price = map.next_value()?,
-            2 => self.barcode = map.next_value()?,
-            3 => self.compare_at_price = map.next_value()?,
-            4 => self.inventory_item = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsUpdateVariantsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsUpdateVariantsItem { id => "id", price => "price", barcode =>
+    "barcode", compare_at_price => "compareAtPrice", inventory_item => "inventoryItem" }
 }
 /// The `ProductVariantsRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductVariantsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `product`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<ProductVariantsRecord2Product>,
 }
-impl record::Record for ProductVariantsRecord2 {
-    const NAME: &'static str = "ProductVariantsRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "product" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.product = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductVariantsRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    ProductVariantsRecord2 { user_errors => "userErrors" skip_nulls, product => "product"
     }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `products`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ShopifyConnector {
     /// A product in the catalog.
@@ -303,219 +303,83 @@ airbyte_agent_runtime::string_enum! {
     = " `draft`"] Draft => "draft" }
 }
 /// A product in the catalog.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Product {
     /// Unique identifier of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// The product's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Content of the product in HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// Vendor of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// Product type of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Creation time of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// URL handle of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// Time of the latest change to the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Publication time of the product; null while unpublished.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     /// Template suffix of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// Published scope of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_scope: Option<String>,
     /// Tags of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// Current status of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Global ID of the product for the GraphQL API.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `variants`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<ProductVariant>>,
     /// `options`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Map<String, Value>>>,
     /// `images`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<ProductImage>>,
     /// `image`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ProductImage>,
 }
-impl record::Record for Product {
-    const NAME: &'static str = "Product";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "body_html" => Some(2),
-            "vendor" => Some(3),
-            "product_type" => Some(4),
-            "created_at" => Some(5),
-            "handle" => Some(6),
-            "updated_at" => Some(7),
-            "published_at" => Some(8),
-            "template_suffix" => Some(9),
-            "published_scope" => Some(10),
-            "tags" => Some(11),
-            "status" => Some(12),
-            "admin_graphql_api_id" => Some(13),
-            "variants" => Some(14),
-            "options" => Some(15),
-            "images" => Some(16),
-            "image" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.body_html = map.next_value()?,
-            3 => self.vendor = map.next_value()?,
-            4 => self.product_type = map.next_value()?,
-            5 => self.created_at = map.next_value()?,
-            6 => self.handle = map.next_value()?,
-            7 => self.updated_at = map.next_value()?,
-            8 => self.published_at = map.next_value()?,
-            9 => self.template_suffix = map.next_value()?,
-            10 => self.published_scope = map.next_value()?,
-            11 => self.tags = map.next_value()?,
-            12 => self.status = map.next_value()?,
-            13 => self.admin_graphql_api_id = map.next_value()?,
-            14 => {
-                self.variants = map.next_value::<record::SkipNulls<ProductVariant>>()?.0;
-            }
-            15 => {
-                self.options = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            16 => self.images = map.next_value::<record::SkipNulls<ProductImage>>()?.0,
-            17 => self.image = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Product {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Product { id => "id", title => "title", body_html => "body_html", vendor => "vendor",
+    product_type => "product_type", created_at => "created_at", handle => "handle",
+    updated_at => "updated_at", published_at => "published_at", template_suffix =>
+    "template_suffix", published_scope => "published_scope", tags => "tags", status =>
+    "status", admin_graphql_api_id => "admin_graphql_api_id", variants => "variants"
+    skip_nulls, options => "options" skip_nulls, images => "images" skip_nulls, image =>
+    "image" }
 }
 /// Metadata returned by `products.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for ProductsListMeta {
-    const NAME: &'static str = "ProductsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsListMeta { next_page_url => "next_page_url" }
 }
 /// The new product.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsCreateProduct {
     /// Product title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Description in HTML.
-    #[serde(rename = "descriptionHtml", skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Vendor or brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// Product type, such as Shirts.
-    #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Tags for the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// ACTIVE, ARCHIVED or DRAFT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductsCreateProductStatus>,
 }
-impl record::Record for ProductsCreateProduct {
-    const NAME: &'static str = "ProductsCreateProduct";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "descriptionHtml" => Some(1),
-            "vendor" => Some(2),
-            "productType" => Some(3),
-            "tags" => Some(4),
-            "status" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.description_html = map.next_value()?,
-            2 => self.vendor = map.next_value()?,
-            3 => self.product_type = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsCreateProduct {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsCreateProduct { title => "title", description_html => "descriptionHtml",
+    vendor => "vendor", product_type => "productType", tags => "tags" skip_nulls, status
+    => "status" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " ACTIVE, ARCHIVED or DRAFT."] pub enum ProductsCreateProductStatus { #[doc =
@@ -523,42 +387,16 @@ airbyte_agent_runtime::string_enum! {
     = " `DRAFT`"] Draft => "DRAFT" }
 }
 /// The `ProductsCreateMediaItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsCreateMediaItem {
     /// URL the media is fetched from.
-    #[serde(rename = "originalSource", skip_serializing_if = "Option::is_none")]
     pub original_source: Option<String>,
     /// `mediaContentType`
-    #[serde(rename = "mediaContentType", skip_serializing_if = "Option::is_none")]
     pub media_content_type: Option<ProductsCreateMediaItemMediaContentType>,
 }
-impl record::Record for ProductsCreateMediaItem {
-    const NAME: &'static str = "ProductsCreateMediaItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "originalSource" => Some(0),
-            "mediaContentType" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.original_source = map.next_value()?,
-            1 => self.media_content_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsCreateMediaItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsCreateMediaItem { original_source => "originalSource", media_content_type =>
+    "mediaContentType" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `ProductsCreateMediaItemMediaContentType`."] pub enum
@@ -567,222 +405,75 @@ airbyte_agent_runtime::string_enum! {
     "EXTERNAL_VIDEO", #[doc = " `MODEL_3D`"] Model3d => "MODEL_3D" }
 }
 /// The `ProductsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsRecord {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// Graph ql product structure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<GraphQlProduct>,
 }
-impl record::Record for ProductsRecord {
-    const NAME: &'static str = "ProductsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "product" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.product = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsRecord { user_errors => "userErrors" skip_nulls, product => "product" }
 }
 /// Graph ql product structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GraphQlProduct {
     /// Unique identifier of this graph ql product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `descriptionHtml`
-    #[serde(rename = "descriptionHtml", skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// `vendor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// `productType`
-    #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `createdAt`
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// `updatedAt`
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for GraphQlProduct {
-    const NAME: &'static str = "GraphQlProduct";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "descriptionHtml" => Some(2),
-            "vendor" => Some(3),
-            "productType" => Some(4),
-            "tags" => Some(5),
-            "status" => Some(6),
-            "createdAt" => Some(7),
-            "updatedAt" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.description_html = map.next_value()?,
-            3 => self.vendor = map.next_value()?,
-            4 => self.product_type = map.next_value()?,
-            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.status = map.next_value()?,
-            7 => self.created_at = map.next_value()?,
-            8 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GraphQlProduct {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GraphQlProduct { id => "id", title => "title", description_html => "descriptionHtml",
+    vendor => "vendor", product_type => "productType", tags => "tags" skip_nulls, status
+    => "status", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Product fields to change, with the ID.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsUpdateProduct {
     /// Global ID of the product (gid://shopify/Product/...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// New product title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Description in HTML.
-    #[serde(rename = "descriptionHtml", skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
     /// Vendor or brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// Product type, such as Shirts.
-    #[serde(rename = "productType", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Tags for the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// New status: ACTIVE, ARCHIVED or DRAFT.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductsCreateProductStatus>,
 }
-impl record::Record for ProductsUpdateProduct {
-    const NAME: &'static str = "ProductsUpdateProduct";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "title" => Some(1),
-            "descriptionHtml" => Some(2),
-            "vendor" => Some(3),
-            "productType" => Some(4),
-            "tags" => Some(5),
-            "status" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.title = map.next_value()?,
-            2 => self.description_html = map.next_value()?,
-            3 => self.vendor = map.next_value()?,
-            4 => self.product_type = map.next_value()?,
-            5 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsUpdateProduct {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsUpdateProduct { id => "id", title => "title", description_html =>
+    "descriptionHtml", vendor => "vendor", product_type => "productType", tags => "tags"
+    skip_nulls, status => "status" }
 }
 /// The `ProductsRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsRecord2 {
     /// `userErrors`
-    #[serde(rename = "userErrors", skip_serializing_if = "Option::is_none")]
     pub user_errors: Option<Vec<GraphQlUserError>>,
     /// `deletedProductId`
-    #[serde(rename = "deletedProductId", skip_serializing_if = "Option::is_none")]
     pub deleted_product_id: Option<String>,
 }
-impl record::Record for ProductsRecord2 {
-    const NAME: &'static str = "ProductsRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "userErrors" => Some(0),
-            "deletedProductId" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.user_errors = map
-                    .next_value::<record::SkipNulls<GraphQlUserError>>()?
-                    .0;
-            }
-            1 => self.deleted_product_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsRecord2 { user_errors => "userErrors" skip_nulls, deleted_product_id =>
+    "deletedProductId" }
 }

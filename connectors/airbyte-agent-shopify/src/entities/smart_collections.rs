@@ -2,7 +2,7 @@
 
 //! Entity `smart_collections`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A product group filled by rules.
     pub fn smart_collections(&self) -> SmartCollections {
@@ -149,135 +149,51 @@ impl ::std::future::IntoFuture for SmartCollectionsGetRequest {
     }
 }
 /// A product group filled by rules.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SmartCollection {
     /// Unique identifier of this smart collection.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `handle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// `title`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `updated_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `body_html`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
     /// `published_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
     /// `sort_order`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<String>,
     /// `template_suffix`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template_suffix: Option<String>,
     /// `disjunctive`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disjunctive: Option<bool>,
     /// `rules`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<Vec<Map<String, Value>>>,
     /// `published_scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub published_scope: Option<String>,
     /// `admin_graphql_api_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_graphql_api_id: Option<String>,
     /// `image`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Map<String, Value>>,
     /// `products_count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub products_count: Option<i64>,
 }
-impl record::Record for SmartCollection {
-    const NAME: &'static str = "SmartCollection";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "handle" => Some(1),
-            "title" => Some(2),
-            "updated_at" => Some(3),
-            "body_html" => Some(4),
-            "published_at" => Some(5),
-            "sort_order" => Some(6),
-            "template_suffix" => Some(7),
-            "disjunctive" => Some(8),
-            "rules" => Some(9),
-            "published_scope" => Some(10),
-            "admin_graphql_api_id" => Some(11),
-            "image" => Some(12),
-            "products_count" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.handle = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.updated_at = map.next_value()?,
-            4 => self.body_html = map.next_value()?,
-            5 => self.published_at = map.next_value()?,
-            6 => self.sort_order = map.next_value()?,
-            7 => self.template_suffix = map.next_value()?,
-            8 => self.disjunctive = map.next_value()?,
-            9 => {
-                self.rules = map.next_value::<record::SkipNulls<Map<String, Value>>>()?.0;
-            }
-            10 => self.published_scope = map.next_value()?,
-            11 => self.admin_graphql_api_id = map.next_value()?,
-            12 => self.image = map.next_value()?,
-            13 => self.products_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SmartCollection {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SmartCollection { id => "id", handle => "handle", title => "title", updated_at =>
+    "updated_at", body_html => "body_html", published_at => "published_at", sort_order =>
+    "sort_order", template_suffix => "template_suffix", disjunctive => "disjunctive",
+    rules => "rules" skip_nulls, published_scope => "published_scope",
+    admin_graphql_api_id => "admin_graphql_api_id", image => "image", products_count =>
+    "products_count" }
 }
 /// Metadata returned by `smart_collections.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SmartCollectionsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for SmartCollectionsListMeta {
-    const NAME: &'static str = "SmartCollectionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SmartCollectionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SmartCollectionsListMeta { next_page_url => "next_page_url" }
 }

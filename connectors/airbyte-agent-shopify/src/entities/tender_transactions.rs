@@ -2,7 +2,7 @@
 
 //! Entity `tender_transactions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ShopifyConnector {
     /// A movement of money across all orders.
     pub fn tender_transactions(&self) -> TenderTransactions {
@@ -109,113 +109,41 @@ airbyte_agent_runtime::string_enum! {
     "processed_at DESC" }
 }
 /// A movement of money across all orders.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TenderTransaction {
     /// Unique identifier of this tender transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `order_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<i64>,
     /// `amount`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
     /// `currency`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// `user_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// `test`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<bool>,
     /// `processed_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_at: Option<String>,
     /// `remote_reference`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_reference: Option<String>,
     /// `payment_details`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_details: Option<Map<String, Value>>,
     /// `payment_method`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
 }
-impl record::Record for TenderTransaction {
-    const NAME: &'static str = "TenderTransaction";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "order_id" => Some(1),
-            "amount" => Some(2),
-            "currency" => Some(3),
-            "user_id" => Some(4),
-            "test" => Some(5),
-            "processed_at" => Some(6),
-            "remote_reference" => Some(7),
-            "payment_details" => Some(8),
-            "payment_method" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.order_id = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => self.currency = map.next_value()?,
-            4 => self.user_id = map.next_value()?,
-            5 => self.test = map.next_value()?,
-            6 => self.processed_at = map.next_value()?,
-            7 => self.remote_reference = map.next_value()?,
-            8 => self.payment_details = map.next_value()?,
-            9 => self.payment_method = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TenderTransaction {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TenderTransaction { id => "id", order_id => "order_id", amount => "amount", currency
+    => "currency", user_id => "user_id", test => "test", processed_at => "processed_at",
+    remote_reference => "remote_reference", payment_details => "payment_details",
+    payment_method => "payment_method" }
 }
 /// Metadata returned by `tender_transactions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TenderTransactionsListMeta {
     /// `@link.next`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_url: Option<String>,
 }
-impl record::Record for TenderTransactionsListMeta {
-    const NAME: &'static str = "TenderTransactionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page_url" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page_url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TenderTransactionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TenderTransactionsListMeta { next_page_url => "next_page_url" }
 }

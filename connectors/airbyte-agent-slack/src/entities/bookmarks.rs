@@ -2,7 +2,7 @@
 
 //! Entity `bookmarks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::SlackConnector {
     /// A bookmark in a channel header.
     pub fn bookmarks(&self) -> Bookmarks {
@@ -79,105 +79,43 @@ impl ::std::future::IntoFuture for BookmarksCreateRequest {
     }
 }
 /// A bookmark in a channel header.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BookmarksRecord {
     /// Unique identifier of this bookmark.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Identifier of the related channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// The bookmark's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Link (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// Emoji of this bookmark.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
     /// Icon URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
     /// Kind of bookmark.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Identifier of the related entity.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
     /// Date created (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_created: Option<i64>,
     /// Date updated (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date_updated: Option<i64>,
     /// Rank of this bookmark.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<String>,
     /// Identifier of the related last updated by user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_by_user_id: Option<String>,
     /// Identifier of the related last updated by team.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_by_team_id: Option<String>,
     /// Identifier of the related shortcut.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shortcut_id: Option<String>,
     /// Identifier of the related app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
 }
-impl record::Record for BookmarksRecord {
-    const NAME: &'static str = "BookmarksRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "channel_id" => Some(1),
-            "title" => Some(2),
-            "link" => Some(3),
-            "emoji" => Some(4),
-            "icon_url" => Some(5),
-            "type" => Some(6),
-            "entity_id" => Some(7),
-            "date_created" => Some(8),
-            "date_updated" => Some(9),
-            "rank" => Some(10),
-            "last_updated_by_user_id" => Some(11),
-            "last_updated_by_team_id" => Some(12),
-            "shortcut_id" => Some(13),
-            "app_id" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.channel_id = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.link = map.next_value()?,
-            4 => self.emoji = map.next_value()?,
-            5 => self.icon_url = map.next_value()?,
-            6 => self.type_ = map.next_value()?,
-            7 => self.entity_id = map.next_value()?,
-            8 => self.date_created = map.next_value()?,
-            9 => self.date_updated = map.next_value()?,
-            10 => self.rank = map.next_value()?,
-            11 => self.last_updated_by_user_id = map.next_value()?,
-            12 => self.last_updated_by_team_id = map.next_value()?,
-            13 => self.shortcut_id = map.next_value()?,
-            14 => self.app_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BookmarksRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BookmarksRecord { id => "id", channel_id => "channel_id", title => "title", link =>
+    "link", emoji => "emoji", icon_url => "icon_url", type_ => "type", entity_id =>
+    "entity_id", date_created => "date_created", date_updated => "date_updated", rank =>
+    "rank", last_updated_by_user_id => "last_updated_by_user_id", last_updated_by_team_id
+    => "last_updated_by_team_id", shortcut_id => "shortcut_id", app_id => "app_id" }
 }

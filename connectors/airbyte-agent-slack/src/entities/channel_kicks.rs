@@ -2,7 +2,7 @@
 
 //! Entity `channel_kicks`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::SlackConnector {
     /// Response envelope with channel kick data.
     pub fn channel_kicks(&self) -> ChannelKicks {
@@ -63,40 +63,13 @@ impl ::std::future::IntoFuture for ChannelKicksCreateRequest {
     }
 }
 /// Response envelope with channel kick data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChannelKicksRecord {
     /// true when Slack handled the call successfully.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
     /// Object describing the errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Map<String, Value>>,
 }
-impl record::Record for ChannelKicksRecord {
-    const NAME: &'static str = "ChannelKicksRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "ok" => Some(0),
-            "errors" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.ok = map.next_value()?,
-            1 => self.errors = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChannelKicksRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChannelKicksRecord { ok => "ok", errors => "errors" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `channel_messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A message in a channel.
@@ -102,177 +102,68 @@ impl ::std::future::IntoFuture for ChannelMessagesListRequest {
     }
 }
 /// A message in a channel.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     /// Kind of channel message.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Message subtype, such as bot_message or channel_join; empty for plain messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
     /// Message timestamp string that identifies the message within its channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
     /// User of this channel message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Message text of the channel message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `ts` of the thread parent, when the message belongs to a thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thread_ts: Option<String>,
     /// Number of replies in the thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_count: Option<i64>,
     /// How many reply users there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_users_count: Option<i64>,
     /// Latest reply of this channel message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_reply: Option<String>,
     /// Reply users (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_users: Option<Vec<String>>,
     /// True when the channel message is locked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_locked: Option<bool>,
     /// True when the channel message is subscribed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribed: Option<bool>,
     /// Emoji reactions on the message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<Vec<Reaction>>,
     /// Attachments: a list of attachment objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Blocks (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Files: a list of file objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<File>>,
     /// Edited, as a edited info object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub edited: Option<EditedInfo>,
     /// Identifier of the related bot.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_id: Option<String>,
     /// Bot profile, as a bot profile object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<BotProfile>,
     /// Identifier of the related app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
-impl record::Record for Message {
-    const NAME: &'static str = "Message";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "subtype" => Some(1),
-            "ts" => Some(2),
-            "user" => Some(3),
-            "text" => Some(4),
-            "thread_ts" => Some(5),
-            "reply_count" => Some(6),
-            "reply_users_count" => Some(7),
-            "latest_reply" => Some(8),
-            "reply_users" => Some(9),
-            "is_locked" => Some(10),
-            "subscribed" => Some(11),
-            "reactions" => Some(12),
-            "attachments" => Some(13),
-            "blocks" => Some(14),
-            "files" => Some(15),
-            "edited" => Some(16),
-            "bot_id" => Some(17),
-            "bot_profile" => Some(18),
-            "app_id" => Some(19),
-            "team" => Some(20),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.subtype = map.next_value()?,
-            2 => self.ts = map.next_value()?,
-            3 => self.user = map.next_value()?,
-            4 => self.text = map.next_value()?,
-            5 => self.thread_ts = map.next_value()?,
-            6 => self.reply_count = map.next_value()?,
-            7 => self.reply_users_count = map.next_value()?,
-            8 => self.latest_reply = map.next_value()?,
-            9 => self.reply_users = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.is_locked = map.next_value()?,
-            11 => self.subscribed = map.next_value()?,
-            12 => self.reactions = map.next_value::<record::SkipNulls<Reaction>>()?.0,
-            13 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
-            14 => {
-                self.blocks = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            15 => self.files = map.next_value::<record::SkipNulls<File>>()?.0,
-            16 => self.edited = map.next_value()?,
-            17 => self.bot_id = map.next_value()?,
-            18 => self.bot_profile = map.next_value()?,
-            19 => self.app_id = map.next_value()?,
-            20 => self.team = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Message {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Message { type_ => "type", subtype => "subtype", ts => "ts", user => "user", text =>
+    "text", thread_ts => "thread_ts", reply_count => "reply_count", reply_users_count =>
+    "reply_users_count", latest_reply => "latest_reply", reply_users => "reply_users"
+    skip_nulls, is_locked => "is_locked", subscribed => "subscribed", reactions =>
+    "reactions" skip_nulls, attachments => "attachments" skip_nulls, blocks => "blocks"
+    skip_nulls, files => "files" skip_nulls, edited => "edited", bot_id => "bot_id",
+    bot_profile => "bot_profile", app_id => "app_id", team => "team" }
 }
 /// Metadata returned by `channel_messages.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChannelMessagesListMeta {
     /// `$.response_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for ChannelMessagesListMeta {
-    const NAME: &'static str = "ChannelMessagesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChannelMessagesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChannelMessagesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

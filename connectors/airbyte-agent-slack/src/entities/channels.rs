@@ -2,7 +2,7 @@
 
 //! Entity `channels`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A conversation: public or private channel, group DM or DM.
@@ -222,35 +222,11 @@ impl ::std::future::IntoFuture for ChannelsUpdateRequest {
     }
 }
 /// Metadata returned by `channels.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChannelsListMeta {
     /// `$.response_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for ChannelsListMeta {
-    const NAME: &'static str = "ChannelsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChannelsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChannelsListMeta { next_cursor => "next_cursor" }
 }

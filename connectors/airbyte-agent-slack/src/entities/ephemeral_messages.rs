@@ -2,7 +2,7 @@
 
 //! Entity `ephemeral_messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::SlackConnector {
     /// Response envelope with ephemeral message create data.
     pub fn ephemeral_messages(&self) -> EphemeralMessages {
@@ -88,40 +88,13 @@ impl ::std::future::IntoFuture for EphemeralMessagesCreateRequest {
     }
 }
 /// Response envelope with ephemeral message create data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct EphemeralMessagesRecord {
     /// true when Slack handled the call successfully.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
     /// Message TS of this ephemeral message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_ts: Option<String>,
 }
-impl record::Record for EphemeralMessagesRecord {
-    const NAME: &'static str = "EphemeralMessagesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "ok" => Some(0),
-            "message_ts" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.ok = map.next_value()?,
-            1 => self.message_ts = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for EphemeralMessagesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    EphemeralMessagesRecord { ok => "ok", message_ts => "message_ts" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A message as returned after posting or editing it.
@@ -203,118 +203,42 @@ impl ::std::future::IntoFuture for MessagesDeleteRequest {
     }
 }
 /// A message as returned after posting or editing it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MessagesRecord {
     /// Kind of created message.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Message subtype, such as bot_message or channel_join; empty for plain messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
     /// Message text of the created message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Message timestamp string that identifies the message within its channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
     /// User of this created message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Identifier of the related bot.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_id: Option<String>,
     /// Identifier of the related app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// Bot profile, as a bot profile object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<BotProfile>,
 }
-impl record::Record for MessagesRecord {
-    const NAME: &'static str = "MessagesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "subtype" => Some(1),
-            "text" => Some(2),
-            "ts" => Some(3),
-            "user" => Some(4),
-            "bot_id" => Some(5),
-            "app_id" => Some(6),
-            "team" => Some(7),
-            "bot_profile" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.subtype = map.next_value()?,
-            2 => self.text = map.next_value()?,
-            3 => self.ts = map.next_value()?,
-            4 => self.user = map.next_value()?,
-            5 => self.bot_id = map.next_value()?,
-            6 => self.app_id = map.next_value()?,
-            7 => self.team = map.next_value()?,
-            8 => self.bot_profile = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MessagesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MessagesRecord { type_ => "type", subtype => "subtype", text => "text", ts => "ts",
+    user => "user", bot_id => "bot_id", app_id => "app_id", team => "team", bot_profile
+    => "bot_profile" }
 }
 /// Response envelope with message delete data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MessagesRecord2 {
     /// true when Slack handled the call successfully.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
     /// Channel of this message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Message timestamp string that identifies the message within its channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
 }
-impl record::Record for MessagesRecord2 {
-    const NAME: &'static str = "MessagesRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "ok" => Some(0),
-            "channel" => Some(1),
-            "ts" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.ok = map.next_value()?,
-            1 => self.channel = map.next_value()?,
-            2 => self.ts = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MessagesRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MessagesRecord2 { ok => "ok", channel => "channel", ts => "ts" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `scheduled_messages`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
     /// Response envelope with scheduled message create data.
@@ -110,142 +110,52 @@ impl ::std::future::IntoFuture for ScheduledMessagesCreateRequest {
     }
 }
 /// Response envelope with scheduled message create data.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ScheduledMessagesRecord {
     /// true when Slack handled the call successfully.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ok: Option<bool>,
     /// Channel of this scheduled message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Identifier of the related scheduled message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_message_id: Option<String>,
     /// Post at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_at: Option<i64>,
     /// Message, as a scheduled message content object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<ScheduledMessageContent>,
 }
-impl record::Record for ScheduledMessagesRecord {
-    const NAME: &'static str = "ScheduledMessagesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "ok" => Some(0),
-            "channel" => Some(1),
-            "scheduled_message_id" => Some(2),
-            "post_at" => Some(3),
-            "message" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.ok = map.next_value()?,
-            1 => self.channel = map.next_value()?,
-            2 => self.scheduled_message_id = map.next_value()?,
-            3 => self.post_at = map.next_value()?,
-            4 => self.message = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ScheduledMessagesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ScheduledMessagesRecord { ok => "ok", channel => "channel", scheduled_message_id =>
+    "scheduled_message_id", post_at => "post_at", message => "message" }
 }
 /// The message that will be posted at the scheduled time.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ScheduledMessageContent {
     /// Body text that will be posted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Username of this scheduled message content.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Identifier of the related bot.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_id: Option<String>,
     /// Kind of scheduled message content.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Message subtype, such as bot_message or channel_join; empty for plain messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
     /// User of this scheduled message content.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     /// Identifier of the related app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// Object describing the bot profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<Map<String, Value>>,
     /// Blocks (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Attachments: a list of attachment objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
 }
-impl record::Record for ScheduledMessageContent {
-    const NAME: &'static str = "ScheduledMessageContent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "text" => Some(0),
-            "username" => Some(1),
-            "bot_id" => Some(2),
-            "type" => Some(3),
-            "subtype" => Some(4),
-            "user" => Some(5),
-            "team" => Some(6),
-            "app_id" => Some(7),
-            "bot_profile" => Some(8),
-            "blocks" => Some(9),
-            "attachments" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.text = map.next_value()?,
-            1 => self.username = map.next_value()?,
-            2 => self.bot_id = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            4 => self.subtype = map.next_value()?,
-            5 => self.user = map.next_value()?,
-            6 => self.team = map.next_value()?,
-            7 => self.app_id = map.next_value()?,
-            8 => self.bot_profile = map.next_value()?,
-            9 => {
-                self.blocks = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            10 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ScheduledMessageContent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ScheduledMessageContent { text => "text", username => "username", bot_id => "bot_id",
+    type_ => "type", subtype => "subtype", user => "user", team => "team", app_id =>
+    "app_id", bot_profile => "bot_profile", blocks => "blocks" skip_nulls, attachments =>
+    "attachments" skip_nulls }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `threads`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::SlackConnector {
     /// A message inside a thread, parent or reply.
@@ -109,182 +109,71 @@ impl ::std::future::IntoFuture for ThreadsListRequest {
     }
 }
 /// A message inside a thread, parent or reply.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Thread {
     /// Kind of thread.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Message subtype, such as bot_message or channel_join; empty for plain messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
     /// Message timestamp string that identifies the message within its channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
     /// User of this thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Message text of the thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `ts` of the thread parent, when the message belongs to a thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thread_ts: Option<String>,
     /// Identifier of the related parent user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_user_id: Option<String>,
     /// Number of replies in the thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_count: Option<i64>,
     /// How many reply users there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_users_count: Option<i64>,
     /// Latest reply of this thread.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_reply: Option<String>,
     /// Reply users (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_users: Option<Vec<String>>,
     /// True when the thread is locked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_locked: Option<bool>,
     /// True when the thread is subscribed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribed: Option<bool>,
     /// Emoji reactions on the message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reactions: Option<Vec<Reaction>>,
     /// Attachments: a list of attachment objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     /// Blocks (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocks: Option<Vec<Map<String, Value>>>,
     /// Files: a list of file objects.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<File>>,
     /// Edited, as a edited info object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub edited: Option<EditedInfo>,
     /// Identifier of the related bot.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_id: Option<String>,
     /// Bot profile, as a bot profile object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_profile: Option<BotProfile>,
     /// Identifier of the related app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
-impl record::Record for Thread {
-    const NAME: &'static str = "Thread";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "subtype" => Some(1),
-            "ts" => Some(2),
-            "user" => Some(3),
-            "text" => Some(4),
-            "thread_ts" => Some(5),
-            "parent_user_id" => Some(6),
-            "reply_count" => Some(7),
-            "reply_users_count" => Some(8),
-            "latest_reply" => Some(9),
-            "reply_users" => Some(10),
-            "is_locked" => Some(11),
-            "subscribed" => Some(12),
-            "reactions" => Some(13),
-            "attachments" => Some(14),
-            "blocks" => Some(15),
-            "files" => Some(16),
-            "edited" => Some(17),
-            "bot_id" => Some(18),
-            "bot_profile" => Some(19),
-            "app_id" => Some(20),
-            "team" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.subtype = map.next_value()?,
-            2 => self.ts = map.next_value()?,
-            3 => self.user = map.next_value()?,
-            4 => self.text = map.next_value()?,
-            5 => self.thread_ts = map.next_value()?,
-            6 => self.parent_user_id = map.next_value()?,
-            7 => self.reply_count = map.next_value()?,
-            8 => self.reply_users_count = map.next_value()?,
-            9 => self.latest_reply = map.next_value()?,
-            10 => self.reply_users = map.next_value::<record::SkipNulls<String>>()?.0,
-            11 => self.is_locked = map.next_value()?,
-            12 => self.subscribed = map.next_value()?,
-            13 => self.reactions = map.next_value::<record::SkipNulls<Reaction>>()?.0,
-            14 => self.attachments = map.next_value::<record::SkipNulls<Attachment>>()?.0,
-            15 => {
-                self.blocks = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            16 => self.files = map.next_value::<record::SkipNulls<File>>()?.0,
-            17 => self.edited = map.next_value()?,
-            18 => self.bot_id = map.next_value()?,
-            19 => self.bot_profile = map.next_value()?,
-            20 => self.app_id = map.next_value()?,
-            21 => self.team = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Thread {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Thread { type_ => "type", subtype => "subtype", ts => "ts", user => "user", text =>
+    "text", thread_ts => "thread_ts", parent_user_id => "parent_user_id", reply_count =>
+    "reply_count", reply_users_count => "reply_users_count", latest_reply =>
+    "latest_reply", reply_users => "reply_users" skip_nulls, is_locked => "is_locked",
+    subscribed => "subscribed", reactions => "reactions" skip_nulls, attachments =>
+    "attachments" skip_nulls, blocks => "blocks" skip_nulls, files => "files" skip_nulls,
+    edited => "edited", bot_id => "bot_id", bot_profile => "bot_profile", app_id =>
+    "app_id", team => "team" }
 }
 /// Metadata returned by `threads.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ThreadsListMeta {
     /// `$.response_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for ThreadsListMeta {
-    const NAME: &'static str = "ThreadsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            "has_more" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            1 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ThreadsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ThreadsListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

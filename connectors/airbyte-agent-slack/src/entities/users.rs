@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::SlackConnector {
     /// A member of the workspace, person or bot.
     pub fn users(&self) -> Users {
@@ -113,296 +113,120 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A member of the workspace, person or bot.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
     /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// True when the account was deactivated.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     /// Color of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// Full name of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub real_name: Option<String>,
     /// Time zone name, such as Europe/Berlin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tz: Option<String>,
     /// TZ label of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tz_label: Option<String>,
     /// TZ offset (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tz_offset: Option<i64>,
     /// Profile, as a user profile object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<UserProfile>,
     /// True when the user is admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// True when the user is owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_owner: Option<bool>,
     /// True when the user is primary owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_primary_owner: Option<bool>,
     /// True when the user is restricted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_restricted: Option<bool>,
     /// True when the user is ultra restricted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_ultra_restricted: Option<bool>,
     /// True for bot users.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_bot: Option<bool>,
     /// True when the user is app user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_app_user: Option<bool>,
     /// Updated, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<i64>,
     /// True when the user is email confirmed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_email_confirmed: Option<bool>,
     /// Who can share contact card of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub who_can_share_contact_card: Option<String>,
 }
-impl record::Record for User {
-    const NAME: &'static str = "User";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "team_id" => Some(1),
-            "name" => Some(2),
-            "deleted" => Some(3),
-            "color" => Some(4),
-            "real_name" => Some(5),
-            "tz" => Some(6),
-            "tz_label" => Some(7),
-            "tz_offset" => Some(8),
-            "profile" => Some(9),
-            "is_admin" => Some(10),
-            "is_owner" => Some(11),
-            "is_primary_owner" => Some(12),
-            "is_restricted" => Some(13),
-            "is_ultra_restricted" => Some(14),
-            "is_bot" => Some(15),
-            "is_app_user" => Some(16),
-            "updated" => Some(17),
-            "is_email_confirmed" => Some(18),
-            "who_can_share_contact_card" => Some(19),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.team_id = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.deleted = map.next_value()?,
-            4 => self.color = map.next_value()?,
-            5 => self.real_name = map.next_value()?,
-            6 => self.tz = map.next_value()?,
-            7 => self.tz_label = map.next_value()?,
-            8 => self.tz_offset = map.next_value()?,
-            9 => self.profile = map.next_value()?,
-            10 => self.is_admin = map.next_value()?,
-            11 => self.is_owner = map.next_value()?,
-            12 => self.is_primary_owner = map.next_value()?,
-            13 => self.is_restricted = map.next_value()?,
-            14 => self.is_ultra_restricted = map.next_value()?,
-            15 => self.is_bot = map.next_value()?,
-            16 => self.is_app_user = map.next_value()?,
-            17 => self.updated = map.next_value()?,
-            18 => self.is_email_confirmed = map.next_value()?,
-            19 => self.who_can_share_contact_card = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    User { id => "id", team_id => "team_id", name => "name", deleted => "deleted", color
+    => "color", real_name => "real_name", tz => "tz", tz_label => "tz_label", tz_offset
+    => "tz_offset", profile => "profile", is_admin => "is_admin", is_owner => "is_owner",
+    is_primary_owner => "is_primary_owner", is_restricted => "is_restricted",
+    is_ultra_restricted => "is_ultra_restricted", is_bot => "is_bot", is_app_user =>
+    "is_app_user", updated => "updated", is_email_confirmed => "is_email_confirmed",
+    who_can_share_contact_card => "who_can_share_contact_card" }
 }
 /// Profile details of a member.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UserProfile {
     /// The user profile's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Phone number of the user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Skype of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skype: Option<String>,
     /// Full name of the member.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub real_name: Option<String>,
     /// Real name normalized of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub real_name_normalized: Option<String>,
     /// Display name of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Display name normalized of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name_normalized: Option<String>,
     /// Status text of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_text: Option<String>,
     /// Status emoji of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_emoji: Option<String>,
     /// Status expiration (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_expiration: Option<i64>,
     /// Avatar hash of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_hash: Option<String>,
     /// First name of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Email address of the user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Image 24 of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_24: Option<String>,
     /// Image 32 of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_32: Option<String>,
     /// Image 48 of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_48: Option<String>,
     /// Image 72 of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_72: Option<String>,
     /// Image 192 of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_192: Option<String>,
     /// Image 512 of this user profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_512: Option<String>,
     /// ID of the workspace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
-impl record::Record for UserProfile {
-    const NAME: &'static str = "UserProfile";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "title" => Some(0),
-            "phone" => Some(1),
-            "skype" => Some(2),
-            "real_name" => Some(3),
-            "real_name_normalized" => Some(4),
-            "display_name" => Some(5),
-            "display_name_normalized" => Some(6),
-            "status_text" => Some(7),
-            "status_emoji" => Some(8),
-            "status_expiration" => Some(9),
-            "avatar_hash" => Some(10),
-            "first_name" => Some(11),
-            "last_name" => Some(12),
-            "email" => Some(13),
-            "image_24" => Some(14),
-            "image_32" => Some(15),
-            "image_48" => Some(16),
-            "image_72" => Some(17),
-            "image_192" => Some(18),
-            "image_512" => Some(19),
-            "team" => Some(20),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.title = map.next_value()?,
-            1 => self.phone = map.next_value()?,
-            2 => self.skype = map.next_value()?,
-            3 => self.real_name = map.next_value()?,
-            4 => self.real_name_normalized = map.next_value()?,
-            5 => self.display_name = map.next_value()?,
-            6 => self.display_name_normalized = map.next_value()?,
-            7 => self.status_text = map.next_value()?,
-            8 => self.status_emoji = map.next_value()?,
-            9 => self.status_expiration = map.next_value()?,
-            10 => self.avatar_hash = map.next_value()?,
-            11 => self.first_name = map.next_value()?,
-            12 => self.last_name = map.next_value()?,
-            13 => self.email = map.next_value()?,
-            14 => self.image_24 = map.next_value()?,
-            15 => self.image_32 = map.next_value()?,
-            16 => self.image_48 = map.next_value()?,
-            17 => self.image_72 = map.next_value()?,
-            18 => self.image_192 = map.next_value()?,
-            19 => self.image_512 = map.next_value()?,
-            20 => self.team = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UserProfile {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UserProfile { title => "title", phone => "phone", skype => "skype", real_name =>
+    "real_name", real_name_normalized => "real_name_normalized", display_name =>
+    "display_name", display_name_normalized => "display_name_normalized", status_text =>
+    "status_text", status_emoji => "status_emoji", status_expiration =>
+    "status_expiration", avatar_hash => "avatar_hash", first_name => "first_name",
+    last_name => "last_name", email => "email", image_24 => "image_24", image_32 =>
+    "image_32", image_48 => "image_48", image_72 => "image_72", image_192 => "image_192",
+    image_512 => "image_512", team => "team" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersListMeta {
     /// `$.response_metadata.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for UsersListMeta {
-    const NAME: &'static str = "UsersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersListMeta { next_cursor => "next_cursor" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `balance_transactions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Ledger of money moving in and out of the balance
@@ -166,116 +166,47 @@ impl ::std::future::IntoFuture for BalanceTransactionsGetRequest {
     }
 }
 /// The `BalanceTransaction` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<BalanceTransactionObject>,
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// When the funds become available, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub available_on: Option<i64>,
     /// Balance type; one of `issuing`, `payments`, `refund_and_dispute_prefunding`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_type: Option<BalanceTransactionBalanceType>,
     /// When the balance transaction was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Free-text description kept on the balance transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Conversion rate applied, if a currency conversion happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_rate: Option<f64>,
     /// Fees in the smallest currency unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<i64>,
     /// Breakdown of the fees.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_details: Option<Vec<BalanceTransactionFeeDetailsItem>>,
     /// Amount after fees, in the smallest currency unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub net: Option<i64>,
     /// Category used in financial reports.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reporting_category: Option<String>,
     /// Object that produced this movement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Status the balance transaction is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<BalanceTransactionStatus>,
     /// Kind of balance transaction.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for BalanceTransaction {
-    const NAME: &'static str = "BalanceTransaction";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "amount" => Some(2),
-            "available_on" => Some(3),
-            "balance_type" => Some(4),
-            "created" => Some(5),
-            "currency" => Some(6),
-            "description" => Some(7),
-            "exchange_rate" => Some(8),
-            "fee" => Some(9),
-            "fee_details" => Some(10),
-            "net" => Some(11),
-            "reporting_category" => Some(12),
-            "source" => Some(13),
-            "status" => Some(14),
-            "type" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => self.available_on = map.next_value()?,
-            4 => self.balance_type = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.currency = map.next_value()?,
-            7 => self.description = map.next_value()?,
-            8 => self.exchange_rate = map.next_value()?,
-            9 => self.fee = map.next_value()?,
-            10 => {
-                self.fee_details = map
-                    .next_value::<record::SkipNulls<BalanceTransactionFeeDetailsItem>>()?
-                    .0;
-            }
-            11 => self.net = map.next_value()?,
-            12 => self.reporting_category = map.next_value()?,
-            13 => self.source = map.next_value()?,
-            14 => self.status = map.next_value()?,
-            15 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BalanceTransaction {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BalanceTransaction { id => "id", object => "object", amount => "amount", available_on
+    => "available_on", balance_type => "balance_type", created => "created", currency =>
+    "currency", description => "description", exchange_rate => "exchange_rate", fee =>
+    "fee", fee_details => "fee_details" skip_nulls, net => "net", reporting_category =>
+    "reporting_category", source => "source", status => "status", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum
@@ -291,57 +222,22 @@ airbyte_agent_runtime::string_enum! {
     "refund_and_dispute_prefunding" }
 }
 /// The `BalanceTransactionFeeDetailsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BalanceTransactionFeeDetailsItem {
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Connect application that created the fee detail, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Free-text description kept on the fee detail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Kind of fee detail.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for BalanceTransactionFeeDetailsItem {
-    const NAME: &'static str = "BalanceTransactionFeeDetailsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount" => Some(0),
-            "application" => Some(1),
-            "currency" => Some(2),
-            "description" => Some(3),
-            "type" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount = map.next_value()?,
-            1 => self.application = map.next_value()?,
-            2 => self.currency = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BalanceTransactionFeeDetailsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BalanceTransactionFeeDetailsItem { amount => "amount", application => "application",
+    currency => "currency", description => "description", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status the balance transaction is currently in."] pub enum
@@ -349,35 +245,11 @@ airbyte_agent_runtime::string_enum! {
     " `pending`"] Pending => "pending" }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BalanceTransactionsListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for BalanceTransactionsListMeta {
-    const NAME: &'static str = "BalanceTransactionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BalanceTransactionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BalanceTransactionsListMeta { has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `charges`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Individual payment attempts and their outcome
@@ -207,825 +207,325 @@ impl ::std::future::IntoFuture for ChargesSearchRequest {
     }
 }
 /// The `Charge` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Charge {
     /// Unique identifier of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ChargeObject>,
     /// When the charge was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Amount captured in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_captured: Option<i64>,
     /// Amount refunded in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_refunded: Option<i64>,
     /// Amount updates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_updates: Option<Vec<Map<String, Value>>>,
     /// Connect application that created the charge, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
     /// Application fee of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_fee: Option<String>,
     /// Platform fee taken from this payment, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_fee_amount: Option<i64>,
     /// Calculated statement descriptor of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub calculated_statement_descriptor: Option<String>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Free-text description kept on the charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Bank account or card receiving the funds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
     /// Dispute of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dispute: Option<String>,
     /// True when a dispute was opened for this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub disputed: Option<bool>,
     /// Failure balance transaction of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_balance_transaction: Option<String>,
     /// Machine-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<String>,
     /// Human-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
     /// Object describing the fraud details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fraud_details: Option<ChargeFraudDetails>,
     /// ID of the invoice involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice: Option<String>,
     /// Connected account the payment is made for, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<String>,
     /// Order of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
     /// Result of risk checks and authorisation.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<ChargeOutcome>,
     /// True once the payment has succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid: Option<bool>,
     /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<String>,
     /// ID of the payment method used.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
     /// Object describing the payment method details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_details: Option<ChargePaymentMethodDetails>,
     /// Object describing the presentment details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub presentment_details: Option<ChargePresentmentDetails>,
     /// Address the receipt is sent to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_email: Option<String>,
     /// Receipt number of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_number: Option<String>,
     /// Link to the receipt page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_url: Option<String>,
     /// True when the full amount has been refunded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refunded: Option<bool>,
     /// Object describing the refunds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refunds: Option<ChargeRefunds>,
     /// Review of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
     /// Shipping name, address and phone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping: Option<Map<String, Value>>,
     /// Object that produced this movement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Map<String, Value>>,
     /// Source transfer of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_transfer: Option<String>,
     /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_descriptor: Option<String>,
     /// Statement descriptor suffix of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_descriptor_suffix: Option<String>,
     /// Status the charge is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ChargeStatus>,
     /// Object describing the transfer data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_data: Option<Map<String, Value>>,
     /// Transfer group of this charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_group: Option<String>,
     /// True when the funds have been captured.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub captured: Option<bool>,
     /// ID of the balance transaction this created, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_transaction: Option<String>,
     /// Billing contact details of the payer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_details: Option<ChargeBillingDetails>,
     /// Your own key/value pairs stored on the charge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Object describing the radar options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub radar_options: Option<Map<String, Value>>,
 }
-impl record::Record for Charge {
-    const NAME: &'static str = "Charge";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "created" => Some(2),
-            "livemode" => Some(3),
-            "amount" => Some(4),
-            "amount_captured" => Some(5),
-            "amount_refunded" => Some(6),
-            "amount_updates" => Some(7),
-            "application" => Some(8),
-            "application_fee" => Some(9),
-            "application_fee_amount" => Some(10),
-            "calculated_statement_descriptor" => Some(11),
-            "currency" => Some(12),
-            "customer" => Some(13),
-            "description" => Some(14),
-            "destination" => Some(15),
-            "dispute" => Some(16),
-            "disputed" => Some(17),
-            "failure_balance_transaction" => Some(18),
-            "failure_code" => Some(19),
-            "failure_message" => Some(20),
-            "fraud_details" => Some(21),
-            "invoice" => Some(22),
-            "on_behalf_of" => Some(23),
-            "order" => Some(24),
-            "outcome" => Some(25),
-            "paid" => Some(26),
-            "payment_intent" => Some(27),
-            "payment_method" => Some(28),
-            "payment_method_details" => Some(29),
-            "presentment_details" => Some(30),
-            "receipt_email" => Some(31),
-            "receipt_number" => Some(32),
-            "receipt_url" => Some(33),
-            "refunded" => Some(34),
-            "refunds" => Some(35),
-            "review" => Some(36),
-            "shipping" => Some(37),
-            "source" => Some(38),
-            "source_transfer" => Some(39),
-            "statement_descriptor" => Some(40),
-            "statement_descriptor_suffix" => Some(41),
-            "status" => Some(42),
-            "transfer_data" => Some(43),
-            "transfer_group" => Some(44),
-            "captured" => Some(45),
-            "balance_transaction" => Some(46),
-            "billing_details" => Some(47),
-            "metadata" => Some(48),
-            "radar_options" => Some(49),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.created = map.next_value()?,
-            3 => self.livemode = map.next_value()?,
-            4 => self.amount = map.next_value()?,
-            5 => self.amount_captured = map.next_value()?,
-            6 => self.amount_refunded = map.next_value()?,
-            7 => {
-                self.amount_updates = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            8 => self.application = map.next_value()?,
-            9 => self.application_fee = map.next_value()?,
-            10 => self.application_fee_amount = map.next_value()?,
-            11 => self.calculated_statement_descriptor = map.next_value()?,
-            12 => self.currency = map.next_value()?,
-            13 => self.customer = map.next_value()?,
-            14 => self.description = map.next_value()?,
-            15 => self.destination = map.next_value()?,
-            16 => self.dispute = map.next_value()?,
-            17 => self.disputed = map.next_value()?,
-            18 => self.failure_balance_transaction = map.next_value()?,
-            19 => self.failure_code = map.next_value()?,
-            20 => self.failure_message = map.next_value()?,
-            21 => self.fraud_details = map.next_value()?,
-            22 => self.invoice = map.next_value()?,
-            23 => self.on_behalf_of = map.next_value()?,
-            24 => self.order = map.next_value()?,
-            25 => self.outcome = map.next_value()?,
-            26 => self.paid = map.next_value()?,
-            27 => self.payment_intent = map.next_value()?,
-            28 => self.payment_method = map.next_value()?,
-            29 => self.payment_method_details = map.next_value()?,
-            30 => self.presentment_details = map.next_value()?,
-            31 => self.receipt_email = map.next_value()?,
-            32 => self.receipt_number = map.next_value()?,
-            33 => self.receipt_url = map.next_value()?,
-            34 => self.refunded = map.next_value()?,
-            35 => self.refunds = map.next_value()?,
-            36 => self.review = map.next_value()?,
-            37 => self.shipping = map.next_value()?,
-            38 => self.source = map.next_value()?,
-            39 => self.source_transfer = map.next_value()?,
-            40 => self.statement_descriptor = map.next_value()?,
-            41 => self.statement_descriptor_suffix = map.next_value()?,
-            42 => self.status = map.next_value()?,
-            43 => self.transfer_data = map.next_value()?,
-            44 => self.transfer_group = map.next_value()?,
-            45 => self.captured = map.next_value()?,
-            46 => self.balance_transaction = map.next_value()?,
-            47 => self.billing_details = map.next_value()?,
-            48 => self.metadata = map.next_value()?,
-            49 => self.radar_options = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Charge {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Charge { id => "id", object => "object", created => "created", livemode =>
+    "livemode", amount => "amount", amount_captured => "amount_captured", amount_refunded
+    => "amount_refunded", amount_updates => "amount_updates" skip_nulls, application =>
+    "application", application_fee => "application_fee", application_fee_amount =>
+    "application_fee_amount", calculated_statement_descriptor =>
+    "calculated_statement_descriptor", currency => "currency", customer => "customer",
+    description => "description", destination => "destination", dispute => "dispute",
+    disputed => "disputed", failure_balance_transaction => "failure_balance_transaction",
+    failure_code => "failure_code", failure_message => "failure_message", fraud_details
+    => "fraud_details", invoice => "invoice", on_behalf_of => "on_behalf_of", order =>
+    "order", outcome => "outcome", paid => "paid", payment_intent => "payment_intent",
+    payment_method => "payment_method", payment_method_details =>
+    "payment_method_details", presentment_details => "presentment_details", receipt_email
+    => "receipt_email", receipt_number => "receipt_number", receipt_url => "receipt_url",
+    refunded => "refunded", refunds => "refunds", review => "review", shipping =>
+    "shipping", source => "source", source_transfer => "source_transfer",
+    statement_descriptor => "statement_descriptor", statement_descriptor_suffix =>
+    "statement_descriptor_suffix", status => "status", transfer_data => "transfer_data",
+    transfer_group => "transfer_group", captured => "captured", balance_transaction =>
+    "balance_transaction", billing_details => "billing_details", metadata => "metadata",
+    radar_options => "radar_options" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum ChargeObject { #[doc
     = " `charge`"] Charge => "charge" }
 }
 /// Object describing the fraud details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargeFraudDetails {
     /// Stripe report of this fraud details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stripe_report: Option<String>,
     /// User report of this fraud details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_report: Option<String>,
 }
-impl record::Record for ChargeFraudDetails {
-    const NAME: &'static str = "ChargeFraudDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "stripe_report" => Some(0),
-            "user_report" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.stripe_report = map.next_value()?,
-            1 => self.user_report = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargeFraudDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargeFraudDetails { stripe_report => "stripe_report", user_report => "user_report" }
 }
 /// Result of risk checks and authorisation.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargeOutcome {
     /// `advice_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub advice_code: Option<String>,
     /// `network_advice_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_advice_code: Option<String>,
     /// `network_decline_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_decline_code: Option<String>,
     /// `network_status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_status: Option<String>,
     /// `reason`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `risk_level`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_level: Option<String>,
     /// `risk_score`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<i64>,
     /// `seller_message`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub seller_message: Option<String>,
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for ChargeOutcome {
-    const NAME: &'static str = "ChargeOutcome";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "advice_code" => Some(0),
-            "network_advice_code" => Some(1),
-            "network_decline_code" => Some(2),
-            "network_status" => Some(3),
-            "reason" => Some(4),
-            "risk_level" => Some(5),
-            "risk_score" => Some(6),
-            "seller_message" => Some(7),
-            "type" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.advice_code = map.next_value()?,
-            1 => self.network_advice_code = map.next_value()?,
-            2 => self.network_decline_code = map.next_value()?,
-            3 => self.network_status = map.next_value()?,
-            4 => self.reason = map.next_value()?,
-            5 => self.risk_level = map.next_value()?,
-            6 => self.risk_score = map.next_value()?,
-            7 => self.seller_message = map.next_value()?,
-            8 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargeOutcome {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargeOutcome { advice_code => "advice_code", network_advice_code =>
+    "network_advice_code", network_decline_code => "network_decline_code", network_status
+    => "network_status", reason => "reason", risk_level => "risk_level", risk_score =>
+    "risk_score", seller_message => "seller_message", type_ => "type" }
 }
 /// Object describing the payment method details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePaymentMethodDetails {
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `card`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<ChargePaymentMethodDetailsCard>,
 }
-impl record::Record for ChargePaymentMethodDetails {
-    const NAME: &'static str = "ChargePaymentMethodDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "card" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.card = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePaymentMethodDetails { type_ => "type", card => "card" }
 }
 /// The `ChargePaymentMethodDetailsCard` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePaymentMethodDetailsCard {
     /// Amount authorized in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_authorized: Option<i64>,
     /// Authorization code of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_code: Option<String>,
     /// Card brand, such as visa.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     /// Object describing the checks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub checks: Option<ChargePaymentMethodDetailsCardChecks>,
     /// Country, as an ISO 3166-1 alpha-2 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Expiry month.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_month: Option<i64>,
     /// Expiry year.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_year: Option<i64>,
     /// Object describing the extended authorization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extended_authorization: Option<
         ChargePaymentMethodDetailsCardExtendedAuthorization,
     >,
     /// Fingerprint of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// Funding of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub funding: Option<String>,
     /// Object describing the incremental authorization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub incremental_authorization: Option<
         ChargePaymentMethodDetailsCardExtendedAuthorization,
     >,
     /// Object describing the installments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub installments: Option<Map<String, Value>>,
     /// Last four digits of the card number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
     /// Mandate of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mandate: Option<String>,
     /// Object describing the multicapture.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub multicapture: Option<ChargePaymentMethodDetailsCardExtendedAuthorization>,
     /// Network of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
     /// Object describing the network token.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_token: Option<ChargePaymentMethodDetailsCardNetworkToken>,
     /// Identifier of the related network transaction.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_transaction_id: Option<String>,
     /// Object describing the overcapture.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub overcapture: Option<ChargePaymentMethodDetailsCardOvercapture>,
     /// Regulated status of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub regulated_status: Option<String>,
     /// Object describing the three d secure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub three_d_secure: Option<Map<String, Value>>,
     /// Object describing the wallet.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub wallet: Option<Map<String, Value>>,
 }
-impl record::Record for ChargePaymentMethodDetailsCard {
-    const NAME: &'static str = "ChargePaymentMethodDetailsCard";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount_authorized" => Some(0),
-            "authorization_code" => Some(1),
-            "brand" => Some(2),
-            "checks" => Some(3),
-            "country" => Some(4),
-            "exp_month" => Some(5),
-            "exp_year" => Some(6),
-            "extended_authorization" => Some(7),
-            "fingerprint" => Some(8),
-            "funding" => Some(9),
-            "incremental_authorization" => Some(10),
-            "installments" => Some(11),
-            "last4" => Some(12),
-            "mandate" => Some(13),
-            "multicapture" => Some(14),
-            "network" => Some(15),
-            "network_token" => Some(16),
-            "network_transaction_id" => Some(17),
-            "overcapture" => Some(18),
-            "regulated_status" => Some(19),
-            "three_d_secure" => Some(20),
-            "wallet" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount_authorized = map.next_value()?,
-            1 => self.authorization_code = map.next_value()?,
-            2 => self.brand = map.next_value()?,
-            3 => self.checks = map.next_value()?,
-            4 => self.country = map.next_value()?,
-            5 => self.exp_month = map.next_value()?,
-            6 => self.exp_year = map.next_value()?,
-            7 => self.extended_authorization = map.next_value()?,
-            8 => self.fingerprint = map.next_value()?,
-            9 => self.funding = map.next_value()?,
-            10 => self.incremental_authorization = map.next_value()?,
-            11 => self.installments = map.next_value()?,
-            12 => self.last4 = map.next_value()?,
-            13 => self.mandate = map.next_value()?,
-            14 => self.multicapture = map.next_value()?,
-            15 => self.network = map.next_value()?,
-            16 => self.network_token = map.next_value()?,
-            17 => self.network_transaction_id = map.next_value()?,
-            18 => self.overcapture = map.next_value()?,
-            19 => self.regulated_status = map.next_value()?,
-            20 => self.three_d_secure = map.next_value()?,
-            21 => self.wallet = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCard {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePaymentMethodDetailsCard { amount_authorized => "amount_authorized",
+    authorization_code => "authorization_code", brand => "brand", checks => "checks",
+    country => "country", exp_month => "exp_month", exp_year => "exp_year",
+    extended_authorization => "extended_authorization", fingerprint => "fingerprint",
+    funding => "funding", incremental_authorization => "incremental_authorization",
+    installments => "installments", last4 => "last4", mandate => "mandate", multicapture
+    => "multicapture", network => "network", network_token => "network_token",
+    network_transaction_id => "network_transaction_id", overcapture => "overcapture",
+    regulated_status => "regulated_status", three_d_secure => "three_d_secure", wallet =>
+    "wallet" }
 }
 /// Object describing the checks.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardChecks {
     /// `address_line1_check`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_line1_check: Option<String>,
     /// `address_postal_code_check`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_postal_code_check: Option<String>,
     /// `cvc_check`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cvc_check: Option<String>,
 }
-impl record::Record for ChargePaymentMethodDetailsCardChecks {
-    const NAME: &'static str = "ChargePaymentMethodDetailsCardChecks";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "address_line1_check" => Some(0),
-            "address_postal_code_check" => Some(1),
-            "cvc_check" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.address_line1_check = map.next_value()?,
-            1 => self.address_postal_code_check = map.next_value()?,
-            2 => self.cvc_check = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCardChecks {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePaymentMethodDetailsCardChecks { address_line1_check => "address_line1_check",
+    address_postal_code_check => "address_postal_code_check", cvc_check => "cvc_check" }
 }
 /// Object describing the extended authorization.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardExtendedAuthorization {
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl record::Record for ChargePaymentMethodDetailsCardExtendedAuthorization {
-    const NAME: &'static str = "ChargePaymentMethodDetailsCardExtendedAuthorization";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "status" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de>
-for ChargePaymentMethodDetailsCardExtendedAuthorization {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePaymentMethodDetailsCardExtendedAuthorization { status => "status" }
 }
 /// Object describing the network token.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardNetworkToken {
     /// `used`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub used: Option<bool>,
 }
-impl record::Record for ChargePaymentMethodDetailsCardNetworkToken {
-    const NAME: &'static str = "ChargePaymentMethodDetailsCardNetworkToken";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "used" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.used = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCardNetworkToken {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePaymentMethodDetailsCardNetworkToken { used => "used" }
 }
 /// Object describing the overcapture.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardOvercapture {
     /// `maximum_amount_capturable`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum_amount_capturable: Option<i64>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl record::Record for ChargePaymentMethodDetailsCardOvercapture {
-    const NAME: &'static str = "ChargePaymentMethodDetailsCardOvercapture";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "maximum_amount_capturable" => Some(0),
-            "status" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.maximum_amount_capturable = map.next_value()?,
-            1 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargePaymentMethodDetailsCardOvercapture {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePaymentMethodDetailsCardOvercapture { maximum_amount_capturable =>
+    "maximum_amount_capturable", status => "status" }
 }
 /// Object describing the presentment details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargePresentmentDetails {
     /// Amount authorized in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_authorized: Option<i64>,
     /// Amount charged in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_charged: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
-impl record::Record for ChargePresentmentDetails {
-    const NAME: &'static str = "ChargePresentmentDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount_authorized" => Some(0),
-            "amount_charged" => Some(1),
-            "currency" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount_authorized = map.next_value()?,
-            1 => self.amount_charged = map.next_value()?,
-            2 => self.currency = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargePresentmentDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargePresentmentDetails { amount_authorized => "amount_authorized", amount_charged
+    => "amount_charged", currency => "currency" }
 }
 /// Object describing the refunds.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargeRefunds {
     /// `object`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Map<String, Value>>>,
     /// `has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Number of matching records, when Stripe reports it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for ChargeRefunds {
-    const NAME: &'static str = "ChargeRefunds";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "data" => Some(1),
-            "has_more" => Some(2),
-            "total_count" => Some(3),
-            "url" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<Map<String, Value>>>()?.0,
-            2 => self.has_more = map.next_value()?,
-            3 => self.total_count = map.next_value()?,
-            4 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargeRefunds {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargeRefunds { object => "object", data => "data" skip_nulls, has_more =>
+    "has_more", total_count => "total_count", url => "url" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status the charge is currently in."] pub enum ChargeStatus { #[doc =
@@ -1033,168 +533,53 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `failed`"] Failed => "failed" }
 }
 /// Billing contact details of the payer.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargeBillingDetails {
     /// `address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<CustomerAddress>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `tax_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<String>,
 }
-impl record::Record for ChargeBillingDetails {
-    const NAME: &'static str = "ChargeBillingDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "address" => Some(0),
-            "email" => Some(1),
-            "name" => Some(2),
-            "phone" => Some(3),
-            "tax_id" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.address = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.tax_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargeBillingDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargeBillingDetails { address => "address", email => "email", name => "name", phone
+    => "phone", tax_id => "tax_id" }
 }
 /// Metadata returned by `charges.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargesListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for ChargesListMeta {
-    const NAME: &'static str = "ChargesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargesListMeta { has_more => "has_more" }
 }
 /// The `ChargesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargesRecord {
     /// `object`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Charge>>,
     /// True when further results exist after this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Token for the next page of search results, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for ChargesRecord {
-    const NAME: &'static str = "ChargesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "data" => Some(1),
-            "has_more" => Some(2),
-            "next_page" => Some(3),
-            "url" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<Charge>>()?.0,
-            2 => self.has_more = map.next_value()?,
-            3 => self.next_page = map.next_value()?,
-            4 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargesRecord { object => "object", data => "data" skip_nulls, has_more =>
+    "has_more", next_page => "next_page", url => "url" }
 }
 /// Metadata returned by `charges.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChargesSearchMeta {}
-impl record::Record for ChargesSearchMeta {
-    const NAME: &'static str = "ChargesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChargesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChargesSearchMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `checkout_sessions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Hosted payment pages
@@ -123,112 +123,48 @@ airbyte_agent_runtime::string_enum! {
     "subscription" }
 }
 /// The `CheckoutSessionsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CheckoutSessionsRecord {
     /// Unique identifier of this checkout session.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CheckoutSessionsRecordObject>,
     /// Page shown when the buyer leaves checkout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_url: Option<String>,
     /// Identifier of the related client reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_reference_id: Option<String>,
     /// When the checkout session was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Customer email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<String>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the checkout session.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Checkout mode: payment, setup or subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<CheckoutSessionsCreateMode>,
     /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<String>,
     /// Payment status; one of `no_payment_required`, `paid`, `unpaid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_status: Option<CheckoutSessionsRecordPaymentStatus>,
     /// Status the checkout session is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<CheckoutSessionsRecordStatus>,
     /// Page shown after a successful checkout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub success_url: Option<String>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for CheckoutSessionsRecord {
-    const NAME: &'static str = "CheckoutSessionsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "cancel_url" => Some(2),
-            "client_reference_id" => Some(3),
-            "created" => Some(4),
-            "currency" => Some(5),
-            "customer" => Some(6),
-            "customer_email" => Some(7),
-            "livemode" => Some(8),
-            "metadata" => Some(9),
-            "mode" => Some(10),
-            "payment_intent" => Some(11),
-            "payment_status" => Some(12),
-            "status" => Some(13),
-            "success_url" => Some(14),
-            "url" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.cancel_url = map.next_value()?,
-            3 => self.client_reference_id = map.next_value()?,
-            4 => self.created = map.next_value()?,
-            5 => self.currency = map.next_value()?,
-            6 => self.customer = map.next_value()?,
-            7 => self.customer_email = map.next_value()?,
-            8 => self.livemode = map.next_value()?,
-            9 => self.metadata = map.next_value()?,
-            10 => self.mode = map.next_value()?,
-            11 => self.payment_intent = map.next_value()?,
-            12 => self.payment_status = map.next_value()?,
-            13 => self.status = map.next_value()?,
-            14 => self.success_url = map.next_value()?,
-            15 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CheckoutSessionsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CheckoutSessionsRecord { id => "id", object => "object", cancel_url => "cancel_url",
+    client_reference_id => "client_reference_id", created => "created", currency =>
+    "currency", customer => "customer", customer_email => "customer_email", livemode =>
+    "livemode", metadata => "metadata", mode => "mode", payment_intent =>
+    "payment_intent", payment_status => "payment_status", status => "status", success_url
+    => "success_url", url => "url" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum

@@ -2,7 +2,7 @@
 
 //! Entity `customers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Paying customers and their billing setup
@@ -405,681 +405,263 @@ impl ::std::future::IntoFuture for CustomersSearchRequest {
     }
 }
 /// The `Customer` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Customer {
     /// Unique identifier of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerObject>,
     /// Postal address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<CustomerAddress>,
     /// Customer credit balance in minor units; negative means credit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<i64>,
     /// Business name of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_name: Option<String>,
     /// Object describing the cash balance.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cash_balance: Option<CustomerCashBalance>,
     /// When the customer was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Customer account of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_account: Option<String>,
     /// Default currency as a three-letter ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<String>,
     /// Default source of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Whether the latest invoice payment failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delinquent: Option<bool>,
     /// Free-text description kept on the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discount applied to the customer, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<CustomerDiscount>,
     /// Email address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Individual name of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub individual_name: Option<String>,
     /// Object describing the invoice credit balance.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_credit_balance: Option<Map<String, Value>>,
     /// Prefix used for this customer's invoice numbers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_prefix: Option<String>,
     /// Default settings for invoices of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_settings: Option<CustomerInvoiceSettings>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Name of the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Sequence number the next invoice will use.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_invoice_sequence: Option<i64>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Preferred languages, most preferred first.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_locales: Option<Vec<String>>,
     /// Shipping name, address and phone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping: Option<CustomerShipping>,
     /// Object describing the sources.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<CustomerSources>,
     /// Object describing the subscriptions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<CustomerSubscriptions>,
     /// Tax exemption status: none, exempt or reverse.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_exempt: Option<String>,
     /// Test clock the customer is attached to, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_clock: Option<String>,
 }
-impl record::Record for Customer {
-    const NAME: &'static str = "Customer";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "address" => Some(2),
-            "balance" => Some(3),
-            "business_name" => Some(4),
-            "cash_balance" => Some(5),
-            "created" => Some(6),
-            "currency" => Some(7),
-            "customer_account" => Some(8),
-            "default_currency" => Some(9),
-            "default_source" => Some(10),
-            "delinquent" => Some(11),
-            "description" => Some(12),
-            "discount" => Some(13),
-            "email" => Some(14),
-            "individual_name" => Some(15),
-            "invoice_credit_balance" => Some(16),
-            "invoice_prefix" => Some(17),
-            "invoice_settings" => Some(18),
-            "livemode" => Some(19),
-            "metadata" => Some(20),
-            "name" => Some(21),
-            "next_invoice_sequence" => Some(22),
-            "phone" => Some(23),
-            "preferred_locales" => Some(24),
-            "shipping" => Some(25),
-            "sources" => Some(26),
-            "subscriptions" => Some(27),
-            "tax_exempt" => Some(28),
-            "test_clock" => Some(29),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.address = map.next_value()?,
-            3 => self.balance = map.next_value()?,
-            4 => self.business_name = map.next_value()?,
-            5 => self.cash_balance = map.next_value()?,
-            6 => self.created = map.next_value()?,
-            7 => self.currency = map.next_value()?,
-            8 => self.customer_account = map.next_value()?,
-            9 => self.default_currency = map.next_value()?,
-            10 => self.default_source = map.next_value()?,
-            11 => self.delinquent = map.next_value()?,
-            12 => self.description = map.next_value()?,
-            13 => self.discount = map.next_value()?,
-            14 => self.email = map.next_value()?,
-            15 => self.individual_name = map.next_value()?,
-            16 => self.invoice_credit_balance = map.next_value()?,
-            17 => self.invoice_prefix = map.next_value()?,
-            18 => self.invoice_settings = map.next_value()?,
-            19 => self.livemode = map.next_value()?,
-            20 => self.metadata = map.next_value()?,
-            21 => self.name = map.next_value()?,
-            22 => self.next_invoice_sequence = map.next_value()?,
-            23 => self.phone = map.next_value()?,
-            24 => {
-                self.preferred_locales = map.next_value::<record::SkipNulls<String>>()?.0;
-            }
-            25 => self.shipping = map.next_value()?,
-            26 => self.sources = map.next_value()?,
-            27 => self.subscriptions = map.next_value()?,
-            28 => self.tax_exempt = map.next_value()?,
-            29 => self.test_clock = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Customer {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Customer { id => "id", object => "object", address => "address", balance =>
+    "balance", business_name => "business_name", cash_balance => "cash_balance", created
+    => "created", currency => "currency", customer_account => "customer_account",
+    default_currency => "default_currency", default_source => "default_source",
+    delinquent => "delinquent", description => "description", discount => "discount",
+    email => "email", individual_name => "individual_name", invoice_credit_balance =>
+    "invoice_credit_balance", invoice_prefix => "invoice_prefix", invoice_settings =>
+    "invoice_settings", livemode => "livemode", metadata => "metadata", name => "name",
+    next_invoice_sequence => "next_invoice_sequence", phone => "phone", preferred_locales
+    => "preferred_locales" skip_nulls, shipping => "shipping", sources => "sources",
+    subscriptions => "subscriptions", tax_exempt => "tax_exempt", test_clock =>
+    "test_clock" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum CustomerObject {
     #[doc = " `customer`"] Customer => "customer" }
 }
 /// Object describing the cash balance.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerCashBalance {
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// Funds that can be paid out now, per currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<Map<String, Value>>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Customer account of this cash balance.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_account: Option<String>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Object describing the settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<CustomerCashBalanceSettings>,
 }
-impl record::Record for CustomerCashBalance {
-    const NAME: &'static str = "CustomerCashBalance";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "available" => Some(1),
-            "customer" => Some(2),
-            "customer_account" => Some(3),
-            "livemode" => Some(4),
-            "settings" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => self.available = map.next_value()?,
-            2 => self.customer = map.next_value()?,
-            3 => self.customer_account = map.next_value()?,
-            4 => self.livemode = map.next_value()?,
-            5 => self.settings = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerCashBalance {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerCashBalance { object => "object", available => "available", customer =>
+    "customer", customer_account => "customer_account", livemode => "livemode", settings
+    => "settings" }
 }
 /// Object describing the settings.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerCashBalanceSettings {
     /// Reconciliation mode; one of `automatic`, `manual`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation_mode: Option<CustomerCashBalanceSettingsReconciliationMode>,
     /// Flag: using merchant default.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub using_merchant_default: Option<bool>,
 }
-impl record::Record for CustomerCashBalanceSettings {
-    const NAME: &'static str = "CustomerCashBalanceSettings";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "reconciliation_mode" => Some(0),
-            "using_merchant_default" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.reconciliation_mode = map.next_value()?,
-            1 => self.using_merchant_default = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerCashBalanceSettings {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerCashBalanceSettings { reconciliation_mode => "reconciliation_mode",
+    using_merchant_default => "using_merchant_default" }
 }
 /// Discount applied to the customer, if any.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerDiscount {
     /// Unique identifier of this discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// Checkout session of this discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub checkout_session: Option<String>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Customer account of this discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_account: Option<String>,
     /// End, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<i64>,
     /// ID of the invoice involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice: Option<String>,
     /// Invoice item of this discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_item: Option<String>,
     /// Promotion code of this discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion_code: Option<String>,
     /// Object that produced this movement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<CustomerDiscountSource>,
     /// Start, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<i64>,
     /// ID of the subscription involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription: Option<String>,
     /// Subscription item of this discount.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_item: Option<String>,
 }
-impl record::Record for CustomerDiscount {
-    const NAME: &'static str = "CustomerDiscount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "checkout_session" => Some(2),
-            "customer" => Some(3),
-            "customer_account" => Some(4),
-            "end" => Some(5),
-            "invoice" => Some(6),
-            "invoice_item" => Some(7),
-            "promotion_code" => Some(8),
-            "source" => Some(9),
-            "start" => Some(10),
-            "subscription" => Some(11),
-            "subscription_item" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.checkout_session = map.next_value()?,
-            3 => self.customer = map.next_value()?,
-            4 => self.customer_account = map.next_value()?,
-            5 => self.end = map.next_value()?,
-            6 => self.invoice = map.next_value()?,
-            7 => self.invoice_item = map.next_value()?,
-            8 => self.promotion_code = map.next_value()?,
-            9 => self.source = map.next_value()?,
-            10 => self.start = map.next_value()?,
-            11 => self.subscription = map.next_value()?,
-            12 => self.subscription_item = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerDiscount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerDiscount { id => "id", object => "object", checkout_session =>
+    "checkout_session", customer => "customer", customer_account => "customer_account",
+    end => "end", invoice => "invoice", invoice_item => "invoice_item", promotion_code =>
+    "promotion_code", source => "source", start => "start", subscription =>
+    "subscription", subscription_item => "subscription_item" }
 }
 /// Object that produced this movement.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerDiscountSource {
     /// Coupon of this source.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon: Option<String>,
     /// Kind of source.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<CustomerDiscountSourceType>,
 }
-impl record::Record for CustomerDiscountSource {
-    const NAME: &'static str = "CustomerDiscountSource";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "coupon" => Some(0),
-            "type" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.coupon = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerDiscountSource {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerDiscountSource { coupon => "coupon", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of source."] pub enum CustomerDiscountSourceType { #[doc =
     " `coupon`"] Coupon => "coupon" }
 }
 /// Default settings for invoices of this customer.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerInvoiceSettings {
     /// Custom key/value data kept on the invoice settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// Payment method used when none is specified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_payment_method: Option<String>,
     /// Footer of this invoice settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub footer: Option<String>,
     /// Object describing the rendering options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_options: Option<CustomerInvoiceSettingsRenderingOptions>,
 }
-impl record::Record for CustomerInvoiceSettings {
-    const NAME: &'static str = "CustomerInvoiceSettings";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "custom_fields" => Some(0),
-            "default_payment_method" => Some(1),
-            "footer" => Some(2),
-            "rendering_options" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => {
-                self.custom_fields = map
-                    .next_value::<
-                        record::SkipNulls<CustomerInvoiceSettingsCustomFieldsItem>,
-                    >()?
-                    .0;
-            }
-            1 => self.default_payment_method = map.next_value()?,
-            2 => self.footer = map.next_value()?,
-            3 => self.rendering_options = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerInvoiceSettings {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerInvoiceSettings { custom_fields => "custom_fields" skip_nulls,
+    default_payment_method => "default_payment_method", footer => "footer",
+    rendering_options => "rendering_options" }
 }
 /// Object describing the rendering options.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerInvoiceSettingsRenderingOptions {
     /// Amount tax display of this rendering options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_tax_display: Option<String>,
     /// Template of this rendering options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
 }
-impl record::Record for CustomerInvoiceSettingsRenderingOptions {
-    const NAME: &'static str = "CustomerInvoiceSettingsRenderingOptions";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "amount_tax_display" => Some(0),
-            "template" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.amount_tax_display = map.next_value()?,
-            1 => self.template = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerInvoiceSettingsRenderingOptions {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerInvoiceSettingsRenderingOptions { amount_tax_display => "amount_tax_display",
+    template => "template" }
 }
 /// Object describing the sources.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerSources {
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<CustomerSourcesDataItem>>,
     /// True when further results exist after this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for CustomerSources {
-    const NAME: &'static str = "CustomerSources";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "data" => Some(1),
-            "has_more" => Some(2),
-            "url" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => {
-                self.data = map
-                    .next_value::<record::SkipNulls<CustomerSourcesDataItem>>()?
-                    .0;
-            }
-            2 => self.has_more = map.next_value()?,
-            3 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerSources {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerSources { object => "object", data => "data" skip_nulls, has_more =>
+    "has_more", url => "url" }
 }
 /// The `CustomerSourcesDataItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerSourcesDataItem {
     /// Unique identifier of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// Account of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// Account holder name of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_holder_name: Option<String>,
     /// Account holder type of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_holder_type: Option<String>,
     /// Account type of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Available payout methods; each entry is one of `instant`, `standard`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub available_payout_methods: Option<
         Vec<CustomerSourcesDataItemAvailablePayoutMethodsItem>,
     >,
     /// Bank name of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Country, as an ISO 3166-1 alpha-2 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Fingerprint of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// Last four digits of the card number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
     /// Your own key/value pairs stored on the customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Routing number of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routing_number: Option<String>,
     /// Status the customer is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl record::Record for CustomerSourcesDataItem {
-    const NAME: &'static str = "CustomerSourcesDataItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "account" => Some(2),
-            "account_holder_name" => Some(3),
-            "account_holder_type" => Some(4),
-            "account_type" => Some(5),
-            "available_payout_methods" => Some(6),
-            "bank_name" => Some(7),
-            "country" => Some(8),
-            "currency" => Some(9),
-            "customer" => Some(10),
-            "fingerprint" => Some(11),
-            "last4" => Some(12),
-            "metadata" => Some(13),
-            "routing_number" => Some(14),
-            "status" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.account = map.next_value()?,
-            3 => self.account_holder_name = map.next_value()?,
-            4 => self.account_holder_type = map.next_value()?,
-            5 => self.account_type = map.next_value()?,
-            6 => {
-                self.available_payout_methods = map
-                    .next_value::<
-                        record::SkipNulls<
-                            CustomerSourcesDataItemAvailablePayoutMethodsItem,
-                        >,
-                    >()?
-                    .0;
-            }
-            7 => self.bank_name = map.next_value()?,
-            8 => self.country = map.next_value()?,
-            9 => self.currency = map.next_value()?,
-            10 => self.customer = map.next_value()?,
-            11 => self.fingerprint = map.next_value()?,
-            12 => self.last4 = map.next_value()?,
-            13 => self.metadata = map.next_value()?,
-            14 => self.routing_number = map.next_value()?,
-            15 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerSourcesDataItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerSourcesDataItem { id => "id", object => "object", account => "account",
+    account_holder_name => "account_holder_name", account_holder_type =>
+    "account_holder_type", account_type => "account_type", available_payout_methods =>
+    "available_payout_methods" skip_nulls, bank_name => "bank_name", country =>
+    "country", currency => "currency", customer => "customer", fingerprint =>
+    "fingerprint", last4 => "last4", metadata => "metadata", routing_number =>
+    "routing_number", status => "status" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `CustomerSourcesDataItemAvailablePayoutMethodsItem`."] pub enum
@@ -1087,217 +669,69 @@ airbyte_agent_runtime::string_enum! {
     "instant", #[doc = " `standard`"] Standard => "standard" }
 }
 /// Object describing the subscriptions.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomerSubscriptions {
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerSourcesObject>,
     /// Records on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Subscription>>,
     /// True when further results exist after this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for CustomerSubscriptions {
-    const NAME: &'static str = "CustomerSubscriptions";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "data" => Some(1),
-            "has_more" => Some(2),
-            "url" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<Subscription>>()?.0,
-            2 => self.has_more = map.next_value()?,
-            3 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerSubscriptions {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomerSubscriptions { object => "object", data => "data" skip_nulls, has_more =>
+    "has_more", url => "url" }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for CustomersListMeta {
-    const NAME: &'static str = "CustomersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersListMeta { has_more => "has_more" }
 }
 /// Postal address.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersCreateAddress {
     /// Street line one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line1: Option<String>,
     /// Street line two (apartment, suite, unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
     /// City or locality.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// State, province or region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Postal or ZIP code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// Country, as an ISO 3166-1 alpha-2 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
-impl record::Record for CustomersCreateAddress {
-    const NAME: &'static str = "CustomersCreateAddress";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "line1" => Some(0),
-            "line2" => Some(1),
-            "city" => Some(2),
-            "state" => Some(3),
-            "postal_code" => Some(4),
-            "country" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.line1 = map.next_value()?,
-            1 => self.line2 = map.next_value()?,
-            2 => self.city = map.next_value()?,
-            3 => self.state = map.next_value()?,
-            4 => self.postal_code = map.next_value()?,
-            5 => self.country = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersCreateAddress {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersCreateAddress { line1 => "line1", line2 => "line2", city => "city", state =>
+    "state", postal_code => "postal_code", country => "country" }
 }
 /// The `CustomersRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersRecord {
     /// Unique identifier of this customer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<CustomerObject>,
     /// Always true on the response to a delete call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl record::Record for CustomersRecord {
-    const NAME: &'static str = "CustomersRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "deleted" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.deleted = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersRecord { id => "id", object => "object", deleted => "deleted" }
 }
 /// Metadata returned by `customers.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct CustomersSearchMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for CustomersSearchMeta {
-    const NAME: &'static str = "CustomersSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomersSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    CustomersSearchMeta { has_more => "has_more" }
 }

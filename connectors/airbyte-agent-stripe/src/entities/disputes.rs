@@ -2,7 +2,7 @@
 
 //! Entity `disputes`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Chargebacks and other payment disputes
@@ -146,208 +146,78 @@ impl ::std::future::IntoFuture for DisputesGetRequest {
     }
 }
 /// The `Dispute` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Dispute {
     /// Unique identifier of this dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<DisputeObject>,
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Balance transactions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_transactions: Option<Vec<Map<String, Value>>>,
     /// ID of the charge involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge: Option<String>,
     /// When the dispute was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Enhanced eligibility types (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enhanced_eligibility_types: Option<Vec<String>>,
     /// Evidence submitted for the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Map<String, Value>>,
     /// Deadline and submission state of the evidence.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence_details: Option<DisputeEvidenceDetails>,
     /// Whether the disputed charge can still be refunded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_charge_refundable: Option<bool>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<String>,
     /// Object describing the payment method details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_details: Option<Map<String, Value>>,
     /// Reason given for the dispute.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Status the dispute is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl record::Record for Dispute {
-    const NAME: &'static str = "Dispute";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "amount" => Some(2),
-            "balance_transactions" => Some(3),
-            "charge" => Some(4),
-            "created" => Some(5),
-            "currency" => Some(6),
-            "enhanced_eligibility_types" => Some(7),
-            "evidence" => Some(8),
-            "evidence_details" => Some(9),
-            "is_charge_refundable" => Some(10),
-            "livemode" => Some(11),
-            "metadata" => Some(12),
-            "payment_intent" => Some(13),
-            "payment_method_details" => Some(14),
-            "reason" => Some(15),
-            "status" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => {
-                self.balance_transactions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            4 => self.charge = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.currency = map.next_value()?,
-            7 => {
-                self.enhanced_eligibility_types = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            8 => self.evidence = map.next_value()?,
-            9 => self.evidence_details = map.next_value()?,
-            10 => self.is_charge_refundable = map.next_value()?,
-            11 => self.livemode = map.next_value()?,
-            12 => self.metadata = map.next_value()?,
-            13 => self.payment_intent = map.next_value()?,
-            14 => self.payment_method_details = map.next_value()?,
-            15 => self.reason = map.next_value()?,
-            16 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Dispute {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Dispute { id => "id", object => "object", amount => "amount", balance_transactions =>
+    "balance_transactions" skip_nulls, charge => "charge", created => "created", currency
+    => "currency", enhanced_eligibility_types => "enhanced_eligibility_types" skip_nulls,
+    evidence => "evidence", evidence_details => "evidence_details", is_charge_refundable
+    => "is_charge_refundable", livemode => "livemode", metadata => "metadata",
+    payment_intent => "payment_intent", payment_method_details =>
+    "payment_method_details", reason => "reason", status => "status" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum DisputeObject { #[doc
     = " `dispute`"] Dispute => "dispute" }
 }
 /// Deadline and submission state of the evidence.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DisputeEvidenceDetails {
     /// Due by, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_by: Option<i64>,
     /// True when the evidence details has evidence.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_evidence: Option<bool>,
     /// Flag: past due.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub past_due: Option<bool>,
     /// How many submission there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub submission_count: Option<i64>,
 }
-impl record::Record for DisputeEvidenceDetails {
-    const NAME: &'static str = "DisputeEvidenceDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "due_by" => Some(0),
-            "has_evidence" => Some(1),
-            "past_due" => Some(2),
-            "submission_count" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.due_by = map.next_value()?,
-            1 => self.has_evidence = map.next_value()?,
-            2 => self.past_due = map.next_value()?,
-            3 => self.submission_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DisputeEvidenceDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DisputeEvidenceDetails { due_by => "due_by", has_evidence => "has_evidence", past_due
+    => "past_due", submission_count => "submission_count" }
 }
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DisputesListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for DisputesListMeta {
-    const NAME: &'static str = "DisputesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DisputesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DisputesListMeta { has_more => "has_more" }
 }

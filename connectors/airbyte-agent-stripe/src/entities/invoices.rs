@@ -2,7 +2,7 @@
 
 //! Entity `invoices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Invoices with their lines, totals and payment state
@@ -335,635 +335,267 @@ airbyte_agent_runtime::string_enum! {
     "exclude", #[doc = " `include`"] Include => "include" }
 }
 /// The `Invoice` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Invoice {
     /// Unique identifier of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecordObject>,
     /// Account country of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_country: Option<String>,
     /// Account name of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Identifiers of the related account tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_tax_ids: Option<Vec<String>>,
     /// Amount still to be paid, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_due: Option<i64>,
     /// Amount overpaid in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_overpaid: Option<i64>,
     /// Amount paid so far, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_paid: Option<i64>,
     /// Amount still outstanding, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_remaining: Option<i64>,
     /// Amount shipping in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_shipping: Option<i64>,
     /// Connect application that created the invoice, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
     /// Platform fee taken from this payment, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_fee_amount: Option<i64>,
     /// How many attempt there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_count: Option<i64>,
     /// True when the invoice is attempted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attempted: Option<bool>,
     /// Whether Stripe moves the invoice through its workflow automatically.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_advance: Option<bool>,
     /// Object describing the automatic tax.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic_tax: Option<InvoicesRecordAutomaticTax>,
     /// Automatically finalizes at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatically_finalizes_at: Option<i64>,
     /// What caused this invoice to be created.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_reason: Option<InvoicesRecordBillingReason>,
     /// ID of the charge involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge: Option<String>,
     /// Whether Stripe charges automatically or emails an invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collection_method: Option<SubscriptionCollectionMethod>,
     /// Object describing the confirmation secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation_secret: Option<InvoicesRecordConfirmationSecret>,
     /// When the invoice was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Custom key/value data kept on the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Customer account of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_account: Option<String>,
     /// Object describing the customer address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_address: Option<CustomerAddress>,
     /// Customer email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<String>,
     /// Customer name of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_name: Option<String>,
     /// Customer phone of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_phone: Option<String>,
     /// Object describing the customer shipping.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_shipping: Option<CustomerShipping>,
     /// Customer tax exempt; one of `exempt`, `none`, `reverse`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_exempt: Option<InvoicesRecordCustomerTaxExempt>,
     /// Identifiers of the related customer tax records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_tax_ids: Option<Vec<InvoicesRecordCustomerTaxIdsItem>>,
     /// Payment method used when none is specified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_payment_method: Option<String>,
     /// Default source of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_source: Option<String>,
     /// Default tax rates (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_tax_rates: Option<Vec<InvoicesRecordDefaultTaxRatesItem>>,
     /// Free-text description kept on the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discount applied to the invoice, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<InvoicesRecordDiscount>,
     /// Discounts applied to the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub discounts: Option<Vec<String>>,
     /// Due date, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<i64>,
     /// Effective at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_at: Option<i64>,
     /// Ending balance in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ending_balance: Option<i64>,
     /// Footer of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub footer: Option<String>,
     /// Object describing the from invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from_invoice: Option<InvoicesRecordFromInvoice>,
     /// Link to the invoice page customers use to pay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hosted_invoice_url: Option<String>,
     /// Link to the invoice as a PDF.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_pdf: Option<String>,
     /// Object describing the issuer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<SubscriptionInvoiceSettingsIssuer>,
     /// Object describing the last finalization error.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_finalization_error: Option<InvoicesRecordLastFinalizationError>,
     /// Latest revision of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_revision: Option<String>,
     /// Line items of the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<InvoicesRecordLines>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Next payment attempt (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_payment_attempt: Option<i64>,
     /// Human-readable invoice number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     /// Connected account the payment is made for, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<String>,
     /// True once the payment has succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid: Option<bool>,
     /// Flag: paid out of band.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_out_of_band: Option<bool>,
     /// Object describing the parent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<InvoicesRecordParent>,
     /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<String>,
     /// Object describing the payment settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_settings: Option<InvoicesRecordPaymentSettings>,
     /// Object describing the payments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<InvoicesRecordPayments>,
     /// End of the billing period, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub period_end: Option<i64>,
     /// Start of the billing period, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub period_start: Option<i64>,
     /// Post payment credit notes amount in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_payment_credit_notes_amount: Option<i64>,
     /// Pre payment credit notes amount in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_payment_credit_notes_amount: Option<i64>,
     /// Quote of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
     /// Receipt number of this invoice.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_number: Option<String>,
     /// Object describing the rendering.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering: Option<InvoicesRecordRendering>,
     /// Object describing the rendering options.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_options: Option<Map<String, Value>>,
     /// Object describing the shipping cost.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_cost: Option<InvoicesRecordShippingCost>,
     /// Object describing the shipping details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_details: Option<CustomerShipping>,
     /// Starting balance in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starting_balance: Option<i64>,
     /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_descriptor: Option<String>,
     /// Status the invoice is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<InvoicesRecordStatus>,
     /// Object describing the status transitions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_transitions: Option<InvoicesRecordStatusTransitions>,
     /// ID of the subscription involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription: Option<String>,
     /// Object describing the subscription details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_details: Option<InvoicesRecordSubscriptionDetails>,
     /// Total before discounts and taxes, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal: Option<i64>,
     /// Subtotal excluding tax in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subtotal_excluding_tax: Option<i64>,
     /// Tax amount in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax: Option<i64>,
     /// Test clock the invoice is attached to, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_clock: Option<String>,
     /// Object describing the threshold reason.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold_reason: Option<InvoicesRecordThresholdReason>,
     /// Grand total with discounts and tax applied, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Total discount amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_discount_amounts: Option<
         Vec<InvoicesRecordLinesDataItemDiscountAmountsItem>,
     >,
     /// Total excluding tax in minor currency units (cents for USD).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_excluding_tax: Option<i64>,
     /// Total pretax credit amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_pretax_credit_amounts: Option<
         Vec<InvoicesRecordTotalPretaxCreditAmountsItem>,
     >,
     /// Total tax amounts (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tax_amounts: Option<Vec<InvoicesRecordTotalTaxAmountsItem>>,
     /// Total taxes (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_taxes: Option<Vec<InvoicesRecordTotalTaxesItem>>,
     /// Object describing the transfer data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_data: Option<Map<String, Value>>,
     /// Webhooks delivered at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub webhooks_delivered_at: Option<i64>,
 }
-impl record::Record for Invoice {
-    const NAME: &'static str = "Invoice";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "account_country" => Some(2),
-            "account_name" => Some(3),
-            "account_tax_ids" => Some(4),
-            "amount_due" => Some(5),
-            "amount_overpaid" => Some(6),
-            "amount_paid" => Some(7),
-            "amount_remaining" => Some(8),
-            "amount_shipping" => Some(9),
-            "application" => Some(10),
-            "application_fee_amount" => Some(11),
-            "attempt_count" => Some(12),
-            "attempted" => Some(13),
-            "auto_advance" => Some(14),
-            "automatic_tax" => Some(15),
-            "automatically_finalizes_at" => Some(16),
-            "billing_reason" => Some(17),
-            "charge" => Some(18),
-            "collection_method" => Some(19),
-            "confirmation_secret" => Some(20),
-            "created" => Some(21),
-            "currency" => Some(22),
-            "custom_fields" => Some(23),
-            "customer" => Some(24),
-            "customer_account" => Some(25),
-            "customer_address" => Some(26),
-            "customer_email" => Some(27),
-            "customer_name" => Some(28),
-            "customer_phone" => Some(29),
-            "customer_shipping" => Some(30),
-            "customer_tax_exempt" => Some(31),
-            "customer_tax_ids" => Some(32),
-            "default_payment_method" => Some(33),
-            "default_source" => Some(34),
-            "default_tax_rates" => Some(35),
-            "description" => Some(36),
-            "discount" => Some(37),
-            "discounts" => Some(38),
-            "due_date" => Some(39),
-            "effective_at" => Some(40),
-            "ending_balance" => Some(41),
-            "footer" => Some(42),
-            "from_invoice" => Some(43),
-            "hosted_invoice_url" => Some(44),
-            "invoice_pdf" => Some(45),
-            "issuer" => Some(46),
-            "last_finalization_error" => Some(47),
-            "latest_revision" => Some(48),
-            "lines" => Some(49),
-            "livemode" => Some(50),
-            "metadata" => Some(51),
-            "next_payment_attempt" => Some(52),
-            "number" => Some(53),
-            "on_behalf_of" => Some(54),
-            "paid" => Some(55),
-            "paid_out_of_band" => Some(56),
-            "parent" => Some(57),
-            "payment_intent" => Some(58),
-            "payment_settings" => Some(59),
-            "payments" => Some(60),
-            "period_end" => Some(61),
-            "period_start" => Some(62),
-            "post_payment_credit_notes_amount" => Some(63),
-            "pre_payment_credit_notes_amount" => Some(64),
-            "quote" => Some(65),
-            "receipt_number" => Some(66),
-            "rendering" => Some(67),
-            "rendering_options" => Some(68),
-            "shipping_cost" => Some(69),
-            "shipping_details" => Some(70),
-            "starting_balance" => Some(71),
-            "statement_descriptor" => Some(72),
-            "status" => Some(73),
-            "status_transitions" => Some(74),
-            "subscription" => Some(75),
-            "subscription_details" => Some(76),
-            "subtotal" => Some(77),
-            "subtotal_excluding_tax" => Some(78),
-            "tax" => Some(79),
-            "test_clock" => Some(80),
-            "threshold_reason" => Some(81),
-            "total" => Some(82),
-            "total_discount_amounts" => Some(83),
-            "total_excluding_tax" => Some(84),
-            "total_pretax_credit_amounts" => Some(85),
-            "total_tax_amounts" => Some(86),
-            "total_taxes" => Some(87),
-            "transfer_data" => Some(88),
-            "webhooks_delivered_at" => Some(89),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.account_country = map.next_value()?,
-            3 => self.account_name = map.next_value()?,
-            4 => self.account_tax_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.amount_due = map.next_value()?,
-            6 => self.amount_overpaid = map.next_value()?,
-            7 => self.amount_paid = map.next_value()?,
-            8 => self.amount_remaining = map.next_value()?,
-            9 => self.amount_shipping = map.next_value()?,
-            10 => self.application = map.next_value()?,
-            11 => self.application_fee_amount = map.next_value()?,
-            12 => self.attempt_count = map.next_value()?,
-            13 => self.attempted = map.next_value()?,
-            14 => self.auto_advance = map.next_value()?,
-            15 => self.automatic_tax = map.next_value()?,
-            16 => self.automatically_finalizes_at = map.next_value()?,
-            17 => self.billing_reason = map.next_value()?,
-            18 => self.charge = map.next_value()?,
-            19 => self.collection_method = map.next_value()?,
-            20 => self.confirmation_secret = map.next_value()?,
-            21 => self.created = map.next_value()?,
-            22 => self.currency = map.next_value()?,
-            23 => {
-                self.custom_fields = map
-                    .next_value::<
-                        record::SkipNulls<CustomerInvoiceSettingsCustomFieldsItem>,
-                    >()?
-                    .0;
-            }
-            24 => self.customer = map.next_value()?,
-            25 => self.customer_account = map.next_value()?,
-            26 => self.customer_address = map.next_value()?,
-            27 => self.customer_email = map.next_value()?,
-            28 => self.customer_name = map.next_value()?,
-            29 => self.customer_phone = map.next_value()?,
-            30 => self.customer_shipping = map.next_value()?,
-            31 => self.customer_tax_exempt = map.next_value()?,
-            32 => {
-                self.customer_tax_ids = map
-                    .next_value::<record::SkipNulls<InvoicesRecordCustomerTaxIdsItem>>()?
-                    .0;
-            }
-            33 => self.default_payment_method = map.next_value()?,
-            34 => self.default_source = map.next_value()?,
-            35 => {
-                self.default_tax_rates = map
-                    .next_value::<
-                        record::SkipNulls<InvoicesRecordDefaultTaxRatesItem>,
-                    >()?
-                    .0;
-            }
-            36 => self.description = map.next_value()?,
-            37 => self.discount = map.next_value()?,
-            38 => self.discounts = map.next_value::<record::SkipNulls<String>>()?.0,
-            39 => self.due_date = map.next_value()?,
-            40 => self.effective_at = map.next_value()?,
-            41 => self.ending_balance = map.next_value()?,
-            42 => self.footer = map.next_value()?,
-            43 => self.from_invoice = map.next_value()?,
-            44 => self.hosted_invoice_url = map.next_value()?,
-            45 => self.invoice_pdf = map.next_value()?,
-            46 => self.issuer = map.next_value()?,
-            47 => self.last_finalization_error = map.next_value()?,
-            48 => self.latest_revision = map.next_value()?,
-            49 => self.lines = map.next_value()?,
-            50 => self.livemode = map.next_value()?,
-            51 => self.metadata = map.next_value()?,
-            52 => self.next_payment_attempt = map.next_value()?,
-            53 => self.number = map.next_value()?,
-            54 => self.on_behalf_of = map.next_value()?,
-            55 => self.paid = map.next_value()?,
-            56 => self.paid_out_of_band = map.next_value()?,
-            57 => self.parent = map.next_value()?,
-            58 => self.payment_intent = map.next_value()?,
-            59 => self.payment_settings = map.next_value()?,
-            60 => self.payments = map.next_value()?,
-            61 => self.period_end = map.next_value()?,
-            62 => self.period_start = map.next_value()?,
-            63 => self.post_payment_credit_notes_amount = map.next_value()?,
-            64 => self.pre_payment_credit_notes_amount = map.next_value()?,
-            65 => self.quote = map.next_value()?,
-            66 => self.receipt_number = map.next_value()?,
-            67 => self.rendering = map.next_value()?,
-            68 => self.rendering_options = map.next_value()?,
-            69 => self.shipping_cost = map.next_value()?,
-            70 => self.shipping_details = map.next_value()?,
-            71 => self.starting_balance = map.next_value()?,
-            72 => self.statement_descriptor = map.next_value()?,
-            73 => self.status = map.next_value()?,
-            74 => self.status_transitions = map.next_value()?,
-            75 => self.subscription = map.next_value()?,
-            76 => self.subscription_details = map.next_value()?,
-            77 => self.subtotal = map.next_value()?,
-            78 => self.subtotal_excluding_tax = map.next_value()?,
-            79 => self.tax = map.next_value()?,
-            80 => self.test_clock = map.next_value()?,
-            81 => self.threshold_reason = map.next_value()?,
-            82 => self.total = map.next_value()?,
-            83 => {
-                self.total_discount_amounts = map
-                    .next_value::<
-                        record::SkipNulls<InvoicesRecordLinesDataItemDiscountAmountsItem>,
-                    >()?
-                    .0;
-            }
-            84 => self.total_excluding_tax = map.next_value()?,
-            85 => {
-                self.total_pretax_credit_amounts = map
-                    .next_value::<
-                        record::SkipNulls<InvoicesRecordTotalPretaxCreditAmountsItem>,
-                    >()?
-                    .0;
-            }
-            86 => {
-                self.total_tax_amounts = map
-                    .next_value::<
-                        record::SkipNulls<InvoicesRecordTotalTaxAmountsItem>,
-                    >()?
-                    .0;
-            }
-            87 => {
-                self.total_taxes = map
-                    .next_value::<record::SkipNulls<InvoicesRecordTotalTaxesItem>>()?
-                    .0;
-            }
-            88 => self.transfer_data = map.next_value()?,
-            89 => self.webhooks_delivered_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Invoice {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Invoice { id => "id", object => "object", account_country => "account_country",
+    account_name => "account_name", account_tax_ids => "account_tax_ids" skip_nulls,
+    amount_due => "amount_due", amount_overpaid => "amount_overpaid", amount_paid =>
+    "amount_paid", amount_remaining => "amount_remaining", amount_shipping =>
+    "amount_shipping", application => "application", application_fee_amount =>
+    "application_fee_amount", attempt_count => "attempt_count", attempted => "attempted",
+    auto_advance => "auto_advance", automatic_tax => "automatic_tax",
+    automatically_finalizes_at => "automatically_finalizes_at", billing_reason =>
+    "billing_reason", charge => "charge", collection_method => "collection_method",
+    confirmation_secret => "confirmation_secret", created => "created", currency =>
+    "currency", custom_fields => "custom_fields" skip_nulls, customer => "customer",
+    customer_account => "customer_account", customer_address => "customer_address",
+    customer_email => "customer_email", customer_name => "customer_name", customer_phone
+    => "customer_phone", customer_shipping => "customer_shipping", customer_tax_exempt =>
+    "customer_tax_exempt", customer_tax_ids => "customer_tax_ids" skip_nulls,
+    default_payment_method => "default_payment_method", default_source =>
+    "default_source", default_tax_rates => "default_tax_rates" skip_nulls, description =>
+    "description", discount => "discount", discounts => "discounts" skip_nulls, due_date
+    => "due_date", effective_at => "effective_at", ending_balance => "ending_balance",
+    footer => "footer", from_invoice => "from_invoice", hosted_invoice_url =>
+    "hosted_invoice_url", invoice_pdf => "invoice_pdf", issuer => "issuer",
+    last_finalization_error => "last_finalization_error", latest_revision =>
+    "latest_revision", lines => "lines", livemode => "livemode", metadata => "metadata",
+    next_payment_attempt => "next_payment_attempt", number => "number", on_behalf_of =>
+    "on_behalf_of", paid => "paid", paid_out_of_band => "paid_out_of_band", parent =>
+    "parent", payment_intent => "payment_intent", payment_settings => "payment_settings",
+    payments => "payments", period_end => "period_end", period_start => "period_start",
+    post_payment_credit_notes_amount => "post_payment_credit_notes_amount",
+    pre_payment_credit_notes_amount => "pre_payment_credit_notes_amount", quote =>
+    "quote", receipt_number => "receipt_number", rendering => "rendering",
+    rendering_options => "rendering_options", shipping_cost => "shipping_cost",
+    shipping_details => "shipping_details", starting_balance => "starting_balance",
+    statement_descriptor => "statement_descriptor", status => "status",
+    status_transitions => "status_transitions", subscription => "subscription",
+    subscription_details => "subscription_details", subtotal => "subtotal",
+    subtotal_excluding_tax => "subtotal_excluding_tax", tax => "tax", test_clock =>
+    "test_clock", threshold_reason => "threshold_reason", total => "total",
+    total_discount_amounts => "total_discount_amounts" skip_nulls, total_excluding_tax =>
+    "total_excluding_tax", total_pretax_credit_amounts => "total_pretax_credit_amounts"
+    skip_nulls, total_tax_amounts => "total_tax_amounts" skip_nulls, total_taxes =>
+    "total_taxes" skip_nulls, transfer_data => "transfer_data", webhooks_delivered_at =>
+    "webhooks_delivered_at" }
 }
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InvoicesListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for InvoicesListMeta {
-    const NAME: &'static str = "InvoicesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InvoicesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InvoicesListMeta { has_more => "has_more" }
 }
 /// The `InvoicesRecord2` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InvoicesRecord2 {
     /// `object`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Invoice>>,
     /// True when further results exist after this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Token for the next page of search results, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for InvoicesRecord2 {
-    const NAME: &'static str = "InvoicesRecord2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "data" => Some(1),
-            "has_more" => Some(2),
-            "next_page" => Some(3),
-            "url" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<Invoice>>()?.0,
-            2 => self.has_more = map.next_value()?,
-            3 => self.next_page = map.next_value()?,
-            4 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InvoicesRecord2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InvoicesRecord2 { object => "object", data => "data" skip_nulls, has_more =>
+    "has_more", next_page => "next_page", url => "url" }
 }
 /// Metadata returned by `invoices.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct InvoicesSearchMeta {}
-impl record::Record for InvoicesSearchMeta {
-    const NAME: &'static str = "InvoicesSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for InvoicesSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    InvoicesSearchMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `payment_intents`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Payments followed through their lifecycle
@@ -442,44 +442,18 @@ impl ::std::future::IntoFuture for PaymentIntentsSearchRequest {
     }
 }
 /// Object describing the automatic payment methods.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentIntentsCreateAutomaticPaymentMethods {
     /// Whether the feature is switched on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Allow redirects; one of `always`, `never`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_redirects: Option<
         PaymentIntentsCreateAutomaticPaymentMethodsAllowRedirects,
     >,
 }
-impl record::Record for PaymentIntentsCreateAutomaticPaymentMethods {
-    const NAME: &'static str = "PaymentIntentsCreateAutomaticPaymentMethods";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "enabled" => Some(0),
-            "allow_redirects" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.enabled = map.next_value()?,
-            1 => self.allow_redirects = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentIntentsCreateAutomaticPaymentMethods {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentIntentsCreateAutomaticPaymentMethods { enabled => "enabled", allow_redirects
+    => "allow_redirects" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Allow redirects; one of `always`, `never`."] pub enum
@@ -487,195 +461,72 @@ airbyte_agent_runtime::string_enum! {
     Always => "always", #[doc = " `never`"] Never => "never" }
 }
 /// The `PaymentIntent` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentIntent {
     /// Unique identifier of this payment intent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<PaymentIntentsRecordObject>,
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Amount that can still be captured, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_capturable: Option<i64>,
     /// Amount that was collected, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_received: Option<i64>,
     /// Connect application that created the payment intent, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
     /// Platform fee taken from this payment, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_fee_amount: Option<i64>,
     /// Whether funds are captured automatically or later by hand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_method: Option<PaymentIntentsRecordCaptureMethod>,
     /// Secret handed to client-side code to complete the payment; do not log it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// Whether confirmation happens automatically or explicitly.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation_method: Option<CustomerCashBalanceSettingsReconciliationMode>,
     /// When the payment intent was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// Free-text description kept on the payment intent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the payment intent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// ID of the payment method used.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
     /// Payment method types that may be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_types: Option<Vec<String>>,
     /// Status the payment intent is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
-impl record::Record for PaymentIntent {
-    const NAME: &'static str = "PaymentIntent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "amount" => Some(2),
-            "amount_capturable" => Some(3),
-            "amount_received" => Some(4),
-            "application" => Some(5),
-            "application_fee_amount" => Some(6),
-            "capture_method" => Some(7),
-            "client_secret" => Some(8),
-            "confirmation_method" => Some(9),
-            "created" => Some(10),
-            "currency" => Some(11),
-            "customer" => Some(12),
-            "description" => Some(13),
-            "livemode" => Some(14),
-            "metadata" => Some(15),
-            "payment_method" => Some(16),
-            "payment_method_types" => Some(17),
-            "status" => Some(18),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => self.amount_capturable = map.next_value()?,
-            4 => self.amount_received = map.next_value()?,
-            5 => self.application = map.next_value()?,
-            6 => self.application_fee_amount = map.next_value()?,
-            7 => self.capture_method = map.next_value()?,
-            8 => self.client_secret = map.next_value()?,
-            9 => self.confirmation_method = map.next_value()?,
-            10 => self.created = map.next_value()?,
-            11 => self.currency = map.next_value()?,
-            12 => self.customer = map.next_value()?,
-            13 => self.description = map.next_value()?,
-            14 => self.livemode = map.next_value()?,
-            15 => self.metadata = map.next_value()?,
-            16 => self.payment_method = map.next_value()?,
-            17 => {
-                self.payment_method_types = map
-                    .next_value::<record::SkipNulls<String>>()?
-                    .0;
-            }
-            18 => self.status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentIntent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentIntent { id => "id", object => "object", amount => "amount", amount_capturable
+    => "amount_capturable", amount_received => "amount_received", application =>
+    "application", application_fee_amount => "application_fee_amount", capture_method =>
+    "capture_method", client_secret => "client_secret", confirmation_method =>
+    "confirmation_method", created => "created", currency => "currency", customer =>
+    "customer", description => "description", livemode => "livemode", metadata =>
+    "metadata", payment_method => "payment_method", payment_method_types =>
+    "payment_method_types" skip_nulls, status => "status" }
 }
 /// Metadata returned by `payment_intents.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentIntentsListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for PaymentIntentsListMeta {
-    const NAME: &'static str = "PaymentIntentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentIntentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentIntentsListMeta { has_more => "has_more" }
 }
 /// Metadata returned by `payment_intents.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentIntentsSearchMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for PaymentIntentsSearchMeta {
-    const NAME: &'static str = "PaymentIntentsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentIntentsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentIntentsSearchMeta { has_more => "has_more" }
 }

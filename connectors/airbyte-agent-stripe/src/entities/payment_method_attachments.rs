@@ -2,7 +2,7 @@
 
 //! Entity `payment_method_attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Saved cards and other payment methods
@@ -70,77 +70,31 @@ impl ::std::future::IntoFuture for PaymentMethodAttachmentsCreateRequest {
     }
 }
 /// The `PaymentMethodAttachmentsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentMethodAttachmentsRecord {
     /// Unique identifier of this payment method attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<PaymentMethodAttachmentsRecordObject>,
     /// Billing contact details of the payer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_details: Option<PaymentMethodAttachmentsRecordBillingDetails>,
     /// When the payment method attachment was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// ID of the customer involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the payment method attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Kind of payment method attachment.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Card details, when the method is a card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<PaymentMethodAttachmentsRecordCard>,
 }
-impl record::Record for PaymentMethodAttachmentsRecord {
-    const NAME: &'static str = "PaymentMethodAttachmentsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "billing_details" => Some(2),
-            "created" => Some(3),
-            "customer" => Some(4),
-            "livemode" => Some(5),
-            "metadata" => Some(6),
-            "type" => Some(7),
-            "card" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.billing_details = map.next_value()?,
-            3 => self.created = map.next_value()?,
-            4 => self.customer = map.next_value()?,
-            5 => self.livemode = map.next_value()?,
-            6 => self.metadata = map.next_value()?,
-            7 => self.type_ = map.next_value()?,
-            8 => self.card = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentMethodAttachmentsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentMethodAttachmentsRecord { id => "id", object => "object", billing_details =>
+    "billing_details", created => "created", customer => "customer", livemode =>
+    "livemode", metadata => "metadata", type_ => "type", card => "card" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum
@@ -148,113 +102,41 @@ airbyte_agent_runtime::string_enum! {
     "payment_method" }
 }
 /// Billing contact details of the payer.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentMethodAttachmentsRecordBillingDetails {
     /// Postal address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<CustomerAddress>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
-impl record::Record for PaymentMethodAttachmentsRecordBillingDetails {
-    const NAME: &'static str = "PaymentMethodAttachmentsRecordBillingDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "address" => Some(0),
-            "email" => Some(1),
-            "name" => Some(2),
-            "phone" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.address = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentMethodAttachmentsRecordBillingDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentMethodAttachmentsRecordBillingDetails { address => "address", email =>
+    "email", name => "name", phone => "phone" }
 }
 /// Card details, when the method is a card.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PaymentMethodAttachmentsRecordCard {
     /// Card brand, such as visa.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
     /// Country, as an ISO 3166-1 alpha-2 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Expiry month.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_month: Option<i64>,
     /// Expiry year.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_year: Option<i64>,
     /// Fingerprint of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// Funding of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub funding: Option<String>,
     /// Last four digits of the card number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last4: Option<String>,
 }
-impl record::Record for PaymentMethodAttachmentsRecordCard {
-    const NAME: &'static str = "PaymentMethodAttachmentsRecordCard";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "brand" => Some(0),
-            "country" => Some(1),
-            "exp_month" => Some(2),
-            "exp_year" => Some(3),
-            "fingerprint" => Some(4),
-            "funding" => Some(5),
-            "last4" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.brand = map.next_value()?,
-            1 => self.country = map.next_value()?,
-            2 => self.exp_month = map.next_value()?,
-            3 => self.exp_year = map.next_value()?,
-            4 => self.fingerprint = map.next_value()?,
-            5 => self.funding = map.next_value()?,
-            6 => self.last4 = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentMethodAttachmentsRecordCard {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PaymentMethodAttachmentsRecordCard { brand => "brand", country => "country",
+    exp_month => "exp_month", exp_year => "exp_year", fingerprint => "fingerprint",
+    funding => "funding", last4 => "last4" }
 }

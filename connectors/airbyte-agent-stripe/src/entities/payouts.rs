@@ -2,7 +2,7 @@
 
 //! Entity `payouts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Transfers from Stripe to the bank
@@ -158,172 +158,78 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// The `Payout` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Payout {
     /// Unique identifier of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<PayoutObject>,
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Application fee of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_fee: Option<String>,
     /// Platform fee taken from this payment, in minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_fee_amount: Option<i64>,
     /// Date the payout is expected to arrive, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub arrival_date: Option<i64>,
     /// True when Stripe created the payout on its schedule.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<bool>,
     /// ID of the balance transaction this created, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_transaction: Option<String>,
     /// When the payout was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Free-text description kept on the payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Bank account or card receiving the funds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
     /// Failure balance transaction of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_balance_transaction: Option<String>,
     /// Machine-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<String>,
     /// Human-readable reason for a failure, if one happened.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own key/value pairs stored on the payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Payout speed: standard or instant.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<PayoutMethod>,
     /// Original payout of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_payout: Option<String>,
     /// Payout method of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payout_method: Option<String>,
     /// Reconciliation status of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation_status: Option<String>,
     /// Reversed by of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reversed_by: Option<String>,
     /// Source balance of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_balance: Option<String>,
     /// Source type of this payout.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_type: Option<String>,
     /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_descriptor: Option<String>,
     /// Status the payout is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Identifier of the related trace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<PayoutTraceId>,
     /// Kind of payout.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for Payout {
-    const NAME: &'static str = "Payout";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "amount" => Some(2),
-            "application_fee" => Some(3),
-            "application_fee_amount" => Some(4),
-            "arrival_date" => Some(5),
-            "automatic" => Some(6),
-            "balance_transaction" => Some(7),
-            "created" => Some(8),
-            "currency" => Some(9),
-            "description" => Some(10),
-            "destination" => Some(11),
-            "failure_balance_transaction" => Some(12),
-            "failure_code" => Some(13),
-            "failure_message" => Some(14),
-            "livemode" => Some(15),
-            "metadata" => Some(16),
-            "method" => Some(17),
-            "original_payout" => Some(18),
-            "payout_method" => Some(19),
-            "reconciliation_status" => Some(20),
-            "reversed_by" => Some(21),
-            "source_balance" => Some(22),
-            "source_type" => Some(23),
-            "statement_descriptor" => Some(24),
-            "status" => Some(25),
-            "trace_id" => Some(26),
-            "type" => Some(27),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => self.application_fee = map.next_value()?,
-            4 => self.application_fee_amount = map.next_value()?,
-            5 => self.arrival_date = map.next_value()?,
-            6 => self.automatic = map.next_value()?,
-            7 => self.balance_transaction = map.next_value()?,
-            8 => self.created = map.next_value()?,
-            9 => self.currency = map.next_value()?,
-            10 => self.description = map.next_value()?,
-            11 => self.destination = map.next_value()?,
-            12 => self.failure_balance_transaction = map.next_value()?,
-            13 => self.failure_code = map.next_value()?,
-            14 => self.failure_message = map.next_value()?,
-            15 => self.livemode = map.next_value()?,
-            16 => self.metadata = map.next_value()?,
-            17 => self.method = map.next_value()?,
-            18 => self.original_payout = map.next_value()?,
-            19 => self.payout_method = map.next_value()?,
-            20 => self.reconciliation_status = map.next_value()?,
-            21 => self.reversed_by = map.next_value()?,
-            22 => self.source_balance = map.next_value()?,
-            23 => self.source_type = map.next_value()?,
-            24 => self.statement_descriptor = map.next_value()?,
-            25 => self.status = map.next_value()?,
-            26 => self.trace_id = map.next_value()?,
-            27 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Payout {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Payout { id => "id", object => "object", amount => "amount", application_fee =>
+    "application_fee", application_fee_amount => "application_fee_amount", arrival_date
+    => "arrival_date", automatic => "automatic", balance_transaction =>
+    "balance_transaction", created => "created", currency => "currency", description =>
+    "description", destination => "destination", failure_balance_transaction =>
+    "failure_balance_transaction", failure_code => "failure_code", failure_message =>
+    "failure_message", livemode => "livemode", metadata => "metadata", method =>
+    "method", original_payout => "original_payout", payout_method => "payout_method",
+    reconciliation_status => "reconciliation_status", reversed_by => "reversed_by",
+    source_balance => "source_balance", source_type => "source_type",
+    statement_descriptor => "statement_descriptor", status => "status", trace_id =>
+    "trace_id", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum PayoutObject { #[doc
@@ -334,73 +240,22 @@ airbyte_agent_runtime::string_enum! {
     " `standard`"] Standard => "standard", #[doc = " `instant`"] Instant => "instant" }
 }
 /// Identifier of the related trace.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PayoutTraceId {
     /// Status the trace ID is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Value of this trace ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for PayoutTraceId {
-    const NAME: &'static str = "PayoutTraceId";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "status" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.status = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PayoutTraceId {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PayoutTraceId { status => "status", value => "value" }
 }
 /// Metadata returned by `payouts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PayoutsListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for PayoutsListMeta {
-    const NAME: &'static str = "PayoutsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PayoutsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PayoutsListMeta { has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `prices`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::StripeConnector {
     /// One-time and recurring price points for products
     pub fn prices(&self) -> Prices {
@@ -117,47 +117,18 @@ impl ::std::future::IntoFuture for PricesCreateRequest {
     }
 }
 /// Billing interval settings for recurring prices.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PricesCreateRecurring {
     /// Billing frequency unit: day, week, month or year.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<PricesCreateRecurringInterval>,
     /// Number of intervals between bills.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interval_count: Option<i64>,
     /// Usage type; one of `metered`, `licensed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
-impl record::Record for PricesCreateRecurring {
-    const NAME: &'static str = "PricesCreateRecurring";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "interval" => Some(0),
-            "interval_count" => Some(1),
-            "usage_type" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.interval = map.next_value()?,
-            1 => self.interval_count = map.next_value()?,
-            2 => self.usage_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PricesCreateRecurring {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PricesCreateRecurring { interval => "interval", interval_count => "interval_count",
+    usage_type => "usage_type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Billing frequency unit: day, week, month or year."] pub enum
@@ -181,207 +152,82 @@ airbyte_agent_runtime::string_enum! {
     => "inclusive", #[doc = " `unspecified`"] Unspecified => "unspecified" }
 }
 /// The `PricesRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PricesRecord {
     /// Unique identifier of this price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<PricesRecordObject>,
     /// True while the price is offered for new purchases.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// How the amount is computed: per unit or tiered.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_scheme: Option<PricesCreateBillingScheme>,
     /// When the price was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Your own stable key for finding this price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lookup_key: Option<String>,
     /// Your own key/value pairs stored on the price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Internal name of the price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     /// ID of the product involved.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     /// Billing interval settings for recurring prices.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring: Option<PricesRecordRecurring>,
     /// Whether prices include or exclude tax.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_behavior: Option<PricesCreateTaxBehavior>,
     /// How tiers combine: graduated or volume.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tiers_mode: Option<String>,
     /// Rounding rule applied to quantities before billing.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transform_quantity: Option<PricesRecordTransformQuantity>,
     /// Kind of price.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<PricesRecordType>,
     /// Price per unit in the smallest currency unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_amount: Option<i64>,
     /// Price per unit as a decimal string in the smallest currency unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_amount_decimal: Option<String>,
 }
-impl record::Record for PricesRecord {
-    const NAME: &'static str = "PricesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "active" => Some(2),
-            "billing_scheme" => Some(3),
-            "created" => Some(4),
-            "currency" => Some(5),
-            "livemode" => Some(6),
-            "lookup_key" => Some(7),
-            "metadata" => Some(8),
-            "nickname" => Some(9),
-            "product" => Some(10),
-            "recurring" => Some(11),
-            "tax_behavior" => Some(12),
-            "tiers_mode" => Some(13),
-            "transform_quantity" => Some(14),
-            "type" => Some(15),
-            "unit_amount" => Some(16),
-            "unit_amount_decimal" => Some(17),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.active = map.next_value()?,
-            3 => self.billing_scheme = map.next_value()?,
-            4 => self.created = map.next_value()?,
-            5 => self.currency = map.next_value()?,
-            6 => self.livemode = map.next_value()?,
-            7 => self.lookup_key = map.next_value()?,
-            8 => self.metadata = map.next_value()?,
-            9 => self.nickname = map.next_value()?,
-            10 => self.product = map.next_value()?,
-            11 => self.recurring = map.next_value()?,
-            12 => self.tax_behavior = map.next_value()?,
-            13 => self.tiers_mode = map.next_value()?,
-            14 => self.transform_quantity = map.next_value()?,
-            15 => self.type_ = map.next_value()?,
-            16 => self.unit_amount = map.next_value()?,
-            17 => self.unit_amount_decimal = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PricesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PricesRecord { id => "id", object => "object", active => "active", billing_scheme =>
+    "billing_scheme", created => "created", currency => "currency", livemode =>
+    "livemode", lookup_key => "lookup_key", metadata => "metadata", nickname =>
+    "nickname", product => "product", recurring => "recurring", tax_behavior =>
+    "tax_behavior", tiers_mode => "tiers_mode", transform_quantity =>
+    "transform_quantity", type_ => "type", unit_amount => "unit_amount",
+    unit_amount_decimal => "unit_amount_decimal" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum PricesRecordObject {
     #[doc = " `price`"] Price => "price" }
 }
 /// Billing interval settings for recurring prices.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PricesRecordRecurring {
     /// Billing frequency unit: day, week, month or year.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<PricesCreateRecurringInterval>,
     /// Number of intervals between bills.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interval_count: Option<i64>,
     /// Usage type; one of `metered`, `licensed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
-impl record::Record for PricesRecordRecurring {
-    const NAME: &'static str = "PricesRecordRecurring";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "interval" => Some(0),
-            "interval_count" => Some(1),
-            "usage_type" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.interval = map.next_value()?,
-            1 => self.interval_count = map.next_value()?,
-            2 => self.usage_type = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PricesRecordRecurring {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PricesRecordRecurring { interval => "interval", interval_count => "interval_count",
+    usage_type => "usage_type" }
 }
 /// Rounding rule applied to quantities before billing.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PricesRecordTransformQuantity {
     /// Divide by (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub divide_by: Option<i64>,
     /// Round; one of `up`, `down`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub round: Option<PricesRecordTransformQuantityRound>,
 }
-impl record::Record for PricesRecordTransformQuantity {
-    const NAME: &'static str = "PricesRecordTransformQuantity";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "divide_by" => Some(0),
-            "round" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.divide_by = map.next_value()?,
-            1 => self.round = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PricesRecordTransformQuantity {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PricesRecordTransformQuantity { divide_by => "divide_by", round => "round" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Round; one of `up`, `down`."] pub enum PricesRecordTransformQuantityRound {

@@ -2,7 +2,7 @@
 
 //! Entity `products`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Catalog of goods and services
@@ -521,422 +521,147 @@ impl ::std::future::IntoFuture for ProductsSearchRequest {
     }
 }
 /// The `Product` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Product {
     /// Unique identifier of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ProductObject>,
     /// True while the product is offered for new purchases.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Attributes (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<String>>,
     /// When the product was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// ID of the default price of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_price: Option<String>,
     /// Free-text description kept on the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Marketing feature list of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<ProductFeaturesItem>>,
     /// Links to images of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<String>>,
     /// True for live data, false for test data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub livemode: Option<bool>,
     /// Marketing feature list of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marketing_features: Option<Vec<ProductMarketingFeaturesItem>>,
     /// Your own key/value pairs stored on the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Name of the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Package size and weight for shipping.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<ProductPackageDimensions>,
     /// Whether the product is a physical good that ships.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shippable: Option<bool>,
     /// Text printed on the payer's card or bank statement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub statement_descriptor: Option<String>,
     /// Tax code classifying the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
     /// Kind of product.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<ProductType>,
     /// Unit name shown on receipts and invoices.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_label: Option<String>,
     /// Updated, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<i64>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for Product {
-    const NAME: &'static str = "Product";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "active" => Some(2),
-            "attributes" => Some(3),
-            "created" => Some(4),
-            "default_price" => Some(5),
-            "description" => Some(6),
-            "features" => Some(7),
-            "images" => Some(8),
-            "livemode" => Some(9),
-            "marketing_features" => Some(10),
-            "metadata" => Some(11),
-            "name" => Some(12),
-            "package_dimensions" => Some(13),
-            "shippable" => Some(14),
-            "statement_descriptor" => Some(15),
-            "tax_code" => Some(16),
-            "type" => Some(17),
-            "unit_label" => Some(18),
-            "updated" => Some(19),
-            "url" => Some(20),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.active = map.next_value()?,
-            3 => self.attributes = map.next_value::<record::SkipNulls<String>>()?.0,
-            4 => self.created = map.next_value()?,
-            5 => self.default_price = map.next_value()?,
-            6 => self.description = map.next_value()?,
-            7 => {
-                self.features = map
-                    .next_value::<record::SkipNulls<ProductFeaturesItem>>()?
-                    .0;
-            }
-            8 => self.images = map.next_value::<record::SkipNulls<String>>()?.0,
-            9 => self.livemode = map.next_value()?,
-            10 => {
-                self.marketing_features = map
-                    .next_value::<record::SkipNulls<ProductMarketingFeaturesItem>>()?
-                    .0;
-            }
-            11 => self.metadata = map.next_value()?,
-            12 => self.name = map.next_value()?,
-            13 => self.package_dimensions = map.next_value()?,
-            14 => self.shippable = map.next_value()?,
-            15 => self.statement_descriptor = map.next_value()?,
-            16 => self.tax_code = map.next_value()?,
-            17 => self.type_ = map.next_value()?,
-            18 => self.unit_label = map.next_value()?,
-            19 => self.updated = map.next_value()?,
-            20 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Product {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Product { id => "id", object => "object", active => "active", attributes =>
+    "attributes" skip_nulls, created => "created", default_price => "default_price",
+    description => "description", features => "features" skip_nulls, images => "images"
+    skip_nulls, livemode => "livemode", marketing_features => "marketing_features"
+    skip_nulls, metadata => "metadata", name => "name", package_dimensions =>
+    "package_dimensions", shippable => "shippable", statement_descriptor =>
+    "statement_descriptor", tax_code => "tax_code", type_ => "type", unit_label =>
+    "unit_label", updated => "updated", url => "url" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum ProductObject { #[doc
     = " `product`"] Product => "product" }
 }
 /// The `ProductFeaturesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductFeaturesItem {
     /// Name of the feature.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for ProductFeaturesItem {
-    const NAME: &'static str = "ProductFeaturesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductFeaturesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductFeaturesItem { name => "name" }
 }
 /// The `ProductMarketingFeaturesItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductMarketingFeaturesItem {
     /// Name of the marketing feature.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for ProductMarketingFeaturesItem {
-    const NAME: &'static str = "ProductMarketingFeaturesItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductMarketingFeaturesItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductMarketingFeaturesItem { name => "name" }
 }
 /// Package size and weight for shipping.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductPackageDimensions {
     /// Height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// Length (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<f64>,
     /// Weight (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// Width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
 }
-impl record::Record for ProductPackageDimensions {
-    const NAME: &'static str = "ProductPackageDimensions";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "height" => Some(0),
-            "length" => Some(1),
-            "weight" => Some(2),
-            "width" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.height = map.next_value()?,
-            1 => self.length = map.next_value()?,
-            2 => self.weight = map.next_value()?,
-            3 => self.width = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductPackageDimensions {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductPackageDimensions { height => "height", length => "length", weight =>
+    "weight", width => "width" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of product."] pub enum ProductType { #[doc = " `good`"] Good =>
     "good", #[doc = " `service`"] Service => "service" }
 }
 /// Metadata returned by `products.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for ProductsListMeta {
-    const NAME: &'static str = "ProductsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsListMeta { has_more => "has_more" }
 }
 /// Package size and weight for shipping.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsCreatePackageDimensions {
     /// Height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<f64>,
     /// Length (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<f64>,
     /// Weight (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// Width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
 }
-impl record::Record for ProductsCreatePackageDimensions {
-    const NAME: &'static str = "ProductsCreatePackageDimensions";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "height" => Some(0),
-            "length" => Some(1),
-            "weight" => Some(2),
-            "width" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.height = map.next_value()?,
-            1 => self.length = map.next_value()?,
-            2 => self.weight = map.next_value()?,
-            3 => self.width = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsCreatePackageDimensions {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsCreatePackageDimensions { height => "height", length => "length", weight =>
+    "weight", width => "width" }
 }
 /// The `ProductsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsRecord {
     /// Unique identifier of this product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ProductObject>,
     /// Always true on the response to a delete call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl record::Record for ProductsRecord {
-    const NAME: &'static str = "ProductsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "deleted" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.deleted = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsRecord { id => "id", object => "object", deleted => "deleted" }
 }
 /// Metadata returned by `products.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ProductsSearchMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for ProductsSearchMeta {
-    const NAME: &'static str = "ProductsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ProductsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ProductsSearchMeta { has_more => "has_more" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `refunds`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Money given back to customers
@@ -235,392 +235,171 @@ impl ::std::future::IntoFuture for RefundsGetRequest {
     }
 }
 /// The `Refund` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Refund {
     /// Unique identifier of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type tag naming the kind of Stripe object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<RefundObject>,
     /// Amount in the currency's smallest unit (for example cents).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// ID of the balance transaction this created, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance_transaction: Option<String>,
     /// ID of the charge involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge: Option<String>,
     /// When the refund was created, as a Unix timestamp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<i64>,
     /// Currency, as a lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Free-text description kept on the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Object describing the destination details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_details: Option<RefundDestinationDetails>,
     /// Failure balance transaction of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_balance_transaction: Option<String>,
     /// Failure reason of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
     /// Instructions email (an email address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instructions_email: Option<String>,
     /// Your own key/value pairs stored on the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// Step the customer must take to continue, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_action: Option<RefundNextAction>,
     /// ID of the payment intent involved, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<String>,
     /// Pending reason; one of `processing`, `insufficient_funds`, `charge_pending`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_reason: Option<RefundPendingReason>,
     /// Reason given for the refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Receipt number of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_number: Option<String>,
     /// Source transfer reversal of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_transfer_reversal: Option<String>,
     /// Status the refund is currently in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<RefundStatus>,
     /// Transfer reversal of this refund.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_reversal: Option<String>,
 }
-impl record::Record for Refund {
-    const NAME: &'static str = "Refund";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "object" => Some(1),
-            "amount" => Some(2),
-            "balance_transaction" => Some(3),
-            "charge" => Some(4),
-            "created" => Some(5),
-            "currency" => Some(6),
-            "description" => Some(7),
-            "destination_details" => Some(8),
-            "failure_balance_transaction" => Some(9),
-            "failure_reason" => Some(10),
-            "instructions_email" => Some(11),
-            "metadata" => Some(12),
-            "next_action" => Some(13),
-            "payment_intent" => Some(14),
-            "pending_reason" => Some(15),
-            "reason" => Some(16),
-            "receipt_number" => Some(17),
-            "source_transfer_reversal" => Some(18),
-            "status" => Some(19),
-            "transfer_reversal" => Some(20),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.object = map.next_value()?,
-            2 => self.amount = map.next_value()?,
-            3 => self.balance_transaction = map.next_value()?,
-            4 => self.charge = map.next_value()?,
-            5 => self.created = map.next_value()?,
-            6 => self.currency = map.next_value()?,
-            7 => self.description = map.next_value()?,
-            8 => self.destination_details = map.next_value()?,
-            9 => self.failure_balance_transaction = map.next_value()?,
-            10 => self.failure_reason = map.next_value()?,
-            11 => self.instructions_email = map.next_value()?,
-            12 => self.metadata = map.next_value()?,
-            13 => self.next_action = map.next_value()?,
-            14 => self.payment_intent = map.next_value()?,
-            15 => self.pending_reason = map.next_value()?,
-            16 => self.reason = map.next_value()?,
-            17 => self.receipt_number = map.next_value()?,
-            18 => self.source_transfer_reversal = map.next_value()?,
-            19 => self.status = map.next_value()?,
-            20 => self.transfer_reversal = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Refund {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Refund { id => "id", object => "object", amount => "amount", balance_transaction =>
+    "balance_transaction", charge => "charge", created => "created", currency =>
+    "currency", description => "description", destination_details =>
+    "destination_details", failure_balance_transaction => "failure_balance_transaction",
+    failure_reason => "failure_reason", instructions_email => "instructions_email",
+    metadata => "metadata", next_action => "next_action", payment_intent =>
+    "payment_intent", pending_reason => "pending_reason", reason => "reason",
+    receipt_number => "receipt_number", source_transfer_reversal =>
+    "source_transfer_reversal", status => "status", transfer_reversal =>
+    "transfer_reversal" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum RefundObject { #[doc
     = " `refund`"] Refund => "refund" }
 }
 /// Object describing the destination details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundDestinationDetails {
     /// Object describing the affirm.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub affirm: Option<Map<String, Value>>,
     /// Object describing the afterpay clearpay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub afterpay_clearpay: Option<Map<String, Value>>,
     /// Object describing the alipay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alipay: Option<Map<String, Value>>,
     /// Object describing the alma.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alma: Option<Map<String, Value>>,
     /// Object describing the amazon pay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amazon_pay: Option<Map<String, Value>>,
     /// Object describing the au bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub au_bank_transfer: Option<Map<String, Value>>,
     /// Object describing the blik.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blik: Option<RefundDestinationDetailsBlik>,
     /// Object describing the br bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub br_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Card details, when the method is a card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<RefundDestinationDetailsCard>,
     /// Object describing the cashapp.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cashapp: Option<Map<String, Value>>,
     /// Object describing the crypto.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub crypto: Option<RefundDestinationDetailsCrypto>,
     /// Object describing the customer cash balance.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_cash_balance: Option<Map<String, Value>>,
     /// Object describing the eps.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub eps: Option<Map<String, Value>>,
     /// Object describing the EU bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub eu_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the gb bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gb_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the giropay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub giropay: Option<Map<String, Value>>,
     /// Object describing the grabpay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub grabpay: Option<Map<String, Value>>,
     /// Object describing the jp bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jp_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the klarna.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub klarna: Option<Map<String, Value>>,
     /// Object describing the mb way.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mb_way: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the multibanco.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub multibanco: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the mx bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mx_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the nz bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nz_bank_transfer: Option<Map<String, Value>>,
     /// Object describing the p24.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub p24: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the paynow.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paynow: Option<Map<String, Value>>,
     /// Object describing the paypal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paypal: Option<RefundDestinationDetailsPaypal>,
     /// Object describing the pix.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pix: Option<Map<String, Value>>,
     /// Object describing the revolut.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revolut: Option<Map<String, Value>>,
     /// Object describing the sofort.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sofort: Option<Map<String, Value>>,
     /// Object describing the swish.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub swish: Option<RefundDestinationDetailsBlik>,
     /// Object describing the th bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub th_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the twint.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub twint: Option<Map<String, Value>>,
     /// Kind of destination details.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Object describing the US bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub us_bank_transfer: Option<RefundDestinationDetailsBrBankTransfer>,
     /// Object describing the wechat pay.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub wechat_pay: Option<Map<String, Value>>,
     /// Object describing the zip.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<Map<String, Value>>,
 }
-impl record::Record for RefundDestinationDetails {
-    const NAME: &'static str = "RefundDestinationDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "affirm" => Some(0),
-            "afterpay_clearpay" => Some(1),
-            "alipay" => Some(2),
-            "alma" => Some(3),
-            "amazon_pay" => Some(4),
-            "au_bank_transfer" => Some(5),
-            "blik" => Some(6),
-            "br_bank_transfer" => Some(7),
-            "card" => Some(8),
-            "cashapp" => Some(9),
-            "crypto" => Some(10),
-            "customer_cash_balance" => Some(11),
-            "eps" => Some(12),
-            "eu_bank_transfer" => Some(13),
-            "gb_bank_transfer" => Some(14),
-            "giropay" => Some(15),
-            "grabpay" => Some(16),
-            "jp_bank_transfer" => Some(17),
-            "klarna" => Some(18),
-            "mb_way" => Some(19),
-            "multibanco" => Some(20),
-            "mx_bank_transfer" => Some(21),
-            "nz_bank_transfer" => Some(22),
-            "p24" => Some(23),
-            "paynow" => Some(24),
-            "paypal" => Some(25),
-            "pix" => Some(26),
-            "revolut" => Some(27),
-            "sofort" => Some(28),
-            "swish" => Some(29),
-            "th_bank_transfer" => Some(30),
-            "twint" => Some(31),
-            "type" => Some(32),
-            "us_bank_transfer" => Some(33),
-            "wechat_pay" => Some(34),
-            "zip" => Some(35),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.affirm = map.next_value()?,
-            1 => self.afterpay_clearpay = map.next_value()?,
-            2 => self.alipay = map.next_value()?,
-            3 => self.alma = map.next_value()?,
-            4 => self.amazon_pay = map.next_value()?,
-            5 => self.au_bank_transfer = map.next_value()?,
-            6 => self.blik = map.next_value()?,
-            7 => self.br_bank_transfer = map.next_value()?,
-            8 => self.card = map.next_value()?,
-            9 => self.cashapp = map.next_value()?,
-            10 => self.crypto = map.next_value()?,
-            11 => self.customer_cash_balance = map.next_value()?,
-            12 => self.eps = map.next_value()?,
-            13 => self.eu_bank_transfer = map.next_value()?,
-            14 => self.gb_bank_transfer = map.next_value()?,
-            15 => self.giropay = map.next_value()?,
-            16 => self.grabpay = map.next_value()?,
-            17 => self.jp_bank_transfer = map.next_value()?,
-            18 => self.klarna = map.next_value()?,
-            19 => self.mb_way = map.next_value()?,
-            20 => self.multibanco = map.next_value()?,
-            21 => self.mx_bank_transfer = map.next_value()?,
-            22 => self.nz_bank_transfer = map.next_value()?,
-            23 => self.p24 = map.next_value()?,
-            24 => self.paynow = map.next_value()?,
-            25 => self.paypal = map.next_value()?,
-            26 => self.pix = map.next_value()?,
-            27 => self.revolut = map.next_value()?,
-            28 => self.sofort = map.next_value()?,
-            29 => self.swish = map.next_value()?,
-            30 => self.th_bank_transfer = map.next_value()?,
-            31 => self.twint = map.next_value()?,
-            32 => self.type_ = map.next_value()?,
-            33 => self.us_bank_transfer = map.next_value()?,
-            34 => self.wechat_pay = map.next_value()?,
-            35 => self.zip = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundDestinationDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundDestinationDetails { affirm => "affirm", afterpay_clearpay =>
+    "afterpay_clearpay", alipay => "alipay", alma => "alma", amazon_pay => "amazon_pay",
+    au_bank_transfer => "au_bank_transfer", blik => "blik", br_bank_transfer =>
+    "br_bank_transfer", card => "card", cashapp => "cashapp", crypto => "crypto",
+    customer_cash_balance => "customer_cash_balance", eps => "eps", eu_bank_transfer =>
+    "eu_bank_transfer", gb_bank_transfer => "gb_bank_transfer", giropay => "giropay",
+    grabpay => "grabpay", jp_bank_transfer => "jp_bank_transfer", klarna => "klarna",
+    mb_way => "mb_way", multibanco => "multibanco", mx_bank_transfer =>
+    "mx_bank_transfer", nz_bank_transfer => "nz_bank_transfer", p24 => "p24", paynow =>
+    "paynow", paypal => "paypal", pix => "pix", revolut => "revolut", sofort => "sofort",
+    swish => "swish", th_bank_transfer => "th_bank_transfer", twint => "twint", type_ =>
+    "type", us_bank_transfer => "us_bank_transfer", wechat_pay => "wechat_pay", zip =>
+    "zip" }
 }
 /// Object describing the blik.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundDestinationDetailsBlik {
     /// Network decline code of this blik.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_decline_code: Option<String>,
     /// Reference of this blik.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// Reference status; one of `pending`, `available`, `unavailable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
 }
-impl record::Record for RefundDestinationDetailsBlik {
-    const NAME: &'static str = "RefundDestinationDetailsBlik";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "network_decline_code" => Some(0),
-            "reference" => Some(1),
-            "reference_status" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.network_decline_code = map.next_value()?,
-            1 => self.reference = map.next_value()?,
-            2 => self.reference_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsBlik {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundDestinationDetailsBlik { network_decline_code => "network_decline_code",
+    reference => "reference", reference_status => "reference_status" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Reference status; one of `pending`, `available`, `unavailable`."] pub enum
@@ -629,90 +408,32 @@ airbyte_agent_runtime::string_enum! {
     " `unavailable`"] Unavailable => "unavailable" }
 }
 /// Object describing the br bank transfer.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundDestinationDetailsBrBankTransfer {
     /// Reference of this br bank transfer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// Reference status; one of `pending`, `available`, `unavailable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
 }
-impl record::Record for RefundDestinationDetailsBrBankTransfer {
-    const NAME: &'static str = "RefundDestinationDetailsBrBankTransfer";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "reference" => Some(0),
-            "reference_status" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.reference = map.next_value()?,
-            1 => self.reference_status = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsBrBankTransfer {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundDestinationDetailsBrBankTransfer { reference => "reference", reference_status
+    => "reference_status" }
 }
 /// Card details, when the method is a card.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundDestinationDetailsCard {
     /// Reference of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// Reference status; one of `pending`, `available`, `unavailable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
     /// Reference type of this card.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_type: Option<String>,
     /// Kind of card.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<RefundDestinationDetailsCardType>,
 }
-impl record::Record for RefundDestinationDetailsCard {
-    const NAME: &'static str = "RefundDestinationDetailsCard";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "reference" => Some(0),
-            "reference_status" => Some(1),
-            "reference_type" => Some(2),
-            "type" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.reference = map.next_value()?,
-            1 => self.reference_status = map.next_value()?,
-            2 => self.reference_type = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsCard {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundDestinationDetailsCard { reference => "reference", reference_status =>
+    "reference_status", reference_type => "reference_type", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of card."] pub enum RefundDestinationDetailsCardType { #[doc =
@@ -720,184 +441,57 @@ airbyte_agent_runtime::string_enum! {
     " `reversal`"] Reversal => "reversal" }
 }
 /// Object describing the crypto.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundDestinationDetailsCrypto {
     /// Reference of this crypto.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
-impl record::Record for RefundDestinationDetailsCrypto {
-    const NAME: &'static str = "RefundDestinationDetailsCrypto";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "reference" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.reference = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsCrypto {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundDestinationDetailsCrypto { reference => "reference" }
 }
 /// Object describing the paypal.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundDestinationDetailsPaypal {
     /// Network decline code of this paypal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_decline_code: Option<String>,
 }
-impl record::Record for RefundDestinationDetailsPaypal {
-    const NAME: &'static str = "RefundDestinationDetailsPaypal";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "network_decline_code" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.network_decline_code = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundDestinationDetailsPaypal {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundDestinationDetailsPaypal { network_decline_code => "network_decline_code" }
 }
 /// Step the customer must take to continue, if any.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundNextAction {
     /// Object describing the display details.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_details: Option<RefundNextActionDisplayDetails>,
     /// Kind of next action.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
-impl record::Record for RefundNextAction {
-    const NAME: &'static str = "RefundNextAction";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "display_details" => Some(0),
-            "type" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.display_details = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundNextAction {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundNextAction { display_details => "display_details", type_ => "type" }
 }
 /// Object describing the display details.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundNextActionDisplayDetails {
     /// Object describing the email sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_sent: Option<RefundNextActionDisplayDetailsEmailSent>,
     /// Expires at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
-impl record::Record for RefundNextActionDisplayDetails {
-    const NAME: &'static str = "RefundNextActionDisplayDetails";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email_sent" => Some(0),
-            "expires_at" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email_sent = map.next_value()?,
-            1 => self.expires_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundNextActionDisplayDetails {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundNextActionDisplayDetails { email_sent => "email_sent", expires_at =>
+    "expires_at" }
 }
 /// Object describing the email sent.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundNextActionDisplayDetailsEmailSent {
     /// Email sent at, as a Unix timestamp in seconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_sent_at: Option<i64>,
     /// Email sent to of this email sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_sent_to: Option<String>,
 }
-impl record::Record for RefundNextActionDisplayDetailsEmailSent {
-    const NAME: &'static str = "RefundNextActionDisplayDetailsEmailSent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "email_sent_at" => Some(0),
-            "email_sent_to" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.email_sent_at = map.next_value()?,
-            1 => self.email_sent_to = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundNextActionDisplayDetailsEmailSent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundNextActionDisplayDetailsEmailSent { email_sent_at => "email_sent_at",
+    email_sent_to => "email_sent_to" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =
@@ -913,37 +507,13 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// Metadata returned by `refunds.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RefundsListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for RefundsListMeta {
-    const NAME: &'static str = "RefundsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RefundsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RefundsListMeta { has_more => "has_more" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Reason given for the refund."] pub enum RefundsCreateReason { #[doc =

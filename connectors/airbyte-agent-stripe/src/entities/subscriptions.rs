@@ -2,7 +2,7 @@
 
 //! Entity `subscriptions`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::StripeConnector {
     /// Recurring plans customers are billed for
@@ -498,37 +498,13 @@ impl ::std::future::IntoFuture for SubscriptionsSearchRequest {
     }
 }
 /// The `SubscriptionsListAutomaticTax` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SubscriptionsListAutomaticTax {
     /// Whether the feature is switched on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
-impl record::Record for SubscriptionsListAutomaticTax {
-    const NAME: &'static str = "SubscriptionsListAutomaticTax";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "enabled" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.enabled = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscriptionsListAutomaticTax {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SubscriptionsListAutomaticTax { enabled => "enabled" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `SubscriptionsListStatus`."] pub enum SubscriptionsListStatus {
@@ -536,85 +512,29 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `all`"] All => "all" }
 }
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SubscriptionsListMeta {
     /// `$.has_more`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
-impl record::Record for SubscriptionsListMeta {
-    const NAME: &'static str = "SubscriptionsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "has_more" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.has_more = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscriptionsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SubscriptionsListMeta { has_more => "has_more" }
 }
 /// The `SubscriptionsUpdateItemsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SubscriptionsUpdateItemsItem {
     /// Unique identifier of this item.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID of the price.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
     /// Number of units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// Always true on the response to a delete call.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
 }
-impl record::Record for SubscriptionsUpdateItemsItem {
-    const NAME: &'static str = "SubscriptionsUpdateItemsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "price" => Some(1),
-            "quantity" => Some(2),
-            "deleted" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.price = map.next_value()?,
-            2 => self.quantity = map.next_value()?,
-            3 => self.deleted = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscriptionsUpdateItemsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SubscriptionsUpdateItemsItem { id => "id", price => "price", quantity => "quantity",
+    deleted => "deleted" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Proration behavior; one of `create_prorations`, `none`, `always_invoice`."]
@@ -623,82 +543,26 @@ airbyte_agent_runtime::string_enum! {
     " `always_invoice`"] AlwaysInvoice => "always_invoice" }
 }
 /// The `SubscriptionsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SubscriptionsRecord {
     /// `object`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<InvoicesRecord2Object>,
     /// `data`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<Subscription>>,
     /// True when further results exist after this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// Token for the next page of search results, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// API path of this list.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
-impl record::Record for SubscriptionsRecord {
-    const NAME: &'static str = "SubscriptionsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "object" => Some(0),
-            "data" => Some(1),
-            "has_more" => Some(2),
-            "next_page" => Some(3),
-            "url" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.object = map.next_value()?,
-            1 => self.data = map.next_value::<record::SkipNulls<Subscription>>()?.0,
-            2 => self.has_more = map.next_value()?,
-            3 => self.next_page = map.next_value()?,
-            4 => self.url = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscriptionsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SubscriptionsRecord { object => "object", data => "data" skip_nulls, has_more =>
+    "has_more", next_page => "next_page", url => "url" }
 }
 /// Metadata returned by `subscriptions.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SubscriptionsSearchMeta {}
-impl record::Record for SubscriptionsSearchMeta {
-    const NAME: &'static str = "SubscriptionsSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SubscriptionsSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SubscriptionsSearchMeta {}
 }

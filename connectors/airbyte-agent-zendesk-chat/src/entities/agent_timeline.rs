@@ -2,7 +2,7 @@
 
 //! Entity `agent_timeline`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// One status change of an agent, with its duration.
     pub fn agent_timeline(&self) -> AgentTimeline {
@@ -85,93 +85,31 @@ impl ::std::future::IntoFuture for AgentTimelineListRequest {
     }
 }
 /// One status change of an agent, with its duration.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AgentTimeline2 {
     /// Agent the agent timeline refers to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<i64>,
     /// `start_time`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// `status`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// `duration`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// `engagement_count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub engagement_count: Option<i64>,
 }
-impl record::Record for AgentTimeline2 {
-    const NAME: &'static str = "AgentTimeline2";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "agent_id" => Some(0),
-            "start_time" => Some(1),
-            "status" => Some(2),
-            "duration" => Some(3),
-            "engagement_count" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.agent_id = map.next_value()?,
-            1 => self.start_time = map.next_value()?,
-            2 => self.status = map.next_value()?,
-            3 => self.duration = map.next_value()?,
-            4 => self.engagement_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AgentTimeline2 {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AgentTimeline2 { agent_id => "agent_id", start_time => "start_time", status =>
+    "status", duration => "duration", engagement_count => "engagement_count" }
 }
 /// Metadata returned by `agent_timeline.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AgentTimelineListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for AgentTimelineListMeta {
-    const NAME: &'static str = "AgentTimelineListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "count" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AgentTimelineListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AgentTimelineListMeta { next_page => "next_page", count => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `agents`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// A chat agent.
     pub fn agents(&self) -> Agents {
@@ -117,170 +117,61 @@ impl ::std::future::IntoFuture for AgentsGetRequest {
     }
 }
 /// A chat agent.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Agent {
     /// Unique identifier of this agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Email address of the agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Name shown to visitors.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// First name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// True when the agent is switched on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Role of the agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_id: Option<i64>,
     /// Roles, as a agent roles object.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<AgentRoles>,
     /// Departments the agent works in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<i64>>,
     /// Enabled departments (list of integers).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_departments: Option<Vec<i64>>,
     /// Skills of the agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<i64>>,
     /// Scope of this agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Create date (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_date: Option<String>,
     /// Last login (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_login: Option<String>,
     /// How many login there are.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub login_count: Option<i64>,
 }
-impl record::Record for Agent {
-    const NAME: &'static str = "Agent";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "email" => Some(1),
-            "display_name" => Some(2),
-            "first_name" => Some(3),
-            "last_name" => Some(4),
-            "enabled" => Some(5),
-            "role_id" => Some(6),
-            "roles" => Some(7),
-            "departments" => Some(8),
-            "enabled_departments" => Some(9),
-            "skills" => Some(10),
-            "scope" => Some(11),
-            "create_date" => Some(12),
-            "last_login" => Some(13),
-            "login_count" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.display_name = map.next_value()?,
-            3 => self.first_name = map.next_value()?,
-            4 => self.last_name = map.next_value()?,
-            5 => self.enabled = map.next_value()?,
-            6 => self.role_id = map.next_value()?,
-            7 => self.roles = map.next_value()?,
-            8 => self.departments = map.next_value::<record::SkipNulls<i64>>()?.0,
-            9 => self.enabled_departments = map.next_value::<record::SkipNulls<i64>>()?.0,
-            10 => self.skills = map.next_value::<record::SkipNulls<i64>>()?.0,
-            11 => self.scope = map.next_value()?,
-            12 => self.create_date = map.next_value()?,
-            13 => self.last_login = map.next_value()?,
-            14 => self.login_count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Agent {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Agent { id => "id", email => "email", display_name => "display_name", first_name =>
+    "first_name", last_name => "last_name", enabled => "enabled", role_id => "role_id",
+    roles => "roles", departments => "departments" skip_nulls, enabled_departments =>
+    "enabled_departments" skip_nulls, skills => "skills" skip_nulls, scope => "scope",
+    create_date => "create_date", last_login => "last_login", login_count =>
+    "login_count" }
 }
 /// Agent roles structure.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AgentRoles {
     /// `administrator`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub administrator: Option<bool>,
     /// `owner`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<bool>,
 }
-impl record::Record for AgentRoles {
-    const NAME: &'static str = "AgentRoles";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "administrator" => Some(0),
-            "owner" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.administrator = map.next_value()?,
-            1 => self.owner = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AgentRoles {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AgentRoles { administrator => "administrator", owner => "owner" }
 }
 /// Metadata returned by `agents.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AgentsListMeta {}
-impl record::Record for AgentsListMeta {
-    const NAME: &'static str = "AgentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AgentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AgentsListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `bans`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// A blocked visitor or IP address.
     pub fn bans(&self) -> Bans {
@@ -113,92 +113,31 @@ impl ::std::future::IntoFuture for BansGetRequest {
     }
 }
 /// A blocked visitor or IP address.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Ban {
     /// Unique identifier of this ban.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Kind of ban.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `ip_address`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// `visitor_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visitor_id: Option<String>,
     /// `visitor_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visitor_name: Option<String>,
     /// `reason`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `created_at`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl record::Record for Ban {
-    const NAME: &'static str = "Ban";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "ip_address" => Some(2),
-            "visitor_id" => Some(3),
-            "visitor_name" => Some(4),
-            "reason" => Some(5),
-            "created_at" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.ip_address = map.next_value()?,
-            3 => self.visitor_id = map.next_value()?,
-            4 => self.visitor_name = map.next_value()?,
-            5 => self.reason = map.next_value()?,
-            6 => self.created_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Ban {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Ban { id => "id", type_ => "type", ip_address => "ip_address", visitor_id =>
+    "visitor_id", visitor_name => "visitor_name", reason => "reason", created_at =>
+    "created_at" }
 }
 /// Metadata returned by `bans.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BansListMeta {}
-impl record::Record for BansListMeta {
-    const NAME: &'static str = "BansListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BansListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BansListMeta {}
 }

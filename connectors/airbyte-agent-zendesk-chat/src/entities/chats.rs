@@ -2,7 +2,7 @@
 
 //! Entity `chats`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// A chat transcript with its messages and visitor.
     pub fn chats(&self) -> Chats {
@@ -120,790 +120,292 @@ impl ::std::future::IntoFuture for ChatsGetRequest {
     }
 }
 /// A chat transcript with its messages and visitor.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Chat {
     /// Unique identifier of this chat.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// `update_timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub update_timestamp: Option<String>,
     /// `duration`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
     /// `department_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<i64>,
     /// `department_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `agent_ids`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_ids: Option<Vec<String>>,
     /// `agent_names`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_names: Option<Vec<String>>,
     /// `visitor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visitor: Option<Visitor>,
     /// `session`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<ChatSession>,
     /// `history`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<ChatHistoryItem>>,
     /// `engagements`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub engagements: Option<Vec<ChatEngagement>>,
     /// `conversions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversions: Option<Vec<ChatConversion>>,
     /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<MessageCount>,
     /// `response_time`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<ResponseTime>,
     /// `rating`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<String>,
     /// `comment`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `started_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
     /// `triggered`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub triggered: Option<bool>,
     /// `triggered_response`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub triggered_response: Option<bool>,
     /// `missed`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub missed: Option<bool>,
     /// `unread`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unread: Option<bool>,
     /// `deleted`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     /// `message`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `webpath`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub webpath: Option<Vec<WebpathItem>>,
     /// Zendesk Support ticket made from this chat.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub zendesk_ticket_id: Option<i64>,
 }
-impl record::Record for Chat {
-    const NAME: &'static str = "Chat";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "timestamp" => Some(2),
-            "update_timestamp" => Some(3),
-            "duration" => Some(4),
-            "department_id" => Some(5),
-            "department_name" => Some(6),
-            "agent_ids" => Some(7),
-            "agent_names" => Some(8),
-            "visitor" => Some(9),
-            "session" => Some(10),
-            "history" => Some(11),
-            "engagements" => Some(12),
-            "conversions" => Some(13),
-            "count" => Some(14),
-            "response_time" => Some(15),
-            "rating" => Some(16),
-            "comment" => Some(17),
-            "tags" => Some(18),
-            "started_by" => Some(19),
-            "triggered" => Some(20),
-            "triggered_response" => Some(21),
-            "missed" => Some(22),
-            "unread" => Some(23),
-            "deleted" => Some(24),
-            "message" => Some(25),
-            "webpath" => Some(26),
-            "zendesk_ticket_id" => Some(27),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.timestamp = map.next_value()?,
-            3 => self.update_timestamp = map.next_value()?,
-            4 => self.duration = map.next_value()?,
-            5 => self.department_id = map.next_value()?,
-            6 => self.department_name = map.next_value()?,
-            7 => self.agent_ids = map.next_value::<record::SkipNulls<String>>()?.0,
-            8 => self.agent_names = map.next_value::<record::SkipNulls<String>>()?.0,
-            9 => self.visitor = map.next_value()?,
-            10 => self.session = map.next_value()?,
-            11 => {
-                self.history = map.next_value::<record::SkipNulls<ChatHistoryItem>>()?.0;
-            }
-            12 => {
-                self.engagements = map
-                    .next_value::<record::SkipNulls<ChatEngagement>>()?
-                    .0;
-            }
-            13 => {
-                self.conversions = map
-                    .next_value::<record::SkipNulls<ChatConversion>>()?
-                    .0;
-            }
-            14 => self.count = map.next_value()?,
-            15 => self.response_time = map.next_value()?,
-            16 => self.rating = map.next_value()?,
-            17 => self.comment = map.next_value()?,
-            18 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            19 => self.started_by = map.next_value()?,
-            20 => self.triggered = map.next_value()?,
-            21 => self.triggered_response = map.next_value()?,
-            22 => self.missed = map.next_value()?,
-            23 => self.unread = map.next_value()?,
-            24 => self.deleted = map.next_value()?,
-            25 => self.message = map.next_value()?,
-            26 => self.webpath = map.next_value::<record::SkipNulls<WebpathItem>>()?.0,
-            27 => self.zendesk_ticket_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Chat {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Chat { id => "id", type_ => "type", timestamp => "timestamp", update_timestamp =>
+    "update_timestamp", duration => "duration", department_id => "department_id",
+    department_name => "department_name", agent_ids => "agent_ids" skip_nulls,
+    agent_names => "agent_names" skip_nulls, visitor => "visitor", session => "session",
+    history => "history" skip_nulls, engagements => "engagements" skip_nulls, conversions
+    => "conversions" skip_nulls, count => "count", response_time => "response_time",
+    rating => "rating", comment => "comment", tags => "tags" skip_nulls, started_by =>
+    "started_by", triggered => "triggered", triggered_response => "triggered_response",
+    missed => "missed", unread => "unread", deleted => "deleted", message => "message",
+    webpath => "webpath" skip_nulls, zendesk_ticket_id => "zendesk_ticket_id" }
 }
 /// The `Visitor` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Visitor {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `email`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `phone`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `notes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
-impl record::Record for Visitor {
-    const NAME: &'static str = "Visitor";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "email" => Some(2),
-            "phone" => Some(3),
-            "notes" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.email = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.notes = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Visitor {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Visitor { id => "id", name => "name", email => "email", phone => "phone", notes =>
+    "notes" }
 }
 /// The `ChatSession` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChatSession {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `browser`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
     /// `platform`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     /// `user_agent`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     /// `ip`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// `city`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// `region`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// `country_code`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// `country_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_name: Option<String>,
     /// `start_date`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
     /// `end_date`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
 }
-impl record::Record for ChatSession {
-    const NAME: &'static str = "ChatSession";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "browser" => Some(1),
-            "platform" => Some(2),
-            "user_agent" => Some(3),
-            "ip" => Some(4),
-            "city" => Some(5),
-            "region" => Some(6),
-            "country_code" => Some(7),
-            "country_name" => Some(8),
-            "start_date" => Some(9),
-            "end_date" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.browser = map.next_value()?,
-            2 => self.platform = map.next_value()?,
-            3 => self.user_agent = map.next_value()?,
-            4 => self.ip = map.next_value()?,
-            5 => self.city = map.next_value()?,
-            6 => self.region = map.next_value()?,
-            7 => self.country_code = map.next_value()?,
-            8 => self.country_name = map.next_value()?,
-            9 => self.start_date = map.next_value()?,
-            10 => self.end_date = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChatSession {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChatSession { id => "id", browser => "browser", platform => "platform", user_agent =>
+    "user_agent", ip => "ip", city => "city", region => "region", country_code =>
+    "country_code", country_name => "country_name", start_date => "start_date", end_date
+    => "end_date" }
 }
 /// The `ChatHistoryItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChatHistoryItem {
     /// `type`
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `nick`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nick: Option<String>,
     /// `msg`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub msg: Option<String>,
     /// `msg_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_id: Option<String>,
     /// `channel`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// `department_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<i64>,
     /// `department_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `rating`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<String>,
     /// `new_rating`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_rating: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `new_tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_tags: Option<Vec<String>>,
     /// `options`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
 }
-impl record::Record for ChatHistoryItem {
-    const NAME: &'static str = "ChatHistoryItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "type" => Some(0),
-            "timestamp" => Some(1),
-            "name" => Some(2),
-            "nick" => Some(3),
-            "msg" => Some(4),
-            "msg_id" => Some(5),
-            "channel" => Some(6),
-            "department_id" => Some(7),
-            "department_name" => Some(8),
-            "rating" => Some(9),
-            "new_rating" => Some(10),
-            "tags" => Some(11),
-            "new_tags" => Some(12),
-            "options" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.type_ = map.next_value()?,
-            1 => self.timestamp = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.nick = map.next_value()?,
-            4 => self.msg = map.next_value()?,
-            5 => self.msg_id = map.next_value()?,
-            6 => self.channel = map.next_value()?,
-            7 => self.department_id = map.next_value()?,
-            8 => self.department_name = map.next_value()?,
-            9 => self.rating = map.next_value()?,
-            10 => self.new_rating = map.next_value()?,
-            11 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            12 => self.new_tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            13 => self.options = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChatHistoryItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChatHistoryItem { type_ => "type", timestamp => "timestamp", name => "name", nick =>
+    "nick", msg => "msg", msg_id => "msg_id", channel => "channel", department_id =>
+    "department_id", department_name => "department_name", rating => "rating", new_rating
+    => "new_rating", tags => "tags" skip_nulls, new_tags => "new_tags" skip_nulls,
+    options => "options" }
 }
 /// The `ChatEngagement` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChatEngagement {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `agent_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
     /// `agent_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `agent_full_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_full_name: Option<String>,
     /// `department_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<i64>,
     /// `timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// `duration`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// `accepted`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub accepted: Option<bool>,
     /// `assigned`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned: Option<bool>,
     /// `started_by`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
     /// `rating`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<String>,
     /// `comment`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// `count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<MessageCount>,
     /// `response_time`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<ResponseTime>,
     /// `skills_requested`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skills_requested: Option<Vec<i64>>,
     /// `skills_fulfilled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skills_fulfilled: Option<bool>,
 }
-impl record::Record for ChatEngagement {
-    const NAME: &'static str = "ChatEngagement";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "agent_id" => Some(1),
-            "agent_name" => Some(2),
-            "agent_full_name" => Some(3),
-            "department_id" => Some(4),
-            "timestamp" => Some(5),
-            "duration" => Some(6),
-            "accepted" => Some(7),
-            "assigned" => Some(8),
-            "started_by" => Some(9),
-            "rating" => Some(10),
-            "comment" => Some(11),
-            "count" => Some(12),
-            "response_time" => Some(13),
-            "skills_requested" => Some(14),
-            "skills_fulfilled" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.agent_id = map.next_value()?,
-            2 => self.agent_name = map.next_value()?,
-            3 => self.agent_full_name = map.next_value()?,
-            4 => self.department_id = map.next_value()?,
-            5 => self.timestamp = map.next_value()?,
-            6 => self.duration = map.next_value()?,
-            7 => self.accepted = map.next_value()?,
-            8 => self.assigned = map.next_value()?,
-            9 => self.started_by = map.next_value()?,
-            10 => self.rating = map.next_value()?,
-            11 => self.comment = map.next_value()?,
-            12 => self.count = map.next_value()?,
-            13 => self.response_time = map.next_value()?,
-            14 => self.skills_requested = map.next_value::<record::SkipNulls<i64>>()?.0,
-            15 => self.skills_fulfilled = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChatEngagement {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChatEngagement { id => "id", agent_id => "agent_id", agent_name => "agent_name",
+    agent_full_name => "agent_full_name", department_id => "department_id", timestamp =>
+    "timestamp", duration => "duration", accepted => "accepted", assigned => "assigned",
+    started_by => "started_by", rating => "rating", comment => "comment", count =>
+    "count", response_time => "response_time", skills_requested => "skills_requested"
+    skip_nulls, skills_fulfilled => "skills_fulfilled" }
 }
 /// The `MessageCount` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MessageCount {
     /// `total`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// `agent`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<i64>,
     /// `visitor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visitor: Option<i64>,
 }
-impl record::Record for MessageCount {
-    const NAME: &'static str = "MessageCount";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "total" => Some(0),
-            "agent" => Some(1),
-            "visitor" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.total = map.next_value()?,
-            1 => self.agent = map.next_value()?,
-            2 => self.visitor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MessageCount {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MessageCount { total => "total", agent => "agent", visitor => "visitor" }
 }
 /// The `ResponseTime` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ResponseTime {
     /// `first`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first: Option<i64>,
     /// `avg`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub avg: Option<f64>,
     /// `max`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<i64>,
 }
-impl record::Record for ResponseTime {
-    const NAME: &'static str = "ResponseTime";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "first" => Some(0),
-            "avg" => Some(1),
-            "max" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.first = map.next_value()?,
-            1 => self.avg = map.next_value()?,
-            2 => self.max = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ResponseTime {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ResponseTime { first => "first", avg => "avg", max => "max" }
 }
 /// The `ChatConversion` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChatConversion {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `goal_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub goal_id: Option<i64>,
     /// `goal_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub goal_name: Option<String>,
     /// `timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// `attribution`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution: Option<ConversionAttribution>,
 }
-impl record::Record for ChatConversion {
-    const NAME: &'static str = "ChatConversion";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "goal_id" => Some(1),
-            "goal_name" => Some(2),
-            "timestamp" => Some(3),
-            "attribution" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.goal_id = map.next_value()?,
-            2 => self.goal_name = map.next_value()?,
-            3 => self.timestamp = map.next_value()?,
-            4 => self.attribution = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChatConversion {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChatConversion { id => "id", goal_id => "goal_id", goal_name => "goal_name",
+    timestamp => "timestamp", attribution => "attribution" }
 }
 /// The `ConversionAttribution` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ConversionAttribution {
     /// `agent_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<i64>,
     /// `agent_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// `department_id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<i64>,
     /// `department_name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_name: Option<String>,
     /// `chat_timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_timestamp: Option<String>,
 }
-impl record::Record for ConversionAttribution {
-    const NAME: &'static str = "ConversionAttribution";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "agent_id" => Some(0),
-            "agent_name" => Some(1),
-            "department_id" => Some(2),
-            "department_name" => Some(3),
-            "chat_timestamp" => Some(4),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.agent_id = map.next_value()?,
-            1 => self.agent_name = map.next_value()?,
-            2 => self.department_id = map.next_value()?,
-            3 => self.department_name = map.next_value()?,
-            4 => self.chat_timestamp = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ConversionAttribution {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ConversionAttribution { agent_id => "agent_id", agent_name => "agent_name",
+    department_id => "department_id", department_name => "department_name",
+    chat_timestamp => "chat_timestamp" }
 }
 /// The `WebpathItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct WebpathItem {
     /// `from`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// `timestamp`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
-impl record::Record for WebpathItem {
-    const NAME: &'static str = "WebpathItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "from" => Some(0),
-            "timestamp" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.from = map.next_value()?,
-            1 => self.timestamp = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for WebpathItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    WebpathItem { from => "from", timestamp => "timestamp" }
 }
 /// Metadata returned by `chats.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ChatsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for ChatsListMeta {
-    const NAME: &'static str = "ChatsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "count" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ChatsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ChatsListMeta { next_page => "next_page", count => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `goals`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// Conversion goals tied to chats
     pub fn goals(&self) -> Goals {
@@ -99,97 +99,34 @@ impl ::std::future::IntoFuture for GoalsGetRequest {
     }
 }
 /// The `Goal` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Goal {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `enabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `attribution_model`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution_model: Option<String>,
     /// `attribution_window`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution_window: Option<i64>,
     /// `attribution_period`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution_period: Option<i64>,
     /// `settings`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<Map<String, Value>>,
 }
-impl record::Record for Goal {
-    const NAME: &'static str = "Goal";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "description" => Some(2),
-            "enabled" => Some(3),
-            "attribution_model" => Some(4),
-            "attribution_window" => Some(5),
-            "attribution_period" => Some(6),
-            "settings" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.enabled = map.next_value()?,
-            4 => self.attribution_model = map.next_value()?,
-            5 => self.attribution_window = map.next_value()?,
-            6 => self.attribution_period = map.next_value()?,
-            7 => self.settings = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Goal {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Goal { id => "id", name => "name", description => "description", enabled =>
+    "enabled", attribution_model => "attribution_model", attribution_window =>
+    "attribution_window", attribution_period => "attribution_period", settings =>
+    "settings" }
 }
 /// Metadata returned by `goals.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct GoalsListMeta {}
-impl record::Record for GoalsListMeta {
-    const NAME: &'static str = "GoalsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for GoalsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    GoalsListMeta {}
 }

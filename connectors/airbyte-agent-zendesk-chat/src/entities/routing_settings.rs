@@ -2,7 +2,7 @@
 
 //! Entity `routing_settings`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 impl crate::ZendeskChatConnector {
     /// How chats are assigned to agents
     pub fn routing_settings(&self) -> RoutingSettings {
@@ -58,60 +58,23 @@ impl ::std::future::IntoFuture for RoutingSettingsGetRequest {
     }
 }
 /// The `RoutingSettingsRecord` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct RoutingSettingsRecord {
     /// `routing_mode`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub routing_mode: Option<String>,
     /// `chat_limit`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_limit: Option<Map<String, Value>>,
     /// `skill_routing`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skill_routing: Option<Map<String, Value>>,
     /// `reassignment`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reassignment: Option<Map<String, Value>>,
     /// `auto_idle`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_idle: Option<Map<String, Value>>,
     /// `auto_accept`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_accept: Option<Map<String, Value>>,
 }
-impl record::Record for RoutingSettingsRecord {
-    const NAME: &'static str = "RoutingSettingsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "routing_mode" => Some(0),
-            "chat_limit" => Some(1),
-            "skill_routing" => Some(2),
-            "reassignment" => Some(3),
-            "auto_idle" => Some(4),
-            "auto_accept" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.routing_mode = map.next_value()?,
-            1 => self.chat_limit = map.next_value()?,
-            2 => self.skill_routing = map.next_value()?,
-            3 => self.reassignment = map.next_value()?,
-            4 => self.auto_idle = map.next_value()?,
-            5 => self.auto_accept = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for RoutingSettingsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    RoutingSettingsRecord { routing_mode => "routing_mode", chat_limit => "chat_limit",
+    skill_routing => "skill_routing", reassignment => "reassignment", auto_idle =>
+    "auto_idle", auto_accept => "auto_accept" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `shortcuts`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// Canned replies for agents
     pub fn shortcuts(&self) -> Shortcuts {
@@ -103,97 +103,33 @@ impl ::std::future::IntoFuture for ShortcutsGetRequest {
     }
 }
 /// The `Shortcut` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Shortcut {
     /// Unique identifier of this shortcut.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `message`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `options`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `departments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<i64>>,
     /// `agents`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<i64>>,
     /// `scope`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
-impl record::Record for Shortcut {
-    const NAME: &'static str = "Shortcut";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "message" => Some(2),
-            "options" => Some(3),
-            "tags" => Some(4),
-            "departments" => Some(5),
-            "agents" => Some(6),
-            "scope" => Some(7),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.message = map.next_value()?,
-            3 => self.options = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.departments = map.next_value::<record::SkipNulls<i64>>()?.0,
-            6 => self.agents = map.next_value::<record::SkipNulls<i64>>()?.0,
-            7 => self.scope = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Shortcut {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Shortcut { id => "id", name => "name", message => "message", options => "options",
+    tags => "tags" skip_nulls, departments => "departments" skip_nulls, agents =>
+    "agents" skip_nulls, scope => "scope" }
 }
 /// Metadata returned by `shortcuts.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ShortcutsListMeta {}
-impl record::Record for ShortcutsListMeta {
-    const NAME: &'static str = "ShortcutsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShortcutsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ShortcutsListMeta {}
 }

@@ -2,7 +2,7 @@
 
 //! Entity `triggers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskChatConnector {
     /// Rules that react to visitor behavior
     pub fn triggers(&self) -> Triggers {
@@ -64,110 +64,36 @@ impl ::std::future::IntoFuture for TriggersListRequest {
     }
 }
 /// The `Trigger` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Trigger {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `enabled`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `run_once`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_once: Option<bool>,
     /// `conditions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Map<String, Value>>>,
     /// `actions`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// `departments`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub departments: Option<Vec<i64>>,
     /// Conditions and actions of the trigger.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<Map<String, Value>>,
 }
-impl record::Record for Trigger {
-    const NAME: &'static str = "Trigger";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            "description" => Some(2),
-            "enabled" => Some(3),
-            "run_once" => Some(4),
-            "conditions" => Some(5),
-            "actions" => Some(6),
-            "departments" => Some(7),
-            "definition" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.enabled = map.next_value()?,
-            4 => self.run_once = map.next_value()?,
-            5 => {
-                self.conditions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            6 => {
-                self.actions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            7 => self.departments = map.next_value::<record::SkipNulls<i64>>()?.0,
-            8 => self.definition = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Trigger {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Trigger { id => "id", name => "name", description => "description", enabled =>
+    "enabled", run_once => "run_once", conditions => "conditions" skip_nulls, actions =>
+    "actions" skip_nulls, departments => "departments" skip_nulls, definition =>
+    "definition" }
 }
 /// Metadata returned by `triggers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TriggersListMeta {}
-impl record::Record for TriggersListMeta {
-    const NAME: &'static str = "TriggersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        {
-            let _ = key;
-            None
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        let _ = index;
-        map.next_value::<serde::de::IgnoredAny>()?;
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TriggersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TriggersListMeta {}
 }

@@ -2,9 +2,7 @@
 
 //! Entity `article_attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A file attached to a Help Center article.
     pub fn article_attachments(&self) -> ArticleAttachments {
@@ -178,123 +176,45 @@ impl ::std::future::IntoFuture for ArticleAttachmentsDownloadRequest {
     }
 }
 /// A file attached to a Help Center article.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticleAttachment {
     /// Unique identifier of this article attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the article attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Identifier of the related article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub article_id: Option<i64>,
     /// Name of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// MIME type of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// URL to fetch the file content from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_url: Option<String>,
     /// File size in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// True when the file is shown inside the body rather than as an attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inline: Option<bool>,
     /// Creation time of the article attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the article attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for ArticleAttachment {
-    const NAME: &'static str = "ArticleAttachment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "article_id" => Some(2),
-            "file_name" => Some(3),
-            "content_type" => Some(4),
-            "content_url" => Some(5),
-            "size" => Some(6),
-            "inline" => Some(7),
-            "created_at" => Some(8),
-            "updated_at" => Some(9),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.article_id = map.next_value()?,
-            3 => self.file_name = map.next_value()?,
-            4 => self.content_type = map.next_value()?,
-            5 => self.content_url = map.next_value()?,
-            6 => self.size = map.next_value()?,
-            7 => self.inline = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticleAttachment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticleAttachment { id => "id", url => "url", article_id => "article_id", file_name
+    => "file_name", content_type => "content_type", content_url => "content_url", size =>
+    "size", inline => "inline", created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `article_attachments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticleAttachmentsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for ArticleAttachmentsListMeta {
-    const NAME: &'static str = "ArticleAttachmentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticleAttachmentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticleAttachmentsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

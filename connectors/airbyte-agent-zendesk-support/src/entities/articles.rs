@@ -2,7 +2,7 @@
 
 //! Entity `articles`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A Help Center knowledge base article.
@@ -138,153 +138,59 @@ airbyte_agent_runtime::string_enum! {
     => "position" }
 }
 /// A Help Center knowledge base article.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Article {
     /// Unique identifier of this article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Web address of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
     /// The article's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Comment text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Locale of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// User who wrote the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
     /// Help Center section of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub section_id: Option<i64>,
     /// Creation time of the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the article.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Sum of up and down votes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vote_sum: Option<i64>,
     /// Number of votes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vote_count: Option<i64>,
     /// Label names (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label_names: Option<Vec<String>>,
     /// True when the article is a draft.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub draft: Option<bool>,
     /// True when the article is promoted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub promoted: Option<bool>,
     /// Place of the article in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
 }
-impl record::Record for Article {
-    const NAME: &'static str = "Article";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "html_url" => Some(2),
-            "title" => Some(3),
-            "body" => Some(4),
-            "locale" => Some(5),
-            "author_id" => Some(6),
-            "section_id" => Some(7),
-            "created_at" => Some(8),
-            "updated_at" => Some(9),
-            "vote_sum" => Some(10),
-            "vote_count" => Some(11),
-            "label_names" => Some(12),
-            "draft" => Some(13),
-            "promoted" => Some(14),
-            "position" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.html_url = map.next_value()?,
-            3 => self.title = map.next_value()?,
-            4 => self.body = map.next_value()?,
-            5 => self.locale = map.next_value()?,
-            6 => self.author_id = map.next_value()?,
-            7 => self.section_id = map.next_value()?,
-            8 => self.created_at = map.next_value()?,
-            9 => self.updated_at = map.next_value()?,
-            10 => self.vote_sum = map.next_value()?,
-            11 => self.vote_count = map.next_value()?,
-            12 => self.label_names = map.next_value::<record::SkipNulls<String>>()?.0,
-            13 => self.draft = map.next_value()?,
-            14 => self.promoted = map.next_value()?,
-            15 => self.position = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Article {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Article { id => "id", url => "url", html_url => "html_url", title => "title", body =>
+    "body", locale => "locale", author_id => "author_id", section_id => "section_id",
+    created_at => "created_at", updated_at => "updated_at", vote_sum => "vote_sum",
+    vote_count => "vote_count", label_names => "label_names" skip_nulls, draft =>
+    "draft", promoted => "promoted", position => "position" }
 }
 /// Metadata returned by `articles.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ArticlesListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for ArticlesListMeta {
-    const NAME: &'static str = "ArticlesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ArticlesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ArticlesListMeta { next_page => "next_page", previous_page => "previous_page", count
+    => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `attachments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{ByteStream, Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{ByteStream, Client, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A file attached to a ticket comment.
     pub fn attachments(&self) -> Attachments {
@@ -97,104 +97,42 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A file attached to a ticket comment.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct AttachmentsRecord {
     /// Unique identifier of this attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Name of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// URL to fetch the file content from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_url: Option<String>,
     /// Mapped content URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mapped_content_url: Option<String>,
     /// MIME type of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// File size in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Width (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// Height (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     /// True when the file is shown inside the body rather than as an attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub inline: Option<bool>,
     /// True when the attachment was deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     /// True when access is allowed despite a malware finding.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub malware_access_override: Option<bool>,
     /// Outcome of the malware scan.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub malware_scan_result: Option<String>,
     /// API address of the attachment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Smaller preview images of the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnails: Option<Vec<Map<String, Value>>>,
 }
-impl record::Record for AttachmentsRecord {
-    const NAME: &'static str = "AttachmentsRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "file_name" => Some(1),
-            "content_url" => Some(2),
-            "mapped_content_url" => Some(3),
-            "content_type" => Some(4),
-            "size" => Some(5),
-            "width" => Some(6),
-            "height" => Some(7),
-            "inline" => Some(8),
-            "deleted" => Some(9),
-            "malware_access_override" => Some(10),
-            "malware_scan_result" => Some(11),
-            "url" => Some(12),
-            "thumbnails" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.file_name = map.next_value()?,
-            2 => self.content_url = map.next_value()?,
-            3 => self.mapped_content_url = map.next_value()?,
-            4 => self.content_type = map.next_value()?,
-            5 => self.size = map.next_value()?,
-            6 => self.width = map.next_value()?,
-            7 => self.height = map.next_value()?,
-            8 => self.inline = map.next_value()?,
-            9 => self.deleted = map.next_value()?,
-            10 => self.malware_access_override = map.next_value()?,
-            11 => self.malware_scan_result = map.next_value()?,
-            12 => self.url = map.next_value()?,
-            13 => {
-                self.thumbnails = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for AttachmentsRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    AttachmentsRecord { id => "id", file_name => "file_name", content_url =>
+    "content_url", mapped_content_url => "mapped_content_url", content_type =>
+    "content_type", size => "size", width => "width", height => "height", inline =>
+    "inline", deleted => "deleted", malware_access_override => "malware_access_override",
+    malware_scan_result => "malware_scan_result", url => "url", thumbnails =>
+    "thumbnails" skip_nulls }
 }

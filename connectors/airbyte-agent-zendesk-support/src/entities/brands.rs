@@ -2,7 +2,7 @@
 
 //! Entity `brands`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A brand served by the account.
     pub fn brands(&self) -> Brands {
@@ -117,153 +117,60 @@ impl ::std::future::IntoFuture for BrandsGetRequest {
     }
 }
 /// A brand served by the account.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Brand {
     /// Unique identifier of this brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Name shown for the brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Brand URL (a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_url: Option<String>,
     /// Subdomain of this brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<String>,
     /// Host mapping of this brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_mapping: Option<String>,
     /// True when the brand has help center.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_help_center: Option<bool>,
     /// Help center state of this brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub help_center_state: Option<String>,
     /// True when the brand is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// True for the default brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// True when the brand is deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_deleted: Option<bool>,
     /// Object describing the logo.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<Map<String, Value>>,
     /// Identifiers of the related ticket form records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_form_ids: Option<Vec<i64>>,
     /// Signature template of this brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_template: Option<String>,
     /// Creation time of the brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the brand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Brand {
-    const NAME: &'static str = "Brand";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "name" => Some(2),
-            "brand_url" => Some(3),
-            "subdomain" => Some(4),
-            "host_mapping" => Some(5),
-            "has_help_center" => Some(6),
-            "help_center_state" => Some(7),
-            "active" => Some(8),
-            "default" => Some(9),
-            "is_deleted" => Some(10),
-            "logo" => Some(11),
-            "ticket_form_ids" => Some(12),
-            "signature_template" => Some(13),
-            "created_at" => Some(14),
-            "updated_at" => Some(15),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.brand_url = map.next_value()?,
-            4 => self.subdomain = map.next_value()?,
-            5 => self.host_mapping = map.next_value()?,
-            6 => self.has_help_center = map.next_value()?,
-            7 => self.help_center_state = map.next_value()?,
-            8 => self.active = map.next_value()?,
-            9 => self.default = map.next_value()?,
-            10 => self.is_deleted = map.next_value()?,
-            11 => self.logo = map.next_value()?,
-            12 => self.ticket_form_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            13 => self.signature_template = map.next_value()?,
-            14 => self.created_at = map.next_value()?,
-            15 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Brand {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Brand { id => "id", url => "url", name => "name", brand_url => "brand_url", subdomain
+    => "subdomain", host_mapping => "host_mapping", has_help_center => "has_help_center",
+    help_center_state => "help_center_state", active => "active", default => "default",
+    is_deleted => "is_deleted", logo => "logo", ticket_form_ids => "ticket_form_ids"
+    skip_nulls, signature_template => "signature_template", created_at => "created_at",
+    updated_at => "updated_at" }
 }
 /// Metadata returned by `brands.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct BrandsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for BrandsListMeta {
-    const NAME: &'static str = "BrandsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BrandsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    BrandsListMeta { next_page => "next_page", previous_page => "previous_page", count =>
+    "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `deleted_tickets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A ticket deleted within the last 30 days.
@@ -98,141 +98,47 @@ airbyte_agent_runtime::string_enum! {
     " `deleted_at`"] DeletedAt => "deleted_at" }
 }
 /// A ticket deleted within the last 30 days.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DeletedTicket {
     /// Unique identifier of this deleted ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Subject line of the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Free-form description of the deleted ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Deleted at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
     /// Previous state of this deleted ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_state: Option<String>,
     /// Object describing the actor.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<DeletedTicketActor>,
 }
-impl record::Record for DeletedTicket {
-    const NAME: &'static str = "DeletedTicket";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "subject" => Some(1),
-            "description" => Some(2),
-            "deleted_at" => Some(3),
-            "previous_state" => Some(4),
-            "actor" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.subject = map.next_value()?,
-            2 => self.description = map.next_value()?,
-            3 => self.deleted_at = map.next_value()?,
-            4 => self.previous_state = map.next_value()?,
-            5 => self.actor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DeletedTicket {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DeletedTicket { id => "id", subject => "subject", description => "description",
+    deleted_at => "deleted_at", previous_state => "previous_state", actor => "actor" }
 }
 /// Object describing the actor.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DeletedTicketActor {
     /// Unique identifier of this actor.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Name shown for the actor.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
-impl record::Record for DeletedTicketActor {
-    const NAME: &'static str = "DeletedTicketActor";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "name" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DeletedTicketActor {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DeletedTicketActor { id => "id", name => "name" }
 }
 /// Metadata returned by `deleted_tickets.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct DeletedTicketsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for DeletedTicketsListMeta {
-    const NAME: &'static str = "DeletedTicketsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for DeletedTicketsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    DeletedTicketsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

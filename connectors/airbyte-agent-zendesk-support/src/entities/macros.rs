@@ -2,7 +2,7 @@
 
 //! Entity `macros`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A saved set of ticket changes agents apply in one click.
@@ -167,219 +167,80 @@ impl ::std::future::IntoFuture for MacrosListRequest {
     }
 }
 /// A saved set of ticket changes agents apply in one click.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MacrosRecord {
     /// Unique identifier of this macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The macro's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// True when the macro is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Place of the macro in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// Free-form description of the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Changes the macro applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// Who may use the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restriction: Option<Map<String, Value>>,
     /// Title including unrendered placeholders.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_title: Option<String>,
     /// Creation time of the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for MacrosRecord {
-    const NAME: &'static str = "MacrosRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "active" => Some(3),
-            "position" => Some(4),
-            "description" => Some(5),
-            "actions" => Some(6),
-            "restriction" => Some(7),
-            "raw_title" => Some(8),
-            "created_at" => Some(9),
-            "updated_at" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.active = map.next_value()?,
-            4 => self.position = map.next_value()?,
-            5 => self.description = map.next_value()?,
-            6 => {
-                self.actions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            7 => self.restriction = map.next_value()?,
-            8 => self.raw_title = map.next_value()?,
-            9 => self.created_at = map.next_value()?,
-            10 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MacrosRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MacrosRecord { id => "id", url => "url", title => "title", active => "active",
+    position => "position", description => "description", actions => "actions"
+    skip_nulls, restriction => "restriction", raw_title => "raw_title", created_at =>
+    "created_at", updated_at => "updated_at" }
 }
 /// A saved set of ticket changes agents apply in one click.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Macro {
     /// Unique identifier of this macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The macro's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// True when the macro is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Place of the macro in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// Free-form description of the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Changes the macro applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// Who may use the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restriction: Option<Map<String, Value>>,
     /// Title including unrendered placeholders.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_title: Option<String>,
     /// Creation time of the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the macro.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Macro {
-    const NAME: &'static str = "Macro";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "active" => Some(3),
-            "position" => Some(4),
-            "description" => Some(5),
-            "actions" => Some(6),
-            "restriction" => Some(7),
-            "raw_title" => Some(8),
-            "created_at" => Some(9),
-            "updated_at" => Some(10),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.active = map.next_value()?,
-            4 => self.position = map.next_value()?,
-            5 => self.description = map.next_value()?,
-            6 => {
-                self.actions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            7 => self.restriction = map.next_value()?,
-            8 => self.raw_title = map.next_value()?,
-            9 => self.created_at = map.next_value()?,
-            10 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Macro {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Macro { id => "id", url => "url", title => "title", active => "active", position =>
+    "position", description => "description", actions => "actions" skip_nulls,
+    restriction => "restriction", raw_title => "raw_title", created_at => "created_at",
+    updated_at => "updated_at" }
 }
 /// Metadata returned by `macros.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct MacrosListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for MacrosListMeta {
-    const NAME: &'static str = "MacrosListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for MacrosListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    MacrosListMeta { next_page => "next_page", previous_page => "previous_page", count =>
+    "count" }
 }

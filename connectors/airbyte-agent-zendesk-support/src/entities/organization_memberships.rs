@@ -2,7 +2,7 @@
 
 //! Entity `organization_memberships`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// The link between a user and an organization.
     pub fn organization_memberships(&self) -> OrganizationMemberships {
@@ -86,118 +86,44 @@ impl ::std::future::IntoFuture for OrganizationMembershipsListRequest {
     }
 }
 /// The link between a user and an organization.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrganizationMembership {
     /// Unique identifier of this organization membership.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the organization membership.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// User the organization membership refers to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// Organization the organization membership belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// True for the default organization membership.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// Organization name of this organization membership.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_name: Option<String>,
     /// Flag: view tickets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub view_tickets: Option<bool>,
     /// Creation time of the organization membership.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the organization membership.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for OrganizationMembership {
-    const NAME: &'static str = "OrganizationMembership";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "user_id" => Some(2),
-            "organization_id" => Some(3),
-            "default" => Some(4),
-            "organization_name" => Some(5),
-            "view_tickets" => Some(6),
-            "created_at" => Some(7),
-            "updated_at" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.user_id = map.next_value()?,
-            3 => self.organization_id = map.next_value()?,
-            4 => self.default = map.next_value()?,
-            5 => self.organization_name = map.next_value()?,
-            6 => self.view_tickets = map.next_value()?,
-            7 => self.created_at = map.next_value()?,
-            8 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrganizationMembership {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrganizationMembership { id => "id", url => "url", user_id => "user_id",
+    organization_id => "organization_id", default => "default", organization_name =>
+    "organization_name", view_tickets => "view_tickets", created_at => "created_at",
+    updated_at => "updated_at" }
 }
 /// Metadata returned by `organization_memberships.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrganizationMembershipsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for OrganizationMembershipsListMeta {
-    const NAME: &'static str = "OrganizationMembershipsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrganizationMembershipsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrganizationMembershipsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

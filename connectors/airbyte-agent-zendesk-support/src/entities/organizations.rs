@@ -2,7 +2,7 @@
 
 //! Entity `organizations`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A customer organization that groups users.
     pub fn organizations(&self) -> Organizations {
@@ -117,143 +117,55 @@ impl ::std::future::IntoFuture for OrganizationsGetRequest {
     }
 }
 /// A customer organization that groups users.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Organization {
     /// Unique identifier of this organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Name shown for the organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Further details about the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Notes about the user that only agents see.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Group assigned to the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Flag: shared tickets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_tickets: Option<bool>,
     /// Flag: shared comments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_comments: Option<bool>,
     /// ID of the matching record in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Domain names (list of strings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_names: Option<Vec<String>>,
     /// Tags on the organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Object describing the organization fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_fields: Option<Map<String, Value>>,
     /// Creation time of the organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Organization {
-    const NAME: &'static str = "Organization";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "name" => Some(2),
-            "details" => Some(3),
-            "notes" => Some(4),
-            "group_id" => Some(5),
-            "shared_tickets" => Some(6),
-            "shared_comments" => Some(7),
-            "external_id" => Some(8),
-            "domain_names" => Some(9),
-            "tags" => Some(10),
-            "organization_fields" => Some(11),
-            "created_at" => Some(12),
-            "updated_at" => Some(13),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.details = map.next_value()?,
-            4 => self.notes = map.next_value()?,
-            5 => self.group_id = map.next_value()?,
-            6 => self.shared_tickets = map.next_value()?,
-            7 => self.shared_comments = map.next_value()?,
-            8 => self.external_id = map.next_value()?,
-            9 => self.domain_names = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            11 => self.organization_fields = map.next_value()?,
-            12 => self.created_at = map.next_value()?,
-            13 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Organization {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Organization { id => "id", url => "url", name => "name", details => "details", notes
+    => "notes", group_id => "group_id", shared_tickets => "shared_tickets",
+    shared_comments => "shared_comments", external_id => "external_id", domain_names =>
+    "domain_names" skip_nulls, tags => "tags" skip_nulls, organization_fields =>
+    "organization_fields", created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `organizations.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct OrganizationsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for OrganizationsListMeta {
-    const NAME: &'static str = "OrganizationsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrganizationsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    OrganizationsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

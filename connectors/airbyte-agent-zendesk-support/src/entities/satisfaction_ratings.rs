@@ -2,7 +2,7 @@
 
 //! Entity `satisfaction_ratings`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A customer satisfaction rating of a ticket.
     pub fn satisfaction_ratings(&self) -> SatisfactionRatings {
@@ -154,138 +154,53 @@ airbyte_agent_runtime::string_enum! {
     "received", #[doc = " `good`"] Good => "good", #[doc = " `bad`"] Bad => "bad" }
 }
 /// A customer satisfaction rating of a ticket.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SatisfactionRating {
     /// Unique identifier of this satisfaction rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the satisfaction rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Agent assigned to the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<i64>,
     /// Group assigned to the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// User who asked for help.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requester_id: Option<i64>,
     /// Ticket the satisfaction rating belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<i64>,
     /// Rating given: good, bad, offered or unoffered.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<String>,
     /// Comment the customer left with the rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Reason the customer picked for a bad rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Identifier of the related reason.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_id: Option<i64>,
     /// Reason code (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<i64>,
     /// Creation time of the satisfaction rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the satisfaction rating.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for SatisfactionRating {
-    const NAME: &'static str = "SatisfactionRating";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "assignee_id" => Some(2),
-            "group_id" => Some(3),
-            "requester_id" => Some(4),
-            "ticket_id" => Some(5),
-            "score" => Some(6),
-            "comment" => Some(7),
-            "reason" => Some(8),
-            "reason_id" => Some(9),
-            "reason_code" => Some(10),
-            "created_at" => Some(11),
-            "updated_at" => Some(12),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.assignee_id = map.next_value()?,
-            3 => self.group_id = map.next_value()?,
-            4 => self.requester_id = map.next_value()?,
-            5 => self.ticket_id = map.next_value()?,
-            6 => self.score = map.next_value()?,
-            7 => self.comment = map.next_value()?,
-            8 => self.reason = map.next_value()?,
-            9 => self.reason_id = map.next_value()?,
-            10 => self.reason_code = map.next_value()?,
-            11 => self.created_at = map.next_value()?,
-            12 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SatisfactionRating {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
+airbyte_agent_runtime::impl_record! {
+    SatisfactionRating { id => "id", url => "url", assignee_id => "assignee_id", group_id
+    => "group_id", requester_id => "requester_id", ticket_id => "ticket_id", score =>
+    "score", comment => "comment", reason => "reason", reason_id => "reason_id",
+    reason_code => "reason_code", created_at => "created_at", updated_at => "updated_at"
     }
 }
 /// Metadata returned by `satisfaction_ratings.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SatisfactionRatingsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for SatisfactionRatingsListMeta {
-    const NAME: &'static str = "SatisfactionRatingsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SatisfactionRatingsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SatisfactionRatingsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

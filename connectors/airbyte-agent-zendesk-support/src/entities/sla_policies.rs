@@ -2,7 +2,7 @@
 
 //! Entity `sla_policies`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A service level policy with reply and resolution targets.
     pub fn sla_policies(&self) -> SlaPolicies {
@@ -117,122 +117,43 @@ impl ::std::future::IntoFuture for SlaPoliciesGetRequest {
     }
 }
 /// A service level policy with reply and resolution targets.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SlaPolicy {
     /// Unique identifier of this SLA policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the SLA policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The SLA policy's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Free-form description of the SLA policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Place of the SLA policy in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// Conditions that decide which tickets the policy covers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<Map<String, Value>>,
     /// Targets of the policy per priority.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_metrics: Option<Vec<Map<String, Value>>>,
     /// Creation time of the SLA policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the SLA policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for SlaPolicy {
-    const NAME: &'static str = "SlaPolicy";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "description" => Some(3),
-            "position" => Some(4),
-            "filter" => Some(5),
-            "policy_metrics" => Some(6),
-            "created_at" => Some(7),
-            "updated_at" => Some(8),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.description = map.next_value()?,
-            4 => self.position = map.next_value()?,
-            5 => self.filter = map.next_value()?,
-            6 => {
-                self.policy_metrics = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            7 => self.created_at = map.next_value()?,
-            8 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SlaPolicy {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SlaPolicy { id => "id", url => "url", title => "title", description => "description",
+    position => "position", filter => "filter", policy_metrics => "policy_metrics"
+    skip_nulls, created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `sla_policies.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct SlaPoliciesListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for SlaPoliciesListMeta {
-    const NAME: &'static str = "SlaPoliciesListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for SlaPoliciesListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    SlaPoliciesListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ticket_audits`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// One recorded update of a ticket with all of its events.
     pub fn ticket_audits(&self) -> TicketAudits {
@@ -80,112 +80,39 @@ impl ::std::future::IntoFuture for TicketAuditsListRequest {
     }
 }
 /// One recorded update of a ticket with all of its events.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketAudit {
     /// Unique identifier of this ticket audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Ticket the ticket audit belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<i64>,
     /// User who wrote the ticket audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
     /// System data recorded with the audit, such as client and IP address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Channel through which the ticket audit was created, such as email or web.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Map<String, Value>>,
     /// Individual changes recorded in the audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Map<String, Value>>>,
     /// Creation time of the ticket audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl record::Record for TicketAudit {
-    const NAME: &'static str = "TicketAudit";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "ticket_id" => Some(1),
-            "author_id" => Some(2),
-            "metadata" => Some(3),
-            "via" => Some(4),
-            "events" => Some(5),
-            "created_at" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.ticket_id = map.next_value()?,
-            2 => self.author_id = map.next_value()?,
-            3 => self.metadata = map.next_value()?,
-            4 => self.via = map.next_value()?,
-            5 => {
-                self.events = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            6 => self.created_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketAudit {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketAudit { id => "id", ticket_id => "ticket_id", author_id => "author_id",
+    metadata => "metadata", via => "via", events => "events" skip_nulls, created_at =>
+    "created_at" }
 }
 /// Metadata returned by `ticket_audits.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketAuditsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TicketAuditsListMeta {
-    const NAME: &'static str = "TicketAuditsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketAuditsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketAuditsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ticket_bulk_updates`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// Status of a background job such as a bulk ticket update.
@@ -66,123 +66,46 @@ impl ::std::future::IntoFuture for TicketBulkUpdatesCreateRequest {
     }
 }
 /// Changes applied to every listed ticket.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketBulkUpdatesCreateTicket {
     /// Status for all listed tickets: new, open, pending, hold or solved.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<TicketsCreateTicketStatus>,
     /// Priority for all listed tickets: urgent, high, normal or low.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<TicketsCreateTicketPriority>,
     /// Agent to hand all listed tickets to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<i64>,
     /// Group to hand all listed tickets to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Full new tag list for the tickets; replaces their tags.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Tags added next to the existing ones.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_tags: Option<Vec<String>>,
     /// Tags taken off the tickets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub remove_tags: Option<Vec<String>>,
 }
-impl record::Record for TicketBulkUpdatesCreateTicket {
-    const NAME: &'static str = "TicketBulkUpdatesCreateTicket";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "status" => Some(0),
-            "priority" => Some(1),
-            "assignee_id" => Some(2),
-            "group_id" => Some(3),
-            "tags" => Some(4),
-            "additional_tags" => Some(5),
-            "remove_tags" => Some(6),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.status = map.next_value()?,
-            1 => self.priority = map.next_value()?,
-            2 => self.assignee_id = map.next_value()?,
-            3 => self.group_id = map.next_value()?,
-            4 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            5 => self.additional_tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            6 => self.remove_tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketBulkUpdatesCreateTicket {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketBulkUpdatesCreateTicket { status => "status", priority => "priority",
+    assignee_id => "assignee_id", group_id => "group_id", tags => "tags" skip_nulls,
+    additional_tags => "additional_tags" skip_nulls, remove_tags => "remove_tags"
+    skip_nulls }
 }
 /// Status of a background job such as a bulk ticket update.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketBulkUpdatesRecord {
     /// Unique identifier of this ticket bulk update.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// API address of the ticket bulk update.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// How many items the job handles in total.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// How many items the job has handled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<i64>,
     /// Status of the ticket bulk update.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Status message of the job.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
-impl record::Record for TicketBulkUpdatesRecord {
-    const NAME: &'static str = "TicketBulkUpdatesRecord";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "total" => Some(2),
-            "progress" => Some(3),
-            "status" => Some(4),
-            "message" => Some(5),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.total = map.next_value()?,
-            3 => self.progress = map.next_value()?,
-            4 => self.status = map.next_value()?,
-            5 => self.message = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketBulkUpdatesRecord {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketBulkUpdatesRecord { id => "id", url => "url", total => "total", progress =>
+    "progress", status => "status", message => "message" }
 }

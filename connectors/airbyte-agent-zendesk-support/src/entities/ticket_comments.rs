@@ -2,7 +2,7 @@
 
 //! Entity `ticket_comments`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A public reply or internal note on a ticket.
@@ -141,218 +141,75 @@ impl ::std::future::IntoFuture for TicketCommentsListRequest {
     }
 }
 /// Ticket change that carries the comment.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketCommentsCreateTicket {
     /// The comment to add.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<TicketCommentsCreateTicketComment>,
 }
-impl record::Record for TicketCommentsCreateTicket {
-    const NAME: &'static str = "TicketCommentsCreateTicket";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "comment" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.comment = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketCommentsCreateTicket {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketCommentsCreateTicket { comment => "comment" }
 }
 /// The comment to add.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketCommentsCreateTicketComment {
     /// Comment text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Comment text as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_body: Option<String>,
     /// true for a public reply (default), false for an internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
     /// User who wrote the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
 }
-impl record::Record for TicketCommentsCreateTicketComment {
-    const NAME: &'static str = "TicketCommentsCreateTicketComment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "body" => Some(0),
-            "html_body" => Some(1),
-            "public" => Some(2),
-            "author_id" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.body = map.next_value()?,
-            1 => self.html_body = map.next_value()?,
-            2 => self.public = map.next_value()?,
-            3 => self.author_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketCommentsCreateTicketComment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketCommentsCreateTicketComment { body => "body", html_body => "html_body", public
+    => "public", author_id => "author_id" }
 }
 /// A public reply or internal note on a ticket.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketComment {
     /// Unique identifier of this ticket comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Kind of ticket comment.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Comment text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Comment text as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_body: Option<String>,
     /// Plain body of this ticket comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub plain_body: Option<String>,
     /// true for a public reply, false for an internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
     /// User who wrote the ticket comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
     /// Attachments (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related audit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_id: Option<i64>,
     /// Channel through which the ticket comment was created, such as email or web.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Map<String, Value>>,
     /// System data recorded with the audit, such as client and IP address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Creation time of the ticket comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
-impl record::Record for TicketComment {
-    const NAME: &'static str = "TicketComment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "body" => Some(2),
-            "html_body" => Some(3),
-            "plain_body" => Some(4),
-            "public" => Some(5),
-            "author_id" => Some(6),
-            "attachments" => Some(7),
-            "audit_id" => Some(8),
-            "via" => Some(9),
-            "metadata" => Some(10),
-            "created_at" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.body = map.next_value()?,
-            3 => self.html_body = map.next_value()?,
-            4 => self.plain_body = map.next_value()?,
-            5 => self.public = map.next_value()?,
-            6 => self.author_id = map.next_value()?,
-            7 => {
-                self.attachments = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            8 => self.audit_id = map.next_value()?,
-            9 => self.via = map.next_value()?,
-            10 => self.metadata = map.next_value()?,
-            11 => self.created_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketComment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketComment { id => "id", type_ => "type", body => "body", html_body =>
+    "html_body", plain_body => "plain_body", public => "public", author_id =>
+    "author_id", attachments => "attachments" skip_nulls, audit_id => "audit_id", via =>
+    "via", metadata => "metadata", created_at => "created_at" }
 }
 /// Metadata returned by `ticket_comments.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketCommentsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TicketCommentsListMeta {
-    const NAME: &'static str = "TicketCommentsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketCommentsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketCommentsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

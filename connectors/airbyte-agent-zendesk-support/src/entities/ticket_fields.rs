@@ -2,7 +2,7 @@
 
 //! Entity `ticket_fields`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A standard or custom field that tickets can carry.
     pub fn ticket_fields(&self) -> TicketFields {
@@ -124,206 +124,83 @@ impl ::std::future::IntoFuture for TicketFieldsGetRequest {
     }
 }
 /// A standard or custom field that tickets can carry.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketField {
     /// Unique identifier of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Kind of ticket field.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// The ticket field's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Title including unrendered placeholders.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_title: Option<String>,
     /// Free-form description of the ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Raw description of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_description: Option<String>,
     /// Place of the ticket field in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// True when the ticket field is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// True when the ticket field is required.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     /// Flag: collapsed for agents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collapsed_for_agents: Option<bool>,
     /// Regexp for validation of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub regexp_for_validation: Option<String>,
     /// Title in portal of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title_in_portal: Option<String>,
     /// Raw title in portal of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_title_in_portal: Option<String>,
     /// Flag: visible in portal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub visible_in_portal: Option<bool>,
     /// Flag: editable in portal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub editable_in_portal: Option<bool>,
     /// Flag: required in portal.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_in_portal: Option<bool>,
     /// Tag of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Custom field options (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_field_options: Option<Vec<Map<String, Value>>>,
     /// System field options (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_field_options: Option<Vec<Map<String, Value>>>,
     /// Identifier of the related sub type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_type_id: Option<i64>,
     /// Flag: removable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub removable: Option<bool>,
     /// Agent description of this ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_description: Option<String>,
     /// Creation time of the ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the ticket field.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for TicketField {
-    const NAME: &'static str = "TicketField";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "type" => Some(2),
-            "title" => Some(3),
-            "raw_title" => Some(4),
-            "description" => Some(5),
-            "raw_description" => Some(6),
-            "position" => Some(7),
-            "active" => Some(8),
-            "required" => Some(9),
-            "collapsed_for_agents" => Some(10),
-            "regexp_for_validation" => Some(11),
-            "title_in_portal" => Some(12),
-            "raw_title_in_portal" => Some(13),
-            "visible_in_portal" => Some(14),
-            "editable_in_portal" => Some(15),
-            "required_in_portal" => Some(16),
-            "tag" => Some(17),
-            "custom_field_options" => Some(18),
-            "system_field_options" => Some(19),
-            "sub_type_id" => Some(20),
-            "removable" => Some(21),
-            "agent_description" => Some(22),
-            "created_at" => Some(23),
-            "updated_at" => Some(24),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.title = map.next_value()?,
-            4 => self.raw_title = map.next_value()?,
-            5 => self.description = map.next_value()?,
-            6 => self.raw_description = map.next_value()?,
-            7 => self.position = map.next_value()?,
-            8 => self.active = map.next_value()?,
-            9 => self.required = map.next_value()?,
-            10 => self.collapsed_for_agents = map.next_value()?,
-            11 => self.regexp_for_validation = map.next_value()?,
-            12 => self.title_in_portal = map.next_value()?,
-            13 => self.raw_title_in_portal = map.next_value()?,
-            14 => self.visible_in_portal = map.next_value()?,
-            15 => self.editable_in_portal = map.next_value()?,
-            16 => self.required_in_portal = map.next_value()?,
-            17 => self.tag = map.next_value()?,
-            18 => {
-                self.custom_field_options = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            19 => {
-                self.system_field_options = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            20 => self.sub_type_id = map.next_value()?,
-            21 => self.removable = map.next_value()?,
-            22 => self.agent_description = map.next_value()?,
-            23 => self.created_at = map.next_value()?,
-            24 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketField {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketField { id => "id", url => "url", type_ => "type", title => "title", raw_title
+    => "raw_title", description => "description", raw_description => "raw_description",
+    position => "position", active => "active", required => "required",
+    collapsed_for_agents => "collapsed_for_agents", regexp_for_validation =>
+    "regexp_for_validation", title_in_portal => "title_in_portal", raw_title_in_portal =>
+    "raw_title_in_portal", visible_in_portal => "visible_in_portal", editable_in_portal
+    => "editable_in_portal", required_in_portal => "required_in_portal", tag => "tag",
+    custom_field_options => "custom_field_options" skip_nulls, system_field_options =>
+    "system_field_options" skip_nulls, sub_type_id => "sub_type_id", removable =>
+    "removable", agent_description => "agent_description", created_at => "created_at",
+    updated_at => "updated_at" }
 }
 /// Metadata returned by `ticket_fields.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketFieldsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TicketFieldsListMeta {
-    const NAME: &'static str = "TicketFieldsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketFieldsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketFieldsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `ticket_forms`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A ticket form and the fields it shows.
     pub fn ticket_forms(&self) -> TicketForms {
@@ -131,168 +131,64 @@ impl ::std::future::IntoFuture for TicketFormsGetRequest {
     }
 }
 /// A ticket form and the fields it shows.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Name shown for the ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Display name of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Raw name of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_name: Option<String>,
     /// Raw display name of this ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_display_name: Option<String>,
     /// Place of the ticket form in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// True when the ticket form is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Flag: end user visible.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_user_visible: Option<bool>,
     /// True for the default ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// Flag: in all brands.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_all_brands: Option<bool>,
     /// Identifiers of the related restricted brand records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restricted_brand_ids: Option<Vec<i64>>,
     /// Identifiers of the related ticket field records.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_field_ids: Option<Vec<i64>>,
     /// Agent conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_conditions: Option<Vec<Map<String, Value>>>,
     /// End user conditions (list).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_user_conditions: Option<Vec<Map<String, Value>>>,
     /// Creation time of the ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the ticket form.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for TicketForm {
-    const NAME: &'static str = "TicketForm";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "name" => Some(2),
-            "display_name" => Some(3),
-            "raw_name" => Some(4),
-            "raw_display_name" => Some(5),
-            "position" => Some(6),
-            "active" => Some(7),
-            "end_user_visible" => Some(8),
-            "default" => Some(9),
-            "in_all_brands" => Some(10),
-            "restricted_brand_ids" => Some(11),
-            "ticket_field_ids" => Some(12),
-            "agent_conditions" => Some(13),
-            "end_user_conditions" => Some(14),
-            "created_at" => Some(15),
-            "updated_at" => Some(16),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.display_name = map.next_value()?,
-            4 => self.raw_name = map.next_value()?,
-            5 => self.raw_display_name = map.next_value()?,
-            6 => self.position = map.next_value()?,
-            7 => self.active = map.next_value()?,
-            8 => self.end_user_visible = map.next_value()?,
-            9 => self.default = map.next_value()?,
-            10 => self.in_all_brands = map.next_value()?,
-            11 => {
-                self.restricted_brand_ids = map.next_value::<record::SkipNulls<i64>>()?.0;
-            }
-            12 => self.ticket_field_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            13 => {
-                self.agent_conditions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            14 => {
-                self.end_user_conditions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            15 => self.created_at = map.next_value()?,
-            16 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketForm {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketForm { id => "id", url => "url", name => "name", display_name =>
+    "display_name", raw_name => "raw_name", raw_display_name => "raw_display_name",
+    position => "position", active => "active", end_user_visible => "end_user_visible",
+    default => "default", in_all_brands => "in_all_brands", restricted_brand_ids =>
+    "restricted_brand_ids" skip_nulls, ticket_field_ids => "ticket_field_ids" skip_nulls,
+    agent_conditions => "agent_conditions" skip_nulls, end_user_conditions =>
+    "end_user_conditions" skip_nulls, created_at => "created_at", updated_at =>
+    "updated_at" }
 }
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketFormsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TicketFormsListMeta {
-    const NAME: &'static str = "TicketFormsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketFormsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketFormsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

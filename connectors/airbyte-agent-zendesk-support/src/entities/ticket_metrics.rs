@@ -2,7 +2,7 @@
 
 //! Entity `ticket_metrics`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// Timing figures of one ticket, such as reply and resolution times.
     pub fn ticket_metrics(&self) -> TicketMetrics {
@@ -78,183 +78,79 @@ impl ::std::future::IntoFuture for TicketMetricsListRequest {
     }
 }
 /// Timing figures of one ticket, such as reply and resolution times.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketMetric {
     /// Unique identifier of this ticket metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the ticket metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Ticket the ticket metric belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<i64>,
     /// Group stations (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_stations: Option<i64>,
     /// Assignee stations (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_stations: Option<i64>,
     /// Reopens (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reopens: Option<i64>,
     /// Replies (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replies: Option<i64>,
     /// Assignee updated at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_updated_at: Option<String>,
     /// Requester updated at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requester_updated_at: Option<String>,
     /// Status updated at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_updated_at: Option<String>,
     /// Initially assigned at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub initially_assigned_at: Option<String>,
     /// Assigned at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assigned_at: Option<String>,
     /// Solved at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub solved_at: Option<String>,
     /// Latest comment added at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_comment_added_at: Option<String>,
     /// Object describing the reply time in minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_time_in_minutes: Option<Map<String, Value>>,
     /// Object describing the first resolution time in minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_resolution_time_in_minutes: Option<Map<String, Value>>,
     /// Object describing the full resolution time in minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_resolution_time_in_minutes: Option<Map<String, Value>>,
     /// Object describing the agent wait time in minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_wait_time_in_minutes: Option<Map<String, Value>>,
     /// Object describing the requester wait time in minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requester_wait_time_in_minutes: Option<Map<String, Value>>,
     /// Object describing the on hold time in minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub on_hold_time_in_minutes: Option<Map<String, Value>>,
     /// Creation time of the ticket metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the ticket metric.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for TicketMetric {
-    const NAME: &'static str = "TicketMetric";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "ticket_id" => Some(2),
-            "group_stations" => Some(3),
-            "assignee_stations" => Some(4),
-            "reopens" => Some(5),
-            "replies" => Some(6),
-            "assignee_updated_at" => Some(7),
-            "requester_updated_at" => Some(8),
-            "status_updated_at" => Some(9),
-            "initially_assigned_at" => Some(10),
-            "assigned_at" => Some(11),
-            "solved_at" => Some(12),
-            "latest_comment_added_at" => Some(13),
-            "reply_time_in_minutes" => Some(14),
-            "first_resolution_time_in_minutes" => Some(15),
-            "full_resolution_time_in_minutes" => Some(16),
-            "agent_wait_time_in_minutes" => Some(17),
-            "requester_wait_time_in_minutes" => Some(18),
-            "on_hold_time_in_minutes" => Some(19),
-            "created_at" => Some(20),
-            "updated_at" => Some(21),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.ticket_id = map.next_value()?,
-            3 => self.group_stations = map.next_value()?,
-            4 => self.assignee_stations = map.next_value()?,
-            5 => self.reopens = map.next_value()?,
-            6 => self.replies = map.next_value()?,
-            7 => self.assignee_updated_at = map.next_value()?,
-            8 => self.requester_updated_at = map.next_value()?,
-            9 => self.status_updated_at = map.next_value()?,
-            10 => self.initially_assigned_at = map.next_value()?,
-            11 => self.assigned_at = map.next_value()?,
-            12 => self.solved_at = map.next_value()?,
-            13 => self.latest_comment_added_at = map.next_value()?,
-            14 => self.reply_time_in_minutes = map.next_value()?,
-            15 => self.first_resolution_time_in_minutes = map.next_value()?,
-            16 => self.full_resolution_time_in_minutes = map.next_value()?,
-            17 => self.agent_wait_time_in_minutes = map.next_value()?,
-            18 => self.requester_wait_time_in_minutes = map.next_value()?,
-            19 => self.on_hold_time_in_minutes = map.next_value()?,
-            20 => self.created_at = map.next_value()?,
-            21 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketMetric {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketMetric { id => "id", url => "url", ticket_id => "ticket_id", group_stations =>
+    "group_stations", assignee_stations => "assignee_stations", reopens => "reopens",
+    replies => "replies", assignee_updated_at => "assignee_updated_at",
+    requester_updated_at => "requester_updated_at", status_updated_at =>
+    "status_updated_at", initially_assigned_at => "initially_assigned_at", assigned_at =>
+    "assigned_at", solved_at => "solved_at", latest_comment_added_at =>
+    "latest_comment_added_at", reply_time_in_minutes => "reply_time_in_minutes",
+    first_resolution_time_in_minutes => "first_resolution_time_in_minutes",
+    full_resolution_time_in_minutes => "full_resolution_time_in_minutes",
+    agent_wait_time_in_minutes => "agent_wait_time_in_minutes",
+    requester_wait_time_in_minutes => "requester_wait_time_in_minutes",
+    on_hold_time_in_minutes => "on_hold_time_in_minutes", created_at => "created_at",
+    updated_at => "updated_at" }
 }
 /// Metadata returned by `ticket_metrics.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketMetricsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TicketMetricsListMeta {
-    const NAME: &'static str = "TicketMetricsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketMetricsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketMetricsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `tickets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A Zendesk support ticket.
@@ -231,199 +231,74 @@ airbyte_agent_runtime::string_enum! {
     Subject => "subject", #[doc = " `updated_at`"] UpdatedAt => "updated_at" }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TicketsListMeta {
-    const NAME: &'static str = "TicketsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsListMeta { next_page => "next_page", previous_page => "previous_page", count
+    => "count" }
 }
 /// The new ticket.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsCreateTicket {
     /// Subject line of the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Text of the first comment; shorthand for comment.body.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// First comment of the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<TicketsCreateTicketComment>,
     /// Kind of ticket.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<TicketsCreateTicketType>,
     /// Priority: urgent, high, normal or low.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<TicketsCreateTicketPriority>,
     /// Status of the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<TicketsCreateTicketStatus>,
     /// User who asks for help.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requester_id: Option<i64>,
     /// Agent who works the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<i64>,
     /// Group that works the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Organization of the requester.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// Tags for the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// ID of the matching record in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<TicketsCreateTicketCustomFieldsItem>>,
     /// Due time, for tickets of type task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Users copied on the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
 }
-impl record::Record for TicketsCreateTicket {
-    const NAME: &'static str = "TicketsCreateTicket";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "subject" => Some(0),
-            "description" => Some(1),
-            "comment" => Some(2),
-            "type" => Some(3),
-            "priority" => Some(4),
-            "status" => Some(5),
-            "requester_id" => Some(6),
-            "assignee_id" => Some(7),
-            "group_id" => Some(8),
-            "organization_id" => Some(9),
-            "tags" => Some(10),
-            "external_id" => Some(11),
-            "custom_fields" => Some(12),
-            "due_at" => Some(13),
-            "collaborator_ids" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.subject = map.next_value()?,
-            1 => self.description = map.next_value()?,
-            2 => self.comment = map.next_value()?,
-            3 => self.type_ = map.next_value()?,
-            4 => self.priority = map.next_value()?,
-            5 => self.status = map.next_value()?,
-            6 => self.requester_id = map.next_value()?,
-            7 => self.assignee_id = map.next_value()?,
-            8 => self.group_id = map.next_value()?,
-            9 => self.organization_id = map.next_value()?,
-            10 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            11 => self.external_id = map.next_value()?,
-            12 => {
-                self.custom_fields = map
-                    .next_value::<
-                        record::SkipNulls<TicketsCreateTicketCustomFieldsItem>,
-                    >()?
-                    .0;
-            }
-            13 => self.due_at = map.next_value()?,
-            14 => self.collaborator_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsCreateTicket {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsCreateTicket { subject => "subject", description => "description", comment =>
+    "comment", type_ => "type", priority => "priority", status => "status", requester_id
+    => "requester_id", assignee_id => "assignee_id", group_id => "group_id",
+    organization_id => "organization_id", tags => "tags" skip_nulls, external_id =>
+    "external_id", custom_fields => "custom_fields" skip_nulls, due_at => "due_at",
+    collaborator_ids => "collaborator_ids" skip_nulls }
 }
 /// First comment of the ticket.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsCreateTicketComment {
     /// Comment text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Comment text as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_body: Option<String>,
     /// true for a public reply, false for an internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
 }
-impl record::Record for TicketsCreateTicketComment {
-    const NAME: &'static str = "TicketsCreateTicketComment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "body" => Some(0),
-            "html_body" => Some(1),
-            "public" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.body = map.next_value()?,
-            1 => self.html_body = map.next_value()?,
-            2 => self.public = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsCreateTicketComment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsCreateTicketComment { body => "body", html_body => "html_body", public =>
+    "public" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of ticket."] pub enum TicketsCreateTicketType { #[doc = " `problem`"]
@@ -431,182 +306,64 @@ airbyte_agent_runtime::string_enum! {
     " `question`"] Question => "question", #[doc = " `task`"] Task => "task" }
 }
 /// The `TicketsCreateTicketCustomFieldsItem` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsCreateTicketCustomFieldsItem {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// `value`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
-impl record::Record for TicketsCreateTicketCustomFieldsItem {
-    const NAME: &'static str = "TicketsCreateTicketCustomFieldsItem";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "value" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.value = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsCreateTicketCustomFieldsItem {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsCreateTicketCustomFieldsItem { id => "id", value => "value" }
 }
 /// Ticket fields to change.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsUpdateTicket {
     /// New subject line.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Reply or internal note added with this change.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<TicketsUpdateTicketComment>,
     /// Kind of ticket.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<TicketsCreateTicketType>,
     /// Priority: urgent, high, normal or low.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<TicketsCreateTicketPriority>,
     /// Status of the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<TicketsCreateTicketStatus>,
     /// Agent to hand the ticket to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<i64>,
     /// Group to hand the ticket to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Full new tag list; replaces the current tags.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// ID of the matching record in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Custom field values, each with `id` and `value`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Vec<TicketsCreateTicketCustomFieldsItem>>,
     /// Due time, for tickets of type task.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<String>,
     /// Full new list of users copied on the ticket.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collaborator_ids: Option<Vec<i64>>,
 }
-impl record::Record for TicketsUpdateTicket {
-    const NAME: &'static str = "TicketsUpdateTicket";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "subject" => Some(0),
-            "comment" => Some(1),
-            "type" => Some(2),
-            "priority" => Some(3),
-            "status" => Some(4),
-            "assignee_id" => Some(5),
-            "group_id" => Some(6),
-            "tags" => Some(7),
-            "external_id" => Some(8),
-            "custom_fields" => Some(9),
-            "due_at" => Some(10),
-            "collaborator_ids" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.subject = map.next_value()?,
-            1 => self.comment = map.next_value()?,
-            2 => self.type_ = map.next_value()?,
-            3 => self.priority = map.next_value()?,
-            4 => self.status = map.next_value()?,
-            5 => self.assignee_id = map.next_value()?,
-            6 => self.group_id = map.next_value()?,
-            7 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            8 => self.external_id = map.next_value()?,
-            9 => {
-                self.custom_fields = map
-                    .next_value::<
-                        record::SkipNulls<TicketsCreateTicketCustomFieldsItem>,
-                    >()?
-                    .0;
-            }
-            10 => self.due_at = map.next_value()?,
-            11 => self.collaborator_ids = map.next_value::<record::SkipNulls<i64>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsUpdateTicket {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsUpdateTicket { subject => "subject", comment => "comment", type_ => "type",
+    priority => "priority", status => "status", assignee_id => "assignee_id", group_id =>
+    "group_id", tags => "tags" skip_nulls, external_id => "external_id", custom_fields =>
+    "custom_fields" skip_nulls, due_at => "due_at", collaborator_ids =>
+    "collaborator_ids" skip_nulls }
 }
 /// Reply or internal note added with this change.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TicketsUpdateTicketComment {
     /// Comment text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Comment text as HTML.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html_body: Option<String>,
     /// true for a public reply, false for an internal note.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
     /// User who wrote the comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author_id: Option<i64>,
 }
-impl record::Record for TicketsUpdateTicketComment {
-    const NAME: &'static str = "TicketsUpdateTicketComment";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "body" => Some(0),
-            "html_body" => Some(1),
-            "public" => Some(2),
-            "author_id" => Some(3),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.body = map.next_value()?,
-            1 => self.html_body = map.next_value()?,
-            2 => self.public = map.next_value()?,
-            3 => self.author_id = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TicketsUpdateTicketComment {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TicketsUpdateTicketComment { body => "body", html_body => "html_body", public =>
+    "public", author_id => "author_id" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `triggers`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A business rule that runs when tickets are created or changed.
@@ -146,137 +146,50 @@ impl ::std::future::IntoFuture for TriggersGetRequest {
     }
 }
 /// A business rule that runs when tickets are created or changed.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Trigger {
     /// Unique identifier of this trigger.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the trigger.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The trigger's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// True when the trigger is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Place of the trigger in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// Free-form description of the trigger.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Conditions that decide when the trigger applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Map<String, Value>>,
     /// Changes the trigger applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<Map<String, Value>>>,
     /// Title including unrendered placeholders.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_title: Option<String>,
     /// Identifier of the related category.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
     /// Creation time of the trigger.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the trigger.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for Trigger {
-    const NAME: &'static str = "Trigger";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "active" => Some(3),
-            "position" => Some(4),
-            "description" => Some(5),
-            "conditions" => Some(6),
-            "actions" => Some(7),
-            "raw_title" => Some(8),
-            "category_id" => Some(9),
-            "created_at" => Some(10),
-            "updated_at" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.active = map.next_value()?,
-            4 => self.position = map.next_value()?,
-            5 => self.description = map.next_value()?,
-            6 => self.conditions = map.next_value()?,
-            7 => {
-                self.actions = map
-                    .next_value::<record::SkipNulls<Map<String, Value>>>()?
-                    .0;
-            }
-            8 => self.raw_title = map.next_value()?,
-            9 => self.category_id = map.next_value()?,
-            10 => self.created_at = map.next_value()?,
-            11 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Trigger {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Trigger { id => "id", url => "url", title => "title", active => "active", position =>
+    "position", description => "description", conditions => "conditions", actions =>
+    "actions" skip_nulls, raw_title => "raw_title", category_id => "category_id",
+    created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `triggers.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct TriggersListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for TriggersListMeta {
-    const NAME: &'static str = "TriggersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for TriggersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    TriggersListMeta { next_page => "next_page", previous_page => "previous_page", count
+    => "count" }
 }

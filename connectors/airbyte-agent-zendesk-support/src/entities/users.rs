@@ -2,7 +2,7 @@
 
 //! Entity `users`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::ZendeskSupportConnector {
     /// A Zendesk user: end user, agent or admin.
     pub fn users(&self) -> Users {
@@ -211,439 +211,180 @@ airbyte_agent_runtime::string_enum! {
     " `admin`"] Admin => "admin" }
 }
 /// A Zendesk user: end user, agent or admin.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Primary email of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Name shown to end users instead of the real name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// Phone number of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Time zone of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// Locale of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Identifier of the related locale.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale_id: Option<i64>,
     /// Organization the user belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// Role: end-user, agent or admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<UsersListRole>,
     /// Role type (numeric).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role_type: Option<i64>,
     /// Identifier of the related custom role.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_role_id: Option<i64>,
     /// ID of the matching record in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Tags on the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// True when the user is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// True when the primary identity is verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
     /// True when the user is shared.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared: Option<bool>,
     /// Flag: shared agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_agent: Option<bool>,
     /// Flag: shared phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_phone_number: Option<bool>,
     /// Signature of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     /// Further details about the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Notes about the user that only agents see.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// True when the user is suspended.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
     /// Flag: restricted agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restricted_agent: Option<bool>,
     /// Flag: only private comments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub only_private_comments: Option<bool>,
     /// Flag: moderator.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub moderator: Option<bool>,
     /// Ticket restriction of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_restriction: Option<String>,
     /// Identifier of the related default group.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_group_id: Option<i64>,
     /// Flag: report csv.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_csv: Option<bool>,
     /// Object describing the photo.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub photo: Option<Map<String, Value>>,
     /// Values of custom user fields, keyed by field key.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
     /// Last login at (ISO 8601 date-time).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<String>,
     /// True when the user is two factor auth enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub two_factor_auth_enabled: Option<bool>,
     /// Iana time zone of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub iana_time_zone: Option<String>,
     /// True when the user is permanently deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permanently_deleted: Option<bool>,
     /// Creation time of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for User {
-    const NAME: &'static str = "User";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "name" => Some(2),
-            "email" => Some(3),
-            "alias" => Some(4),
-            "phone" => Some(5),
-            "time_zone" => Some(6),
-            "locale" => Some(7),
-            "locale_id" => Some(8),
-            "organization_id" => Some(9),
-            "role" => Some(10),
-            "role_type" => Some(11),
-            "custom_role_id" => Some(12),
-            "external_id" => Some(13),
-            "tags" => Some(14),
-            "active" => Some(15),
-            "verified" => Some(16),
-            "shared" => Some(17),
-            "shared_agent" => Some(18),
-            "shared_phone_number" => Some(19),
-            "signature" => Some(20),
-            "details" => Some(21),
-            "notes" => Some(22),
-            "suspended" => Some(23),
-            "restricted_agent" => Some(24),
-            "only_private_comments" => Some(25),
-            "moderator" => Some(26),
-            "ticket_restriction" => Some(27),
-            "default_group_id" => Some(28),
-            "report_csv" => Some(29),
-            "photo" => Some(30),
-            "user_fields" => Some(31),
-            "last_login_at" => Some(32),
-            "two_factor_auth_enabled" => Some(33),
-            "iana_time_zone" => Some(34),
-            "permanently_deleted" => Some(35),
-            "created_at" => Some(36),
-            "updated_at" => Some(37),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.name = map.next_value()?,
-            3 => self.email = map.next_value()?,
-            4 => self.alias = map.next_value()?,
-            5 => self.phone = map.next_value()?,
-            6 => self.time_zone = map.next_value()?,
-            7 => self.locale = map.next_value()?,
-            8 => self.locale_id = map.next_value()?,
-            9 => self.organization_id = map.next_value()?,
-            10 => self.role = map.next_value()?,
-            11 => self.role_type = map.next_value()?,
-            12 => self.custom_role_id = map.next_value()?,
-            13 => self.external_id = map.next_value()?,
-            14 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            15 => self.active = map.next_value()?,
-            16 => self.verified = map.next_value()?,
-            17 => self.shared = map.next_value()?,
-            18 => self.shared_agent = map.next_value()?,
-            19 => self.shared_phone_number = map.next_value()?,
-            20 => self.signature = map.next_value()?,
-            21 => self.details = map.next_value()?,
-            22 => self.notes = map.next_value()?,
-            23 => self.suspended = map.next_value()?,
-            24 => self.restricted_agent = map.next_value()?,
-            25 => self.only_private_comments = map.next_value()?,
-            26 => self.moderator = map.next_value()?,
-            27 => self.ticket_restriction = map.next_value()?,
-            28 => self.default_group_id = map.next_value()?,
-            29 => self.report_csv = map.next_value()?,
-            30 => self.photo = map.next_value()?,
-            31 => self.user_fields = map.next_value()?,
-            32 => self.last_login_at = map.next_value()?,
-            33 => self.two_factor_auth_enabled = map.next_value()?,
-            34 => self.iana_time_zone = map.next_value()?,
-            35 => self.permanently_deleted = map.next_value()?,
-            36 => self.created_at = map.next_value()?,
-            37 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    User { id => "id", url => "url", name => "name", email => "email", alias => "alias",
+    phone => "phone", time_zone => "time_zone", locale => "locale", locale_id =>
+    "locale_id", organization_id => "organization_id", role => "role", role_type =>
+    "role_type", custom_role_id => "custom_role_id", external_id => "external_id", tags
+    => "tags" skip_nulls, active => "active", verified => "verified", shared => "shared",
+    shared_agent => "shared_agent", shared_phone_number => "shared_phone_number",
+    signature => "signature", details => "details", notes => "notes", suspended =>
+    "suspended", restricted_agent => "restricted_agent", only_private_comments =>
+    "only_private_comments", moderator => "moderator", ticket_restriction =>
+    "ticket_restriction", default_group_id => "default_group_id", report_csv =>
+    "report_csv", photo => "photo", user_fields => "user_fields", last_login_at =>
+    "last_login_at", two_factor_auth_enabled => "two_factor_auth_enabled", iana_time_zone
+    => "iana_time_zone", permanently_deleted => "permanently_deleted", created_at =>
+    "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for UsersListMeta {
-    const NAME: &'static str = "UsersListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersListMeta { next_page => "next_page", previous_page => "previous_page", count =>
+    "count" }
 }
 /// The new user.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersCreateUser {
     /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Primary email of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Role: end-user, agent or admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<UsersListRole>,
     /// Phone number of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Organization the user belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// ID of the matching record in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Name shown to end users instead of the real name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// Notes about the user that only agents see.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Further details about the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Tags on the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// true marks the primary identity as already verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
     /// Values of custom user fields, keyed by field key.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
 }
-impl record::Record for UsersCreateUser {
-    const NAME: &'static str = "UsersCreateUser";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "email" => Some(1),
-            "role" => Some(2),
-            "phone" => Some(3),
-            "organization_id" => Some(4),
-            "external_id" => Some(5),
-            "alias" => Some(6),
-            "notes" => Some(7),
-            "details" => Some(8),
-            "tags" => Some(9),
-            "verified" => Some(10),
-            "user_fields" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.role = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.organization_id = map.next_value()?,
-            5 => self.external_id = map.next_value()?,
-            6 => self.alias = map.next_value()?,
-            7 => self.notes = map.next_value()?,
-            8 => self.details = map.next_value()?,
-            9 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.verified = map.next_value()?,
-            11 => self.user_fields = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersCreateUser {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersCreateUser { name => "name", email => "email", role => "role", phone => "phone",
+    organization_id => "organization_id", external_id => "external_id", alias => "alias",
+    notes => "notes", details => "details", tags => "tags" skip_nulls, verified =>
+    "verified", user_fields => "user_fields" }
 }
 /// User fields to change.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct UsersUpdateUser {
     /// Name shown for the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Primary email of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Role: end-user, agent or admin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<UsersListRole>,
     /// Phone number of the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Organization the user belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<i64>,
     /// ID of the matching record in another system.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Name shown to end users instead of the real name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// Notes about the user that only agents see.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Further details about the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Tags on the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// true suspends the agent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
     /// Values of custom user fields, keyed by field key.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_fields: Option<Map<String, Value>>,
 }
-impl record::Record for UsersUpdateUser {
-    const NAME: &'static str = "UsersUpdateUser";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "email" => Some(1),
-            "role" => Some(2),
-            "phone" => Some(3),
-            "organization_id" => Some(4),
-            "external_id" => Some(5),
-            "alias" => Some(6),
-            "notes" => Some(7),
-            "details" => Some(8),
-            "tags" => Some(9),
-            "suspended" => Some(10),
-            "user_fields" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.email = map.next_value()?,
-            2 => self.role = map.next_value()?,
-            3 => self.phone = map.next_value()?,
-            4 => self.organization_id = map.next_value()?,
-            5 => self.external_id = map.next_value()?,
-            6 => self.alias = map.next_value()?,
-            7 => self.notes = map.next_value()?,
-            8 => self.details = map.next_value()?,
-            9 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.suspended = map.next_value()?,
-            11 => self.user_fields = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for UsersUpdateUser {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    UsersUpdateUser { name => "name", email => "email", role => "role", phone => "phone",
+    organization_id => "organization_id", external_id => "external_id", alias => "alias",
+    notes => "notes", details => "details", tags => "tags" skip_nulls, suspended =>
+    "suspended", user_fields => "user_fields" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `views`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::ZendeskSupportConnector {
     /// A saved ticket list defined by conditions.
@@ -149,133 +149,50 @@ impl ::std::future::IntoFuture for ViewsGetRequest {
     }
 }
 /// A saved ticket list defined by conditions.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct View {
     /// Unique identifier of this view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// API address of the view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The view's title.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// True when the view is active.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Place of the view in display order.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     /// Free-form description of the view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Columns, grouping and sorting of the view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub execution: Option<Map<String, Value>>,
     /// Conditions that decide when the view applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Map<String, Value>>,
     /// Who may use the view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restriction: Option<Map<String, Value>>,
     /// Title including unrendered placeholders.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_title: Option<String>,
     /// Creation time of the view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Time of the latest change to the view.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
 }
-impl record::Record for View {
-    const NAME: &'static str = "View";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "url" => Some(1),
-            "title" => Some(2),
-            "active" => Some(3),
-            "position" => Some(4),
-            "description" => Some(5),
-            "execution" => Some(6),
-            "conditions" => Some(7),
-            "restriction" => Some(8),
-            "raw_title" => Some(9),
-            "created_at" => Some(10),
-            "updated_at" => Some(11),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.url = map.next_value()?,
-            2 => self.title = map.next_value()?,
-            3 => self.active = map.next_value()?,
-            4 => self.position = map.next_value()?,
-            5 => self.description = map.next_value()?,
-            6 => self.execution = map.next_value()?,
-            7 => self.conditions = map.next_value()?,
-            8 => self.restriction = map.next_value()?,
-            9 => self.raw_title = map.next_value()?,
-            10 => self.created_at = map.next_value()?,
-            11 => self.updated_at = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for View {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    View { id => "id", url => "url", title => "title", active => "active", position =>
+    "position", description => "description", execution => "execution", conditions =>
+    "conditions", restriction => "restriction", raw_title => "raw_title", created_at =>
+    "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `views.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct ViewsListMeta {
     /// `$.next_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
     /// `$.previous_page`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_page: Option<String>,
     /// `$.count`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
-impl record::Record for ViewsListMeta {
-    const NAME: &'static str = "ViewsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_page" => Some(0),
-            "previous_page" => Some(1),
-            "count" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_page = map.next_value()?,
-            1 => self.previous_page = map.next_value()?,
-            2 => self.count = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ViewsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    ViewsListMeta { next_page => "next_page", previous_page => "previous_page", count =>
+    "count" }
 }

@@ -2,7 +2,7 @@
 
 //! Entity `pet_search`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::Value;
-use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result, record, serde};
+use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::PetstoreConnector {
     /// Records of the `pet_search` entity.
     pub fn pet_search(&self) -> PetSearch {
@@ -78,40 +78,13 @@ impl ::std::future::IntoFuture for PetSearchSearchRequest {
     }
 }
 /// Metadata returned by `pet_search.search` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PetSearchSearchMeta {
     /// `$.data.pets.pageInfo.endCursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<Value>,
     /// `$.data.pets.pageInfo.hasNextPage`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_next_page: Option<Value>,
 }
-impl record::Record for PetSearchSearchMeta {
-    const NAME: &'static str = "PetSearchSearchMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "end_cursor" => Some(0),
-            "has_next_page" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.end_cursor = map.next_value()?,
-            1 => self.has_next_page = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PetSearchSearchMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PetSearchSearchMeta { end_cursor => "end_cursor", has_next_page => "has_next_page" }
 }

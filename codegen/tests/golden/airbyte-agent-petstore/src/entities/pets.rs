@@ -2,9 +2,7 @@
 
 //! Entity `pets`: handle, request builders and record types.
 use airbyte_agent_runtime::serde_json::{Map, Value};
-use airbyte_agent_runtime::{
-    ByteStream, Client, Page, PageStream, Params, Result, record, serde,
-};
+use airbyte_agent_runtime::{ByteStream, Client, Page, PageStream, Params, Result};
 impl crate::PetstoreConnector {
     /// A pet.
     pub fn pets(&self) -> Pets {
@@ -217,256 +215,88 @@ airbyte_agent_runtime::string_enum! {
     => "dog", #[doc = " `cat`"] Cat => "cat" }
 }
 /// A pet.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Pet {
     /// `id`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Kind of pet.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<PetType>,
     /// `+1`
-    #[serde(rename = "+1", skip_serializing_if = "Option::is_none")]
     pub plus_1: Option<i64>,
     /// `-1`
-    #[serde(rename = "-1", skip_serializing_if = "Option::is_none")]
     pub minus_1: Option<i64>,
     /// `16x16`
-    #[serde(rename = "16x16", skip_serializing_if = "Option::is_none")]
     pub _16x16: Option<String>,
     /// `b2b?`
-    #[serde(rename = "b2b?", skip_serializing_if = "Option::is_none")]
     pub b2b: Option<bool>,
     /// `event.type`
-    #[serde(rename = "event.type", skip_serializing_if = "Option::is_none")]
     pub event_type: Option<String>,
     /// `eventType`
-    #[serde(rename = "eventType", skip_serializing_if = "Option::is_none")]
     pub event_type_2: Option<String>,
     /// `weight`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
     /// `tags`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `owner`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
     /// `attributes`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<::std::collections::BTreeMap<String, String>>,
     /// `extra`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<Map<String, Value>>,
     /// `anything`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub anything: Option<Value>,
     /// `collar`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collar: Option<PetCollar>,
 }
-impl record::Record for Pet {
-    const NAME: &'static str = "Pet";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "id" => Some(0),
-            "type" => Some(1),
-            "+1" => Some(2),
-            "-1" => Some(3),
-            "16x16" => Some(4),
-            "b2b?" => Some(5),
-            "event.type" => Some(6),
-            "eventType" => Some(7),
-            "weight" => Some(8),
-            "tags" => Some(9),
-            "owner" => Some(10),
-            "attributes" => Some(11),
-            "extra" => Some(12),
-            "anything" => Some(13),
-            "collar" => Some(14),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.type_ = map.next_value()?,
-            2 => self.plus_1 = map.next_value()?,
-            3 => self.minus_1 = map.next_value()?,
-            4 => self._16x16 = map.next_value()?,
-            5 => self.b2b = map.next_value()?,
-            6 => self.event_type = map.next_value()?,
-            7 => self.event_type_2 = map.next_value()?,
-            8 => self.weight = map.next_value()?,
-            9 => self.tags = map.next_value::<record::SkipNulls<String>>()?.0,
-            10 => self.owner = map.next_value()?,
-            11 => self.attributes = map.next_value()?,
-            12 => self.extra = map.next_value()?,
-            13 => self.anything = map.next_value()?,
-            14 => self.collar = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Pet {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Pet { id => "id", type_ => "type", plus_1 => "+1", minus_1 => "-1", _16x16 =>
+    "16x16", b2b => "b2b?", event_type => "event.type", event_type_2 => "eventType",
+    weight => "weight", tags => "tags" skip_nulls, owner => "owner", attributes =>
+    "attributes", extra => "extra", anything => "anything", collar => "collar" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of pet."] pub enum PetType { #[doc = " `dog`"] Dog => "dog", #[doc =
     " `cat`"] Cat => "cat", #[doc = " `self`"] SelfValue => "self" }
 }
 /// The `Owner` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct Owner {
     /// `name`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `best_friend`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub best_friend: Option<Box<Owner>>,
     /// `pets`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pets: Option<Vec<Pet>>,
 }
-impl record::Record for Owner {
-    const NAME: &'static str = "Owner";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "name" => Some(0),
-            "best_friend" => Some(1),
-            "pets" => Some(2),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.name = map.next_value()?,
-            1 => self.best_friend = map.next_value()?,
-            2 => self.pets = map.next_value::<record::SkipNulls<Pet>>()?.0,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Owner {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    Owner { name => "name", best_friend => "best_friend", pets => "pets" skip_nulls }
 }
 /// The `PetCollar` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PetCollar {
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     /// `size`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
-impl record::Record for PetCollar {
-    const NAME: &'static str = "PetCollar";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "color" => Some(0),
-            "size" => Some(1),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.color = map.next_value()?,
-            1 => self.size = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PetCollar {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PetCollar { color => "color", size => "size" }
 }
 /// Metadata returned by `pets.list` next to the records.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PetsListMeta {
     /// `$.next_cursor`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
-impl record::Record for PetsListMeta {
-    const NAME: &'static str = "PetsListMeta";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "next_cursor" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.next_cursor = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PetsListMeta {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PetsListMeta { next_cursor => "next_cursor" }
 }
 /// The `PetsCreateCollar` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(crate = "airbyte_agent_runtime::serde")]
+#[derive(Debug, Clone, Default)]
 pub struct PetsCreateCollar {
     /// `color`
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
 }
-impl record::Record for PetsCreateCollar {
-    const NAME: &'static str = "PetsCreateCollar";
-    fn field_index(key: &str) -> Option<usize> {
-        match key {
-            "color" => Some(0),
-            _ => None,
-        }
-    }
-    fn set_field<'de, __M: serde::de::MapAccess<'de>>(
-        &mut self,
-        index: usize,
-        map: &mut __M,
-    ) -> Result<(), __M::Error> {
-        match index {
-            0 => self.color = map.next_value()?,
-            _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
-        }
-        Ok(())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PetsCreateCollar {
-    fn deserialize<__D: serde::Deserializer<'de>>(d: __D) -> Result<Self, __D::Error> {
-        record::deserialize(d)
-    }
+airbyte_agent_runtime::impl_record! {
+    PetsCreateCollar { color => "color" }
 }
