@@ -389,6 +389,19 @@ fn output_of<'a>(
     if kind == ActionKind::Download {
         return Ok(OutputIr::Bytes);
     }
+    if kind.returns_many() && answers_one_object(op, tb)? {
+        // A list or search whose spec names no record extractor and whose response is one
+        // object (Stripe's `search_result`): the call returns that body, as the reference does,
+        // so the typed result is the body's own type rather than a page of one record.
+        let hint = format!("{entity_type}{action_pascal}Result");
+        return Ok(OutputIr::Record(record_type(
+            op,
+            ActionKind::Get,
+            &hint,
+            tb,
+            spec,
+        )?));
+    }
     let record = record_type(op, kind, &format!("{entity_type}Record"), tb, spec)?;
     Ok(if kind.returns_many() {
         let meta = meta_type(op, &format!("{entity_type}{action_pascal}Meta"), tb)?;
@@ -396,6 +409,22 @@ fn output_of<'a>(
     } else {
         OutputIr::Record(record)
     })
+}
+
+/// Whether a list-like operation's whole response is one object that the runtime returns as is:
+/// no record extractor, transform or meta extractor, and a response schema that is an object.
+fn answers_one_object(op: &SpecOp<'_>, tb: &mut TypeBuilder<'_>) -> Result<bool, SpecError> {
+    if op.record_extractor.is_some()
+        || !op.record_transform.is_empty()
+        || !op.meta_extractor.is_empty()
+    {
+        return Ok(false);
+    }
+    let Some(schema) = &op.response_schema else {
+        return Ok(false);
+    };
+    let types = TypeBuilder::types_of(&tb.effective(schema)?);
+    Ok(types.iter().any(|t| t == "object") && !types.iter().any(|t| t == "array"))
 }
 
 fn action_kind(action: &str) -> Option<ActionKind> {

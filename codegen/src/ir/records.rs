@@ -85,10 +85,13 @@ pub(super) fn record_type<'a>(
         },
         None => None,
     };
-    if kind.returns_many()
-        && let Some(t) = &target
+    // A list's records are the array's items; any other action answering an array (Notion's
+    // `blocks.create` returns the appended blocks) yields a `Vec` of them.
+    let mut one_list = false;
+    if let Some(t) = &target
         && TypeBuilder::types_of(t).iter().any(|t| t == "array")
     {
+        one_list = !kind.returns_many();
         target = t.get("items");
     }
     let mut ty = match &target {
@@ -107,6 +110,9 @@ pub(super) fn record_type<'a>(
         if let Some(name) = name {
             ty = tb.component_named(&linked, &name)?;
         }
+    }
+    if one_list {
+        return Ok(RustType::Vec(Box::new(ty)));
     }
     Ok(match ty {
         RustType::String

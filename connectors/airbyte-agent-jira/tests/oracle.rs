@@ -170,7 +170,7 @@ fn call(c: &JiraConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outcome
             r = a.set(r, &["query"], |r, v: String| r.query(v))?;
             r = a.set(r, &["orderBy", "order_by"], |r, v| r.order_by(v))?;
             r = a.set(r, &["expand"], |r, v: String| r.expand(v))?;
-            page(r)
+            record(r)
         }
         #[cfg(feature = "issue_comments")]
         ("issue_comments", "list") => {

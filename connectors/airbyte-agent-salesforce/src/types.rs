@@ -131,23 +131,23 @@ mod used_by_3 {
     use super::*;
     /// Result of a SOSL search.
     #[derive(Debug, Clone, Default)]
-    pub struct AccountsRecord {
+    pub struct AccountsSearchResult {
         /// Search records (list).
-        pub search_records: Option<Vec<AccountsRecordSearchRecordsItem>>,
+        pub search_records: Option<Vec<AccountsSearchResultSearchRecordsItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        AccountsRecord { search_records => "searchRecords" skip_nulls }
+        AccountsSearchResult { search_records => "searchRecords" skip_nulls }
     }
-    /// The `AccountsRecordSearchRecordsItem` object.
+    /// The `AccountsSearchResultSearchRecordsItem` object.
     #[derive(Debug, Clone, Default)]
-    pub struct AccountsRecordSearchRecordsItem {
+    pub struct AccountsSearchResultSearchRecordsItem {
         /// `Id`
         pub id: Option<String>,
         /// `attributes`
         pub attributes: Option<AccountAttributes>,
     }
     airbyte_agent_runtime::impl_record! {
-        AccountsRecordSearchRecordsItem { id => "Id", attributes => "attributes" }
+        AccountsSearchResultSearchRecordsItem { id => "Id", attributes => "attributes" }
     }
 }
 #[cfg(

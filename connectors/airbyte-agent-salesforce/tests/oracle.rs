@@ -204,7 +204,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "accounts")]
         ("accounts", "delete") => record(c.accounts().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "accounts")]
-        ("accounts", "search") => page(c.accounts().search(a.arg::<String>(&["q"])?)),
+        ("accounts", "search") => record(c.accounts().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "contacts")]
         ("contacts", "list") => page(c.contacts().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "contacts")]
@@ -331,7 +331,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "contacts")]
         ("contacts", "delete") => record(c.contacts().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "contacts")]
-        ("contacts", "search") => page(c.contacts().search(a.arg::<String>(&["q"])?)),
+        ("contacts", "search") => record(c.contacts().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "leads")]
         ("leads", "list") => page(c.leads().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "leads")]
@@ -462,7 +462,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "leads")]
         ("leads", "delete") => record(c.leads().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "leads")]
-        ("leads", "search") => page(c.leads().search(a.arg::<String>(&["q"])?)),
+        ("leads", "search") => record(c.leads().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "opportunities")]
         ("opportunities", "list") => {
             page(c.opportunities().list(a.arg::<String>(&["q"])?))
@@ -562,7 +562,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         }
         #[cfg(feature = "opportunities")]
         ("opportunities", "search") => {
-            page(c.opportunities().search(a.arg::<String>(&["q"])?))
+            record(c.opportunities().search(a.arg::<String>(&["q"])?))
         }
         #[cfg(feature = "tasks")]
         ("tasks", "list") => page(c.tasks().list(a.arg::<String>(&["q"])?)),
@@ -650,7 +650,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "tasks")]
         ("tasks", "delete") => record(c.tasks().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "tasks")]
-        ("tasks", "search") => page(c.tasks().search(a.arg::<String>(&["q"])?)),
+        ("tasks", "search") => record(c.tasks().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "events")]
         ("events", "list") => page(c.events().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "events")]
@@ -731,7 +731,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "events")]
         ("events", "delete") => record(c.events().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "events")]
-        ("events", "search") => page(c.events().search(a.arg::<String>(&["q"])?)),
+        ("events", "search") => record(c.events().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "campaigns")]
         ("campaigns", "list") => page(c.campaigns().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "campaigns")]
@@ -813,7 +813,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
             record(c.campaigns().delete(a.arg::<String>(&["id"])?))
         }
         #[cfg(feature = "campaigns")]
-        ("campaigns", "search") => page(c.campaigns().search(a.arg::<String>(&["q"])?)),
+        ("campaigns", "search") => record(c.campaigns().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "cases")]
         ("cases", "list") => page(c.cases().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "cases")]
@@ -915,7 +915,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "cases")]
         ("cases", "delete") => record(c.cases().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "cases")]
-        ("cases", "search") => page(c.cases().search(a.arg::<String>(&["q"])?)),
+        ("cases", "search") => record(c.cases().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "notes")]
         ("notes", "list") => page(c.notes().list(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "notes")]
@@ -949,7 +949,7 @@ fn call(c: &SalesforceConnector, operation: (&str, &str), a: &mut Args<'_>) -> O
         #[cfg(feature = "notes")]
         ("notes", "delete") => record(c.notes().delete(a.arg::<String>(&["id"])?)),
         #[cfg(feature = "notes")]
-        ("notes", "search") => page(c.notes().search(a.arg::<String>(&["q"])?)),
+        ("notes", "search") => record(c.notes().search(a.arg::<String>(&["q"])?)),
         #[cfg(feature = "content_versions")]
         ("content_versions", "list") => {
             page(c.content_versions().list(a.arg::<String>(&["q"])?))

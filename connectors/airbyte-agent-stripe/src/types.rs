@@ -126,8 +126,9 @@ pub use used_by_4::*;
 #[cfg(any(feature = "invoices", feature = "charges", feature = "subscriptions"))]
 mod used_by_4 {
     airbyte_agent_runtime::string_enum! {
-        #[doc = " Values of `InvoicesRecord2Object`."] pub enum InvoicesRecord2Object {
-        #[doc = " `search_result`"] SearchResult => "search_result" }
+        #[doc = " Values of `InvoicesSearchResultObject`."] pub enum
+        InvoicesSearchResultObject { #[doc = " `search_result`"] SearchResult =>
+        "search_result" }
     }
 }
 #[cfg(any(feature = "subscriptions", feature = "checkout_sessions"))]

@@ -98,7 +98,7 @@ fn call(c: &StripeConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outco
             let mut r = c.invoices().search(a.arg::<String>(&["query"])?);
             r = a.set(r, &["limit"], |r, v| r.limit(v))?;
             r = a.set(r, &["page"], |r, v: String| r.page(v))?;
-            page(r)
+            record(r)
         }
         #[cfg(feature = "invoice_finalizations")]
         ("invoice_finalizations", "create") => {
@@ -128,7 +128,7 @@ fn call(c: &StripeConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outco
             let mut r = c.charges().search(a.arg::<String>(&["query"])?);
             r = a.set(r, &["limit"], |r, v| r.limit(v))?;
             r = a.set(r, &["page"], |r, v: String| r.page(v))?;
-            page(r)
+            record(r)
         }
         #[cfg(feature = "subscriptions")]
         ("subscriptions", "create") => {
@@ -197,7 +197,7 @@ fn call(c: &StripeConnector, operation: (&str, &str), a: &mut Args<'_>) -> Outco
             let mut r = c.subscriptions().search(a.arg::<String>(&["query"])?);
             r = a.set(r, &["limit"], |r, v| r.limit(v))?;
             r = a.set(r, &["page"], |r, v: String| r.page(v))?;
-            page(r)
+            record(r)
         }
         #[cfg(feature = "refunds")]
         ("refunds", "list") => {

@@ -132,12 +132,8 @@ impl IssueFieldsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<IssueFieldsRecord, IssueFieldsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUE_FIELDS[1], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<IssueFieldsRecord, IssueFieldsSearchMeta> {
-        self.client.pages(&crate::descriptor::ISSUE_FIELDS[1], self.params)
+    pub async fn send(self) -> Result<IssueFieldsSearchResult> {
+        self.client.call_record(&crate::descriptor::ISSUE_FIELDS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -145,13 +141,9 @@ impl IssueFieldsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for IssueFieldsSearchRequest {
-    type Output = Result<Page<IssueFieldsRecord, IssueFieldsSearchMeta>>;
+    type Output = Result<IssueFieldsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<IssueFieldsRecord, IssueFieldsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<IssueFieldsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -247,7 +239,7 @@ airbyte_agent_runtime::string_enum! {
 }
 /// Issue field search structure.
 #[derive(Debug, Clone, Default)]
-pub struct IssueFieldsRecord {
+pub struct IssueFieldsSearchResult {
     /// Max results (numeric).
     pub max_results: Option<i64>,
     /// Start at, as a Unix timestamp in seconds.
@@ -260,12 +252,6 @@ pub struct IssueFieldsRecord {
     pub values: Option<Vec<IssueField>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFieldsRecord { max_results => "maxResults", start_at => "startAt", total =>
-    "total", is_last => "isLast", values => "values" skip_nulls }
-}
-/// Metadata returned by `issue_fields.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct IssueFieldsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    IssueFieldsSearchMeta {}
+    IssueFieldsSearchResult { max_results => "maxResults", start_at => "startAt", total
+    => "total", is_last => "isLast", values => "values" skip_nulls }
 }

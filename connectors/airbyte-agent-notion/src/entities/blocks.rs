@@ -147,7 +147,7 @@ impl BlocksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
+    pub async fn send(self) -> Result<Vec<Block>> {
         self.client.call_record(&crate::descriptor::BLOCKS[1], self.params).await
     }
     /// The parameters collected so far (wire names).
@@ -156,9 +156,9 @@ impl BlocksCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for BlocksCreateRequest {
-    type Output = Result<Map<String, Value>>;
+    type Output = Result<Vec<Block>>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<Vec<Block>>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

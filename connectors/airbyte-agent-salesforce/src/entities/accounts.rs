@@ -460,12 +460,8 @@ pub struct AccountsSearchRequest {
 }
 impl AccountsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, AccountsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::ACCOUNTS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, AccountsSearchMeta> {
-        self.client.pages(&crate::descriptor::ACCOUNTS[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -473,13 +469,9 @@ impl AccountsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for AccountsSearchRequest {
-    type Output = Result<Page<AccountsRecord, AccountsSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, AccountsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -495,10 +487,4 @@ pub struct AccountsListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     AccountsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `accounts.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct AccountsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    AccountsSearchMeta {}
 }

@@ -432,12 +432,8 @@ pub struct CampaignsSearchRequest {
 }
 impl CampaignsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, CampaignsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::CAMPAIGNS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, CampaignsSearchMeta> {
-        self.client.pages(&crate::descriptor::CAMPAIGNS[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -445,13 +441,9 @@ impl CampaignsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for CampaignsSearchRequest {
-    type Output = Result<Page<AccountsRecord, CampaignsSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, CampaignsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -480,10 +472,4 @@ pub struct CampaignsListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     CampaignsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `campaigns.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct CampaignsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    CampaignsSearchMeta {}
 }

@@ -449,12 +449,8 @@ pub struct CasesSearchRequest {
 }
 impl CasesSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, CasesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::CASES[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, CasesSearchMeta> {
-        self.client.pages(&crate::descriptor::CASES[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::CASES[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -462,13 +458,9 @@ impl CasesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for CasesSearchRequest {
-    type Output = Result<Page<AccountsRecord, CasesSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, CasesSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -500,10 +492,4 @@ pub struct CasesListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     CasesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `cases.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct CasesSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    CasesSearchMeta {}
 }

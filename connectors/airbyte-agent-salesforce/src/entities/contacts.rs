@@ -446,12 +446,8 @@ pub struct ContactsSearchRequest {
 }
 impl ContactsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, ContactsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::CONTACTS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, ContactsSearchMeta> {
-        self.client.pages(&crate::descriptor::CONTACTS[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::CONTACTS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -459,13 +455,9 @@ impl ContactsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for ContactsSearchRequest {
-    type Output = Result<Page<AccountsRecord, ContactsSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, ContactsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -494,10 +486,4 @@ pub struct ContactsListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     ContactsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `contacts.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct ContactsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    ContactsSearchMeta {}
 }

@@ -373,12 +373,8 @@ pub struct EventsSearchRequest {
 }
 impl EventsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, EventsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::EVENTS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, EventsSearchMeta> {
-        self.client.pages(&crate::descriptor::EVENTS[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::EVENTS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -386,13 +382,9 @@ impl EventsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for EventsSearchRequest {
-    type Output = Result<Page<AccountsRecord, EventsSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, EventsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -421,10 +413,4 @@ pub struct EventsListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     EventsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `events.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct EventsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    EventsSearchMeta {}
 }

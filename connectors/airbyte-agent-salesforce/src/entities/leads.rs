@@ -519,12 +519,8 @@ pub struct LeadsSearchRequest {
 }
 impl LeadsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, LeadsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::LEADS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, LeadsSearchMeta> {
-        self.client.pages(&crate::descriptor::LEADS[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::LEADS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -532,13 +528,9 @@ impl LeadsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for LeadsSearchRequest {
-    type Output = Result<Page<AccountsRecord, LeadsSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, LeadsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -567,10 +559,4 @@ pub struct LeadsListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     LeadsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `leads.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct LeadsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    LeadsSearchMeta {}
 }

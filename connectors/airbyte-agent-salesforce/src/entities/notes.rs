@@ -297,12 +297,8 @@ pub struct NotesSearchRequest {
 }
 impl NotesSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, NotesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::NOTES[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, NotesSearchMeta> {
-        self.client.pages(&crate::descriptor::NOTES[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::NOTES[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -310,13 +306,9 @@ impl NotesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for NotesSearchRequest {
-    type Output = Result<Page<AccountsRecord, NotesSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, NotesSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -345,10 +337,4 @@ pub struct NotesListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     NotesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `notes.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct NotesSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    NotesSearchMeta {}
 }

@@ -403,12 +403,8 @@ pub struct OpportunitiesSearchRequest {
 }
 impl OpportunitiesSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, OpportunitiesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::OPPORTUNITIES[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, OpportunitiesSearchMeta> {
-        self.client.pages(&crate::descriptor::OPPORTUNITIES[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -416,13 +412,9 @@ impl OpportunitiesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for OpportunitiesSearchRequest {
-    type Output = Result<Page<AccountsRecord, OpportunitiesSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, OpportunitiesSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -451,10 +443,4 @@ pub struct OpportunitiesListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     OpportunitiesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `opportunities.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct OpportunitiesSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    OpportunitiesSearchMeta {}
 }

@@ -386,12 +386,8 @@ pub struct TasksSearchRequest {
 }
 impl TasksSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AccountsRecord, TasksSearchMeta>> {
-        self.client.call_list(&crate::descriptor::TASKS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<AccountsRecord, TasksSearchMeta> {
-        self.client.pages(&crate::descriptor::TASKS[5], self.params)
+    pub async fn send(self) -> Result<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::TASKS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -399,13 +395,9 @@ impl TasksSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for TasksSearchRequest {
-    type Output = Result<Page<AccountsRecord, TasksSearchMeta>>;
+    type Output = Result<AccountsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AccountsRecord, TasksSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -421,10 +413,4 @@ pub struct TasksListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     TasksListMeta { done => "done", next_records_url => "nextRecordsUrl" }
-}
-/// Metadata returned by `tasks.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct TasksSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    TasksSearchMeta {}
 }

@@ -181,12 +181,8 @@ impl ChargesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ChargesRecord, ChargesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::CHARGES[2], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<ChargesRecord, ChargesSearchMeta> {
-        self.client.pages(&crate::descriptor::CHARGES[2], self.params)
+    pub async fn send(self) -> Result<ChargesSearchResult> {
+        self.client.call_record(&crate::descriptor::CHARGES[2], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -194,13 +190,9 @@ impl ChargesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for ChargesSearchRequest {
-    type Output = Result<Page<ChargesRecord, ChargesSearchMeta>>;
+    type Output = Result<ChargesSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ChargesRecord, ChargesSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<ChargesSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -559,11 +551,11 @@ pub struct ChargesListMeta {
 airbyte_agent_runtime::impl_record! {
     ChargesListMeta { has_more => "has_more" }
 }
-/// The `ChargesRecord` object.
+/// The `ChargesSearchResult` object.
 #[derive(Debug, Clone, Default)]
-pub struct ChargesRecord {
+pub struct ChargesSearchResult {
     /// `object`
-    pub object: Option<InvoicesRecord2Object>,
+    pub object: Option<InvoicesSearchResultObject>,
     /// `data`
     pub data: Option<Vec<Charge>>,
     /// True when further results exist after this page.
@@ -574,12 +566,6 @@ pub struct ChargesRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargesRecord { object => "object", data => "data" skip_nulls, has_more =>
+    ChargesSearchResult { object => "object", data => "data" skip_nulls, has_more =>
     "has_more", next_page => "next_page", url => "url" }
-}
-/// Metadata returned by `charges.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct ChargesSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    ChargesSearchMeta {}
 }

@@ -304,12 +304,8 @@ impl InvoicesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<InvoicesRecord2, InvoicesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::INVOICES[3], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<InvoicesRecord2, InvoicesSearchMeta> {
-        self.client.pages(&crate::descriptor::INVOICES[3], self.params)
+    pub async fn send(self) -> Result<InvoicesSearchResult> {
+        self.client.call_record(&crate::descriptor::INVOICES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -317,13 +313,9 @@ impl InvoicesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for InvoicesSearchRequest {
-    type Output = Result<Page<InvoicesRecord2, InvoicesSearchMeta>>;
+    type Output = Result<InvoicesSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<InvoicesRecord2, InvoicesSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<InvoicesSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -575,11 +567,11 @@ pub struct InvoicesListMeta {
 airbyte_agent_runtime::impl_record! {
     InvoicesListMeta { has_more => "has_more" }
 }
-/// The `InvoicesRecord2` object.
+/// The `InvoicesSearchResult` object.
 #[derive(Debug, Clone, Default)]
-pub struct InvoicesRecord2 {
+pub struct InvoicesSearchResult {
     /// `object`
-    pub object: Option<InvoicesRecord2Object>,
+    pub object: Option<InvoicesSearchResultObject>,
     /// `data`
     pub data: Option<Vec<Invoice>>,
     /// True when further results exist after this page.
@@ -590,12 +582,6 @@ pub struct InvoicesRecord2 {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InvoicesRecord2 { object => "object", data => "data" skip_nulls, has_more =>
+    InvoicesSearchResult { object => "object", data => "data" skip_nulls, has_more =>
     "has_more", next_page => "next_page", url => "url" }
-}
-/// Metadata returned by `invoices.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct InvoicesSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    InvoicesSearchMeta {}
 }

@@ -470,14 +470,8 @@ impl SubscriptionsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
-        self,
-    ) -> Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[5], self.params).await
-    }
-    /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<SubscriptionsRecord, SubscriptionsSearchMeta> {
-        self.client.pages(&crate::descriptor::SUBSCRIPTIONS[5], self.params)
+    pub async fn send(self) -> Result<SubscriptionsSearchResult> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[5], self.params).await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -485,13 +479,9 @@ impl SubscriptionsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for SubscriptionsSearchRequest {
-    type Output = Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>>;
+    type Output = Result<SubscriptionsSearchResult>;
     type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SubscriptionsRecord, SubscriptionsSearchMeta>>,
-            > + Send,
-        >,
+        Box<dyn ::std::future::Future<Output = Result<SubscriptionsSearchResult>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -542,11 +532,11 @@ airbyte_agent_runtime::string_enum! {
     CreateProrations => "create_prorations", #[doc = " `none`"] None => "none", #[doc =
     " `always_invoice`"] AlwaysInvoice => "always_invoice" }
 }
-/// The `SubscriptionsRecord` object.
+/// The `SubscriptionsSearchResult` object.
 #[derive(Debug, Clone, Default)]
-pub struct SubscriptionsRecord {
+pub struct SubscriptionsSearchResult {
     /// `object`
-    pub object: Option<InvoicesRecord2Object>,
+    pub object: Option<InvoicesSearchResultObject>,
     /// `data`
     pub data: Option<Vec<Subscription>>,
     /// True when further results exist after this page.
@@ -557,12 +547,6 @@ pub struct SubscriptionsRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SubscriptionsRecord { object => "object", data => "data" skip_nulls, has_more =>
-    "has_more", next_page => "next_page", url => "url" }
-}
-/// Metadata returned by `subscriptions.search` next to the records.
-#[derive(Debug, Clone, Default)]
-pub struct SubscriptionsSearchMeta {}
-airbyte_agent_runtime::impl_record! {
-    SubscriptionsSearchMeta {}
+    SubscriptionsSearchResult { object => "object", data => "data" skip_nulls, has_more
+    => "has_more", next_page => "next_page", url => "url" }
 }
