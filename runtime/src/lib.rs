@@ -57,8 +57,8 @@ pub use airbyte_agent_core::descriptor;
 pub use airbyte_agent_core::descriptor::*;
 pub use airbyte_agent_core::{
     BoxError, Credentials, Error, ExecuteOptions, ExecuteResult, ExposeSecret, HttpErrorDetails,
-    MAX_INTENT_CHARS, Page, Params, Result, ResultKind, RetryPolicy, SecretString, record, serde,
-    serde_json, impl_record, string_enum,
+    MAX_INTENT_CHARS, Page, Params, Result, ResultKind, RetryPolicy, SecretString, impl_record,
+    record, serde, serde_json, string_enum,
 };
 
 pub use auth::{RefreshedTokens, TokenRefreshCallback};

@@ -5,6 +5,7 @@
 //! operations ([`operation`]), record and meta types ([`records`], [`types`]).
 
 mod auth;
+mod graphql;
 pub mod json_schema;
 mod model;
 pub mod naming;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use airbyte_agent_core::ActionKind;
 use serde_json::Value;
 
+use super::graphql;
 use super::model::{OperationIr, OutputIr};
 use super::naming::{Namer, pascal_base, safe_snake, snake_base};
 use super::types::{self, RustType, TypeBuilder, TypeGraph, TypeId};
@@ -99,6 +100,15 @@ pub(super) fn record_type<'a>(
         None => RustType::Value,
     };
     if matches!(ty, RustType::Value | RustType::Object)
+        && let Some(fields) = graphql_selection(op)
+    {
+        let doc = "Fields of the operation's default GraphQL selection. The spec gives no type \
+                   for its leaves, so they are JSON values; with a `fields` argument, read the \
+                   records through `execute` instead."
+            .to_string();
+        ty = selection_type(tb, &fields, hint, doc);
+    }
+    if matches!(ty, RustType::Value | RustType::Object)
         && let Some(linked) = linked_schema(spec, &op.entity)
     {
         // Prefer the entity-linked component when the response schema is untyped.
@@ -122,6 +132,49 @@ pub(super) fn record_type<'a>(
         | RustType::Vec(_)
         | RustType::Map(_) => RustType::Object,
         t => t,
+    })
+}
+
+/// The record fields a GraphQL operation selects by default (see [`graphql`](super::graphql)).
+fn graphql_selection(op: &SpecOp<'_>) -> Option<Vec<graphql::Selected>> {
+    let g = op.request_body.as_ref()?.graphql.as_ref()?;
+    let defaults = g.default_fields.as_ref()?.as_str()?;
+    graphql::record_selection(&g.query, defaults, op.record_extractor.as_deref()?)
+}
+
+/// A struct per selection: leaves are JSON values, connections' `nodes`/`edges` lists, other
+/// sub-selections nested structs (or JSON values when a plural name leaves the shape open).
+fn selection_type(
+    tb: &mut TypeBuilder<'_>,
+    fields: &[graphql::Selected],
+    hint: &str,
+    doc: String,
+) -> RustType {
+    tb.shaped_struct(format!("graphql:{fields:?}"), hint, doc, |tb| {
+        let mut namer = Namer::default();
+        fields
+            .iter()
+            .map(|f| {
+                let nested = format!("{hint}{}", pascal_base(&f.key));
+                let ty = match &f.children {
+                    None => RustType::Value,
+                    Some(_) if graphql::cardinality_unknown(f) => RustType::Value,
+                    Some(c) if graphql::is_list(f) => RustType::Vec(Box::new(selection_type(
+                        tb,
+                        c,
+                        &format!("{nested}Item"),
+                        String::new(),
+                    ))),
+                    Some(c) => selection_type(tb, c, &nested, String::new()),
+                };
+                types::Field {
+                    name: namer.unique(&safe_snake(&snake_base(&f.key))),
+                    wire: f.key.clone(),
+                    ty,
+                    doc: String::new(),
+                }
+            })
+            .collect()
     })
 }
 

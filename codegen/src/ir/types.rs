@@ -213,6 +213,25 @@ impl<'a> TypeBuilder<'a> {
         }
     }
 
+    /// The struct type of a shape that has no schema node (keyed by `shape`, so the same shape
+    /// gives one type), with the fields `make` builds.
+    pub(crate) fn shaped_struct(
+        &mut self,
+        shape: String,
+        base: &str,
+        doc: String,
+        make: impl FnOnce(&mut Self) -> Vec<Field>,
+    ) -> RustType {
+        if let Some(t) = self.shapes.get(&shape) {
+            return t.clone();
+        }
+        let fields = make(self);
+        let id = self.new_type(base, doc);
+        self.graph.types[id].kind = TypeKind::Struct(fields);
+        self.shapes.insert(shape, RustType::Named(id));
+        RustType::Named(id)
+    }
+
     fn new_type(&mut self, base: &str, doc: String) -> TypeId {
         let name = self.namer.unique(&pascal_base(base));
         self.graph.types.push(TypeDef {

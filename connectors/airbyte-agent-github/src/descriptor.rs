@@ -3124,168 +3124,168 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "repositories")]
         EntityDescriptor {
             name: "repositories",
-            description: "Records of the `repositories` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &REPOSITORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "org_repositories")]
         EntityDescriptor {
             name: "org_repositories",
-            description: "Records of the `org_repositories` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &ORG_REPOSITORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "branches")]
         EntityDescriptor {
             name: "branches",
-            description: "Records of the `branches` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &BRANCHES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "commits")]
         EntityDescriptor {
             name: "commits",
-            description: "Records of the `commits` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &COMMITS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "releases")]
         EntityDescriptor {
             name: "releases",
-            description: "Records of the `releases` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &RELEASES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "issues")]
         EntityDescriptor {
             name: "issues",
-            description: "Records of the `issues` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &ISSUES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "comments")]
         EntityDescriptor {
             name: "comments",
-            description: "Records of the `comments` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &COMMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pull_requests")]
         EntityDescriptor {
             name: "pull_requests",
-            description: "Records of the `pull_requests` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &PULL_REQUESTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "reviews")]
         EntityDescriptor {
             name: "reviews",
-            description: "Records of the `reviews` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &REVIEWS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "pr_comments")]
         EntityDescriptor {
             name: "pr_comments",
-            description: "Records of the `pr_comments` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &PR_COMMENTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "labels")]
         EntityDescriptor {
             name: "labels",
-            description: "Records of the `labels` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &LABELS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "milestones")]
         EntityDescriptor {
             name: "milestones",
-            description: "Records of the `milestones` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &MILESTONES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "organizations")]
         EntityDescriptor {
             name: "organizations",
-            description: "Records of the `organizations` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &ORGANIZATIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "users")]
         EntityDescriptor {
             name: "users",
-            description: "Records of the `users` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &USERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "teams")]
         EntityDescriptor {
             name: "teams",
-            description: "Records of the `teams` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &TEAMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "tags")]
         EntityDescriptor {
             name: "tags",
-            description: "Records of the `tags` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &TAGS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "stargazers")]
         EntityDescriptor {
             name: "stargazers",
-            description: "Records of the `stargazers` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &STARGAZERS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "viewer")]
         EntityDescriptor {
             name: "viewer",
-            description: "Records of the `viewer` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &VIEWER,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "viewer_repositories")]
         EntityDescriptor {
             name: "viewer_repositories",
-            description: "Records of the `viewer_repositories` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &VIEWER_REPOSITORIES,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "projects")]
         EntityDescriptor {
             name: "projects",
-            description: "Records of the `projects` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &PROJECTS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "project_items")]
         EntityDescriptor {
             name: "project_items",
-            description: "Records of the `project_items` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &PROJECT_ITEMS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "discussions")]
         EntityDescriptor {
             name: "discussions",
-            description: "Records of the `discussions` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &DISCUSSIONS,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "file_content")]
         EntityDescriptor {
             name: "file_content",
-            description: "Records of the `file_content` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &FILE_CONTENT,
             ..EntityDescriptor::DEFAULT
         },
         #[cfg(feature = "directory_content")]
         EntityDescriptor {
             name: "directory_content",
-            description: "Records of the `directory_content` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &DIRECTORY_CONTENT,
             ..EntityDescriptor::DEFAULT
         },

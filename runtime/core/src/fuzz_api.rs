@@ -262,7 +262,11 @@ mod tests {
         ] {
             let body = format!(r#"{{"data":[{{"id":"a","f":{f}}}]}}"#);
             assert_eq!(super::page_equivalence(body.as_bytes()), Ok(()), "{f}");
-            assert_eq!(super::record_walk_equivalence(body.as_bytes()), Ok(()), "{f}");
+            assert_eq!(
+                super::record_walk_equivalence(body.as_bytes()),
+                Ok(()),
+                "{f}"
+            );
         }
     }
 }

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// Records of the `comments` entity.
+    /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
     pub fn comments(&self) -> Comments {
         Comments {
             client: self.client.clone(),
         }
     }
 }
-/// Records of the `comments` entity.
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
 #[derive(Debug, Clone)]
 pub struct Comments {
     client: Client,
@@ -130,11 +130,11 @@ impl CommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Map<String, Value>, CommentsListMeta>> {
+    pub async fn send(self) -> Result<Page<CommentsRecord2, CommentsListMeta>> {
         self.client.call_list(&crate::descriptor::COMMENTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<Map<String, Value>, CommentsListMeta> {
+    pub fn pages(self) -> PageStream<CommentsRecord2, CommentsListMeta> {
         self.client.pages(&crate::descriptor::COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -143,11 +143,11 @@ impl CommentsListRequest {
     }
 }
 impl ::std::future::IntoFuture for CommentsListRequest {
-    type Output = Result<Page<Map<String, Value>, CommentsListMeta>>;
+    type Output = Result<Page<CommentsRecord2, CommentsListMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<Map<String, Value>, CommentsListMeta>>,
+                Output = Result<Page<CommentsRecord2, CommentsListMeta>>,
             > + Send,
         >,
     >;
@@ -171,7 +171,7 @@ impl CommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
+    pub async fn send(self) -> Result<CommentsRecord2> {
         self.client.call_record(&crate::descriptor::COMMENTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
@@ -180,9 +180,9 @@ impl CommentsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for CommentsGetRequest {
-    type Output = Result<Map<String, Value>>;
+    type Output = Result<CommentsRecord2>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<CommentsRecord2>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -202,7 +202,7 @@ pub struct CommentsRecord {
     /// Text of the comment in Markdown.
     pub body: Option<String>,
     /// Account that created the comment.
-    pub user: Option<IssuesRecordUser>,
+    pub user: Option<IssuesRecord3User>,
     /// Creation time of the comment.
     pub created_at: Option<String>,
     /// Time of the latest change to the comment.
@@ -214,7 +214,7 @@ pub struct CommentsRecord {
     /// Object describing the performed via github app.
     pub performed_via_github_app: Option<Map<String, Value>>,
     /// Reaction counts on the comment.
-    pub reactions: Option<IssuesRecordReactions>,
+    pub reactions: Option<IssuesRecord3Reactions>,
 }
 airbyte_agent_runtime::impl_record! {
     CommentsRecord { id => "id", node_id => "node_id", url => "url", html_url =>

@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// Records of the `issues` entity.
+    /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
     pub fn issues(&self) -> Issues {
         Issues {
             client: self.client.clone(),
         }
     }
 }
-/// Records of the `issues` entity.
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
 #[derive(Debug, Clone)]
 pub struct Issues {
     client: Client,
@@ -147,11 +147,11 @@ impl IssuesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Map<String, Value>, IssuesListMeta>> {
+    pub async fn send(self) -> Result<Page<IssuesRecord, IssuesListMeta>> {
         self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<Map<String, Value>, IssuesListMeta> {
+    pub fn pages(self) -> PageStream<IssuesRecord, IssuesListMeta> {
         self.client.pages(&crate::descriptor::ISSUES[0], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -160,11 +160,11 @@ impl IssuesListRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesListRequest {
-    type Output = Result<Page<Map<String, Value>, IssuesListMeta>>;
+    type Output = Result<Page<IssuesRecord, IssuesListMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<Map<String, Value>, IssuesListMeta>>,
+                Output = Result<Page<IssuesRecord, IssuesListMeta>>,
             > + Send,
         >,
     >;
@@ -188,7 +188,7 @@ impl IssuesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
+    pub async fn send(self) -> Result<IssuesRecord2> {
         self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
     }
     /// The parameters collected so far (wire names).
@@ -197,9 +197,9 @@ impl IssuesGetRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
-    type Output = Result<Map<String, Value>>;
+    type Output = Result<IssuesRecord2>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -235,11 +235,11 @@ impl IssuesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Map<String, Value>, IssuesSearchMeta>> {
+    pub async fn send(self) -> Result<Page<IssuesRecord, IssuesSearchMeta>> {
         self.client.call_list(&crate::descriptor::ISSUES[2], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<Map<String, Value>, IssuesSearchMeta> {
+    pub fn pages(self) -> PageStream<IssuesRecord, IssuesSearchMeta> {
         self.client.pages(&crate::descriptor::ISSUES[2], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -248,11 +248,11 @@ impl IssuesSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesSearchRequest {
-    type Output = Result<Page<Map<String, Value>, IssuesSearchMeta>>;
+    type Output = Result<Page<IssuesRecord, IssuesSearchMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<Map<String, Value>, IssuesSearchMeta>>,
+                Output = Result<Page<IssuesRecord, IssuesSearchMeta>>,
             > + Send,
         >,
     >;
@@ -297,7 +297,7 @@ impl IssuesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
+    pub async fn send(self) -> Result<IssuesRecord3> {
         self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
     }
     /// The parameters collected so far (wire names).
@@ -306,9 +306,9 @@ impl IssuesCreateRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesCreateRequest {
-    type Output = Result<IssuesRecord>;
+    type Output = Result<IssuesRecord3>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssuesRecord3>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -372,7 +372,7 @@ impl IssuesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
+    pub async fn send(self) -> Result<IssuesRecord3> {
         self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
     }
     /// The parameters collected so far (wire names).
@@ -381,13 +381,58 @@ impl IssuesUpdateRequest {
     }
 }
 impl ::std::future::IntoFuture for IssuesUpdateRequest {
-    type Output = Result<IssuesRecord>;
+    type Output = Result<IssuesRecord3>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<IssuesRecord3>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
+}
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
+#[derive(Debug, Clone, Default)]
+pub struct IssuesRecord {
+    /// `id`
+    pub id: Option<Value>,
+    /// `databaseId`
+    pub database_id: Option<Value>,
+    /// `number`
+    pub number: Option<Value>,
+    /// `title`
+    pub title: Option<Value>,
+    /// `body`
+    pub body: Option<Value>,
+    /// `state`
+    pub state: Option<Value>,
+    /// `stateReason`
+    pub state_reason: Option<Value>,
+    /// `createdAt`
+    pub created_at: Option<Value>,
+    /// `updatedAt`
+    pub updated_at: Option<Value>,
+    /// `closedAt`
+    pub closed_at: Option<Value>,
+    /// `author`
+    pub author: Option<RepositoriesRecordOwner>,
+    /// `assignees`
+    pub assignees: Option<IssuesRecordAssignees>,
+    /// `labels`
+    pub labels: Option<IssuesRecordLabels>,
+    /// `milestone`
+    pub milestone: Option<IssuesRecordMilestone>,
+    /// `url`
+    pub url: Option<Value>,
+    /// `locked`
+    pub locked: Option<Value>,
+    /// `comments`
+    pub comments: Option<BranchesRecordAssociatedPullRequests>,
+}
+airbyte_agent_runtime::impl_record! {
+    IssuesRecord { id => "id", database_id => "databaseId", number => "number", title =>
+    "title", body => "body", state => "state", state_reason => "stateReason", created_at
+    => "createdAt", updated_at => "updatedAt", closed_at => "closedAt", author =>
+    "author", assignees => "assignees", labels => "labels", milestone => "milestone", url
+    => "url", locked => "locked", comments => "comments" }
 }
 /// Metadata returned by `issues.list` next to the records.
 #[derive(Debug, Clone, Default)]
@@ -399,6 +444,53 @@ pub struct IssuesListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     IssuesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+}
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
+#[derive(Debug, Clone, Default)]
+pub struct IssuesRecord2 {
+    /// `id`
+    pub id: Option<Value>,
+    /// `databaseId`
+    pub database_id: Option<Value>,
+    /// `number`
+    pub number: Option<Value>,
+    /// `title`
+    pub title: Option<Value>,
+    /// `body`
+    pub body: Option<Value>,
+    /// `bodyHTML`
+    pub body_html: Option<Value>,
+    /// `state`
+    pub state: Option<Value>,
+    /// `stateReason`
+    pub state_reason: Option<Value>,
+    /// `createdAt`
+    pub created_at: Option<Value>,
+    /// `updatedAt`
+    pub updated_at: Option<Value>,
+    /// `closedAt`
+    pub closed_at: Option<Value>,
+    /// `author`
+    pub author: Option<RepositoriesRecordOwner>,
+    /// `assignees`
+    pub assignees: Option<IssuesRecordAssignees>,
+    /// `labels`
+    pub labels: Option<IssuesRecordLabels>,
+    /// `milestone`
+    pub milestone: Option<IssuesRecordMilestone>,
+    /// `url`
+    pub url: Option<Value>,
+    /// `locked`
+    pub locked: Option<Value>,
+    /// `comments`
+    pub comments: Option<BranchesRecordAssociatedPullRequests>,
+}
+airbyte_agent_runtime::impl_record! {
+    IssuesRecord2 { id => "id", database_id => "databaseId", number => "number", title =>
+    "title", body => "body", body_html => "bodyHTML", state => "state", state_reason =>
+    "stateReason", created_at => "createdAt", updated_at => "updatedAt", closed_at =>
+    "closedAt", author => "author", assignees => "assignees", labels => "labels",
+    milestone => "milestone", url => "url", locked => "locked", comments => "comments" }
 }
 /// Metadata returned by `issues.search` next to the records.
 #[derive(Debug, Clone, Default)]
@@ -414,9 +506,9 @@ airbyte_agent_runtime::impl_record! {
     IssuesSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
     total_count => "total_count" }
 }
-/// The `IssuesRecord` object.
+/// The `IssuesRecord3` object.
 #[derive(Debug, Clone, Default)]
-pub struct IssuesRecord {
+pub struct IssuesRecord3 {
     /// Unique identifier of this issue.
     pub id: Option<i64>,
     /// Global GraphQL identifier of the issue.
@@ -444,11 +536,11 @@ pub struct IssuesRecord {
     /// Text of the issue in Markdown.
     pub body: Option<String>,
     /// Account that created the issue.
-    pub user: Option<IssuesRecordUser>,
+    pub user: Option<IssuesRecord3User>,
     /// Labels on the issue.
-    pub labels: Option<Vec<IssuesRecordLabelsItem>>,
+    pub labels: Option<Vec<IssuesRecord3LabelsItem>>,
     /// Accounts assigned to the issue.
-    pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
+    pub assignees: Option<Vec<IssuesRecord3AssigneesItem>>,
     /// Milestone the issue belongs to.
     pub milestone: Option<Map<String, Value>>,
     /// Whether conversation on the issue is locked.
@@ -472,11 +564,11 @@ pub struct IssuesRecord {
     /// Object describing the performed via github app.
     pub performed_via_github_app: Option<Map<String, Value>>,
     /// Object describing the assignee.
-    pub assignee: Option<IssuesRecordUser>,
+    pub assignee: Option<IssuesRecord3User>,
     /// Reaction counts on the issue.
-    pub reactions: Option<IssuesRecordReactions>,
+    pub reactions: Option<IssuesRecord3Reactions>,
     /// Object describing the sub issues summary.
-    pub sub_issues_summary: Option<IssuesRecordSubIssuesSummary>,
+    pub sub_issues_summary: Option<IssuesRecord3SubIssuesSummary>,
     /// Kind of issue.
     pub type_: Option<Map<String, Value>>,
     /// Object describing the pinned comment.
@@ -484,10 +576,10 @@ pub struct IssuesRecord {
     /// Issue field values (list).
     pub issue_field_values: Option<Vec<Map<String, Value>>>,
     /// Object describing the issue dependencies summary.
-    pub issue_dependencies_summary: Option<IssuesRecordIssueDependenciesSummary>,
+    pub issue_dependencies_summary: Option<IssuesRecord3IssueDependenciesSummary>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord { id => "id", node_id => "node_id", url => "url", repository_url =>
+    IssuesRecord3 { id => "id", node_id => "node_id", url => "url", repository_url =>
     "repository_url", labels_url => "labels_url", comments_url => "comments_url",
     events_url => "events_url", html_url => "html_url", number => "number", state =>
     "state", state_reason => "state_reason", title => "title", body => "body", user =>
@@ -503,7 +595,7 @@ airbyte_agent_runtime::impl_record! {
 }
 /// Object describing the sub issues summary.
 #[derive(Debug, Clone, Default)]
-pub struct IssuesRecordSubIssuesSummary {
+pub struct IssuesRecord3SubIssuesSummary {
     /// `total`
     pub total: Option<i64>,
     /// `completed`
@@ -512,12 +604,12 @@ pub struct IssuesRecordSubIssuesSummary {
     pub percent_completed: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecordSubIssuesSummary { total => "total", completed => "completed",
+    IssuesRecord3SubIssuesSummary { total => "total", completed => "completed",
     percent_completed => "percent_completed" }
 }
 /// Object describing the issue dependencies summary.
 #[derive(Debug, Clone, Default)]
-pub struct IssuesRecordIssueDependenciesSummary {
+pub struct IssuesRecord3IssueDependenciesSummary {
     /// `blocked_by`
     pub blocked_by: Option<i64>,
     /// `blocking`
@@ -528,7 +620,7 @@ pub struct IssuesRecordIssueDependenciesSummary {
     pub total_blocking: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecordIssueDependenciesSummary { blocked_by => "blocked_by", blocking =>
+    IssuesRecord3IssueDependenciesSummary { blocked_by => "blocked_by", blocking =>
     "blocking", total_blocked_by => "total_blocked_by", total_blocking =>
     "total_blocking" }
 }

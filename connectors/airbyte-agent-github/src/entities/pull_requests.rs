@@ -5,14 +5,14 @@ use airbyte_agent_runtime::serde_json::{Map, Value};
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 use crate::types::*;
 impl crate::GithubConnector {
-    /// Records of the `pull_requests` entity.
+    /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
     pub fn pull_requests(&self) -> PullRequests {
         PullRequests {
             client: self.client.clone(),
         }
     }
 }
-/// Records of the `pull_requests` entity.
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
 #[derive(Debug, Clone)]
 pub struct PullRequests {
     client: Client,
@@ -178,11 +178,11 @@ impl PullRequestsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Map<String, Value>, PullRequestsListMeta>> {
+    pub async fn send(self) -> Result<Page<PullRequestsRecord2, PullRequestsListMeta>> {
         self.client.call_list(&crate::descriptor::PULL_REQUESTS[1], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<Map<String, Value>, PullRequestsListMeta> {
+    pub fn pages(self) -> PageStream<PullRequestsRecord2, PullRequestsListMeta> {
         self.client.pages(&crate::descriptor::PULL_REQUESTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -191,11 +191,11 @@ impl PullRequestsListRequest {
     }
 }
 impl ::std::future::IntoFuture for PullRequestsListRequest {
-    type Output = Result<Page<Map<String, Value>, PullRequestsListMeta>>;
+    type Output = Result<Page<PullRequestsRecord2, PullRequestsListMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<Map<String, Value>, PullRequestsListMeta>>,
+                Output = Result<Page<PullRequestsRecord2, PullRequestsListMeta>>,
             > + Send,
         >,
     >;
@@ -219,7 +219,7 @@ impl PullRequestsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
+    pub async fn send(self) -> Result<PullRequestsRecord3> {
         self.client.call_record(&crate::descriptor::PULL_REQUESTS[2], self.params).await
     }
     /// The parameters collected so far (wire names).
@@ -228,9 +228,9 @@ impl PullRequestsGetRequest {
     }
 }
 impl ::std::future::IntoFuture for PullRequestsGetRequest {
-    type Output = Result<Map<String, Value>>;
+    type Output = Result<PullRequestsRecord3>;
     type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
+        Box<dyn ::std::future::Future<Output = Result<PullRequestsRecord3>> + Send>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -266,11 +266,13 @@ impl PullRequestsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Map<String, Value>, PullRequestsSearchMeta>> {
+    pub async fn send(
+        self,
+    ) -> Result<Page<PullRequestsRecord2, PullRequestsSearchMeta>> {
         self.client.call_list(&crate::descriptor::PULL_REQUESTS[3], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<Map<String, Value>, PullRequestsSearchMeta> {
+    pub fn pages(self) -> PageStream<PullRequestsRecord2, PullRequestsSearchMeta> {
         self.client.pages(&crate::descriptor::PULL_REQUESTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -279,11 +281,11 @@ impl PullRequestsSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for PullRequestsSearchRequest {
-    type Output = Result<Page<Map<String, Value>, PullRequestsSearchMeta>>;
+    type Output = Result<Page<PullRequestsRecord2, PullRequestsSearchMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<Map<String, Value>, PullRequestsSearchMeta>>,
+                Output = Result<Page<PullRequestsRecord2, PullRequestsSearchMeta>>,
             > + Send,
         >,
     >;
@@ -317,7 +319,7 @@ pub struct PullRequestsRecord {
     /// Text of the pull request in Markdown.
     pub body: Option<String>,
     /// Account that created the pull request.
-    pub user: Option<IssuesRecordUser>,
+    pub user: Option<IssuesRecord3User>,
     /// Creation time of the pull request.
     pub created_at: Option<String>,
     /// Time of the latest change to the pull request.
@@ -337,11 +339,11 @@ pub struct PullRequestsRecord {
     /// Relation of the author to the repository, such as OWNER or CONTRIBUTOR.
     pub author_association: Option<String>,
     /// Labels on the pull request.
-    pub labels: Option<Vec<IssuesRecordLabelsItem>>,
+    pub labels: Option<Vec<IssuesRecord3LabelsItem>>,
     /// Milestone the pull request belongs to.
     pub milestone: Option<Map<String, Value>>,
     /// Accounts assigned to the pull request.
-    pub assignees: Option<Vec<IssuesRecordAssigneesItem>>,
+    pub assignees: Option<Vec<IssuesRecord3AssigneesItem>>,
     /// Requested reviewers (list).
     pub requested_reviewers: Option<Vec<Map<String, Value>>>,
     /// Number of comments.
@@ -388,6 +390,74 @@ airbyte_agent_runtime::string_enum! {
     PullRequestsListStatesItem { #[doc = " `OPEN`"] Open => "OPEN", #[doc = " `CLOSED`"]
     Closed => "CLOSED", #[doc = " `MERGED`"] Merged => "MERGED" }
 }
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
+#[derive(Debug, Clone, Default)]
+pub struct PullRequestsRecord2 {
+    /// `id`
+    pub id: Option<Value>,
+    /// `databaseId`
+    pub database_id: Option<Value>,
+    /// `number`
+    pub number: Option<Value>,
+    /// `title`
+    pub title: Option<Value>,
+    /// `body`
+    pub body: Option<Value>,
+    /// `state`
+    pub state: Option<Value>,
+    /// `isDraft`
+    pub is_draft: Option<Value>,
+    /// `createdAt`
+    pub created_at: Option<Value>,
+    /// `updatedAt`
+    pub updated_at: Option<Value>,
+    /// `closedAt`
+    pub closed_at: Option<Value>,
+    /// `mergedAt`
+    pub merged_at: Option<Value>,
+    /// `author`
+    pub author: Option<RepositoriesRecordOwner>,
+    /// `baseRefName`
+    pub base_ref_name: Option<Value>,
+    /// `headRefName`
+    pub head_ref_name: Option<Value>,
+    /// `mergeable`
+    pub mergeable: Option<Value>,
+    /// `merged`
+    pub merged: Option<Value>,
+    /// `mergedBy`
+    pub merged_by: Option<IssuesRecordAssigneesNodesItem>,
+    /// `additions`
+    pub additions: Option<Value>,
+    /// `deletions`
+    pub deletions: Option<Value>,
+    /// `changedFiles`
+    pub changed_files: Option<Value>,
+    /// `commits`
+    pub commits: Option<BranchesRecordAssociatedPullRequests>,
+    /// `comments`
+    pub comments: Option<BranchesRecordAssociatedPullRequests>,
+    /// `reviews`
+    pub reviews: Option<BranchesRecordAssociatedPullRequests>,
+    /// `reviewRequests`
+    pub review_requests: Option<BranchesRecordAssociatedPullRequests>,
+    /// `assignees`
+    pub assignees: Option<IssuesRecordAssignees>,
+    /// `labels`
+    pub labels: Option<IssuesRecordLabels>,
+    /// `url`
+    pub url: Option<Value>,
+}
+airbyte_agent_runtime::impl_record! {
+    PullRequestsRecord2 { id => "id", database_id => "databaseId", number => "number",
+    title => "title", body => "body", state => "state", is_draft => "isDraft", created_at
+    => "createdAt", updated_at => "updatedAt", closed_at => "closedAt", merged_at =>
+    "mergedAt", author => "author", base_ref_name => "baseRefName", head_ref_name =>
+    "headRefName", mergeable => "mergeable", merged => "merged", merged_by => "mergedBy",
+    additions => "additions", deletions => "deletions", changed_files => "changedFiles",
+    commits => "commits", comments => "comments", reviews => "reviews", review_requests
+    => "reviewRequests", assignees => "assignees", labels => "labels", url => "url" }
+}
 /// Metadata returned by `pull_requests.list` next to the records.
 #[derive(Debug, Clone, Default)]
 pub struct PullRequestsListMeta {
@@ -398,6 +468,77 @@ pub struct PullRequestsListMeta {
 }
 airbyte_agent_runtime::impl_record! {
     PullRequestsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+}
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
+#[derive(Debug, Clone, Default)]
+pub struct PullRequestsRecord3 {
+    /// `id`
+    pub id: Option<Value>,
+    /// `databaseId`
+    pub database_id: Option<Value>,
+    /// `number`
+    pub number: Option<Value>,
+    /// `title`
+    pub title: Option<Value>,
+    /// `body`
+    pub body: Option<Value>,
+    /// `bodyHTML`
+    pub body_html: Option<Value>,
+    /// `state`
+    pub state: Option<Value>,
+    /// `isDraft`
+    pub is_draft: Option<Value>,
+    /// `createdAt`
+    pub created_at: Option<Value>,
+    /// `updatedAt`
+    pub updated_at: Option<Value>,
+    /// `closedAt`
+    pub closed_at: Option<Value>,
+    /// `mergedAt`
+    pub merged_at: Option<Value>,
+    /// `author`
+    pub author: Option<RepositoriesRecordOwner>,
+    /// `baseRefName`
+    pub base_ref_name: Option<Value>,
+    /// `headRefName`
+    pub head_ref_name: Option<Value>,
+    /// `mergeable`
+    pub mergeable: Option<Value>,
+    /// `merged`
+    pub merged: Option<Value>,
+    /// `mergedBy`
+    pub merged_by: Option<IssuesRecordAssigneesNodesItem>,
+    /// `additions`
+    pub additions: Option<Value>,
+    /// `deletions`
+    pub deletions: Option<Value>,
+    /// `changedFiles`
+    pub changed_files: Option<Value>,
+    /// `commits`
+    pub commits: Option<BranchesRecordAssociatedPullRequests>,
+    /// `comments`
+    pub comments: Option<BranchesRecordAssociatedPullRequests>,
+    /// `reviews`
+    pub reviews: Option<BranchesRecordAssociatedPullRequests>,
+    /// `reviewRequests`
+    pub review_requests: Option<BranchesRecordAssociatedPullRequests>,
+    /// `assignees`
+    pub assignees: Option<IssuesRecordAssignees>,
+    /// `labels`
+    pub labels: Option<IssuesRecordLabels>,
+    /// `url`
+    pub url: Option<Value>,
+}
+airbyte_agent_runtime::impl_record! {
+    PullRequestsRecord3 { id => "id", database_id => "databaseId", number => "number",
+    title => "title", body => "body", body_html => "bodyHTML", state => "state", is_draft
+    => "isDraft", created_at => "createdAt", updated_at => "updatedAt", closed_at =>
+    "closedAt", merged_at => "mergedAt", author => "author", base_ref_name =>
+    "baseRefName", head_ref_name => "headRefName", mergeable => "mergeable", merged =>
+    "merged", merged_by => "mergedBy", additions => "additions", deletions =>
+    "deletions", changed_files => "changedFiles", commits => "commits", comments =>
+    "comments", reviews => "reviews", review_requests => "reviewRequests", assignees =>
+    "assignees", labels => "labels", url => "url" }
 }
 /// Metadata returned by `pull_requests.search` next to the records.
 #[derive(Debug, Clone, Default)]
