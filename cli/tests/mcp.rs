@@ -114,6 +114,20 @@ async fn exercise(client: &Client, server: &wiremock::MockServer) {
     assert_eq!(structured["data"][0]["id"], "cus_A");
     assert_eq!(structured["data"][1]["email"], "b@example.com");
     assert_eq!(structured["meta"]["has_more"], true);
+    // ... as the tool's output schema declares (the record type's fields, typed).
+    let output = serde_json::Value::Object(
+        cl.output_schema.as_deref().cloned().expect("customers_list declares its output"),
+    );
+    assert!(
+        output["$defs"]["Customer"]["properties"]["email"].is_object(),
+        "{output}"
+    );
+    let validator = jsonschema::draft202012::new(&output).expect("output schema compiles");
+    assert!(validator.is_valid(&structured), "{structured}");
+    assert!(
+        !validator.is_valid(&json!({"data": [{"id": 5}]})),
+        "the schema types the record fields"
+    );
     let t = text(&r);
     assert!(t.contains("2 record(s)"), "{t}");
     assert!(
@@ -234,7 +248,7 @@ async fn stateless_revision_serves_the_same_tools() {
 }
 
 #[tokio::test]
-async fn several_connectors_are_prefixed_and_truncated_results_are_not_structured() {
+async fn several_connectors_are_prefixed_and_pages_over_the_limit_are_cut_at_a_record() {
     let server = mcp_stripe_double().await;
     let mut env = stripe_env(&server);
     env.push(("GITHUB_TOKEN", "ghp_test".to_string()));
@@ -262,11 +276,15 @@ async fn several_connectors_are_prefixed_and_truncated_results_are_not_structure
     let r = call(&client, "stripe_customers_list", json!({"limit": 2})).await;
     assert_ne!(r.is_error, Some(true), "{r:?}");
     assert!(
-        text(&r).contains("[output truncated: showing 60 of"),
+        text(&r).contains("[output truncated: showing 0 of 2 records"),
         "{}",
         text(&r)
     );
-    assert!(r.structured_content.is_none(), "{r:?}");
+    let structured = r
+        .structured_content
+        .as_ref()
+        .expect("the cut page is structured");
+    assert_eq!(structured["data"], json!([]), "{structured}");
     client.cancel().await.expect("close");
 }
 

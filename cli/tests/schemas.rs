@@ -282,3 +282,80 @@ async fn samples_pass_runtime_validation() {
     assert!(calls > 200, "only {calls} sample calls");
     println!("{calls} sample calls of {} connectors", connectors().len());
 }
+
+#[test]
+fn every_output_schema_is_valid_draft_2020_12() {
+    let mut checked = 0;
+    for d in connectors() {
+        let tools = ConnectorTools::with_options(d, ToolOptions::new().combined(true));
+        for t in tools.tools() {
+            let s = &t.output_schema;
+            assert_eq!(s["type"], "object", "{}.{}: {s}", d.name, t.name);
+            if let Err(e) = jsonschema::draft202012::meta::validate(s) {
+                panic!(
+                    "{}.{}: not a draft 2020-12 schema: {e}\n{s}",
+                    d.name, t.name
+                );
+            }
+            if let Err(e) = jsonschema::draft202012::new(s) {
+                panic!("{}.{}: output schema does not compile: {e}", d.name, t.name);
+            }
+            checked += 1;
+        }
+    }
+    println!(
+        "{checked} output schemas of {} connectors",
+        connectors().len()
+    );
+}
+
+/// The reference runtime's recorded results (`../shared/reference/oracle`, beside the checkout)
+/// as structured content fit the output schema of their tool: the schemas accept what the
+/// provider mocks answer.
+#[test]
+fn recorded_results_fit_the_output_schemas() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/oracle");
+    let (mut checked, mut typed, mut failures) = (0, 0, Vec::new());
+    for d in connectors() {
+        let Ok(text) = std::fs::read_to_string(dir.join(format!("{}.json", d.name))) else {
+            continue;
+        };
+        let oracle: Value = serde_json::from_str(&text).expect("oracle JSON");
+        let tools = ConnectorTools::new(d);
+        for case in oracle["cases"].as_array().into_iter().flatten() {
+            let result = &case["result"];
+            if result["success"] != true {
+                continue;
+            }
+            let (entity, action) = (case["entity"].as_str(), case["action"].as_str());
+            let Some(tool) = tools.tools().iter().find(|t| {
+                matches!(t.target, ToolTarget::Action(op)
+                    if Some(op.entity) == entity && Some(op.action) == action)
+            }) else {
+                continue;
+            };
+            let value = if result["kind"] == "envelope" {
+                json!({"data": result["data"], "meta": result["meta"]})
+            } else {
+                result["data"].clone()
+            };
+            let structured = airbyte_agent_runtime::tools::structured_content(value);
+            let v = jsonschema::draft202012::new(&tool.output_schema).expect("compiles");
+            let errors: Vec<String> = v.iter_errors(&structured).map(|e| e.to_string()).collect();
+            if !errors.is_empty() {
+                failures.push(format!("{}.{}: {errors:?}", d.name, case["id"]));
+            }
+            checked += 1;
+            typed += usize::from(tool.output_schema.get("$defs").is_some());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 50, "only {checked} recorded results checked");
+    println!("{checked} recorded results fit their output schema ({typed} with record types)");
+}

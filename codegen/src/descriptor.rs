@@ -115,7 +115,7 @@ fn build(ir: &Connector) -> ConnectorDescriptor {
                 .map(|e| EntityDescriptor {
                     name: s(&e.name),
                     description: s(&e.description),
-                    operations: slice(e.operations.iter().map(operation).collect()),
+                    operations: slice(e.operations.iter().map(|o| operation(ir, o)).collect()),
                 })
                 .collect(),
         ),
@@ -135,10 +135,11 @@ fn build(ir: &Connector) -> ConnectorDescriptor {
                 message_field: os(m),
             }
         }),
+        record_schemas: s(&crate::record_schema::definitions(ir)),
     }
 }
 
-fn operation(o: &crate::ir::OperationIr) -> OperationDescriptor {
+fn operation(ir: &Connector, o: &crate::ir::OperationIr) -> OperationDescriptor {
     OperationDescriptor {
         entity: s(&o.entity),
         action: s(&o.action),
@@ -197,6 +198,7 @@ fn operation(o: &crate::ir::OperationIr) -> OperationDescriptor {
             record_transform: pairs(&o.record_transform),
             file_url: os(&o.file_url),
             no_content: o.no_content,
+            data_schema: os(&crate::record_schema::data_schema(ir, o)),
         },
         pagination: match &o.pagination {
             PaginationIr::None => Pagination::None,

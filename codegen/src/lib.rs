@@ -15,6 +15,7 @@ pub mod descriptor;
 pub mod emit;
 pub mod import;
 pub mod ir;
+pub mod record_schema;
 pub mod spec;
 
 use std::path::Path;

@@ -297,6 +297,7 @@ async fn entity_checks() {
         entities: only,
         scoping: d.scoping,
         response_error_check: None,
+        record_schemas: "",
     }));
     let server = provider(gh, 200).await;
     let client = Client::builder(narrow, credentials(gh))
@@ -357,6 +358,7 @@ static NOTHING_TO_CHECK: ConnectorDescriptor = ConnectorDescriptor {
     entities: &[],
     scoping: &[],
     response_error_check: None,
+    record_schemas: "",
 };
 
 #[tokio::test]

@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use airbyte_agent_runtime::serde_json::{self, Map, Value};
-use airbyte_agent_runtime::tools::{ConnectorTools, Dispatcher, Tool, ToolOutput};
+use airbyte_agent_runtime::tools::{
+    ConnectorTools, Dispatcher, Tool, ToolOutput, structured_content,
+};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
@@ -69,20 +71,26 @@ fn to_mcp_tool(t: &Tool) -> McpTool {
         .destructive(t.annotations.destructive)
         .idempotent(t.annotations.idempotent)
         .open_world(t.annotations.open_world);
-    McpTool::new(t.name.clone(), t.description.clone(), Arc::new(schema))
+    let mut tool = McpTool::new(t.name.clone(), t.description.clone(), Arc::new(schema))
         .with_title(t.title.clone())
-        .with_annotations(annotations)
+        .with_annotations(annotations);
+    if let Value::Object(output) = &t.output_schema {
+        tool.output_schema = Some(Arc::new(output.clone()));
+    }
+    tool
 }
 
 /// The MCP result of one tool call.
 ///
-/// A successful, untruncated result goes in `structuredContent` (an object result as it is,
-/// any other value as `{"result": <value>}`, because MCP requires an object); the text block
-/// then only summarises it (record count and `meta`) instead of repeating the payload.
+/// A successful result goes in `structuredContent` (an object result as it is, any other value
+/// as `{"result": <value>}`, because MCP requires an object), as every tool's `outputSchema`
+/// declares; the text block then only summarises it (record count and `meta`) instead of
+/// repeating the payload. A page over the output limit arrives cut to the records that fit and
+/// the text says so.
 ///
-/// When the output-size guard truncated the result, there is no structured content (sending
-/// the full value would defeat the guard) and the text block is the truncated JSON with the
-/// guard's marker. Errors are `isError: true` with the dispatcher's message as text.
+/// Any other result over the limit has no structured content (sending the full value would
+/// defeat the guard) and the text block is the truncated JSON with the guard's marker. Errors
+/// are `isError: true` with the dispatcher's message as text.
 fn to_result(out: ToolOutput) -> CallToolResponse {
     if out.is_error {
         return CallToolResult::error(vec![ContentBlock::text(out.text)]).into();
@@ -91,7 +99,13 @@ fn to_result(out: ToolOutput) -> CallToolResponse {
         return CallToolResult::success(vec![ContentBlock::text(out.text)]).into();
     };
     let structured = structured_content(value);
-    let mut result = CallToolResult::success(vec![ContentBlock::text(summary(&structured))]);
+    let mut text = summary(&structured);
+    if out.truncated
+        && let Some(at) = out.text.rfind("\n[output truncated")
+    {
+        text.push_str(&out.text[at..]);
+    }
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(structured);
     result.into()
 }
@@ -120,18 +134,6 @@ fn summary(structured: &Value) -> String {
                 "The result is in structuredContent (fields: {}).",
                 keys.join(", ")
             )
-        }
-    }
-}
-
-/// The `structuredContent` of a successful result, per [`to_result`].
-fn structured_content(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(map),
-        other => {
-            let mut wrapped = Map::new();
-            wrapped.insert("result".to_string(), other);
-            Value::Object(wrapped)
         }
     }
 }

@@ -261,6 +261,7 @@ fn response_fields(r: &ResponseDescriptor) -> Fields {
         record_transform,
         file_url,
         no_content,
+        data_schema,
     } = r;
     vec![
         ("record_extractor", opt_str(*record_extractor)),
@@ -269,6 +270,7 @@ fn response_fields(r: &ResponseDescriptor) -> Fields {
         ("record_transform", pairs(record_transform)),
         ("file_url", opt_str(*file_url)),
         ("no_content", quote!(#no_content)),
+        ("data_schema", opt_str(*data_schema)),
     ]
 }
 
@@ -529,6 +531,7 @@ pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream 
                 entities: listed,
                 scoping: scopes,
                 response_error_check: check,
+                record_schemas,
             } = c;
             let server_variables = server_variables.iter().map(server_variable);
             let auth_schemes = auth_schemes.iter().map(auth_scheme);
@@ -550,6 +553,7 @@ pub fn descriptor_items(d: &ConnectorDescriptor, ir: &Connector) -> TokenStream 
                 ("entities", listed),
                 ("scoping", quote!(&[#(#scopes),*])),
                 ("response_error_check", opt(check, response_error_check)),
+                ("record_schemas", quote!(#record_schemas)),
             ]
         },
     );

@@ -23,6 +23,9 @@ pub static BASES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.bases"),
             meta_extractor: &[("offset", "$.offset")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Base\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -53,6 +56,9 @@ pub static TABLES: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.tables"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Table\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -114,6 +120,9 @@ pub static RECORDS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.records"),
             meta_extractor: &[("offset", "$.offset")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Record\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -151,6 +160,10 @@ pub static RECORDS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Record\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -201,5 +214,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Base\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"permissionLevel\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An Airtable base: one database with its own tables.\"},\"Table\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"primaryFieldId\":{\"type\":[\"string\",\"null\"]},\"fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TableField\"}},\"views\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/View\"}}},\"description\":\"A table of a base with its fields and views.\"},\"TableField\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"options\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A field (column) of a table.\"},\"View\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A saved view of a table.\"},\"Record\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"createdTime\":{\"type\":[\"string\",\"null\"]},\"fields\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A record (row) of a table.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

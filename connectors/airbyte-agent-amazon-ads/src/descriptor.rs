@@ -29,6 +29,12 @@ pub static PROFILES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Profile\"}}",
+            ),
+            ..ResponseDescriptor::DEFAULT
+        },
         preferred_for_check: true,
         ..OperationDescriptor::DEFAULT
     },
@@ -56,6 +62,10 @@ pub static PROFILES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Profile\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -97,6 +107,9 @@ pub static PORTFOLIOS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PortfoliosRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -144,6 +157,7 @@ pub static PORTFOLIOS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.portfolios[0]"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Portfolio\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -218,6 +232,9 @@ pub static SPONSORED_PRODUCT_CAMPAIGNS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductCampaignsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -277,6 +294,7 @@ pub static SPONSORED_PRODUCT_CAMPAIGNS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.campaigns[0]"),
+            data_schema: Some("{\"$ref\":\"#/$defs/SponsoredProductCampaign\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -351,6 +369,9 @@ pub static SPONSORED_PRODUCT_AD_GROUPS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductAdGroupsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -429,6 +450,9 @@ pub static SPONSORED_PRODUCT_KEYWORDS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductKeywordsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -507,6 +531,9 @@ pub static SPONSORED_PRODUCT_PRODUCT_ADS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductProductAdsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -585,6 +612,9 @@ pub static SPONSORED_PRODUCT_TARGETS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -663,6 +693,9 @@ pub static SPONSORED_PRODUCT_NEGATIVE_KEYWORDS: [OperationDescriptor; 1usize] = 
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeKeywordsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -741,6 +774,9 @@ pub static SPONSORED_PRODUCT_NEGATIVE_TARGETS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeTargetsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -819,6 +855,9 @@ pub static SPONSORED_BRANDS_CAMPAIGNS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsCampaignsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -897,6 +936,9 @@ pub static SPONSORED_BRANDS_AD_GROUPS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsAdGroupsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1051,5 +1093,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Profile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"profileId\":{\"type\":[\"integer\",\"null\"]},\"countryCode\":{\"type\":[\"string\",\"null\"]},\"currencyCode\":{\"type\":[\"string\",\"null\"]},\"dailyBudget\":{\"type\":[\"number\",\"null\"]},\"timezone\":{\"type\":[\"string\",\"null\"]},\"accountInfo\":{\"$ref\":\"#/$defs/AccountInfo\"}},\"description\":\"An advertising profile: one advertiser account in one marketplace, used to scope other calls.\"},\"AccountInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"marketplaceStringId\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"subType\":{\"type\":[\"string\",\"null\"]},\"validPaymentMethod\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Account info structure.\"},\"PortfoliosRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"portfolios\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Portfolio\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"Portfolio\":{\"type\":[\"object\",\"null\"],\"properties\":{\"portfolioId\":{},\"name\":{\"type\":[\"string\",\"null\"]},\"budget\":{\"$ref\":\"#/$defs/PortfolioBudget\"},\"inBudget\":{\"type\":[\"boolean\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"creationDate\":{\"type\":[\"integer\",\"null\"]},\"lastUpdatedDate\":{\"type\":[\"integer\",\"null\"]},\"servingStatus\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A group of campaigns that can share a budget cap.\"},\"PortfolioBudget\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"number\",\"null\"]},\"currencyCode\":{\"type\":[\"string\",\"null\"]},\"policy\":{\"type\":[\"string\",\"null\"]},\"startDate\":{\"type\":[\"string\",\"null\"]},\"endDate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Portfolio budget structure.\"},\"SponsoredProductCampaignsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"campaigns\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductCampaign\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductCampaign\":{\"type\":[\"object\",\"null\"],\"properties\":{\"campaignId\":{},\"portfolioId\":{},\"name\":{\"type\":[\"string\",\"null\"]},\"campaignType\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"object\",\"null\"]},\"targetingType\":{\"type\":[\"string\",\"null\"]},\"premiumBidAdjustment\":{\"type\":[\"boolean\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"dynamicBidding\":{\"$ref\":\"#/$defs/DynamicBidding\"},\"bidding\":{\"$ref\":\"#/$defs/DynamicBidding\"},\"startDate\":{\"type\":[\"string\",\"null\"]},\"endDate\":{\"type\":[\"string\",\"null\"]},\"dailyBudget\":{\"type\":[\"number\",\"null\"]},\"budget\":{\"$ref\":\"#/$defs/CampaignBudget\"},\"extendedData\":{\"type\":[\"object\",\"null\"]},\"marketplaceBudgetAllocation\":{\"type\":[\"string\",\"null\"]},\"offAmazonSettings\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A Sponsored Products campaign that advertises single product listings.\"},\"DynamicBidding\":{\"type\":[\"object\",\"null\"],\"properties\":{\"placementBidding\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DynamicBiddingPlacementBiddingItem\"}},\"strategy\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Dynamic bidding structure.\"},\"DynamicBiddingPlacementBiddingItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"placement\":{\"type\":[\"string\",\"null\"]},\"percentage\":{\"type\":[\"integer\",\"null\"]}}},\"CampaignBudget\":{\"type\":[\"object\",\"null\"],\"properties\":{\"budgetType\":{\"type\":[\"string\",\"null\"]},\"budget\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Campaign budget structure.\"},\"SponsoredProductAdGroupsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"adGroups\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductAdGroup\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductAdGroup\":{\"type\":[\"object\",\"null\"],\"properties\":{\"adGroupId\":{},\"campaignId\":{},\"name\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"defaultBid\":{\"type\":[\"number\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An ad group of a Sponsored Products campaign, with ads, targeting and a default bid.\"},\"SponsoredProductKeywordsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"keywords\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductKeyword\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductKeyword\":{\"type\":[\"object\",\"null\"],\"properties\":{\"keywordId\":{},\"campaignId\":{},\"adGroupId\":{},\"keywordText\":{\"type\":[\"string\",\"null\"]},\"matchType\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"bid\":{\"type\":[\"number\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A keyword a Sponsored Products ad group bids on.\"},\"SponsoredProductProductAdsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"productAds\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductProductAd\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductProductAd\":{\"type\":[\"object\",\"null\"],\"properties\":{\"adId\":{},\"campaignId\":{},\"adGroupId\":{},\"asin\":{\"type\":[\"string\",\"null\"]},\"sku\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An advertised product (ASIN or SKU) in a Sponsored Products ad group.\"},\"SponsoredProductTargetsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"targetingClauses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTarget\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductTarget\":{\"type\":[\"object\",\"null\"],\"properties\":{\"targetId\":{},\"campaignId\":{},\"adGroupId\":{},\"expression\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetExpressionItem\"}},\"resolvedExpression\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetExpressionItem\"}},\"expressionType\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"bid\":{\"type\":[\"number\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A product or category targeting clause of a Sponsored Products ad group.\"},\"SponsoredProductTargetExpressionItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductNegativeKeywordsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"negativeKeywords\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeKeyword\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductNegativeKeyword\":{\"type\":[\"object\",\"null\"],\"properties\":{\"keywordId\":{},\"campaignId\":{},\"adGroupId\":{},\"keywordText\":{\"type\":[\"string\",\"null\"]},\"matchType\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A search term excluded from a Sponsored Products ad group.\"},\"SponsoredProductNegativeTargetsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"negativeTargetingClauses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeTarget\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredProductNegativeTarget\":{\"type\":[\"object\",\"null\"],\"properties\":{\"targetId\":{},\"campaignId\":{},\"adGroupId\":{},\"expression\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetExpressionItem\"}},\"resolvedExpression\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetExpressionItem\"}},\"expressionType\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A product or category excluded from Sponsored Products targeting.\"},\"SponsoredBrandsCampaignsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"campaigns\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsCampaign\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredBrandsCampaign\":{\"type\":[\"object\",\"null\"],\"properties\":{\"campaignId\":{},\"name\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"budget\":{\"type\":[\"number\",\"null\"]},\"budgetType\":{\"type\":[\"string\",\"null\"]},\"startDate\":{\"type\":[\"string\",\"null\"]},\"endDate\":{\"type\":[\"string\",\"null\"]},\"bidOptimization\":{\"type\":[\"boolean\",\"null\"]},\"bidMultiplier\":{\"type\":[\"number\",\"null\"]},\"portfolioId\":{},\"costType\":{\"type\":[\"string\",\"null\"]},\"productLocation\":{\"type\":[\"string\",\"null\"]},\"smartDefault\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"object\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An SB (Sponsored Brands) campaign showing brand creatives in shopping results.\"},\"SponsoredBrandsAdGroupsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"adGroups\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsAdGroup\"}},\"nextToken\":{\"type\":[\"string\",\"null\"]}}},\"SponsoredBrandsAdGroup\":{\"type\":[\"object\",\"null\"],\"properties\":{\"adGroupId\":{},\"campaignId\":{},\"name\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"bid\":{\"type\":[\"number\",\"null\"]},\"extendedData\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An ad group of an SB (Sponsored Brands) campaign.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

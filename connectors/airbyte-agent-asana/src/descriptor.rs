@@ -68,6 +68,9 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -97,6 +100,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -118,6 +122,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -150,6 +155,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -173,6 +179,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TaskCompact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -219,6 +226,9 @@ pub static PROJECT_TASKS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -352,6 +362,9 @@ pub static WORKSPACE_TASK_SEARCH: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -406,6 +419,9 @@ pub static PROJECTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -435,6 +451,7 @@ pub static PROJECTS: [OperationDescriptor; 5usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -456,6 +473,7 @@ pub static PROJECTS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -488,6 +506,7 @@ pub static PROJECTS: [OperationDescriptor; 5usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -511,6 +530,7 @@ pub static PROJECTS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectCompact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -551,6 +571,9 @@ pub static TASK_PROJECTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -602,6 +625,9 @@ pub static TEAM_PROJECTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -653,6 +679,9 @@ pub static WORKSPACE_PROJECTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -690,6 +719,9 @@ pub static WORKSPACES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WorkspaceCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -716,6 +748,7 @@ pub static WORKSPACES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/WorkspacesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -759,6 +792,9 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -784,6 +820,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/UsersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -824,6 +861,9 @@ pub static WORKSPACE_USERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -868,6 +908,9 @@ pub static TEAM_USERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -897,6 +940,7 @@ pub static TEAMS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TeamsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -937,6 +981,9 @@ pub static WORKSPACE_TEAMS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -987,6 +1034,9 @@ pub static USER_TEAMS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1030,6 +1080,9 @@ pub static ATTACHMENTS: [OperationDescriptor; 3usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AttachmentCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1055,6 +1108,7 @@ pub static ATTACHMENTS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/AttachmentsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1117,6 +1171,9 @@ pub static WORKSPACE_TAGS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1153,6 +1210,7 @@ pub static WORKSPACE_TAGS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/WorkspaceTagsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1178,6 +1236,7 @@ pub static TAGS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/WorkspaceTagsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1210,6 +1269,7 @@ pub static TAGS: [OperationDescriptor; 3usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/WorkspaceTagsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1233,6 +1293,7 @@ pub static TAGS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TagCompact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1273,6 +1334,9 @@ pub static TAG_TASKS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1317,6 +1381,9 @@ pub static PROJECT_SECTIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SectionCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1353,6 +1420,7 @@ pub static PROJECT_SECTIONS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectSectionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1378,6 +1446,7 @@ pub static SECTIONS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectSectionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1410,6 +1479,7 @@ pub static SECTIONS: [OperationDescriptor; 3usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectSectionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1433,6 +1503,7 @@ pub static SECTIONS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/SectionCompact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1479,6 +1550,9 @@ pub static SECTION_TASKS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1515,6 +1589,7 @@ pub static SECTION_TASKS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"type\":[\"object\",\"null\"]}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1555,6 +1630,9 @@ pub static TASK_SUBTASKS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1599,6 +1677,9 @@ pub static TASK_DEPENDENCIES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1643,6 +1724,9 @@ pub static TASK_DEPENDENTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -1683,6 +1767,7 @@ pub static TASK_STORIES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TaskStoriesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1719,6 +1804,7 @@ pub static TASK_TAGS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"type\":[\"object\",\"null\"]}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1751,6 +1837,7 @@ pub static TASK_TAGS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"type\":[\"object\",\"null\"]}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1787,6 +1874,7 @@ pub static WORKSPACE_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/UsersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2065,5 +2153,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"TaskCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"resource_subtype\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/TaskCompactCreatedBy\"}},\"description\":\"Short form of an Asana task: gid, name and subtype.\"},\"TaskCompactCreatedBy\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the created by.\"},\"TasksRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An Asana task with all of its details.\"},\"ProjectCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of an Asana project.\"},\"ProjectsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]},\"completed\":{\"type\":[\"boolean\",\"null\"]},\"completed_at\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"current_status\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatus\"},\"current_status_update\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusUpdate\"},\"custom_fields\":{\"type\":[\"array\",\"null\"],\"items\":{}},\"default_access_level\":{\"type\":[\"string\",\"null\"]},\"default_view\":{\"type\":[\"string\",\"null\"]},\"due_on\":{\"type\":[\"string\",\"null\"]},\"due_date\":{\"type\":[\"string\",\"null\"]},\"followers\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"}},\"members\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"}},\"minimum_access_level_for_customization\":{\"type\":[\"string\",\"null\"]},\"minimum_access_level_for_sharing\":{\"type\":[\"string\",\"null\"]},\"modified_at\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"notes\":{\"type\":[\"string\",\"null\"]},\"owner\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"permalink_url\":{\"type\":[\"string\",\"null\"]},\"privacy_setting\":{\"type\":[\"string\",\"null\"]},\"public\":{\"type\":[\"boolean\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"start_on\":{\"type\":[\"string\",\"null\"]},\"team\":{\"$ref\":\"#/$defs/ProjectsRecordTeam\"},\"workspace\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"icon\":{\"type\":[\"string\",\"null\"]},\"completed_by\":{\"$ref\":\"#/$defs/ProjectsRecordTeam\"}},\"description\":\"An Asana project with all of its details.\"},\"ProjectsRecordCurrentStatus\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"color\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"modified_at\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]}}},\"ProjectsRecordCurrentStatusAuthor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]}}},\"ProjectsRecordCurrentStatusUpdate\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"resource_subtype\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]}}},\"ProjectsRecordTeam\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]}}},\"WorkspaceCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of an Asana workspace or organization.\"},\"WorkspacesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email_domains\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"is_organization\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"An Asana workspace or organization with its details.\"},\"UserCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of an Asana user.\"},\"UsersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"photo\":{\"type\":[\"object\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"workspaces\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"}}},\"description\":\"An Asana user with profile and workspaces.\"},\"TeamsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"organization\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"permalink_url\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An Asana team with its details.\"},\"TeamCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of an Asana team.\"},\"AttachmentCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"resource_subtype\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of a file attached to a task or other object.\"},\"AttachmentsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"resource_subtype\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"download_url\":{\"type\":[\"string\",\"null\"]},\"permanent_url\":{\"type\":[\"string\",\"null\"]},\"host\":{\"type\":[\"string\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/AttachmentCompact\"},\"view_url\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A file attached to an object, with host and download links.\"},\"TagCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of an Asana tag.\"},\"WorkspaceTagsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"followers\":{\"type\":[\"array\",\"null\"],\"items\":{}},\"notes\":{\"type\":[\"string\",\"null\"]},\"permalink_url\":{\"type\":[\"string\",\"null\"]},\"workspace\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"}},\"description\":\"An Asana tag with color and notes.\"},\"SectionCompact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Short form of a project section.\"},\"ProjectSectionsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"project\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"}},\"description\":\"A section of a project, shown as a list group or board column.\"},\"TaskStoriesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"gid\":{\"type\":[\"string\",\"null\"]},\"resource_type\":{\"type\":[\"string\",\"null\"]},\"resource_subtype\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"html_text\":{\"type\":[\"string\",\"null\"]},\"is_pinned\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"target\":{\"$ref\":\"#/$defs/ProjectsRecordCurrentStatusAuthor\"},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A comment or activity entry on a task.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

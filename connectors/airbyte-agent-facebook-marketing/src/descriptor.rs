@@ -23,6 +23,7 @@ pub static CURRENT_USER: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CurrentUserRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         preferred_for_check: true,
@@ -66,6 +67,9 @@ pub static AD_ACCOUNTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdAccountListItem\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -100,6 +104,7 @@ pub static AD_ACCOUNTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/AdAccountsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -149,6 +154,9 @@ pub static CAMPAIGNS: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -254,6 +262,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CampaignsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -280,6 +292,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Campaign\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -349,6 +365,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CampaignsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -396,6 +416,9 @@ pub static AD_SETS: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdSet\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -546,6 +569,10 @@ pub static AD_SETS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CampaignsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -572,6 +599,10 @@ pub static AD_SETS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AdSet\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -657,6 +688,10 @@ pub static AD_SETS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CampaignsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -704,6 +739,9 @@ pub static ADS: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ad\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -779,6 +817,10 @@ pub static ADS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CampaignsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -805,6 +847,10 @@ pub static ADS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Ad\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -866,6 +912,10 @@ pub static ADS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CampaignsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -913,6 +963,9 @@ pub static AD_CREATIVES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdCreative\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1011,6 +1064,9 @@ pub static ADS_INSIGHTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdsInsight\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1064,6 +1120,9 @@ pub static CUSTOM_CONVERSIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomConversion\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1117,6 +1176,9 @@ pub static IMAGES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Image\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1170,6 +1232,9 @@ pub static VIDEOS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Video\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1223,6 +1288,9 @@ pub static PIXELS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pixel\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1255,6 +1323,10 @@ pub static PIXELS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Pixel\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1297,6 +1369,9 @@ pub static PIXEL_STATS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PixelStat\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1433,6 +1508,9 @@ pub static AD_LIBRARY: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLibraryAd\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1596,5 +1674,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"CurrentUserRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The Facebook user the token belongs to.\"},\"AdAccountListItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_status\":{\"type\":[\"integer\",\"null\"]},\"age\":{\"type\":[\"number\",\"null\"]},\"amount_spent\":{\"type\":[\"string\",\"null\"]},\"balance\":{\"type\":[\"string\",\"null\"]},\"business\":{\"$ref\":\"#/$defs/BusinessRef\"},\"business_name\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"disable_reason\":{\"type\":[\"integer\",\"null\"]},\"spend_cap\":{\"type\":[\"string\",\"null\"]},\"timezone_id\":{\"type\":[\"integer\",\"null\"]},\"timezone_name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An ad account as listed for the token user.\"},\"BusinessRef\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Business ref structure.\"},\"AdAccountsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_status\":{\"type\":[\"integer\",\"null\"]},\"age\":{\"type\":[\"number\",\"null\"]},\"amount_spent\":{\"type\":[\"string\",\"null\"]},\"balance\":{\"type\":[\"string\",\"null\"]},\"business\":{\"$ref\":\"#/$defs/BusinessRef\"},\"business_city\":{\"type\":[\"string\",\"null\"]},\"business_country_code\":{\"type\":[\"string\",\"null\"]},\"business_name\":{\"type\":[\"string\",\"null\"]},\"business_state\":{\"type\":[\"string\",\"null\"]},\"business_street\":{\"type\":[\"string\",\"null\"]},\"business_street2\":{\"type\":[\"string\",\"null\"]},\"business_zip\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"disable_reason\":{\"type\":[\"integer\",\"null\"]},\"end_advertiser\":{\"type\":[\"string\",\"null\"]},\"end_advertiser_name\":{\"type\":[\"string\",\"null\"]},\"funding_source\":{\"type\":[\"string\",\"null\"]},\"funding_source_details\":{\"type\":[\"object\",\"null\"]},\"has_migrated_permissions\":{\"type\":[\"boolean\",\"null\"]},\"is_personal\":{\"type\":[\"integer\",\"null\"]},\"is_prepay_account\":{\"type\":[\"boolean\",\"null\"]},\"is_tax_id_required\":{\"type\":[\"boolean\",\"null\"]},\"min_campaign_group_spend_cap\":{\"type\":[\"string\",\"null\"]},\"min_daily_budget\":{\"type\":[\"integer\",\"null\"]},\"owner\":{\"type\":[\"string\",\"null\"]},\"spend_cap\":{\"type\":[\"string\",\"null\"]},\"timezone_id\":{\"type\":[\"integer\",\"null\"]},\"timezone_name\":{\"type\":[\"string\",\"null\"]},\"timezone_offset_hours_utc\":{\"type\":[\"number\",\"null\"]}},\"description\":\"An ad account with balance, spend and business details.\"},\"Campaign\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"adlabels\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLabel\"}},\"bid_strategy\":{\"type\":[\"string\",\"null\"]},\"boosted_object_id\":{\"type\":[\"string\",\"null\"]},\"budget_rebalance_flag\":{\"type\":[\"boolean\",\"null\"]},\"budget_remaining\":{\"type\":[\"number\",\"null\"]},\"buying_type\":{\"type\":[\"string\",\"null\"]},\"daily_budget\":{\"type\":[\"number\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"configured_status\":{\"type\":[\"string\",\"null\"]},\"effective_status\":{\"type\":[\"string\",\"null\"]},\"issues_info\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueInfo\"}},\"lifetime_budget\":{\"type\":[\"number\",\"null\"]},\"objective\":{\"type\":[\"string\",\"null\"]},\"smart_promotion_type\":{\"type\":[\"string\",\"null\"]},\"source_campaign_id\":{\"type\":[\"string\",\"null\"]},\"special_ad_category\":{\"type\":[\"string\",\"null\"]},\"special_ad_category_country\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"spend_cap\":{\"type\":[\"number\",\"null\"]},\"start_time\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"stop_time\":{\"type\":[\"string\",\"null\"]},\"updated_time\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An ad campaign with objective, status and budget.\"},\"AdLabel\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"updated_time\":{\"type\":[\"string\",\"null\"]}}},\"IssueInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"error_code\":{\"type\":[\"string\",\"null\"]},\"error_message\":{\"type\":[\"string\",\"null\"]},\"error_summary\":{\"type\":[\"string\",\"null\"]},\"error_type\":{\"type\":[\"string\",\"null\"]},\"level\":{\"type\":[\"string\",\"null\"]}}},\"CampaignsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Response envelope with campaign create data.\"},\"CampaignsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"success\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Response envelope with update data.\"},\"AdSet\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"adlabels\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLabel\"}},\"bid_amount\":{\"type\":[\"number\",\"null\"]},\"bid_info\":{\"$ref\":\"#/$defs/BidInfo\"},\"bid_strategy\":{\"type\":[\"string\",\"null\"]},\"bid_constraints\":{\"$ref\":\"#/$defs/BidConstraints\"},\"budget_remaining\":{\"type\":[\"number\",\"null\"]},\"campaign_id\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"daily_budget\":{\"type\":[\"number\",\"null\"]},\"effective_status\":{\"type\":[\"string\",\"null\"]},\"end_time\":{\"type\":[\"string\",\"null\"]},\"learning_stage_info\":{\"$ref\":\"#/$defs/LearningStageInfo\"},\"lifetime_budget\":{\"type\":[\"number\",\"null\"]},\"promoted_object\":{\"$ref\":\"#/$defs/PromotedObject\"},\"start_time\":{\"type\":[\"string\",\"null\"]},\"targeting\":{\"type\":[\"object\",\"null\"]},\"updated_time\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An ad set with targeting, schedule, bid and budget.\"},\"BidInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"CLICKS\":{\"type\":[\"integer\",\"null\"]},\"ACTIONS\":{\"type\":[\"integer\",\"null\"]},\"REACH\":{\"type\":[\"integer\",\"null\"]},\"IMPRESSIONS\":{\"type\":[\"integer\",\"null\"]},\"SOCIAL\":{\"type\":[\"integer\",\"null\"]}}},\"BidConstraints\":{\"type\":[\"object\",\"null\"],\"properties\":{\"roas_average_floor\":{\"type\":[\"integer\",\"null\"]}}},\"LearningStageInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"status\":{\"type\":[\"string\",\"null\"]},\"conversions\":{\"type\":[\"integer\",\"null\"]},\"last_sig_edit_ts\":{\"type\":[\"integer\",\"null\"]},\"attribution_windows\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}}},\"PromotedObject\":{\"type\":[\"object\",\"null\"],\"properties\":{\"custom_event_type\":{\"type\":[\"string\",\"null\"]},\"pixel_id\":{\"type\":[\"string\",\"null\"]},\"pixel_rule\":{\"type\":[\"string\",\"null\"]},\"page_id\":{\"type\":[\"string\",\"null\"]},\"object_store_url\":{\"type\":[\"string\",\"null\"]},\"application_id\":{\"type\":[\"string\",\"null\"]},\"product_set_id\":{\"type\":[\"string\",\"null\"]},\"offer_id\":{\"type\":[\"string\",\"null\"]}}},\"Ad\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"adset_id\":{\"type\":[\"string\",\"null\"]},\"campaign_id\":{\"type\":[\"string\",\"null\"]},\"adlabels\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLabel\"}},\"bid_amount\":{\"type\":[\"integer\",\"null\"]},\"bid_info\":{\"$ref\":\"#/$defs/BidInfo\"},\"bid_type\":{\"type\":[\"string\",\"null\"]},\"configured_status\":{\"type\":[\"string\",\"null\"]},\"conversion_specs\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"created_time\":{\"type\":[\"string\",\"null\"]},\"creative\":{\"$ref\":\"#/$defs/AdCreativeRef\"},\"effective_status\":{\"type\":[\"string\",\"null\"]},\"last_updated_by_app_id\":{\"type\":[\"string\",\"null\"]},\"recommendations\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Recommendation\"}},\"source_ad_id\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"tracking_specs\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"updated_time\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An ad with its creative and delivery status.\"},\"AdCreativeRef\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"creative_id\":{\"type\":[\"string\",\"null\"]}}},\"Recommendation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"blame_field\":{\"type\":[\"string\",\"null\"]},\"code\":{\"type\":[\"integer\",\"null\"]},\"confidence\":{\"type\":[\"string\",\"null\"]},\"importance\":{\"type\":[\"string\",\"null\"]},\"message\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]}}},\"AdCreative\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"actor_id\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"call_to_action_type\":{\"type\":[\"string\",\"null\"]},\"effective_object_story_id\":{\"type\":[\"string\",\"null\"]},\"image_hash\":{\"type\":[\"string\",\"null\"]},\"image_url\":{\"type\":[\"string\",\"null\"]},\"link_url\":{\"type\":[\"string\",\"null\"]},\"object_story_id\":{\"type\":[\"string\",\"null\"]},\"object_story_spec\":{\"type\":[\"object\",\"null\"]},\"object_type\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"thumbnail_url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"url_tags\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The copy, media and links an ad shows.\"},\"AdsInsight\":{\"type\":[\"object\",\"null\"],\"properties\":{\"account_id\":{\"type\":[\"string\",\"null\"]},\"account_name\":{\"type\":[\"string\",\"null\"]},\"campaign_id\":{\"type\":[\"string\",\"null\"]},\"campaign_name\":{\"type\":[\"string\",\"null\"]},\"adset_id\":{\"type\":[\"string\",\"null\"]},\"adset_name\":{\"type\":[\"string\",\"null\"]},\"ad_id\":{\"type\":[\"string\",\"null\"]},\"ad_name\":{\"type\":[\"string\",\"null\"]},\"clicks\":{\"type\":[\"integer\",\"null\"]},\"impressions\":{\"type\":[\"integer\",\"null\"]},\"reach\":{\"type\":[\"integer\",\"null\"]},\"spend\":{\"type\":[\"number\",\"null\"]},\"cpc\":{\"type\":[\"number\",\"null\"]},\"cpm\":{\"type\":[\"number\",\"null\"]},\"ctr\":{\"type\":[\"number\",\"null\"]},\"date_start\":{\"type\":[\"string\",\"null\"]},\"date_stop\":{\"type\":[\"string\",\"null\"]},\"actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdsActionStats\"}},\"action_values\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdsActionStats\"}}},\"description\":\"Performance figures for one level and period.\"},\"AdsActionStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"action_type\":{\"type\":[\"string\",\"null\"]},\"action_destination\":{\"type\":[\"string\",\"null\"]},\"action_target_id\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"number\",\"null\"]},\"1d_click\":{\"type\":[\"number\",\"null\"]},\"7d_click\":{\"type\":[\"number\",\"null\"]},\"28d_click\":{\"type\":[\"number\",\"null\"]},\"1d_view\":{\"type\":[\"number\",\"null\"]},\"7d_view\":{\"type\":[\"number\",\"null\"]},\"28d_view\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Ads action stats structure.\"},\"CustomConversion\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"business\":{\"type\":[\"string\",\"null\"]},\"creation_time\":{\"type\":[\"string\",\"null\"]},\"custom_event_type\":{\"type\":[\"string\",\"null\"]},\"data_sources\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DataSource\"}},\"default_conversion_value\":{\"type\":[\"number\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"event_source_type\":{\"type\":[\"string\",\"null\"]},\"first_fired_time\":{\"type\":[\"string\",\"null\"]},\"is_archived\":{\"type\":[\"boolean\",\"null\"]},\"is_unavailable\":{\"type\":[\"boolean\",\"null\"]},\"last_fired_time\":{\"type\":[\"string\",\"null\"]},\"offline_conversion_data_set\":{\"type\":[\"string\",\"null\"]},\"retention_days\":{\"type\":[\"number\",\"null\"]},\"rule\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A custom conversion rule.\"},\"DataSource\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"source_type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}}},\"Image\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"creatives\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"filename\":{\"type\":[\"string\",\"null\"]},\"hash\":{\"type\":[\"string\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"is_associated_creatives_in_adgroups\":{\"type\":[\"boolean\",\"null\"]},\"original_height\":{\"type\":[\"integer\",\"null\"]},\"original_width\":{\"type\":[\"integer\",\"null\"]},\"permalink_url\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"updated_time\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"url_128\":{\"type\":[\"string\",\"null\"]},\"width\":{\"type\":[\"integer\",\"null\"]}}},\"Video\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"ad_breaks\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"backdated_time\":{\"type\":[\"string\",\"null\"]},\"backdated_time_granularity\":{\"type\":[\"string\",\"null\"]},\"content_category\":{\"type\":[\"string\",\"null\"]},\"content_tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"created_time\":{\"type\":[\"string\",\"null\"]},\"custom_labels\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"description\":{\"type\":[\"string\",\"null\"]},\"embed_html\":{\"type\":[\"string\",\"null\"]},\"embeddable\":{\"type\":[\"boolean\",\"null\"]},\"format\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/VideoFormat\"}},\"icon\":{\"type\":[\"string\",\"null\"]},\"is_crosspost_video\":{\"type\":[\"boolean\",\"null\"]},\"is_crossposting_eligible\":{\"type\":[\"boolean\",\"null\"]},\"is_episode\":{\"type\":[\"boolean\",\"null\"]},\"is_instagram_eligible\":{\"type\":[\"boolean\",\"null\"]},\"length\":{\"type\":[\"number\",\"null\"]},\"live_status\":{\"type\":[\"string\",\"null\"]},\"permalink_url\":{\"type\":[\"string\",\"null\"]},\"post_views\":{\"type\":[\"integer\",\"null\"]},\"premiere_living_room_status\":{\"type\":[\"boolean\",\"null\"]},\"published\":{\"type\":[\"boolean\",\"null\"]},\"scheduled_publish_time\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"universal_video_id\":{\"type\":[\"string\",\"null\"]},\"updated_time\":{\"type\":[\"string\",\"null\"]},\"views\":{\"type\":[\"integer\",\"null\"]}}},\"VideoFormat\":{\"type\":[\"object\",\"null\"],\"properties\":{\"filter\":{\"type\":[\"string\",\"null\"]},\"embed_html\":{\"type\":[\"string\",\"null\"]},\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"picture\":{\"type\":[\"string\",\"null\"]}}},\"Pixel\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"creation_time\":{\"type\":[\"string\",\"null\"]},\"creator\":{\"$ref\":\"#/$defs/PixelCreator\"},\"data_use_setting\":{\"type\":[\"string\",\"null\"]},\"enable_automatic_matching\":{\"type\":[\"boolean\",\"null\"]},\"first_party_cookie_status\":{\"type\":[\"string\",\"null\"]},\"is_created_by_app\":{\"type\":[\"boolean\",\"null\"]},\"is_crm\":{\"type\":[\"boolean\",\"null\"]},\"is_unavailable\":{\"type\":[\"boolean\",\"null\"]},\"last_fired_time\":{\"type\":[\"string\",\"null\"]},\"owner_ad_account\":{\"$ref\":\"#/$defs/PixelOwnerAdAccount\"},\"owner_business\":{\"$ref\":\"#/$defs/PixelCreator\"}},\"description\":\"A tracking pixel with its settings.\"},\"PixelCreator\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the creator.\"},\"PixelOwnerAdAccount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"account_id\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the owner ad account.\"},\"PixelStat\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PixelStatDataItem\"}},\"event\":{\"type\":[\"string\",\"null\"]},\"event_source\":{\"type\":[\"string\",\"null\"]},\"total_count\":{\"type\":[\"integer\",\"null\"]},\"total_matched_count\":{\"type\":[\"integer\",\"null\"]},\"total_deduped_count\":{\"type\":[\"integer\",\"null\"]},\"test_events_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Event counts and quality figures of a pixel for one group.\"},\"PixelStatDataItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"timestamp\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"integer\",\"null\"]}}},\"AdLibraryAd\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"ad_creation_time\":{\"type\":[\"string\",\"null\"]},\"ad_creative_bodies\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"ad_creative_link_captions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"ad_creative_link_descriptions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"ad_creative_link_titles\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"ad_delivery_start_time\":{\"type\":[\"string\",\"null\"]},\"ad_delivery_stop_time\":{\"type\":[\"string\",\"null\"]},\"ad_snapshot_url\":{\"type\":[\"string\",\"null\"]},\"age_country_gender_reach_breakdown\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"beneficiary_payers\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"br_total_reach\":{\"type\":[\"integer\",\"null\"]},\"bylines\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"delivery_by_region\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLibraryAdDeliveryByRegionItem\"}},\"demographic_distribution\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLibraryAdDemographicDistributionItem\"}},\"estimated_audience_size\":{\"$ref\":\"#/$defs/AdLibraryAdEstimatedAudienceSize\"},\"eu_total_reach\":{\"type\":[\"integer\",\"null\"]},\"impressions\":{\"$ref\":\"#/$defs/AdLibraryAdEstimatedAudienceSize\"},\"languages\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"page_id\":{\"type\":[\"string\",\"null\"]},\"page_name\":{\"type\":[\"string\",\"null\"]},\"publisher_platforms\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"spend\":{\"$ref\":\"#/$defs/AdLibraryAdEstimatedAudienceSize\"},\"target_ages\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"target_gender\":{\"type\":[\"string\",\"null\"]},\"target_locations\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"total_reach_by_location\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.\"},\"AdLibraryAdDeliveryByRegionItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"region\":{\"type\":[\"string\",\"null\"]},\"percentage\":{\"type\":[\"string\",\"null\"]}}},\"AdLibraryAdDemographicDistributionItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"age\":{\"type\":[\"string\",\"null\"]},\"gender\":{\"type\":[\"string\",\"null\"]},\"percentage\":{\"type\":[\"string\",\"null\"]}}},\"AdLibraryAdEstimatedAudienceSize\":{\"type\":[\"object\",\"null\"],\"properties\":{\"lower_bound\":{\"type\":[\"integer\",\"null\"]},\"upper_bound\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the estimated audience size.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -45,6 +45,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository"),
+            data_schema: Some("{\"$ref\":\"#/$defs/RepositoriesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -102,6 +103,9 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
                 ("has_next_page", "$.data.user.repositories.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.user.repositories.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -166,6 +170,9 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.repositoryCount"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -235,6 +242,9 @@ pub static ORG_REPOSITORIES: [OperationDescriptor; 1usize] = [
                 ),
                 ("end_cursor", "$.data.organization.repositories.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -307,6 +317,9 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.refs.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.refs.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BranchesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -363,6 +376,7 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.ref"),
+            data_schema: Some("{\"$ref\":\"#/$defs/BranchesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -443,6 +457,9 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
                     "$.data.repository.defaultBranchRef.target.history.pageInfo.endCursor",
                 ),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommitsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -499,6 +516,7 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CommitsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -566,6 +584,9 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.releases.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.releases.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReleasesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -622,6 +643,7 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.release"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ReleasesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -698,6 +720,9 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("has_next_page", "$.data.repository.issues.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.issues.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -756,6 +781,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.issue"),
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -814,6 +840,9 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.issueCount"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -890,6 +919,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord3\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -984,6 +1017,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord3\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1032,6 +1069,10 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CommentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1104,6 +1145,9 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
                 ),
                 ("end_cursor", "$.data.repository.issue.comments.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommentsRecord2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1146,6 +1190,7 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.node"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CommentsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1226,6 +1271,10 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PullRequestsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1296,6 +1345,9 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 ("has_next_page", "$.data.repository.pullRequests.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.pullRequests.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PullRequestsRecord2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1354,6 +1406,7 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.pullRequest"),
+            data_schema: Some("{\"$ref\":\"#/$defs/PullRequestsRecord3\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1412,6 +1465,9 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.issueCount"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PullRequestsRecord2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1498,6 +1554,9 @@ pub static REVIEWS: [OperationDescriptor; 1usize] = [
                     "$.data.repository.pullRequest.reviews.pageInfo.endCursor",
                 ),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReviewsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1584,6 +1643,9 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
                     "$.data.repository.pullRequest.comments.pageInfo.endCursor",
                 ),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommentsRecord2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1626,6 +1688,7 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.node"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CommentsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1693,6 +1756,9 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.labels.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.labels.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LabelsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1749,6 +1815,7 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.label"),
+            data_schema: Some("{\"$ref\":\"#/$defs/LabelsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1825,6 +1892,9 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.milestones.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.milestones.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/MilestonesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -1883,6 +1953,7 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.milestone"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MilestonesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1924,6 +1995,7 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization"),
+            data_schema: Some("{\"$ref\":\"#/$defs/OrganizationsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1981,6 +2053,9 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.user.organizations.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.user.organizations.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OrganizationsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2027,6 +2102,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/UsersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2087,6 +2163,9 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ),
                 ("end_cursor", "$.data.organization.membersWithRole.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2150,6 +2229,9 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.userCount"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2216,6 +2298,9 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.organization.teams.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.organization.teams.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2264,6 +2349,7 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.team"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TeamsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2331,6 +2417,9 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.repository.refs.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.refs.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2387,6 +2476,7 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.ref"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TagsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2454,6 +2544,9 @@ pub static STARGAZERS: [OperationDescriptor; 1usize] = [
                 ("stargazer_count", "$.data.repository.stargazerCount"),
                 ("errors", "$.errors"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/StargazersRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2493,6 +2586,7 @@ pub static VIEWER: [OperationDescriptor; 1usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.viewer"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ViewerRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2546,6 +2640,9 @@ pub static VIEWER_REPOSITORIES: [OperationDescriptor; 1usize] = [
                 ("has_next_page", "$.data.viewer.repositories.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.viewer.repositories.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2612,6 +2709,9 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.data.organization.projectsV2.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.organization.projectsV2.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2664,6 +2764,7 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.organization.projectV2"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2736,6 +2837,9 @@ pub static PROJECT_ITEMS: [OperationDescriptor; 1usize] = [
                 ),
                 ("end_cursor", "$.data.organization.projectV2.items.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectItemsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2824,6 +2928,9 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
                 ("has_next_page", "$.data.repository.discussions.pageInfo.hasNextPage"),
                 ("end_cursor", "$.data.repository.discussions.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscussionsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -2882,6 +2989,7 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.discussion"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DiscussionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2940,6 +3048,9 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.search.pageInfo.endCursor"),
                 ("total_count", "$.data.search.discussionCount"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscussionsRecord2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -3007,6 +3118,7 @@ pub static FILE_CONTENT: [OperationDescriptor; 1usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object"),
+            data_schema: Some("{\"$ref\":\"#/$defs/FileContentRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3070,6 +3182,9 @@ pub static DIRECTORY_CONTENT: [OperationDescriptor; 1usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object.entries"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DirectoryContentRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3312,5 +3427,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..Scoping::DEFAULT
         },
     ],
+    record_schemas: "{\"RepositoriesRecordPrimaryLanguage\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{}}},\"RepositoriesRecordLicenseInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"spdxId\":{}}},\"RepositoriesRecordOwner\":{\"type\":[\"object\",\"null\"],\"properties\":{\"login\":{},\"avatarUrl\":{}}},\"RepositoriesRecordRepositoryTopicsNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"topic\":{\"$ref\":\"#/$defs/RepositoriesRecordPrimaryLanguage\"}}},\"RepositoriesRecordRepositoryTopics\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecordRepositoryTopicsNodesItem\"}}}},\"RepositoriesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"name\":{},\"nameWithOwner\":{},\"description\":{},\"url\":{},\"createdAt\":{},\"updatedAt\":{},\"pushedAt\":{},\"forkCount\":{},\"stargazerCount\":{},\"isPrivate\":{},\"isFork\":{},\"isArchived\":{},\"isTemplate\":{},\"hasIssuesEnabled\":{},\"hasWikiEnabled\":{},\"primaryLanguage\":{\"$ref\":\"#/$defs/RepositoriesRecordPrimaryLanguage\"},\"licenseInfo\":{\"$ref\":\"#/$defs/RepositoriesRecordLicenseInfo\"},\"owner\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"defaultBranchRef\":{\"$ref\":\"#/$defs/RepositoriesRecordPrimaryLanguage\"},\"repositoryTopics\":{\"$ref\":\"#/$defs/RepositoriesRecordRepositoryTopics\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"BranchesRecordTargetAuthor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"email\":{},\"date\":{}}},\"BranchesRecordTarget\":{\"type\":[\"object\",\"null\"],\"properties\":{\"oid\":{},\"commitUrl\":{},\"message\":{},\"author\":{\"$ref\":\"#/$defs/BranchesRecordTargetAuthor\"}}},\"BranchesRecordAssociatedPullRequests\":{\"type\":[\"object\",\"null\"],\"properties\":{\"totalCount\":{}}},\"BranchesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"prefix\":{},\"target\":{\"$ref\":\"#/$defs/BranchesRecordTarget\"},\"associatedPullRequests\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"CommitsRecordAuthor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"email\":{}}},\"CommitsRecordParentsNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"oid\":{}}},\"CommitsRecordParents\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommitsRecordParentsNodesItem\"}}}},\"CommitsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"oid\":{},\"message\":{},\"messageHeadline\":{},\"committedDate\":{},\"author\":{\"$ref\":\"#/$defs/CommitsRecordAuthor\"},\"additions\":{},\"deletions\":{},\"changedFiles\":{},\"parents\":{\"$ref\":\"#/$defs/CommitsRecordParents\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"ReleasesRecordReleaseAssetsNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"downloadUrl\":{},\"size\":{}}},\"ReleasesRecordReleaseAssets\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReleasesRecordReleaseAssetsNodesItem\"}}}},\"ReleasesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"name\":{},\"tagName\":{},\"description\":{},\"publishedAt\":{},\"createdAt\":{},\"isPrerelease\":{},\"isDraft\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"releaseAssets\":{\"$ref\":\"#/$defs/ReleasesRecordReleaseAssets\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"IssuesRecordAssigneesNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"login\":{}}},\"IssuesRecordAssignees\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"}}}},\"IssuesRecordLabelsNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"color\":{}}},\"IssuesRecordLabels\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecordLabelsNodesItem\"}}}},\"IssuesRecordMilestone\":{\"type\":[\"object\",\"null\"],\"properties\":{\"title\":{},\"number\":{}}},\"IssuesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"number\":{},\"title\":{},\"body\":{},\"state\":{},\"stateReason\":{},\"createdAt\":{},\"updatedAt\":{},\"closedAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"assignees\":{\"$ref\":\"#/$defs/IssuesRecordAssignees\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"milestone\":{\"$ref\":\"#/$defs/IssuesRecordMilestone\"},\"url\":{},\"locked\":{},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"IssuesRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"number\":{},\"title\":{},\"body\":{},\"bodyHTML\":{},\"state\":{},\"stateReason\":{},\"createdAt\":{},\"updatedAt\":{},\"closedAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"assignees\":{\"$ref\":\"#/$defs/IssuesRecordAssignees\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"milestone\":{\"$ref\":\"#/$defs/IssuesRecordMilestone\"},\"url\":{},\"locked\":{},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"IssuesRecord3\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"node_id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"repository_url\":{\"type\":[\"string\",\"null\"]},\"labels_url\":{\"type\":[\"string\",\"null\"]},\"comments_url\":{\"type\":[\"string\",\"null\"]},\"events_url\":{\"type\":[\"string\",\"null\"]},\"html_url\":{\"type\":[\"string\",\"null\"]},\"number\":{\"type\":[\"integer\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"state_reason\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"user\":{\"$ref\":\"#/$defs/IssuesRecord3User\"},\"labels\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord3LabelsItem\"}},\"assignees\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord3AssigneesItem\"}},\"milestone\":{\"type\":[\"object\",\"null\"]},\"locked\":{\"type\":[\"boolean\",\"null\"]},\"comments\":{\"type\":[\"integer\",\"null\"]},\"closed_at\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"author_association\":{\"type\":[\"string\",\"null\"]},\"active_lock_reason\":{\"type\":[\"string\",\"null\"]},\"closed_by\":{\"type\":[\"object\",\"null\"]},\"timeline_url\":{\"type\":[\"string\",\"null\"]},\"performed_via_github_app\":{\"type\":[\"object\",\"null\"]},\"assignee\":{\"$ref\":\"#/$defs/IssuesRecord3User\"},\"reactions\":{\"$ref\":\"#/$defs/IssuesRecord3Reactions\"},\"sub_issues_summary\":{\"$ref\":\"#/$defs/IssuesRecord3SubIssuesSummary\"},\"type\":{\"type\":[\"object\",\"null\"]},\"pinned_comment\":{\"type\":[\"object\",\"null\"]},\"issue_field_values\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"issue_dependencies_summary\":{\"$ref\":\"#/$defs/IssuesRecord3IssueDependenciesSummary\"}}},\"IssuesRecord3User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"login\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"node_id\":{\"type\":[\"string\",\"null\"]},\"avatar_url\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"html_url\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"site_admin\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Account that created the issue.\"},\"IssuesRecord3LabelsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"node_id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]}}},\"IssuesRecord3AssigneesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"login\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"node_id\":{\"type\":[\"string\",\"null\"]},\"avatar_url\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"html_url\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"site_admin\":{\"type\":[\"boolean\",\"null\"]}}},\"IssuesRecord3Reactions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"url\":{\"type\":[\"string\",\"null\"]},\"total_count\":{\"type\":[\"integer\",\"null\"]},\"+1\":{\"type\":[\"integer\",\"null\"]},\"-1\":{\"type\":[\"integer\",\"null\"]},\"laugh\":{\"type\":[\"integer\",\"null\"]},\"hooray\":{\"type\":[\"integer\",\"null\"]},\"confused\":{\"type\":[\"integer\",\"null\"]},\"heart\":{\"type\":[\"integer\",\"null\"]},\"rocket\":{\"type\":[\"integer\",\"null\"]},\"eyes\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Reaction counts on the issue.\"},\"IssuesRecord3SubIssuesSummary\":{\"type\":[\"object\",\"null\"],\"properties\":{\"total\":{\"type\":[\"integer\",\"null\"]},\"completed\":{\"type\":[\"integer\",\"null\"]},\"percent_completed\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the sub issues summary.\"},\"IssuesRecord3IssueDependenciesSummary\":{\"type\":[\"object\",\"null\"],\"properties\":{\"blocked_by\":{\"type\":[\"integer\",\"null\"]},\"blocking\":{\"type\":[\"integer\",\"null\"]},\"total_blocked_by\":{\"type\":[\"integer\",\"null\"]},\"total_blocking\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the issue dependencies summary.\"},\"CommentsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"node_id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"html_url\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"user\":{\"$ref\":\"#/$defs/IssuesRecord3User\"},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"issue_url\":{\"type\":[\"string\",\"null\"]},\"author_association\":{\"type\":[\"string\",\"null\"]},\"performed_via_github_app\":{\"type\":[\"object\",\"null\"]},\"reactions\":{\"$ref\":\"#/$defs/IssuesRecord3Reactions\"}}},\"CommentsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"body\":{},\"bodyHTML\":{},\"createdAt\":{},\"updatedAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"url\":{},\"isMinimized\":{},\"minimizedReason\":{}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"PullRequestsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"node_id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"html_url\":{\"type\":[\"string\",\"null\"]},\"diff_url\":{\"type\":[\"string\",\"null\"]},\"patch_url\":{\"type\":[\"string\",\"null\"]},\"number\":{\"type\":[\"integer\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"locked\":{\"type\":[\"boolean\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"user\":{\"$ref\":\"#/$defs/IssuesRecord3User\"},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"closed_at\":{\"type\":[\"string\",\"null\"]},\"merged_at\":{\"type\":[\"string\",\"null\"]},\"merge_commit_sha\":{\"type\":[\"string\",\"null\"]},\"draft\":{\"type\":[\"boolean\",\"null\"]},\"head\":{\"$ref\":\"#/$defs/PullRequestsRecordHead\"},\"base\":{\"$ref\":\"#/$defs/PullRequestsRecordHead\"},\"author_association\":{\"type\":[\"string\",\"null\"]},\"labels\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord3LabelsItem\"}},\"milestone\":{\"type\":[\"object\",\"null\"]},\"assignees\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord3AssigneesItem\"}},\"requested_reviewers\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"comments\":{\"type\":[\"integer\",\"null\"]},\"review_comments\":{\"type\":[\"integer\",\"null\"]},\"commits\":{\"type\":[\"integer\",\"null\"]},\"additions\":{\"type\":[\"integer\",\"null\"]},\"deletions\":{\"type\":[\"integer\",\"null\"]},\"changed_files\":{\"type\":[\"integer\",\"null\"]}}},\"PullRequestsRecordHead\":{\"type\":[\"object\",\"null\"],\"properties\":{\"label\":{\"type\":[\"string\",\"null\"]},\"ref\":{\"type\":[\"string\",\"null\"]},\"sha\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the head.\"},\"PullRequestsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"number\":{},\"title\":{},\"body\":{},\"state\":{},\"isDraft\":{},\"createdAt\":{},\"updatedAt\":{},\"closedAt\":{},\"mergedAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"baseRefName\":{},\"headRefName\":{},\"mergeable\":{},\"merged\":{},\"mergedBy\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"additions\":{},\"deletions\":{},\"changedFiles\":{},\"commits\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"reviews\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"reviewRequests\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"assignees\":{\"$ref\":\"#/$defs/IssuesRecordAssignees\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"url\":{}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"PullRequestsRecord3\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"number\":{},\"title\":{},\"body\":{},\"bodyHTML\":{},\"state\":{},\"isDraft\":{},\"createdAt\":{},\"updatedAt\":{},\"closedAt\":{},\"mergedAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"baseRefName\":{},\"headRefName\":{},\"mergeable\":{},\"merged\":{},\"mergedBy\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"additions\":{},\"deletions\":{},\"changedFiles\":{},\"commits\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"reviews\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"reviewRequests\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"assignees\":{\"$ref\":\"#/$defs/IssuesRecordAssignees\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"url\":{}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"ReviewsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"state\":{},\"body\":{},\"submittedAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"LabelsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"name\":{},\"color\":{},\"description\":{},\"createdAt\":{},\"url\":{},\"issues\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"pullRequests\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"MilestonesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"number\":{},\"title\":{},\"description\":{},\"state\":{},\"dueOn\":{},\"closedAt\":{},\"createdAt\":{},\"updatedAt\":{},\"progressPercentage\":{},\"issues\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"pullRequests\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"OrganizationsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"login\":{},\"name\":{},\"description\":{},\"email\":{},\"websiteUrl\":{},\"url\":{},\"avatarUrl\":{},\"createdAt\":{},\"updatedAt\":{},\"location\":{},\"isVerified\":{},\"repositories\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"membersWithRole\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"teams\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"UsersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"login\":{},\"name\":{},\"email\":{},\"bio\":{},\"company\":{},\"location\":{},\"websiteUrl\":{},\"twitterUsername\":{},\"url\":{},\"avatarUrl\":{},\"createdAt\":{},\"updatedAt\":{},\"isHireable\":{},\"followers\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"following\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"repositories\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"starredRepositories\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"organizations\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"TeamsRecordParentTeam\":{\"type\":[\"object\",\"null\"],\"properties\":{\"slug\":{},\"name\":{}}},\"TeamsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"slug\":{},\"name\":{},\"description\":{},\"privacy\":{},\"url\":{},\"avatarUrl\":{},\"createdAt\":{},\"updatedAt\":{},\"parentTeam\":{\"$ref\":\"#/$defs/TeamsRecordParentTeam\"},\"members\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"repositories\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"TagsRecordTarget\":{\"type\":[\"object\",\"null\"],\"properties\":{\"oid\":{},\"commitUrl\":{},\"message\":{},\"tagger\":{\"$ref\":\"#/$defs/BranchesRecordTargetAuthor\"}}},\"TagsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"prefix\":{},\"target\":{\"$ref\":\"#/$defs/TagsRecordTarget\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"StargazersRecordNode\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"login\":{},\"name\":{},\"avatarUrl\":{},\"url\":{}}},\"StargazersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"starredAt\":{},\"node\":{\"$ref\":\"#/$defs/StargazersRecordNode\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"ViewerRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"login\":{},\"name\":{},\"email\":{},\"bio\":{},\"company\":{},\"location\":{},\"websiteUrl\":{},\"avatarUrl\":{},\"url\":{},\"createdAt\":{},\"updatedAt\":{},\"isEmployee\":{},\"isDeveloperProgramMember\":{},\"isHireable\":{},\"isSiteAdmin\":{},\"viewerCanFollow\":{},\"viewerIsFollowing\":{},\"followers\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"following\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"repositories\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"starredRepositories\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"},\"watching\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"ProjectsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"number\":{},\"title\":{},\"shortDescription\":{},\"url\":{},\"closed\":{},\"public\":{},\"createdAt\":{},\"updatedAt\":{},\"creator\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"ProjectsRecordFieldsNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"name\":{},\"options\":{},\"dataType\":{}}},\"ProjectsRecordFields\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecordFieldsNodesItem\"}}}},\"ProjectsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"number\":{},\"title\":{},\"shortDescription\":{},\"readme\":{},\"url\":{},\"closed\":{},\"public\":{},\"createdAt\":{},\"updatedAt\":{},\"creator\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"fields\":{\"$ref\":\"#/$defs/ProjectsRecordFields\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"ProjectItemsRecordContentRepository\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nameWithOwner\":{}}},\"ProjectItemsRecordContent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"title\":{},\"number\":{},\"state\":{},\"url\":{},\"createdAt\":{},\"updatedAt\":{},\"author\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"assignees\":{\"$ref\":\"#/$defs/IssuesRecordAssignees\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"repository\":{\"$ref\":\"#/$defs/ProjectItemsRecordContentRepository\"},\"body\":{},\"creator\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"}}},\"ProjectItemsRecordFieldValuesNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"field\":{\"$ref\":\"#/$defs/RepositoriesRecordPrimaryLanguage\"},\"text\":{},\"date\":{},\"number\":{},\"title\":{},\"startDate\":{},\"duration\":{},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"users\":{\"$ref\":\"#/$defs/IssuesRecordAssignees\"},\"repository\":{\"$ref\":\"#/$defs/ProjectItemsRecordContentRepository\"},\"milestone\":{\"$ref\":\"#/$defs/IssuesRecordMilestone\"}}},\"ProjectItemsRecordFieldValues\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectItemsRecordFieldValuesNodesItem\"}}}},\"ProjectItemsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"type\":{},\"createdAt\":{},\"updatedAt\":{},\"isArchived\":{},\"content\":{\"$ref\":\"#/$defs/ProjectItemsRecordContent\"},\"fieldValues\":{\"$ref\":\"#/$defs/ProjectItemsRecordFieldValues\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"DiscussionsRecordCategory\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"name\":{},\"slug\":{},\"emoji\":{},\"isAnswerable\":{}}},\"DiscussionsRecordAnswer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"body\":{},\"author\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"createdAt\":{}}},\"DiscussionsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"number\":{},\"title\":{},\"body\":{},\"bodyHTML\":{},\"createdAt\":{},\"updatedAt\":{},\"closedAt\":{},\"closed\":{},\"locked\":{},\"activeLockReason\":{},\"stateReason\":{},\"upvoteCount\":{},\"url\":{},\"isAnswered\":{},\"answerChosenAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"category\":{\"$ref\":\"#/$defs/DiscussionsRecordCategory\"},\"answerChosenBy\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"answer\":{\"$ref\":\"#/$defs/DiscussionsRecordAnswer\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"DiscussionsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"databaseId\":{},\"number\":{},\"title\":{},\"body\":{},\"createdAt\":{},\"updatedAt\":{},\"closedAt\":{},\"closed\":{},\"locked\":{},\"stateReason\":{},\"upvoteCount\":{},\"url\":{},\"isAnswered\":{},\"answerChosenAt\":{},\"author\":{\"$ref\":\"#/$defs/RepositoriesRecordOwner\"},\"category\":{\"$ref\":\"#/$defs/DiscussionsRecordCategory\"},\"answerChosenBy\":{\"$ref\":\"#/$defs/IssuesRecordAssigneesNodesItem\"},\"answer\":{\"$ref\":\"#/$defs/DiscussionsRecordAnswer\"},\"labels\":{\"$ref\":\"#/$defs/IssuesRecordLabels\"},\"comments\":{\"$ref\":\"#/$defs/BranchesRecordAssociatedPullRequests\"}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"FileContentRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"text\":{},\"byteSize\":{},\"isBinary\":{},\"isTruncated\":{},\"oid\":{},\"abbreviatedOid\":{}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"},\"DirectoryContentRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{},\"type\":{},\"oid\":{},\"path\":{}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

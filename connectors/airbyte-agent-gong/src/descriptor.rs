@@ -27,6 +27,9 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -53,6 +56,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -95,6 +99,9 @@ pub static CALLS: [OperationDescriptor; 2usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             record_filter: Some("{{ not record.isPrivate }}"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Call\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -120,6 +127,7 @@ pub static CALLS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.call"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Call\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -171,6 +179,9 @@ pub static CALLS_EXTENSIVE: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             record_filter: Some("{{ not record.metaData.isPrivate }}"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCall\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -262,6 +273,9 @@ pub static WORKSPACES: [OperationDescriptor; 1usize] = [
         description: "Returns every workspace of the company.",
         response: ResponseDescriptor {
             record_extractor: Some("$.workspaces"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Workspace\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -304,6 +318,9 @@ pub static CALL_TRANSCRIPTS: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CallTranscript\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -343,6 +360,9 @@ pub static STATS_ACTIVITY_AGGREGATE: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserAggregateActivity\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -378,6 +398,9 @@ pub static STATS_ACTIVITY_DAY_BY_DAY: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserDetailedActivity\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -413,6 +436,9 @@ pub static STATS_INTERACTION: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserInteractionStats\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -437,6 +463,9 @@ pub static SETTINGS_SCORECARDS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.scorecards"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Scorecard\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -461,6 +490,9 @@ pub static SETTINGS_TRACKERS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.keywordTrackers"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tracker\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -486,6 +518,9 @@ pub static LIBRARY_FOLDERS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.folders"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LibraryFolder\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -522,6 +557,9 @@ pub static LIBRARY_FOLDER_CONTENT: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             record_filter: Some("{{ not record.isPrivate }}"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FolderCall\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -573,6 +611,9 @@ pub static COACHING: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.coachingData"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CoachingData\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -617,6 +658,9 @@ pub static STATS_ACTIVITY_SCORECARDS: [OperationDescriptor; 1usize] = [
                 ("total_records", "$.records.totalRecords"),
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AnsweredScorecard\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -834,5 +878,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"emailAliases\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"trustedEmailAddress\":{\"type\":[\"string\",\"null\"]},\"firstName\":{\"type\":[\"string\",\"null\"]},\"lastName\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"phoneNumber\":{\"type\":[\"string\",\"null\"]},\"extension\":{\"type\":[\"string\",\"null\"]},\"personalMeetingUrls\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"settings\":{\"$ref\":\"#/$defs/UserSettings\"},\"managerId\":{\"type\":[\"string\",\"null\"]},\"meetingConsentPageUrl\":{\"type\":[\"string\",\"null\"]},\"spokenLanguages\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserSpokenLanguagesItem\"}}},\"description\":\"A person with a seat in the Gong account.\"},\"UserSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"webConferencesRecorded\":{\"type\":[\"boolean\",\"null\"]},\"preventWebConferenceRecording\":{\"type\":[\"boolean\",\"null\"]},\"telephonyCallsImported\":{\"type\":[\"boolean\",\"null\"]},\"emailsImported\":{\"type\":[\"boolean\",\"null\"]},\"preventEmailImport\":{\"type\":[\"boolean\",\"null\"]},\"nonRecordedMeetingsImported\":{\"type\":[\"boolean\",\"null\"]},\"gongConnectEnabled\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the settings.\"},\"UserSpokenLanguagesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"language\":{\"type\":[\"string\",\"null\"]},\"primary\":{\"type\":[\"boolean\",\"null\"]}}},\"Call\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"scheduled\":{\"type\":[\"string\",\"null\"]},\"started\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"integer\",\"null\"]},\"primaryUserId\":{\"type\":[\"string\",\"null\"]},\"direction\":{\"type\":[\"string\",\"null\"]},\"system\":{\"type\":[\"string\",\"null\"]},\"scope\":{\"type\":[\"string\",\"null\"]},\"media\":{\"type\":[\"string\",\"null\"]},\"language\":{\"type\":[\"string\",\"null\"]},\"workspaceId\":{\"type\":[\"string\",\"null\"]},\"sdrDisposition\":{\"type\":[\"string\",\"null\"]},\"clientUniqueId\":{\"type\":[\"string\",\"null\"]},\"customData\":{\"type\":[\"string\",\"null\"]},\"purpose\":{\"type\":[\"string\",\"null\"]},\"meetingUrl\":{\"type\":[\"string\",\"null\"]},\"isPrivate\":{\"type\":[\"boolean\",\"null\"]},\"calendarEventId\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Basic record of a recorded call or meeting.\"},\"ExtensiveCall\":{\"type\":[\"object\",\"null\"],\"properties\":{\"metaData\":{\"$ref\":\"#/$defs/ExtensiveCallMetaData\"},\"parties\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallPartiesItem\"}},\"interaction\":{\"$ref\":\"#/$defs/ExtensiveCallInteraction\"},\"collaboration\":{\"$ref\":\"#/$defs/ExtensiveCallCollaboration\"},\"content\":{\"$ref\":\"#/$defs/ExtensiveCallContent\"},\"media\":{\"$ref\":\"#/$defs/ExtensiveCallMedia\"}},\"description\":\"Detailed call record with parties, content and interaction data.\"},\"ExtensiveCallMetaData\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"scheduled\":{\"type\":[\"string\",\"null\"]},\"started\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"integer\",\"null\"]},\"primaryUserId\":{\"type\":[\"string\",\"null\"]},\"direction\":{\"type\":[\"string\",\"null\"]},\"system\":{\"type\":[\"string\",\"null\"]},\"scope\":{\"type\":[\"string\",\"null\"]},\"media\":{\"type\":[\"string\",\"null\"]},\"language\":{\"type\":[\"string\",\"null\"]},\"workspaceId\":{\"type\":[\"string\",\"null\"]},\"sdrDisposition\":{\"type\":[\"string\",\"null\"]},\"clientUniqueId\":{\"type\":[\"string\",\"null\"]},\"customData\":{\"type\":[\"string\",\"null\"]},\"purpose\":{\"type\":[\"string\",\"null\"]},\"isPrivate\":{\"type\":[\"boolean\",\"null\"]},\"meetingUrl\":{\"type\":[\"string\",\"null\"]},\"calendarEventId\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the meta data.\"},\"ExtensiveCallPartiesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"userId\":{\"type\":[\"string\",\"null\"]},\"speakerId\":{\"type\":[\"string\",\"null\"]},\"affiliation\":{\"type\":[\"string\",\"null\"]},\"methods\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"phoneNumber\":{\"type\":[\"string\",\"null\"]},\"context\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallPartiesItemContextItem\"}}}},\"ExtensiveCallPartiesItemContextItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"system\":{\"type\":[\"string\",\"null\"]},\"objects\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallPartiesItemContextItemObjectsItem\"}}}},\"ExtensiveCallPartiesItemContextItemObjectsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"objectType\":{\"type\":[\"string\",\"null\"]},\"objectId\":{\"type\":[\"string\",\"null\"]},\"fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem\"}}}},\"ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"value\":{}}},\"ExtensiveCallInteraction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"interactionStats\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallInteractionInteractionStatsItem\"}},\"questions\":{\"$ref\":\"#/$defs/ExtensiveCallInteractionQuestions\"}},\"description\":\"Object describing the interaction.\"},\"ExtensiveCallInteractionInteractionStatsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"number\",\"null\"]}}},\"ExtensiveCallInteractionQuestions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"companyCount\":{\"type\":[\"integer\",\"null\"]},\"nonCompanyCount\":{\"type\":[\"integer\",\"null\"]}}},\"ExtensiveCallCollaboration\":{\"type\":[\"object\",\"null\"],\"properties\":{\"publicComments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Object describing the collaboration.\"},\"ExtensiveCallContent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"topics\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallContentTopicsItem\"}},\"trackers\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCallContentTrackersItem\"}},\"pointsOfInterest\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Free-form content of the calls extensive.\"},\"ExtensiveCallContentTopicsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"number\",\"null\"]}}},\"ExtensiveCallContentTrackersItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"count\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"occurrences\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}}},\"ExtensiveCallMedia\":{\"type\":[\"object\",\"null\"],\"properties\":{\"audioUrl\":{\"type\":[\"string\",\"null\"]},\"videoUrl\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Media kind of the call (audio or video).\"},\"Workspace\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"workspaceId\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A workspace that separates teams or business units.\"},\"CallTranscript\":{\"type\":[\"object\",\"null\"],\"properties\":{\"callId\":{\"type\":[\"string\",\"null\"]},\"transcript\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CallTranscriptTranscriptItem\"}}},\"description\":\"Transcript of one call, split into monologues per speaker.\"},\"CallTranscriptTranscriptItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"speakerId\":{\"type\":[\"string\",\"null\"]},\"topic\":{\"type\":[\"string\",\"null\"]},\"sentences\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CallTranscriptTranscriptItemSentencesItem\"}}}},\"CallTranscriptTranscriptItemSentencesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"start\":{\"type\":[\"integer\",\"null\"]},\"end\":{\"type\":[\"integer\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]}}},\"UserAggregateActivity\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userId\":{\"type\":[\"string\",\"null\"]},\"userEmailAddress\":{\"type\":[\"string\",\"null\"]},\"userAggregateActivityStats\":{\"$ref\":\"#/$defs/UserAggregateActivityStats\"}},\"description\":\"A user together with their activity totals.\"},\"UserAggregateActivityStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"callsAsHost\":{\"type\":[\"integer\",\"null\"]},\"callsGaveFeedback\":{\"type\":[\"integer\",\"null\"]},\"callsRequestedFeedback\":{\"type\":[\"integer\",\"null\"]},\"callsReceivedFeedback\":{\"type\":[\"integer\",\"null\"]},\"ownCallsListenedTo\":{\"type\":[\"integer\",\"null\"]},\"othersCallsListenedTo\":{\"type\":[\"integer\",\"null\"]},\"callsSharedInternally\":{\"type\":[\"integer\",\"null\"]},\"callsSharedExternally\":{\"type\":[\"integer\",\"null\"]},\"callsScorecardsFilled\":{\"type\":[\"integer\",\"null\"]},\"callsScorecardsReceived\":{\"type\":[\"integer\",\"null\"]},\"callsAttended\":{\"type\":[\"integer\",\"null\"]},\"callsCommentsGiven\":{\"type\":[\"integer\",\"null\"]},\"callsCommentsReceived\":{\"type\":[\"integer\",\"null\"]},\"callsMarkedAsFeedbackGiven\":{\"type\":[\"integer\",\"null\"]},\"callsMarkedAsFeedbackReceived\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Activity totals of one user for the requested range.\"},\"UserDetailedActivity\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userId\":{\"type\":[\"string\",\"null\"]},\"userEmailAddress\":{\"type\":[\"string\",\"null\"]},\"userDailyActivityStats\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DailyActivityStats\"}}},\"description\":\"A user together with their activity per day.\"},\"DailyActivityStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"callsAsHost\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsGaveFeedback\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsRequestedFeedback\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsReceivedFeedback\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"ownCallsListenedTo\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"othersCallsListenedTo\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsSharedInternally\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsSharedExternally\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsAttended\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsCommentsGiven\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsCommentsReceived\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsMarkedAsFeedbackGiven\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsMarkedAsFeedbackReceived\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsScorecardsFilled\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"callsScorecardsReceived\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"fromDate\":{\"type\":[\"string\",\"null\"]},\"toDate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Activity figures of one user for one day, with the related call IDs.\"},\"UserInteractionStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userId\":{\"type\":[\"string\",\"null\"]},\"userEmailAddress\":{\"type\":[\"string\",\"null\"]},\"personInteractionStats\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PersonInteractionStat\"}}},\"description\":\"A user together with their interaction figures.\"},\"PersonInteractionStat\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"number\",\"null\"]}},\"description\":\"One named interaction figure and its value.\"},\"Scorecard\":{\"type\":[\"object\",\"null\"],\"properties\":{\"scorecardId\":{\"type\":[\"string\",\"null\"]},\"scorecardName\":{\"type\":[\"string\",\"null\"]},\"workspaceId\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"updaterUserId\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"reviewMethod\":{\"type\":[\"string\",\"null\"]},\"questions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ScorecardQuestion\"}}},\"description\":\"Settings of a scorecard used to review calls.\"},\"ScorecardQuestion\":{\"type\":[\"object\",\"null\"],\"properties\":{\"questionId\":{\"type\":[\"string\",\"null\"]},\"questionRevisionId\":{\"type\":[\"string\",\"null\"]},\"questionText\":{\"type\":[\"string\",\"null\"]},\"questionType\":{\"type\":[\"string\",\"null\"]},\"isRequired\":{\"type\":[\"boolean\",\"null\"]},\"isOverall\":{\"type\":[\"boolean\",\"null\"]},\"updaterUserId\":{\"type\":[\"string\",\"null\"]},\"answerGuide\":{\"type\":[\"string\",\"null\"]},\"minRange\":{\"type\":[\"string\",\"null\"]},\"maxRange\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"answerOptions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ScorecardQuestionAnswerOptionsItem\"}}},\"description\":\"One question of a scorecard.\"},\"ScorecardQuestionAnswerOptionsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"optionId\":{\"type\":[\"string\",\"null\"]},\"optionText\":{\"type\":[\"string\",\"null\"]},\"score\":{\"type\":[\"number\",\"null\"]}}},\"Tracker\":{\"type\":[\"object\",\"null\"],\"properties\":{\"trackerId\":{\"type\":[\"string\",\"null\"]},\"trackerName\":{\"type\":[\"string\",\"null\"]},\"workspaceId\":{\"type\":[\"string\",\"null\"]},\"languageKeywords\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TrackerLanguageKeywordsItem\"}},\"affiliation\":{\"type\":[\"string\",\"null\"]},\"partOfQuestion\":{\"type\":[\"boolean\",\"null\"]},\"saidAt\":{\"type\":[\"string\",\"null\"]},\"saidAtInterval\":{\"type\":[\"string\",\"null\"]},\"saidAtUnit\":{\"type\":[\"string\",\"null\"]},\"saidInTopics\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"filterQuery\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"creatorUserId\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"updaterUserId\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Settings of a keyword tracker.\"},\"TrackerLanguageKeywordsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"language\":{\"type\":[\"string\",\"null\"]},\"keywords\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"includeRelatedForms\":{\"type\":[\"boolean\",\"null\"]}}},\"LibraryFolder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"parentFolderId\":{\"type\":[\"string\",\"null\"]},\"createdBy\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A folder of the call library.\"},\"FolderCall\":{\"type\":[\"object\",\"null\"],\"properties\":{\"callId\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"started\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"integer\",\"null\"]},\"primaryUserId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A call saved in a library folder.\"},\"CoachingData\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userId\":{\"type\":[\"string\",\"null\"]},\"userEmailAddress\":{\"type\":[\"string\",\"null\"]},\"userName\":{\"type\":[\"string\",\"null\"]},\"isManager\":{\"type\":[\"boolean\",\"null\"]},\"coachingMetrics\":{\"$ref\":\"#/$defs/CoachingMetrics\"}},\"description\":\"Coaching figures for a manager and one of their reports.\"},\"CoachingMetrics\":{\"type\":[\"object\",\"null\"],\"properties\":{\"callsListened\":{\"type\":[\"integer\",\"null\"]},\"callsAttended\":{\"type\":[\"integer\",\"null\"]},\"callsWithFeedback\":{\"type\":[\"integer\",\"null\"]},\"callsWithComments\":{\"type\":[\"integer\",\"null\"]},\"scorecardsFilled\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Coaching figures of one user.\"},\"AnsweredScorecard\":{\"type\":[\"object\",\"null\"],\"properties\":{\"answeredScorecardId\":{\"type\":[\"string\",\"null\"]},\"scorecardId\":{\"type\":[\"string\",\"null\"]},\"scorecardName\":{\"type\":[\"string\",\"null\"]},\"callId\":{\"type\":[\"string\",\"null\"]},\"callStartTime\":{\"type\":[\"string\",\"null\"]},\"reviewedUserId\":{\"type\":[\"string\",\"null\"]},\"reviewerUserId\":{\"type\":[\"string\",\"null\"]},\"reviewMethod\":{\"type\":[\"string\",\"null\"]},\"editorUserId\":{\"type\":[\"string\",\"null\"]},\"answeredDateTime\":{\"type\":[\"string\",\"null\"]},\"reviewTime\":{\"type\":[\"string\",\"null\"]},\"visibilityType\":{\"type\":[\"string\",\"null\"]},\"answers\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AnsweredScorecardAnswer\"}},\"overallScore\":{\"type\":[\"number\",\"null\"]},\"visibility\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A scorecard that a reviewer filled in for a call.\"},\"AnsweredScorecardAnswer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"questionId\":{\"type\":[\"string\",\"null\"]},\"questionRevisionId\":{\"type\":[\"string\",\"null\"]},\"isOverall\":{\"type\":[\"boolean\",\"null\"]},\"answer\":{\"type\":[\"string\",\"null\"]},\"answerText\":{\"type\":[\"string\",\"null\"]},\"score\":{\"type\":[\"number\",\"null\"]},\"notApplicable\":{\"type\":[\"boolean\",\"null\"]},\"selectedOptions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}},\"description\":\"Answer given to one scorecard question.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

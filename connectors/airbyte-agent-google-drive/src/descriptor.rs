@@ -78,6 +78,9 @@ pub static FILES: [OperationDescriptor; 6usize] = [
                 ("nextPageToken", "$.nextPageToken"),
                 ("incompleteSearch", "$.incompleteSearch"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/File\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -114,6 +117,10 @@ pub static FILES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/File\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -158,6 +165,10 @@ pub static FILES: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/File\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -216,6 +227,10 @@ pub static FILES: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/File\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -244,6 +259,7 @@ pub static FILES: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/File\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -366,6 +382,10 @@ pub static FILES_UPLOAD: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::MultipartRelated {
             file_param: "file_content",
         },
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/File\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -437,6 +457,9 @@ pub static DRIVES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.drives"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Drive\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -467,6 +490,10 @@ pub static DRIVES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Drive\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -518,6 +545,9 @@ pub static PERMISSIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.permissions"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Permission\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -562,6 +592,10 @@ pub static PERMISSIONS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Permission\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -621,6 +655,9 @@ pub static COMMENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.comments"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -666,6 +703,10 @@ pub static COMMENTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Comment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -726,6 +767,9 @@ pub static REPLIES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.replies"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Reply\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -778,6 +822,10 @@ pub static REPLIES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Reply\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -816,6 +864,9 @@ pub static REVISIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.revisions"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Revision\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -846,6 +897,10 @@ pub static REVISIONS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Revision\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -920,6 +975,9 @@ pub static CHANGES: [OperationDescriptor; 1usize] = [
                 ("nextPageToken", "$.nextPageToken"),
                 ("newStartPageToken", "$.newStartPageToken"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Change\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -954,6 +1012,7 @@ pub static CHANGES_START_PAGE_TOKEN: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ChangesStartPageTokenRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -977,6 +1036,7 @@ pub static ABOUT: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/AboutRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1120,5 +1180,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"File\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"mimeType\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"starred\":{\"type\":[\"boolean\",\"null\"]},\"trashed\":{\"type\":[\"boolean\",\"null\"]},\"explicitlyTrashed\":{\"type\":[\"boolean\",\"null\"]},\"parents\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"properties\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"appProperties\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"spaces\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"version\":{\"type\":[\"string\",\"null\"]},\"webContentLink\":{\"type\":[\"string\",\"null\"]},\"webViewLink\":{\"type\":[\"string\",\"null\"]},\"iconLink\":{\"type\":[\"string\",\"null\"]},\"hasThumbnail\":{\"type\":[\"boolean\",\"null\"]},\"thumbnailLink\":{\"type\":[\"string\",\"null\"]},\"thumbnailVersion\":{\"type\":[\"string\",\"null\"]},\"viewedByMe\":{\"type\":[\"boolean\",\"null\"]},\"viewedByMeTime\":{\"type\":[\"string\",\"null\"]},\"createdTime\":{\"type\":[\"string\",\"null\"]},\"modifiedTime\":{\"type\":[\"string\",\"null\"]},\"modifiedByMeTime\":{\"type\":[\"string\",\"null\"]},\"modifiedByMe\":{\"type\":[\"boolean\",\"null\"]},\"sharedWithMeTime\":{\"type\":[\"string\",\"null\"]},\"sharingUser\":{\"$ref\":\"#/$defs/User\"},\"owners\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},\"driveId\":{\"type\":[\"string\",\"null\"]},\"lastModifyingUser\":{\"$ref\":\"#/$defs/User\"},\"shared\":{\"type\":[\"boolean\",\"null\"]},\"ownedByMe\":{\"type\":[\"boolean\",\"null\"]},\"capabilities\":{\"$ref\":\"#/$defs/FileCapabilities\"},\"viewersCanCopyContent\":{\"type\":[\"boolean\",\"null\"]},\"copyRequiresWriterPermission\":{\"type\":[\"boolean\",\"null\"]},\"writersCanShare\":{\"type\":[\"boolean\",\"null\"]},\"permissionIds\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"folderColorRgb\":{\"type\":[\"string\",\"null\"]},\"originalFilename\":{\"type\":[\"string\",\"null\"]},\"fullFileExtension\":{\"type\":[\"string\",\"null\"]},\"fileExtension\":{\"type\":[\"string\",\"null\"]},\"md5Checksum\":{\"type\":[\"string\",\"null\"]},\"sha1Checksum\":{\"type\":[\"string\",\"null\"]},\"sha256Checksum\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"string\",\"null\"]},\"quotaBytesUsed\":{\"type\":[\"string\",\"null\"]},\"headRevisionId\":{\"type\":[\"string\",\"null\"]},\"isAppAuthorized\":{\"type\":[\"boolean\",\"null\"]},\"exportLinks\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"shortcutDetails\":{\"$ref\":\"#/$defs/FileShortcutDetails\"},\"contentRestrictions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FileContentRestrictionsItem\"}},\"resourceKey\":{\"type\":[\"string\",\"null\"]},\"linkShareMetadata\":{\"$ref\":\"#/$defs/FileLinkShareMetadata\"},\"labelInfo\":{\"$ref\":\"#/$defs/FileLabelInfo\"},\"trashedTime\":{\"type\":[\"string\",\"null\"]},\"trashingUser\":{\"$ref\":\"#/$defs/User\"},\"imageMediaMetadata\":{\"$ref\":\"#/$defs/FileImageMediaMetadata\"},\"videoMediaMetadata\":{\"$ref\":\"#/$defs/FileVideoMediaMetadata\"}},\"description\":\"Metadata of a Drive file or folder.\"},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"displayName\":{\"type\":[\"string\",\"null\"]},\"photoLink\":{\"type\":[\"string\",\"null\"]},\"me\":{\"type\":[\"boolean\",\"null\"]},\"permissionId\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]}},\"description\":\"User structure.\"},\"FileCapabilities\":{\"type\":[\"object\",\"null\"],\"properties\":{\"canEdit\":{\"type\":[\"boolean\",\"null\"]},\"canComment\":{\"type\":[\"boolean\",\"null\"]},\"canShare\":{\"type\":[\"boolean\",\"null\"]},\"canCopy\":{\"type\":[\"boolean\",\"null\"]},\"canDownload\":{\"type\":[\"boolean\",\"null\"]},\"canDelete\":{\"type\":[\"boolean\",\"null\"]},\"canRename\":{\"type\":[\"boolean\",\"null\"]},\"canTrash\":{\"type\":[\"boolean\",\"null\"]},\"canReadRevisions\":{\"type\":[\"boolean\",\"null\"]},\"canAddChildren\":{\"type\":[\"boolean\",\"null\"]},\"canListChildren\":{\"type\":[\"boolean\",\"null\"]},\"canRemoveChildren\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"What the user may do with the file.\"},\"FileShortcutDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"targetId\":{\"type\":[\"string\",\"null\"]},\"targetMimeType\":{\"type\":[\"string\",\"null\"]},\"targetResourceKey\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the shortcut details.\"},\"FileContentRestrictionsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"readOnly\":{\"type\":[\"boolean\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"restrictingUser\":{\"$ref\":\"#/$defs/User\"},\"restrictionTime\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}}},\"FileLinkShareMetadata\":{\"type\":[\"object\",\"null\"],\"properties\":{\"securityUpdateEligible\":{\"type\":[\"boolean\",\"null\"]},\"securityUpdateEnabled\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the link share metadata.\"},\"FileLabelInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"labels\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Object describing the label info.\"},\"FileImageMediaMetadata\":{\"type\":[\"object\",\"null\"],\"properties\":{\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"rotation\":{\"type\":[\"integer\",\"null\"]},\"time\":{\"type\":[\"string\",\"null\"]},\"cameraMake\":{\"type\":[\"string\",\"null\"]},\"cameraModel\":{\"type\":[\"string\",\"null\"]},\"exposureTime\":{\"type\":[\"number\",\"null\"]},\"aperture\":{\"type\":[\"number\",\"null\"]},\"flashUsed\":{\"type\":[\"boolean\",\"null\"]},\"focalLength\":{\"type\":[\"number\",\"null\"]},\"isoSpeed\":{\"type\":[\"integer\",\"null\"]},\"meteringMode\":{\"type\":[\"string\",\"null\"]},\"sensor\":{\"type\":[\"string\",\"null\"]},\"exposureMode\":{\"type\":[\"string\",\"null\"]},\"colorSpace\":{\"type\":[\"string\",\"null\"]},\"whiteBalance\":{\"type\":[\"string\",\"null\"]},\"exposureBias\":{\"type\":[\"number\",\"null\"]},\"maxApertureValue\":{\"type\":[\"number\",\"null\"]},\"subjectDistance\":{\"type\":[\"integer\",\"null\"]},\"lens\":{\"type\":[\"string\",\"null\"]},\"location\":{\"$ref\":\"#/$defs/FileImageMediaMetadataLocation\"}},\"description\":\"Object describing the image media metadata.\"},\"FileImageMediaMetadataLocation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"latitude\":{\"type\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]},\"altitude\":{\"type\":[\"number\",\"null\"]}}},\"FileVideoMediaMetadata\":{\"type\":[\"object\",\"null\"],\"properties\":{\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"durationMillis\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the video media metadata.\"},\"Drive\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"colorRgb\":{\"type\":[\"string\",\"null\"]},\"backgroundImageLink\":{\"type\":[\"string\",\"null\"]},\"backgroundImageFile\":{\"$ref\":\"#/$defs/DriveBackgroundImageFile\"},\"capabilities\":{\"$ref\":\"#/$defs/DriveCapabilities\"},\"themeId\":{\"type\":[\"string\",\"null\"]},\"createdTime\":{\"type\":[\"string\",\"null\"]},\"hidden\":{\"type\":[\"boolean\",\"null\"]},\"restrictions\":{\"$ref\":\"#/$defs/DriveRestrictions\"},\"orgUnitId\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A shared drive.\"},\"DriveBackgroundImageFile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"xCoordinate\":{\"type\":[\"number\",\"null\"]},\"yCoordinate\":{\"type\":[\"number\",\"null\"]},\"width\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Object describing the background image file.\"},\"DriveCapabilities\":{\"type\":[\"object\",\"null\"],\"properties\":{\"canAddChildren\":{\"type\":[\"boolean\",\"null\"]},\"canComment\":{\"type\":[\"boolean\",\"null\"]},\"canCopy\":{\"type\":[\"boolean\",\"null\"]},\"canDeleteDrive\":{\"type\":[\"boolean\",\"null\"]},\"canDownload\":{\"type\":[\"boolean\",\"null\"]},\"canEdit\":{\"type\":[\"boolean\",\"null\"]},\"canListChildren\":{\"type\":[\"boolean\",\"null\"]},\"canManageMembers\":{\"type\":[\"boolean\",\"null\"]},\"canReadRevisions\":{\"type\":[\"boolean\",\"null\"]},\"canRename\":{\"type\":[\"boolean\",\"null\"]},\"canRenameDrive\":{\"type\":[\"boolean\",\"null\"]},\"canChangeDriveBackground\":{\"type\":[\"boolean\",\"null\"]},\"canShare\":{\"type\":[\"boolean\",\"null\"]},\"canChangeCopyRequiresWriterPermissionRestriction\":{\"type\":[\"boolean\",\"null\"]},\"canChangeDomainUsersOnlyRestriction\":{\"type\":[\"boolean\",\"null\"]},\"canChangeDriveMembersOnlyRestriction\":{\"type\":[\"boolean\",\"null\"]},\"canChangeSharingFoldersRequiresOrganizerPermissionRestriction\":{\"type\":[\"boolean\",\"null\"]},\"canResetDriveRestrictions\":{\"type\":[\"boolean\",\"null\"]},\"canDeleteChildren\":{\"type\":[\"boolean\",\"null\"]},\"canTrashChildren\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"What the user may do with the drive.\"},\"DriveRestrictions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"copyRequiresWriterPermission\":{\"type\":[\"boolean\",\"null\"]},\"domainUsersOnly\":{\"type\":[\"boolean\",\"null\"]},\"driveMembersOnly\":{\"type\":[\"boolean\",\"null\"]},\"adminManagedRestrictions\":{\"type\":[\"boolean\",\"null\"]},\"sharingFoldersRequiresOrganizerPermission\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the restrictions.\"},\"Permission\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"domain\":{\"type\":[\"string\",\"null\"]},\"role\":{\"type\":[\"string\",\"null\"]},\"view\":{\"type\":[\"string\",\"null\"]},\"allowFileDiscovery\":{\"type\":[\"boolean\",\"null\"]},\"displayName\":{\"type\":[\"string\",\"null\"]},\"photoLink\":{\"type\":[\"string\",\"null\"]},\"expirationTime\":{\"type\":[\"string\",\"null\"]},\"teamDrivePermissionDetails\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PermissionTeamDrivePermissionDetailsItem\"}},\"permissionDetails\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PermissionPermissionDetailsItem\"}},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"pendingOwner\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"One grant of access to a file or shared drive.\"},\"PermissionTeamDrivePermissionDetailsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"teamDrivePermissionType\":{\"type\":[\"string\",\"null\"]},\"role\":{\"type\":[\"string\",\"null\"]},\"inheritedFrom\":{\"type\":[\"string\",\"null\"]},\"inherited\":{\"type\":[\"boolean\",\"null\"]}}},\"PermissionPermissionDetailsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"permissionType\":{\"type\":[\"string\",\"null\"]},\"role\":{\"type\":[\"string\",\"null\"]},\"inheritedFrom\":{\"type\":[\"string\",\"null\"]},\"inherited\":{\"type\":[\"boolean\",\"null\"]}}},\"Comment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"createdTime\":{\"type\":[\"string\",\"null\"]},\"modifiedTime\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/User\"},\"htmlContent\":{\"type\":[\"string\",\"null\"]},\"content\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"resolved\":{\"type\":[\"boolean\",\"null\"]},\"quotedFileContent\":{\"$ref\":\"#/$defs/CommentQuotedFileContent\"},\"anchor\":{\"type\":[\"string\",\"null\"]},\"replies\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Reply\"}},\"mentionedEmailAddresses\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"assigneeEmailAddress\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A comment on a file.\"},\"CommentQuotedFileContent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"mimeType\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Part of the file the comment refers to.\"},\"Reply\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"createdTime\":{\"type\":[\"string\",\"null\"]},\"modifiedTime\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/User\"},\"htmlContent\":{\"type\":[\"string\",\"null\"]},\"content\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"action\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A reply in a comment thread.\"},\"Revision\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"mimeType\":{\"type\":[\"string\",\"null\"]},\"modifiedTime\":{\"type\":[\"string\",\"null\"]},\"keepForever\":{\"type\":[\"boolean\",\"null\"]},\"published\":{\"type\":[\"boolean\",\"null\"]},\"publishedLink\":{\"type\":[\"string\",\"null\"]},\"publishAuto\":{\"type\":[\"boolean\",\"null\"]},\"publishedOutsideDomain\":{\"type\":[\"boolean\",\"null\"]},\"lastModifyingUser\":{\"$ref\":\"#/$defs/User\"},\"originalFilename\":{\"type\":[\"string\",\"null\"]},\"md5Checksum\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"string\",\"null\"]},\"exportLinks\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}}},\"description\":\"Metadata of one stored version of a file.\"},\"Change\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"removed\":{\"type\":[\"boolean\",\"null\"]},\"file\":{\"$ref\":\"#/$defs/File\"},\"fileId\":{\"type\":[\"string\",\"null\"]},\"driveId\":{\"type\":[\"string\",\"null\"]},\"drive\":{\"$ref\":\"#/$defs/Drive\"},\"time\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"changeType\":{\"type\":[\"string\",\"null\"]}},\"description\":\"One entry of the change feed: a file or shared drive that was changed or removed.\"},\"ChangesStartPageTokenRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"startPageToken\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The token from which the change feed is read.\"},\"AboutRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"kind\":{\"type\":[\"string\",\"null\"]},\"user\":{\"$ref\":\"#/$defs/User\"},\"storageQuota\":{\"$ref\":\"#/$defs/AboutRecordStorageQuota\"},\"importFormats\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}},\"exportFormats\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}},\"maxImportSizes\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"maxUploadSize\":{\"type\":[\"string\",\"null\"]},\"appInstalled\":{\"type\":[\"boolean\",\"null\"]},\"folderColorPalette\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"driveThemes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AboutRecordDriveThemesItem\"}},\"canCreateDrives\":{\"type\":[\"boolean\",\"null\"]},\"canCreateTeamDrives\":{\"type\":[\"boolean\",\"null\"]},\"teamDriveThemes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AboutRecordDriveThemesItem\"}}},\"description\":\"The signed-in user, storage quota and supported formats.\"},\"AboutRecordStorageQuota\":{\"type\":[\"object\",\"null\"],\"properties\":{\"limit\":{\"type\":[\"string\",\"null\"]},\"usage\":{\"type\":[\"string\",\"null\"]},\"usageInDrive\":{\"type\":[\"string\",\"null\"]},\"usageInDriveTrash\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Storage limit and usage in bytes.\"},\"AboutRecordDriveThemesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"backgroundImageLink\":{\"type\":[\"string\",\"null\"]},\"colorRgb\":{\"type\":[\"string\",\"null\"]}}}}",
     ..ConnectorDescriptor::DEFAULT
 };

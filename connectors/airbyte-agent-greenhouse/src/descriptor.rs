@@ -43,6 +43,9 @@ pub static APPLICATIONS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Application\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -91,6 +94,9 @@ pub static CANDIDATES: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Candidate\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -135,6 +141,9 @@ pub static DEPARTMENTS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Department\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -183,6 +192,9 @@ pub static INTERVIEWS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Interview\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -238,6 +250,9 @@ pub static JOB_POSTS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/JobPost\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -286,6 +301,9 @@ pub static JOBS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Job\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -334,6 +352,9 @@ pub static OFFERS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Offer\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -377,6 +398,9 @@ pub static OFFICES: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Office\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -420,6 +444,9 @@ pub static SOURCES: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Source\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -476,6 +503,9 @@ pub static USERS: [OperationDescriptor; 1usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -558,6 +588,9 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -757,5 +790,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Application\":{\"type\":[\"object\",\"null\"],\"properties\":{\"agency_note_id\":{\"type\":[\"integer\",\"null\"]},\"answers\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ApplicationAnswersItem\"}},\"candidate_id\":{\"type\":[\"integer\",\"null\"]},\"coordinator_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"$ref\":\"#/$defs/ApplicationCustomFieldsValue\"}},\"id\":{\"type\":[\"integer\",\"null\"]},\"job_id\":{\"type\":[\"integer\",\"null\"]},\"job_interview_stage_id\":{\"type\":[\"integer\",\"null\"]},\"job_post_id\":{\"type\":[\"integer\",\"null\"]},\"last_activity_at\":{\"type\":[\"string\",\"null\"]},\"location_address\":{\"type\":[\"string\",\"null\"]},\"needs_decision\":{\"type\":[\"boolean\",\"null\"]},\"prospect\":{\"type\":[\"boolean\",\"null\"]},\"prospective_job_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"recruiter_id\":{\"type\":[\"integer\",\"null\"]},\"referrer_id\":{\"type\":[\"integer\",\"null\"]},\"rejected_at\":{\"type\":[\"string\",\"null\"]},\"rejection_reason_id\":{\"type\":[\"integer\",\"null\"]},\"source_id\":{\"type\":[\"integer\",\"null\"]},\"stage_id\":{\"type\":[\"integer\",\"null\"]},\"stage_name\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A candidate applying to a job, with stage and status.\"},\"ApplicationAnswersItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"answer\":{\"type\":[\"string\",\"null\"]},\"question\":{\"type\":[\"string\",\"null\"]}}},\"ApplicationCustomFieldsValue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"value\":{}}},\"Candidate\":{\"type\":[\"object\",\"null\"],\"properties\":{\"addresses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CandidateAddressesItem\"}},\"can_email\":{\"type\":[\"boolean\",\"null\"]},\"company\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"$ref\":\"#/$defs/ApplicationCustomFieldsValue\"}},\"email_addresses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CandidateAddressesItem\"}},\"first_name\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"last_activity_at\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"linked_user_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"phone_numbers\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CandidateAddressesItem\"}},\"preferred_name\":{\"type\":[\"string\",\"null\"]},\"private\":{\"type\":[\"boolean\",\"null\"]},\"social_media_addresses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CandidateSocialMediaAddressesItem\"}},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"time_zone\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"website_addresses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CandidateAddressesItem\"}}},\"description\":\"A person in the hiring pipeline.\"},\"CandidateAddressesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}}},\"CandidateSocialMediaAddressesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"value\":{\"type\":[\"string\",\"null\"]}}},\"Department\":{\"type\":[\"object\",\"null\"],\"properties\":{\"created_at\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"parent_id\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A department of the organization.\"},\"Interview\":{\"type\":[\"object\",\"null\"],\"properties\":{\"all_day_end_on\":{\"type\":[\"string\",\"null\"]},\"all_day_start_on\":{\"type\":[\"string\",\"null\"]},\"application_id\":{\"type\":[\"integer\",\"null\"]},\"availability_received_at\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"ends_at\":{\"type\":[\"string\",\"null\"]},\"external_event_id\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"job_id\":{\"type\":[\"integer\",\"null\"]},\"job_interview_id\":{\"type\":[\"integer\",\"null\"]},\"location\":{\"type\":[\"string\",\"null\"]},\"organizer_id\":{\"type\":[\"integer\",\"null\"]},\"scheduled_at\":{\"type\":[\"string\",\"null\"]},\"starts_at\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"video_conferencing_url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A scheduled interview.\"},\"JobPost\":{\"type\":[\"object\",\"null\"],\"properties\":{\"active\":{\"type\":[\"boolean\",\"null\"]},\"content\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"demographic_question_set_id\":{\"type\":[\"integer\",\"null\"]},\"featured\":{\"type\":[\"boolean\",\"null\"]},\"first_published_at\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"internal\":{\"type\":[\"boolean\",\"null\"]},\"internal_content\":{\"type\":[\"string\",\"null\"]},\"job_board_id\":{\"type\":[\"integer\",\"null\"]},\"job_id\":{\"type\":[\"integer\",\"null\"]},\"language\":{\"type\":[\"string\",\"null\"]},\"live\":{\"type\":[\"boolean\",\"null\"]},\"public_url\":{\"type\":[\"string\",\"null\"]},\"questions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/JobPostQuestionsItem\"}},\"title\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A job post published on a job board.\"},\"JobPostQuestionsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"answer_type\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"label\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"options\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/JobPostQuestionsItemOptionsItem\"}},\"private\":{\"type\":[\"boolean\",\"null\"]},\"required\":{\"type\":[\"boolean\",\"null\"]}}},\"JobPostQuestionsItemOptionsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"label\":{\"type\":[\"string\",\"null\"]}}},\"Job\":{\"type\":[\"object\",\"null\"],\"properties\":{\"closed_at\":{\"type\":[\"string\",\"null\"]},\"confidential\":{\"type\":[\"boolean\",\"null\"]},\"copied_from_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"$ref\":\"#/$defs/ApplicationCustomFieldsValue\"}},\"department_id\":{\"type\":[\"integer\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"is_template\":{\"type\":[\"boolean\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"notes\":{\"type\":[\"string\",\"null\"]},\"office_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"opened_at\":{\"type\":[\"string\",\"null\"]},\"requisition_id\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An open or closed job (requisition).\"},\"Offer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"application_id\":{\"type\":[\"integer\",\"null\"]},\"candidate_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"$ref\":\"#/$defs/ApplicationCustomFieldsValue\"}},\"id\":{\"type\":[\"integer\",\"null\"]},\"job_id\":{\"type\":[\"integer\",\"null\"]},\"opening_id\":{\"type\":[\"integer\",\"null\"]},\"resolved_at\":{\"type\":[\"string\",\"null\"]},\"sent_on\":{\"type\":[\"string\",\"null\"]},\"starts_on\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"version\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"An offer made to a candidate.\"},\"Office\":{\"type\":[\"object\",\"null\"],\"properties\":{\"created_at\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"location\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"parent_id\":{\"type\":[\"integer\",\"null\"]},\"primary_in_house_contact_user_id\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An office location of the organization.\"},\"Source\":{\"type\":[\"object\",\"null\"],\"properties\":{\"created_at\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"type\":{\"$ref\":\"#/$defs/SourceType\"},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A channel candidates come from.\"},\"SourceType\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Kind of source.\"},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"agency_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"$ref\":\"#/$defs/ApplicationCustomFieldsValue\"}},\"deactivated\":{\"type\":[\"boolean\",\"null\"]},\"department_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"emails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"employee_id\":{\"type\":[\"string\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"interviewer_tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SourceType\"}},\"job_title\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"linked_candidate_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"name\":{\"type\":[\"string\",\"null\"]},\"office_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"primary_email\":{\"type\":[\"string\",\"null\"]},\"site_admin\":{\"type\":[\"boolean\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Greenhouse user, such as a recruiter or hiring manager.\"},\"Attachment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"application_id\":{\"type\":[\"integer\",\"null\"]},\"candidate_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"filename\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A file such as a resume or offer letter.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -26,6 +26,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -78,6 +82,9 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -114,6 +121,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -158,6 +169,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -228,6 +243,9 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -260,6 +278,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CompaniesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -312,6 +334,9 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -347,6 +372,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CompaniesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -391,6 +420,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CompaniesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -461,6 +494,9 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -493,6 +529,10 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/DealsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -545,6 +585,9 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Deal\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -580,6 +623,10 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/DealsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -624,6 +671,10 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/DealsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -694,6 +745,9 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Deal\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -726,6 +780,10 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TicketsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -778,6 +836,9 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -813,6 +874,10 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TicketsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -857,6 +922,10 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TicketsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -927,6 +996,9 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -968,6 +1040,10 @@ pub static NOTES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/NotesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1020,6 +1096,9 @@ pub static NOTES: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Note\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1055,6 +1134,10 @@ pub static NOTES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/NotesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1099,6 +1182,10 @@ pub static NOTES: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/NotesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1120,6 +1207,7 @@ pub static NOTES: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Note\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1157,6 +1245,10 @@ pub static CALLS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CallsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1209,6 +1301,9 @@ pub static CALLS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Call\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1244,6 +1339,10 @@ pub static CALLS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CallsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1288,6 +1387,10 @@ pub static CALLS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CallsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1309,6 +1412,7 @@ pub static CALLS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Call\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1346,6 +1450,10 @@ pub static EMAILS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/EmailsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1398,6 +1506,9 @@ pub static EMAILS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Email\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1433,6 +1544,10 @@ pub static EMAILS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/EmailsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1477,6 +1592,10 @@ pub static EMAILS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/EmailsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1498,6 +1617,7 @@ pub static EMAILS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Email\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1535,6 +1655,10 @@ pub static MEETINGS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/MeetingsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1587,6 +1711,9 @@ pub static MEETINGS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Meeting\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1622,6 +1749,10 @@ pub static MEETINGS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/MeetingsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1666,6 +1797,10 @@ pub static MEETINGS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/MeetingsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1687,6 +1822,7 @@ pub static MEETINGS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Meeting\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1724,6 +1860,10 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1776,6 +1916,9 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Task\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1811,6 +1954,10 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1855,6 +2002,10 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1876,6 +2027,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Task\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1902,6 +2054,9 @@ pub static SCHEMAS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.results"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Schema\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1921,6 +2076,10 @@ pub static SCHEMAS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Schema\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1985,6 +2144,9 @@ pub static OBJECTS: [OperationDescriptor; 2usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CrmObject\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -2042,6 +2204,10 @@ pub static OBJECTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CrmObject\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2096,6 +2262,9 @@ pub static ASSOCIATIONS: [OperationDescriptor; 3usize] = [
                 ("next_cursor", "$.paging.next.after"),
                 ("next_link", "$.paging.next.link"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -2159,6 +2328,10 @@ pub static ASSOCIATIONS: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::JsonArray,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AssociationsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2201,6 +2374,7 @@ pub static ASSOCIATIONS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/AssociationResult\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2389,5 +2563,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"ContactsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/ContactsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A person in the CRM.\"},\"ContactsRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"createdate\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"firstname\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"lastmodifieddate\":{\"type\":[\"string\",\"null\"]},\"lastname\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the contact, keyed by property name.\"},\"Contact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/ContactsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A person in the CRM.\"},\"CompaniesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/CompaniesRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An organisation in the CRM.\"},\"CompaniesRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"createdate\":{\"type\":[\"string\",\"null\"]},\"domain\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the company, keyed by property name.\"},\"Company\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/CompaniesRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An organisation in the CRM.\"},\"DealsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/DealsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A sales opportunity.\"},\"DealsRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"string\",\"null\"]},\"closedate\":{\"type\":[\"string\",\"null\"]},\"createdate\":{\"type\":[\"string\",\"null\"]},\"dealname\":{\"type\":[\"string\",\"null\"]},\"dealstage\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"pipeline\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the deal, keyed by property name.\"},\"Deal\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/DealsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A sales opportunity.\"},\"TicketsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/TicketsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A customer support request.\"},\"TicketsRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"content\":{\"type\":[\"string\",\"null\"]},\"createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"hs_pipeline\":{\"type\":[\"string\",\"null\"]},\"hs_pipeline_stage\":{\"type\":[\"string\",\"null\"]},\"hs_ticket_category\":{\"type\":[\"string\",\"null\"]},\"hs_ticket_priority\":{\"type\":[\"string\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the ticket, keyed by property name.\"},\"Ticket\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/TicketsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A customer support request.\"},\"NotesCreateAssociationsItemTo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]}}},\"NotesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/NotesRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A note engagement.\"},\"NotesRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hs_note_body\":{\"type\":[\"string\",\"null\"]},\"hs_timestamp\":{\"type\":[\"string\",\"null\"]},\"hubspot_owner_id\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"hs_createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the note, keyed by property name.\"},\"Note\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/NotesRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A note engagement.\"},\"CallsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/CallsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A call engagement.\"},\"CallsRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hs_call_body\":{\"type\":[\"string\",\"null\"]},\"hs_call_direction\":{\"type\":[\"string\",\"null\"]},\"hs_call_disposition\":{\"type\":[\"string\",\"null\"]},\"hs_call_duration\":{\"type\":[\"string\",\"null\"]},\"hs_call_from_number\":{\"type\":[\"string\",\"null\"]},\"hs_call_to_number\":{\"type\":[\"string\",\"null\"]},\"hs_call_status\":{\"type\":[\"string\",\"null\"]},\"hs_call_title\":{\"type\":[\"string\",\"null\"]},\"hs_timestamp\":{\"type\":[\"string\",\"null\"]},\"hubspot_owner_id\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"hs_createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the call, keyed by property name.\"},\"Call\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/CallsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A call engagement.\"},\"EmailsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/EmailsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An email engagement.\"},\"EmailsRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hs_email_subject\":{\"type\":[\"string\",\"null\"]},\"hs_email_text\":{\"type\":[\"string\",\"null\"]},\"hs_email_html\":{\"type\":[\"string\",\"null\"]},\"hs_email_direction\":{\"type\":[\"string\",\"null\"]},\"hs_email_status\":{\"type\":[\"string\",\"null\"]},\"hs_email_sender_email\":{\"type\":[\"string\",\"null\"]},\"hs_email_to_email\":{\"type\":[\"string\",\"null\"]},\"hs_timestamp\":{\"type\":[\"string\",\"null\"]},\"hubspot_owner_id\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"hs_createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the email, keyed by property name.\"},\"Email\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/EmailsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An email engagement.\"},\"MeetingsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/MeetingsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A meeting engagement.\"},\"MeetingsRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hs_meeting_title\":{\"type\":[\"string\",\"null\"]},\"hs_meeting_body\":{\"type\":[\"string\",\"null\"]},\"hs_meeting_start_time\":{\"type\":[\"string\",\"null\"]},\"hs_meeting_end_time\":{\"type\":[\"string\",\"null\"]},\"hs_meeting_location\":{\"type\":[\"string\",\"null\"]},\"hs_meeting_outcome\":{\"type\":[\"string\",\"null\"]},\"hs_internal_meeting_notes\":{\"type\":[\"string\",\"null\"]},\"hs_timestamp\":{\"type\":[\"string\",\"null\"]},\"hubspot_owner_id\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"hs_createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the meeting, keyed by property name.\"},\"Meeting\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/MeetingsRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A meeting engagement.\"},\"TasksRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/TasksRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A task engagement.\"},\"TasksRecordProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hs_task_body\":{\"type\":[\"string\",\"null\"]},\"hs_task_subject\":{\"type\":[\"string\",\"null\"]},\"hs_task_status\":{\"type\":[\"string\",\"null\"]},\"hs_task_priority\":{\"type\":[\"string\",\"null\"]},\"hs_task_type\":{\"type\":[\"string\",\"null\"]},\"hs_task_reminders\":{\"type\":[\"string\",\"null\"]},\"hs_timestamp\":{\"type\":[\"string\",\"null\"]},\"hubspot_owner_id\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]},\"hs_createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the task, keyed by property name.\"},\"Task\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/TasksRecordProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A task engagement.\"},\"Schema\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"labels\":{\"$ref\":\"#/$defs/SchemaLabels\"},\"objectTypeId\":{\"type\":[\"string\",\"null\"]},\"fullyQualifiedName\":{\"type\":[\"string\",\"null\"]},\"requiredProperties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"searchableProperties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"primaryDisplayProperty\":{\"type\":[\"string\",\"null\"]},\"secondaryDisplayProperties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"description\":{\"type\":[\"string\",\"null\"]},\"allowsSensitiveProperties\":{\"type\":[\"boolean\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"restorable\":{\"type\":[\"boolean\",\"null\"]},\"metaType\":{\"type\":[\"string\",\"null\"]},\"createdByUserId\":{\"type\":[\"integer\",\"null\"]},\"updatedByUserId\":{\"type\":[\"integer\",\"null\"]},\"properties\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SchemaPropertiesItem\"}},\"associations\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SchemaAssociationsItem\"}},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Definition of a custom object type.\"},\"SchemaLabels\":{\"type\":[\"object\",\"null\"],\"properties\":{\"singular\":{\"type\":[\"string\",\"null\"]},\"plural\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the labels.\"},\"SchemaPropertiesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"label\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"fieldType\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"groupName\":{\"type\":[\"string\",\"null\"]},\"displayOrder\":{\"type\":[\"integer\",\"null\"]},\"calculated\":{\"type\":[\"boolean\",\"null\"]},\"externalOptions\":{\"type\":[\"boolean\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"hasUniqueValue\":{\"type\":[\"boolean\",\"null\"]},\"hidden\":{\"type\":[\"boolean\",\"null\"]},\"formField\":{\"type\":[\"boolean\",\"null\"]},\"dataSensitivity\":{\"type\":[\"string\",\"null\"]},\"hubspotDefined\":{\"type\":[\"boolean\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"options\":{\"type\":[\"array\",\"null\"],\"items\":{}},\"createdUserId\":{\"type\":[\"string\",\"null\"]},\"updatedUserId\":{\"type\":[\"string\",\"null\"]},\"showCurrencySymbol\":{\"type\":[\"boolean\",\"null\"]},\"modificationMetadata\":{\"$ref\":\"#/$defs/SchemaPropertiesItemModificationMetadata\"}}},\"SchemaPropertiesItemModificationMetadata\":{\"type\":[\"object\",\"null\"],\"properties\":{\"archivable\":{\"type\":[\"boolean\",\"null\"]},\"readOnlyDefinition\":{\"type\":[\"boolean\",\"null\"]},\"readOnlyValue\":{\"type\":[\"boolean\",\"null\"]},\"readOnlyOptions\":{\"type\":[\"boolean\",\"null\"]}}},\"SchemaAssociationsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"fromObjectTypeId\":{\"type\":[\"string\",\"null\"]},\"toObjectTypeId\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"cardinality\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"inverseCardinality\":{\"type\":[\"string\",\"null\"]},\"hasUserEnforcedMaxToObjectIds\":{\"type\":[\"boolean\",\"null\"]},\"hasUserEnforcedMaxFromObjectIds\":{\"type\":[\"boolean\",\"null\"]},\"maxToObjectIds\":{\"type\":[\"integer\",\"null\"]},\"maxFromObjectIds\":{\"type\":[\"integer\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}}},\"CrmObject\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"$ref\":\"#/$defs/CrmObjectProperties\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"archivedAt\":{\"type\":[\"string\",\"null\"]},\"propertiesWithHistory\":{\"type\":[\"object\",\"null\"]},\"associations\":{\"type\":[\"object\",\"null\"]},\"objectWriteTraceId\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A record of any object type, including custom objects.\"},\"CrmObjectProperties\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hs_createdate\":{\"type\":[\"string\",\"null\"]},\"hs_lastmodifieddate\":{\"type\":[\"string\",\"null\"]},\"hs_object_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Property values of the object, keyed by property name.\"},\"AssociationsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"results\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecordResultsItem\"}},\"paging\":{\"$ref\":\"#/$defs/AssociationsRecordPaging\"}},\"description\":\"A page of records linked to one record.\"},\"AssociationsRecordResultsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"toObjectId\":{},\"associationTypes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecordResultsItemAssociationTypesItem\"}}}},\"AssociationsRecordResultsItemAssociationTypesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"category\":{\"type\":[\"string\",\"null\"]},\"typeId\":{\"type\":[\"integer\",\"null\"]},\"label\":{\"type\":[\"string\",\"null\"]}}},\"AssociationsRecordPaging\":{\"type\":[\"object\",\"null\"],\"properties\":{\"next\":{\"$ref\":\"#/$defs/AssociationsRecordPagingNext\"},\"additionalProperties\":{}},\"description\":\"Paging data; `next.after` is the cursor for the following page.\"},\"AssociationsRecordPagingNext\":{\"type\":[\"object\",\"null\"],\"properties\":{\"after\":{\"type\":[\"string\",\"null\"]},\"link\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the next.\"},\"AssociationsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"status\":{\"type\":[\"string\",\"null\"]},\"results\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecord2ResultsItem\"}},\"startedAt\":{\"type\":[\"string\",\"null\"]},\"completedAt\":{\"type\":[\"string\",\"null\"]},\"requestedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Outcome of linking two records.\"},\"AssociationsRecord2ResultsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"from\":{\"$ref\":\"#/$defs/NotesCreateAssociationsItemTo\"},\"to\":{\"$ref\":\"#/$defs/NotesCreateAssociationsItemTo\"},\"associationSpec\":{\"$ref\":\"#/$defs/AssociationsRecord2ResultsItemAssociationSpec\"}}},\"AssociationsRecord2ResultsItemAssociationSpec\":{\"type\":[\"object\",\"null\"],\"properties\":{\"associationCategory\":{\"type\":[\"string\",\"null\"]},\"associationTypeId\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the association spec.\"},\"AssociationResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"status\":{\"type\":[\"string\",\"null\"]},\"results\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecord2ResultsItem\"}},\"startedAt\":{\"type\":[\"string\",\"null\"]},\"completedAt\":{\"type\":[\"string\",\"null\"]},\"requestedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Outcome of linking two records.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

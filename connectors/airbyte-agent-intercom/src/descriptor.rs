@@ -108,6 +108,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -143,6 +147,9 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.pages.next.starting_after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -175,6 +182,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -285,6 +296,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -312,6 +327,10 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -378,6 +397,10 @@ pub static CONVERSATIONS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ConversationsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -413,6 +436,9 @@ pub static CONVERSATIONS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.conversations"),
             meta_extractor: &[("next_page", "$.pages.next.starting_after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Conversation\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -444,6 +470,10 @@ pub static CONVERSATIONS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Conversation\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -488,6 +518,10 @@ pub static CONVERSATIONS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Conversation\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -515,6 +549,10 @@ pub static CONVERSATIONS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ConversationsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -554,6 +592,9 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.pages.next.starting_after")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -641,6 +682,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Company\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -666,6 +711,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Company\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -746,6 +795,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Company\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -773,6 +826,10 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ConversationsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -798,6 +855,9 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.teams"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -825,6 +885,10 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Team\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -850,6 +914,9 @@ pub static ADMINS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.admins"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Admin\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -877,6 +944,10 @@ pub static ADMINS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Admin\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -902,6 +973,9 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -933,6 +1007,10 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Tag\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -958,6 +1036,10 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Tag\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -985,6 +1067,10 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Tag\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1032,6 +1118,10 @@ pub static NOTES: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/NotesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1065,6 +1155,9 @@ pub static SEGMENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.segments"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1092,6 +1185,10 @@ pub static SEGMENTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Segment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1150,6 +1247,10 @@ pub static INTERNAL_ARTICLES: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InternalArticlesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1208,6 +1309,10 @@ pub static INTERNAL_ARTICLES: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InternalArticlesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1235,6 +1340,10 @@ pub static INTERNAL_ARTICLES: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ConversationsRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1327,5 +1436,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"ContactsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"workspace_id\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"role\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"avatar\":{\"type\":[\"string\",\"null\"]},\"owner_id\":{\"type\":[\"integer\",\"null\"]},\"social_profiles\":{\"$ref\":\"#/$defs/SocialProfiles\"},\"has_hard_bounced\":{\"type\":[\"boolean\",\"null\"]},\"marked_email_as_spam\":{\"type\":[\"boolean\",\"null\"]},\"unsubscribed_from_emails\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"signed_up_at\":{\"type\":[\"integer\",\"null\"]},\"last_seen_at\":{\"type\":[\"integer\",\"null\"]},\"last_replied_at\":{\"type\":[\"integer\",\"null\"]},\"last_contacted_at\":{\"type\":[\"integer\",\"null\"]},\"last_email_opened_at\":{\"type\":[\"integer\",\"null\"]},\"last_email_clicked_at\":{\"type\":[\"integer\",\"null\"]},\"language_override\":{\"type\":[\"string\",\"null\"]},\"browser\":{\"type\":[\"string\",\"null\"]},\"browser_version\":{\"type\":[\"string\",\"null\"]},\"browser_language\":{\"type\":[\"string\",\"null\"]},\"os\":{\"type\":[\"string\",\"null\"]},\"location\":{\"$ref\":\"#/$defs/Location\"},\"android_app_name\":{\"type\":[\"string\",\"null\"]},\"android_app_version\":{\"type\":[\"string\",\"null\"]},\"android_device\":{\"type\":[\"string\",\"null\"]},\"android_os_version\":{\"type\":[\"string\",\"null\"]},\"android_sdk_version\":{\"type\":[\"string\",\"null\"]},\"android_last_seen_at\":{\"type\":[\"integer\",\"null\"]},\"ios_app_name\":{\"type\":[\"string\",\"null\"]},\"ios_app_version\":{\"type\":[\"string\",\"null\"]},\"ios_device\":{\"type\":[\"string\",\"null\"]},\"ios_os_version\":{\"type\":[\"string\",\"null\"]},\"ios_sdk_version\":{\"type\":[\"string\",\"null\"]},\"ios_last_seen_at\":{\"type\":[\"integer\",\"null\"]},\"custom_attributes\":{\"type\":[\"object\",\"null\"]},\"tags\":{\"$ref\":\"#/$defs/ContactTags\"},\"notes\":{\"$ref\":\"#/$defs/ContactNotes\"},\"companies\":{\"$ref\":\"#/$defs/ContactCompanies\"}},\"description\":\"An Intercom contact: a user or a lead.\"},\"SocialProfiles\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SocialProfile\"}}},\"description\":\"Social profiles structure.\"},\"SocialProfile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Social profile structure.\"},\"Location\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"region\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"continent_code\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Location structure.\"},\"ContactTags\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagReference\"}}},\"description\":\"Contact tags structure.\"},\"TagReference\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Tag reference structure.\"},\"ContactNotes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/NoteReference\"}}},\"description\":\"Contact notes structure.\"},\"NoteReference\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Note reference structure.\"},\"ContactCompanies\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CompanyReference\"}}},\"description\":\"Contact companies structure.\"},\"CompanyReference\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Company reference structure.\"},\"Contact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"workspace_id\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"role\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"avatar\":{\"type\":[\"string\",\"null\"]},\"owner_id\":{\"type\":[\"integer\",\"null\"]},\"social_profiles\":{\"$ref\":\"#/$defs/SocialProfiles\"},\"has_hard_bounced\":{\"type\":[\"boolean\",\"null\"]},\"marked_email_as_spam\":{\"type\":[\"boolean\",\"null\"]},\"unsubscribed_from_emails\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"signed_up_at\":{\"type\":[\"integer\",\"null\"]},\"last_seen_at\":{\"type\":[\"integer\",\"null\"]},\"last_replied_at\":{\"type\":[\"integer\",\"null\"]},\"last_contacted_at\":{\"type\":[\"integer\",\"null\"]},\"last_email_opened_at\":{\"type\":[\"integer\",\"null\"]},\"last_email_clicked_at\":{\"type\":[\"integer\",\"null\"]},\"language_override\":{\"type\":[\"string\",\"null\"]},\"browser\":{\"type\":[\"string\",\"null\"]},\"browser_version\":{\"type\":[\"string\",\"null\"]},\"browser_language\":{\"type\":[\"string\",\"null\"]},\"os\":{\"type\":[\"string\",\"null\"]},\"location\":{\"$ref\":\"#/$defs/Location\"},\"android_app_name\":{\"type\":[\"string\",\"null\"]},\"android_app_version\":{\"type\":[\"string\",\"null\"]},\"android_device\":{\"type\":[\"string\",\"null\"]},\"android_os_version\":{\"type\":[\"string\",\"null\"]},\"android_sdk_version\":{\"type\":[\"string\",\"null\"]},\"android_last_seen_at\":{\"type\":[\"integer\",\"null\"]},\"ios_app_name\":{\"type\":[\"string\",\"null\"]},\"ios_app_version\":{\"type\":[\"string\",\"null\"]},\"ios_device\":{\"type\":[\"string\",\"null\"]},\"ios_os_version\":{\"type\":[\"string\",\"null\"]},\"ios_sdk_version\":{\"type\":[\"string\",\"null\"]},\"ios_last_seen_at\":{\"type\":[\"integer\",\"null\"]},\"custom_attributes\":{\"type\":[\"object\",\"null\"]},\"tags\":{\"$ref\":\"#/$defs/ContactTags\"},\"notes\":{\"$ref\":\"#/$defs/ContactNotes\"},\"companies\":{\"$ref\":\"#/$defs/ContactCompanies\"}},\"description\":\"An Intercom contact: a user or a lead.\"},\"ContactsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Response envelope with contact deleted data.\"},\"ConversationsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"message_type\":{\"type\":[\"string\",\"null\"]},\"conversation_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Message structure.\"},\"Conversation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"waiting_since\":{\"type\":[\"integer\",\"null\"]},\"snoozed_until\":{\"type\":[\"integer\",\"null\"]},\"open\":{\"type\":[\"boolean\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"read\":{\"type\":[\"boolean\",\"null\"]},\"priority\":{\"type\":[\"string\",\"null\"]},\"admin_assignee_id\":{\"type\":[\"integer\",\"null\"]},\"team_assignee_id\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"$ref\":\"#/$defs/ConversationTags\"},\"conversation_rating\":{\"$ref\":\"#/$defs/ConversationRating\"},\"source\":{\"$ref\":\"#/$defs/ConversationSource\"},\"contacts\":{\"$ref\":\"#/$defs/ConversationContacts\"},\"teammates\":{\"$ref\":\"#/$defs/ConversationTeammates\"},\"first_contact_reply\":{\"$ref\":\"#/$defs/FirstContactReply\"},\"sla_applied\":{\"$ref\":\"#/$defs/SlaApplied\"},\"statistics\":{\"$ref\":\"#/$defs/ConversationStatistics\"},\"conversation_parts\":{\"$ref\":\"#/$defs/ConversationPartsReference\"},\"custom_attributes\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A conversation between a contact and the team.\"},\"ConversationTags\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}},\"description\":\"Conversation tags structure.\"},\"Tag\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"applied_at\":{\"type\":[\"integer\",\"null\"]},\"applied_by\":{\"$ref\":\"#/$defs/AdminReference\"}},\"description\":\"A tag for contacts, companies or conversations.\"},\"AdminReference\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Admin reference structure.\"},\"ConversationRating\":{\"type\":[\"object\",\"null\"],\"properties\":{\"rating\":{\"type\":[\"integer\",\"null\"]},\"remark\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"contact\":{\"$ref\":\"#/$defs/ContactReference\"},\"teammate\":{\"$ref\":\"#/$defs/AdminReference\"}},\"description\":\"Conversation rating structure.\"},\"ContactReference\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Contact reference structure.\"},\"ConversationSource\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"delivered_as\":{\"type\":[\"string\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/Author\"},\"attachments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}},\"url\":{\"type\":[\"string\",\"null\"]},\"redacted\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Conversation source structure.\"},\"Author\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Author structure.\"},\"Attachment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"content_type\":{\"type\":[\"string\",\"null\"]},\"filesize\":{\"type\":[\"integer\",\"null\"]},\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Attachment structure.\"},\"ConversationContacts\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"contacts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ContactReference\"}}},\"description\":\"Conversation contacts structure.\"},\"ConversationTeammates\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"admins\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdminReference\"}}},\"description\":\"Conversation teammates structure.\"},\"FirstContactReply\":{\"type\":[\"object\",\"null\"],\"properties\":{\"created_at\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"First contact reply structure.\"},\"SlaApplied\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"sla_name\":{\"type\":[\"string\",\"null\"]},\"sla_status\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Sla applied structure.\"},\"ConversationStatistics\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"time_to_assignment\":{\"type\":[\"integer\",\"null\"]},\"time_to_admin_reply\":{\"type\":[\"integer\",\"null\"]},\"time_to_first_close\":{\"type\":[\"integer\",\"null\"]},\"time_to_last_close\":{\"type\":[\"integer\",\"null\"]},\"median_time_to_reply\":{\"type\":[\"integer\",\"null\"]},\"first_contact_reply_at\":{\"type\":[\"integer\",\"null\"]},\"first_assignment_at\":{\"type\":[\"integer\",\"null\"]},\"first_admin_reply_at\":{\"type\":[\"integer\",\"null\"]},\"first_close_at\":{\"type\":[\"integer\",\"null\"]},\"last_assignment_at\":{\"type\":[\"integer\",\"null\"]},\"last_assignment_admin_reply_at\":{\"type\":[\"integer\",\"null\"]},\"last_contact_reply_at\":{\"type\":[\"integer\",\"null\"]},\"last_admin_reply_at\":{\"type\":[\"integer\",\"null\"]},\"last_close_at\":{\"type\":[\"integer\",\"null\"]},\"last_closed_by_id\":{\"type\":[\"string\",\"null\"]},\"count_reopens\":{\"type\":[\"integer\",\"null\"]},\"count_assignments\":{\"type\":[\"integer\",\"null\"]},\"count_conversation_parts\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Conversation statistics structure.\"},\"ConversationPartsReference\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"conversation_parts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ConversationPart\"}},\"total_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Conversation parts reference structure.\"},\"ConversationPart\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"part_type\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"notified_at\":{\"type\":[\"integer\",\"null\"]},\"assigned_to\":{\"$ref\":\"#/$defs/AdminReference\"},\"author\":{\"$ref\":\"#/$defs/Author\"},\"attachments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}},\"external_id\":{\"type\":[\"string\",\"null\"]},\"redacted\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"One entry in a conversation: a message, note or action.\"},\"ConversationsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Response envelope with conversation deleted data.\"},\"Company\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"app_id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"company_id\":{\"type\":[\"string\",\"null\"]},\"plan\":{\"$ref\":\"#/$defs/CompanyPlan\"},\"size\":{\"type\":[\"integer\",\"null\"]},\"industry\":{\"type\":[\"string\",\"null\"]},\"website\":{\"type\":[\"string\",\"null\"]},\"remote_created_at\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"last_request_at\":{\"type\":[\"integer\",\"null\"]},\"session_count\":{\"type\":[\"integer\",\"null\"]},\"monthly_spend\":{\"type\":[\"number\",\"null\"]},\"user_count\":{\"type\":[\"integer\",\"null\"]},\"tags\":{\"$ref\":\"#/$defs/CompanyTags\"},\"segments\":{\"$ref\":\"#/$defs/CompanySegments\"},\"custom_attributes\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A company that contacts belong to.\"},\"CompanyPlan\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Company plan structure.\"},\"CompanyTags\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}},\"description\":\"Company tags structure.\"},\"CompanySegments\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"segments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}}},\"description\":\"Company segments structure.\"},\"Segment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"person_type\":{\"type\":[\"string\",\"null\"]},\"count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A segment of contacts defined by filters.\"},\"Team\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"admin_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"admin_priority_level\":{\"$ref\":\"#/$defs/AdminPriorityLevel\"}},\"description\":\"A team of admins that conversations can be assigned to.\"},\"AdminPriorityLevel\":{\"type\":[\"object\",\"null\"],\"properties\":{\"primary_admin_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"secondary_admin_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}}},\"description\":\"Admin priority level structure.\"},\"Admin\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"email_verified\":{\"type\":[\"boolean\",\"null\"]},\"job_title\":{\"type\":[\"string\",\"null\"]},\"away_mode_enabled\":{\"type\":[\"boolean\",\"null\"]},\"away_mode_reassign\":{\"type\":[\"boolean\",\"null\"]},\"has_inbox_seat\":{\"type\":[\"boolean\",\"null\"]},\"team_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"avatar\":{\"$ref\":\"#/$defs/Avatar\"}},\"description\":\"An admin (teammate) of the workspace.\"},\"Avatar\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"image_url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Avatar structure.\"},\"NotesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"contact\":{\"$ref\":\"#/$defs/ContactReference\"},\"author\":{\"$ref\":\"#/$defs/Author\"},\"body\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An internal note on a contact.\"},\"InternalArticlesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"title\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"owner_id\":{\"type\":[\"integer\",\"null\"]},\"author_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]},\"locale\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An article in the team-only knowledge base.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

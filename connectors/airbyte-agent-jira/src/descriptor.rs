@@ -68,6 +68,9 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("isLast", "$.isLast"),
                 ("total", "$.total"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -112,6 +115,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -165,6 +172,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Issue\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -246,6 +257,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Issue\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -275,6 +290,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Issue\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -398,6 +414,9 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.values"),
             meta_extractor: &[("nextPage", "$.nextPage"), ("total", "$.total")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Project\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -430,6 +449,10 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Project\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -455,6 +478,10 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/UsersRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -482,6 +509,12 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
+            ..ResponseDescriptor::DEFAULT
+        },
         preferred_for_check: true,
         ..OperationDescriptor::DEFAULT
     },
@@ -525,6 +558,12 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -538,6 +577,12 @@ pub static ISSUE_FIELDS: [OperationDescriptor; 2usize] = [
         path: "/rest/api/3/field",
         summary: "List issue fields",
         description: "Returns every system and custom issue field of the site.",
+        response: ResponseDescriptor {
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueField\"}}",
+            ),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -612,6 +657,10 @@ pub static ISSUE_FIELDS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueFieldsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -669,6 +718,9 @@ pub static ISSUE_COMMENTS: [OperationDescriptor; 5usize] = [
                 ("max_results", "$.maxResults"),
                 ("total", "$.total"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueComment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -725,6 +777,10 @@ pub static ISSUE_COMMENTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueComment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -754,6 +810,10 @@ pub static ISSUE_COMMENTS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueComment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -811,6 +871,10 @@ pub static ISSUE_COMMENTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueComment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -839,6 +903,7 @@ pub static ISSUE_COMMENTS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueComment\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -874,6 +939,10 @@ pub static ISSUE_WORKLOGS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueWorklogsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -920,6 +989,9 @@ pub static ISSUE_WORKLOGS: [OperationDescriptor; 3usize] = [
                 ("max_results", "$.maxResults"),
                 ("total", "$.total"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Worklog\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -999,6 +1071,10 @@ pub static ISSUE_WORKLOGS: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueWorklogsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1033,6 +1109,7 @@ pub static ISSUES_ASSIGNEE: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1093,6 +1170,9 @@ pub static ISSUE_TRANSITIONS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.transitions"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueTransition\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1150,6 +1230,7 @@ pub static ISSUE_TRANSITIONS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1204,6 +1285,10 @@ pub static ISSUE_LINKS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"type\":[\"object\",\"null\"]}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1392,5 +1477,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Issue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]},\"expand\":{\"type\":[\"string\",\"null\"]},\"fields\":{\"$ref\":\"#/$defs/IssueFields2\"}},\"description\":\"A Jira work item, such as a story, bug, task or epic.\"},\"IssueFields2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"summary\":{\"type\":[\"string\",\"null\"]},\"issuetype\":{\"$ref\":\"#/$defs/IssueFields2Issuetype\"},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"project\":{\"$ref\":\"#/$defs/IssueFields2Project\"},\"reporter\":{\"$ref\":\"#/$defs/IssueFields2Reporter\"},\"assignee\":{\"$ref\":\"#/$defs/IssueFields2Reporter\"},\"priority\":{\"$ref\":\"#/$defs/IssueFields2Priority\"},\"status\":{\"$ref\":\"#/$defs/IssueFields2Status\"}},\"description\":\"Object describing the fields.\"},\"IssueFields2Issuetype\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"iconUrl\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"subtask\":{\"type\":[\"boolean\",\"null\"]},\"avatarId\":{\"type\":[\"integer\",\"null\"]},\"hierarchyLevel\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the issuetype.\"},\"IssueFields2Project\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"projectTypeKey\":{\"type\":[\"string\",\"null\"]},\"simplified\":{\"type\":[\"boolean\",\"null\"]},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"},\"projectCategory\":{\"$ref\":\"#/$defs/IssueFields2ProjectProjectCategory\"}},\"description\":\"Object describing the project.\"},\"IssueFields2ProjectAvatarUrls\":{\"type\":[\"object\",\"null\"],\"properties\":{\"16x16\":{\"type\":[\"string\",\"null\"]},\"24x24\":{\"type\":[\"string\",\"null\"]},\"32x32\":{\"type\":[\"string\",\"null\"]},\"48x48\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the avatar URLs.\"},\"IssueFields2ProjectProjectCategory\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]}}},\"IssueFields2Reporter\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"accountId\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"},\"displayName\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"timeZone\":{\"type\":[\"string\",\"null\"]},\"accountType\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the reporter.\"},\"IssueFields2Priority\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"iconUrl\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the priority.\"},\"IssueFields2Status\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"iconUrl\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"statusCategory\":{\"$ref\":\"#/$defs/IssueFields2StatusStatusCategory\"}},\"description\":\"Current status of the fields.\"},\"IssueFields2StatusStatusCategory\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"integer\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"colorName\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}}},\"IssuesCreateFieldsDescriptionContentItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"content\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesCreateFieldsDescriptionContentItemContentItem\"}}}},\"IssuesCreateFieldsDescriptionContentItemContentItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]}}},\"IssuesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Response envelope with issue create data.\"},\"Project\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]},\"expand\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"lead\":{\"$ref\":\"#/$defs/ProjectLead\"},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"},\"projectTypeKey\":{\"type\":[\"string\",\"null\"]},\"simplified\":{\"type\":[\"boolean\",\"null\"]},\"style\":{\"type\":[\"string\",\"null\"]},\"isPrivate\":{\"type\":[\"boolean\",\"null\"]},\"properties\":{\"type\":[\"object\",\"null\"]},\"projectCategory\":{\"$ref\":\"#/$defs/IssueFields2ProjectProjectCategory\"},\"entityId\":{\"type\":[\"string\",\"null\"]},\"uuid\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"assigneeType\":{\"type\":[\"string\",\"null\"]},\"components\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectComponentsItem\"}},\"issueTypes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueFields2Issuetype\"}},\"versions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectVersionsItem\"}},\"roles\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}}},\"description\":\"A Jira project: a container of issues with its own key.\"},\"ProjectLead\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"accountId\":{\"type\":[\"string\",\"null\"]},\"accountType\":{\"type\":[\"string\",\"null\"]},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"},\"displayName\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the lead.\"},\"ProjectComponentsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"isAssigneeTypeValid\":{\"type\":[\"boolean\",\"null\"]}}},\"ProjectVersionsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"released\":{\"type\":[\"boolean\",\"null\"]},\"startDate\":{\"type\":[\"string\",\"null\"]},\"releaseDate\":{\"type\":[\"string\",\"null\"]},\"overdue\":{\"type\":[\"boolean\",\"null\"]},\"userStartDate\":{\"type\":[\"string\",\"null\"]},\"userReleaseDate\":{\"type\":[\"string\",\"null\"]},\"projectId\":{\"type\":[\"integer\",\"null\"]}}},\"UsersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"accountId\":{\"type\":[\"string\",\"null\"]},\"accountType\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"},\"displayName\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"timeZone\":{\"type\":[\"string\",\"null\"]},\"locale\":{\"type\":[\"string\",\"null\"]},\"expand\":{\"type\":[\"string\",\"null\"]},\"groups\":{\"$ref\":\"#/$defs/UsersRecordGroups\"},\"applicationRoles\":{\"$ref\":\"#/$defs/UsersRecordApplicationRoles\"}},\"description\":\"An Atlassian account known to the site.\"},\"UsersRecordGroups\":{\"type\":[\"object\",\"null\"],\"properties\":{\"size\":{\"type\":[\"integer\",\"null\"]},\"items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecordGroupsItemsItem\"}}},\"description\":\"Object describing the groups.\"},\"UsersRecordGroupsItemsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"groupId\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]}}},\"UsersRecordApplicationRoles\":{\"type\":[\"object\",\"null\"],\"properties\":{\"size\":{\"type\":[\"integer\",\"null\"]},\"items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecordApplicationRolesItemsItem\"}}},\"description\":\"Object describing the application roles.\"},\"UsersRecordApplicationRolesItemsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"key\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"groups\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"groupDetails\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecordGroupsItemsItem\"}},\"defaultGroups\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"defaultGroupsDetails\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecordGroupsItemsItem\"}},\"selectedByDefault\":{\"type\":[\"boolean\",\"null\"]},\"defined\":{\"type\":[\"boolean\",\"null\"]},\"numberOfSeats\":{\"type\":[\"integer\",\"null\"]},\"remainingSeats\":{\"type\":[\"integer\",\"null\"]},\"userCount\":{\"type\":[\"integer\",\"null\"]},\"userCountDescription\":{\"type\":[\"string\",\"null\"]},\"hasUnlimitedSeats\":{\"type\":[\"boolean\",\"null\"]},\"platform\":{\"type\":[\"boolean\",\"null\"]}}},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"accountId\":{\"type\":[\"string\",\"null\"]},\"accountType\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"},\"displayName\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"timeZone\":{\"type\":[\"string\",\"null\"]},\"locale\":{\"type\":[\"string\",\"null\"]},\"expand\":{\"type\":[\"string\",\"null\"]},\"groups\":{\"$ref\":\"#/$defs/UsersRecordGroups\"},\"applicationRoles\":{\"$ref\":\"#/$defs/UsersRecordApplicationRoles\"}},\"description\":\"An Atlassian account known to the site.\"},\"IssueField\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"custom\":{\"type\":[\"boolean\",\"null\"]},\"orderable\":{\"type\":[\"boolean\",\"null\"]},\"navigable\":{\"type\":[\"boolean\",\"null\"]},\"searchable\":{\"type\":[\"boolean\",\"null\"]},\"clauseNames\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"schema\":{\"$ref\":\"#/$defs/IssueFieldSchema\"},\"untranslatedName\":{\"type\":[\"string\",\"null\"]},\"typeDisplayName\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"searcherKey\":{\"type\":[\"string\",\"null\"]},\"screensCount\":{\"type\":[\"integer\",\"null\"]},\"contextsCount\":{\"type\":[\"integer\",\"null\"]},\"isLocked\":{\"type\":[\"boolean\",\"null\"]},\"lastUsed\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A system or custom field that issues can carry.\"},\"IssueFieldSchema\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"system\":{\"type\":[\"string\",\"null\"]},\"items\":{\"type\":[\"string\",\"null\"]},\"custom\":{\"type\":[\"string\",\"null\"]},\"customId\":{\"type\":[\"integer\",\"null\"]},\"configuration\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Object describing the schema.\"},\"IssueFieldsSearchResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"maxResults\":{\"type\":[\"integer\",\"null\"]},\"startAt\":{\"type\":[\"integer\",\"null\"]},\"total\":{\"type\":[\"integer\",\"null\"]},\"isLast\":{\"type\":[\"boolean\",\"null\"]},\"values\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueField\"}}},\"description\":\"Issue field search structure.\"},\"IssueComment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]},\"body\":{\"$ref\":\"#/$defs/IssueCommentBody\"},\"author\":{\"$ref\":\"#/$defs/IssueCommentAuthor\"},\"updateAuthor\":{\"$ref\":\"#/$defs/IssueCommentAuthor\"},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"jsdPublic\":{\"type\":[\"boolean\",\"null\"]},\"visibility\":{\"$ref\":\"#/$defs/IssueCommentVisibility\"},\"renderedBody\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"A comment on an issue.\"},\"IssueCommentBody\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"version\":{\"type\":[\"integer\",\"null\"]},\"content\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesCreateFieldsDescriptionContentItem\"}}},\"description\":\"Free-form body of the issue comment.\"},\"IssueCommentAuthor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]},\"accountId\":{\"type\":[\"string\",\"null\"]},\"emailAddress\":{\"type\":[\"string\",\"null\"]},\"displayName\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"timeZone\":{\"type\":[\"string\",\"null\"]},\"accountType\":{\"type\":[\"string\",\"null\"]},\"avatarUrls\":{\"$ref\":\"#/$defs/IssueFields2ProjectAvatarUrls\"}},\"description\":\"Object describing the author.\"},\"IssueCommentVisibility\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]},\"identifier\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the visibility.\"},\"IssueWorklogsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/IssueCommentAuthor\"},\"updateAuthor\":{\"$ref\":\"#/$defs/IssueCommentAuthor\"},\"comment\":{\"$ref\":\"#/$defs/IssueCommentBody\"},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"started\":{\"type\":[\"string\",\"null\"]},\"timeSpent\":{\"type\":[\"string\",\"null\"]},\"timeSpentSeconds\":{\"type\":[\"integer\",\"null\"]},\"issueId\":{\"type\":[\"string\",\"null\"]},\"visibility\":{\"$ref\":\"#/$defs/IssueCommentVisibility\"},\"properties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Time logged on an issue.\"},\"Worklog\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"self\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/IssueCommentAuthor\"},\"updateAuthor\":{\"$ref\":\"#/$defs/IssueCommentAuthor\"},\"comment\":{\"$ref\":\"#/$defs/IssueCommentBody\"},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"started\":{\"type\":[\"string\",\"null\"]},\"timeSpent\":{\"type\":[\"string\",\"null\"]},\"timeSpentSeconds\":{\"type\":[\"integer\",\"null\"]},\"issueId\":{\"type\":[\"string\",\"null\"]},\"visibility\":{\"$ref\":\"#/$defs/IssueCommentVisibility\"},\"properties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Time logged on an issue.\"},\"IssueTransition\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"to\":{\"$ref\":\"#/$defs/IssueFields2Status\"},\"hasScreen\":{\"type\":[\"boolean\",\"null\"]},\"isGlobal\":{\"type\":[\"boolean\",\"null\"]},\"isInitial\":{\"type\":[\"boolean\",\"null\"]},\"isConditional\":{\"type\":[\"boolean\",\"null\"]},\"isLooped\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Issue transition structure.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

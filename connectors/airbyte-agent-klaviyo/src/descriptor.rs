@@ -40,6 +40,9 @@ pub static PROFILES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Profile\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -74,6 +77,7 @@ pub static PROFILES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Profile\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -116,6 +120,9 @@ pub static LISTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/List\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -150,6 +157,7 @@ pub static LISTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/List\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -192,6 +200,9 @@ pub static CAMPAIGNS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -226,6 +237,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Campaign\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -275,6 +287,9 @@ pub static EVENTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Event\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -318,6 +333,9 @@ pub static METRICS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metric\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -352,6 +370,7 @@ pub static METRICS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Metric\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -394,6 +413,9 @@ pub static FLOWS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Flow\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -428,6 +450,7 @@ pub static FLOWS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Flow\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -470,6 +493,9 @@ pub static EMAIL_TEMPLATES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Template\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::CursorInLink {
@@ -504,6 +530,7 @@ pub static EMAIL_TEMPLATES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Template\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -587,5 +614,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Profile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/ProfileAttributes\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"A Klaviyo profile: one contact with identifiers and properties.\"},\"ProfileAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email\":{\"type\":[\"string\",\"null\"]},\"phone_number\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"organization\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"image\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"location\":{\"$ref\":\"#/$defs/ProfileAttributesLocation\"},\"properties\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Fields of the profile.\"},\"ProfileAttributesLocation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"address1\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"region\":{\"type\":[\"string\",\"null\"]},\"zip\":{\"type\":[\"string\",\"null\"]},\"timezone\":{\"type\":[\"string\",\"null\"]},\"latitude\":{\"type\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Object describing the location.\"},\"ProfileLinks\":{\"type\":[\"object\",\"null\"],\"properties\":{\"self\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Links to this page or record and, for lists, to the next page.\"},\"List\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/ListAttributes\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"A list of subscribed profiles.\"},\"ListAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"opt_in_process\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Fields of the list.\"},\"Campaign\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/CampaignAttributes\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"An email or SMS campaign.\"},\"CampaignAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"audiences\":{\"type\":[\"object\",\"null\"]},\"send_options\":{\"type\":[\"object\",\"null\"]},\"tracking_options\":{\"type\":[\"object\",\"null\"]},\"send_strategy\":{\"type\":[\"object\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"scheduled_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"send_time\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Fields of the campaign.\"},\"Event\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/EventAttributes\"},\"relationships\":{\"$ref\":\"#/$defs/EventRelationships\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"One tracked action of a profile, such as an order or an opened email.\"},\"EventAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"timestamp\":{},\"datetime\":{\"type\":[\"string\",\"null\"]},\"uuid\":{\"type\":[\"string\",\"null\"]},\"event_properties\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Fields of the event.\"},\"EventRelationships\":{\"type\":[\"object\",\"null\"],\"properties\":{\"profile\":{\"$ref\":\"#/$defs/EventRelationshipsProfile\"},\"metric\":{\"$ref\":\"#/$defs/EventRelationshipsProfile\"}},\"description\":\"Links to related records.\"},\"EventRelationshipsProfile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/EventRelationshipsProfileData\"}}},\"EventRelationshipsProfileData\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}}},\"Metric\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/MetricAttributes\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"A type of tracked event, such as Placed Order.\"},\"MetricAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"integration\":{\"$ref\":\"#/$defs/MetricAttributesIntegration\"}},\"description\":\"Fields of the metric.\"},\"MetricAttributesIntegration\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"category\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Integration that reports this metric.\"},\"Flow\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/FlowAttributes\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"An automated sequence of messages.\"},\"FlowAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]},\"trigger_type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Fields of the flow.\"},\"Template\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/TemplateAttributes\"},\"links\":{\"$ref\":\"#/$defs/ProfileLinks\"}},\"description\":\"An email template.\"},\"TemplateAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"editor_type\":{\"type\":[\"string\",\"null\"]},\"html\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Fields of the email template.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -48,6 +48,9 @@ pub static ISSUES: [OperationDescriptor; 4usize] = [
                 ("hasNextPage", "$.data.issues.pageInfo.hasNextPage"),
                 ("endCursor", "$.data.issues.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -88,6 +91,7 @@ pub static ISSUES: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.issue"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Issue\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -164,6 +168,7 @@ pub static ISSUES: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.issueCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -247,6 +252,7 @@ pub static ISSUES: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.issueUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -297,6 +303,9 @@ pub static PROJECTS: [OperationDescriptor; 4usize] = [
                 ("hasNextPage", "$.data.projects.pageInfo.hasNextPage"),
                 ("endCursor", "$.data.projects.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Project\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -336,6 +345,7 @@ pub static PROJECTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.project"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Project\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -420,6 +430,7 @@ pub static PROJECTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.projectCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -502,6 +513,7 @@ pub static PROJECTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.projectUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -552,6 +564,9 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
                 ("hasNextPage", "$.data.teams.pageInfo.hasNextPage"),
                 ("endCursor", "$.data.teams.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -591,6 +606,7 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.team"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Team\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -641,6 +657,9 @@ pub static WORKFLOW_STATES: [OperationDescriptor; 1usize] = [
                 ("hasNextPage", "$.data.workflowStates.pageInfo.hasNextPage"),
                 ("endCursor", "$.data.workflowStates.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WorkflowState\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -696,6 +715,9 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("hasNextPage", "$.data.users.pageInfo.hasNextPage"),
                 ("endCursor", "$.data.users.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -735,6 +757,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -793,6 +816,9 @@ pub static COMMENTS: [OperationDescriptor; 4usize] = [
                 ("hasNextPage", "$.data.issue.comments.pageInfo.hasNextPage"),
                 ("endCursor", "$.data.issue.comments.pageInfo.endCursor"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -832,6 +858,7 @@ pub static COMMENTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.comment"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Comment\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -877,6 +904,7 @@ pub static COMMENTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.commentCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CommentsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -922,6 +950,7 @@ pub static COMMENTS: [OperationDescriptor; 4usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.commentUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CommentsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1046,5 +1075,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Issue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"state\":{\"$ref\":\"#/$defs/IssueState\"},\"priority\":{\"type\":[\"number\",\"null\"]},\"assignee\":{\"$ref\":\"#/$defs/IssueAssignee\"},\"team\":{\"$ref\":\"#/$defs/IssueState\"},\"project\":{\"$ref\":\"#/$defs/IssueState\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Linear issue: a bug, task or request tracked by a team.\"},\"IssueState\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}}},\"IssueAssignee\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]}}},\"IssuesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"success\":{\"type\":[\"boolean\",\"null\"]},\"issue\":{\"$ref\":\"#/$defs/IssueWithState\"}},\"description\":\"Issue mutation structure.\"},\"IssueWithState\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"state\":{\"$ref\":\"#/$defs/IssueState\"},\"priority\":{\"type\":[\"number\",\"null\"]},\"assignee\":{\"$ref\":\"#/$defs/IssueAssignee\"},\"project\":{\"$ref\":\"#/$defs/IssueState\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An issue as returned by mutations, including state and assignee IDs.\"},\"Project\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"startDate\":{\"type\":[\"string\",\"null\"]},\"targetDate\":{\"type\":[\"string\",\"null\"]},\"lead\":{\"$ref\":\"#/$defs/ProjectLead\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Linear project that groups issues toward a goal.\"},\"ProjectLead\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]}}},\"ProjectsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"success\":{\"type\":[\"boolean\",\"null\"]},\"project\":{\"$ref\":\"#/$defs/Project\"}},\"description\":\"Project mutation structure.\"},\"Team\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"timezone\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Linear team with its own issues and workflow.\"},\"WorkflowState\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"position\":{\"type\":[\"number\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]},\"team\":{\"$ref\":\"#/$defs/IssueState\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"One status in a team workflow, such as Todo or Done.\"},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"displayName\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"admin\":{\"type\":[\"boolean\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A member of the Linear organization.\"},\"Comment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"user\":{\"$ref\":\"#/$defs/IssueAssignee\"},\"issue\":{\"$ref\":\"#/$defs/CommentIssue\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A comment written on an issue.\"},\"CommentIssue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]}}},\"CommentsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"success\":{\"type\":[\"boolean\",\"null\"]},\"comment\":{\"$ref\":\"#/$defs/Comment\"}},\"description\":\"Comment mutation structure.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

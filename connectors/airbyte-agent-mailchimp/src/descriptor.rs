@@ -108,6 +108,9 @@ pub static CAMPAIGNS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.campaigns"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -131,6 +134,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Campaign\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -208,6 +215,9 @@ pub static LISTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.lists"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/List\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -230,6 +240,10 @@ pub static LISTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/List\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -361,6 +375,9 @@ pub static LIST_MEMBERS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.members"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ListMember\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -390,6 +407,10 @@ pub static LIST_MEMBERS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ListMember\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -449,6 +470,9 @@ pub static REPORTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.reports"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Report\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -471,6 +495,10 @@ pub static REPORTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Report\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -518,6 +546,9 @@ pub static EMAIL_ACTIVITY: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.emails"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/EmailActivity2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -588,6 +619,9 @@ pub static AUTOMATIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.automations"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Automation\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -623,6 +657,9 @@ pub static TAGS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.tags"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -666,6 +703,9 @@ pub static INTEREST_CATEGORIES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.categories"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InterestCategory\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -695,6 +735,10 @@ pub static INTEREST_CATEGORIES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InterestCategory\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -743,6 +787,9 @@ pub static INTERESTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.interests"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Interest\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -779,6 +826,10 @@ pub static INTERESTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Interest\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -849,6 +900,9 @@ pub static SEGMENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.segments"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -878,6 +932,10 @@ pub static SEGMENTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Segment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -926,6 +984,9 @@ pub static SEGMENT_MEMBERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.members"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SegmentMember\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -972,6 +1033,9 @@ pub static UNSUBSCRIBES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.unsubscribes"),
             meta_extractor: &[("links", "$._links")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Unsubscribe\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Offset {
@@ -1099,5 +1163,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Campaign\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"web_id\":{\"type\":[\"integer\",\"null\"]},\"parent_campaign_id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"create_time\":{\"type\":[\"string\",\"null\"]},\"archive_url\":{\"type\":[\"string\",\"null\"]},\"long_archive_url\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"emails_sent\":{\"type\":[\"integer\",\"null\"]},\"send_time\":{\"type\":[\"string\",\"null\"]},\"content_type\":{\"type\":[\"string\",\"null\"]},\"needs_block_refresh\":{\"type\":[\"boolean\",\"null\"]},\"resendable\":{\"type\":[\"boolean\",\"null\"]},\"recipients\":{\"$ref\":\"#/$defs/CampaignRecipients\"},\"settings\":{\"$ref\":\"#/$defs/CampaignSettings\"},\"tracking\":{\"$ref\":\"#/$defs/CampaignTracking\"},\"report_summary\":{\"$ref\":\"#/$defs/CampaignReportSummary\"},\"delivery_status\":{\"$ref\":\"#/$defs/CampaignDeliveryStatus\"}},\"description\":\"A Mailchimp email campaign with its settings.\"},\"CampaignRecipients\":{\"type\":[\"object\",\"null\"],\"properties\":{\"list_id\":{\"type\":[\"string\",\"null\"]},\"list_is_active\":{\"type\":[\"boolean\",\"null\"]},\"list_name\":{\"type\":[\"string\",\"null\"]},\"segment_text\":{\"type\":[\"string\",\"null\"]},\"recipient_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Audience and segment the campaign goes to.\"},\"CampaignSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"subject_line\":{\"type\":[\"string\",\"null\"]},\"preview_text\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"from_name\":{\"type\":[\"string\",\"null\"]},\"reply_to\":{\"type\":[\"string\",\"null\"]},\"use_conversation\":{\"type\":[\"boolean\",\"null\"]},\"to_name\":{\"type\":[\"string\",\"null\"]},\"folder_id\":{\"type\":[\"string\",\"null\"]},\"authenticate\":{\"type\":[\"boolean\",\"null\"]},\"auto_footer\":{\"type\":[\"boolean\",\"null\"]},\"inline_css\":{\"type\":[\"boolean\",\"null\"]},\"auto_tweet\":{\"type\":[\"boolean\",\"null\"]},\"fb_comments\":{\"type\":[\"boolean\",\"null\"]},\"timewarp\":{\"type\":[\"boolean\",\"null\"]},\"template_id\":{\"type\":[\"integer\",\"null\"]},\"drag_and_drop\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Settings of the campaign.\"},\"CampaignTracking\":{\"type\":[\"object\",\"null\"],\"properties\":{\"opens\":{\"type\":[\"boolean\",\"null\"]},\"html_clicks\":{\"type\":[\"boolean\",\"null\"]},\"text_clicks\":{\"type\":[\"boolean\",\"null\"]},\"goal_tracking\":{\"type\":[\"boolean\",\"null\"]},\"ecomm360\":{\"type\":[\"boolean\",\"null\"]},\"google_analytics\":{\"type\":[\"string\",\"null\"]},\"clicktale\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Tracking options of the campaign.\"},\"CampaignReportSummary\":{\"type\":[\"object\",\"null\"],\"properties\":{\"opens\":{\"type\":[\"integer\",\"null\"]},\"unique_opens\":{\"type\":[\"integer\",\"null\"]},\"open_rate\":{\"type\":[\"number\",\"null\"]},\"clicks\":{\"type\":[\"integer\",\"null\"]},\"subscriber_clicks\":{\"type\":[\"integer\",\"null\"]},\"click_rate\":{\"type\":[\"number\",\"null\"]},\"ecommerce\":{\"$ref\":\"#/$defs/CampaignReportSummaryEcommerce\"}},\"description\":\"Object describing the report summary.\"},\"CampaignReportSummaryEcommerce\":{\"type\":[\"object\",\"null\"],\"properties\":{\"total_orders\":{\"type\":[\"integer\",\"null\"]},\"total_spent\":{\"type\":[\"number\",\"null\"]},\"total_revenue\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Object describing the ecommerce.\"},\"CampaignDeliveryStatus\":{\"type\":[\"object\",\"null\"],\"properties\":{\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"can_cancel\":{\"type\":[\"boolean\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"emails_sent\":{\"type\":[\"integer\",\"null\"]},\"emails_canceled\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the delivery status.\"},\"List\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"web_id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"contact\":{\"$ref\":\"#/$defs/ListContact\"},\"permission_reminder\":{\"type\":[\"string\",\"null\"]},\"use_archive_bar\":{\"type\":[\"boolean\",\"null\"]},\"campaign_defaults\":{\"$ref\":\"#/$defs/ListCampaignDefaults\"},\"notify_on_subscribe\":{\"type\":[\"string\",\"null\"]},\"notify_on_unsubscribe\":{\"type\":[\"string\",\"null\"]},\"date_created\":{\"type\":[\"string\",\"null\"]},\"list_rating\":{\"type\":[\"integer\",\"null\"]},\"email_type_option\":{\"type\":[\"boolean\",\"null\"]},\"subscribe_url_short\":{\"type\":[\"string\",\"null\"]},\"subscribe_url_long\":{\"type\":[\"string\",\"null\"]},\"beamer_address\":{\"type\":[\"string\",\"null\"]},\"visibility\":{\"type\":[\"string\",\"null\"]},\"double_optin\":{\"type\":[\"boolean\",\"null\"]},\"has_welcome\":{\"type\":[\"boolean\",\"null\"]},\"marketing_permissions\":{\"type\":[\"boolean\",\"null\"]},\"stats\":{\"$ref\":\"#/$defs/ListStats\"}},\"description\":\"A Mailchimp audience (list) with settings and stats.\"},\"ListContact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"company\":{\"type\":[\"string\",\"null\"]},\"address1\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"zip\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the contact.\"},\"ListCampaignDefaults\":{\"type\":[\"object\",\"null\"],\"properties\":{\"from_name\":{\"type\":[\"string\",\"null\"]},\"from_email\":{\"type\":[\"string\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]},\"language\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the campaign defaults.\"},\"ListStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"member_count\":{\"type\":[\"integer\",\"null\"]},\"total_contacts\":{\"type\":[\"integer\",\"null\"]},\"unsubscribe_count\":{\"type\":[\"integer\",\"null\"]},\"cleaned_count\":{\"type\":[\"integer\",\"null\"]},\"member_count_since_send\":{\"type\":[\"integer\",\"null\"]},\"unsubscribe_count_since_send\":{\"type\":[\"integer\",\"null\"]},\"cleaned_count_since_send\":{\"type\":[\"integer\",\"null\"]},\"campaign_count\":{\"type\":[\"integer\",\"null\"]},\"campaign_last_sent\":{\"type\":[\"string\",\"null\"]},\"merge_field_count\":{\"type\":[\"integer\",\"null\"]},\"avg_sub_rate\":{\"type\":[\"number\",\"null\"]},\"avg_unsub_rate\":{\"type\":[\"number\",\"null\"]},\"target_sub_rate\":{\"type\":[\"number\",\"null\"]},\"open_rate\":{\"type\":[\"number\",\"null\"]},\"click_rate\":{\"type\":[\"number\",\"null\"]},\"last_sub_date\":{\"type\":[\"string\",\"null\"]},\"last_unsub_date\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Figures of the list.\"},\"ListMember\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"email_address\":{\"type\":[\"string\",\"null\"]},\"unique_email_id\":{\"type\":[\"string\",\"null\"]},\"contact_id\":{\"type\":[\"string\",\"null\"]},\"full_name\":{\"type\":[\"string\",\"null\"]},\"web_id\":{\"type\":[\"integer\",\"null\"]},\"email_type\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"unsubscribe_reason\":{\"type\":[\"string\",\"null\"]},\"consents_to_one_to_one_messaging\":{\"type\":[\"boolean\",\"null\"]},\"merge_fields\":{\"type\":[\"object\",\"null\"]},\"interests\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"boolean\",\"null\"]}},\"stats\":{\"$ref\":\"#/$defs/ListMemberStats\"},\"ip_signup\":{\"type\":[\"string\",\"null\"]},\"timestamp_signup\":{\"type\":[\"string\",\"null\"]},\"ip_opt\":{\"type\":[\"string\",\"null\"]},\"timestamp_opt\":{\"type\":[\"string\",\"null\"]},\"member_rating\":{\"type\":[\"integer\",\"null\"]},\"last_changed\":{\"type\":[\"string\",\"null\"]},\"language\":{\"type\":[\"string\",\"null\"]},\"vip\":{\"type\":[\"boolean\",\"null\"]},\"email_client\":{\"type\":[\"string\",\"null\"]},\"location\":{\"$ref\":\"#/$defs/ListMemberLocation\"},\"source\":{\"type\":[\"string\",\"null\"]},\"tags_count\":{\"type\":[\"integer\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ListMemberTagsItem\"}},\"list_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A contact in an audience, subscribed now or earlier.\"},\"ListMemberStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"avg_open_rate\":{\"type\":[\"number\",\"null\"]},\"avg_click_rate\":{\"type\":[\"number\",\"null\"]},\"ecommerce_data\":{\"$ref\":\"#/$defs/ListMemberStatsEcommerceData\"}},\"description\":\"Figures of the list member.\"},\"ListMemberStatsEcommerceData\":{\"type\":[\"object\",\"null\"],\"properties\":{\"total_revenue\":{\"type\":[\"number\",\"null\"]},\"number_of_orders\":{\"type\":[\"number\",\"null\"]},\"currency_code\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the ecommerce data.\"},\"ListMemberLocation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"latitude\":{\"type\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]},\"gmtoff\":{\"type\":[\"integer\",\"null\"]},\"dstoff\":{\"type\":[\"integer\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"timezone\":{\"type\":[\"string\",\"null\"]},\"region\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the location.\"},\"ListMemberTagsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}}},\"Report\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"campaign_title\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"list_id\":{\"type\":[\"string\",\"null\"]},\"list_is_active\":{\"type\":[\"boolean\",\"null\"]},\"list_name\":{\"type\":[\"string\",\"null\"]},\"subject_line\":{\"type\":[\"string\",\"null\"]},\"preview_text\":{\"type\":[\"string\",\"null\"]},\"emails_sent\":{\"type\":[\"integer\",\"null\"]},\"abuse_reports\":{\"type\":[\"integer\",\"null\"]},\"unsubscribed\":{\"type\":[\"integer\",\"null\"]},\"send_time\":{\"type\":[\"string\",\"null\"]},\"rss_last_send\":{\"type\":[\"string\",\"null\"]},\"bounces\":{\"$ref\":\"#/$defs/ReportBounces\"},\"forwards\":{\"$ref\":\"#/$defs/ReportForwards\"},\"opens\":{\"$ref\":\"#/$defs/ReportOpens\"},\"clicks\":{\"$ref\":\"#/$defs/ReportClicks\"},\"facebook_likes\":{\"$ref\":\"#/$defs/ReportFacebookLikes\"},\"industry_stats\":{\"$ref\":\"#/$defs/ReportIndustryStats\"},\"list_stats\":{\"$ref\":\"#/$defs/ReportListStats\"},\"ecommerce\":{\"$ref\":\"#/$defs/CampaignReportSummaryEcommerce\"},\"delivery_status\":{\"$ref\":\"#/$defs/ReportDeliveryStatus\"}},\"description\":\"Results of a sent campaign.\"},\"ReportBounces\":{\"type\":[\"object\",\"null\"],\"properties\":{\"hard_bounces\":{\"type\":[\"integer\",\"null\"]},\"soft_bounces\":{\"type\":[\"integer\",\"null\"]},\"syntax_errors\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Bounce figures of the campaign.\"},\"ReportForwards\":{\"type\":[\"object\",\"null\"],\"properties\":{\"forwards_count\":{\"type\":[\"integer\",\"null\"]},\"forwards_opens\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the forwards.\"},\"ReportOpens\":{\"type\":[\"object\",\"null\"],\"properties\":{\"opens_total\":{\"type\":[\"integer\",\"null\"]},\"unique_opens\":{\"type\":[\"integer\",\"null\"]},\"open_rate\":{\"type\":[\"number\",\"null\"]},\"last_open\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Open figures of the campaign.\"},\"ReportClicks\":{\"type\":[\"object\",\"null\"],\"properties\":{\"clicks_total\":{\"type\":[\"integer\",\"null\"]},\"unique_clicks\":{\"type\":[\"integer\",\"null\"]},\"unique_subscriber_clicks\":{\"type\":[\"integer\",\"null\"]},\"click_rate\":{\"type\":[\"number\",\"null\"]},\"last_click\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Click figures of the campaign.\"},\"ReportFacebookLikes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"recipient_likes\":{\"type\":[\"integer\",\"null\"]},\"unique_likes\":{\"type\":[\"integer\",\"null\"]},\"facebook_likes\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the facebook likes.\"},\"ReportIndustryStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"open_rate\":{\"type\":[\"number\",\"null\"]},\"click_rate\":{\"type\":[\"number\",\"null\"]},\"bounce_rate\":{\"type\":[\"number\",\"null\"]},\"unopen_rate\":{\"type\":[\"number\",\"null\"]},\"unsub_rate\":{\"type\":[\"number\",\"null\"]},\"abuse_rate\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Object describing the industry stats.\"},\"ReportListStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"sub_rate\":{\"type\":[\"number\",\"null\"]},\"unsub_rate\":{\"type\":[\"number\",\"null\"]},\"open_rate\":{\"type\":[\"number\",\"null\"]},\"click_rate\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Object describing the list stats.\"},\"ReportDeliveryStatus\":{\"type\":[\"object\",\"null\"],\"properties\":{\"enabled\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the delivery status.\"},\"EmailActivity2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"campaign_id\":{\"type\":[\"string\",\"null\"]},\"list_id\":{\"type\":[\"string\",\"null\"]},\"list_is_active\":{\"type\":[\"boolean\",\"null\"]},\"email_id\":{\"type\":[\"string\",\"null\"]},\"email_address\":{\"type\":[\"string\",\"null\"]},\"activity\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/EmailActivity2ActivityItem\"}}},\"description\":\"What one recipient did with a campaign email.\"},\"EmailActivity2ActivityItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"action\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"ip\":{\"type\":[\"string\",\"null\"]}}},\"Automation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"create_time\":{\"type\":[\"string\",\"null\"]},\"start_time\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"emails_sent\":{\"type\":[\"integer\",\"null\"]},\"recipients\":{\"$ref\":\"#/$defs/AutomationRecipients\"},\"settings\":{\"$ref\":\"#/$defs/AutomationSettings\"},\"tracking\":{\"$ref\":\"#/$defs/CampaignTracking\"},\"report_summary\":{\"$ref\":\"#/$defs/AutomationReportSummary\"}},\"description\":\"A classic automation workflow.\"},\"AutomationRecipients\":{\"type\":[\"object\",\"null\"],\"properties\":{\"list_id\":{\"type\":[\"string\",\"null\"]},\"list_is_active\":{\"type\":[\"boolean\",\"null\"]},\"list_name\":{\"type\":[\"string\",\"null\"]},\"segment_opts\":{\"$ref\":\"#/$defs/AutomationRecipientsSegmentOpts\"},\"store_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Audience and segment the campaign goes to.\"},\"AutomationRecipientsSegmentOpts\":{\"type\":[\"object\",\"null\"],\"properties\":{\"saved_segment_id\":{\"type\":[\"integer\",\"null\"]},\"match\":{\"type\":[\"string\",\"null\"]},\"conditions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Object describing the segment opts.\"},\"AutomationSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"title\":{\"type\":[\"string\",\"null\"]},\"from_name\":{\"type\":[\"string\",\"null\"]},\"reply_to\":{\"type\":[\"string\",\"null\"]},\"use_conversation\":{\"type\":[\"boolean\",\"null\"]},\"to_name\":{\"type\":[\"string\",\"null\"]},\"authenticate\":{\"type\":[\"boolean\",\"null\"]},\"auto_footer\":{\"type\":[\"boolean\",\"null\"]},\"inline_css\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Settings of the automation.\"},\"AutomationReportSummary\":{\"type\":[\"object\",\"null\"],\"properties\":{\"opens\":{\"type\":[\"integer\",\"null\"]},\"unique_opens\":{\"type\":[\"integer\",\"null\"]},\"open_rate\":{\"type\":[\"number\",\"null\"]},\"clicks\":{\"type\":[\"integer\",\"null\"]},\"subscriber_clicks\":{\"type\":[\"integer\",\"null\"]},\"click_rate\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Object describing the report summary.\"},\"Tag\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A tag that members of an audience can carry.\"},\"InterestCategory\":{\"type\":[\"object\",\"null\"],\"properties\":{\"list_id\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"display_order\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A group of interests members can pick, as shown on signup forms.\"},\"Interest\":{\"type\":[\"object\",\"null\"],\"properties\":{\"category_id\":{\"type\":[\"string\",\"null\"]},\"list_id\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"subscriber_count\":{\"type\":[\"string\",\"null\"]},\"display_order\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"One option in an interest category.\"},\"Segment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"member_count\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"options\":{\"$ref\":\"#/$defs/SegmentOptions\"},\"list_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A segment or tag of an audience.\"},\"SegmentOptions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"match\":{\"type\":[\"string\",\"null\"]},\"conditions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Object describing the options.\"},\"SegmentMember\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"email_address\":{\"type\":[\"string\",\"null\"]},\"unique_email_id\":{\"type\":[\"string\",\"null\"]},\"email_type\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"merge_fields\":{\"type\":[\"object\",\"null\"]},\"interests\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"boolean\",\"null\"]}},\"stats\":{\"$ref\":\"#/$defs/SegmentMemberStats\"},\"ip_signup\":{\"type\":[\"string\",\"null\"]},\"timestamp_signup\":{\"type\":[\"string\",\"null\"]},\"ip_opt\":{\"type\":[\"string\",\"null\"]},\"timestamp_opt\":{\"type\":[\"string\",\"null\"]},\"member_rating\":{\"type\":[\"integer\",\"null\"]},\"last_changed\":{\"type\":[\"string\",\"null\"]},\"language\":{\"type\":[\"string\",\"null\"]},\"vip\":{\"type\":[\"boolean\",\"null\"]},\"email_client\":{\"type\":[\"string\",\"null\"]},\"location\":{\"$ref\":\"#/$defs/ListMemberLocation\"},\"list_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A contact that belongs to a segment.\"},\"SegmentMemberStats\":{\"type\":[\"object\",\"null\"],\"properties\":{\"avg_open_rate\":{\"type\":[\"number\",\"null\"]},\"avg_click_rate\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Figures of the segment member.\"},\"Unsubscribe\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email_id\":{\"type\":[\"string\",\"null\"]},\"email_address\":{\"type\":[\"string\",\"null\"]},\"merge_fields\":{\"type\":[\"object\",\"null\"]},\"vip\":{\"type\":[\"boolean\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"campaign_id\":{\"type\":[\"string\",\"null\"]},\"list_id\":{\"type\":[\"string\",\"null\"]},\"list_is_active\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"A member who left through a campaign.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -42,6 +42,9 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("next_cursor", "$.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -74,6 +77,10 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -134,6 +141,9 @@ pub static PAGES: [OperationDescriptor; 4usize] = [
                 ("next_cursor", "$.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Page2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -205,6 +215,10 @@ pub static PAGES: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Page2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -230,6 +244,10 @@ pub static PAGES: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Page2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -300,6 +318,10 @@ pub static PAGES: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Page2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -360,6 +382,9 @@ pub static DATA_SOURCES: [OperationDescriptor; 3usize] = [
                 ("next_cursor", "$.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DataSource\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -391,6 +416,10 @@ pub static DATA_SOURCES: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/DataSource\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -479,6 +508,10 @@ pub static DATA_SOURCES: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/DataSource\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -528,6 +561,9 @@ pub static BLOCKS: [OperationDescriptor; 4usize] = [
                 ("next_cursor", "$.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Block\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -574,6 +610,9 @@ pub static BLOCKS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.results"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Block\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -601,6 +640,10 @@ pub static BLOCKS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Block\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -797,6 +840,10 @@ pub static BLOCKS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Block\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -845,6 +892,9 @@ pub static COMMENTS: [OperationDescriptor; 2usize] = [
                 ("next_cursor", "$.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -897,6 +947,10 @@ pub static COMMENTS: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Comment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1002,5 +1056,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"avatar_url\":{\"type\":[\"string\",\"null\"]},\"person\":{\"$ref\":\"#/$defs/UserPerson\"},\"bot\":{\"$ref\":\"#/$defs/UserBot\"},\"request_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Notion user: a person or a bot.\"},\"UserPerson\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Data that exists only for people, such as email.\"},\"UserBot\":{\"type\":[\"object\",\"null\"],\"properties\":{\"owner\":{\"type\":[\"object\",\"null\"]},\"workspace_name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Data that exists only for bots, such as the owner.\"},\"Page2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"last_edited_time\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"last_edited_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"cover\":{\"type\":[\"object\",\"null\"]},\"icon\":{\"type\":[\"object\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/Parent\"},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"in_trash\":{\"type\":[\"boolean\",\"null\"]},\"is_archived\":{\"type\":[\"boolean\",\"null\"]},\"is_locked\":{\"type\":[\"boolean\",\"null\"]},\"properties\":{\"type\":[\"object\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"public_url\":{\"type\":[\"string\",\"null\"]},\"request_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Notion page with its properties and metadata.\"},\"Page2CreatedBy\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Creator of the page.\"},\"Parent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"database_id\":{\"type\":[\"string\",\"null\"]},\"data_source_id\":{\"type\":[\"string\",\"null\"]},\"page_id\":{\"type\":[\"string\",\"null\"]},\"block_id\":{\"type\":[\"string\",\"null\"]},\"workspace\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Parent structure.\"},\"DataSource\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"last_edited_time\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"last_edited_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"title\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"description\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"icon\":{\"type\":[\"object\",\"null\"]},\"cover\":{\"type\":[\"object\",\"null\"]},\"properties\":{\"type\":[\"object\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/Parent\"},\"database_parent\":{\"$ref\":\"#/$defs/Parent\"},\"url\":{\"type\":[\"string\",\"null\"]},\"public_url\":{\"type\":[\"string\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"in_trash\":{\"type\":[\"boolean\",\"null\"]},\"is_archived\":{\"type\":[\"boolean\",\"null\"]},\"is_inline\":{\"type\":[\"boolean\",\"null\"]},\"is_locked\":{\"type\":[\"boolean\",\"null\"]},\"request_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Notion data source, the table inside a database, with its property schema.\"},\"RichText\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"text\":{\"$ref\":\"#/$defs/RichTextText\"},\"annotations\":{\"$ref\":\"#/$defs/RichTextAnnotations\"},\"plain_text\":{\"type\":[\"string\",\"null\"]},\"href\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Rich text structure.\"},\"RichTextText\":{\"type\":[\"object\",\"null\"],\"properties\":{\"content\":{\"type\":[\"string\",\"null\"]},\"link\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Free-form text of the rich text.\"},\"RichTextAnnotations\":{\"type\":[\"object\",\"null\"],\"properties\":{\"bold\":{\"type\":[\"boolean\",\"null\"]},\"italic\":{\"type\":[\"boolean\",\"null\"]},\"strikethrough\":{\"type\":[\"boolean\",\"null\"]},\"underline\":{\"type\":[\"boolean\",\"null\"]},\"code\":{\"type\":[\"boolean\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Styling of the text span: bold, italic, strikethrough, underline, code and color.\"},\"Block\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"last_edited_time\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"last_edited_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"has_children\":{\"type\":[\"boolean\",\"null\"]},\"archived\":{\"type\":[\"boolean\",\"null\"]},\"in_trash\":{\"type\":[\"boolean\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/Parent\"},\"paragraph\":{\"$ref\":\"#/$defs/BlockParagraph\"},\"heading_1\":{\"$ref\":\"#/$defs/BlockHeading1\"},\"heading_2\":{\"$ref\":\"#/$defs/BlockHeading1\"},\"heading_3\":{\"$ref\":\"#/$defs/BlockHeading1\"},\"bulleted_list_item\":{\"$ref\":\"#/$defs/BlockParagraph\"},\"numbered_list_item\":{\"$ref\":\"#/$defs/BlockParagraph\"},\"to_do\":{\"$ref\":\"#/$defs/BlockToDo\"},\"toggle\":{\"$ref\":\"#/$defs/BlockParagraph\"},\"code\":{\"$ref\":\"#/$defs/BlockCode\"},\"child_page\":{\"$ref\":\"#/$defs/BlockChildPage\"},\"child_database\":{\"$ref\":\"#/$defs/BlockChildPage\"},\"callout\":{\"$ref\":\"#/$defs/BlockCallout\"},\"quote\":{\"$ref\":\"#/$defs/BlockParagraph\"},\"divider\":{\"type\":[\"object\",\"null\"]},\"table_of_contents\":{\"$ref\":\"#/$defs/BlockTableOfContents\"},\"bookmark\":{\"$ref\":\"#/$defs/BlockBookmark\"},\"image\":{\"type\":[\"object\",\"null\"]},\"video\":{\"type\":[\"object\",\"null\"]},\"file\":{\"type\":[\"object\",\"null\"]},\"pdf\":{\"type\":[\"object\",\"null\"]},\"embed\":{\"$ref\":\"#/$defs/BlockEmbed\"},\"equation\":{\"$ref\":\"#/$defs/BlockEquation\"},\"table\":{\"$ref\":\"#/$defs/BlockTable\"},\"table_row\":{\"$ref\":\"#/$defs/BlockTableRow\"},\"column\":{\"$ref\":\"#/$defs/BlockColumn\"},\"column_list\":{\"type\":[\"object\",\"null\"]},\"synced_block\":{\"type\":[\"object\",\"null\"]},\"template\":{\"type\":[\"object\",\"null\"]},\"link_preview\":{\"$ref\":\"#/$defs/BlockEmbed\"},\"link_to_page\":{\"type\":[\"object\",\"null\"]},\"breadcrumb\":{\"type\":[\"object\",\"null\"]},\"unsupported\":{\"type\":[\"object\",\"null\"]},\"request_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"One content block of a page, such as a paragraph, heading or to-do.\"},\"BlockParagraph\":{\"type\":[\"object\",\"null\"],\"properties\":{\"rich_text\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"color\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is paragraph.\"},\"BlockHeading1\":{\"type\":[\"object\",\"null\"],\"properties\":{\"rich_text\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"color\":{\"type\":[\"string\",\"null\"]},\"is_toggleable\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Content when the block type is heading_1.\"},\"BlockToDo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"rich_text\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"checked\":{\"type\":[\"boolean\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is to_do.\"},\"BlockCode\":{\"type\":[\"object\",\"null\"],\"properties\":{\"rich_text\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"caption\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"language\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is code.\"},\"BlockChildPage\":{\"type\":[\"object\",\"null\"],\"properties\":{\"title\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is child_page.\"},\"BlockCallout\":{\"type\":[\"object\",\"null\"],\"properties\":{\"rich_text\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"icon\":{\"type\":[\"object\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is callout.\"},\"BlockTableOfContents\":{\"type\":[\"object\",\"null\"],\"properties\":{\"color\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is table_of_contents.\"},\"BlockBookmark\":{\"type\":[\"object\",\"null\"],\"properties\":{\"caption\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is bookmark.\"},\"BlockEmbed\":{\"type\":[\"object\",\"null\"],\"properties\":{\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is embed.\"},\"BlockEquation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"expression\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Content when the block type is equation.\"},\"BlockTable\":{\"type\":[\"object\",\"null\"],\"properties\":{\"table_width\":{\"type\":[\"integer\",\"null\"]},\"has_column_header\":{\"type\":[\"boolean\",\"null\"]},\"has_row_header\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Content when the block type is table.\"},\"BlockTableRow\":{\"type\":[\"object\",\"null\"],\"properties\":{\"cells\":{\"type\":[\"array\",\"null\"],\"items\":{}}},\"description\":\"Content when the block type is table_row.\"},\"BlockColumn\":{\"type\":[\"object\",\"null\"],\"properties\":{\"width_ratio\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Content when the block type is column.\"},\"Comment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/Parent\"},\"discussion_id\":{\"type\":[\"string\",\"null\"]},\"created_time\":{\"type\":[\"string\",\"null\"]},\"last_edited_time\":{\"type\":[\"string\",\"null\"]},\"created_by\":{\"$ref\":\"#/$defs/Page2CreatedBy\"},\"rich_text\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RichText\"}}},\"description\":\"A comment on a page or block.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

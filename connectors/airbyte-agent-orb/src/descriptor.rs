@@ -31,6 +31,9 @@ pub static CUSTOMERS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -54,6 +57,10 @@ pub static CUSTOMERS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Customer\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -102,6 +109,9 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -125,6 +135,10 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Subscription\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -156,6 +170,9 @@ pub static PLANS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Plan\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -179,6 +196,10 @@ pub static PLANS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Plan\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -262,6 +283,9 @@ pub static INVOICES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -285,6 +309,10 @@ pub static INVOICES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Invoice\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -342,5 +370,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Customer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"external_customer_id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"payment_provider\":{\"type\":[\"string\",\"null\"]},\"payment_provider_id\":{\"type\":[\"string\",\"null\"]},\"timezone\":{\"type\":[\"string\",\"null\"]},\"shipping_address\":{\"$ref\":\"#/$defs/Address\"},\"billing_address\":{\"$ref\":\"#/$defs/Address\"},\"balance\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"tax_id\":{\"$ref\":\"#/$defs/CustomerTaxId\"},\"auto_collection\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An Orb customer with billing settings.\"},\"Address\":{\"type\":[\"object\",\"null\"],\"properties\":{\"city\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"line1\":{\"type\":[\"string\",\"null\"]},\"line2\":{\"type\":[\"string\",\"null\"]},\"postal_code\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A postal address.\"},\"CustomerTaxId\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Identifier of the related tax.\"},\"Subscription\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"start_date\":{\"type\":[\"string\",\"null\"]},\"end_date\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"$ref\":\"#/$defs/SubscriptionCustomer\"},\"plan\":{\"$ref\":\"#/$defs/SubscriptionPlan\"},\"current_billing_period_start_date\":{\"type\":[\"string\",\"null\"]},\"current_billing_period_end_date\":{\"type\":[\"string\",\"null\"]},\"active_plan_phase_order\":{\"type\":[\"integer\",\"null\"]},\"fixed_fee_quantity_schedule\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"price_intervals\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"redeemed_coupon\":{\"type\":[\"object\",\"null\"]},\"default_invoice_memo\":{\"type\":[\"string\",\"null\"]},\"auto_collection\":{\"type\":[\"boolean\",\"null\"]},\"net_terms\":{\"type\":[\"integer\",\"null\"]},\"invoicing_threshold\":{\"type\":[\"string\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A subscription of a customer to a plan.\"},\"SubscriptionCustomer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"external_customer_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the customer.\"},\"SubscriptionPlan\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the plan.\"},\"Plan\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"default_invoice_memo\":{\"type\":[\"string\",\"null\"]},\"net_terms\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"prices\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PlanPricesItem\"}},\"product\":{\"$ref\":\"#/$defs/SubscriptionPlan\"},\"minimum\":{\"type\":[\"object\",\"null\"]},\"maximum\":{\"type\":[\"object\",\"null\"]},\"discount\":{\"type\":[\"object\",\"null\"]},\"trial_config\":{\"type\":[\"object\",\"null\"]},\"plan_phases\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"external_plan_id\":{\"type\":[\"string\",\"null\"]},\"invoicing_currency\":{\"type\":[\"string\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A pricing plan with its prices.\"},\"PlanPricesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"price_type\":{\"type\":[\"string\",\"null\"]},\"model_type\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]}}},\"Invoice\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"invoice_date\":{\"type\":[\"string\",\"null\"]},\"due_date\":{\"type\":[\"string\",\"null\"]},\"invoice_pdf\":{\"type\":[\"string\",\"null\"]},\"subtotal\":{\"type\":[\"string\",\"null\"]},\"total\":{\"type\":[\"string\",\"null\"]},\"amount_due\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"memo\":{\"type\":[\"string\",\"null\"]},\"issue_failed_at\":{\"type\":[\"string\",\"null\"]},\"sync_failed_at\":{\"type\":[\"string\",\"null\"]},\"payment_failed_at\":{\"type\":[\"string\",\"null\"]},\"payment_started_at\":{\"type\":[\"string\",\"null\"]},\"voided_at\":{\"type\":[\"string\",\"null\"]},\"paid_at\":{\"type\":[\"string\",\"null\"]},\"issued_at\":{\"type\":[\"string\",\"null\"]},\"hosted_invoice_url\":{\"type\":[\"string\",\"null\"]},\"line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoiceLineItemsItem\"}},\"subscription\":{\"$ref\":\"#/$defs/InvoiceSubscription\"},\"customer\":{\"$ref\":\"#/$defs/SubscriptionCustomer\"},\"currency\":{\"type\":[\"string\",\"null\"]},\"discount\":{\"type\":[\"object\",\"null\"]},\"minimum\":{\"type\":[\"object\",\"null\"]},\"maximum\":{\"type\":[\"object\",\"null\"]},\"credit_notes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"will_auto_issue\":{\"type\":[\"boolean\",\"null\"]},\"eligible_to_issue_at\":{\"type\":[\"string\",\"null\"]},\"customer_balance_transactions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"auto_collection\":{\"type\":[\"object\",\"null\"]},\"invoice_number\":{\"type\":[\"string\",\"null\"]},\"billing_address\":{\"$ref\":\"#/$defs/Address\"},\"shipping_address\":{\"$ref\":\"#/$defs/Address\"},\"metadata\":{\"type\":[\"object\",\"null\"]}},\"description\":\"An invoice with line items, totals and payment state.\"},\"InvoiceLineItemsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"quantity\":{\"type\":[\"number\",\"null\"]},\"amount\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"start_date\":{\"type\":[\"string\",\"null\"]},\"end_date\":{\"type\":[\"string\",\"null\"]}}},\"InvoiceSubscription\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the subscription.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -42,6 +42,9 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -128,6 +131,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -147,6 +154,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Issue\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -206,6 +214,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -225,6 +237,10 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord2\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -288,6 +304,10 @@ pub static ISSUE_REPLIES: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueRepliesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -326,6 +346,10 @@ pub static ISSUE_ASSIGNMENTS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -358,6 +382,10 @@ pub static ISSUE_STATUSES: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssuesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -391,6 +419,9 @@ pub static MESSAGES: [OperationDescriptor; 1usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Message\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -443,6 +474,10 @@ pub static ISSUE_NOTES: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueNotesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -474,6 +509,10 @@ pub static ISSUE_THREADS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/IssueThreadsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -500,6 +539,9 @@ pub static ACCOUNTS: [OperationDescriptor; 4usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Account\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -567,6 +609,10 @@ pub static ACCOUNTS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -586,6 +632,7 @@ pub static ACCOUNTS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -662,6 +709,10 @@ pub static ACCOUNTS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -688,6 +739,9 @@ pub static CONTACTS: [OperationDescriptor; 4usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -736,6 +790,10 @@ pub static CONTACTS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -755,6 +813,7 @@ pub static CONTACTS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Contact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -798,6 +857,10 @@ pub static CONTACTS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContactsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -824,6 +887,9 @@ pub static TEAMS: [OperationDescriptor; 4usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -850,6 +916,10 @@ pub static TEAMS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TeamsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -869,6 +939,7 @@ pub static TEAMS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Team\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -898,6 +969,10 @@ pub static TEAMS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TeamsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -924,6 +999,9 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -966,6 +1044,10 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TagsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -985,6 +1067,7 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Tag\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1021,6 +1104,10 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TagsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1047,6 +1134,9 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1072,6 +1162,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1109,6 +1200,9 @@ pub static CUSTOM_FIELDS: [OperationDescriptor; 2usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomField\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1134,6 +1228,7 @@ pub static CUSTOM_FIELDS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomField\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1162,6 +1257,9 @@ pub static TICKET_FORMS: [OperationDescriptor; 1usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketForm\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1194,6 +1292,9 @@ pub static USER_ROLES: [OperationDescriptor; 1usize] = [
                 ("next_cursor", "$.pagination.cursor"),
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserRole\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -1267,6 +1368,10 @@ pub static TASKS: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1315,6 +1420,10 @@ pub static TASKS: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/TasksRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1369,6 +1478,10 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1411,6 +1524,10 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ProjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1451,6 +1568,10 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/MilestonesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1485,6 +1606,10 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/MilestonesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1548,6 +1673,10 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ArticlesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1589,6 +1718,10 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ArticlesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1635,6 +1768,10 @@ pub static COLLECTIONS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CollectionsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1649,6 +1786,7 @@ pub static ME: [OperationDescriptor; 1usize] = [
         description: "Returns the Pylon user that owns the API token.",
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1827,5 +1965,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Issue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"account\":{\"$ref\":\"#/$defs/MiniAccount\"},\"assignee\":{\"$ref\":\"#/$defs/MiniUser\"},\"attachment_urls\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"author_unverified\":{\"type\":[\"boolean\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"business_hours_first_response_seconds\":{\"type\":[\"integer\",\"null\"]},\"business_hours_resolution_seconds\":{\"type\":[\"integer\",\"null\"]},\"business_hours_time_in_status_seconds\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"integer\",\"null\"]}},\"chat_widget_info\":{\"$ref\":\"#/$defs/IssueChatWidgetInfo\"},\"created_at\":{\"type\":[\"string\",\"null\"]},\"csat_responses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CsatResponse\"}},\"custom_fields\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"$ref\":\"#/$defs/CustomFieldValue\"}},\"customer_portal_visible\":{\"type\":[\"boolean\",\"null\"]},\"external_issues\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExternalIssue\"}},\"first_response_seconds\":{\"type\":[\"integer\",\"null\"]},\"first_response_time\":{\"type\":[\"string\",\"null\"]},\"latest_message_time\":{\"type\":[\"string\",\"null\"]},\"link\":{\"type\":[\"string\",\"null\"]},\"number\":{\"type\":[\"integer\",\"null\"]},\"number_of_touches\":{\"type\":[\"integer\",\"null\"]},\"requester\":{\"$ref\":\"#/$defs/MiniContact\"},\"resolution_seconds\":{\"type\":[\"integer\",\"null\"]},\"resolution_time\":{\"type\":[\"string\",\"null\"]},\"slack\":{\"$ref\":\"#/$defs/SlackInfo\"},\"snoozed_until_time\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"team\":{\"$ref\":\"#/$defs/MiniTeam\"},\"title\":{\"type\":[\"string\",\"null\"]},\"time_in_status_seconds\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"integer\",\"null\"]}},\"type\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}}},\"MiniAccount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]}}},\"MiniUser\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}}},\"IssueChatWidgetInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"page_url\":{\"type\":[\"string\",\"null\"]}}},\"CsatResponse\":{\"type\":[\"object\",\"null\"],\"properties\":{\"comment\":{\"type\":[\"string\",\"null\"]},\"score\":{\"type\":[\"integer\",\"null\"]}}},\"CustomFieldValue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"slug\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]},\"values\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}}},\"ExternalIssue\":{\"type\":[\"object\",\"null\"],\"properties\":{\"external_id\":{\"type\":[\"string\",\"null\"]},\"link\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]}}},\"MiniContact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email\":{\"type\":[\"string\",\"null\"]},\"id\":{\"type\":[\"string\",\"null\"]}}},\"SlackInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"channel_id\":{\"type\":[\"string\",\"null\"]},\"message_ts\":{\"type\":[\"string\",\"null\"]},\"workspace_id\":{\"type\":[\"string\",\"null\"]}}},\"MiniTeam\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]}}},\"IssuesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Issue\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"IssuesRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"IssueRepliesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/IssueReplyData\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"IssueReplyData\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"issue_id\":{\"type\":[\"string\",\"null\"]}}},\"Message\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"author\":{\"$ref\":\"#/$defs/MessageAuthor\"},\"email_info\":{\"$ref\":\"#/$defs/EmailMessageInfo\"},\"file_urls\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"is_private\":{\"type\":[\"boolean\",\"null\"]},\"message_html\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"thread_id\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]}}},\"MessageAuthor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"avatar_url\":{\"type\":[\"string\",\"null\"]},\"contact\":{\"$ref\":\"#/$defs/MiniContact\"},\"name\":{\"type\":[\"string\",\"null\"]},\"user\":{\"$ref\":\"#/$defs/MiniUser\"}}},\"EmailMessageInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"bcc_emails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"cc_emails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"from_email\":{\"type\":[\"string\",\"null\"]},\"message_id\":{\"type\":[\"string\",\"null\"]},\"to_emails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}}},\"IssueNotesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/IssueNote\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"IssueNote\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]}}},\"IssueThreadsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/IssueThread\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"IssueThread\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}}},\"Account\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"channels\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AccountChannel\"}},\"created_at\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"]},\"domain\":{\"type\":[\"string\",\"null\"]},\"domains\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"external_ids\":{\"type\":[\"object\",\"null\"]},\"is_disabled\":{\"type\":[\"boolean\",\"null\"]},\"latest_customer_activity_time\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"owner\":{\"$ref\":\"#/$defs/MiniUser\"},\"primary_domain\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"type\":{\"type\":[\"string\",\"null\"]}}},\"AccountChannel\":{\"type\":[\"object\",\"null\"],\"properties\":{\"channel_id\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"is_primary\":{\"type\":[\"boolean\",\"null\"]}}},\"AccountsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Account\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Contact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"account\":{\"$ref\":\"#/$defs/MiniAccount\"},\"avatar_url\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"object\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"emails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"integration_user_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IntegrationUserId\"}},\"name\":{\"type\":[\"string\",\"null\"]},\"phone_numbers\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"portal_role\":{\"type\":[\"string\",\"null\"]},\"portal_role_id\":{\"type\":[\"string\",\"null\"]}}},\"IntegrationUserId\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]}}},\"ContactsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Contact\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Team\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"users\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/MiniUser\"}}}},\"TeamsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Team\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Tag\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"hex_color\":{\"type\":[\"string\",\"null\"]},\"object_type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}}},\"TagsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Tag\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"avatar_url\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"emails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"name\":{\"type\":[\"string\",\"null\"]},\"role_id\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}}},\"CustomField\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"default_value\":{\"type\":[\"string\",\"null\"]},\"default_values\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"description\":{\"type\":[\"string\",\"null\"]},\"is_read_only\":{\"type\":[\"boolean\",\"null\"]},\"label\":{\"type\":[\"string\",\"null\"]},\"number_metadata\":{\"$ref\":\"#/$defs/NumberMetadata\"},\"object_type\":{\"type\":[\"string\",\"null\"]},\"select_metadata\":{\"$ref\":\"#/$defs/SelectMetadata\"},\"slug\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}}},\"NumberMetadata\":{\"type\":[\"object\",\"null\"],\"properties\":{\"currency\":{\"type\":[\"string\",\"null\"]},\"decimal_places\":{\"type\":[\"integer\",\"null\"]},\"format\":{\"type\":[\"string\",\"null\"]}}},\"SelectMetadata\":{\"type\":[\"object\",\"null\"],\"properties\":{\"options\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SelectOption\"}}}},\"SelectOption\":{\"type\":[\"object\",\"null\"],\"properties\":{\"label\":{\"type\":[\"string\",\"null\"]},\"slug\":{\"type\":[\"string\",\"null\"]}}},\"TicketForm\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"description_html\":{\"type\":[\"string\",\"null\"]},\"fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketFormField\"}},\"is_public\":{\"type\":[\"boolean\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"slug\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"TicketFormField\":{\"type\":[\"object\",\"null\"],\"properties\":{\"description_html\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"slug\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}}},\"UserRole\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"slug\":{\"type\":[\"string\",\"null\"]}}},\"TasksRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Task\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Task\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"assignee_id\":{\"type\":[\"string\",\"null\"]},\"project_id\":{\"type\":[\"string\",\"null\"]},\"milestone_id\":{\"type\":[\"string\",\"null\"]},\"due_date\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}}},\"ProjectsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Project\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Project\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description_html\":{\"type\":[\"string\",\"null\"]},\"account_id\":{\"type\":[\"string\",\"null\"]},\"owner_id\":{\"type\":[\"string\",\"null\"]},\"start_date\":{\"type\":[\"string\",\"null\"]},\"end_date\":{\"type\":[\"string\",\"null\"]},\"is_archived\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}}},\"MilestonesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Milestone\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Milestone\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"project_id\":{\"type\":[\"string\",\"null\"]},\"due_date\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}}},\"ArticlesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Article\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Article\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"slug\":{\"type\":[\"string\",\"null\"]},\"is_published\":{\"type\":[\"boolean\",\"null\"]},\"author_user_id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}}},\"CollectionsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"data\":{\"$ref\":\"#/$defs/Collection\"},\"request_id\":{\"type\":[\"string\",\"null\"]}}},\"Collection\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"slug\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]}}}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -15,6 +15,9 @@ pub static SOBJECTS: [OperationDescriptor; 5usize] = [
         description: "Returns every object type (standard and custom) the user can access, with its capabilities. Also a cheap way to confirm that the credentials work.",
         response: ResponseDescriptor {
             record_extractor: Some("$.sobjects"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SObject\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         preferred_for_check: true,
@@ -47,6 +50,10 @@ pub static SOBJECTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -76,6 +83,10 @@ pub static SOBJECTS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SObject\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -114,6 +125,7 @@ pub static SOBJECTS: [OperationDescriptor; 5usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/SObject\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -144,6 +156,7 @@ pub static SOBJECTS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/SObject\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -177,6 +190,9 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Account\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -281,6 +297,10 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -303,6 +323,10 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -410,6 +434,7 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -431,6 +456,7 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -450,6 +476,10 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -481,6 +511,9 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -574,6 +607,10 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -596,6 +633,10 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -692,6 +733,7 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Contact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -713,6 +755,7 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Contact\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -732,6 +775,10 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -763,6 +810,9 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Lead\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -891,6 +941,10 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -913,6 +967,10 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1044,6 +1102,7 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Lead\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1065,6 +1124,7 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Lead\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1084,6 +1144,10 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1115,6 +1179,9 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Opportunity\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1207,6 +1274,10 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1229,6 +1300,10 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1324,6 +1399,7 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Opportunity\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1345,6 +1421,7 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Opportunity\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1364,6 +1441,10 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1395,6 +1476,9 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Task\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1478,6 +1562,10 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1500,6 +1588,10 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Task\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1586,6 +1678,7 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Task\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1607,6 +1700,7 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Task\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1626,6 +1720,10 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1657,6 +1755,9 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Event\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1738,6 +1839,10 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1760,6 +1865,10 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Task\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1844,6 +1953,7 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Event\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1865,6 +1975,7 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Event\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1884,6 +1995,10 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1915,6 +2030,9 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2017,6 +2135,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2039,6 +2161,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2144,6 +2270,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Campaign\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2165,6 +2292,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Campaign\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2184,6 +2312,10 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2215,6 +2347,9 @@ pub static CASES: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Case\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2307,6 +2442,10 @@ pub static CASES: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2329,6 +2468,10 @@ pub static CASES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Case\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2424,6 +2567,7 @@ pub static CASES: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Case\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2445,6 +2589,7 @@ pub static CASES: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Case\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2464,6 +2609,10 @@ pub static CASES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2495,6 +2644,9 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Note\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2549,6 +2701,10 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2571,6 +2727,10 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Note\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2618,6 +2778,7 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Note\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2639,6 +2800,7 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
         ],
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/Note\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2658,6 +2820,10 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2689,6 +2855,9 @@ pub static CONTENT_VERSIONS: [OperationDescriptor; 3usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ContentVersion\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2716,6 +2885,10 @@ pub static CONTENT_VERSIONS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ContentVersion\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2765,6 +2938,9 @@ pub static ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2792,6 +2968,10 @@ pub static ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Attachment\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2823,6 +3003,12 @@ pub static REPORTS: [OperationDescriptor; 2usize] = [
         path: "/analytics/reports",
         summary: "List reports",
         description: "Returns the reports of the org with ID, name, format, description and URL, from the Analytics API rather than SOQL.",
+        response: ResponseDescriptor {
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Report\"}}",
+            ),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -2848,6 +3034,10 @@ pub static REPORTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ReportsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2879,6 +3069,9 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3008,6 +3201,10 @@ pub static USERS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SobjectsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -3030,6 +3227,10 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Account\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -3153,6 +3354,7 @@ pub static USERS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3186,6 +3388,9 @@ pub static OPPORTUNITY_STAGES: [OperationDescriptor; 2usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OpportunityStage\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3213,6 +3418,10 @@ pub static OPPORTUNITY_STAGES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/OpportunityStage\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -3242,6 +3451,9 @@ pub static QUERY: [OperationDescriptor; 1usize] = [
                 ("done", "$.done"),
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/QueryResult\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3422,5 +3634,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"SObject\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"label\":{\"type\":[\"string\",\"null\"]},\"labelPlural\":{\"type\":[\"string\",\"null\"]},\"keyPrefix\":{\"type\":[\"string\",\"null\"]},\"custom\":{\"type\":[\"boolean\",\"null\"]},\"queryable\":{\"type\":[\"boolean\",\"null\"]},\"searchable\":{\"type\":[\"boolean\",\"null\"]},\"createable\":{\"type\":[\"boolean\",\"null\"]},\"updateable\":{\"type\":[\"boolean\",\"null\"]},\"deletable\":{\"type\":[\"boolean\",\"null\"]},\"urls\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Description of one object type and what can be done with it.\"},\"SobjectsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"success\":{\"type\":[\"boolean\",\"null\"]},\"errors\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}}},\"Account\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Account record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"AccountAttributes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"AccountsSearchResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"searchRecords\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AccountsSearchResultSearchRecordsItem\"}}},\"description\":\"Result of a SOSL search.\"},\"AccountsSearchResultSearchRecordsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}}},\"Contact\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Contact record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Lead\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Lead record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Opportunity\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Opportunity record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Task\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Subject\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Task record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Event\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Subject\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Event record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Campaign\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Campaign record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Case\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"CaseNumber\":{\"type\":[\"string\",\"null\"]},\"Subject\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Case record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"Note\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Title\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"Note record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"ContentVersion\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Title\":{\"type\":[\"string\",\"null\"]},\"FileExtension\":{\"type\":[\"string\",\"null\"]},\"ContentSize\":{\"type\":[\"integer\",\"null\"]},\"ContentDocumentId\":{\"type\":[\"string\",\"null\"]},\"VersionNumber\":{\"type\":[\"string\",\"null\"]},\"IsLatest\":{\"type\":[\"boolean\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"One version of a file stored in Salesforce.\"},\"Attachment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"ContentType\":{\"type\":[\"string\",\"null\"]},\"BodyLength\":{\"type\":[\"integer\",\"null\"]},\"ParentId\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"A legacy file attached to a record.\"},\"Report\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"describeUrl\":{\"type\":[\"string\",\"null\"]},\"instancesUrl\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Report metadata from the Analytics API.\"},\"ReportsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"attributes\":{\"type\":[\"object\",\"null\"]},\"reportMetadata\":{\"type\":[\"object\",\"null\"]},\"reportExtendedMetadata\":{\"type\":[\"object\",\"null\"]},\"factMap\":{\"type\":[\"object\",\"null\"]},\"groupingsDown\":{\"type\":[\"object\",\"null\"]},\"groupingsAcross\":{\"type\":[\"object\",\"null\"]},\"hasDetailRows\":{\"type\":[\"boolean\",\"null\"]},\"allData\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Output of a report run: data rows, aggregates and metadata.\"},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"Name\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"User record; list calls return the standard fields selected with FIELDS(STANDARD).\"},\"OpportunityStage\":{\"type\":[\"object\",\"null\"],\"properties\":{\"Id\":{\"type\":[\"string\",\"null\"]},\"MasterLabel\":{\"type\":[\"string\",\"null\"]},\"attributes\":{\"$ref\":\"#/$defs/AccountAttributes\"}},\"description\":\"A step of the sales process.\"},\"QueryResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"totalSize\":{\"type\":[\"integer\",\"null\"]},\"done\":{\"type\":[\"boolean\",\"null\"]},\"nextRecordsUrl\":{\"type\":[\"string\",\"null\"]},\"records\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Result of a SOQL query.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -57,6 +57,9 @@ pub static CUSTOMERS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.customers"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -84,6 +87,7 @@ pub static CUSTOMERS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.customer"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Customer\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -114,6 +118,7 @@ pub static CUSTOMERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.customerCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -144,6 +149,7 @@ pub static CUSTOMERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.customerUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -173,6 +179,7 @@ pub static CUSTOMERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.customerDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomersRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -270,6 +277,9 @@ pub static ORDERS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.orders"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Order\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -296,6 +306,7 @@ pub static ORDERS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.order"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Order\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -334,6 +345,7 @@ pub static ORDERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.orderCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/OrdersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -363,6 +375,7 @@ pub static ORDERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.orderUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/OrdersRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -442,6 +455,7 @@ pub static ORDERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.orderCancel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/OrdersRecord3\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -525,6 +539,9 @@ pub static PRODUCTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.products"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -551,6 +568,7 @@ pub static PRODUCTS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.product"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Product\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -590,6 +608,7 @@ pub static PRODUCTS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.productCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -620,6 +639,7 @@ pub static PRODUCTS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.productUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -649,6 +669,7 @@ pub static PRODUCTS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.productDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -693,6 +714,9 @@ pub static PRODUCT_VARIANTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.variants"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductVariant\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -719,6 +743,7 @@ pub static PRODUCT_VARIANTS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.variant"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductVariant\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -760,6 +785,7 @@ pub static PRODUCT_VARIANTS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.productVariantsBulkCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductVariantsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -801,6 +827,7 @@ pub static PRODUCT_VARIANTS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.productVariantsBulkUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductVariantsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -842,6 +869,7 @@ pub static PRODUCT_VARIANTS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.productVariantsBulkDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductVariantsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -878,6 +906,9 @@ pub static PRODUCT_IMAGES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.images"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductImage\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -913,6 +944,7 @@ pub static PRODUCT_IMAGES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.image"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductImage\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -980,6 +1012,9 @@ pub static ABANDONED_CHECKOUTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.checkouts"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AbandonedCheckout\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1001,6 +1036,9 @@ pub static LOCATIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.locations"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Location\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1027,6 +1065,7 @@ pub static LOCATIONS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.location"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Location\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1064,6 +1103,9 @@ pub static INVENTORY_LEVELS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.inventory_levels"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryLevel\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1103,6 +1145,9 @@ pub static INVENTORY_ITEMS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.inventory_items"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryItem\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1129,6 +1174,7 @@ pub static INVENTORY_ITEMS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.inventory_item"),
+            data_schema: Some("{\"$ref\":\"#/$defs/InventoryItem\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1145,6 +1191,7 @@ pub static SHOP: [OperationDescriptor; 1usize] = [
         description: "Returns the configuration of the store: name, domain, currency, plan, address and more.",
         response: ResponseDescriptor {
             record_extractor: Some("$.shop"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ShopRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1204,6 +1251,9 @@ pub static PRICE_RULES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.price_rules"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PriceRule\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1230,6 +1280,7 @@ pub static PRICE_RULES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.price_rule"),
+            data_schema: Some("{\"$ref\":\"#/$defs/PriceRule\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1267,6 +1318,9 @@ pub static DISCOUNT_CODES: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.discount_codes"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscountCode\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1302,6 +1356,7 @@ pub static DISCOUNT_CODES: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.discount_code"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DiscountCode\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1331,6 +1386,7 @@ pub static DISCOUNT_CODES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.discountCodeBasicCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DiscountCodesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1370,6 +1426,7 @@ pub static DISCOUNT_CODES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.discountCodeBasicUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DiscountCodesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1399,6 +1456,7 @@ pub static DISCOUNT_CODES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.discountCodeDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DiscountCodesRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1458,6 +1516,9 @@ pub static CUSTOM_COLLECTIONS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.custom_collections"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomCollection\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1484,6 +1545,7 @@ pub static CUSTOM_COLLECTIONS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.custom_collection"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomCollection\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1513,6 +1575,7 @@ pub static CUSTOM_COLLECTIONS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.collectionCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomCollectionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1542,6 +1605,7 @@ pub static CUSTOM_COLLECTIONS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.collectionUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomCollectionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1571,6 +1635,7 @@ pub static CUSTOM_COLLECTIONS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.collectionDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomCollectionsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1630,6 +1695,9 @@ pub static SMART_COLLECTIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.smart_collections"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SmartCollection\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1656,6 +1724,7 @@ pub static SMART_COLLECTIONS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.smart_collection"),
+            data_schema: Some("{\"$ref\":\"#/$defs/SmartCollection\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1705,6 +1774,9 @@ pub static COLLECTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.collects"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Collect\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1731,6 +1803,7 @@ pub static COLLECTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.collect"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Collect\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1785,6 +1858,9 @@ pub static DRAFT_ORDERS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.draft_orders"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DraftOrder\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -1811,6 +1887,7 @@ pub static DRAFT_ORDERS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.draft_order"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DraftOrder\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1841,6 +1918,7 @@ pub static DRAFT_ORDERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.draftOrderCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DraftOrdersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1879,6 +1957,7 @@ pub static DRAFT_ORDERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.draftOrderUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DraftOrdersRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1908,6 +1987,7 @@ pub static DRAFT_ORDERS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.draftOrderDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DraftOrdersRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1976,6 +2056,9 @@ pub static FULFILLMENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.fulfillments"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Fulfillment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2011,6 +2094,7 @@ pub static FULFILLMENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.fulfillment"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Fulfillment\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2048,6 +2132,9 @@ pub static ORDER_REFUNDS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.refunds"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2083,6 +2170,7 @@ pub static ORDER_REFUNDS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.refund"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Refund\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2119,6 +2207,9 @@ pub static TRANSACTIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.transactions"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Transaction\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2154,6 +2245,7 @@ pub static TRANSACTIONS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.transaction"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Transaction\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2208,6 +2300,9 @@ pub static TENDER_TRANSACTIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.tender_transactions"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TenderTransaction\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2238,6 +2333,9 @@ pub static COUNTRIES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.countries"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Country\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2264,6 +2362,7 @@ pub static COUNTRIES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.country"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Country\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2314,6 +2413,9 @@ pub static METAFIELD_SHOPS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2340,6 +2442,7 @@ pub static METAFIELD_SHOPS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.metafield"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Metafield\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2394,6 +2497,9 @@ pub static METAFIELD_CUSTOMERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2451,6 +2557,9 @@ pub static METAFIELD_PRODUCTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2508,6 +2617,9 @@ pub static METAFIELD_ORDERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2565,6 +2677,9 @@ pub static METAFIELD_DRAFT_ORDERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2622,6 +2737,9 @@ pub static METAFIELD_LOCATIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2679,6 +2797,9 @@ pub static METAFIELD_PRODUCT_VARIANTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2736,6 +2857,9 @@ pub static METAFIELD_SMART_COLLECTIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2801,6 +2925,9 @@ pub static METAFIELD_PRODUCT_IMAGES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2841,6 +2968,9 @@ pub static CUSTOMER_ADDRESS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.addresses"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerAddress2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2876,6 +3006,7 @@ pub static CUSTOMER_ADDRESS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.customer_address"),
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomerAddress2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2905,6 +3036,9 @@ pub static FULFILLMENT_ORDERS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.fulfillment_orders"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FulfillmentOrder\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -2931,6 +3065,7 @@ pub static FULFILLMENT_ORDERS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.fulfillment_order"),
+            data_schema: Some("{\"$ref\":\"#/$defs/FulfillmentOrder\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2998,6 +3133,9 @@ pub static PAGES: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.pages"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Page2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3024,6 +3162,7 @@ pub static PAGES: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.page"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Page2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3053,6 +3192,7 @@ pub static PAGES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.pageCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/PagesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3090,6 +3230,7 @@ pub static PAGES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.pageUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/PagesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3119,6 +3260,7 @@ pub static PAGES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.pageDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/PagesRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3154,6 +3296,9 @@ pub static BLOGS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.blogs"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Blog\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3180,6 +3325,7 @@ pub static BLOGS: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.blog"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Blog\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3209,6 +3355,7 @@ pub static BLOGS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.blogCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/BlogsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3246,6 +3393,7 @@ pub static BLOGS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.blogUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/BlogsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3275,6 +3423,7 @@ pub static BLOGS: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.blogDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/BlogsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3351,6 +3500,9 @@ pub static ARTICLES: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.articles"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Article\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3386,6 +3538,7 @@ pub static ARTICLES: [OperationDescriptor; 5usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.article"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Article\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3415,6 +3568,7 @@ pub static ARTICLES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.articleCreate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ArticlesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3452,6 +3606,7 @@ pub static ARTICLES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.articleUpdate"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ArticlesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3481,6 +3636,7 @@ pub static ARTICLES: [OperationDescriptor; 5usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.articleDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ArticlesRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3536,6 +3692,9 @@ pub static BALANCE_TRANSACTIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.transactions"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransaction\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3594,6 +3753,9 @@ pub static DISPUTES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.disputes"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Dispute\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3620,6 +3782,7 @@ pub static DISPUTES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.dispute"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Dispute\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3657,6 +3820,9 @@ pub static METAFIELD_PAGES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3697,6 +3863,9 @@ pub static METAFIELD_BLOGS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3746,6 +3915,9 @@ pub static METAFIELD_ARTICLES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -3792,6 +3964,7 @@ pub static DRAFT_ORDER_COMPLETE: [OperationDescriptor; 1usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.draftOrderComplete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/DraftOrderCompleteRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3835,6 +4008,7 @@ pub static INVENTORY_SET: [OperationDescriptor; 1usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.inventorySetQuantities"),
+            data_schema: Some("{\"$ref\":\"#/$defs/InventorySetRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3878,6 +4052,7 @@ pub static INVENTORY_ADJUST: [OperationDescriptor; 1usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.inventoryAdjustQuantities"),
+            data_schema: Some("{\"$ref\":\"#/$defs/InventorySetRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3913,6 +4088,7 @@ pub static METAFIELDS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.metafieldsSet"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MetafieldsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -3944,6 +4120,7 @@ pub static METAFIELDS: [OperationDescriptor; 2usize] = [
         }),
         response: ResponseDescriptor {
             record_extractor: Some("$.data.metafieldsDelete"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MetafieldsRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -4338,5 +4515,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Customer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"accepts_marketing\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"orders_count\":{\"type\":[\"integer\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"total_spent\":{\"type\":[\"string\",\"null\"]},\"last_order_id\":{\"type\":[\"integer\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"verified_email\":{\"type\":[\"boolean\",\"null\"]},\"multipass_identifier\":{\"type\":[\"string\",\"null\"]},\"tax_exempt\":{\"type\":[\"boolean\",\"null\"]},\"tags\":{\"type\":[\"string\",\"null\"]},\"last_order_name\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"addresses\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerAddress2\"}},\"accepts_marketing_updated_at\":{\"type\":[\"string\",\"null\"]},\"marketing_opt_in_level\":{\"type\":[\"string\",\"null\"]},\"tax_exemptions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"email_marketing_consent\":{\"$ref\":\"#/$defs/MarketingConsent\"},\"sms_marketing_consent\":{\"$ref\":\"#/$defs/MarketingConsent\"},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"default_address\":{\"$ref\":\"#/$defs/CustomerAddress2\"}},\"description\":\"A customer of the store.\"},\"CustomerAddress2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"customer_id\":{\"type\":[\"integer\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"company\":{\"type\":[\"string\",\"null\"]},\"address1\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"province\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"zip\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"province_code\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"country_name\":{\"type\":[\"string\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Customer address structure.\"},\"MarketingConsent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"state\":{\"type\":[\"string\",\"null\"]},\"opt_in_level\":{\"type\":[\"string\",\"null\"]},\"consent_updated_at\":{\"type\":[\"string\",\"null\"]},\"consent_collected_from\":{\"type\":[\"string\",\"null\"]}}},\"CustomersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"customer\":{\"$ref\":\"#/$defs/GraphQlCustomer\"}}},\"GraphQlUserError\":{\"type\":[\"object\",\"null\"],\"properties\":{\"field\":{},\"message\":{\"type\":[\"string\",\"null\"]},\"code\":{\"type\":[\"string\",\"null\"]}}},\"GraphQlCustomer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"firstName\":{\"type\":[\"string\",\"null\"]},\"lastName\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"taxExempt\":{\"type\":[\"boolean\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Graph ql customer structure.\"},\"CustomersRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedCustomerId\":{\"type\":[\"string\",\"null\"]}}},\"Order\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"app_id\":{\"type\":[\"integer\",\"null\"]},\"browser_ip\":{\"type\":[\"string\",\"null\"]},\"buyer_accepts_marketing\":{\"type\":[\"boolean\",\"null\"]},\"cancel_reason\":{\"type\":[\"string\",\"null\"]},\"cancelled_at\":{\"type\":[\"string\",\"null\"]},\"cart_token\":{\"type\":[\"string\",\"null\"]},\"checkout_id\":{\"type\":[\"integer\",\"null\"]},\"checkout_token\":{\"type\":[\"string\",\"null\"]},\"client_details\":{\"type\":[\"object\",\"null\"]},\"closed_at\":{\"type\":[\"string\",\"null\"]},\"company\":{\"type\":[\"object\",\"null\"]},\"confirmation_number\":{\"type\":[\"string\",\"null\"]},\"confirmed\":{\"type\":[\"boolean\",\"null\"]},\"contact_email\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"current_subtotal_price\":{\"type\":[\"string\",\"null\"]},\"current_subtotal_price_set\":{\"type\":[\"object\",\"null\"]},\"current_total_additional_fees_set\":{\"type\":[\"object\",\"null\"]},\"current_total_discounts\":{\"type\":[\"string\",\"null\"]},\"current_total_discounts_set\":{\"type\":[\"object\",\"null\"]},\"current_total_duties_set\":{\"type\":[\"object\",\"null\"]},\"current_total_price\":{\"type\":[\"string\",\"null\"]},\"current_total_price_set\":{\"type\":[\"object\",\"null\"]},\"current_total_tax\":{\"type\":[\"string\",\"null\"]},\"current_total_tax_set\":{\"type\":[\"object\",\"null\"]},\"customer\":{\"$ref\":\"#/$defs/Customer\"},\"customer_locale\":{\"type\":[\"string\",\"null\"]},\"device_id\":{\"type\":[\"integer\",\"null\"]},\"discount_applications\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"discount_codes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"email\":{\"type\":[\"string\",\"null\"]},\"estimated_taxes\":{\"type\":[\"boolean\",\"null\"]},\"financial_status\":{\"type\":[\"string\",\"null\"]},\"fulfillment_status\":{\"type\":[\"string\",\"null\"]},\"fulfillments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Fulfillment\"}},\"gateway\":{\"type\":[\"string\",\"null\"]},\"landing_site\":{\"type\":[\"string\",\"null\"]},\"landing_site_ref\":{\"type\":[\"string\",\"null\"]},\"line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LineItem\"}},\"location_id\":{\"type\":[\"integer\",\"null\"]},\"merchant_of_record_app_id\":{\"type\":[\"integer\",\"null\"]},\"merchant_business_entity_id\":{\"type\":[\"string\",\"null\"]},\"duties_included\":{\"type\":[\"boolean\",\"null\"]},\"total_cash_rounding_payment_adjustment_set\":{\"type\":[\"object\",\"null\"]},\"total_cash_rounding_refund_adjustment_set\":{\"type\":[\"object\",\"null\"]},\"payment_terms\":{\"type\":[\"object\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"note_attributes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"number\":{\"type\":[\"integer\",\"null\"]},\"order_number\":{\"type\":[\"integer\",\"null\"]},\"order_status_url\":{\"type\":[\"string\",\"null\"]},\"original_total_additional_fees_set\":{\"type\":[\"object\",\"null\"]},\"original_total_duties_set\":{\"type\":[\"object\",\"null\"]},\"payment_gateway_names\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"phone\":{\"type\":[\"string\",\"null\"]},\"po_number\":{\"type\":[\"string\",\"null\"]},\"presentment_currency\":{\"type\":[\"string\",\"null\"]},\"processed_at\":{\"type\":[\"string\",\"null\"]},\"reference\":{\"type\":[\"string\",\"null\"]},\"referring_site\":{\"type\":[\"string\",\"null\"]},\"refunds\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}},\"shipping_address\":{\"$ref\":\"#/$defs/OrderAddress\"},\"shipping_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"source_identifier\":{\"type\":[\"string\",\"null\"]},\"source_name\":{\"type\":[\"string\",\"null\"]},\"source_url\":{\"type\":[\"string\",\"null\"]},\"subtotal_price\":{\"type\":[\"string\",\"null\"]},\"subtotal_price_set\":{\"type\":[\"object\",\"null\"]},\"tags\":{\"type\":[\"string\",\"null\"]},\"tax_exempt\":{\"type\":[\"boolean\",\"null\"]},\"tax_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"taxes_included\":{\"type\":[\"boolean\",\"null\"]},\"test\":{\"type\":[\"boolean\",\"null\"]},\"token\":{\"type\":[\"string\",\"null\"]},\"total_discounts\":{\"type\":[\"string\",\"null\"]},\"total_discounts_set\":{\"type\":[\"object\",\"null\"]},\"total_line_items_price\":{\"type\":[\"string\",\"null\"]},\"total_line_items_price_set\":{\"type\":[\"object\",\"null\"]},\"total_outstanding\":{\"type\":[\"string\",\"null\"]},\"total_price\":{\"type\":[\"string\",\"null\"]},\"total_price_set\":{\"type\":[\"object\",\"null\"]},\"total_shipping_price_set\":{\"type\":[\"object\",\"null\"]},\"total_tax\":{\"type\":[\"string\",\"null\"]},\"total_tax_set\":{\"type\":[\"object\",\"null\"]},\"total_tip_received\":{\"type\":[\"string\",\"null\"]},\"total_weight\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"billing_address\":{\"$ref\":\"#/$defs/OrderAddress\"}},\"description\":\"An order placed in the store.\"},\"Fulfillment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"service\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"tracking_company\":{\"type\":[\"string\",\"null\"]},\"shipment_status\":{\"type\":[\"string\",\"null\"]},\"location_id\":{\"type\":[\"integer\",\"null\"]},\"origin_address\":{\"type\":[\"object\",\"null\"]},\"line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LineItem\"}},\"tracking_number\":{\"type\":[\"string\",\"null\"]},\"tracking_numbers\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"tracking_url\":{\"type\":[\"string\",\"null\"]},\"tracking_urls\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"receipt\":{\"type\":[\"object\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A shipment of some or all items of an order.\"},\"LineItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"attributed_staffs\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"current_quantity\":{\"type\":[\"integer\",\"null\"]},\"fulfillable_quantity\":{\"type\":[\"integer\",\"null\"]},\"fulfillment_service\":{\"type\":[\"string\",\"null\"]},\"fulfillment_status\":{\"type\":[\"string\",\"null\"]},\"gift_card\":{\"type\":[\"boolean\",\"null\"]},\"grams\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"price\":{\"type\":[\"string\",\"null\"]},\"price_set\":{\"type\":[\"object\",\"null\"]},\"product_exists\":{\"type\":[\"boolean\",\"null\"]},\"product_id\":{\"type\":[\"integer\",\"null\"]},\"properties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"quantity\":{\"type\":[\"integer\",\"null\"]},\"requires_shipping\":{\"type\":[\"boolean\",\"null\"]},\"sku\":{\"type\":[\"string\",\"null\"]},\"taxable\":{\"type\":[\"boolean\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"total_discount\":{\"type\":[\"string\",\"null\"]},\"total_discount_set\":{\"type\":[\"object\",\"null\"]},\"variant_id\":{\"type\":[\"integer\",\"null\"]},\"variant_inventory_management\":{\"type\":[\"string\",\"null\"]},\"variant_title\":{\"type\":[\"string\",\"null\"]},\"vendor\":{\"type\":[\"string\",\"null\"]},\"tax_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"duties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"discount_allocations\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}}},\"Refund\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"processed_at\":{\"type\":[\"string\",\"null\"]},\"restock\":{\"type\":[\"boolean\",\"null\"]},\"duties\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"total_duties_set\":{\"type\":[\"object\",\"null\"]},\"return\":{\"type\":[\"object\",\"null\"]},\"refund_line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"transactions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Transaction\"}},\"order_adjustments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"refund_shipping_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"Money returned for an order, with the items refunded.\"},\"Transaction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"kind\":{\"type\":[\"string\",\"null\"]},\"gateway\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"message\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"test\":{\"type\":[\"boolean\",\"null\"]},\"authorization\":{\"type\":[\"string\",\"null\"]},\"location_id\":{\"type\":[\"integer\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"parent_id\":{\"type\":[\"integer\",\"null\"]},\"processed_at\":{\"type\":[\"string\",\"null\"]},\"device_id\":{\"type\":[\"integer\",\"null\"]},\"error_code\":{\"type\":[\"string\",\"null\"]},\"source_name\":{\"type\":[\"string\",\"null\"]},\"receipt\":{\"type\":[\"object\",\"null\"]},\"currency_exchange_adjustment\":{\"type\":[\"object\",\"null\"]},\"amount\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"payment_id\":{\"type\":[\"string\",\"null\"]},\"total_unsettled_set\":{\"type\":[\"object\",\"null\"]},\"manual_payment_gateway\":{\"type\":[\"boolean\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A payment step of an order, such as an authorization or capture.\"},\"OrderAddress\":{\"type\":[\"object\",\"null\"],\"properties\":{\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"company\":{\"type\":[\"string\",\"null\"]},\"address1\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"province\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"zip\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"province_code\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"latitude\":{\"type\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Order address structure.\"},\"OrdersCreateOrderLineItemsItemPriceSetShopMoney\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"string\",\"null\"]},\"currencyCode\":{\"type\":[\"string\",\"null\"]}}},\"OrdersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"order\":{\"$ref\":\"#/$defs/GraphQlOrder\"}}},\"GraphQlOrder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"displayFinancialStatus\":{\"type\":[\"string\",\"null\"]},\"displayFulfillmentStatus\":{\"type\":[\"string\",\"null\"]},\"totalPriceSet\":{\"$ref\":\"#/$defs/GraphQlOrderTotalPriceSet\"}}},\"GraphQlOrderTotalPriceSet\":{\"type\":[\"object\",\"null\"],\"properties\":{\"shopMoney\":{\"$ref\":\"#/$defs/OrdersCreateOrderLineItemsItemPriceSetShopMoney\"}}},\"OrdersRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"order\":{\"$ref\":\"#/$defs/OrdersRecord2Order\"}}},\"OrdersRecord2Order\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"displayFinancialStatus\":{\"type\":[\"string\",\"null\"]},\"displayFulfillmentStatus\":{\"type\":[\"string\",\"null\"]}}},\"OrdersRecord3\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"orderCancelUserErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"job\":{\"$ref\":\"#/$defs/OrdersRecord3Job\"}}},\"OrdersRecord3Job\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":[\"boolean\",\"null\"]}}},\"Product\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"vendor\":{\"type\":[\"string\",\"null\"]},\"product_type\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"published_at\":{\"type\":[\"string\",\"null\"]},\"template_suffix\":{\"type\":[\"string\",\"null\"]},\"published_scope\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"variants\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductVariant\"}},\"options\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"images\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductImage\"}},\"image\":{\"$ref\":\"#/$defs/ProductImage\"}},\"description\":\"A product in the catalog.\"},\"ProductVariant\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"product_id\":{\"type\":[\"integer\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"price\":{\"type\":[\"string\",\"null\"]},\"sku\":{\"type\":[\"string\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"inventory_policy\":{\"type\":[\"string\",\"null\"]},\"compare_at_price\":{\"type\":[\"string\",\"null\"]},\"fulfillment_service\":{\"type\":[\"string\",\"null\"]},\"inventory_management\":{\"type\":[\"string\",\"null\"]},\"option1\":{\"type\":[\"string\",\"null\"]},\"option2\":{\"type\":[\"string\",\"null\"]},\"option3\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"taxable\":{\"type\":[\"boolean\",\"null\"]},\"barcode\":{\"type\":[\"string\",\"null\"]},\"grams\":{\"type\":[\"integer\",\"null\"]},\"image_id\":{\"type\":[\"integer\",\"null\"]},\"weight\":{\"type\":[\"number\",\"null\"]},\"weight_unit\":{\"type\":[\"string\",\"null\"]},\"inventory_item_id\":{\"type\":[\"integer\",\"null\"]},\"inventory_quantity\":{\"type\":[\"integer\",\"null\"]},\"old_inventory_quantity\":{\"type\":[\"integer\",\"null\"]},\"requires_shipping\":{\"type\":[\"boolean\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A purchasable variant of a product, such as a size or color.\"},\"ProductImage\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"product_id\":{\"type\":[\"integer\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"alt\":{\"type\":[\"string\",\"null\"]},\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"src\":{\"type\":[\"string\",\"null\"]},\"variant_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An image of a product.\"},\"ProductsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"product\":{\"$ref\":\"#/$defs/GraphQlProduct\"}}},\"GraphQlProduct\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"descriptionHtml\":{\"type\":[\"string\",\"null\"]},\"vendor\":{\"type\":[\"string\",\"null\"]},\"productType\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"status\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Graph ql product structure.\"},\"ProductsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedProductId\":{\"type\":[\"string\",\"null\"]}}},\"ProductVariantsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"productVariants\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlProductVariant\"}}}},\"GraphQlProductVariant\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"price\":{\"type\":[\"string\",\"null\"]},\"sku\":{\"type\":[\"string\",\"null\"]},\"barcode\":{\"type\":[\"string\",\"null\"]},\"compareAtPrice\":{\"type\":[\"string\",\"null\"]},\"inventoryQuantity\":{\"type\":[\"integer\",\"null\"]}}},\"ProductVariantsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"product\":{\"$ref\":\"#/$defs/ProductVariantsRecord2Product\"}}},\"ProductVariantsRecord2Product\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]}}},\"AbandonedCheckout\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"token\":{\"type\":[\"string\",\"null\"]},\"cart_token\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"gateway\":{\"type\":[\"string\",\"null\"]},\"buyer_accepts_marketing\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"landing_site\":{\"type\":[\"string\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"note_attributes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"referring_site\":{\"type\":[\"string\",\"null\"]},\"shipping_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"taxes_included\":{\"type\":[\"boolean\",\"null\"]},\"total_weight\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"completed_at\":{\"type\":[\"string\",\"null\"]},\"closed_at\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"location_id\":{\"type\":[\"integer\",\"null\"]},\"source_identifier\":{\"type\":[\"string\",\"null\"]},\"source_url\":{\"type\":[\"string\",\"null\"]},\"device_id\":{\"type\":[\"integer\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"customer_locale\":{\"type\":[\"string\",\"null\"]},\"line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LineItem\"}},\"name\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"abandoned_checkout_url\":{\"type\":[\"string\",\"null\"]},\"discount_codes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"tax_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"source_name\":{\"type\":[\"string\",\"null\"]},\"presentment_currency\":{\"type\":[\"string\",\"null\"]},\"buyer_accepts_sms_marketing\":{\"type\":[\"boolean\",\"null\"]},\"sms_marketing_phone\":{\"type\":[\"string\",\"null\"]},\"total_discounts\":{\"type\":[\"string\",\"null\"]},\"total_line_items_price\":{\"type\":[\"string\",\"null\"]},\"total_price\":{\"type\":[\"string\",\"null\"]},\"total_tax\":{\"type\":[\"string\",\"null\"]},\"subtotal_price\":{\"type\":[\"string\",\"null\"]},\"total_duties\":{\"type\":[\"string\",\"null\"]},\"billing_address\":{\"$ref\":\"#/$defs/OrderAddress\"},\"shipping_address\":{\"$ref\":\"#/$defs/OrderAddress\"},\"customer\":{\"$ref\":\"#/$defs/Customer\"},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A checkout a customer started but did not finish.\"},\"Location\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"address1\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"zip\":{\"type\":[\"string\",\"null\"]},\"province\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"country_name\":{\"type\":[\"string\",\"null\"]},\"province_code\":{\"type\":[\"string\",\"null\"]},\"legacy\":{\"type\":[\"boolean\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"localized_country_name\":{\"type\":[\"string\",\"null\"]},\"localized_province_name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A place that stocks or fulfills goods, such as a store or warehouse.\"},\"InventoryLevel\":{\"type\":[\"object\",\"null\"],\"properties\":{\"inventory_item_id\":{\"type\":[\"integer\",\"null\"]},\"location_id\":{\"type\":[\"integer\",\"null\"]},\"available\":{\"type\":[\"integer\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The quantity of one inventory item at one location.\"},\"InventoryItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"sku\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"requires_shipping\":{\"type\":[\"boolean\",\"null\"]},\"cost\":{\"type\":[\"string\",\"null\"]},\"country_code_of_origin\":{\"type\":[\"string\",\"null\"]},\"province_code_of_origin\":{\"type\":[\"string\",\"null\"]},\"harmonized_system_code\":{\"type\":[\"string\",\"null\"]},\"tracked\":{\"type\":[\"boolean\",\"null\"]},\"country_harmonized_system_codes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The stock-keeping record behind a variant, with SKU and cost.\"},\"ShopRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"domain\":{\"type\":[\"string\",\"null\"]},\"province\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"address1\":{\"type\":[\"string\",\"null\"]},\"zip\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"latitude\":{\"type\":[\"number\",\"null\"]},\"longitude\":{\"type\":[\"number\",\"null\"]},\"primary_locale\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"country_name\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer_email\":{\"type\":[\"string\",\"null\"]},\"timezone\":{\"type\":[\"string\",\"null\"]},\"iana_timezone\":{\"type\":[\"string\",\"null\"]},\"shop_owner\":{\"type\":[\"string\",\"null\"]},\"money_format\":{\"type\":[\"string\",\"null\"]},\"money_with_currency_format\":{\"type\":[\"string\",\"null\"]},\"weight_unit\":{\"type\":[\"string\",\"null\"]},\"province_code\":{\"type\":[\"string\",\"null\"]},\"taxes_included\":{\"type\":[\"boolean\",\"null\"]},\"auto_configure_tax_inclusivity\":{\"type\":[\"boolean\",\"null\"]},\"tax_shipping\":{\"type\":[\"boolean\",\"null\"]},\"county_taxes\":{\"type\":[\"boolean\",\"null\"]},\"plan_display_name\":{\"type\":[\"string\",\"null\"]},\"plan_name\":{\"type\":[\"string\",\"null\"]},\"has_discounts\":{\"type\":[\"boolean\",\"null\"]},\"has_gift_cards\":{\"type\":[\"boolean\",\"null\"]},\"myshopify_domain\":{\"type\":[\"string\",\"null\"]},\"google_apps_domain\":{\"type\":[\"string\",\"null\"]},\"google_apps_login_enabled\":{\"type\":[\"boolean\",\"null\"]},\"money_in_emails_format\":{\"type\":[\"string\",\"null\"]},\"money_with_currency_in_emails_format\":{\"type\":[\"string\",\"null\"]},\"eligible_for_payments\":{\"type\":[\"boolean\",\"null\"]},\"requires_extra_payments_agreement\":{\"type\":[\"boolean\",\"null\"]},\"password_enabled\":{\"type\":[\"boolean\",\"null\"]},\"has_storefront\":{\"type\":[\"boolean\",\"null\"]},\"finances\":{\"type\":[\"boolean\",\"null\"]},\"primary_location_id\":{\"type\":[\"integer\",\"null\"]},\"checkout_api_supported\":{\"type\":[\"boolean\",\"null\"]},\"multi_location_enabled\":{\"type\":[\"boolean\",\"null\"]},\"setup_required\":{\"type\":[\"boolean\",\"null\"]},\"pre_launch_enabled\":{\"type\":[\"boolean\",\"null\"]},\"enabled_presentment_currencies\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"transactional_sms_disabled\":{\"type\":[\"boolean\",\"null\"]},\"marketing_sms_consent_enabled_at_checkout\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Settings and details of the store.\"},\"PriceRule\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"value_type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]},\"customer_selection\":{\"type\":[\"string\",\"null\"]},\"target_type\":{\"type\":[\"string\",\"null\"]},\"target_selection\":{\"type\":[\"string\",\"null\"]},\"allocation_method\":{\"type\":[\"string\",\"null\"]},\"allocation_limit\":{\"type\":[\"integer\",\"null\"]},\"once_per_customer\":{\"type\":[\"boolean\",\"null\"]},\"usage_limit\":{\"type\":[\"integer\",\"null\"]},\"starts_at\":{\"type\":[\"string\",\"null\"]},\"ends_at\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"entitled_product_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"entitled_variant_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"entitled_collection_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"entitled_country_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"prerequisite_product_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"prerequisite_variant_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"prerequisite_collection_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"customer_segment_prerequisite_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"prerequisite_customer_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"prerequisite_subtotal_range\":{\"type\":[\"object\",\"null\"]},\"prerequisite_quantity_range\":{\"type\":[\"object\",\"null\"]},\"prerequisite_shipping_price_range\":{\"type\":[\"object\",\"null\"]},\"prerequisite_to_entitlement_quantity_ratio\":{\"type\":[\"object\",\"null\"]},\"prerequisite_to_entitlement_purchase\":{\"type\":[\"object\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A rule that defines a discount and who may use it.\"},\"DiscountCode\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"price_rule_id\":{\"type\":[\"integer\",\"null\"]},\"code\":{\"type\":[\"string\",\"null\"]},\"usage_count\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A code that customers enter to get the discount of a price rule.\"},\"DiscountCodesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"codeDiscountNode\":{\"$ref\":\"#/$defs/DiscountCodesRecordCodeDiscountNode\"}}},\"DiscountCodesRecordCodeDiscountNode\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"codeDiscount\":{\"$ref\":\"#/$defs/DiscountCodesRecordCodeDiscountNodeCodeDiscount\"}}},\"DiscountCodesRecordCodeDiscountNodeCodeDiscount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"title\":{\"type\":[\"string\",\"null\"]},\"summary\":{\"type\":[\"string\",\"null\"]},\"startsAt\":{\"type\":[\"string\",\"null\"]},\"endsAt\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"codes\":{\"$ref\":\"#/$defs/DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes\"}}},\"DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"nodes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem\"}}}},\"DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"code\":{\"type\":[\"string\",\"null\"]}}},\"DiscountCodesRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedCodeDiscountId\":{\"type\":[\"string\",\"null\"]}}},\"CustomCollection\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"published_at\":{\"type\":[\"string\",\"null\"]},\"sort_order\":{\"type\":[\"string\",\"null\"]},\"template_suffix\":{\"type\":[\"string\",\"null\"]},\"published_scope\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"image\":{\"type\":[\"object\",\"null\"]},\"products_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A hand-picked group of products.\"},\"CustomCollectionsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"collection\":{\"$ref\":\"#/$defs/CustomCollectionsRecordCollection\"}}},\"CustomCollectionsRecordCollection\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"descriptionHtml\":{\"type\":[\"string\",\"null\"]},\"sortOrder\":{\"type\":[\"string\",\"null\"]},\"templateSuffix\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}}},\"CustomCollectionsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedCollectionId\":{\"type\":[\"string\",\"null\"]}}},\"SmartCollection\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"published_at\":{\"type\":[\"string\",\"null\"]},\"sort_order\":{\"type\":[\"string\",\"null\"]},\"template_suffix\":{\"type\":[\"string\",\"null\"]},\"disjunctive\":{\"type\":[\"boolean\",\"null\"]},\"rules\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"published_scope\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"image\":{\"type\":[\"object\",\"null\"]},\"products_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A product group filled by rules.\"},\"Collect\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"collection_id\":{\"type\":[\"integer\",\"null\"]},\"product_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"sort_value\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The link that places a product in a custom collection.\"},\"DraftOrder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"note\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"taxes_included\":{\"type\":[\"boolean\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"invoice_sent_at\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"tax_exempt\":{\"type\":[\"boolean\",\"null\"]},\"completed_at\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LineItem\"}},\"shipping_address\":{\"$ref\":\"#/$defs/OrderAddress\"},\"billing_address\":{\"$ref\":\"#/$defs/OrderAddress\"},\"invoice_url\":{\"type\":[\"string\",\"null\"]},\"applied_discount\":{\"type\":[\"object\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"shipping_line\":{\"type\":[\"object\",\"null\"]},\"tax_lines\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"tags\":{\"type\":[\"string\",\"null\"]},\"note_attributes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"total_price\":{\"type\":[\"string\",\"null\"]},\"subtotal_price\":{\"type\":[\"string\",\"null\"]},\"total_tax\":{\"type\":[\"string\",\"null\"]},\"payment_terms\":{\"type\":[\"object\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"$ref\":\"#/$defs/Customer\"},\"allow_discount_codes_in_checkout?\":{\"type\":[\"boolean\",\"null\"]},\"b2b?\":{\"type\":[\"boolean\",\"null\"]},\"api_client_id\":{\"type\":[\"integer\",\"null\"]},\"created_on_api_version_handle\":{\"type\":[\"string\",\"null\"]}},\"description\":\"An order that is not final yet, such as a quote.\"},\"DraftOrdersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"draftOrder\":{\"$ref\":\"#/$defs/GraphQlDraftOrder\"}}},\"GraphQlDraftOrder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]},\"totalPrice\":{\"type\":[\"string\",\"null\"]},\"currencyCode\":{\"type\":[\"string\",\"null\"]}}},\"DraftOrdersRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedId\":{\"type\":[\"string\",\"null\"]}}},\"TenderTransaction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"amount\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"test\":{\"type\":[\"boolean\",\"null\"]},\"processed_at\":{\"type\":[\"string\",\"null\"]},\"remote_reference\":{\"type\":[\"string\",\"null\"]},\"payment_details\":{\"type\":[\"object\",\"null\"]},\"payment_method\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A movement of money across all orders.\"},\"Country\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"code\":{\"type\":[\"string\",\"null\"]},\"tax_name\":{\"type\":[\"string\",\"null\"]},\"tax\":{\"type\":[\"number\",\"null\"]},\"provinces\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"A country the store ships to, with tax settings.\"},\"Metafield\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"namespace\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"value\":{},\"type\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"owner_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"owner_resource\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A custom field stored on a store resource.\"},\"FulfillmentOrder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"shop_id\":{\"type\":[\"integer\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"assigned_location_id\":{\"type\":[\"integer\",\"null\"]},\"request_status\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"supported_actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"destination\":{\"type\":[\"object\",\"null\"]},\"line_items\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"fulfill_at\":{\"type\":[\"string\",\"null\"]},\"fulfill_by\":{\"type\":[\"string\",\"null\"]},\"international_duties\":{\"type\":[\"object\",\"null\"]},\"fulfillment_holds\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"delivery_method\":{\"type\":[\"object\",\"null\"]},\"assigned_location\":{\"type\":[\"object\",\"null\"]},\"merchant_requests\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The work to ship items of an order from one location.\"},\"Page2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"author\":{\"type\":[\"string\",\"null\"]},\"template_suffix\":{\"type\":[\"string\",\"null\"]},\"published_at\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A content page of the online store.\"},\"PagesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"page\":{\"$ref\":\"#/$defs/GraphQlPage\"}}},\"GraphQlPage\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}}},\"PagesRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedPageId\":{\"type\":[\"string\",\"null\"]}}},\"Blog\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"commentable\":{\"type\":[\"string\",\"null\"]},\"feedburner\":{\"type\":[\"string\",\"null\"]},\"feedburner_location\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"string\",\"null\"]},\"template_suffix\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A blog of the online store.\"},\"BlogsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"blog\":{\"$ref\":\"#/$defs/GraphQlBlog\"}}},\"GraphQlBlog\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"createdAt\":{\"type\":[\"string\",\"null\"]}}},\"BlogsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedBlogId\":{\"type\":[\"string\",\"null\"]}}},\"Article\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"author\":{\"type\":[\"string\",\"null\"]},\"blog_id\":{\"type\":[\"integer\",\"null\"]},\"body_html\":{\"type\":[\"string\",\"null\"]},\"summary_html\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"string\",\"null\"]},\"template_suffix\":{\"type\":[\"string\",\"null\"]},\"published_at\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"image\":{\"$ref\":\"#/$defs/ArticleImage\"},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"admin_graphql_api_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A post in a blog.\"},\"ArticleImage\":{\"type\":[\"object\",\"null\"],\"properties\":{\"src\":{\"type\":[\"string\",\"null\"]},\"alt\":{\"type\":[\"string\",\"null\"]},\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]}}},\"ArticlesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"article\":{\"$ref\":\"#/$defs/GraphQlArticle\"}}},\"GraphQlArticle\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"handle\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"blog\":{\"$ref\":\"#/$defs/ProductVariantsRecord2Product\"},\"createdAt\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}}},\"ArticlesRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"deletedArticleId\":{\"type\":[\"string\",\"null\"]}}},\"BalanceTransaction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"test\":{\"type\":[\"boolean\",\"null\"]},\"payout_id\":{\"type\":[\"integer\",\"null\"]},\"payout_status\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"string\",\"null\"]},\"fee\":{\"type\":[\"string\",\"null\"]},\"net\":{\"type\":[\"string\",\"null\"]},\"source_id\":{\"type\":[\"integer\",\"null\"]},\"source_type\":{\"type\":[\"string\",\"null\"]},\"source_order_id\":{\"type\":[\"integer\",\"null\"]},\"source_order_transaction_id\":{\"type\":[\"integer\",\"null\"]},\"processed_at\":{\"type\":[\"string\",\"null\"]},\"adjustment_order_transactions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"adjustment_reason\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A movement in the Shopify Payments balance.\"},\"Dispute\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"order_id\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"network_reason_code\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"evidence_due_by\":{\"type\":[\"string\",\"null\"]},\"evidence_sent_on\":{\"type\":[\"string\",\"null\"]},\"finalized_on\":{\"type\":[\"string\",\"null\"]},\"initiated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A chargeback or inquiry raised by a card holder.\"},\"DraftOrderCompleteRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"draftOrder\":{\"$ref\":\"#/$defs/DraftOrderCompleteRecordDraftOrder\"}}},\"DraftOrderCompleteRecordDraftOrder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"order\":{\"$ref\":\"#/$defs/DraftOrderCompleteRecordDraftOrderOrder\"}}},\"DraftOrderCompleteRecordDraftOrderOrder\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}}},\"InventorySetRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"inventoryAdjustmentGroup\":{\"$ref\":\"#/$defs/InventoryAdjustmentGroup\"}}},\"InventoryAdjustmentGroup\":{\"type\":[\"object\",\"null\"],\"properties\":{\"reason\":{\"type\":[\"string\",\"null\"]},\"referenceDocumentUri\":{\"type\":[\"string\",\"null\"]},\"changes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryAdjustmentGroupChangesItem\"}}}},\"InventoryAdjustmentGroupChangesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"delta\":{\"type\":[\"integer\",\"null\"]},\"quantityAfterChange\":{\"type\":[\"integer\",\"null\"]}}},\"MetafieldsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}},\"metafields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/MetafieldsRecordMetafieldsItem\"}}}},\"MetafieldsRecordMetafieldsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"namespace\":{\"type\":[\"string\",\"null\"]},\"key\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"updatedAt\":{\"type\":[\"string\",\"null\"]}}},\"MetafieldsRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"deletedMetafields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/MetafieldsRecord2DeletedMetafieldsItem\"}},\"userErrors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GraphQlUserError\"}}}},\"MetafieldsRecord2DeletedMetafieldsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"key\":{\"type\":[\"string\",\"null\"]},\"namespace\":{\"type\":[\"string\",\"null\"]},\"ownerId\":{\"type\":[\"string\",\"null\"]}}}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -31,6 +31,9 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.members"),
             meta_extractor: &[("next_cursor", "$.response_metadata.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -56,6 +59,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -104,6 +108,9 @@ pub static CHANNELS: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.channels"),
             meta_extractor: &[("next_cursor", "$.response_metadata.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Channel\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -128,6 +135,7 @@ pub static CHANNELS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -161,6 +169,7 @@ pub static CHANNELS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -194,6 +203,7 @@ pub static CHANNELS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -254,6 +264,9 @@ pub static CHANNEL_MESSAGES: [OperationDescriptor; 1usize] = [
                 ("next_cursor", "$.response_metadata.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Message\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -323,6 +336,9 @@ pub static THREADS: [OperationDescriptor; 1usize] = [
                 ("next_cursor", "$.response_metadata.next_cursor"),
                 ("has_more", "$.has_more"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Thread\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -412,6 +428,7 @@ pub static MESSAGES: [OperationDescriptor; 3usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.message"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MessagesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -462,6 +479,7 @@ pub static MESSAGES: [OperationDescriptor; 3usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.message"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MessagesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -495,6 +513,7 @@ pub static MESSAGES: [OperationDescriptor; 3usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MessagesRecord2\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -532,6 +551,7 @@ pub static CHANNEL_TOPICS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -569,6 +589,7 @@ pub static CHANNEL_PURPOSES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -614,6 +635,7 @@ pub static CHANNEL_INVITES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -659,6 +681,7 @@ pub static REACTIONS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ReactionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -700,6 +723,7 @@ pub static REACTIONS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ReactionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -769,6 +793,7 @@ pub static EPHEMERAL_MESSAGES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/EphemeralMessagesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -863,6 +888,7 @@ pub static SCHEDULED_MESSAGES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ScheduledMessagesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -892,6 +918,7 @@ pub static CHANNEL_ARCHIVES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ReactionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -929,6 +956,7 @@ pub static CHANNEL_KICKS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ChannelKicksRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -958,6 +986,7 @@ pub static CHANNEL_JOINS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.channel"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Channel\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -995,6 +1024,7 @@ pub static PINS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ReactionsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1054,6 +1084,7 @@ pub static BOOKMARKS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.bookmark"),
+            data_schema: Some("{\"$ref\":\"#/$defs/BookmarksRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1254,5 +1285,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         message_field: Some("error"),
         ..ResponseErrorCheck::DEFAULT
     }),
+    record_schemas: "{\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"team_id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]},\"real_name\":{\"type\":[\"string\",\"null\"]},\"tz\":{\"type\":[\"string\",\"null\"]},\"tz_label\":{\"type\":[\"string\",\"null\"]},\"tz_offset\":{\"type\":[\"integer\",\"null\"]},\"profile\":{\"$ref\":\"#/$defs/UserProfile\"},\"is_admin\":{\"type\":[\"boolean\",\"null\"]},\"is_owner\":{\"type\":[\"boolean\",\"null\"]},\"is_primary_owner\":{\"type\":[\"boolean\",\"null\"]},\"is_restricted\":{\"type\":[\"boolean\",\"null\"]},\"is_ultra_restricted\":{\"type\":[\"boolean\",\"null\"]},\"is_bot\":{\"type\":[\"boolean\",\"null\"]},\"is_app_user\":{\"type\":[\"boolean\",\"null\"]},\"updated\":{\"type\":[\"integer\",\"null\"]},\"is_email_confirmed\":{\"type\":[\"boolean\",\"null\"]},\"who_can_share_contact_card\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A member of the workspace, person or bot.\"},\"UserProfile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"title\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"skype\":{\"type\":[\"string\",\"null\"]},\"real_name\":{\"type\":[\"string\",\"null\"]},\"real_name_normalized\":{\"type\":[\"string\",\"null\"]},\"display_name\":{\"type\":[\"string\",\"null\"]},\"display_name_normalized\":{\"type\":[\"string\",\"null\"]},\"status_text\":{\"type\":[\"string\",\"null\"]},\"status_emoji\":{\"type\":[\"string\",\"null\"]},\"status_expiration\":{\"type\":[\"integer\",\"null\"]},\"avatar_hash\":{\"type\":[\"string\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"image_24\":{\"type\":[\"string\",\"null\"]},\"image_32\":{\"type\":[\"string\",\"null\"]},\"image_48\":{\"type\":[\"string\",\"null\"]},\"image_72\":{\"type\":[\"string\",\"null\"]},\"image_192\":{\"type\":[\"string\",\"null\"]},\"image_512\":{\"type\":[\"string\",\"null\"]},\"team\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Profile details of a member.\"},\"Channel\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"is_channel\":{\"type\":[\"boolean\",\"null\"]},\"is_group\":{\"type\":[\"boolean\",\"null\"]},\"is_im\":{\"type\":[\"boolean\",\"null\"]},\"is_mpim\":{\"type\":[\"boolean\",\"null\"]},\"is_private\":{\"type\":[\"boolean\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"is_archived\":{\"type\":[\"boolean\",\"null\"]},\"is_general\":{\"type\":[\"boolean\",\"null\"]},\"unlinked\":{\"type\":[\"integer\",\"null\"]},\"name_normalized\":{\"type\":[\"string\",\"null\"]},\"is_shared\":{\"type\":[\"boolean\",\"null\"]},\"is_org_shared\":{\"type\":[\"boolean\",\"null\"]},\"is_pending_ext_shared\":{\"type\":[\"boolean\",\"null\"]},\"pending_shared\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"context_team_id\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"integer\",\"null\"]},\"creator\":{\"type\":[\"string\",\"null\"]},\"is_ext_shared\":{\"type\":[\"boolean\",\"null\"]},\"shared_team_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"pending_connected_team_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"is_member\":{\"type\":[\"boolean\",\"null\"]},\"topic\":{\"$ref\":\"#/$defs/ChannelTopic\"},\"purpose\":{\"$ref\":\"#/$defs/ChannelPurpose\"},\"previous_names\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"num_members\":{\"type\":[\"integer\",\"null\"]},\"parent_conversation\":{\"type\":[\"string\",\"null\"]},\"properties\":{\"type\":[\"object\",\"null\"]},\"is_thread_only\":{\"type\":[\"boolean\",\"null\"]},\"is_read_only\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"A conversation: public or private channel, group DM or DM.\"},\"ChannelTopic\":{\"type\":[\"object\",\"null\"],\"properties\":{\"value\":{\"type\":[\"string\",\"null\"]},\"creator\":{\"type\":[\"string\",\"null\"]},\"last_set\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Topic shown in a channel header, with who set it and when.\"},\"ChannelPurpose\":{\"type\":[\"object\",\"null\"],\"properties\":{\"value\":{\"type\":[\"string\",\"null\"]},\"creator\":{\"type\":[\"string\",\"null\"]},\"last_set\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Purpose of a channel, with who set it and when.\"},\"Message\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"subtype\":{\"type\":[\"string\",\"null\"]},\"ts\":{\"type\":[\"string\",\"null\"]},\"user\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"thread_ts\":{\"type\":[\"string\",\"null\"]},\"reply_count\":{\"type\":[\"integer\",\"null\"]},\"reply_users_count\":{\"type\":[\"integer\",\"null\"]},\"latest_reply\":{\"type\":[\"string\",\"null\"]},\"reply_users\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"is_locked\":{\"type\":[\"boolean\",\"null\"]},\"subscribed\":{\"type\":[\"boolean\",\"null\"]},\"reactions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Reaction\"}},\"attachments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}},\"blocks\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"files\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/File\"}},\"edited\":{\"$ref\":\"#/$defs/EditedInfo\"},\"bot_id\":{\"type\":[\"string\",\"null\"]},\"bot_profile\":{\"$ref\":\"#/$defs/BotProfile\"},\"app_id\":{\"type\":[\"string\",\"null\"]},\"team\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A message in a channel.\"},\"Reaction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"users\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"An emoji reaction and who used it.\"},\"Attachment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"fallback\":{\"type\":[\"string\",\"null\"]},\"color\":{\"type\":[\"string\",\"null\"]},\"pretext\":{\"type\":[\"string\",\"null\"]},\"author_name\":{\"type\":[\"string\",\"null\"]},\"author_link\":{\"type\":[\"string\",\"null\"]},\"author_icon\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"title_link\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"image_url\":{\"type\":[\"string\",\"null\"]},\"thumb_url\":{\"type\":[\"string\",\"null\"]},\"footer\":{\"type\":[\"string\",\"null\"]},\"footer_icon\":{\"type\":[\"string\",\"null\"]},\"ts\":{}},\"description\":\"A legacy message attachment.\"},\"File\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"mimetype\":{\"type\":[\"string\",\"null\"]},\"filetype\":{\"type\":[\"string\",\"null\"]},\"pretty_type\":{\"type\":[\"string\",\"null\"]},\"user\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"integer\",\"null\"]},\"mode\":{\"type\":[\"string\",\"null\"]},\"is_external\":{\"type\":[\"boolean\",\"null\"]},\"external_type\":{\"type\":[\"string\",\"null\"]},\"is_public\":{\"type\":[\"boolean\",\"null\"]},\"public_url_shared\":{\"type\":[\"boolean\",\"null\"]},\"url_private\":{\"type\":[\"string\",\"null\"]},\"url_private_download\":{\"type\":[\"string\",\"null\"]},\"permalink\":{\"type\":[\"string\",\"null\"]},\"permalink_public\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"timestamp\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A file shared in a message.\"},\"EditedInfo\":{\"type\":[\"object\",\"null\"],\"properties\":{\"user\":{\"type\":[\"string\",\"null\"]},\"ts\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Who last edited a message and when.\"},\"BotProfile\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"integer\",\"null\"]},\"app_id\":{\"type\":[\"string\",\"null\"]},\"team_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Profile of the bot that posted a message.\"},\"Thread\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"subtype\":{\"type\":[\"string\",\"null\"]},\"ts\":{\"type\":[\"string\",\"null\"]},\"user\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"thread_ts\":{\"type\":[\"string\",\"null\"]},\"parent_user_id\":{\"type\":[\"string\",\"null\"]},\"reply_count\":{\"type\":[\"integer\",\"null\"]},\"reply_users_count\":{\"type\":[\"integer\",\"null\"]},\"latest_reply\":{\"type\":[\"string\",\"null\"]},\"reply_users\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"is_locked\":{\"type\":[\"boolean\",\"null\"]},\"subscribed\":{\"type\":[\"boolean\",\"null\"]},\"reactions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Reaction\"}},\"attachments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}},\"blocks\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"files\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/File\"}},\"edited\":{\"$ref\":\"#/$defs/EditedInfo\"},\"bot_id\":{\"type\":[\"string\",\"null\"]},\"bot_profile\":{\"$ref\":\"#/$defs/BotProfile\"},\"app_id\":{\"type\":[\"string\",\"null\"]},\"team\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A message inside a thread, parent or reply.\"},\"MessagesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"subtype\":{\"type\":[\"string\",\"null\"]},\"text\":{\"type\":[\"string\",\"null\"]},\"ts\":{\"type\":[\"string\",\"null\"]},\"user\":{\"type\":[\"string\",\"null\"]},\"bot_id\":{\"type\":[\"string\",\"null\"]},\"app_id\":{\"type\":[\"string\",\"null\"]},\"team\":{\"type\":[\"string\",\"null\"]},\"bot_profile\":{\"$ref\":\"#/$defs/BotProfile\"}},\"description\":\"A message as returned after posting or editing it.\"},\"MessagesRecord2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"ok\":{\"type\":[\"boolean\",\"null\"]},\"channel\":{\"type\":[\"string\",\"null\"]},\"ts\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Response envelope with message delete data.\"},\"ReactionsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"ok\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Response envelope with reaction add data.\"},\"EphemeralMessagesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"ok\":{\"type\":[\"boolean\",\"null\"]},\"message_ts\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Response envelope with ephemeral message create data.\"},\"ScheduledMessagesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"ok\":{\"type\":[\"boolean\",\"null\"]},\"channel\":{\"type\":[\"string\",\"null\"]},\"scheduled_message_id\":{\"type\":[\"string\",\"null\"]},\"post_at\":{\"type\":[\"integer\",\"null\"]},\"message\":{\"$ref\":\"#/$defs/ScheduledMessageContent\"}},\"description\":\"Response envelope with scheduled message create data.\"},\"ScheduledMessageContent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"text\":{\"type\":[\"string\",\"null\"]},\"username\":{\"type\":[\"string\",\"null\"]},\"bot_id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"subtype\":{\"type\":[\"string\",\"null\"]},\"user\":{\"type\":[\"string\",\"null\"]},\"team\":{\"type\":[\"string\",\"null\"]},\"app_id\":{\"type\":[\"string\",\"null\"]},\"bot_profile\":{\"type\":[\"object\",\"null\"]},\"blocks\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"attachments\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}}},\"description\":\"The message that will be posted at the scheduled time.\"},\"ChannelKicksRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"ok\":{\"type\":[\"boolean\",\"null\"]},\"errors\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Response envelope with channel kick data.\"},\"BookmarksRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"channel_id\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"link\":{\"type\":[\"string\",\"null\"]},\"emoji\":{\"type\":[\"string\",\"null\"]},\"icon_url\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"entity_id\":{\"type\":[\"string\",\"null\"]},\"date_created\":{\"type\":[\"integer\",\"null\"]},\"date_updated\":{\"type\":[\"integer\",\"null\"]},\"rank\":{\"type\":[\"string\",\"null\"]},\"last_updated_by_user_id\":{\"type\":[\"string\",\"null\"]},\"last_updated_by_team_id\":{\"type\":[\"string\",\"null\"]},\"shortcut_id\":{\"type\":[\"string\",\"null\"]},\"app_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A bookmark in a channel header.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

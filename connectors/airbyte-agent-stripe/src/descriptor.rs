@@ -48,6 +48,9 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -113,6 +116,10 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Customer\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -130,6 +137,10 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Customer\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -194,6 +205,10 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Customer\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -213,6 +228,10 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CustomersRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -245,6 +264,9 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -334,6 +356,10 @@ pub static INVOICES: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InvoicesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -408,6 +434,9 @@ pub static INVOICES: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -432,6 +461,10 @@ pub static INVOICES: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InvoicesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -461,6 +494,10 @@ pub static INVOICES: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InvoicesSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -493,6 +530,10 @@ pub static INVOICE_FINALIZATIONS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InvoicesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -517,6 +558,10 @@ pub static INVOICE_SENDS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/InvoicesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -570,6 +615,9 @@ pub static CHARGES: [OperationDescriptor; 3usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Charge\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -594,6 +642,10 @@ pub static CHARGES: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Charge\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -623,6 +675,10 @@ pub static CHARGES: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ChargesSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -718,6 +774,10 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Subscription\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -810,6 +870,9 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -904,6 +967,10 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Subscription\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -923,6 +990,10 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Subscription\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -940,6 +1011,10 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Subscription\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -969,6 +1044,10 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/SubscriptionsSearchResult\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1022,6 +1101,9 @@ pub static REFUNDS: [OperationDescriptor; 3usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -1100,6 +1182,10 @@ pub static REFUNDS: [OperationDescriptor; 3usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Refund\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1117,6 +1203,10 @@ pub static REFUNDS: [OperationDescriptor; 3usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Refund\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1187,6 +1277,9 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -1307,6 +1400,10 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Product\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1324,6 +1421,10 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Product\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1443,6 +1544,10 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Product\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1462,6 +1567,10 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/ProductsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1494,6 +1603,9 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1508,6 +1620,10 @@ pub static BALANCE: [OperationDescriptor; 1usize] = [
         path: "/v1/balance",
         summary: "Get the balance",
         description: "Returns the available and pending funds of the account, per currency.",
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/BalanceRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1571,6 +1687,9 @@ pub static BALANCE_TRANSACTIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransaction\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -1595,6 +1714,10 @@ pub static BALANCE_TRANSACTIONS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/BalanceTransaction\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1695,6 +1818,10 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PaymentIntentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1744,6 +1871,9 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PaymentIntent\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -1836,6 +1966,10 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PaymentIntentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1853,6 +1987,10 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PaymentIntentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -1885,6 +2023,9 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PaymentIntent\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1932,6 +2073,10 @@ pub static PAYMENT_INTENT_CONFIRMATIONS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PaymentIntentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -1969,6 +2114,10 @@ pub static PAYMENT_INTENT_CANCELLATIONS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PaymentIntentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2065,6 +2214,10 @@ pub static PRICES: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PricesRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2143,6 +2296,10 @@ pub static CHECKOUT_SESSIONS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/CheckoutSessionsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2175,6 +2332,10 @@ pub static PAYMENT_METHOD_ATTACHMENTS: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/PaymentMethodAttachmentsRecord\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2228,6 +2389,9 @@ pub static DISPUTES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Dispute\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -2252,6 +2416,10 @@ pub static DISPUTES: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Dispute\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2315,6 +2483,9 @@ pub static PAYOUTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Payout\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -2339,6 +2510,10 @@ pub static PAYOUTS: [OperationDescriptor; 2usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Payout\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -2494,5 +2669,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Customer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"address\":{\"$ref\":\"#/$defs/CustomerAddress\"},\"balance\":{\"type\":[\"integer\",\"null\"]},\"business_name\":{\"type\":[\"string\",\"null\"]},\"cash_balance\":{\"$ref\":\"#/$defs/CustomerCashBalance\"},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"default_currency\":{\"type\":[\"string\",\"null\"]},\"default_source\":{\"type\":[\"string\",\"null\"]},\"delinquent\":{\"type\":[\"boolean\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"discount\":{\"$ref\":\"#/$defs/CustomerDiscount\"},\"email\":{\"type\":[\"string\",\"null\"]},\"individual_name\":{\"type\":[\"string\",\"null\"]},\"invoice_credit_balance\":{\"type\":[\"object\",\"null\"]},\"invoice_prefix\":{\"type\":[\"string\",\"null\"]},\"invoice_settings\":{\"$ref\":\"#/$defs/CustomerInvoiceSettings\"},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"name\":{\"type\":[\"string\",\"null\"]},\"next_invoice_sequence\":{\"type\":[\"integer\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"preferred_locales\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"shipping\":{\"$ref\":\"#/$defs/CustomerShipping\"},\"sources\":{\"$ref\":\"#/$defs/CustomerSources\"},\"subscriptions\":{\"$ref\":\"#/$defs/CustomerSubscriptions\"},\"tax_exempt\":{\"type\":[\"string\",\"null\"]},\"test_clock\":{\"type\":[\"string\",\"null\"]}}},\"CustomerAddress\":{\"type\":[\"object\",\"null\"],\"properties\":{\"city\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"line1\":{\"type\":[\"string\",\"null\"]},\"line2\":{\"type\":[\"string\",\"null\"]},\"postal_code\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Postal address.\"},\"CustomerCashBalance\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"available\":{\"type\":[\"object\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"settings\":{\"$ref\":\"#/$defs/CustomerCashBalanceSettings\"}},\"description\":\"Object describing the cash balance.\"},\"CustomerCashBalanceSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"reconciliation_mode\":{\"type\":[\"string\",\"null\"]},\"using_merchant_default\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the settings.\"},\"CustomerDiscount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"checkout_session\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"end\":{\"type\":[\"integer\",\"null\"]},\"invoice\":{\"type\":[\"string\",\"null\"]},\"invoice_item\":{\"type\":[\"string\",\"null\"]},\"promotion_code\":{\"type\":[\"string\",\"null\"]},\"source\":{\"$ref\":\"#/$defs/CustomerDiscountSource\"},\"start\":{\"type\":[\"integer\",\"null\"]},\"subscription\":{\"type\":[\"string\",\"null\"]},\"subscription_item\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Discount applied to the customer, if any.\"},\"CustomerDiscountSource\":{\"type\":[\"object\",\"null\"],\"properties\":{\"coupon\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object that produced this movement.\"},\"CustomerInvoiceSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"custom_fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerInvoiceSettingsCustomFieldsItem\"}},\"default_payment_method\":{\"type\":[\"string\",\"null\"]},\"footer\":{\"type\":[\"string\",\"null\"]},\"rendering_options\":{\"$ref\":\"#/$defs/CustomerInvoiceSettingsRenderingOptions\"}},\"description\":\"Default settings for invoices of this customer.\"},\"CustomerInvoiceSettingsCustomFieldsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}}},\"CustomerInvoiceSettingsRenderingOptions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_tax_display\":{\"type\":[\"string\",\"null\"]},\"template\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the rendering options.\"},\"CustomerShipping\":{\"type\":[\"object\",\"null\"],\"properties\":{\"address\":{\"$ref\":\"#/$defs/CustomerShippingAddress\"},\"name\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Shipping name, address and phone.\"},\"CustomerShippingAddress\":{\"type\":[\"object\",\"null\"],\"properties\":{\"city\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"line1\":{\"type\":[\"string\",\"null\"]},\"line2\":{\"type\":[\"string\",\"null\"]},\"postal_code\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Postal address.\"},\"CustomerSources\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerSourcesDataItem\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the sources.\"},\"CustomerSourcesDataItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"account\":{\"type\":[\"string\",\"null\"]},\"account_holder_name\":{\"type\":[\"string\",\"null\"]},\"account_holder_type\":{\"type\":[\"string\",\"null\"]},\"account_type\":{\"type\":[\"string\",\"null\"]},\"available_payout_methods\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"bank_name\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"fingerprint\":{\"type\":[\"string\",\"null\"]},\"last4\":{\"type\":[\"string\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"routing_number\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}}},\"CustomerSubscriptions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the subscriptions.\"},\"Subscription\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"application\":{\"type\":[\"string\",\"null\"]},\"application_fee_percent\":{\"type\":[\"number\",\"null\"]},\"automatic_tax\":{\"$ref\":\"#/$defs/SubscriptionAutomaticTax\"},\"billing_cycle_anchor\":{\"type\":[\"integer\",\"null\"]},\"billing_cycle_anchor_config\":{\"$ref\":\"#/$defs/SubscriptionBillingCycleAnchorConfig\"},\"billing_mode\":{\"$ref\":\"#/$defs/SubscriptionBillingMode\"},\"billing_thresholds\":{\"$ref\":\"#/$defs/SubscriptionBillingThresholds\"},\"cancel_at\":{\"type\":[\"integer\",\"null\"]},\"cancel_at_period_end\":{\"type\":[\"boolean\",\"null\"]},\"canceled_at\":{\"type\":[\"integer\",\"null\"]},\"cancellation_details\":{\"$ref\":\"#/$defs/SubscriptionCancellationDetails\"},\"collection_method\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"days_until_due\":{\"type\":[\"integer\",\"null\"]},\"default_payment_method\":{\"type\":[\"string\",\"null\"]},\"default_source\":{\"type\":[\"string\",\"null\"]},\"default_tax_rates\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SubscriptionDefaultTaxRatesItem\"}},\"description\":{\"type\":[\"string\",\"null\"]},\"discounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"ended_at\":{\"type\":[\"integer\",\"null\"]},\"invoice_settings\":{\"$ref\":\"#/$defs/SubscriptionInvoiceSettings\"},\"items\":{\"$ref\":\"#/$defs/SubscriptionItems\"},\"latest_invoice\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"next_pending_invoice_item_invoice\":{\"type\":[\"integer\",\"null\"]},\"on_behalf_of\":{\"type\":[\"string\",\"null\"]},\"pause_collection\":{\"$ref\":\"#/$defs/SubscriptionPauseCollection\"},\"payment_settings\":{\"$ref\":\"#/$defs/SubscriptionPaymentSettings\"},\"status\":{\"type\":[\"string\",\"null\"]},\"current_period_start\":{\"type\":[\"integer\",\"null\"]},\"current_period_end\":{\"type\":[\"integer\",\"null\"]},\"start_date\":{\"type\":[\"integer\",\"null\"]},\"trial_start\":{\"type\":[\"integer\",\"null\"]},\"trial_end\":{\"type\":[\"integer\",\"null\"]},\"discount\":{\"type\":[\"object\",\"null\"]},\"plan\":{\"type\":[\"object\",\"null\"]},\"quantity\":{\"type\":[\"integer\",\"null\"]},\"schedule\":{\"type\":[\"string\",\"null\"]},\"test_clock\":{\"type\":[\"string\",\"null\"]},\"transfer_data\":{\"type\":[\"object\",\"null\"]},\"trial_settings\":{\"$ref\":\"#/$defs/SubscriptionTrialSettings\"},\"pending_invoice_item_interval\":{\"type\":[\"object\",\"null\"]},\"pending_setup_intent\":{\"type\":[\"string\",\"null\"]},\"pending_update\":{\"type\":[\"object\",\"null\"]}}},\"SubscriptionAutomaticTax\":{\"type\":[\"object\",\"null\"],\"properties\":{\"disabled_reason\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"liability\":{\"$ref\":\"#/$defs/SubscriptionAutomaticTaxLiability\"}},\"description\":\"Object describing the automatic tax.\"},\"SubscriptionAutomaticTaxLiability\":{\"type\":[\"object\",\"null\"],\"properties\":{\"account\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the liability.\"},\"SubscriptionBillingCycleAnchorConfig\":{\"type\":[\"object\",\"null\"],\"properties\":{\"day_of_month\":{\"type\":[\"integer\",\"null\"]},\"hour\":{\"type\":[\"integer\",\"null\"]},\"minute\":{\"type\":[\"integer\",\"null\"]},\"month\":{\"type\":[\"integer\",\"null\"]},\"second\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the billing cycle anchor config.\"},\"SubscriptionBillingMode\":{\"type\":[\"object\",\"null\"],\"properties\":{\"flexible\":{\"$ref\":\"#/$defs/SubscriptionBillingModeFlexible\"},\"type\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the billing mode.\"},\"SubscriptionBillingModeFlexible\":{\"type\":[\"object\",\"null\"],\"properties\":{\"proration_discounts\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the flexible.\"},\"SubscriptionBillingThresholds\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_gte\":{\"type\":[\"integer\",\"null\"]},\"reset_billing_cycle_anchor\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the billing thresholds.\"},\"SubscriptionCancellationDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"comment\":{\"type\":[\"string\",\"null\"]},\"feedback\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the cancellation details.\"},\"SubscriptionDefaultTaxRatesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"display_name\":{\"type\":[\"string\",\"null\"]},\"effective_percentage\":{\"type\":[\"number\",\"null\"]},\"flat_amount\":{\"$ref\":\"#/$defs/SubscriptionDefaultTaxRatesItemFlatAmount\"},\"inclusive\":{\"type\":[\"boolean\",\"null\"]},\"jurisdiction\":{\"type\":[\"string\",\"null\"]},\"jurisdiction_level\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"percentage\":{\"type\":[\"number\",\"null\"]},\"rate_type\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"tax_type\":{\"type\":[\"string\",\"null\"]}}},\"SubscriptionDefaultTaxRatesItemFlatAmount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the flat amount.\"},\"SubscriptionInvoiceSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"account_tax_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"issuer\":{\"$ref\":\"#/$defs/SubscriptionInvoiceSettingsIssuer\"}},\"description\":\"Default settings for invoices of this customer.\"},\"SubscriptionInvoiceSettingsIssuer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"account\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the issuer.\"},\"SubscriptionItems\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SubscriptionItemsDataItem\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"total_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Subscription items, one per price.\"},\"SubscriptionItemsDataItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"billing_thresholds\":{\"$ref\":\"#/$defs/SubscriptionItemsDataItemBillingThresholds\"},\"created\":{\"type\":[\"integer\",\"null\"]},\"current_period_end\":{\"type\":[\"integer\",\"null\"]},\"current_period_start\":{\"type\":[\"integer\",\"null\"]},\"discounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"plan\":{\"type\":[\"object\",\"null\"]},\"price\":{\"type\":[\"object\",\"null\"]},\"quantity\":{\"type\":[\"integer\",\"null\"]},\"subscription\":{\"type\":[\"string\",\"null\"]},\"tax_rates\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}}},\"SubscriptionItemsDataItemBillingThresholds\":{\"type\":[\"object\",\"null\"],\"properties\":{\"usage_gte\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the billing thresholds.\"},\"SubscriptionPauseCollection\":{\"type\":[\"object\",\"null\"],\"properties\":{\"behavior\":{\"type\":[\"string\",\"null\"]},\"resumes_at\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the pause collection.\"},\"SubscriptionPaymentSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"payment_method_options\":{\"type\":[\"object\",\"null\"]},\"payment_method_types\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}},\"description\":\"Object describing the payment settings.\"},\"SubscriptionTrialSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"end_behavior\":{\"$ref\":\"#/$defs/SubscriptionTrialSettingsEndBehavior\"}},\"description\":\"Object describing the trial settings.\"},\"SubscriptionTrialSettingsEndBehavior\":{\"type\":[\"object\",\"null\"],\"properties\":{\"missing_payment_method\":{\"type\":[\"string\",\"null\"]}}},\"CustomersRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]}}},\"InvoicesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"account_country\":{\"type\":[\"string\",\"null\"]},\"account_name\":{\"type\":[\"string\",\"null\"]},\"account_tax_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"amount_due\":{\"type\":[\"integer\",\"null\"]},\"amount_overpaid\":{\"type\":[\"integer\",\"null\"]},\"amount_paid\":{\"type\":[\"integer\",\"null\"]},\"amount_remaining\":{\"type\":[\"integer\",\"null\"]},\"amount_shipping\":{\"type\":[\"integer\",\"null\"]},\"application\":{\"type\":[\"string\",\"null\"]},\"application_fee_amount\":{\"type\":[\"integer\",\"null\"]},\"attempt_count\":{\"type\":[\"integer\",\"null\"]},\"attempted\":{\"type\":[\"boolean\",\"null\"]},\"auto_advance\":{\"type\":[\"boolean\",\"null\"]},\"automatic_tax\":{\"$ref\":\"#/$defs/InvoicesRecordAutomaticTax\"},\"automatically_finalizes_at\":{\"type\":[\"integer\",\"null\"]},\"billing_reason\":{\"type\":[\"string\",\"null\"]},\"charge\":{\"type\":[\"string\",\"null\"]},\"collection_method\":{\"type\":[\"string\",\"null\"]},\"confirmation_secret\":{\"$ref\":\"#/$defs/InvoicesRecordConfirmationSecret\"},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerInvoiceSettingsCustomFieldsItem\"}},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"customer_address\":{\"$ref\":\"#/$defs/CustomerAddress\"},\"customer_email\":{\"type\":[\"string\",\"null\"]},\"customer_name\":{\"type\":[\"string\",\"null\"]},\"customer_phone\":{\"type\":[\"string\",\"null\"]},\"customer_shipping\":{\"$ref\":\"#/$defs/CustomerShipping\"},\"customer_tax_exempt\":{\"type\":[\"string\",\"null\"]},\"customer_tax_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordCustomerTaxIdsItem\"}},\"default_payment_method\":{\"type\":[\"string\",\"null\"]},\"default_source\":{\"type\":[\"string\",\"null\"]},\"default_tax_rates\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordDefaultTaxRatesItem\"}},\"description\":{\"type\":[\"string\",\"null\"]},\"discount\":{\"$ref\":\"#/$defs/InvoicesRecordDiscount\"},\"discounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"due_date\":{\"type\":[\"integer\",\"null\"]},\"effective_at\":{\"type\":[\"integer\",\"null\"]},\"ending_balance\":{\"type\":[\"integer\",\"null\"]},\"footer\":{\"type\":[\"string\",\"null\"]},\"from_invoice\":{\"$ref\":\"#/$defs/InvoicesRecordFromInvoice\"},\"hosted_invoice_url\":{\"type\":[\"string\",\"null\"]},\"invoice_pdf\":{\"type\":[\"string\",\"null\"]},\"issuer\":{\"$ref\":\"#/$defs/SubscriptionInvoiceSettingsIssuer\"},\"last_finalization_error\":{\"$ref\":\"#/$defs/InvoicesRecordLastFinalizationError\"},\"latest_revision\":{\"type\":[\"string\",\"null\"]},\"lines\":{\"$ref\":\"#/$defs/InvoicesRecordLines\"},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"next_payment_attempt\":{\"type\":[\"integer\",\"null\"]},\"number\":{\"type\":[\"string\",\"null\"]},\"on_behalf_of\":{\"type\":[\"string\",\"null\"]},\"paid\":{\"type\":[\"boolean\",\"null\"]},\"paid_out_of_band\":{\"type\":[\"boolean\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/InvoicesRecordParent\"},\"payment_intent\":{\"type\":[\"string\",\"null\"]},\"payment_settings\":{\"$ref\":\"#/$defs/InvoicesRecordPaymentSettings\"},\"payments\":{\"$ref\":\"#/$defs/InvoicesRecordPayments\"},\"period_end\":{\"type\":[\"integer\",\"null\"]},\"period_start\":{\"type\":[\"integer\",\"null\"]},\"post_payment_credit_notes_amount\":{\"type\":[\"integer\",\"null\"]},\"pre_payment_credit_notes_amount\":{\"type\":[\"integer\",\"null\"]},\"quote\":{\"type\":[\"string\",\"null\"]},\"receipt_number\":{\"type\":[\"string\",\"null\"]},\"rendering\":{\"$ref\":\"#/$defs/InvoicesRecordRendering\"},\"rendering_options\":{\"type\":[\"object\",\"null\"]},\"shipping_cost\":{\"$ref\":\"#/$defs/InvoicesRecordShippingCost\"},\"shipping_details\":{\"$ref\":\"#/$defs/CustomerShipping\"},\"starting_balance\":{\"type\":[\"integer\",\"null\"]},\"statement_descriptor\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"status_transitions\":{\"$ref\":\"#/$defs/InvoicesRecordStatusTransitions\"},\"subscription\":{\"type\":[\"string\",\"null\"]},\"subscription_details\":{\"$ref\":\"#/$defs/InvoicesRecordSubscriptionDetails\"},\"subtotal\":{\"type\":[\"integer\",\"null\"]},\"subtotal_excluding_tax\":{\"type\":[\"integer\",\"null\"]},\"tax\":{\"type\":[\"integer\",\"null\"]},\"test_clock\":{\"type\":[\"string\",\"null\"]},\"threshold_reason\":{\"$ref\":\"#/$defs/InvoicesRecordThresholdReason\"},\"total\":{\"type\":[\"integer\",\"null\"]},\"total_discount_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordLinesDataItemDiscountAmountsItem\"}},\"total_excluding_tax\":{\"type\":[\"integer\",\"null\"]},\"total_pretax_credit_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordTotalPretaxCreditAmountsItem\"}},\"total_tax_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordTotalTaxAmountsItem\"}},\"total_taxes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordTotalTaxesItem\"}},\"transfer_data\":{\"type\":[\"object\",\"null\"]},\"webhooks_delivered_at\":{\"type\":[\"integer\",\"null\"]}}},\"InvoicesRecordAutomaticTax\":{\"type\":[\"object\",\"null\"],\"properties\":{\"disabled_reason\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"liability\":{\"$ref\":\"#/$defs/SubscriptionAutomaticTaxLiability\"},\"provider\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the automatic tax.\"},\"InvoicesRecordConfirmationSecret\":{\"type\":[\"object\",\"null\"],\"properties\":{\"client_secret\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the confirmation secret.\"},\"InvoicesRecordCustomerTaxIdsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}}},\"InvoicesRecordDefaultTaxRatesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"display_name\":{\"type\":[\"string\",\"null\"]},\"effective_percentage\":{\"type\":[\"number\",\"null\"]},\"inclusive\":{\"type\":[\"boolean\",\"null\"]},\"jurisdiction\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"percentage\":{\"type\":[\"number\",\"null\"]},\"flat_amount\":{\"$ref\":\"#/$defs/SubscriptionDefaultTaxRatesItemFlatAmount\"},\"jurisdiction_level\":{\"type\":[\"string\",\"null\"]},\"rate_type\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"tax_type\":{\"type\":[\"string\",\"null\"]}}},\"InvoicesRecordDiscount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"checkout_session\":{\"type\":[\"string\",\"null\"]},\"coupon\":{\"$ref\":\"#/$defs/InvoicesRecordDiscountCoupon\"},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"end\":{\"type\":[\"integer\",\"null\"]},\"invoice\":{\"type\":[\"string\",\"null\"]},\"invoice_item\":{\"type\":[\"string\",\"null\"]},\"promotion_code\":{\"type\":[\"string\",\"null\"]},\"start\":{\"type\":[\"integer\",\"null\"]},\"subscription\":{\"type\":[\"string\",\"null\"]},\"subscription_item\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Discount applied to the invoice, if any.\"},\"InvoicesRecordDiscountCoupon\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount_off\":{\"type\":[\"integer\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"string\",\"null\"]},\"duration_in_months\":{\"type\":[\"integer\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"max_redemptions\":{\"type\":[\"integer\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"name\":{\"type\":[\"string\",\"null\"]},\"percent_off\":{\"type\":[\"number\",\"null\"]},\"redeem_by\":{\"type\":[\"integer\",\"null\"]},\"times_redeemed\":{\"type\":[\"integer\",\"null\"]},\"valid\":{\"type\":[\"boolean\",\"null\"]}}},\"InvoicesRecordFromInvoice\":{\"type\":[\"object\",\"null\"],\"properties\":{\"action\":{\"type\":[\"string\",\"null\"]},\"invoice\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the from invoice.\"},\"InvoicesRecordLastFinalizationError\":{\"type\":[\"object\",\"null\"],\"properties\":{\"advice_code\":{\"type\":[\"string\",\"null\"]},\"code\":{\"type\":[\"string\",\"null\"]},\"doc_url\":{\"type\":[\"string\",\"null\"]},\"message\":{\"type\":[\"string\",\"null\"]},\"network_advice_code\":{\"type\":[\"string\",\"null\"]},\"network_decline_code\":{\"type\":[\"string\",\"null\"]},\"param\":{\"type\":[\"string\",\"null\"]},\"payment_method_type\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the last finalization error.\"},\"InvoicesRecordLines\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordLinesDataItem\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"total_count\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Line items of the invoice.\"},\"InvoicesRecordLinesDataItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"discount_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordLinesDataItemDiscountAmountsItem\"}},\"discountable\":{\"type\":[\"boolean\",\"null\"]},\"discounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"invoice\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"period\":{\"$ref\":\"#/$defs/InvoicesRecordLinesDataItemPeriod\"},\"proration\":{\"type\":[\"boolean\",\"null\"]},\"quantity\":{\"type\":[\"integer\",\"null\"]}}},\"InvoicesRecordLinesDataItemDiscountAmountsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"discount\":{\"type\":[\"string\",\"null\"]}}},\"InvoicesRecordLinesDataItemPeriod\":{\"type\":[\"object\",\"null\"],\"properties\":{\"end\":{\"type\":[\"integer\",\"null\"]},\"start\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the period.\"},\"InvoicesRecordParent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"quote_details\":{\"$ref\":\"#/$defs/InvoicesRecordParentQuoteDetails\"},\"subscription_details\":{\"$ref\":\"#/$defs/InvoicesRecordParentSubscriptionDetails\"},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the parent.\"},\"InvoicesRecordParentQuoteDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"quote\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the quote details.\"},\"InvoicesRecordParentSubscriptionDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"subscription\":{\"type\":[\"string\",\"null\"]},\"subscription_proration_date\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the subscription details.\"},\"InvoicesRecordPaymentSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"default_mandate\":{\"type\":[\"string\",\"null\"]},\"payment_method_options\":{\"type\":[\"object\",\"null\"]},\"payment_method_types\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}}},\"description\":\"Object describing the payment settings.\"},\"InvoicesRecordPayments\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordPaymentsDataItem\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the payments.\"},\"InvoicesRecordPaymentsDataItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount_paid\":{\"type\":[\"integer\",\"null\"]},\"amount_requested\":{\"type\":[\"integer\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"invoice\":{\"type\":[\"string\",\"null\"]},\"is_default\":{\"type\":[\"boolean\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}}},\"InvoicesRecordRendering\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_tax_display\":{\"type\":[\"string\",\"null\"]},\"pdf\":{\"$ref\":\"#/$defs/InvoicesRecordRenderingPdf\"},\"template\":{\"type\":[\"string\",\"null\"]},\"template_version\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the rendering.\"},\"InvoicesRecordRenderingPdf\":{\"type\":[\"object\",\"null\"],\"properties\":{\"page_size\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the PDF.\"},\"InvoicesRecordShippingCost\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_subtotal\":{\"type\":[\"integer\",\"null\"]},\"amount_tax\":{\"type\":[\"integer\",\"null\"]},\"amount_total\":{\"type\":[\"integer\",\"null\"]},\"shipping_rate\":{\"type\":[\"string\",\"null\"]},\"taxes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordShippingCostTaxesItem\"}}},\"description\":\"Object describing the shipping cost.\"},\"InvoicesRecordShippingCostTaxesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"taxability_reason\":{\"type\":[\"string\",\"null\"]},\"taxable_amount\":{\"type\":[\"integer\",\"null\"]}}},\"InvoicesRecordStatusTransitions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"finalized_at\":{\"type\":[\"integer\",\"null\"]},\"marked_uncollectible_at\":{\"type\":[\"integer\",\"null\"]},\"paid_at\":{\"type\":[\"integer\",\"null\"]},\"voided_at\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the status transitions.\"},\"InvoicesRecordSubscriptionDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}}},\"description\":\"Object describing the subscription details.\"},\"InvoicesRecordThresholdReason\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_gte\":{\"type\":[\"integer\",\"null\"]},\"item_reasons\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordThresholdReasonItemReasonsItem\"}}},\"description\":\"Object describing the threshold reason.\"},\"InvoicesRecordThresholdReasonItemReasonsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"line_item_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"usage_gte\":{\"type\":[\"integer\",\"null\"]}}},\"InvoicesRecordTotalPretaxCreditAmountsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"credit_balance_transaction\":{\"type\":[\"string\",\"null\"]},\"discount\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}}},\"InvoicesRecordTotalTaxAmountsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"inclusive\":{\"type\":[\"boolean\",\"null\"]},\"tax_rate\":{\"type\":[\"string\",\"null\"]},\"taxability_reason\":{\"type\":[\"string\",\"null\"]},\"taxable_amount\":{\"type\":[\"integer\",\"null\"]}}},\"InvoicesRecordTotalTaxesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"tax_behavior\":{\"type\":[\"string\",\"null\"]},\"tax_rate_details\":{\"type\":[\"object\",\"null\"]},\"taxability_reason\":{\"type\":[\"string\",\"null\"]},\"taxable_amount\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}}},\"Invoice\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"account_country\":{\"type\":[\"string\",\"null\"]},\"account_name\":{\"type\":[\"string\",\"null\"]},\"account_tax_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"amount_due\":{\"type\":[\"integer\",\"null\"]},\"amount_overpaid\":{\"type\":[\"integer\",\"null\"]},\"amount_paid\":{\"type\":[\"integer\",\"null\"]},\"amount_remaining\":{\"type\":[\"integer\",\"null\"]},\"amount_shipping\":{\"type\":[\"integer\",\"null\"]},\"application\":{\"type\":[\"string\",\"null\"]},\"application_fee_amount\":{\"type\":[\"integer\",\"null\"]},\"attempt_count\":{\"type\":[\"integer\",\"null\"]},\"attempted\":{\"type\":[\"boolean\",\"null\"]},\"auto_advance\":{\"type\":[\"boolean\",\"null\"]},\"automatic_tax\":{\"$ref\":\"#/$defs/InvoicesRecordAutomaticTax\"},\"automatically_finalizes_at\":{\"type\":[\"integer\",\"null\"]},\"billing_reason\":{\"type\":[\"string\",\"null\"]},\"charge\":{\"type\":[\"string\",\"null\"]},\"collection_method\":{\"type\":[\"string\",\"null\"]},\"confirmation_secret\":{\"$ref\":\"#/$defs/InvoicesRecordConfirmationSecret\"},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"custom_fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerInvoiceSettingsCustomFieldsItem\"}},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_account\":{\"type\":[\"string\",\"null\"]},\"customer_address\":{\"$ref\":\"#/$defs/CustomerAddress\"},\"customer_email\":{\"type\":[\"string\",\"null\"]},\"customer_name\":{\"type\":[\"string\",\"null\"]},\"customer_phone\":{\"type\":[\"string\",\"null\"]},\"customer_shipping\":{\"$ref\":\"#/$defs/CustomerShipping\"},\"customer_tax_exempt\":{\"type\":[\"string\",\"null\"]},\"customer_tax_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordCustomerTaxIdsItem\"}},\"default_payment_method\":{\"type\":[\"string\",\"null\"]},\"default_source\":{\"type\":[\"string\",\"null\"]},\"default_tax_rates\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordDefaultTaxRatesItem\"}},\"description\":{\"type\":[\"string\",\"null\"]},\"discount\":{\"$ref\":\"#/$defs/InvoicesRecordDiscount\"},\"discounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"due_date\":{\"type\":[\"integer\",\"null\"]},\"effective_at\":{\"type\":[\"integer\",\"null\"]},\"ending_balance\":{\"type\":[\"integer\",\"null\"]},\"footer\":{\"type\":[\"string\",\"null\"]},\"from_invoice\":{\"$ref\":\"#/$defs/InvoicesRecordFromInvoice\"},\"hosted_invoice_url\":{\"type\":[\"string\",\"null\"]},\"invoice_pdf\":{\"type\":[\"string\",\"null\"]},\"issuer\":{\"$ref\":\"#/$defs/SubscriptionInvoiceSettingsIssuer\"},\"last_finalization_error\":{\"$ref\":\"#/$defs/InvoicesRecordLastFinalizationError\"},\"latest_revision\":{\"type\":[\"string\",\"null\"]},\"lines\":{\"$ref\":\"#/$defs/InvoicesRecordLines\"},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"next_payment_attempt\":{\"type\":[\"integer\",\"null\"]},\"number\":{\"type\":[\"string\",\"null\"]},\"on_behalf_of\":{\"type\":[\"string\",\"null\"]},\"paid\":{\"type\":[\"boolean\",\"null\"]},\"paid_out_of_band\":{\"type\":[\"boolean\",\"null\"]},\"parent\":{\"$ref\":\"#/$defs/InvoicesRecordParent\"},\"payment_intent\":{\"type\":[\"string\",\"null\"]},\"payment_settings\":{\"$ref\":\"#/$defs/InvoicesRecordPaymentSettings\"},\"payments\":{\"$ref\":\"#/$defs/InvoicesRecordPayments\"},\"period_end\":{\"type\":[\"integer\",\"null\"]},\"period_start\":{\"type\":[\"integer\",\"null\"]},\"post_payment_credit_notes_amount\":{\"type\":[\"integer\",\"null\"]},\"pre_payment_credit_notes_amount\":{\"type\":[\"integer\",\"null\"]},\"quote\":{\"type\":[\"string\",\"null\"]},\"receipt_number\":{\"type\":[\"string\",\"null\"]},\"rendering\":{\"$ref\":\"#/$defs/InvoicesRecordRendering\"},\"rendering_options\":{\"type\":[\"object\",\"null\"]},\"shipping_cost\":{\"$ref\":\"#/$defs/InvoicesRecordShippingCost\"},\"shipping_details\":{\"$ref\":\"#/$defs/CustomerShipping\"},\"starting_balance\":{\"type\":[\"integer\",\"null\"]},\"statement_descriptor\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"status_transitions\":{\"$ref\":\"#/$defs/InvoicesRecordStatusTransitions\"},\"subscription\":{\"type\":[\"string\",\"null\"]},\"subscription_details\":{\"$ref\":\"#/$defs/InvoicesRecordSubscriptionDetails\"},\"subtotal\":{\"type\":[\"integer\",\"null\"]},\"subtotal_excluding_tax\":{\"type\":[\"integer\",\"null\"]},\"tax\":{\"type\":[\"integer\",\"null\"]},\"test_clock\":{\"type\":[\"string\",\"null\"]},\"threshold_reason\":{\"$ref\":\"#/$defs/InvoicesRecordThresholdReason\"},\"total\":{\"type\":[\"integer\",\"null\"]},\"total_discount_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordLinesDataItemDiscountAmountsItem\"}},\"total_excluding_tax\":{\"type\":[\"integer\",\"null\"]},\"total_pretax_credit_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordTotalPretaxCreditAmountsItem\"}},\"total_tax_amounts\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordTotalTaxAmountsItem\"}},\"total_taxes\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InvoicesRecordTotalTaxesItem\"}},\"transfer_data\":{\"type\":[\"object\",\"null\"]},\"webhooks_delivered_at\":{\"type\":[\"integer\",\"null\"]}}},\"InvoicesSearchResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"next_page\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"Charge\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"amount_captured\":{\"type\":[\"integer\",\"null\"]},\"amount_refunded\":{\"type\":[\"integer\",\"null\"]},\"amount_updates\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"application\":{\"type\":[\"string\",\"null\"]},\"application_fee\":{\"type\":[\"string\",\"null\"]},\"application_fee_amount\":{\"type\":[\"integer\",\"null\"]},\"calculated_statement_descriptor\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"destination\":{\"type\":[\"string\",\"null\"]},\"dispute\":{\"type\":[\"string\",\"null\"]},\"disputed\":{\"type\":[\"boolean\",\"null\"]},\"failure_balance_transaction\":{\"type\":[\"string\",\"null\"]},\"failure_code\":{\"type\":[\"string\",\"null\"]},\"failure_message\":{\"type\":[\"string\",\"null\"]},\"fraud_details\":{\"$ref\":\"#/$defs/ChargeFraudDetails\"},\"invoice\":{\"type\":[\"string\",\"null\"]},\"on_behalf_of\":{\"type\":[\"string\",\"null\"]},\"order\":{\"type\":[\"string\",\"null\"]},\"outcome\":{\"$ref\":\"#/$defs/ChargeOutcome\"},\"paid\":{\"type\":[\"boolean\",\"null\"]},\"payment_intent\":{\"type\":[\"string\",\"null\"]},\"payment_method\":{\"type\":[\"string\",\"null\"]},\"payment_method_details\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetails\"},\"presentment_details\":{\"$ref\":\"#/$defs/ChargePresentmentDetails\"},\"receipt_email\":{\"type\":[\"string\",\"null\"]},\"receipt_number\":{\"type\":[\"string\",\"null\"]},\"receipt_url\":{\"type\":[\"string\",\"null\"]},\"refunded\":{\"type\":[\"boolean\",\"null\"]},\"refunds\":{\"$ref\":\"#/$defs/ChargeRefunds\"},\"review\":{\"type\":[\"string\",\"null\"]},\"shipping\":{\"type\":[\"object\",\"null\"]},\"source\":{\"type\":[\"object\",\"null\"]},\"source_transfer\":{\"type\":[\"string\",\"null\"]},\"statement_descriptor\":{\"type\":[\"string\",\"null\"]},\"statement_descriptor_suffix\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"transfer_data\":{\"type\":[\"object\",\"null\"]},\"transfer_group\":{\"type\":[\"string\",\"null\"]},\"captured\":{\"type\":[\"boolean\",\"null\"]},\"balance_transaction\":{\"type\":[\"string\",\"null\"]},\"billing_details\":{\"$ref\":\"#/$defs/ChargeBillingDetails\"},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"radar_options\":{\"type\":[\"object\",\"null\"]}}},\"ChargeFraudDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"stripe_report\":{\"type\":[\"string\",\"null\"]},\"user_report\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the fraud details.\"},\"ChargeOutcome\":{\"type\":[\"object\",\"null\"],\"properties\":{\"advice_code\":{\"type\":[\"string\",\"null\"]},\"network_advice_code\":{\"type\":[\"string\",\"null\"]},\"network_decline_code\":{\"type\":[\"string\",\"null\"]},\"network_status\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"risk_level\":{\"type\":[\"string\",\"null\"]},\"risk_score\":{\"type\":[\"integer\",\"null\"]},\"seller_message\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Result of risk checks and authorisation.\"},\"ChargePaymentMethodDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"card\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCard\"}},\"description\":\"Object describing the payment method details.\"},\"ChargePaymentMethodDetailsCard\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_authorized\":{\"type\":[\"integer\",\"null\"]},\"authorization_code\":{\"type\":[\"string\",\"null\"]},\"brand\":{\"type\":[\"string\",\"null\"]},\"checks\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCardChecks\"},\"country\":{\"type\":[\"string\",\"null\"]},\"exp_month\":{\"type\":[\"integer\",\"null\"]},\"exp_year\":{\"type\":[\"integer\",\"null\"]},\"extended_authorization\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCardExtendedAuthorization\"},\"fingerprint\":{\"type\":[\"string\",\"null\"]},\"funding\":{\"type\":[\"string\",\"null\"]},\"incremental_authorization\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCardExtendedAuthorization\"},\"installments\":{\"type\":[\"object\",\"null\"]},\"last4\":{\"type\":[\"string\",\"null\"]},\"mandate\":{\"type\":[\"string\",\"null\"]},\"multicapture\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCardExtendedAuthorization\"},\"network\":{\"type\":[\"string\",\"null\"]},\"network_token\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCardNetworkToken\"},\"network_transaction_id\":{\"type\":[\"string\",\"null\"]},\"overcapture\":{\"$ref\":\"#/$defs/ChargePaymentMethodDetailsCardOvercapture\"},\"regulated_status\":{\"type\":[\"string\",\"null\"]},\"three_d_secure\":{\"type\":[\"object\",\"null\"]},\"wallet\":{\"type\":[\"object\",\"null\"]}}},\"ChargePaymentMethodDetailsCardChecks\":{\"type\":[\"object\",\"null\"],\"properties\":{\"address_line1_check\":{\"type\":[\"string\",\"null\"]},\"address_postal_code_check\":{\"type\":[\"string\",\"null\"]},\"cvc_check\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the checks.\"},\"ChargePaymentMethodDetailsCardExtendedAuthorization\":{\"type\":[\"object\",\"null\"],\"properties\":{\"status\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the extended authorization.\"},\"ChargePaymentMethodDetailsCardNetworkToken\":{\"type\":[\"object\",\"null\"],\"properties\":{\"used\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Object describing the network token.\"},\"ChargePaymentMethodDetailsCardOvercapture\":{\"type\":[\"object\",\"null\"],\"properties\":{\"maximum_amount_capturable\":{\"type\":[\"integer\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the overcapture.\"},\"ChargePresentmentDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount_authorized\":{\"type\":[\"integer\",\"null\"]},\"amount_charged\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the presentment details.\"},\"ChargeRefunds\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"total_count\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the refunds.\"},\"ChargeBillingDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"address\":{\"$ref\":\"#/$defs/CustomerAddress\"},\"email\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"tax_id\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Billing contact details of the payer.\"},\"ChargesSearchResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Charge\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"next_page\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"SubscriptionsSearchResult\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"data\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}},\"has_more\":{\"type\":[\"boolean\",\"null\"]},\"next_page\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"Refund\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"balance_transaction\":{\"type\":[\"string\",\"null\"]},\"charge\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"destination_details\":{\"$ref\":\"#/$defs/RefundDestinationDetails\"},\"failure_balance_transaction\":{\"type\":[\"string\",\"null\"]},\"failure_reason\":{\"type\":[\"string\",\"null\"]},\"instructions_email\":{\"type\":[\"string\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"next_action\":{\"$ref\":\"#/$defs/RefundNextAction\"},\"payment_intent\":{\"type\":[\"string\",\"null\"]},\"pending_reason\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"receipt_number\":{\"type\":[\"string\",\"null\"]},\"source_transfer_reversal\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"transfer_reversal\":{\"type\":[\"string\",\"null\"]}}},\"RefundDestinationDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"affirm\":{\"type\":[\"object\",\"null\"]},\"afterpay_clearpay\":{\"type\":[\"object\",\"null\"]},\"alipay\":{\"type\":[\"object\",\"null\"]},\"alma\":{\"type\":[\"object\",\"null\"]},\"amazon_pay\":{\"type\":[\"object\",\"null\"]},\"au_bank_transfer\":{\"type\":[\"object\",\"null\"]},\"blik\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBlik\"},\"br_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"card\":{\"$ref\":\"#/$defs/RefundDestinationDetailsCard\"},\"cashapp\":{\"type\":[\"object\",\"null\"]},\"crypto\":{\"$ref\":\"#/$defs/RefundDestinationDetailsCrypto\"},\"customer_cash_balance\":{\"type\":[\"object\",\"null\"]},\"eps\":{\"type\":[\"object\",\"null\"]},\"eu_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"gb_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"giropay\":{\"type\":[\"object\",\"null\"]},\"grabpay\":{\"type\":[\"object\",\"null\"]},\"jp_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"klarna\":{\"type\":[\"object\",\"null\"]},\"mb_way\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"multibanco\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"mx_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"nz_bank_transfer\":{\"type\":[\"object\",\"null\"]},\"p24\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"paynow\":{\"type\":[\"object\",\"null\"]},\"paypal\":{\"$ref\":\"#/$defs/RefundDestinationDetailsPaypal\"},\"pix\":{\"type\":[\"object\",\"null\"]},\"revolut\":{\"type\":[\"object\",\"null\"]},\"sofort\":{\"type\":[\"object\",\"null\"]},\"swish\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBlik\"},\"th_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"twint\":{\"type\":[\"object\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"us_bank_transfer\":{\"$ref\":\"#/$defs/RefundDestinationDetailsBrBankTransfer\"},\"wechat_pay\":{\"type\":[\"object\",\"null\"]},\"zip\":{\"type\":[\"object\",\"null\"]}},\"description\":\"Object describing the destination details.\"},\"RefundDestinationDetailsBlik\":{\"type\":[\"object\",\"null\"],\"properties\":{\"network_decline_code\":{\"type\":[\"string\",\"null\"]},\"reference\":{\"type\":[\"string\",\"null\"]},\"reference_status\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the blik.\"},\"RefundDestinationDetailsBrBankTransfer\":{\"type\":[\"object\",\"null\"],\"properties\":{\"reference\":{\"type\":[\"string\",\"null\"]},\"reference_status\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the br bank transfer.\"},\"RefundDestinationDetailsCard\":{\"type\":[\"object\",\"null\"],\"properties\":{\"reference\":{\"type\":[\"string\",\"null\"]},\"reference_status\":{\"type\":[\"string\",\"null\"]},\"reference_type\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Card details, when the method is a card.\"},\"RefundDestinationDetailsCrypto\":{\"type\":[\"object\",\"null\"],\"properties\":{\"reference\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the crypto.\"},\"RefundDestinationDetailsPaypal\":{\"type\":[\"object\",\"null\"],\"properties\":{\"network_decline_code\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the paypal.\"},\"RefundNextAction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"display_details\":{\"$ref\":\"#/$defs/RefundNextActionDisplayDetails\"},\"type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Step the customer must take to continue, if any.\"},\"RefundNextActionDisplayDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email_sent\":{\"$ref\":\"#/$defs/RefundNextActionDisplayDetailsEmailSent\"},\"expires_at\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the display details.\"},\"RefundNextActionDisplayDetailsEmailSent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"email_sent_at\":{\"type\":[\"integer\",\"null\"]},\"email_sent_to\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the email sent.\"},\"Product\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"attributes\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"created\":{\"type\":[\"integer\",\"null\"]},\"default_price\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"features\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductFeaturesItem\"}},\"images\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"marketing_features\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductMarketingFeaturesItem\"}},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"name\":{\"type\":[\"string\",\"null\"]},\"package_dimensions\":{\"$ref\":\"#/$defs/ProductPackageDimensions\"},\"shippable\":{\"type\":[\"boolean\",\"null\"]},\"statement_descriptor\":{\"type\":[\"string\",\"null\"]},\"tax_code\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"unit_label\":{\"type\":[\"string\",\"null\"]},\"updated\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"ProductFeaturesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]}}},\"ProductMarketingFeaturesItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]}}},\"ProductPackageDimensions\":{\"type\":[\"object\",\"null\"],\"properties\":{\"height\":{\"type\":[\"number\",\"null\"]},\"length\":{\"type\":[\"number\",\"null\"]},\"weight\":{\"type\":[\"number\",\"null\"]},\"width\":{\"type\":[\"number\",\"null\"]}},\"description\":\"Package size and weight for shipping.\"},\"ProductsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]}}},\"BalanceRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"object\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"available\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItem\"}},\"connect_reserved\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItem\"}},\"instant_available\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordInstantAvailableItem\"}},\"issuing\":{\"$ref\":\"#/$defs/BalanceRecordIssuing\"},\"pending\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItem\"}},\"refund_and_dispute_prefunding\":{\"$ref\":\"#/$defs/BalanceRecordRefundAndDisputePrefunding\"}}},\"BalanceRecordAvailableItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"source_types\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItemSourceTypes\"}}},\"BalanceRecordAvailableItemSourceTypes\":{\"type\":[\"object\",\"null\"],\"properties\":{\"bank_account\":{\"type\":[\"integer\",\"null\"]},\"card\":{\"type\":[\"integer\",\"null\"]},\"fpx\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Object describing the source types.\"},\"BalanceRecordInstantAvailableItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"source_types\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItemSourceTypes\"},\"net_available\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordInstantAvailableItemNetAvailableItem\"}}}},\"BalanceRecordInstantAvailableItemNetAvailableItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"destination\":{\"type\":[\"string\",\"null\"]},\"source_types\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItemSourceTypes\"}}},\"BalanceRecordIssuing\":{\"type\":[\"object\",\"null\"],\"properties\":{\"available\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItem\"}}},\"description\":\"Object describing the issuing.\"},\"BalanceRecordRefundAndDisputePrefunding\":{\"type\":[\"object\",\"null\"],\"properties\":{\"available\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItem\"}},\"pending\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceRecordAvailableItem\"}}},\"description\":\"Object describing the refund and dispute prefunding.\"},\"BalanceTransaction\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"available_on\":{\"type\":[\"integer\",\"null\"]},\"balance_type\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"exchange_rate\":{\"type\":[\"number\",\"null\"]},\"fee\":{\"type\":[\"integer\",\"null\"]},\"fee_details\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransactionFeeDetailsItem\"}},\"net\":{\"type\":[\"integer\",\"null\"]},\"reporting_category\":{\"type\":[\"string\",\"null\"]},\"source\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}}},\"BalanceTransactionFeeDetailsItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"amount\":{\"type\":[\"integer\",\"null\"]},\"application\":{\"type\":[\"string\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]}}},\"PaymentIntentsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"amount_capturable\":{\"type\":[\"integer\",\"null\"]},\"amount_received\":{\"type\":[\"integer\",\"null\"]},\"application\":{\"type\":[\"string\",\"null\"]},\"application_fee_amount\":{\"type\":[\"integer\",\"null\"]},\"capture_method\":{\"type\":[\"string\",\"null\"]},\"client_secret\":{\"type\":[\"string\",\"null\"]},\"confirmation_method\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"payment_method\":{\"type\":[\"string\",\"null\"]},\"payment_method_types\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"status\":{\"type\":[\"string\",\"null\"]}}},\"PaymentIntent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"amount_capturable\":{\"type\":[\"integer\",\"null\"]},\"amount_received\":{\"type\":[\"integer\",\"null\"]},\"application\":{\"type\":[\"string\",\"null\"]},\"application_fee_amount\":{\"type\":[\"integer\",\"null\"]},\"capture_method\":{\"type\":[\"string\",\"null\"]},\"client_secret\":{\"type\":[\"string\",\"null\"]},\"confirmation_method\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"payment_method\":{\"type\":[\"string\",\"null\"]},\"payment_method_types\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"status\":{\"type\":[\"string\",\"null\"]}}},\"PricesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"billing_scheme\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"lookup_key\":{\"type\":[\"string\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"nickname\":{\"type\":[\"string\",\"null\"]},\"product\":{\"type\":[\"string\",\"null\"]},\"recurring\":{\"$ref\":\"#/$defs/PricesRecordRecurring\"},\"tax_behavior\":{\"type\":[\"string\",\"null\"]},\"tiers_mode\":{\"type\":[\"string\",\"null\"]},\"transform_quantity\":{\"$ref\":\"#/$defs/PricesRecordTransformQuantity\"},\"type\":{\"type\":[\"string\",\"null\"]},\"unit_amount\":{\"type\":[\"integer\",\"null\"]},\"unit_amount_decimal\":{\"type\":[\"string\",\"null\"]}}},\"PricesRecordRecurring\":{\"type\":[\"object\",\"null\"],\"properties\":{\"interval\":{\"type\":[\"string\",\"null\"]},\"interval_count\":{\"type\":[\"integer\",\"null\"]},\"usage_type\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Billing interval settings for recurring prices.\"},\"PricesRecordTransformQuantity\":{\"type\":[\"object\",\"null\"],\"properties\":{\"divide_by\":{\"type\":[\"integer\",\"null\"]},\"round\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Rounding rule applied to quantities before billing.\"},\"CheckoutSessionsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"cancel_url\":{\"type\":[\"string\",\"null\"]},\"client_reference_id\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"customer_email\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"mode\":{\"type\":[\"string\",\"null\"]},\"payment_intent\":{\"type\":[\"string\",\"null\"]},\"payment_status\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"success_url\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]}}},\"PaymentMethodAttachmentsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"billing_details\":{\"$ref\":\"#/$defs/PaymentMethodAttachmentsRecordBillingDetails\"},\"created\":{\"type\":[\"integer\",\"null\"]},\"customer\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"type\":{\"type\":[\"string\",\"null\"]},\"card\":{\"$ref\":\"#/$defs/PaymentMethodAttachmentsRecordCard\"}}},\"PaymentMethodAttachmentsRecordBillingDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"address\":{\"$ref\":\"#/$defs/CustomerAddress\"},\"email\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Billing contact details of the payer.\"},\"PaymentMethodAttachmentsRecordCard\":{\"type\":[\"object\",\"null\"],\"properties\":{\"brand\":{\"type\":[\"string\",\"null\"]},\"country\":{\"type\":[\"string\",\"null\"]},\"exp_month\":{\"type\":[\"integer\",\"null\"]},\"exp_year\":{\"type\":[\"integer\",\"null\"]},\"fingerprint\":{\"type\":[\"string\",\"null\"]},\"funding\":{\"type\":[\"string\",\"null\"]},\"last4\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Card details, when the method is a card.\"},\"Dispute\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"balance_transactions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"charge\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"enhanced_eligibility_types\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"evidence\":{\"type\":[\"object\",\"null\"]},\"evidence_details\":{\"$ref\":\"#/$defs/DisputeEvidenceDetails\"},\"is_charge_refundable\":{\"type\":[\"boolean\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"payment_intent\":{\"type\":[\"string\",\"null\"]},\"payment_method_details\":{\"type\":[\"object\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}}},\"DisputeEvidenceDetails\":{\"type\":[\"object\",\"null\"],\"properties\":{\"due_by\":{\"type\":[\"integer\",\"null\"]},\"has_evidence\":{\"type\":[\"boolean\",\"null\"]},\"past_due\":{\"type\":[\"boolean\",\"null\"]},\"submission_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Deadline and submission state of the evidence.\"},\"Payout\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"object\":{\"type\":[\"string\",\"null\"]},\"amount\":{\"type\":[\"integer\",\"null\"]},\"application_fee\":{\"type\":[\"string\",\"null\"]},\"application_fee_amount\":{\"type\":[\"integer\",\"null\"]},\"arrival_date\":{\"type\":[\"integer\",\"null\"]},\"automatic\":{\"type\":[\"boolean\",\"null\"]},\"balance_transaction\":{\"type\":[\"string\",\"null\"]},\"created\":{\"type\":[\"integer\",\"null\"]},\"currency\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"destination\":{\"type\":[\"string\",\"null\"]},\"failure_balance_transaction\":{\"type\":[\"string\",\"null\"]},\"failure_code\":{\"type\":[\"string\",\"null\"]},\"failure_message\":{\"type\":[\"string\",\"null\"]},\"livemode\":{\"type\":[\"boolean\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"method\":{\"type\":[\"string\",\"null\"]},\"original_payout\":{\"type\":[\"string\",\"null\"]},\"payout_method\":{\"type\":[\"string\",\"null\"]},\"reconciliation_status\":{\"type\":[\"string\",\"null\"]},\"reversed_by\":{\"type\":[\"string\",\"null\"]},\"source_balance\":{\"type\":[\"string\",\"null\"]},\"source_type\":{\"type\":[\"string\",\"null\"]},\"statement_descriptor\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"trace_id\":{\"$ref\":\"#/$defs/PayoutTraceId\"},\"type\":{\"type\":[\"string\",\"null\"]}}},\"PayoutTraceId\":{\"type\":[\"object\",\"null\"],\"properties\":{\"status\":{\"type\":[\"string\",\"null\"]},\"value\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Identifier of the related trace.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

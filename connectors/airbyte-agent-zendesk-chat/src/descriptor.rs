@@ -14,6 +14,7 @@ pub static ACCOUNTS: [OperationDescriptor; 1usize] = [
         description: "Returns the chat account of the token: plan, status and billing details.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/AccountsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -48,6 +49,9 @@ pub static AGENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Agent\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         preferred_for_check: true,
@@ -72,6 +76,7 @@ pub static AGENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Agent\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -114,6 +119,9 @@ pub static AGENT_TIMELINE: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.agent_timeline"),
             meta_extractor: &[("next_page", "$.next_page"), ("count", "$.count")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AgentTimeline2\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -151,6 +159,9 @@ pub static BANS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$[*][*]"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ban\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -174,6 +185,7 @@ pub static BANS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Ban\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -216,6 +228,9 @@ pub static CHATS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.chats"),
             meta_extractor: &[("next_page", "$.next_page"), ("count", "$.count")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Chat\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::NextUrl {
@@ -240,6 +255,7 @@ pub static CHATS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Chat\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -257,6 +273,9 @@ pub static DEPARTMENTS: [OperationDescriptor; 2usize] = [
         description: "Returns the departments chats are routed to. Everything comes back in one response.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Department\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -280,6 +299,7 @@ pub static DEPARTMENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Department\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -297,6 +317,9 @@ pub static GOALS: [OperationDescriptor; 2usize] = [
         description: "Returns the conversion goals. Everything comes back in one response.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Goal\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -320,6 +343,7 @@ pub static GOALS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Goal\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -337,6 +361,9 @@ pub static ROLES: [OperationDescriptor; 2usize] = [
         description: "Returns the agent roles with their permissions. Everything comes back in one response.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Role\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -360,6 +387,7 @@ pub static ROLES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Role\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -376,6 +404,7 @@ pub static ROUTING_SETTINGS: [OperationDescriptor; 1usize] = [
         description: "Returns the account-wide settings for assigning chats to agents.",
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
+            data_schema: Some("{\"$ref\":\"#/$defs/RoutingSettingsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -393,6 +422,9 @@ pub static SHORTCUTS: [OperationDescriptor; 2usize] = [
         description: "Returns the canned replies agents can insert. Everything comes back in one response.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Shortcut\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -416,6 +448,7 @@ pub static SHORTCUTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Shortcut\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -433,6 +466,9 @@ pub static SKILLS: [OperationDescriptor; 2usize] = [
         description: "Returns the skills used for routing chats. Everything comes back in one response.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Skill\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -456,6 +492,7 @@ pub static SKILLS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Skill\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -473,6 +510,9 @@ pub static TRIGGERS: [OperationDescriptor; 1usize] = [
         description: "Returns the rules that act on visitor behavior. Everything comes back in one response.",
         response: ResponseDescriptor {
             record_extractor: Some("$"),
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Trigger\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -597,5 +637,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"AccountsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"account_key\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"create_date\":{\"type\":[\"string\",\"null\"]},\"billing\":{\"$ref\":\"#/$defs/Billing\"},\"plan\":{\"$ref\":\"#/$defs/Plan\"}},\"description\":\"The Zendesk Chat account with plan and billing details.\"},\"Billing\":{\"type\":[\"object\",\"null\"],\"properties\":{\"company\":{\"type\":[\"string\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"address1\":{\"type\":[\"string\",\"null\"]},\"address2\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"state\":{\"type\":[\"string\",\"null\"]},\"postal_code\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"additional_info\":{\"type\":[\"string\",\"null\"]},\"cycle\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"Billing structure.\"},\"Plan\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"price\":{\"type\":[\"number\",\"null\"]},\"max_agents\":{\"type\":[\"integer\",\"null\"]},\"max_departments\":{\"type\":[\"string\",\"null\"]},\"max_concurrent_chats\":{\"type\":[\"string\",\"null\"]},\"max_history_search_days\":{\"type\":[\"string\",\"null\"]},\"max_advanced_triggers\":{\"type\":[\"string\",\"null\"]},\"max_basic_triggers\":{\"type\":[\"string\",\"null\"]},\"analytics\":{\"type\":[\"boolean\",\"null\"]},\"file_upload\":{\"type\":[\"boolean\",\"null\"]},\"rest_api\":{\"type\":[\"boolean\",\"null\"]},\"goals\":{\"type\":[\"integer\",\"null\"]},\"high_load\":{\"type\":[\"boolean\",\"null\"]},\"integrations\":{\"type\":[\"boolean\",\"null\"]},\"ip_restriction\":{\"type\":[\"boolean\",\"null\"]},\"monitoring\":{\"type\":[\"boolean\",\"null\"]},\"operating_hours\":{\"type\":[\"boolean\",\"null\"]},\"sla\":{\"type\":[\"boolean\",\"null\"]},\"support\":{\"type\":[\"boolean\",\"null\"]},\"unbranding\":{\"type\":[\"boolean\",\"null\"]},\"agent_leaderboard\":{\"type\":[\"boolean\",\"null\"]},\"agent_reports\":{\"type\":[\"boolean\",\"null\"]},\"chat_reports\":{\"type\":[\"boolean\",\"null\"]},\"daily_reports\":{\"type\":[\"boolean\",\"null\"]},\"email_reports\":{\"type\":[\"boolean\",\"null\"]},\"widget_customization\":{\"type\":[\"string\",\"null\"]},\"long_desc\":{\"type\":[\"string\",\"null\"]},\"short_desc\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Plan structure.\"},\"Agent\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"display_name\":{\"type\":[\"string\",\"null\"]},\"first_name\":{\"type\":[\"string\",\"null\"]},\"last_name\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"role_id\":{\"type\":[\"integer\",\"null\"]},\"roles\":{\"$ref\":\"#/$defs/AgentRoles\"},\"departments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"enabled_departments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"skills\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"scope\":{\"type\":[\"string\",\"null\"]},\"create_date\":{\"type\":[\"string\",\"null\"]},\"last_login\":{\"type\":[\"string\",\"null\"]},\"login_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A chat agent.\"},\"AgentRoles\":{\"type\":[\"object\",\"null\"],\"properties\":{\"administrator\":{\"type\":[\"boolean\",\"null\"]},\"owner\":{\"type\":[\"boolean\",\"null\"]}},\"description\":\"Agent roles structure.\"},\"AgentTimeline2\":{\"type\":[\"object\",\"null\"],\"properties\":{\"agent_id\":{\"type\":[\"integer\",\"null\"]},\"start_time\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"number\",\"null\"]},\"engagement_count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"One status change of an agent, with its duration.\"},\"Ban\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"ip_address\":{\"type\":[\"string\",\"null\"]},\"visitor_id\":{\"type\":[\"string\",\"null\"]},\"visitor_name\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A blocked visitor or IP address.\"},\"Chat\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]},\"update_timestamp\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"integer\",\"null\"]},\"department_id\":{\"type\":[\"integer\",\"null\"]},\"department_name\":{\"type\":[\"string\",\"null\"]},\"agent_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"agent_names\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"visitor\":{\"$ref\":\"#/$defs/Visitor\"},\"session\":{\"$ref\":\"#/$defs/ChatSession\"},\"history\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ChatHistoryItem\"}},\"engagements\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ChatEngagement\"}},\"conversions\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ChatConversion\"}},\"count\":{\"$ref\":\"#/$defs/MessageCount\"},\"response_time\":{\"$ref\":\"#/$defs/ResponseTime\"},\"rating\":{\"type\":[\"string\",\"null\"]},\"comment\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"started_by\":{\"type\":[\"string\",\"null\"]},\"triggered\":{\"type\":[\"boolean\",\"null\"]},\"triggered_response\":{\"type\":[\"boolean\",\"null\"]},\"missed\":{\"type\":[\"boolean\",\"null\"]},\"unread\":{\"type\":[\"boolean\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"message\":{\"type\":[\"string\",\"null\"]},\"webpath\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WebpathItem\"}},\"zendesk_ticket_id\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A chat transcript with its messages and visitor.\"},\"Visitor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"notes\":{\"type\":[\"string\",\"null\"]}}},\"ChatSession\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"browser\":{\"type\":[\"string\",\"null\"]},\"platform\":{\"type\":[\"string\",\"null\"]},\"user_agent\":{\"type\":[\"string\",\"null\"]},\"ip\":{\"type\":[\"string\",\"null\"]},\"city\":{\"type\":[\"string\",\"null\"]},\"region\":{\"type\":[\"string\",\"null\"]},\"country_code\":{\"type\":[\"string\",\"null\"]},\"country_name\":{\"type\":[\"string\",\"null\"]},\"start_date\":{\"type\":[\"string\",\"null\"]},\"end_date\":{\"type\":[\"string\",\"null\"]}}},\"ChatHistoryItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"type\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"nick\":{\"type\":[\"string\",\"null\"]},\"msg\":{\"type\":[\"string\",\"null\"]},\"msg_id\":{\"type\":[\"string\",\"null\"]},\"channel\":{\"type\":[\"string\",\"null\"]},\"department_id\":{\"type\":[\"integer\",\"null\"]},\"department_name\":{\"type\":[\"string\",\"null\"]},\"rating\":{\"type\":[\"string\",\"null\"]},\"new_rating\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"new_tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"options\":{\"type\":[\"string\",\"null\"]}}},\"ChatEngagement\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"agent_id\":{\"type\":[\"string\",\"null\"]},\"agent_name\":{\"type\":[\"string\",\"null\"]},\"agent_full_name\":{\"type\":[\"string\",\"null\"]},\"department_id\":{\"type\":[\"integer\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]},\"duration\":{\"type\":[\"number\",\"null\"]},\"accepted\":{\"type\":[\"boolean\",\"null\"]},\"assigned\":{\"type\":[\"boolean\",\"null\"]},\"started_by\":{\"type\":[\"string\",\"null\"]},\"rating\":{\"type\":[\"string\",\"null\"]},\"comment\":{\"type\":[\"string\",\"null\"]},\"count\":{\"$ref\":\"#/$defs/MessageCount\"},\"response_time\":{\"$ref\":\"#/$defs/ResponseTime\"},\"skills_requested\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"skills_fulfilled\":{\"type\":[\"boolean\",\"null\"]}}},\"MessageCount\":{\"type\":[\"object\",\"null\"],\"properties\":{\"total\":{\"type\":[\"integer\",\"null\"]},\"agent\":{\"type\":[\"integer\",\"null\"]},\"visitor\":{\"type\":[\"integer\",\"null\"]}}},\"ResponseTime\":{\"type\":[\"object\",\"null\"],\"properties\":{\"first\":{\"type\":[\"integer\",\"null\"]},\"avg\":{\"type\":[\"number\",\"null\"]},\"max\":{\"type\":[\"integer\",\"null\"]}}},\"ChatConversion\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"goal_id\":{\"type\":[\"integer\",\"null\"]},\"goal_name\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]},\"attribution\":{\"$ref\":\"#/$defs/ConversionAttribution\"}}},\"ConversionAttribution\":{\"type\":[\"object\",\"null\"],\"properties\":{\"agent_id\":{\"type\":[\"integer\",\"null\"]},\"agent_name\":{\"type\":[\"string\",\"null\"]},\"department_id\":{\"type\":[\"integer\",\"null\"]},\"department_name\":{\"type\":[\"string\",\"null\"]},\"chat_timestamp\":{\"type\":[\"string\",\"null\"]}}},\"WebpathItem\":{\"type\":[\"object\",\"null\"],\"properties\":{\"from\":{\"type\":[\"string\",\"null\"]},\"timestamp\":{\"type\":[\"string\",\"null\"]}}},\"Department\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"members\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"settings\":{\"$ref\":\"#/$defs/DepartmentSettings\"}}},\"DepartmentSettings\":{\"type\":[\"object\",\"null\"],\"properties\":{\"chat_limit\":{\"type\":[\"integer\",\"null\"]}}},\"Goal\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"attribution_model\":{\"type\":[\"string\",\"null\"]},\"attribution_window\":{\"type\":[\"integer\",\"null\"]},\"attribution_period\":{\"type\":[\"integer\",\"null\"]},\"settings\":{\"type\":[\"object\",\"null\"]}}},\"Role\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"permissions\":{\"type\":[\"object\",\"null\"]},\"members_count\":{\"type\":[\"integer\",\"null\"]}}},\"RoutingSettingsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"routing_mode\":{\"type\":[\"string\",\"null\"]},\"chat_limit\":{\"type\":[\"object\",\"null\"]},\"skill_routing\":{\"type\":[\"object\",\"null\"]},\"reassignment\":{\"type\":[\"object\",\"null\"]},\"auto_idle\":{\"type\":[\"object\",\"null\"]},\"auto_accept\":{\"type\":[\"object\",\"null\"]}}},\"Shortcut\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"message\":{\"type\":[\"string\",\"null\"]},\"options\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"departments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"agents\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"scope\":{\"type\":[\"string\",\"null\"]}}},\"Skill\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"members\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}}}},\"Trigger\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"enabled\":{\"type\":[\"boolean\",\"null\"]},\"run_once\":{\"type\":[\"boolean\",\"null\"]},\"conditions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"departments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"definition\":{\"type\":[\"object\",\"null\"]}}}}",
     ..ConnectorDescriptor::DEFAULT
 };

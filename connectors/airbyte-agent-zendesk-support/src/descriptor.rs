@@ -67,6 +67,9 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -98,6 +101,7 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Ticket\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -121,6 +125,7 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Ticket\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -156,6 +161,7 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Ticket\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -195,6 +201,7 @@ pub static TICKET_COMMENTS: [OperationDescriptor; 2usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Ticket\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -254,6 +261,9 @@ pub static TICKET_COMMENTS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketComment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -294,6 +304,7 @@ pub static TICKET_BULK_UPDATES: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.job_status"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TicketBulkUpdatesRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -347,6 +358,9 @@ pub static DELETED_TICKETS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DeletedTicket\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -401,6 +415,9 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -431,6 +448,7 @@ pub static USERS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -454,6 +472,7 @@ pub static USERS: [OperationDescriptor; 4usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -489,6 +508,7 @@ pub static USERS: [OperationDescriptor; 4usize] = [
         body: BodyDescriptor::Json,
         response: ResponseDescriptor {
             record_extractor: Some("$.user"),
+            data_schema: Some("{\"$ref\":\"#/$defs/User\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -527,6 +547,9 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Organization\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -554,6 +577,7 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.organization"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Organization\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -600,6 +624,9 @@ pub static GROUPS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Group\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -627,6 +654,7 @@ pub static GROUPS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.group"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Group\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -654,6 +682,7 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.attachment"),
+            data_schema: Some("{\"$ref\":\"#/$defs/AttachmentsRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -725,6 +754,9 @@ pub static TICKET_AUDITS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketAudit\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -767,6 +799,9 @@ pub static TICKET_METRICS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketMetric\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -814,6 +849,9 @@ pub static TICKET_FIELDS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketField\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -841,6 +879,7 @@ pub static TICKET_FIELDS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_field"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TicketField\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -879,6 +918,9 @@ pub static BRANDS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Brand\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -906,6 +948,7 @@ pub static BRANDS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.brand"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Brand\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -984,6 +1027,9 @@ pub static VIEWS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/View\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1011,6 +1057,7 @@ pub static VIEWS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.view"),
+            data_schema: Some("{\"$ref\":\"#/$defs/View\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1038,6 +1085,7 @@ pub static MACROS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.macro"),
+            data_schema: Some("{\"$ref\":\"#/$defs/MacrosRecord\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1126,6 +1174,9 @@ pub static MACROS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Macro\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1201,6 +1252,9 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Trigger\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1228,6 +1282,7 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.trigger"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Trigger\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1294,6 +1349,9 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Automation\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1321,6 +1379,7 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.automation"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Automation\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1359,6 +1418,9 @@ pub static TAGS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1428,6 +1490,9 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SatisfactionRating\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1455,6 +1520,7 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.satisfaction_rating"),
+            data_schema: Some("{\"$ref\":\"#/$defs/SatisfactionRating\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1493,6 +1559,9 @@ pub static GROUP_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GroupMembership\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1535,6 +1604,9 @@ pub static ORGANIZATION_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OrganizationMembership\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1577,6 +1649,9 @@ pub static SLA_POLICIES: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SlaPolicy\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1604,6 +1679,7 @@ pub static SLA_POLICIES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.sla_policy"),
+            data_schema: Some("{\"$ref\":\"#/$defs/SlaPolicy\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1656,6 +1732,9 @@ pub static TICKET_FORMS: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketForm\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1683,6 +1762,7 @@ pub static TICKET_FORMS: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.ticket_form"),
+            data_schema: Some("{\"$ref\":\"#/$defs/TicketForm\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1741,6 +1821,9 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Article\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1768,6 +1851,7 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.article"),
+            data_schema: Some("{\"$ref\":\"#/$defs/Article\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -1815,6 +1899,9 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 ("previous_page", "$.previous_page"),
                 ("count", "$.count"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ArticleAttachment\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::PageNumber {
@@ -1851,6 +1938,7 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             record_extractor: Some("$.article_attachment"),
+            data_schema: Some("{\"$ref\":\"#/$defs/ArticleAttachment\"}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -2134,5 +2222,6 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Ticket\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]},\"raw_subject\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"priority\":{\"type\":[\"string\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"recipient\":{\"type\":[\"string\",\"null\"]},\"requester_id\":{\"type\":[\"integer\",\"null\"]},\"submitter_id\":{\"type\":[\"integer\",\"null\"]},\"assignee_id\":{\"type\":[\"integer\",\"null\"]},\"organization_id\":{\"type\":[\"integer\",\"null\"]},\"group_id\":{\"type\":[\"integer\",\"null\"]},\"collaborator_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"follower_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"email_cc_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"forum_topic_id\":{\"type\":[\"integer\",\"null\"]},\"problem_id\":{\"type\":[\"integer\",\"null\"]},\"has_incidents\":{\"type\":[\"boolean\",\"null\"]},\"is_public\":{\"type\":[\"boolean\",\"null\"]},\"due_at\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"custom_fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"satisfaction_rating\":{\"type\":[\"object\",\"null\"]},\"sharing_agreement_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"custom_status_id\":{\"type\":[\"integer\",\"null\"]},\"fields\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"followup_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"ticket_form_id\":{\"type\":[\"integer\",\"null\"]},\"brand_id\":{\"type\":[\"integer\",\"null\"]},\"allow_channelback\":{\"type\":[\"boolean\",\"null\"]},\"allow_attachments\":{\"type\":[\"boolean\",\"null\"]},\"from_messaging_channel\":{\"type\":[\"boolean\",\"null\"]},\"generated_timestamp\":{\"type\":[\"integer\",\"null\"]},\"result_type\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"via\":{\"type\":[\"object\",\"null\"]}},\"description\":\"A Zendesk support ticket.\"},\"TicketComment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"html_body\":{\"type\":[\"string\",\"null\"]},\"plain_body\":{\"type\":[\"string\",\"null\"]},\"public\":{\"type\":[\"boolean\",\"null\"]},\"author_id\":{\"type\":[\"integer\",\"null\"]},\"attachments\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"audit_id\":{\"type\":[\"integer\",\"null\"]},\"via\":{\"type\":[\"object\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A public reply or internal note on a ticket.\"},\"TicketBulkUpdatesRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"total\":{\"type\":[\"integer\",\"null\"]},\"progress\":{\"type\":[\"integer\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]},\"message\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Status of a background job such as a bulk ticket update.\"},\"DeletedTicket\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"deleted_at\":{\"type\":[\"string\",\"null\"]},\"previous_state\":{\"type\":[\"string\",\"null\"]},\"actor\":{\"$ref\":\"#/$defs/DeletedTicketActor\"}},\"description\":\"A ticket deleted within the last 30 days.\"},\"DeletedTicketActor\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Object describing the actor.\"},\"User\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"email\":{\"type\":[\"string\",\"null\"]},\"alias\":{\"type\":[\"string\",\"null\"]},\"phone\":{\"type\":[\"string\",\"null\"]},\"time_zone\":{\"type\":[\"string\",\"null\"]},\"locale\":{\"type\":[\"string\",\"null\"]},\"locale_id\":{\"type\":[\"integer\",\"null\"]},\"organization_id\":{\"type\":[\"integer\",\"null\"]},\"role\":{\"type\":[\"string\",\"null\"]},\"role_type\":{\"type\":[\"integer\",\"null\"]},\"custom_role_id\":{\"type\":[\"integer\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"active\":{\"type\":[\"boolean\",\"null\"]},\"verified\":{\"type\":[\"boolean\",\"null\"]},\"shared\":{\"type\":[\"boolean\",\"null\"]},\"shared_agent\":{\"type\":[\"boolean\",\"null\"]},\"shared_phone_number\":{\"type\":[\"boolean\",\"null\"]},\"signature\":{\"type\":[\"string\",\"null\"]},\"details\":{\"type\":[\"string\",\"null\"]},\"notes\":{\"type\":[\"string\",\"null\"]},\"suspended\":{\"type\":[\"boolean\",\"null\"]},\"restricted_agent\":{\"type\":[\"boolean\",\"null\"]},\"only_private_comments\":{\"type\":[\"boolean\",\"null\"]},\"moderator\":{\"type\":[\"boolean\",\"null\"]},\"ticket_restriction\":{\"type\":[\"string\",\"null\"]},\"default_group_id\":{\"type\":[\"integer\",\"null\"]},\"report_csv\":{\"type\":[\"boolean\",\"null\"]},\"photo\":{\"type\":[\"object\",\"null\"]},\"user_fields\":{\"type\":[\"object\",\"null\"]},\"last_login_at\":{\"type\":[\"string\",\"null\"]},\"two_factor_auth_enabled\":{\"type\":[\"boolean\",\"null\"]},\"iana_time_zone\":{\"type\":[\"string\",\"null\"]},\"permanently_deleted\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A Zendesk user: end user, agent or admin.\"},\"Organization\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"details\":{\"type\":[\"string\",\"null\"]},\"notes\":{\"type\":[\"string\",\"null\"]},\"group_id\":{\"type\":[\"integer\",\"null\"]},\"shared_tickets\":{\"type\":[\"boolean\",\"null\"]},\"shared_comments\":{\"type\":[\"boolean\",\"null\"]},\"external_id\":{\"type\":[\"string\",\"null\"]},\"domain_names\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"organization_fields\":{\"type\":[\"object\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A customer organization that groups users.\"},\"Group\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"is_public\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A group of agents that tickets are routed to.\"},\"AttachmentsRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"file_name\":{\"type\":[\"string\",\"null\"]},\"content_url\":{\"type\":[\"string\",\"null\"]},\"mapped_content_url\":{\"type\":[\"string\",\"null\"]},\"content_type\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"integer\",\"null\"]},\"width\":{\"type\":[\"integer\",\"null\"]},\"height\":{\"type\":[\"integer\",\"null\"]},\"inline\":{\"type\":[\"boolean\",\"null\"]},\"deleted\":{\"type\":[\"boolean\",\"null\"]},\"malware_access_override\":{\"type\":[\"boolean\",\"null\"]},\"malware_scan_result\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"thumbnails\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}}},\"description\":\"A file attached to a ticket comment.\"},\"TicketAudit\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"ticket_id\":{\"type\":[\"integer\",\"null\"]},\"author_id\":{\"type\":[\"integer\",\"null\"]},\"metadata\":{\"type\":[\"object\",\"null\"]},\"via\":{\"type\":[\"object\",\"null\"]},\"events\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"created_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"One recorded update of a ticket with all of its events.\"},\"TicketMetric\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"ticket_id\":{\"type\":[\"integer\",\"null\"]},\"group_stations\":{\"type\":[\"integer\",\"null\"]},\"assignee_stations\":{\"type\":[\"integer\",\"null\"]},\"reopens\":{\"type\":[\"integer\",\"null\"]},\"replies\":{\"type\":[\"integer\",\"null\"]},\"assignee_updated_at\":{\"type\":[\"string\",\"null\"]},\"requester_updated_at\":{\"type\":[\"string\",\"null\"]},\"status_updated_at\":{\"type\":[\"string\",\"null\"]},\"initially_assigned_at\":{\"type\":[\"string\",\"null\"]},\"assigned_at\":{\"type\":[\"string\",\"null\"]},\"solved_at\":{\"type\":[\"string\",\"null\"]},\"latest_comment_added_at\":{\"type\":[\"string\",\"null\"]},\"reply_time_in_minutes\":{\"type\":[\"object\",\"null\"]},\"first_resolution_time_in_minutes\":{\"type\":[\"object\",\"null\"]},\"full_resolution_time_in_minutes\":{\"type\":[\"object\",\"null\"]},\"agent_wait_time_in_minutes\":{\"type\":[\"object\",\"null\"]},\"requester_wait_time_in_minutes\":{\"type\":[\"object\",\"null\"]},\"on_hold_time_in_minutes\":{\"type\":[\"object\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"Timing figures of one ticket, such as reply and resolution times.\"},\"TicketField\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"raw_title\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"raw_description\":{\"type\":[\"string\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"required\":{\"type\":[\"boolean\",\"null\"]},\"collapsed_for_agents\":{\"type\":[\"boolean\",\"null\"]},\"regexp_for_validation\":{\"type\":[\"string\",\"null\"]},\"title_in_portal\":{\"type\":[\"string\",\"null\"]},\"raw_title_in_portal\":{\"type\":[\"string\",\"null\"]},\"visible_in_portal\":{\"type\":[\"boolean\",\"null\"]},\"editable_in_portal\":{\"type\":[\"boolean\",\"null\"]},\"required_in_portal\":{\"type\":[\"boolean\",\"null\"]},\"tag\":{\"type\":[\"string\",\"null\"]},\"custom_field_options\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"system_field_options\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"sub_type_id\":{\"type\":[\"integer\",\"null\"]},\"removable\":{\"type\":[\"boolean\",\"null\"]},\"agent_description\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A standard or custom field that tickets can carry.\"},\"Brand\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"brand_url\":{\"type\":[\"string\",\"null\"]},\"subdomain\":{\"type\":[\"string\",\"null\"]},\"host_mapping\":{\"type\":[\"string\",\"null\"]},\"has_help_center\":{\"type\":[\"boolean\",\"null\"]},\"help_center_state\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]},\"is_deleted\":{\"type\":[\"boolean\",\"null\"]},\"logo\":{\"type\":[\"object\",\"null\"]},\"ticket_form_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"signature_template\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A brand served by the account.\"},\"View\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"execution\":{\"type\":[\"object\",\"null\"]},\"conditions\":{\"type\":[\"object\",\"null\"]},\"restriction\":{\"type\":[\"object\",\"null\"]},\"raw_title\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A saved ticket list defined by conditions.\"},\"MacrosRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"restriction\":{\"type\":[\"object\",\"null\"]},\"raw_title\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A saved set of ticket changes agents apply in one click.\"},\"Macro\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"restriction\":{\"type\":[\"object\",\"null\"]},\"raw_title\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A saved set of ticket changes agents apply in one click.\"},\"Trigger\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"conditions\":{\"type\":[\"object\",\"null\"]},\"actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"raw_title\":{\"type\":[\"string\",\"null\"]},\"category_id\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A business rule that runs when tickets are created or changed.\"},\"Automation\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"conditions\":{\"type\":[\"object\",\"null\"]},\"actions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"raw_title\":{\"type\":[\"string\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A business rule that runs on a time schedule.\"},\"Tag\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"count\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A tag with its usage count.\"},\"SatisfactionRating\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"assignee_id\":{\"type\":[\"integer\",\"null\"]},\"group_id\":{\"type\":[\"integer\",\"null\"]},\"requester_id\":{\"type\":[\"integer\",\"null\"]},\"ticket_id\":{\"type\":[\"integer\",\"null\"]},\"score\":{\"type\":[\"string\",\"null\"]},\"comment\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]},\"reason_id\":{\"type\":[\"integer\",\"null\"]},\"reason_code\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A customer satisfaction rating of a ticket.\"},\"GroupMembership\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"group_id\":{\"type\":[\"integer\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The link between an agent and a group.\"},\"OrganizationMembership\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"user_id\":{\"type\":[\"integer\",\"null\"]},\"organization_id\":{\"type\":[\"integer\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]},\"organization_name\":{\"type\":[\"string\",\"null\"]},\"view_tickets\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"The link between a user and an organization.\"},\"SlaPolicy\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"description\":{\"type\":[\"string\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"filter\":{\"type\":[\"object\",\"null\"]},\"policy_metrics\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A service level policy with reply and resolution targets.\"},\"TicketForm\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"name\":{\"type\":[\"string\",\"null\"]},\"display_name\":{\"type\":[\"string\",\"null\"]},\"raw_name\":{\"type\":[\"string\",\"null\"]},\"raw_display_name\":{\"type\":[\"string\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]},\"active\":{\"type\":[\"boolean\",\"null\"]},\"end_user_visible\":{\"type\":[\"boolean\",\"null\"]},\"default\":{\"type\":[\"boolean\",\"null\"]},\"in_all_brands\":{\"type\":[\"boolean\",\"null\"]},\"restricted_brand_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"ticket_field_ids\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}},\"agent_conditions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"end_user_conditions\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"object\",\"null\"]}},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A ticket form and the fields it shows.\"},\"Article\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"html_url\":{\"type\":[\"string\",\"null\"]},\"title\":{\"type\":[\"string\",\"null\"]},\"body\":{\"type\":[\"string\",\"null\"]},\"locale\":{\"type\":[\"string\",\"null\"]},\"author_id\":{\"type\":[\"integer\",\"null\"]},\"section_id\":{\"type\":[\"integer\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]},\"vote_sum\":{\"type\":[\"integer\",\"null\"]},\"vote_count\":{\"type\":[\"integer\",\"null\"]},\"label_names\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"draft\":{\"type\":[\"boolean\",\"null\"]},\"promoted\":{\"type\":[\"boolean\",\"null\"]},\"position\":{\"type\":[\"integer\",\"null\"]}},\"description\":\"A Help Center knowledge base article.\"},\"ArticleAttachment\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},\"article_id\":{\"type\":[\"integer\",\"null\"]},\"file_name\":{\"type\":[\"string\",\"null\"]},\"content_type\":{\"type\":[\"string\",\"null\"]},\"content_url\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"integer\",\"null\"]},\"inline\":{\"type\":[\"boolean\",\"null\"]},\"created_at\":{\"type\":[\"string\",\"null\"]},\"updated_at\":{\"type\":[\"string\",\"null\"]}},\"description\":\"A file attached to a Help Center article.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

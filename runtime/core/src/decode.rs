@@ -258,6 +258,7 @@ mod tests {
             record_transform: &[],
             file_url: None,
             no_content: false,
+            data_schema: None,
         },
         pagination: Pagination::None,
         preferred_for_check: false,

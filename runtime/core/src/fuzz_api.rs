@@ -95,6 +95,7 @@ const fn list_op(extractor: &'static str) -> OperationDescriptor {
             record_transform: &[],
             file_url: None,
             no_content: false,
+            data_schema: None,
         },
         pagination: Pagination::None,
         preferred_for_check: false,
@@ -115,6 +116,7 @@ const fn conn(check: Option<ResponseErrorCheck>) -> ConnectorDescriptor {
         entities: &[],
         scoping: &[],
         response_error_check: check,
+        record_schemas: "",
     }
 }
 

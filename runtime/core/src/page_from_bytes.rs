@@ -282,6 +282,7 @@ mod tests {
                 record_transform: &[],
                 file_url: None,
                 no_content: false,
+                data_schema: None,
             },
             pagination: Pagination::None,
             preferred_for_check: false,
@@ -300,6 +301,7 @@ mod tests {
             entities: &[],
             scoping: &[],
             response_error_check: check,
+            record_schemas: "",
         }
     }
 

@@ -404,6 +404,7 @@ mod tests {
             record_transform: &[],
             file_url: None,
             no_content: false,
+            data_schema: None,
         },
         pagination: Pagination::NextUrl { meta: "next" },
         preferred_for_check: false,

@@ -42,8 +42,10 @@ pub struct ToolOutput {
     pub truncated: bool,
     /// Whether repeating the same call later may succeed.
     pub retryable: bool,
-    /// The result as JSON (what `text` serialises) when the call succeeded and `text` was not
-    /// truncated; `None` otherwise, so a huge result is not carried past the output guard.
+    /// The result as JSON (what `text` serialises) when the call succeeded: the whole result,
+    /// or, for a page over the output limit, the page cut to the records that fit. `None` for
+    /// errors and for other results over the limit, so a huge result is not carried past the
+    /// output guard.
     pub value: Option<Value>,
 }
 
@@ -85,6 +87,37 @@ pub(crate) fn guard_output(text: &mut String, max: usize) -> bool {
          (a smaller `limit`, filters, or `get` for a single record) to see complete results.]"
     ));
     true
+}
+
+/// A page result over the output limit, cut at a record boundary: the first records whose
+/// JSON fits in `max` characters (with `meta` kept), and its text with a note saying how many
+/// records were left out. `None` when the result is not a page of records.
+fn fewer_records(value: &Value, max: usize) -> Option<(Value, String)> {
+    let records = value.get("data")?.as_array()?;
+    let with = |k: usize| {
+        let mut v = value.clone();
+        v["data"] = Value::Array(records[..k].to_vec());
+        let text = serde_json::to_string(&v).unwrap_or_default();
+        (v, text)
+    };
+    // The largest record count that fits (a page of none always is the fallback).
+    let (mut lo, mut hi) = (0, records.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if with(mid).1.chars().count() <= max {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let (v, mut text) = with(lo);
+    text.push_str(&format!(
+        "\n[output truncated: showing {lo} of {} records (the output limit is {max} characters). \
+         Narrow the request (a smaller `limit`, filters, or `get` for a single record) to see \
+         the rest.]",
+        records.len()
+    ));
+    Some((v, text))
 }
 
 /// Runs tool calls of one connector through a [`Client`].
@@ -329,7 +362,18 @@ impl Dispatcher {
                         );
                     }
                 };
-                let truncated = guard_output(&mut text, self.tools.options().max_output_chars);
+                let max = self.tools.options().max_output_chars;
+                if text.chars().count() > max
+                    && let Some((trimmed, trimmed_text)) = fewer_records(&value, max)
+                {
+                    return ToolOutput {
+                        text: trimmed_text,
+                        truncated: true,
+                        value: Some(trimmed),
+                        ..ToolOutput::ok(String::new(), false, Value::Null)
+                    };
+                }
+                let truncated = guard_output(&mut text, max);
                 ToolOutput::ok(text, truncated, value)
             }
             Err(e) => self.failure(Some(op), e),

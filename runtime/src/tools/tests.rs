@@ -30,6 +30,7 @@ const RESPONSE: ResponseDescriptor = ResponseDescriptor {
     record_transform: &[],
     file_url: None,
     no_content: false,
+    data_schema: None,
 };
 
 const fn op(
@@ -209,6 +210,7 @@ static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
     entities: &ENTITIES,
     scoping: &[],
     response_error_check: None,
+    record_schemas: "",
 };
 
 fn client(uri: &str) -> Client {
@@ -384,13 +386,27 @@ async fn dispatcher_runs_calls_and_explains_errors() {
     let out = tools.call("customers_list", json!({"limit": 2})).await;
     assert!(!out.is_error, "{}", out.text);
     assert!(out.truncated);
+    // A page over the limit is cut at a record boundary and stays valid JSON with its meta.
+    let shown = out.value.as_ref().expect("the cut page");
+    assert_eq!(shown["data"], json!([]), "no record fits in 40 characters");
+    assert_eq!(shown["meta"]["has_more"], true);
     assert!(
-        out.text.starts_with("{\"data\":[{\"id\":\"cus_1\"}"),
+        out.text
+            .contains("[output truncated: showing 0 of 2 records"),
         "{}",
         out.text
     );
-    assert!(out.text.contains("[output truncated"));
-    assert_eq!(out.value, None, "no full value past the output guard");
+    let roomier = Dispatcher::with_options(
+        client(&server.uri()),
+        ToolOptions::new().max_output_chars(60),
+    );
+    let out = roomier.call("customers_list", json!({"limit": 2})).await;
+    assert!(out.truncated, "{}", out.text);
+    assert_eq!(
+        out.value.as_ref().expect("cut page")["data"],
+        json!([{"id": "cus_1"}])
+    );
+    assert!(out.text.contains("showing 1 of 2 records"), "{}", out.text);
 
     let unlimited = Dispatcher::new(client(&server.uri()));
     let out = unlimited

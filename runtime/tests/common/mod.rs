@@ -46,6 +46,7 @@ pub const RESPONSE: ResponseDescriptor = ResponseDescriptor {
     record_transform: &[],
     file_url: None,
     no_content: false,
+    data_schema: None,
 };
 
 pub const fn op(
@@ -145,6 +146,7 @@ pub const fn connector(
         entities,
         scoping: &[],
         response_error_check: None,
+        record_schemas: "",
     }
 }
 

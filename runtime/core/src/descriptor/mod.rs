@@ -54,6 +54,10 @@ pub struct ConnectorDescriptor {
     pub scoping: &'static [Scoping],
     /// HTTP-200 responses that are really errors (`x-airbyte-response-error-check`).
     pub response_error_check: Option<ResponseErrorCheck>,
+    /// JSON Schemas of the record types, as the JSON text of an object `{type name: schema}`
+    /// (`""`: none); operations' [`data_schema`](ResponseDescriptor::data_schema)s refer to them
+    /// as `#/$defs/<name>`.
+    pub record_schemas: &'static str,
 }
 
 impl ConnectorDescriptor {
@@ -70,6 +74,7 @@ impl ConnectorDescriptor {
         entities: &[],
         scoping: &[],
         response_error_check: None,
+        record_schemas: "",
     };
 }
 

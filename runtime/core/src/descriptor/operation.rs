@@ -295,6 +295,12 @@ pub struct ResponseDescriptor {
     pub file_url: Option<&'static str>,
     /// The operation answers 204 / no body.
     pub no_content: bool,
+    /// JSON Schema (draft 2020-12) of the result's `data`, as JSON text: the records of a
+    /// page or the one result, with `$ref`s into [`ConnectorDescriptor::record_schemas`]
+    /// (`None`: not described, e.g. downloads).
+    ///
+    /// [`ConnectorDescriptor::record_schemas`]: super::ConnectorDescriptor::record_schemas
+    pub data_schema: Option<&'static str>,
 }
 
 impl ResponseDescriptor {
@@ -307,6 +313,7 @@ impl ResponseDescriptor {
         record_transform: &[],
         file_url: None,
         no_content: false,
+        data_schema: None,
     };
 }
 

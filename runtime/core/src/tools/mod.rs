@@ -12,10 +12,14 @@
 
 mod check;
 mod describe;
+mod output;
 mod schema;
 
 pub use check::check_arguments;
 pub use describe::{action_description, action_signature, connector_description};
+pub use output::{
+    answers_envelope, any_output_schema, output_schema, record_definitions, structured_content,
+};
 pub use schema::{SCHEMA_DIALECT, action_schema, combined_schema, param_schema};
 
 /// Default cap of a tool result's text, in characters.
@@ -103,6 +107,9 @@ pub struct Tool {
     pub description: String,
     /// Draft 2020-12 JSON Schema of the arguments (an object schema).
     pub input_schema: Value,
+    /// Draft 2020-12 JSON Schema of a successful result's structured content (an object
+    /// schema; see [`output_schema`]).
+    pub output_schema: Value,
     /// Behaviour hints.
     pub annotations: ToolAnnotations,
     /// What the tool runs.
@@ -218,6 +225,7 @@ impl ConnectorTools {
             None => clip_name(base),
         };
         let mut tools: Vec<Tool> = Vec::new();
+        let defs = record_definitions(d);
         if options.per_action {
             for e in d.entities {
                 for op in e.operations {
@@ -237,6 +245,7 @@ impl ConnectorTools {
                         title,
                         description: action_description(d, op),
                         input_schema: action_schema(d, op),
+                        output_schema: output_schema(&defs, op),
                         annotations: ToolAnnotations::for_operation(op),
                         target: ToolTarget::Action(op),
                     });
@@ -259,6 +268,7 @@ impl ConnectorTools {
                     description
                 ),
                 input_schema: combined_schema(d),
+                output_schema: any_output_schema(),
                 annotations: ToolAnnotations::combine(
                     d.entities.iter().flat_map(|e| e.operations.iter()),
                 ),

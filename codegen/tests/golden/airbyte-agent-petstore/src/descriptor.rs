@@ -42,6 +42,9 @@ pub static PETS: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.next_cursor")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pet\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Cursor {
@@ -83,6 +86,10 @@ pub static PETS: [OperationDescriptor; 4usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Pet\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -98,6 +105,10 @@ pub static PETS: [OperationDescriptor; 4usize] = [
                 ..ParamDescriptor::DEFAULT
             },
         ],
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Pet\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
     OperationDescriptor {
@@ -142,6 +153,9 @@ pub static ORDERS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.orders"),
             meta_extractor: &[("has_more", "$.has_more")],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Order\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::LastRecord {
@@ -173,6 +187,10 @@ pub static ORDERS: [OperationDescriptor; 2usize] = [
             },
         ],
         body: BodyDescriptor::Form,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"$ref\":\"#/$defs/Order\"}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -204,6 +222,10 @@ pub static NOTES: [OperationDescriptor; 1usize] = [
             },
         ],
         body: BodyDescriptor::Json,
+        response: ResponseDescriptor {
+            data_schema: Some("{\"type\":[\"object\",\"null\"]}"),
+            ..ResponseDescriptor::DEFAULT
+        },
         ..OperationDescriptor::DEFAULT
     },
 ];
@@ -241,6 +263,7 @@ pub static LABELS: [OperationDescriptor; 1usize] = [
         body: BodyDescriptor::JsonArray,
         response: ResponseDescriptor {
             no_content: true,
+            data_schema: Some("{}"),
             ..ResponseDescriptor::DEFAULT
         },
         ..OperationDescriptor::DEFAULT
@@ -290,6 +313,9 @@ pub static PET_SEARCH: [OperationDescriptor; 1usize] = [
                 ("end_cursor", "$.data.pets.pageInfo.endCursor"),
                 ("has_next_page", "$.data.pets.pageInfo.hasNextPage"),
             ],
+            data_schema: Some(
+                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PetSearchRecord\"}}",
+            ),
             ..ResponseDescriptor::DEFAULT
         },
         pagination: Pagination::Relay {
@@ -412,10 +438,11 @@ pub static CONNECTOR: ConnectorDescriptor = ConnectorDescriptor {
         #[cfg(feature = "pet_search")]
         EntityDescriptor {
             name: "pet_search",
-            description: "Records of the `pet_search` entity.",
+            description: "Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.",
             operations: &PET_SEARCH,
             ..EntityDescriptor::DEFAULT
         },
     ],
+    record_schemas: "{\"Pet\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"string\",\"null\"]},\"type\":{\"type\":[\"string\",\"null\"]},\"+1\":{\"type\":[\"integer\",\"null\"]},\"-1\":{\"type\":[\"integer\",\"null\"]},\"16x16\":{\"type\":[\"string\",\"null\"]},\"b2b?\":{\"type\":[\"boolean\",\"null\"]},\"event.type\":{\"type\":[\"string\",\"null\"]},\"eventType\":{\"type\":[\"string\",\"null\"]},\"weight\":{\"type\":[\"number\",\"null\"]},\"tags\":{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"string\",\"null\"]}},\"owner\":{\"$ref\":\"#/$defs/Owner\"},\"attributes\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"type\":[\"string\",\"null\"]}},\"extra\":{\"type\":[\"object\",\"null\"]},\"anything\":{},\"collar\":{\"$ref\":\"#/$defs/PetCollar\"}},\"description\":\"A pet.\"},\"Owner\":{\"type\":[\"object\",\"null\"],\"properties\":{\"name\":{\"type\":[\"string\",\"null\"]},\"best_friend\":{\"$ref\":\"#/$defs/Owner\"},\"pets\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pet\"}}}},\"PetCollar\":{\"type\":[\"object\",\"null\"],\"properties\":{\"color\":{\"type\":[\"string\",\"null\"]},\"size\":{\"type\":[\"integer\",\"null\"]}}},\"Order\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{\"type\":[\"integer\",\"null\"]},\"status\":{\"type\":[\"string\",\"null\"]}}},\"PetSearchRecord\":{\"type\":[\"object\",\"null\"],\"properties\":{\"id\":{},\"name\":{}},\"description\":\"Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.\"}}",
     ..ConnectorDescriptor::DEFAULT
 };

@@ -4,14 +4,14 @@
 use airbyte_agent_runtime::serde_json::Value;
 use airbyte_agent_runtime::{Client, Page, PageStream, Params, Result};
 impl crate::PetstoreConnector {
-    /// Records of the `pet_search` entity.
+    /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
     pub fn pet_search(&self) -> PetSearch {
         PetSearch {
             client: self.client.clone(),
         }
     }
 }
-/// Records of the `pet_search` entity.
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
 #[derive(Debug, Clone)]
 pub struct PetSearch {
     client: Client,
@@ -52,11 +52,11 @@ impl PetSearchSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Value, PetSearchSearchMeta>> {
+    pub async fn send(self) -> Result<Page<PetSearchRecord, PetSearchSearchMeta>> {
         self.client.call_list(&crate::descriptor::PET_SEARCH[0], self.params).await
     }
     /// Every page, lazily, following the operation's pagination.
-    pub fn pages(self) -> PageStream<Value, PetSearchSearchMeta> {
+    pub fn pages(self) -> PageStream<PetSearchRecord, PetSearchSearchMeta> {
         self.client.pages(&crate::descriptor::PET_SEARCH[0], self.params)
     }
     /// The parameters collected so far (wire names).
@@ -65,17 +65,28 @@ impl PetSearchSearchRequest {
     }
 }
 impl ::std::future::IntoFuture for PetSearchSearchRequest {
-    type Output = Result<Page<Value, PetSearchSearchMeta>>;
+    type Output = Result<Page<PetSearchRecord, PetSearchSearchMeta>>;
     type IntoFuture = ::std::pin::Pin<
         Box<
             dyn ::std::future::Future<
-                Output = Result<Page<Value, PetSearchSearchMeta>>,
+                Output = Result<Page<PetSearchRecord, PetSearchSearchMeta>>,
             > + Send,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
+}
+/// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
+#[derive(Debug, Clone, Default)]
+pub struct PetSearchRecord {
+    /// `id`
+    pub id: Option<Value>,
+    /// `name`
+    pub name: Option<Value>,
+}
+airbyte_agent_runtime::impl_record! {
+    PetSearchRecord { id => "id", name => "name" }
 }
 /// Metadata returned by `pet_search.search` next to the records.
 #[derive(Debug, Clone, Default)]
