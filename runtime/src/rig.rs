@@ -13,25 +13,39 @@
 //!
 //! Generated connector crates need nothing: every connector hands out its
 //! [`Client`] (`stripe.client()`), and [`tools`] or [`RigTools::rig_tools`] turn it into tools
-//! for rig-agent's `AgentBuilder::dynamic_tools`:
+//! for rig-agent's `AgentBuilder::dynamic_tools`. The example of the README's "Use with rig"
+//! section (a repository test keeps the two identical):
 //!
 //! ```no_run
+//! use airbyte_agent_runtime::Client;
 //! use airbyte_agent_runtime::rig::RigTools;
-//! use airbyte_agent_runtime::tools::ToolOptions;
-//! use rig_agent::{Agent, AgentBuilder};
+//! use rig_agent::AgentBuilder;
+//! use rig_agent::completion::PromptError;
 //! use rig_agent::core::{DynModel, operation::Completion};
 //!
-//! fn agent(model: DynModel<Completion>, stripe: &airbyte_agent_runtime::Client) -> Agent {
-//!     AgentBuilder::new(model)
+//! // `stripe` is `StripeConnector::new(auth)?.client()`; `model` is any rig completion model.
+//! async fn ask(model: DynModel<Completion>, stripe: &Client) -> Result<String, PromptError> {
+//!     let agent = AgentBuilder::new(model)
 //!         .preamble("You answer questions about our Stripe account.")
-//!         .dynamic_tools(stripe.rig_tools())
-//!         .build()
+//!         .dynamic_tools(stripe.rig_tools()) // customers_list, customers_get, ...
+//!         .build();
+//!     let answer = agent.prompt("Who are our two newest customers?").max_turns(4).await?;
+//!     Ok(answer.output().to_string())
 //! }
+//! ```
 //!
-//! // Several connectors in one agent: prefix the names so they cannot collide.
-//! fn tools(stripe: &airbyte_agent_runtime::Client, github: &airbyte_agent_runtime::Client) -> Vec<rig_core::tool::DynamicTool> {
-//!     let mut all = airbyte_agent_runtime::rig::tools_with(stripe, ToolOptions::new().prefix("stripe"));
-//!     all.extend(airbyte_agent_runtime::rig::tools_with(github, ToolOptions::new().prefix("github")));
+//! Several connectors in one agent: prefix the names so they cannot collide, and choose the
+//! combined `{entity, action, params}` tool instead of one tool per action when the catalogue
+//! is large.
+//!
+//! ```no_run
+//! use airbyte_agent_runtime::Client;
+//! use airbyte_agent_runtime::rig::{rig_core::tool::DynamicTool, tools_with};
+//! use airbyte_agent_runtime::tools::ToolOptions;
+//!
+//! fn all_tools(stripe: &Client, github: &Client) -> Vec<DynamicTool> {
+//!     let mut all = tools_with(stripe, ToolOptions::new().prefix("stripe"));
+//!     all.extend(tools_with(github, ToolOptions::new().prefix("github").per_action(false).combined(true)));
 //!     all
 //! }
 //! ```

@@ -320,3 +320,35 @@ async fn tools_match_the_dispatcher_and_errors_keep_their_class() {
         .unwrap_or_else(|| panic!("a string is no argument object"));
     assert_eq!(err.kind(), ToolErrorKind::InvalidArgs);
 }
+
+/// The README's "Use with rig" example is the module's first doctest, which compiles.
+#[test]
+fn readme_rig_example_is_the_compiled_doctest() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| {
+        std::fs::read_to_string(format!("{root}/{p}")).unwrap_or_else(|e| panic!("{p}: {e}"))
+    };
+    let readme = read("../README.md");
+    let section = readme
+        .split_once("## Use with rig\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("README has no `Use with rig` section"));
+    let readme_code = section
+        .split_once("```rust\n")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .map(|(code, _)| code.to_string())
+        .unwrap_or_else(|| panic!("no rust block in the `Use with rig` section"));
+
+    let module = read("src/rig.rs");
+    let docs: String = module
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
+        .collect();
+    let doctest = docs
+        .split_once("```no_run\n")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .map(|(code, _)| code.to_string())
+        .unwrap_or_else(|| panic!("no doctest in the rig module docs"));
+    assert_eq!(readme_code, doctest);
+}
