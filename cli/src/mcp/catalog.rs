@@ -68,8 +68,8 @@ pub(super) fn definition(catalog: &[ConnectorTools]) -> (String, Value) {
     let description = format!(
         "Describe the served connectors before calling their tools. Without `entity`: every \
          entity and its actions. With `entity`: its actions (the tool that runs each, its \
-         parameters as a JSON Schema, whether it writes) and the fields of its records, for \
-         `select_fields`-style narrowing and for reading results. Read-only; sends no request. \
+         parameters as a JSON Schema, whether it writes) and the fields of its records (the names \
+         the combined tool's `select_fields` takes). Read-only; sends no request. \
          Connectors: {}.",
         names.join(", ")
     );
