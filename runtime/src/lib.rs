@@ -51,6 +51,9 @@ pub mod tools;
 pub mod cassette;
 // The public face of hosted mode and the platform API.
 pub mod hosted;
+// Layer 6: connector actions as rig agent tools (feature `rig`; docs in the module).
+#[cfg(feature = "rig")]
+pub mod rig;
 
 pub use airbyte_agent_core::__fuzz;
 pub use airbyte_agent_core::descriptor;

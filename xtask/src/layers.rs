@@ -29,7 +29,7 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
     &["modes"],
     &["client"],
     &["check", "pagination", "platform", "tools"],
-    &["cassette", "hosted"],
+    &["cassette", "hosted", "rig"],
 ];
 
 pub fn main() -> ExitCode {

@@ -4,10 +4,13 @@
 //! Every use of the SDK's API is confined to this module so that upgrades touch one folder.
 //! Protocol revisions: the stateless 2026-07-28 revision (per-request metadata, no handshake) and
 //! the `initialize` handshake of 2025-11-25 and 2025-06-18. Only the tools capability is declared
-//! and served.
+//! and served: the connectors' tools plus `connector_info` (`catalog.rs`), listed in pages
+//! (`pages.rs`).
 
+mod catalog;
 mod http;
 mod jsonrpc;
+mod pages;
 mod stdio;
 
 use std::borrow::Cow;
@@ -47,11 +50,23 @@ enum Backend {
     Unavailable(String),
 }
 
+/// What answers a tool's calls.
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    /// `connector_info`, answered from the catalogue.
+    Info,
+    /// A connector's tool: index into `backends`.
+    Backend(usize),
+}
+
 struct Inner {
     tools: Vec<McpTool>,
-    /// Tool name → index into `tools` and `backends`.
-    by_name: HashMap<String, (usize, usize)>,
+    /// Tool name → index into `tools`, and what answers it.
+    by_name: HashMap<String, (usize, Route)>,
     backends: Vec<Backend>,
+    /// Every served connector's tools, for `connector_info`.
+    catalog: Vec<ConnectorTools>,
+    pager: pages::Pager,
     instructions: String,
 }
 
@@ -138,37 +153,84 @@ fn summary(structured: &Value) -> String {
     }
 }
 
+/// The MCP tool of `connector_info`: read-only, sends nothing.
+fn info_tool(catalog: &[ConnectorTools]) -> McpTool {
+    let (description, schema) = catalog::definition(catalog);
+    let schema = match schema {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let title = "Describe connectors, entities, parameters and fields";
+    let annotations = McpAnnotations::with_title(title)
+        .read_only(true)
+        .destructive(false)
+        .idempotent(true)
+        .open_world(false);
+    let mut tool = McpTool::new(catalog::NAME, description, Arc::new(schema))
+        .with_title(title)
+        .with_annotations(annotations);
+    if let Value::Object(output) = airbyte_agent_runtime::tools::any_output_schema() {
+        tool.output_schema = Some(Arc::new(output));
+    }
+    tool
+}
+
 impl AgentServer {
-    fn new(backends: Vec<(ConnectorTools, Backend)>) -> Result<Self, CliError> {
-        let mut tools = Vec::new();
-        let mut by_name = HashMap::new();
-        let mut instructions = String::from(
-            "Tools of Airbyte agent connectors. Each tool runs one action of a SaaS API; arguments are validated before any request is sent.\n",
+    fn new(backends: Vec<(ConnectorTools, Backend)>, page_size: usize) -> Result<Self, CliError> {
+        let catalog: Vec<ConnectorTools> = backends.iter().map(|(t, _)| t.clone()).collect();
+        let mut tools = vec![info_tool(&catalog)];
+        let mut by_name = HashMap::from([(catalog::NAME.to_string(), (0, Route::Info))]);
+        let mut instructions = format!(
+            "Tools of Airbyte agent connectors. Each tool runs one action of a SaaS API; arguments are validated before any request is sent. `{}` describes an entity's actions, parameters and record fields without sending anything.\n",
+            catalog::NAME
         );
         let mut served = Vec::new();
         for (index, (connector_tools, backend)) in backends.into_iter().enumerate() {
             instructions.push_str(connector_tools.description());
             instructions.push('\n');
             for tool in connector_tools.tools() {
+                if tool.name == catalog::NAME {
+                    return Err(CliError::Usage(format!(
+                        "`{}` exposes a tool named `{}`, the server's own describe tool; serve it with --prefix",
+                        connector_tools.descriptor().name,
+                        tool.name
+                    )));
+                }
                 if by_name.contains_key(&tool.name) {
                     return Err(CliError::Usage(format!(
                         "two connectors expose a tool named `{}`; serve them with --prefix",
                         tool.name
                     )));
                 }
-                by_name.insert(tool.name.clone(), (tools.len(), index));
+                by_name.insert(tool.name.clone(), (tools.len(), Route::Backend(index)));
                 tools.push(to_mcp_tool(tool));
             }
             served.push(backend);
         }
+        let pager = pages::Pager::new(tools.iter().map(|t| t.name.as_ref()), page_size);
         Ok(AgentServer {
             inner: Arc::new(Inner {
                 tools,
                 by_name,
                 backends: served,
+                catalog,
+                pager,
                 instructions,
             }),
         })
+    }
+
+    /// The answer of `connector_info`: structured content with a summary, or an `isError`
+    /// result saying what to change.
+    fn info(&self, args: &Map<String, Value>) -> CallToolResponse {
+        match catalog::call(&self.inner.catalog, args) {
+            Ok((structured, summary)) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(summary)]);
+                result.structured_content = Some(structured);
+                result.into()
+            }
+            Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]).into(),
+        }
     }
 
     /// The error for a tool name that is not served: JSON-RPC invalid params, naming the tools
@@ -213,10 +275,18 @@ impl ServerHandler for AgentServer {
 
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.inner.tools.clone()))
+        let cursor = request.as_ref().and_then(|r| r.cursor.as_deref());
+        let (page, next) = self
+            .inner
+            .pager
+            .page(&self.inner.tools, cursor)
+            .map_err(|message| ErrorData::invalid_params(message, None))?;
+        let mut result = ListToolsResult::with_all_items(page);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn call_tool(
@@ -224,8 +294,12 @@ impl ServerHandler for AgentServer {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(&(_, backend)) = self.inner.by_name.get(request.name.as_ref()) else {
+        let Some(&(_, route)) = self.inner.by_name.get(request.name.as_ref()) else {
             return Err(self.unknown_tool(&request.name));
+        };
+        let backend = match route {
+            Route::Info => return Ok(self.info(&request.arguments.unwrap_or_default())),
+            Route::Backend(index) => index,
         };
         let args = Value::Object(request.arguments.unwrap_or_default());
         match self.inner.backends.get(backend) {
@@ -272,7 +346,9 @@ pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
         };
         backends.push((ConnectorTools::with_options(d, options), backend));
     }
-    let server = AgentServer::new(backends)?;
+    let page_size =
+        pages::page_size(env.get(pages::PAGE_SIZE_ENV).as_deref()).map_err(CliError::Config)?;
+    let server = AgentServer::new(backends, page_size)?;
     match a.http {
         None => stdio::serve(server).await,
         Some(addr) => {
