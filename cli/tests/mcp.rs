@@ -116,7 +116,10 @@ async fn exercise(client: &Client, server: &wiremock::MockServer) {
     assert_eq!(structured["meta"]["has_more"], true);
     // ... as the tool's output schema declares (the record type's fields, typed).
     let output = serde_json::Value::Object(
-        cl.output_schema.as_deref().cloned().expect("customers_list declares its output"),
+        cl.output_schema
+            .as_deref()
+            .cloned()
+            .expect("customers_list declares its output"),
     );
     assert!(
         output["$defs"]["Customer"]["properties"]["email"].is_object(),

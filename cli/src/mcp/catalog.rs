@@ -3,64 +3,18 @@
 //! gives that entity's actions (the tool that runs each, its parameters as the JSON Schema the
 //! tool validates against, read-only/destructive hints) and the fields of its records.
 //!
-//! Parameters come from the descriptors, as every tool's schema does. Record fields are not in
-//! the descriptors: they come from each compiled-in connector crate's `api.json` (its public
-//! API summary, generated with the crate), embedded here per connector feature.
+//! Everything comes from the descriptors, as the tools do: parameters are the schema each tool
+//! validates against, record fields the properties of the record type its output schema
+//! declares (the generator's record schemas), each with its JSON type.
 
 use airbyte_agent_runtime::descriptor::{ActionKind, EntityDescriptor, OperationDescriptor};
-use airbyte_agent_runtime::serde_json::{self, Map, Value, json};
+use airbyte_agent_runtime::serde_json::{Map, Value, json};
 use airbyte_agent_runtime::tools::{
     ConnectorTools, ToolAnnotations, ToolTarget, action_description, action_schema,
 };
 
 /// The tool's name (not prefixed: there is one for all served connectors).
 pub(super) const NAME: &str = "connector_info";
-
-macro_rules! api_summaries {
-    ($($name:literal),* $(,)?) => {
-        /// The `api.json` of a compiled-in connector, by descriptor name.
-        fn api_json(connector: &str) -> Option<&'static str> {
-            $(
-                #[cfg(feature = $name)]
-                if connector == $name {
-                    return Some(include_str!(concat!(
-                        "../../../connectors/airbyte-agent-", $name, "/api.json"
-                    )));
-                }
-            )*
-            let _ = connector;
-            None
-        }
-    };
-}
-
-// One line per connector feature of this crate (a test checks every compiled-in connector has
-// its summary).
-api_summaries!(
-    "airtable",
-    "amazon-ads",
-    "asana",
-    "facebook-marketing",
-    "github",
-    "gong",
-    "google-drive",
-    "greenhouse",
-    "hubspot",
-    "intercom",
-    "jira",
-    "klaviyo",
-    "linear",
-    "mailchimp",
-    "notion",
-    "orb",
-    "pylon",
-    "salesforce",
-    "shopify",
-    "slack",
-    "stripe",
-    "zendesk-chat",
-    "zendesk-support",
-);
 
 /// Description and input schema of the tool for the served connectors.
 pub(super) fn definition(catalog: &[ConnectorTools]) -> (String, Value) {
@@ -195,11 +149,6 @@ fn overview(chosen: &[&ConnectorTools]) -> (Value, String) {
 
 fn entity_info(tools: &ConnectorTools, e: &'static EntityDescriptor) -> (Value, String) {
     let d = tools.descriptor();
-    let api = api_json(d.name).and_then(|text| serde_json::from_str::<Value>(text).ok());
-    let api_entity = api
-        .as_ref()
-        .and_then(|a| a.get("entities"))
-        .and_then(|m| m.get(e.name));
     let mut actions = Vec::new();
     let mut runs = Vec::new();
     for op in e.operations {
@@ -216,15 +165,9 @@ fn entity_info(tools: &ConnectorTools, e: &'static EntityDescriptor) -> (Value, 
             runs.push(format!("{} ({name})", op.action));
         }
         action["call"] = call;
-        if let Some(output) = api_entity
-            .and_then(|a| a.pointer(&format!("/actions/{}/output", op.action)))
-            .filter(|o| !o.is_null())
-        {
-            action["output"] = output.clone();
-        }
         actions.push(action);
     }
-    let fields = record_fields(e, api_entity);
+    let fields = record_fields(tools, e);
     let field_names: Vec<&str> = fields
         .as_ref()
         .map(|f| f.keys().map(String::as_str).collect())
@@ -272,9 +215,9 @@ fn how_to_call(tools: &ConnectorTools, op: &'static OperationDescriptor) -> Valu
     }
 }
 
-/// The record fields of an entity (name → type as the Rust crate declares it), from the first
-/// action that reads records (get, then list, search, any other).
-fn record_fields(e: &EntityDescriptor, api_entity: Option<&Value>) -> Option<Map<String, Value>> {
+/// The record fields of an entity (wire name → JSON Schema), from the first action that reads
+/// records (get, then list, search, any other) and declares a record type.
+fn record_fields(tools: &ConnectorTools, e: &EntityDescriptor) -> Option<Map<String, Value>> {
     let rank = |k: ActionKind| match k {
         ActionKind::Get => 0,
         ActionKind::List => 1,
@@ -284,12 +227,29 @@ fn record_fields(e: &EntityDescriptor, api_entity: Option<&Value>) -> Option<Map
     let mut ops: Vec<&OperationDescriptor> = e.operations.iter().collect();
     ops.sort_by_key(|o| rank(o.kind));
     ops.iter().find_map(|op| {
-        api_entity?
-            .pointer(&format!("/actions/{}/record_fields", op.action))?
-            .as_object()
-            .filter(|m| !m.is_empty())
-            .cloned()
+        let tool = tools
+            .tools()
+            .iter()
+            .find(|t| matches!(t.target, ToolTarget::Action(o) if std::ptr::eq(o, *op)))?;
+        record_properties(&tool.output_schema)
     })
+}
+
+/// The properties of the record an output schema declares: the root object's, or those of the
+/// definition the records of `data` refer to.
+fn record_properties(output: &Value) -> Option<Map<String, Value>> {
+    let root = output["properties"].as_object()?;
+    let record = if root.contains_key("data") && root.contains_key("meta") {
+        let data = &root["data"];
+        let name = data.get("items").unwrap_or(data).get("$ref")?.as_str()?;
+        output["$defs"].get(name.strip_prefix("#/$defs/")?)?
+    } else {
+        output
+    };
+    record["properties"]
+        .as_object()
+        .filter(|m| !m.is_empty())
+        .cloned()
 }
 
 fn first_line(text: &str) -> &str {
@@ -301,24 +261,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_compiled_in_connector_has_its_api_summary() {
+    fn fields_come_from_the_output_schema_of_a_record_reading_action() {
+        let mut with_fields = 0;
         for d in crate::registry::connectors() {
-            let text = api_json(d.name).unwrap_or_else(|| panic!("{}: no api.json line", d.name));
-            let api: Value =
-                serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", d.name));
-            assert_eq!(api["connector"], d.name);
+            let tools = ConnectorTools::new(d);
             for e in d.entities {
-                for op in e.operations {
+                if let Some(fields) = record_fields(&tools, e) {
                     assert!(
-                        api.pointer(&format!("/entities/{}/actions/{}", e.name, op.action))
-                            .is_some(),
-                        "{}.{}.{} missing from api.json",
+                        fields.values().all(Value::is_object),
+                        "{}.{}",
                         d.name,
-                        e.name,
-                        op.action
+                        e.name
                     );
+                    with_fields += 1;
                 }
             }
         }
+        assert!(
+            with_fields > 20,
+            "only {with_fields} entities with record fields"
+        );
+        let envelope = json!({"properties": {"data": {"items": {"$ref": "#/$defs/R"}}, "meta": {}},
+            "$defs": {"R": {"properties": {"id": {"type": ["string", "null"]}}}}});
+        assert_eq!(record_properties(&envelope).map(|m| m.len()), Some(1));
+        let untyped = json!({"type": "object", "properties": {"data": {}, "meta": {}}});
+        assert_eq!(
+            record_properties(&untyped),
+            None,
+            "an untyped page has no fields"
+        );
     }
 }
