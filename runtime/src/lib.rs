@@ -55,6 +55,7 @@ pub mod hosted;
 #[cfg(feature = "rig")]
 pub mod rig;
 
+#[cfg(feature = "fuzz")]
 pub use airbyte_agent_core::__fuzz;
 pub use airbyte_agent_core::descriptor;
 pub use airbyte_agent_core::descriptor::*;

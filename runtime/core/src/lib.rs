@@ -33,6 +33,7 @@ pub mod tools;
 pub mod validate;
 
 #[doc(hidden)]
+#[cfg(any(test, feature = "fuzz"))]
 #[path = "fuzz_api.rs"]
 pub mod __fuzz;
 
