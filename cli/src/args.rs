@@ -191,6 +191,10 @@ pub struct McpArgs {
     /// `Origin` header are refused; requests without one are accepted).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+    /// Folder where download tools save files (answered as resource links instead of inline
+    /// bytes); default: `airbyte-agent-downloads` in the system's temporary folder.
+    #[arg(long, value_name = "DIR")]
+    pub download_dir: Option<std::path::PathBuf>,
 }
 
 /// `airbyte-agent setup <connector>`. `Debug` redacts the client secret and `--set` values.

@@ -120,9 +120,24 @@ fn to_result(out: ToolOutput) -> CallToolResponse {
     {
         text.push_str(&out.text[at..]);
     }
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    let mut content = vec![ContentBlock::text(text)];
+    if let Some(link) = out.file.as_deref().and_then(|p| file_link(p, &structured)) {
+        content.push(link);
+    }
+    let mut result = CallToolResult::success(content);
     result.structured_content = Some(structured);
     result.into()
+}
+
+/// A `resource_link` block for a saved download (`file://` URI, name, type and size).
+fn file_link(path: &std::path::Path, described: &Value) -> Option<ContentBlock> {
+    let absolute = std::path::absolute(path).ok()?;
+    let uri = url::Url::from_file_path(&absolute).ok()?;
+    let name = absolute.file_name()?.to_string_lossy().into_owned();
+    let mut resource = rmcp::model::Resource::new(uri.to_string(), name);
+    resource.mime_type = described["content_type"].as_str().map(str::to_string);
+    resource.size = described["size"].as_u64();
+    Some(ContentBlock::resource_link(resource))
 }
 
 /// The text block next to structured content: what the result holds, not the result.
@@ -333,7 +348,11 @@ pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
     let mut backends = Vec::new();
     for name in names {
         let d = find_connector(name)?;
-        let options = a.tools.options(d, many);
+        let downloads = a
+            .download_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("airbyte-agent-downloads"));
+        let options = a.tools.options(d, many).download_dir(downloads);
         let backend = match env::build_client(d, &env, &opts) {
             Ok(client) => Backend::Ready(Dispatcher::with_options(client, options.clone())),
             // Missing credentials: serve anyway, so the client sees tools and a message saying

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{ConnectorTools, Tool, ToolOptions, ToolTarget, action_signature};
 use crate::Client;
-use crate::descriptor::OperationDescriptor;
+use crate::descriptor::{ActionKind, OperationDescriptor};
 use crate::error::Error;
 use crate::execute_options::ExecuteOptions;
 
@@ -47,6 +47,9 @@ pub struct ToolOutput {
     /// errors and for other results over the limit, so a huge result is not carried past the
     /// output guard.
     pub value: Option<Value>,
+    /// The file a download was saved to (with [`ToolOptions::download_dir`]); `value` then
+    /// describes it (`path`, `size`, `content_type`).
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl ToolOutput {
@@ -58,6 +61,7 @@ impl ToolOutput {
             truncated,
             retryable: false,
             value: (!truncated).then_some(value),
+            file: None,
         }
     }
 
@@ -69,6 +73,7 @@ impl ToolOutput {
             truncated: false,
             retryable,
             value: None,
+            file: None,
         }
     }
 }
@@ -118,6 +123,33 @@ fn fewer_records(value: &Value, max: usize) -> Option<(Value, String)> {
         records.len()
     ));
     Some((v, text))
+}
+
+/// A new file name for a download: entity, action, the string arguments (an id, a path) and a
+/// per-process sequence number, reduced to characters safe in any file system.
+fn download_file_name(op: &OperationDescriptor, params: &Map<String, Value>) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut parts = vec![op.entity.to_string(), op.action.to_string()];
+    parts.extend(
+        params
+            .values()
+            .filter_map(Value::as_str)
+            .map(str::to_string),
+    );
+    let safe: String = parts
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(120)
+        .collect();
+    format!("{}-{}-{n}", safe.trim_matches('.'), std::process::id())
 }
 
 /// Runs tool calls of one connector through a [`Client`].
@@ -345,6 +377,11 @@ impl Dispatcher {
                 return invalid(msg);
             }
         }
+        if op.kind == ActionKind::Download
+            && let Some(dir) = &self.tools.options().download_dir
+        {
+            return self.download_to(dir, op, params).await;
+        }
         match self
             .client
             .execute_with(op.entity, op.action, params, options)
@@ -377,6 +414,53 @@ impl Dispatcher {
                 ToolOutput::ok(text, truncated, value)
             }
             Err(e) => self.failure(Some(op), e),
+        }
+    }
+
+    /// Stream a download into a new file of `dir` and answer with its path, size and type.
+    async fn download_to(
+        &self,
+        dir: &std::path::Path,
+        op: &'static OperationDescriptor,
+        params: Value,
+    ) -> ToolOutput {
+        let params = match params {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let path = dir.join(download_file_name(op, &params));
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return ToolOutput::error(
+                ToolErrorKind::Other,
+                format!(
+                    "The download folder {} cannot be created: {e}.",
+                    dir.display()
+                ),
+                false,
+            );
+        }
+        let stream = match self.client.download(op, params).await {
+            Ok(s) => s,
+            Err(e) => return self.failure(Some(op), e),
+        };
+        let content_type = stream.content_type().map(str::to_string);
+        let size = match stream.write_to_file(&path, false).await {
+            Ok(n) => n,
+            Err(e) => return self.failure(Some(op), e),
+        };
+        let value = serde_json::json!({
+            "path": path.display().to_string(),
+            "size": size,
+            "content_type": content_type,
+        });
+        let text = format!(
+            "Saved {size} bytes to {}{}.",
+            path.display(),
+            content_type.map(|t| format!(" ({t})")).unwrap_or_default()
+        );
+        ToolOutput {
+            file: Some(path),
+            ..ToolOutput::ok(text, false, value)
         }
     }
 

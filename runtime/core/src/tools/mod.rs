@@ -131,6 +131,9 @@ pub struct ToolOptions {
     /// Largest tool output in characters before it is truncated (default
     /// [`DEFAULT_MAX_OUTPUT_CHARS`]).
     pub max_output_chars: usize,
+    /// Where download actions save the file they fetch; the result then names the file instead
+    /// of carrying its bytes (default `None`: the bytes come back base64-encoded).
+    pub download_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ToolOptions {
@@ -140,6 +143,7 @@ impl Default for ToolOptions {
             per_action: true,
             combined: false,
             max_output_chars: DEFAULT_MAX_OUTPUT_CHARS,
+            download_dir: None,
         }
     }
 }
@@ -171,6 +175,12 @@ impl ToolOptions {
     /// Output-size limit in characters (at least 1).
     pub fn max_output_chars(mut self, n: usize) -> Self {
         self.max_output_chars = n.max(1);
+        self
+    }
+
+    /// Save downloads into `dir` (created when missing) and answer with the file.
+    pub fn download_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.download_dir = Some(dir.into());
         self
     }
 }
