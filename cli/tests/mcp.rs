@@ -246,6 +246,9 @@ async fn stateless_revision_serves_the_same_tools() {
     let client = stateless_client(&["mcp", "--connector", "stripe"], &stripe_env(&server)).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
+    // The fixed catalogue carries a cache hint.
+    let page = client.list_tools(None).await.expect("tools/list");
+    assert_eq!(page.ttl_ms, Some(3_600_000));
     exercise(&client, &server).await;
     client.cancel().await.expect("close");
 }

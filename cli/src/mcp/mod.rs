@@ -23,7 +23,7 @@ use airbyte_agent_runtime::tools::{
 };
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    CacheScope, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
     Tool as McpTool, ToolAnnotations as McpAnnotations,
 };
 use rmcp::service::RequestContext;
@@ -33,6 +33,9 @@ use crate::args::{GlobalArgs, McpArgs};
 use crate::call::{find_connector, mode};
 use crate::env::{self, ClientOptions, Env};
 use crate::error::CliError;
+
+/// How long a client may cache `tools/list` (milliseconds).
+const TOOLS_TTL_MS: u64 = 3_600_000;
 
 /// The protocol revisions served, oldest first.
 const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
@@ -299,7 +302,11 @@ impl ServerHandler for AgentServer {
             .pager
             .page(&self.inner.tools, cursor)
             .map_err(|message| ErrorData::invalid_params(message, None))?;
-        let mut result = ListToolsResult::with_all_items(page);
+        // The catalogue is fixed for the life of the process and the same for every caller:
+        // clients may keep it for an hour (2026-07-28 cache hints).
+        let mut result = ListToolsResult::with_all_items(page)
+            .with_ttl_ms(TOOLS_TTL_MS)
+            .with_cache_scope(CacheScope::Private);
         result.next_cursor = next;
         Ok(result)
     }
