@@ -111,9 +111,25 @@ async fn exercise(client: &RunningService<RoleClient, ClientConfig>) {
         .await
         .expect("tools/call");
     assert_ne!(r.is_error, Some(true), "{r:?}");
-    assert_eq!(
-        r.structured_content.expect("structured")["data"][1]["id"],
-        "cus_B"
+    let structured = r.structured_content.expect("structured");
+    assert_eq!(structured["data"][1]["id"], "cus_B");
+    // The structured content fits the output schema tools/list declares.
+    let declared = tools
+        .iter()
+        .find(|t| t.name == "customers_list")
+        .and_then(|t| t.output_schema.as_deref().cloned())
+        .expect("customers_list declares its output");
+    let validator = jsonschema::draft202012::new(&Value::Object(declared)).expect("compiles");
+    assert!(validator.is_valid(&structured), "{structured}");
+    let info = client
+        .call_tool(CallToolRequestParams::new("connector_info"))
+        .await
+        .expect("connector_info over HTTP");
+    assert!(info.structured_content.is_some(), "{info:?}");
+    let page = client.list_tools(None).await.expect("tools/list");
+    assert!(
+        page.ttl_ms.is_some_and(|t| t > 0),
+        "a cache hint over HTTP too"
     );
     let r = client
         .call_tool(
