@@ -6,6 +6,9 @@ use std::time::Duration;
 /// Lifetime of application tokens (as Airbyte's: 15 minutes).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 
+/// Lifetime of workspace-scoped tokens (as Airbyte's: 20 minutes).
+pub const DEFAULT_SCOPED_TOKEN_TTL: Duration = Duration::from_secs(20 * 60);
+
 /// Largest request body accepted, in bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -15,6 +18,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct ServerConfig {
     /// Lifetime of application tokens.
     pub token_ttl: Duration,
+    /// Lifetime of workspace-scoped tokens.
+    pub scoped_token_ttl: Duration,
     /// Largest request body, in bytes (larger bodies get 413).
     pub max_body_bytes: usize,
     /// Definition id (lower case) → provider base URL used instead of the spec's server URL,
@@ -30,6 +35,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
+            scoped_token_ttl: DEFAULT_SCOPED_TOKEN_TTL,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             provider_base_urls: BTreeMap::new(),
             provider_refresh_urls: BTreeMap::new(),
@@ -47,6 +53,12 @@ impl ServerConfig {
     /// Set the token lifetime.
     pub fn token_ttl(mut self, ttl: Duration) -> Self {
         self.token_ttl = ttl;
+        self
+    }
+
+    /// Set the scoped-token lifetime.
+    pub fn scoped_token_ttl(mut self, ttl: Duration) -> Self {
+        self.scoped_token_ttl = ttl;
         self
     }
 
