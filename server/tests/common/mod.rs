@@ -154,6 +154,28 @@ impl TestServer {
             .create_organization("acme", "default")
             .await
             .expect("organization");
+        Self::start_instance(store, app, config, key).await
+    }
+
+    /// Another instance on the same database and key (its own pool, caches and listener),
+    /// serving the same organization.
+    pub async fn another_instance(&self, db: &Database, config: ServerConfig, key: MasterKey) -> Self {
+        let store = Store::open(&db.url).await.expect("store opens");
+        let app = Application {
+            organization_id: self.app.organization_id.clone(),
+            client_id: self.app.client_id.clone(),
+            client_secret: self.app.client_secret.clone(),
+        };
+        Self::start_instance(store, app, config, key).await
+    }
+
+    /// Serve `app`'s organization from `store`.
+    pub async fn start_instance(
+        store: Store,
+        app: Application,
+        config: ServerConfig,
+        key: MasterKey,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
