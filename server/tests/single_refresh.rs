@@ -195,11 +195,7 @@ async fn run(db: &Database, instances: usize) {
         "{instances} instance(s): one token request in all"
     );
 
-    let seen = check
-        .seen
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let seen = check.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
     assert_eq!(
         seen,
         Some(("at_new".to_string(), 1)),
@@ -216,7 +212,11 @@ async fn run(db: &Database, instances: usize) {
     let key = MasterKey::from_base64(&key_text).expect("key");
     let plain = crypto::open(&key, &rec.sealed, &rec.id).expect("opens");
     let creds: Value = serde_json::from_slice(plain.expose_secret()).expect("json");
-    assert_eq!(creds["refresh_token"], json!("rt_new"), "rotated token kept");
+    assert_eq!(
+        creds["refresh_token"],
+        json!("rt_new"),
+        "rotated token kept"
+    );
     assert_eq!(creds["client_secret"], json!("csec"), "other fields kept");
     assert!(rec.token_expires_at.is_some(), "expiry noted");
     let raw = db.raw_contents(&servers[0].store).await;
