@@ -14,6 +14,8 @@ use airbyte_agent_server::storage::{Application, Store};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+
+pub mod process;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -373,7 +375,10 @@ pub async fn send_raw(
 ) -> (u16, String) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let addr = url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // A refused or reset connection is status 0 (instances are killed in fault tests).
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return (0, String::new());
+    };
     let mut req =
         format!("{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
     if let Some(t) = token {
@@ -390,7 +395,9 @@ pub async fn send_raw(
         ));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).await.expect("write head");
+    if stream.write_all(req.as_bytes()).await.is_err() {
+        return (0, String::new());
+    }
     // A server may refuse a body before reading it all (413): a failed write is fine.
     let _ = stream.write_all(body.as_bytes()).await;
     let mut raw = Vec::new();
