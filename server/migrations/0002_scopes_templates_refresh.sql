@@ -26,3 +26,5 @@ ALTER TABLE connectors ADD COLUMN idempotency_digest TEXT;
 CREATE UNIQUE INDEX connectors_idempotency ON connectors (organization_id, idempotency_key);
 -- When the stored OAuth2 access token expires (Unix seconds; NULL: unknown).
 ALTER TABLE connectors ADD COLUMN token_expires_at BIGINT;
+-- Creation time in microseconds: listings are oldest first also within one second.
+ALTER TABLE connectors ADD COLUMN created_at_us BIGINT;

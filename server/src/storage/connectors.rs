@@ -4,7 +4,7 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use super::SourceTemplate;
-use super::{Store, is_unique_violation, now};
+use super::{Store, is_unique_violation, now, now_micros};
 use crate::crypto::{self, MasterKey, Sealed};
 use crate::error::Error;
 
@@ -257,8 +257,9 @@ impl Store {
         let res = sqlx::query(
             "INSERT INTO connectors (id, organization_id, workspace_id, definition_id, name, \
              auth_scheme, replication_config, master_key_id, wrapped_data_key, sealed_credentials, \
-             created_at, updated_at, source_template_id, idempotency_key, idempotency_digest) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             created_at, updated_at, source_template_id, idempotency_key, idempotency_digest, \
+             created_at_us) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&id)
         .bind(org)
@@ -275,6 +276,7 @@ impl Store {
         .bind(new.source_template.map(|t| t.id.clone()))
         .bind(idem_key.clone())
         .bind(idem_digest.clone())
+        .bind(now_micros())
         .execute(self.pool())
         .await;
         match res {
@@ -329,7 +331,7 @@ impl Store {
         let sql = format!(
             "SELECT {CONNECTOR_COLUMNS} FROM {CONNECTOR_FROM} \
              WHERE c.organization_id = $1 AND c.workspace_id = $2 AND ($3 = '' OR c.definition_id = $3) \
-             ORDER BY c.created_at, c.id"
+             ORDER BY COALESCE(c.created_at_us, c.created_at * 1000000), c.id"
         );
         let rows = sqlx::query(&sql)
             .bind(&workspace.organization_id)
@@ -344,7 +346,7 @@ impl Store {
     pub async fn all_connectors(&self, org: Option<&str>) -> Result<Vec<ConnectorRecord>, Error> {
         let sql = format!(
             "SELECT {CONNECTOR_COLUMNS} FROM {CONNECTOR_FROM} \
-             WHERE ($1 = '' OR c.organization_id = $1) ORDER BY c.created_at, c.id"
+             WHERE ($1 = '' OR c.organization_id = $1) ORDER BY COALESCE(c.created_at_us, c.created_at * 1000000), c.id"
         );
         let rows = sqlx::query(&sql)
             .bind(org.unwrap_or(""))

@@ -127,6 +127,14 @@ fn create_private_file(url: &str) -> Result<(), Error> {
     }
 }
 
+/// Current time in Unix microseconds (creation order of rows made within one second).
+pub(crate) fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Current time in Unix seconds.
 pub(crate) fn now() -> i64 {
     SystemTime::now()
