@@ -28,3 +28,29 @@ CREATE UNIQUE INDEX connectors_idempotency ON connectors (organization_id, idemp
 ALTER TABLE connectors ADD COLUMN token_expires_at BIGINT;
 -- Creation time in microseconds: listings are oldest first also within one second.
 ALTER TABLE connectors ADD COLUMN created_at_us BIGINT;
+
+-- OAuth: each organization's own OAuth app per connector definition (client secret sealed
+-- like connector credentials, AAD "oauth-app:ORG:DEFINITION"), and consent flows under way
+-- (keyed by a digest of the state parameter, single use, short-lived).
+CREATE TABLE oauth_apps (
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    definition_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    master_key_id TEXT NOT NULL,
+    wrapped_data_key TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (organization_id, definition_id)
+);
+
+CREATE TABLE oauth_states (
+    state_hash TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    definition_id TEXT NOT NULL,
+    redirect_url TEXT NOT NULL,
+    callback_url TEXT NOT NULL,
+    -- JSON text: name, replication_config, source_template_id, environment (not secret).
+    request TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);

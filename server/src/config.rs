@@ -27,6 +27,11 @@ pub struct ServerConfig {
     pub provider_base_urls: BTreeMap<String, String>,
     /// Definition id (lower case) → OAuth2 refresh URL used instead of the spec's.
     pub provider_refresh_urls: BTreeMap<String, String>,
+    /// Definition id (lower case) → OAuth consent page used instead of the spec's.
+    pub provider_authorization_urls: BTreeMap<String, String>,
+    /// The server's own base URL as browsers reach it (OAuth `redirect_uri`); default: the
+    /// `Host` of the initiate request over `http`.
+    pub public_url: Option<String>,
     /// Timeout of one provider call.
     pub provider_timeout: Duration,
 }
@@ -39,6 +44,8 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             provider_base_urls: BTreeMap::new(),
             provider_refresh_urls: BTreeMap::new(),
+            provider_authorization_urls: BTreeMap::new(),
+            public_url: None,
             provider_timeout: Duration::from_secs(60),
         }
     }
@@ -87,6 +94,23 @@ impl ServerConfig {
     ) -> Self {
         self.provider_refresh_urls
             .insert(definition_id.as_ref().to_ascii_lowercase(), url.into());
+        self
+    }
+
+    /// Send the OAuth consent of connectors of `definition_id` to `url`.
+    pub fn provider_authorization_url(
+        mut self,
+        definition_id: impl AsRef<str>,
+        url: impl Into<String>,
+    ) -> Self {
+        self.provider_authorization_urls
+            .insert(definition_id.as_ref().to_ascii_lowercase(), url.into());
+        self
+    }
+
+    /// Set the server's public base URL.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_string());
         self
     }
 }

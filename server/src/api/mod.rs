@@ -4,6 +4,7 @@
 mod connectors;
 mod execute;
 mod extract;
+mod oauth;
 mod refresh;
 mod scoped;
 mod templates;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 
@@ -84,6 +85,16 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(templates::list).post(templates::create),
         )
         .route("/api/v1/embedded/scoped-token", post(scoped::scoped_token))
+        .route(
+            "/api/v1/integrations/connectors/oauth/initiate",
+            post(oauth::initiate),
+        )
+        .route("/api/v1/oauth/callback", get(oauth::callback))
+        .route("/api/v1/oauth/credentials", put(oauth::put_app))
+        .route(
+            "/api/v1/oauth/credentials/connector_type/{type}",
+            delete(oauth::delete_app),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

@@ -440,6 +440,35 @@ impl Store {
             .await?;
             n += 1;
         }
+        let apps = sqlx::query(
+            "SELECT organization_id, definition_id, master_key_id, wrapped_data_key, sealed_secret \
+             FROM oauth_apps",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &apps {
+            let (org, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            let sealed = Sealed {
+                master_key_id: r.try_get(2)?,
+                wrapped_data_key: r.try_get(3)?,
+                ciphertext: r.try_get(4)?,
+            };
+            if sealed.master_key_id == new.id() {
+                continue;
+            }
+            let re = crypto::rewrap(old, new, &sealed, &super::oauth::app_aad(&org, &def))?;
+            sqlx::query(
+                "UPDATE oauth_apps SET master_key_id = $1, wrapped_data_key = $2 \
+                 WHERE organization_id = $3 AND definition_id = $4",
+            )
+            .bind(&re.master_key_id)
+            .bind(&re.wrapped_data_key)
+            .bind(&org)
+            .bind(&def)
+            .execute(&mut *tx)
+            .await?;
+            n += 1;
+        }
         tx.commit().await?;
         Ok(n)
     }

@@ -4,6 +4,7 @@
 mod accounts;
 mod connectors;
 mod locks;
+mod oauth;
 mod templates;
 
 use std::borrow::Cow;
@@ -16,6 +17,7 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 pub use accounts::{Application, TokenGrant};
 pub use connectors::{ConnectorRecord, Inserted, NewConnector, Workspace, WorkspacePage};
 pub use locks::LockedConnector;
+pub use oauth::PendingOAuth;
 pub use templates::{Registered, SourceTemplate};
 
 use crate::error::Error;
