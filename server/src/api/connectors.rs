@@ -129,14 +129,13 @@ pub(crate) async fn create(
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let idempotency = match idempotency_key(&headers)? {
-        // Keyed by the master key: the digest covers credentials.
-        Some(k) => Some((
+    // Keyed by the master key: the digest covers credentials.
+    let idempotency = idempotency_key(&headers)?.map(|k| {
+        (
             k,
             crypto::keyed_digest(&st.key, "idempotency", body.to_string().as_bytes()),
-        )),
-        None => None,
-    };
+        )
+    });
     let req: CreateRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))?;
     let Some(ws) = req
