@@ -316,6 +316,19 @@ async fn templates_register_idempotently_and_stay_in_their_organization() {
             .await;
         assert_eq!(s, 409, "{e}");
         assert!(e.to_string().contains("already exists"));
+        let (s, e) = srv
+            .send(
+                "POST",
+                "/api/v1/integrations/templates/sources",
+                Some(&token),
+                Some(
+                    json!({"actor_definition_id": stripe().definition_id, "name": "keyed",
+                            "mode": "DIRECT", "partial_default_config": {"api_key": "sk_in_clear"}})
+                    .to_string(),
+                ),
+            )
+            .await;
+        assert_eq!(s, 422, "a secret in an unsealed template: {e}");
 
         let creds: Credentials = StripeAuthConfig::new(STRIPE_KEY).into();
         platform

@@ -2,7 +2,7 @@
 //! idempotent: the same name with the same definition, mode and defaults answers 200 with the
 //! existing template; the same name with other settings is a 409 ("already exists"). A
 //! template's `partial_default_config` fills the replication settings of connectors created
-//! from it.
+//! from it; credential fields are refused there (templates are not sealed).
 
 use std::sync::Arc;
 
@@ -80,7 +80,19 @@ pub(crate) async fn create(
     if mode != "DIRECT" {
         return Err(ApiError::unprocessable("mode must be DIRECT"));
     }
-    let defaults = Value::Object(req.partial_default_config.unwrap_or_default()).to_string();
+    let defaults = req.partial_default_config.unwrap_or_default();
+    // Templates are stored unsealed (they are shared defaults): no secrets in them.
+    if let Some(k) = defaults.keys().find(|k| {
+        d.auth_schemes
+            .iter()
+            .any(|s| s.fields.iter().any(|f| f.name == k.as_str()))
+    }) {
+        return Err(ApiError::unprocessable(format!(
+            "partial_default_config must not hold the credential field '{k}': templates are not \
+             sealed; send credentials when creating the connector"
+        )));
+    }
+    let defaults = Value::Object(defaults).to_string();
     match st
         .store
         .register_template(
