@@ -10,8 +10,7 @@
 //! execute (typed and dynamic results equal to direct mode, cursor pagination, execute
 //! options, intent limit, provider errors typed), workspaces with cursor pagination, checks.
 //! Not ported (the server lacks the endpoint or the double's fault injection): OAuth consent,
-//! OAuth-app overrides, workflows/automations, embedded templates and sources, context-store
-//! search, injected 429/503 retries, required replication keys (not in the descriptors).
+//! workflows/automations, embedded tags/customization/discovery, context-store search, injected 429/503 retries, required replication keys (not in the descriptors).
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! connectors, source templates, execute) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
 
 mod connectors;
+mod embedded;
 mod execute;
 mod extract;
 mod oauth;
@@ -85,6 +86,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(templates::list).post(templates::create),
         )
         .route("/api/v1/embedded/scoped-token", post(scoped::scoped_token))
+        .route(
+            "/api/v1/embedded/templates/sources",
+            get(embedded::list_templates),
+        )
+        .route("/api/v1/embedded/sources", post(embedded::create_source))
         .route(
             "/api/v1/integrations/connectors/oauth/initiate",
             post(oauth::initiate),
