@@ -9,8 +9,11 @@
 //! by name, typed `create_hosted` with replication settings, discriminators, list, delete),
 //! execute (typed and dynamic results equal to direct mode, cursor pagination, execute
 //! options, intent limit, provider errors typed), workspaces with cursor pagination, checks.
-//! Not ported (the server lacks the endpoint or the double's fault injection): OAuth consent,
-//! workflows/automations, embedded tags/customization/discovery, context-store search, injected 429/503 retries, required replication keys (not in the descriptors).
+//! Elsewhere: OAuth consent and app overrides (`oauth_flow.rs`), scoped tokens and templates
+//! (`scoped.rs`), the embedded core (`embedded.rs`). Not ported (the server lacks the endpoint
+//! or the double's fault injection): workflows/automations, embedded tags, customization and
+//! discovery, context-store search, injected 429/503 retries, required replication keys (not
+//! in the descriptors), the `secret_id` OAuth callback style.
 
 mod common;
 
