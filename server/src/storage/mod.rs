@@ -161,7 +161,7 @@ impl Store {
         // (and Retry-After) instead of queueing for half a minute.
         let pool = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(std::time::Duration::from_secs(3))
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(&url)
             .await?;
         Migrator::new(Embedded).await?.run(&pool).await?;
