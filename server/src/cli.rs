@@ -73,6 +73,14 @@ pub fn command() -> Command {
                         .action(ArgAction::Append)
                         .help("refresh OAuth2 tokens of a connector (slug or definition id) at URL instead of the spec's"),
                 )
+                .arg(
+                    Arg::new("provider-authorization-url")
+                        .long("provider-authorization-url")
+                        .value_name("CONNECTOR=URL")
+                        .action(ArgAction::Append)
+                        .help("send OAuth consent of a connector (slug or definition id) to URL instead of the spec's"),
+                )
+                .arg(Arg::new("public-url").long("public-url").value_name("URL").help("base URL browsers reach this server at (OAuth redirect_uri); default http://HOST of the request"))
                 .arg(Arg::new("token-ttl").long("token-ttl").value_name("SECONDS").value_parser(clap::value_parser!(u64)).default_value("900"))
                 .arg(Arg::new("max-body-bytes").long("max-body-bytes").value_name("N").value_parser(clap::value_parser!(usize)).default_value("1048576")),
         ))
@@ -174,15 +182,22 @@ async fn init(m: &ArgMatches) -> Result<(), Error> {
 
 /// `--provider-base-url` values → definition id → URL.
 fn provider_urls(m: &ArgMatches, mut config: ServerConfig) -> Result<ServerConfig, Error> {
-    for (arg, refresh) in [("provider-base-url", false), ("provider-refresh-url", true)] {
+    for arg in [
+        "provider-base-url",
+        "provider-refresh-url",
+        "provider-authorization-url",
+    ] {
         for v in m.get_many::<String>(arg).into_iter().flatten() {
             let (def, url) = provider_url(arg, v)?;
-            config = if refresh {
-                config.provider_refresh_url(def, url)
-            } else {
-                config.provider_base_url(def, url)
+            config = match arg {
+                "provider-refresh-url" => config.provider_refresh_url(def, url),
+                "provider-authorization-url" => config.provider_authorization_url(def, url),
+                _ => config.provider_base_url(def, url),
             };
         }
+    }
+    if let Some(u) = m.get_one::<String>("public-url") {
+        config = config.public_url(u.clone());
     }
     Ok(config)
 }

@@ -6,6 +6,9 @@ use std::time::Duration;
 /// Lifetime of application tokens (as Airbyte's: 15 minutes).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 
+/// Lifetime of workspace-scoped tokens (as Airbyte's: 20 minutes).
+pub const DEFAULT_SCOPED_TOKEN_TTL: Duration = Duration::from_secs(20 * 60);
+
 /// Largest request body accepted, in bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -15,6 +18,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct ServerConfig {
     /// Lifetime of application tokens.
     pub token_ttl: Duration,
+    /// Lifetime of workspace-scoped tokens.
+    pub scoped_token_ttl: Duration,
     /// Largest request body, in bytes (larger bodies get 413).
     pub max_body_bytes: usize,
     /// Definition id (lower case) → provider base URL used instead of the spec's server URL,
@@ -22,6 +27,11 @@ pub struct ServerConfig {
     pub provider_base_urls: BTreeMap<String, String>,
     /// Definition id (lower case) → OAuth2 refresh URL used instead of the spec's.
     pub provider_refresh_urls: BTreeMap<String, String>,
+    /// Definition id (lower case) → OAuth consent page used instead of the spec's.
+    pub provider_authorization_urls: BTreeMap<String, String>,
+    /// The server's own base URL as browsers reach it (OAuth `redirect_uri`); default: the
+    /// `Host` of the initiate request over `http`.
+    pub public_url: Option<String>,
     /// Timeout of one provider call.
     pub provider_timeout: Duration,
 }
@@ -30,9 +40,12 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
+            scoped_token_ttl: DEFAULT_SCOPED_TOKEN_TTL,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             provider_base_urls: BTreeMap::new(),
             provider_refresh_urls: BTreeMap::new(),
+            provider_authorization_urls: BTreeMap::new(),
+            public_url: None,
             provider_timeout: Duration::from_secs(60),
         }
     }
@@ -47,6 +60,12 @@ impl ServerConfig {
     /// Set the token lifetime.
     pub fn token_ttl(mut self, ttl: Duration) -> Self {
         self.token_ttl = ttl;
+        self
+    }
+
+    /// Set the scoped-token lifetime.
+    pub fn scoped_token_ttl(mut self, ttl: Duration) -> Self {
+        self.scoped_token_ttl = ttl;
         self
     }
 
@@ -75,6 +94,23 @@ impl ServerConfig {
     ) -> Self {
         self.provider_refresh_urls
             .insert(definition_id.as_ref().to_ascii_lowercase(), url.into());
+        self
+    }
+
+    /// Send the OAuth consent of connectors of `definition_id` to `url`.
+    pub fn provider_authorization_url(
+        mut self,
+        definition_id: impl AsRef<str>,
+        url: impl Into<String>,
+    ) -> Self {
+        self.provider_authorization_urls
+            .insert(definition_id.as_ref().to_ascii_lowercase(), url.into());
+        self
+    }
+
+    /// Set the server's public base URL.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_string());
         self
     }
 }

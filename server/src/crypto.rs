@@ -241,6 +241,17 @@ pub fn token_digest(token: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
 }
 
+/// HMAC-SHA-256 (hex) of `data` under a key derived from `key` for `purpose`: a digest of
+/// secret-bearing text (a create request's body) that reveals nothing without the master key.
+pub fn keyed_digest(key: &MasterKey, purpose: &str, data: &[u8]) -> String {
+    let sub = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.bytes.expose_secret()),
+        purpose.as_bytes(),
+    );
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, sub.as_ref());
+    hex(ring::hmac::sign(&k, data).as_ref())
+}
+
 /// `n` random bytes as lower-case hex.
 pub fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
@@ -273,6 +284,11 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// Whether `a` and `b` are equal, in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

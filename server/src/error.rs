@@ -38,6 +38,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Message shown to the client (never a secret).
     pub message: String,
+    /// Seconds for a `Retry-After` header (503 while the database is unavailable).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -46,6 +48,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
     /// 400.
@@ -74,8 +77,45 @@ impl ApiError {
     }
 }
 
+/// Seconds a client is asked to wait while the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u32 = 2;
+
+/// Whether a database error means "not reachable right now" (connection refused or lost, pool
+/// exhausted, server shutting down, SQLite busy) rather than a fault of the request or data.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // PostgreSQL: connection exceptions (08), operator intervention (57P), too many
+            // connections; SQLite: BUSY and LOCKED (extended codes keep the low byte).
+            c.starts_with("08")
+                || c.starts_with("57P")
+                || c == "53300"
+                || c.parse::<i64>()
+                    .is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6)
+        }),
+        _ => false,
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
+        if let Error::Database(d) = &e
+            && is_unavailable(d)
+        {
+            eprintln!("airbyte-agent-server: database unavailable: {e}");
+            let mut out = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable; retry shortly",
+            );
+            out.retry_after = Some(UNAVAILABLE_RETRY_AFTER);
+            return out;
+        }
         // The cause goes to the operator's log, not to the client.
         eprintln!("airbyte-agent-server: internal error: {e}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
@@ -87,11 +127,29 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({
             "errors": [{"userPresentableMessage": self.message}],
         });
-        (
+        let mut r = (
             self.status,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        r
     }
+}
+
+/// An error and its sources, `: `-joined (reqwest keeps the cause of a connection failure in
+/// the chain).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
 }

@@ -7,22 +7,26 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::extract::{Authed, JsonBody};
 use super::{AppState, rfc3339};
+use crate::crypto;
 use crate::error::{ApiError, Error};
 use crate::registry;
-use crate::storage::{ConnectorRecord, NewConnector, Workspace};
+use crate::storage::{ConnectorRecord, Inserted, NewConnector, Workspace};
 
 /// Longest connector name.
 const MAX_NAME: usize = 200;
 
 fn connector_json(c: &ConnectorRecord) -> Value {
-    let title = registry::by_definition_id(&c.definition_id).map(|d| d.title);
+    let title = c
+        .source_template_name
+        .clone()
+        .or_else(|| registry::by_definition_id(&c.definition_id).map(|d| d.title.to_string()));
     json!({
         "id": c.id,
         "name": c.name,
@@ -30,6 +34,7 @@ fn connector_json(c: &ConnectorRecord) -> Value {
         "workspace_id": c.workspace_id,
         "workspace_name": c.workspace_name,
         "summarized_source_template": {"name": title},
+        "source_template_id": c.source_template_id,
         "created_at": rfc3339(c.created_at),
         "updated_at": rfc3339(c.updated_at),
     })
@@ -39,12 +44,39 @@ fn workspace_missing(name: &str) -> ApiError {
     ApiError::not_found(format!("Workspace '{name}' not found"))
 }
 
-/// The workspace of the caller's organization, or 404.
+/// The workspace of the caller's organization (and scope), or 404.
 async fn workspace(st: &AppState, auth: &Authed, name: &str) -> Result<Workspace, ApiError> {
     st.store
         .workspace_by_name(&auth.organization_id, name)
         .await?
+        .filter(|w| auth.sees(&w.id))
         .ok_or_else(|| workspace_missing(name))
+}
+
+/// The connector `id` if the caller may see it (organization and scope), else 404.
+pub(crate) async fn visible(
+    st: &AppState,
+    auth: &Authed,
+    id: &str,
+) -> Result<ConnectorRecord, ApiError> {
+    st.store
+        .connector(&auth.organization_id, id)
+        .await?
+        .filter(|c| auth.sees(&c.workspace_id))
+        .ok_or_else(|| ApiError::not_found(format!("Connector {id} not found")))
+}
+
+/// The `Idempotency-Key` header, if any.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.trim().is_empty() && k.len() <= 255 => Ok(Some(k)),
+            _ => Err(ApiError::bad_request(
+                "Idempotency-Key must be 1 to 255 characters of text",
+            )),
+        },
+    }
 }
 
 #[derive(Deserialize)]
@@ -94,8 +126,18 @@ pub(crate) struct CreateRequest {
 pub(crate) async fn create(
     State(st): State<Arc<AppState>>,
     auth: Authed,
-    JsonBody(req): JsonBody<CreateRequest>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // Keyed by the master key: the digest covers credentials.
+    let idempotency = idempotency_key(&headers)?.map(|k| {
+        (
+            k,
+            crypto::keyed_digest(&st.key, "idempotency", body.to_string().as_bytes()),
+        )
+    });
+    let req: CreateRequest = serde_json::from_value(body)
+        .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))?;
     let Some(ws) = req
         .workspace_name
         .or(req.customer_name)
@@ -115,11 +157,24 @@ pub(crate) async fn create(
             "server_side_oauth_secret_id is not supported by this server yet; send credentials",
         ));
     }
-    if let Some(t) = &req.source_template_id {
-        return Err(ApiError::unprocessable(format!(
-            "unknown source template {t}"
-        )));
-    }
+    let template = match &req.source_template_id {
+        None => None,
+        Some(t) => Some(
+            st.store
+                .template(&auth.organization_id, t)
+                .await?
+                .filter(|t| {
+                    t.actor_definition_id
+                        .eq_ignore_ascii_case(descriptor.definition_id)
+                })
+                .ok_or_else(|| {
+                    ApiError::unprocessable(format!(
+                        "unknown source template {t} for {}",
+                        descriptor.name
+                    ))
+                })?,
+        ),
+    };
     let credentials = match req.credentials {
         Some(Value::Object(c)) => c,
         Some(_) => return Err(ApiError::unprocessable("credentials must be a JSON object")),
@@ -127,15 +182,26 @@ pub(crate) async fn create(
     };
     let checked = registry::check_credentials(descriptor, &credentials)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    let replication = match req.replication_config {
+    let mut replication = match req.replication_config {
         None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => Some(Value::Object(m).to_string()),
+        Some(Value::Object(m)) => Some(m),
         Some(_) => {
             return Err(ApiError::unprocessable(
                 "replication_config must be a JSON object",
             ));
         }
     };
+    // A template's defaults fill what the request leaves out.
+    if let Some(t) = &template
+        && let Ok(Value::Object(defaults)) = serde_json::from_str(&t.partial_default_config)
+        && !defaults.is_empty()
+    {
+        let m = replication.get_or_insert_with(Map::new);
+        for (k, v) in defaults {
+            m.entry(k).or_insert(v);
+        }
+    }
+    let replication = replication.map(|m| Value::Object(m).to_string());
     let name = req
         .name
         .unwrap_or_else(|| format!("{} - {ws}", descriptor.name));
@@ -150,7 +216,7 @@ pub(crate) async fn create(
         serde_json::to_vec(&Value::Object(checked.values))
             .map_err(|e| Error::Corrupt(e.to_string()))?,
     ));
-    let rec = st
+    let inserted = st
         .store
         .insert_connector(
             &st.key,
@@ -160,11 +226,19 @@ pub(crate) async fn create(
                 name: &name,
                 auth_scheme: checked.scheme,
                 replication_config: replication,
+                source_template: template.as_ref(),
+                idempotency,
             },
             plain.expose_secret(),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(connector_json(&rec))))
+    match inserted {
+        Inserted::New(rec) => Ok((StatusCode::CREATED, Json(connector_json(&rec)))),
+        Inserted::Existing(rec) => Ok((StatusCode::OK, Json(connector_json(&rec)))),
+        Inserted::KeyReused => Err(ApiError::unprocessable(
+            "Idempotency-Key was already used for a different request",
+        )),
+    }
 }
 
 pub(crate) async fn delete(
@@ -172,9 +246,10 @@ pub(crate) async fn delete(
     auth: Authed,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let rec = visible(&st, &auth, &id).await?;
     if st
         .store
-        .delete_connector(&auth.organization_id, &id)
+        .delete_connector(&auth.organization_id, &rec.id)
         .await?
     {
         st.clients.forget(&id);

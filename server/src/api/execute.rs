@@ -6,18 +6,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use airbyte_agent_runtime::{
-    Client, ConnectorDescriptor, Credentials, ExecuteOptions, MAX_INTENT_CHARS, RefreshedTokens,
+    Client, ConnectorDescriptor, Credentials, ExecuteOptions, MAX_INTENT_CHARS,
 };
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secrecy::{ExposeSecret, SecretBox, SecretString};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::AppState;
-use super::connectors::replication_map;
+use super::connectors::{replication_map, visible};
 use super::extract::{Authed, JsonBody};
+use super::{AppState, refresh};
 use crate::crypto;
 use crate::error::{ApiError, Error};
 use crate::registry;
@@ -41,19 +41,25 @@ impl std::fmt::Debug for ClientCache {
 }
 
 impl ClientCache {
-    fn get(&self, rec: &ConnectorRecord) -> Option<Direct> {
-        let map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&rec.id)
-            .filter(|(v, _)| *v == rec.revision)
-            .map(|(_, c)| c.clone())
-    }
-
-    fn put(&self, rec: &ConnectorRecord, client: Direct) {
+    /// The client of `rec`'s revision, built once however many calls ask at the same time
+    /// (each would otherwise renew an expired token on its own).
+    fn get_or_build(
+        &self,
+        rec: &ConnectorRecord,
+        build: impl FnOnce() -> Result<Direct, ApiError>,
+    ) -> Result<Direct, ApiError> {
         let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((v, c)) = map.get(&rec.id)
+            && *v >= rec.revision
+        {
+            return Ok(c.clone());
+        }
+        let client = build()?;
         if map.len() >= MAX_CACHED_CLIENTS {
             map.clear();
         }
-        map.insert(rec.id.clone(), (rec.revision, client));
+        map.insert(rec.id.clone(), (rec.revision, client.clone()));
+        Ok(client)
     }
 
     pub(crate) fn forget(&self, id: &str) {
@@ -96,79 +102,26 @@ pub(crate) struct ExecuteRequest {
     intent: Option<String>,
 }
 
-/// The credential field a token-response value lands in: the field the scheme maps the
-/// parameter from (`("access_token", "${access_token}")`), else the parameter's own name.
-fn field_for(d: &ConnectorDescriptor, scheme: &str, param: &str) -> String {
-    d.auth_schemes
-        .iter()
-        .find(|s| s.key == scheme)
-        .and_then(|s| s.mapping.iter().find(|(p, _)| *p == param))
-        .and_then(|(_, t)| t.strip_prefix("${").and_then(|t| t.strip_suffix('}')))
-        .unwrap_or(param)
-        .to_string()
-}
-
-/// Persist refreshed OAuth2 tokens (providers such as Gong accept a refresh token only once):
-/// the full credential set is re-sealed and the record's revision bumped, so every instance
-/// rebuilds its client from the new tokens.
-fn persist_refreshes(
-    st: &Arc<AppState>,
-    d: &'static ConnectorDescriptor,
-    rec: &ConnectorRecord,
-    values: Map<String, Value>,
-) -> impl Fn(&RefreshedTokens) + Send + Sync + 'static {
-    // Weak: the cached client owns this callback, and the state owns the cache.
-    let state = Arc::downgrade(st);
-    let (org, id, scheme) = (
-        rec.organization_id.clone(),
-        rec.id.clone(),
-        rec.auth_scheme.clone(),
-    );
-    let current = Arc::new(Mutex::new(values));
-    move |t: &RefreshedTokens| {
-        let plain = {
-            let mut m = current.lock().unwrap_or_else(|p| p.into_inner());
-            m.insert(
-                field_for(d, &scheme, "access_token"),
-                Value::String(t.access_token.expose_secret().to_string()),
-            );
-            if let Some(r) = &t.refresh_token {
-                m.insert(
-                    field_for(d, &scheme, "refresh_token"),
-                    Value::String(r.expose_secret().to_string()),
-                );
-            }
-            match serde_json::to_vec(&*m) {
-                Ok(b) => SecretBox::new(Box::new(b)),
-                Err(_) => return,
-            }
-        };
-        let (Some(st), Ok(rt)) = (state.upgrade(), tokio::runtime::Handle::try_current()) else {
-            return;
-        };
-        let (org, id) = (org.clone(), id.clone());
-        rt.spawn(async move {
-            let res = st
-                .store
-                .update_credentials(&st.key, &org, &id, plain.expose_secret())
-                .await;
-            if let Err(e) = res {
-                eprintln!("airbyte-agent-server: storing refreshed tokens of {id} failed: {e}");
-            }
-        });
-    }
-}
-
-/// Build the direct client of a stored connector: decrypted credentials, the configured base
-/// and refresh URL overrides, replication settings as config values (scoping, config
-/// injection), refreshed tokens written back.
-fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Direct, ApiError> {
-    let d = registry::by_definition_id(&rec.definition_id).ok_or_else(|| {
+/// The compiled-in descriptor of a record.
+fn descriptor(rec: &ConnectorRecord) -> Result<&'static ConnectorDescriptor, ApiError> {
+    registry::by_definition_id(&rec.definition_id).ok_or_else(|| {
         ApiError::unprocessable(format!(
             "connector definition {} is not compiled into this server",
             rec.definition_id
         ))
-    })?;
+    })
+}
+
+/// Build the direct client of a stored connector: decrypted credentials, the configured base
+/// URL override, replication settings as config values (scoping, config injection), and
+/// OAuth2 token requests routed through the locking refresh endpoint (`refresh_url`), which
+/// stores refreshed tokens before handing them out.
+fn direct_client(
+    st: &Arc<AppState>,
+    rec: &ConnectorRecord,
+    refresh_url: Option<String>,
+) -> Result<Direct, ApiError> {
+    let d = descriptor(rec)?;
     let plain = crypto::open(&st.key, &rec.sealed, &rec.id)?;
     let values: Map<String, Value> = serde_json::from_slice(plain.expose_secret())
         .map_err(|_| Error::Corrupt(format!("credentials of connector {}", rec.id)))?;
@@ -183,15 +136,13 @@ fn direct_client(st: &Arc<AppState>, rec: &ConnectorRecord) -> Result<Direct, Ap
             _ => return Err(Error::Corrupt(format!("credentials of connector {}", rec.id)).into()),
         }
     }
-    let mut b = Client::builder(d, creds)
-        .timeout(st.config.provider_timeout)
-        .on_token_refresh(persist_refreshes(st, d, rec, values));
+    let mut b = Client::builder(d, creds).timeout(st.config.provider_timeout);
     let def = rec.definition_id.to_ascii_lowercase();
     if let Some(url) = st.config.provider_base_urls.get(&def) {
         b = b.base_url(url.clone());
     }
-    if let Some(url) = st.config.provider_refresh_urls.get(&def) {
-        b = b.refresh_url(url.clone());
+    if let Some(url) = refresh_url {
+        b = b.refresh_url(url);
     }
     for (k, v) in replication_map(rec)? {
         let text = match v {
@@ -256,25 +207,20 @@ pub(crate) async fn execute(
             "intent must be at most {MAX_INTENT_CHARS} characters"
         )));
     }
-    let rec = st
-        .store
-        .connector(&auth.organization_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Connector {id} not found")))?;
+    let rec = visible(&st, &auth, &id).await?;
     if req.action.starts_with("context_store_") {
         return Err(ApiError::unprocessable(format!(
             "{} is not supported by this server (no context store)",
             req.action
         )));
     }
-    let direct = match st.clients.get(&rec) {
-        Some(c) => c,
-        None => {
-            let c = direct_client(&st, &rec)?;
-            st.clients.put(&rec, c.clone());
-            c
-        }
+    let refresh_url = match refresh::oauth_of(descriptor(&rec)?, &rec) {
+        Some(_) => Some(st.refresh_endpoint().await?.url_for(&rec)),
+        None => None,
     };
+    let direct = st
+        .clients
+        .get_or_build(&rec, || direct_client(&st, &rec, refresh_url))?;
     let mut options = ExecuteOptions::new()
         .select_fields(req.select_fields.unwrap_or_default())
         .exclude_fields(req.exclude_fields.unwrap_or_default())

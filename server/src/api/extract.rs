@@ -17,11 +17,35 @@ use crate::error::ApiError;
 use crate::storage::{TokenGrant, now};
 
 /// The caller's organization, from a valid, unexpired bearer token. An `X-Organization-Id`
-/// header, when present, must name the same organization.
+/// header, when present, must name the same organization. A scoped token also names the one
+/// workspace it may touch: everything outside it is answered as if it did not exist.
 #[derive(Debug, Clone)]
 pub struct Authed {
     /// Organization id.
     pub organization_id: String,
+    /// The application the token was issued to.
+    pub client_id: String,
+    /// The workspace of a scoped token (`None`: an application token).
+    pub workspace_id: Option<String>,
+}
+
+impl Authed {
+    /// Whether the caller may see workspace `id`.
+    pub fn sees(&self, workspace_id: &str) -> bool {
+        self.workspace_id
+            .as_deref()
+            .is_none_or(|w| w == workspace_id)
+    }
+
+    /// 403 for scoped tokens: organization-wide operations need an application token.
+    pub fn require_application(&self) -> Result<(), ApiError> {
+        match self.workspace_id {
+            None => Ok(()),
+            Some(_) => Err(ApiError::forbidden(
+                "this operation needs an application token, not a workspace-scoped token",
+            )),
+        }
+    }
 }
 
 /// The `X-Organization-Id` header, if any (400 when it is not text).
@@ -74,6 +98,8 @@ impl FromRequestParts<Arc<AppState>> for Authed {
         }
         Ok(Authed {
             organization_id: grant.organization_id,
+            client_id: grant.client_id,
+            workspace_id: grant.workspace_id,
         })
     }
 }

@@ -1,9 +1,14 @@
-//! The HTTP API: Airbyte's hosted protocol (tokens, workspaces, connectors, execute) plus
-//! `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
+//! The HTTP API: Airbyte's hosted protocol (application and scoped tokens, workspaces,
+//! connectors, source templates, execute) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
 
 mod connectors;
+mod embedded;
 mod execute;
 mod extract;
+mod oauth;
+mod refresh;
+mod scoped;
+mod templates;
 mod tokens;
 mod workspaces;
 
@@ -13,7 +18,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 
@@ -32,6 +37,7 @@ pub struct AppState {
     config: ServerConfig,
     clients: execute::ClientCache,
     tokens: extract::TokenCache,
+    refresh: tokio::sync::OnceCell<refresh::RefreshEndpoint>,
 }
 
 impl AppState {
@@ -43,7 +49,14 @@ impl AppState {
             config,
             clients: execute::ClientCache::default(),
             tokens: extract::TokenCache::default(),
+            refresh: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The loopback endpoint OAuth2 token requests of this state's clients go to, started on
+    /// first use.
+    async fn refresh_endpoint(self: &Arc<Self>) -> Result<&refresh::RefreshEndpoint, Error> {
+        self.refresh.get_or_try_init(|| refresh::start(self)).await
     }
 }
 
@@ -67,6 +80,26 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/integrations/connectors/{id}/execute",
             post(execute::execute),
+        )
+        .route(
+            "/api/v1/integrations/templates/sources",
+            get(templates::list).post(templates::create),
+        )
+        .route("/api/v1/embedded/scoped-token", post(scoped::scoped_token))
+        .route(
+            "/api/v1/embedded/templates/sources",
+            get(embedded::list_templates),
+        )
+        .route("/api/v1/embedded/sources", post(embedded::create_source))
+        .route(
+            "/api/v1/integrations/connectors/oauth/initiate",
+            post(oauth::initiate),
+        )
+        .route("/api/v1/oauth/callback", get(oauth::callback))
+        .route("/api/v1/oauth/credentials", put(oauth::put_app))
+        .route(
+            "/api/v1/oauth/credentials/connector_type/{type}",
+            delete(oauth::delete_app),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -95,7 +128,9 @@ async fn readyz(State(st): State<Arc<AppState>>) -> Response {
     match st.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(_) => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+            e.retry_after = Some(crate::error::UNAVAILABLE_RETRY_AFTER);
+            e.into_response()
         }
     }
 }

@@ -64,6 +64,8 @@ pub(crate) async fn token(
                 organization_id: org,
                 client_id: req.client_id,
                 expires_at: now().saturating_add(ttl),
+                workspace_id: None,
+                region_id: None,
             },
         )
         .await?;

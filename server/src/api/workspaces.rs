@@ -53,6 +53,24 @@ pub(crate) async fn list(
                 .ok_or_else(|| ApiError::bad_request("invalid cursor"))
         })
         .transpose()?;
+    if let Some(scope) = &auth.workspace_id {
+        // A scoped token sees its own workspace only.
+        let own = st
+            .store
+            .workspace_by_id(&auth.organization_id, scope)
+            .await?
+            .filter(|w| {
+                q.name_contains
+                    .as_deref()
+                    .is_none_or(|part| w.name.contains(part))
+                    && after.as_deref().is_none_or(|a| w.name.as_str() > a)
+            });
+        return Ok(Json(json!({
+            "data": own.iter().map(workspace_json).collect::<Vec<_>>(),
+            "has_more": false,
+            "next_cursor": null,
+        })));
+    }
     let page = st
         .store
         .list_workspaces(
@@ -97,6 +115,7 @@ pub(crate) async fn create(
     auth: Authed,
     JsonBody(req): JsonBody<CreateRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    auth.require_application()?;
     check_name(&req.name)?;
     match st
         .store

@@ -28,6 +28,11 @@ pub struct TokenGrant {
     pub client_id: String,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
+    /// The one workspace a scoped token may touch (`None`: an application token, the whole
+    /// organization).
+    pub workspace_id: Option<String>,
+    /// Region a scoped token was minted for.
+    pub region_id: Option<String>,
 }
 
 impl Store {
@@ -99,12 +104,15 @@ impl Store {
             .execute(self.pool())
             .await?;
         sqlx::query(
-            "INSERT INTO access_tokens (token_hash, client_id, organization_id, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO access_tokens (token_hash, client_id, organization_id, expires_at, \
+             workspace_id, region_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(crypto::token_digest(token))
         .bind(&grant.client_id)
         .bind(&grant.organization_id)
         .bind(grant.expires_at)
+        .bind(grant.workspace_id.clone())
+        .bind(grant.region_id.clone())
         .execute(self.pool())
         .await?;
         Ok(())
@@ -113,7 +121,8 @@ impl Store {
     /// What a bearer token grants, if it was issued here (expired or not).
     pub async fn token(&self, token: &str) -> Result<Option<TokenGrant>, Error> {
         let row = sqlx::query(
-            "SELECT organization_id, client_id, expires_at FROM access_tokens WHERE token_hash = $1",
+            "SELECT organization_id, client_id, expires_at, workspace_id, region_id \
+             FROM access_tokens WHERE token_hash = $1",
         )
         .bind(crypto::token_digest(token))
         .fetch_optional(self.pool())
@@ -123,6 +132,8 @@ impl Store {
                 organization_id: r.try_get(0)?,
                 client_id: r.try_get(1)?,
                 expires_at: r.try_get(2)?,
+                workspace_id: r.try_get(3)?,
+                region_id: r.try_get(4)?,
             })
         })
         .transpose()

@@ -3,7 +3,8 @@
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::{Store, is_unique_violation, now};
+use super::SourceTemplate;
+use super::{Store, is_unique_violation, now, now_micros};
 use crate::crypto::{self, MasterKey, Sealed};
 use crate::error::Error;
 
@@ -48,8 +49,14 @@ pub struct ConnectorRecord {
     pub replication_config: Option<String>,
     /// The sealed credentials.
     pub sealed: Sealed,
-    /// Credentials revision (bumped by [`Store::update_credentials`]).
+    /// Credentials revision (bumped whenever the credentials change).
     pub revision: i64,
+    /// The source template it was made from.
+    pub source_template_id: Option<String>,
+    /// That template's name.
+    pub source_template_name: Option<String>,
+    /// Expiry of the stored OAuth2 access token, Unix seconds, when known.
+    pub token_expires_at: Option<i64>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
     /// Last change, Unix seconds.
@@ -69,13 +76,33 @@ pub struct NewConnector<'a> {
     pub auth_scheme: &'a str,
     /// Replication settings (JSON object text).
     pub replication_config: Option<String>,
+    /// The source template it is made from.
+    pub source_template: Option<&'a SourceTemplate>,
+    /// The request's `Idempotency-Key` and a digest of its body.
+    pub idempotency: Option<(&'a str, String)>,
 }
 
-const CONNECTOR_COLUMNS: &str = "c.id, c.organization_id, c.workspace_id, w.name, c.definition_id, \
-     c.name, c.auth_scheme, c.replication_config, c.master_key_id, c.wrapped_data_key, \
-     c.sealed_credentials, c.created_at, c.updated_at, c.revision";
+/// What [`Store::insert_connector`] did.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new connector.
+    New(ConnectorRecord),
+    /// The connector an earlier request with the same idempotency key and body created.
+    Existing(ConnectorRecord),
+    /// The idempotency key was used before for a different body.
+    KeyReused,
+}
 
-fn connector_row(r: &AnyRow) -> Result<ConnectorRecord, Error> {
+pub(crate) const CONNECTOR_COLUMNS: &str = "c.id, c.organization_id, c.workspace_id, w.name, c.definition_id, \
+     c.name, c.auth_scheme, c.replication_config, c.master_key_id, c.wrapped_data_key, \
+     c.sealed_credentials, c.created_at, c.updated_at, c.revision, c.source_template_id, t.name, \
+     c.token_expires_at";
+
+/// The tables [`CONNECTOR_COLUMNS`] come from.
+pub(crate) const CONNECTOR_FROM: &str = "connectors c JOIN workspaces w ON w.id = c.workspace_id \
+     LEFT JOIN source_templates t ON t.id = c.source_template_id";
+
+pub(crate) fn connector_row(r: &AnyRow) -> Result<ConnectorRecord, Error> {
     Ok(ConnectorRecord {
         id: r.try_get(0)?,
         organization_id: r.try_get(1)?,
@@ -93,6 +120,9 @@ fn connector_row(r: &AnyRow) -> Result<ConnectorRecord, Error> {
         created_at: r.try_get(11)?,
         updated_at: r.try_get(12)?,
         revision: r.try_get(13)?,
+        source_template_id: r.try_get(14)?,
+        source_template_name: r.try_get(15)?,
+        token_expires_at: r.try_get(16)?,
     })
 }
 
@@ -166,6 +196,25 @@ impl Store {
         }
     }
 
+    /// The workspace `id` of `org`.
+    pub async fn workspace_by_id(&self, org: &str, id: &str) -> Result<Option<Workspace>, Error> {
+        let row = sqlx::query(
+            "SELECT id, organization_id, name FROM workspaces WHERE organization_id = $1 AND id = $2",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(Workspace {
+                id: r.try_get(0)?,
+                organization_id: r.try_get(1)?,
+                name: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
     /// The workspace of `org` named `name`.
     pub async fn workspace_by_name(
         &self,
@@ -189,23 +238,31 @@ impl Store {
         .transpose()
     }
 
-    /// Seal `credentials` and insert the connector in one statement (nothing half-stored).
+    /// Seal `credentials` and insert the connector in one statement (nothing half-stored). With
+    /// an idempotency key, a repeated request gets the connector the first one created.
     pub async fn insert_connector(
         &self,
         key: &MasterKey,
         new: NewConnector<'_>,
         credentials: &[u8],
-    ) -> Result<ConnectorRecord, Error> {
+    ) -> Result<Inserted, Error> {
         let id = crypto::uuid_v4();
         let sealed = crypto::seal(key, credentials, &id)?;
         let t = now();
-        sqlx::query(
+        let org = &new.workspace.organization_id;
+        let (idem_key, idem_digest) = match &new.idempotency {
+            Some((k, d)) => (Some((*k).to_string()), Some(d.clone())),
+            None => (None, None),
+        };
+        let res = sqlx::query(
             "INSERT INTO connectors (id, organization_id, workspace_id, definition_id, name, \
              auth_scheme, replication_config, master_key_id, wrapped_data_key, sealed_credentials, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             created_at, updated_at, source_template_id, idempotency_key, idempotency_digest, \
+             created_at_us) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&id)
-        .bind(&new.workspace.organization_id)
+        .bind(org)
         .bind(&new.workspace.id)
         .bind(new.definition_id)
         .bind(new.name)
@@ -216,11 +273,39 @@ impl Store {
         .bind(&sealed.ciphertext)
         .bind(t)
         .bind(t)
+        .bind(new.source_template.map(|t| t.id.clone()))
+        .bind(idem_key.clone())
+        .bind(idem_digest.clone())
+        .bind(now_micros())
         .execute(self.pool())
-        .await?;
-        Ok(ConnectorRecord {
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) && idem_key.is_some() => {
+                let sql = format!(
+                    "SELECT {CONNECTOR_COLUMNS}, c.idempotency_digest FROM {CONNECTOR_FROM} \
+                     WHERE c.organization_id = $1 AND c.idempotency_key = $2"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(org)
+                    .bind(idem_key.unwrap_or_default())
+                    .fetch_optional(self.pool())
+                    .await?;
+                let Some(row) = row else {
+                    // Deleted since: the key stays spent.
+                    return Ok(Inserted::KeyReused);
+                };
+                let digest: Option<String> = row.try_get(17)?;
+                if digest != idem_digest {
+                    return Ok(Inserted::KeyReused);
+                }
+                return Ok(Inserted::Existing(connector_row(&row)?));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Inserted::New(ConnectorRecord {
             id,
-            organization_id: new.workspace.organization_id.clone(),
+            organization_id: org.clone(),
             workspace_id: new.workspace.id.clone(),
             workspace_name: new.workspace.name.clone(),
             definition_id: new.definition_id.to_string(),
@@ -231,7 +316,10 @@ impl Store {
             revision: 0,
             created_at: t,
             updated_at: t,
-        })
+            source_template_id: new.source_template.map(|t| t.id.clone()),
+            source_template_name: new.source_template.map(|t| t.name.clone()),
+            token_expires_at: None,
+        }))
     }
 
     /// Connectors of a workspace, optionally of one definition, oldest first.
@@ -241,9 +329,9 @@ impl Store {
         definition_id: Option<&str>,
     ) -> Result<Vec<ConnectorRecord>, Error> {
         let sql = format!(
-            "SELECT {CONNECTOR_COLUMNS} FROM connectors c JOIN workspaces w ON w.id = c.workspace_id \
+            "SELECT {CONNECTOR_COLUMNS} FROM {CONNECTOR_FROM} \
              WHERE c.organization_id = $1 AND c.workspace_id = $2 AND ($3 = '' OR c.definition_id = $3) \
-             ORDER BY c.created_at, c.id"
+             ORDER BY COALESCE(c.created_at_us, c.created_at * 1000000), c.id"
         );
         let rows = sqlx::query(&sql)
             .bind(&workspace.organization_id)
@@ -257,8 +345,8 @@ impl Store {
     /// Every connector, optionally of one organization (administration; credentials stay sealed).
     pub async fn all_connectors(&self, org: Option<&str>) -> Result<Vec<ConnectorRecord>, Error> {
         let sql = format!(
-            "SELECT {CONNECTOR_COLUMNS} FROM connectors c JOIN workspaces w ON w.id = c.workspace_id \
-             WHERE ($1 = '' OR c.organization_id = $1) ORDER BY c.created_at, c.id"
+            "SELECT {CONNECTOR_COLUMNS} FROM {CONNECTOR_FROM} \
+             WHERE ($1 = '' OR c.organization_id = $1) ORDER BY COALESCE(c.created_at_us, c.created_at * 1000000), c.id"
         );
         let rows = sqlx::query(&sql)
             .bind(org.unwrap_or(""))
@@ -270,7 +358,7 @@ impl Store {
     /// The connector `id` if it belongs to `org`.
     pub async fn connector(&self, org: &str, id: &str) -> Result<Option<ConnectorRecord>, Error> {
         let sql = format!(
-            "SELECT {CONNECTOR_COLUMNS} FROM connectors c JOIN workspaces w ON w.id = c.workspace_id \
+            "SELECT {CONNECTOR_COLUMNS} FROM {CONNECTOR_FROM} \
              WHERE c.id = $1 AND c.organization_id = $2"
         );
         let row = sqlx::query(&sql)
@@ -348,6 +436,35 @@ impl Store {
             .bind(&re.master_key_id)
             .bind(&re.wrapped_data_key)
             .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            n += 1;
+        }
+        let apps = sqlx::query(
+            "SELECT organization_id, definition_id, master_key_id, wrapped_data_key, sealed_secret \
+             FROM oauth_apps",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &apps {
+            let (org, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            let sealed = Sealed {
+                master_key_id: r.try_get(2)?,
+                wrapped_data_key: r.try_get(3)?,
+                ciphertext: r.try_get(4)?,
+            };
+            if sealed.master_key_id == new.id() {
+                continue;
+            }
+            let re = crypto::rewrap(old, new, &sealed, &super::oauth::app_aad(&org, &def))?;
+            sqlx::query(
+                "UPDATE oauth_apps SET master_key_id = $1, wrapped_data_key = $2 \
+                 WHERE organization_id = $3 AND definition_id = $4",
+            )
+            .bind(&re.master_key_id)
+            .bind(&re.wrapped_data_key)
+            .bind(&org)
+            .bind(&def)
             .execute(&mut *tx)
             .await?;
             n += 1;

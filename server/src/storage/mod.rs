@@ -3,6 +3,9 @@
 
 mod accounts;
 mod connectors;
+mod locks;
+mod oauth;
+mod templates;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,7 +15,10 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 pub use accounts::{Application, TokenGrant};
-pub use connectors::{ConnectorRecord, NewConnector, Workspace, WorkspacePage};
+pub use connectors::{ConnectorRecord, Inserted, NewConnector, Workspace, WorkspacePage};
+pub use locks::LockedConnector;
+pub use oauth::PendingOAuth;
+pub use templates::{Registered, SourceTemplate};
 
 use crate::error::Error;
 
@@ -20,11 +26,18 @@ use crate::error::Error;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://airbyte-agent-server.db";
 
 /// The compiled-in migrations, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "scopes_templates_refresh",
+        include_str!("../../migrations/0002_scopes_templates_refresh.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded;
@@ -116,6 +129,14 @@ fn create_private_file(url: &str) -> Result<(), Error> {
     }
 }
 
+/// Current time in Unix microseconds (creation order of rows made within one second).
+pub(crate) fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Current time in Unix seconds.
 pub(crate) fn now() -> i64 {
     SystemTime::now()
@@ -136,8 +157,11 @@ impl Store {
             Backend::Sqlite => 4,
             Backend::Postgres => 10,
         };
+        // A short acquire timeout: while the database is away, requests fail fast with 503
+        // (and Retry-After) instead of queueing for half a minute.
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(&url)
             .await?;
         Migrator::new(Embedded).await?.run(&pool).await?;

@@ -14,6 +14,8 @@ use airbyte_agent_server::storage::{Application, Store};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+
+pub mod process;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -154,6 +156,33 @@ impl TestServer {
             .create_organization("acme", "default")
             .await
             .expect("organization");
+        Self::start_instance(store, app, config, key).await
+    }
+
+    /// Another instance on the same database and key (its own pool, caches and listener),
+    /// serving the same organization.
+    pub async fn another_instance(
+        &self,
+        db: &Database,
+        config: ServerConfig,
+        key: MasterKey,
+    ) -> Self {
+        let store = Store::open(&db.url).await.expect("store opens");
+        let app = Application {
+            organization_id: self.app.organization_id.clone(),
+            client_id: self.app.client_id.clone(),
+            client_secret: self.app.client_secret.clone(),
+        };
+        Self::start_instance(store, app, config, key).await
+    }
+
+    /// Serve `app`'s organization from `store`.
+    pub async fn start_instance(
+        store: Store,
+        app: Application,
+        config: ServerConfig,
+        key: MasterKey,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -234,46 +263,7 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> (u16, String) {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let addr = self.url.trim_start_matches("http://");
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let mut req =
-            format!("{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-        if let Some(t) = token {
-            req.push_str(&format!("authorization: Bearer {t}\r\n"));
-        }
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        let body = body.unwrap_or_default();
-        if !body.is_empty() || method == "POST" {
-            req.push_str(&format!(
-                "content-type: application/json\r\ncontent-length: {}\r\n",
-                body.len()
-            ));
-        }
-        req.push_str("\r\n");
-        stream.write_all(req.as_bytes()).await.expect("write head");
-        // A server may refuse a body before reading it all (413): a failed write is fine.
-        let _ = stream.write_all(body.as_bytes()).await;
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw).await;
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let chunked = head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked");
-        let body = if chunked {
-            dechunk(rest)
-        } else {
-            rest.to_string()
-        };
-        (status, body)
+        send_raw(&self.url, method, path_and_query, token, headers, body).await
     }
 
     /// Create a Stripe connector in workspace `default` with raw JSON → its id.
@@ -372,4 +362,75 @@ fn dechunk(mut s: &str) -> String {
         s = rest[n..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// A raw request to the server at `url` with extra headers → (status, body text).
+pub async fn send_raw(
+    url: &str,
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = url.trim_start_matches("http://");
+    // A refused or reset connection is status 0 (instances are killed in fault tests).
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return (0, String::new());
+    };
+    let mut req =
+        format!("{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("authorization: Bearer {t}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = body.unwrap_or_default();
+    if !body.is_empty() || method == "POST" {
+        req.push_str(&format!(
+            "content-type: application/json\r\ncontent-length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    if stream.write_all(req.as_bytes()).await.is_err() {
+        return (0, String::new());
+    }
+    // A server may refuse a body before reading it all (413): a failed write is fine.
+    let _ = stream.write_all(body.as_bytes()).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
+/// A raw request to the server at `url` → (status, JSON body or the text as a JSON string).
+pub async fn send_json(
+    url: &str,
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> (u16, Value) {
+    let (s, text) = send_raw(url, method, path_and_query, token, &[], body).await;
+    (
+        s,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
