@@ -6,6 +6,7 @@
 //! measured alone. Each workload prints one JSON line per measurement.
 
 mod mock;
+mod pages;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command, ExitCode, Stdio};
