@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 const USAGE: &str = "\
 airbyte-agent-bench [options]
 
-  --workload W        latency | throughput | decode | firstcall | clientbuild | all (default: all)
+  --workload W        latency | throughput | decode | stream | firstcall | clientbuild
+                      | all (default: all)
                       | serve (run only the mock server and print its URL)
   --base-url URL      target server (default: start the built-in Stripe-shaped mock)
   --rt R              current | multi | auto: the client's tokio runtime (default auto: multi-thread
@@ -30,6 +31,7 @@ airbyte-agent-bench [options]
   --calls N           throughput: calls per concurrency level (default 2000)
   --concurrency LIST  throughput: comma-separated task counts (default 1,10,20,50)
   --runs N            firstcall: process launches (default 20); decode: calls per limit (default 300)
+  --records N         stream: records read through the page stream (default 100000)
   --child             run the workload in this process (used by the parent; also handy with --base-url)
 ";
 
@@ -43,6 +45,7 @@ struct Opts {
     concurrency: Vec<usize>,
     runs: Option<usize>,
     limit: usize,
+    records: usize,
     child: bool,
 }
 
@@ -56,6 +59,7 @@ fn parse_args() -> Result<Opts, String> {
         concurrency: vec![1, 10, 20, 50],
         runs: None,
         limit: 10,
+        records: 100_000,
         child: false,
     };
     let mut args = std::env::args().skip(1);
@@ -79,6 +83,7 @@ fn parse_args() -> Result<Opts, String> {
                     .map(|s| num(s.trim().to_string(), "--concurrency"))
                     .collect::<Result<_, _>>()?
             }
+            "--records" => o.records = num(val("--records")?, "--records")?.max(1),
             "--child" => o.child = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
@@ -146,6 +151,7 @@ fn run_parent(opts: Opts) -> Result<(), String> {
             "latency",
             "throughput",
             "decode",
+            "stream",
             "firstcall",
         ]
     } else {
@@ -173,7 +179,8 @@ fn child_command(opts: &Opts, workload: &str, base_url: &str) -> Command {
         .args(["--rt", &opts.rt])
         .args(["--n", &opts.n.to_string()])
         .args(["--calls", &opts.calls.to_string()])
-        .args(["--limit", &opts.limit.to_string()]);
+        .args(["--limit", &opts.limit.to_string()])
+        .args(["--records", &opts.records.to_string()]);
     let conc: Vec<String> = opts.concurrency.iter().map(|c| c.to_string()).collect();
     c.args(["--concurrency", &conc.join(",")]);
     if let Some(r) = opts.runs {
@@ -268,6 +275,7 @@ fn run_child(opts: &Opts, start: Instant) -> Result<(), String> {
             "latency" => latency(opts, &base_url).await,
             "throughput" => throughput(opts, &base_url).await,
             "decode" => decode(opts, &base_url).await,
+            "stream" => stream(opts, &base_url).await,
             "clientbuild" => clientbuild(&base_url),
             other => Err(format!("unknown workload `{other}`")),
         }
@@ -434,6 +442,56 @@ async fn decode(opts: &Opts, base_url: &str) -> Result<(), String> {
             })
         );
     }
+    Ok(())
+}
+
+/// `--records` records through the lazy page stream (pages of 100): peak RSS after each tenth
+/// of them must stay flat (one page is held at a time).
+async fn stream(opts: &Opts, base_url: &str) -> Result<(), String> {
+    use futures_core::Stream;
+    let c = connector(base_url)?;
+    let pages_needed = opts.records.div_ceil(100);
+    let mut pages = c
+        .customers()
+        .list()
+        .limit(100)
+        .pages()
+        .max_pages(pages_needed);
+    let (mut records, mut samples) = (0usize, Vec::new());
+    let step = (opts.records / 10).max(1);
+    let t0 = Instant::now();
+    let cpu0 = cpu_time();
+    while let Some(page) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut pages).poll_next(cx)).await
+    {
+        let page = page.map_err(|e| e.to_string())?;
+        let before = records;
+        records += page.data.len();
+        if records / step != before / step {
+            samples.push(json!({"records": records, "peak_rss_kib": peak_rss_kib()}));
+        }
+        if records >= opts.records {
+            break;
+        }
+    }
+    let wall = t0.elapsed();
+    let cpu = cpu_time().saturating_sub(cpu0);
+    if records < opts.records {
+        return Err(format!("the stream ended after {records} records"));
+    }
+    println!(
+        "{}",
+        json!({
+            "bench": "stream",
+            "impl": "rust",
+            "records": records,
+            "wall_s": round(wall.as_secs_f64(), 3),
+            "cpu_per_record_us": round(cpu.as_secs_f64() * 1e6 / records as f64, 3),
+            "peak_rss_kib": peak_rss_kib(),
+            "peak_rss_along_the_way": samples,
+            "path": "pages(): the general (Value) path",
+        })
+    );
     Ok(())
 }
 

@@ -21,18 +21,33 @@ use crate::pages::{customer, page_body};
 /// Largest page the mock serves (Stripe's own cap).
 pub const MAX_LIMIT: usize = 100;
 
-/// Pre-rendered pages, one per `limit`, built on first use.
+/// Pre-rendered pages, one per `limit`, built on first use; plus a second full page (customers
+/// 100..199), served after the first one's last id so that a page stream makes progress forever
+/// (the two alternate).
 struct Pages {
     customers: Vec<Value>,
     bodies: Vec<OnceLock<Bytes>>,
+    second: OnceLock<Bytes>,
 }
 
 impl Pages {
     fn new() -> Self {
         Pages {
-            customers: (0..MAX_LIMIT).map(customer).collect(),
+            customers: (0..2 * MAX_LIMIT).map(customer).collect(),
             bodies: (0..=MAX_LIMIT).map(|_| OnceLock::new()).collect(),
+            second: OnceLock::new(),
         }
+    }
+
+    fn page_after(&self, limit: usize, starting_after: Option<&str>) -> Bytes {
+        let last_of_first = format!("cus_Bench{:010}", MAX_LIMIT - 1);
+        if limit == MAX_LIMIT && starting_after == Some(last_of_first.as_str()) {
+            return self
+                .second
+                .get_or_init(|| Bytes::from(page_body(&self.customers[MAX_LIMIT..])))
+                .clone();
+        }
+        self.page(limit)
     }
 
     fn page(&self, limit: usize) -> Bytes {
@@ -43,11 +58,15 @@ impl Pages {
     }
 }
 
-fn limit_of(query: Option<&str>) -> usize {
+fn param<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
     query
         .unwrap_or("")
         .split('&')
-        .find_map(|kv| kv.strip_prefix("limit="))
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
+fn limit_of(query: Option<&str>) -> usize {
+    param(query, "limit")
         .and_then(|v| v.parse().ok())
         .unwrap_or(10)
 }
@@ -61,7 +80,10 @@ async fn handle(
             .status(StatusCode::OK)
             .header("content-type", "application/json")
             .header("request-id", "req_bench")
-            .body(Full::new(pages.page(limit_of(req.uri().query()))))
+            .body(Full::new(pages.page_after(
+                limit_of(req.uri().query()),
+                param(req.uri().query(), "starting_after"),
+            )))
     } else {
         Response::builder()
             .status(StatusCode::NOT_FOUND)
