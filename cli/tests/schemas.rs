@@ -309,9 +309,9 @@ fn every_output_schema_is_valid_draft_2020_12() {
     );
 }
 
-/// The reference runtime's recorded results (`../shared/reference/oracle`, beside the checkout)
-/// as structured content fit the output schema of their tool: the schemas accept what the
-/// provider mocks answer.
+/// The provider answers recorded for the reference runtime (`../shared/reference/oracle`,
+/// beside the checkout), shaped by our runtime, fit the output schema of their tool as
+/// structured content: the schemas accept what the providers answer.
 #[test]
 fn recorded_results_fit_the_output_schemas() {
     let dir =
@@ -335,11 +335,25 @@ fn recorded_results_fit_the_output_schemas() {
             }) else {
                 continue;
             };
-            let value = if result["kind"] == "envelope" {
-                json!({"data": result["data"], "meta": result["meta"]})
-            } else {
-                result["data"].clone()
+            // The recorded provider answer, interpreted by our runtime with our descriptor (the
+            // reference read it with the upstream spec, whose extractors may differ).
+            let ToolTarget::Action(op) = tool.target else {
+                continue;
             };
+            let body = case["mock_response"]["body"].clone();
+            if body.is_null() {
+                continue;
+            }
+            let headers = airbyte_agent_core::headers::Headers(vec![(
+                "content-type".into(),
+                "application/json".into(),
+            )]);
+            let Ok(shaped) =
+                airbyte_agent_core::response::shape(d, op, &headers, body, &Default::default())
+            else {
+                continue;
+            };
+            let value = shaped.into_value();
             let structured = airbyte_agent_runtime::tools::structured_content(value);
             let v = jsonschema::draft202012::new(&tool.output_schema).expect("compiles");
             let errors: Vec<String> = v.iter_errors(&structured).map(|e| e.to_string()).collect();

@@ -52,7 +52,12 @@ pub fn data_schema(ir: &Connector, op: &OperationIr) -> Option<String> {
     let s = match &op.output {
         OutputIr::Bytes => return None,
         OutputIr::Record(t) => schema(ir, t),
-        OutputIr::Page(t, _) => json!({"type": ["array", "null"], "items": schema(ir, t)}),
+        // The records, or (no record extractor, or one naming an object) the one record the
+        // body is: the runtime yields either, as the typed page decodes either.
+        OutputIr::Page(t, _) => {
+            let record = schema(ir, t);
+            json!({"anyOf": [{"type": ["array", "null"], "items": record}, record]})
+        }
     };
     serde_json::to_string(&s).ok()
 }
@@ -127,8 +132,14 @@ mod tests {
             .find(|o| matches!(o.output, OutputIr::Page(..)))
             .expect("a list operation");
         let data: Value = serde_json::from_str(&data_schema(&ir, op).expect("schema")).unwrap();
-        assert_eq!(data["type"], json!(["array", "null"]));
-        let target = data["items"]["$ref"].as_str().expect("items are a record");
+        assert_eq!(data["anyOf"][0]["type"], json!(["array", "null"]));
+        assert_eq!(
+            data["anyOf"][0]["items"], data["anyOf"][1],
+            "a list of records, or one"
+        );
+        let target = data["anyOf"][1]["$ref"]
+            .as_str()
+            .expect("items are a record");
         assert!(defs.contains_key(target.trim_start_matches("#/$defs/")));
     }
 }

@@ -240,8 +240,10 @@ fn record_fields(tools: &ConnectorTools, e: &EntityDescriptor) -> Option<Map<Str
 fn record_properties(output: &Value) -> Option<Map<String, Value>> {
     let root = output["properties"].as_object()?;
     let record = if root.contains_key("data") && root.contains_key("meta") {
+        // `{anyOf: [list of records, record]}` for pages.
         let data = &root["data"];
-        let name = data.get("items").unwrap_or(data).get("$ref")?.as_str()?;
+        let one = data.pointer("/anyOf/1").unwrap_or(data);
+        let name = one.get("items").unwrap_or(one).get("$ref")?.as_str()?;
         output["$defs"].get(name.strip_prefix("#/$defs/")?)?
     } else {
         output
@@ -281,7 +283,7 @@ mod tests {
             with_fields > 20,
             "only {with_fields} entities with record fields"
         );
-        let envelope = json!({"properties": {"data": {"items": {"$ref": "#/$defs/R"}}, "meta": {}},
+        let envelope = json!({"properties": {"data": {"anyOf": [{"items": {"$ref": "#/$defs/R"}}, {"$ref": "#/$defs/R"}]}, "meta": {}},
             "$defs": {"R": {"properties": {"id": {"type": ["string", "null"]}}}}});
         assert_eq!(record_properties(&envelope).map(|m| m.len()), Some(1));
         let untyped = json!({"type": "object", "properties": {"data": {}, "meta": {}}});

@@ -24,7 +24,7 @@ pub static BASES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.bases"),
             meta_extractor: &[("offset", "$.offset")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Base\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Base\"}},{\"$ref\":\"#/$defs/Base\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -57,7 +57,7 @@ pub static TABLES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.tables"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Table\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Table\"}},{\"$ref\":\"#/$defs/Table\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -121,7 +121,7 @@ pub static RECORDS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.records"),
             meta_extractor: &[("offset", "$.offset")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Record\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Record\"}},{\"$ref\":\"#/$defs/Record\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

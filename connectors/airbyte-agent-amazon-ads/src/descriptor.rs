@@ -31,7 +31,7 @@ pub static PROFILES: [OperationDescriptor; 2usize] = [
         ],
         response: ResponseDescriptor {
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Profile\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Profile\"}},{\"$ref\":\"#/$defs/Profile\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -108,7 +108,7 @@ pub static PORTFOLIOS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PortfoliosRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PortfoliosRecord\"}},{\"$ref\":\"#/$defs/PortfoliosRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -233,7 +233,7 @@ pub static SPONSORED_PRODUCT_CAMPAIGNS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductCampaignsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductCampaignsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductCampaignsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -370,7 +370,7 @@ pub static SPONSORED_PRODUCT_AD_GROUPS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductAdGroupsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductAdGroupsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductAdGroupsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -451,7 +451,7 @@ pub static SPONSORED_PRODUCT_KEYWORDS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductKeywordsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductKeywordsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductKeywordsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -532,7 +532,7 @@ pub static SPONSORED_PRODUCT_PRODUCT_ADS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductProductAdsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductProductAdsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductProductAdsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -613,7 +613,7 @@ pub static SPONSORED_PRODUCT_TARGETS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductTargetsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductTargetsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -694,7 +694,7 @@ pub static SPONSORED_PRODUCT_NEGATIVE_KEYWORDS: [OperationDescriptor; 1usize] = 
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeKeywordsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeKeywordsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductNegativeKeywordsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -775,7 +775,7 @@ pub static SPONSORED_PRODUCT_NEGATIVE_TARGETS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeTargetsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredProductNegativeTargetsRecord\"}},{\"$ref\":\"#/$defs/SponsoredProductNegativeTargetsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -856,7 +856,7 @@ pub static SPONSORED_BRANDS_CAMPAIGNS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsCampaignsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsCampaignsRecord\"}},{\"$ref\":\"#/$defs/SponsoredBrandsCampaignsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -937,7 +937,7 @@ pub static SPONSORED_BRANDS_AD_GROUPS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next_token", "$.nextToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsAdGroupsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SponsoredBrandsAdGroupsRecord\"}},{\"$ref\":\"#/$defs/SponsoredBrandsAdGroupsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -69,7 +69,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -227,7 +227,7 @@ pub static PROJECT_TASKS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -363,7 +363,7 @@ pub static WORKSPACE_TASK_SEARCH: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -420,7 +420,7 @@ pub static PROJECTS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}},{\"$ref\":\"#/$defs/ProjectCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -572,7 +572,7 @@ pub static TASK_PROJECTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}},{\"$ref\":\"#/$defs/ProjectCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -626,7 +626,7 @@ pub static TEAM_PROJECTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}},{\"$ref\":\"#/$defs/ProjectCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -680,7 +680,7 @@ pub static WORKSPACE_PROJECTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectCompact\"}},{\"$ref\":\"#/$defs/ProjectCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -720,7 +720,7 @@ pub static WORKSPACES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WorkspaceCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WorkspaceCompact\"}},{\"$ref\":\"#/$defs/WorkspaceCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -793,7 +793,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}},{\"$ref\":\"#/$defs/UserCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -862,7 +862,7 @@ pub static WORKSPACE_USERS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}},{\"$ref\":\"#/$defs/UserCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -909,7 +909,7 @@ pub static TEAM_USERS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserCompact\"}},{\"$ref\":\"#/$defs/UserCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -982,7 +982,7 @@ pub static WORKSPACE_TEAMS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamCompact\"}},{\"$ref\":\"#/$defs/TeamCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1035,7 +1035,7 @@ pub static USER_TEAMS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamCompact\"}},{\"$ref\":\"#/$defs/TeamCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1081,7 +1081,7 @@ pub static ATTACHMENTS: [OperationDescriptor; 3usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AttachmentCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AttachmentCompact\"}},{\"$ref\":\"#/$defs/AttachmentCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1172,7 +1172,7 @@ pub static WORKSPACE_TAGS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagCompact\"}},{\"$ref\":\"#/$defs/TagCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1335,7 +1335,7 @@ pub static TAG_TASKS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1382,7 +1382,7 @@ pub static PROJECT_SECTIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SectionCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SectionCompact\"}},{\"$ref\":\"#/$defs/SectionCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1551,7 +1551,7 @@ pub static SECTION_TASKS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1631,7 +1631,7 @@ pub static TASK_SUBTASKS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1678,7 +1678,7 @@ pub static TASK_DEPENDENCIES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1725,7 +1725,7 @@ pub static TASK_DEPENDENTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.next_page")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TaskCompact\"}},{\"$ref\":\"#/$defs/TaskCompact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

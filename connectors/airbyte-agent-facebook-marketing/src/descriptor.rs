@@ -68,7 +68,7 @@ pub static AD_ACCOUNTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdAccountListItem\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdAccountListItem\"}},{\"$ref\":\"#/$defs/AdAccountListItem\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -155,7 +155,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 4usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}},{\"$ref\":\"#/$defs/Campaign\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -417,7 +417,7 @@ pub static AD_SETS: [OperationDescriptor; 4usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdSet\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdSet\"}},{\"$ref\":\"#/$defs/AdSet\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -740,7 +740,7 @@ pub static ADS: [OperationDescriptor; 4usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ad\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ad\"}},{\"$ref\":\"#/$defs/Ad\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -964,7 +964,7 @@ pub static AD_CREATIVES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdCreative\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdCreative\"}},{\"$ref\":\"#/$defs/AdCreative\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1065,7 +1065,7 @@ pub static ADS_INSIGHTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdsInsight\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdsInsight\"}},{\"$ref\":\"#/$defs/AdsInsight\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1121,7 +1121,7 @@ pub static CUSTOM_CONVERSIONS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomConversion\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomConversion\"}},{\"$ref\":\"#/$defs/CustomConversion\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1177,7 +1177,7 @@ pub static IMAGES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Image\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Image\"}},{\"$ref\":\"#/$defs/Image\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1233,7 +1233,7 @@ pub static VIDEOS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Video\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Video\"}},{\"$ref\":\"#/$defs/Video\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1289,7 +1289,7 @@ pub static PIXELS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pixel\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pixel\"}},{\"$ref\":\"#/$defs/Pixel\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1370,7 +1370,7 @@ pub static PIXEL_STATS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PixelStat\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PixelStat\"}},{\"$ref\":\"#/$defs/PixelStat\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1509,7 +1509,7 @@ pub static AD_LIBRARY: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("after", "$.paging.cursors.after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLibraryAd\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AdLibraryAd\"}},{\"$ref\":\"#/$defs/AdLibraryAd\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -104,7 +104,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.user.repositories.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}},{\"$ref\":\"#/$defs/RepositoriesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -171,7 +171,7 @@ pub static REPOSITORIES: [OperationDescriptor; 3usize] = [
                 ("total_count", "$.data.search.repositoryCount"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}},{\"$ref\":\"#/$defs/RepositoriesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -243,7 +243,7 @@ pub static ORG_REPOSITORIES: [OperationDescriptor; 1usize] = [
                 ("end_cursor", "$.data.organization.repositories.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}},{\"$ref\":\"#/$defs/RepositoriesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -318,7 +318,7 @@ pub static BRANCHES: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.repository.refs.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BranchesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BranchesRecord\"}},{\"$ref\":\"#/$defs/BranchesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -458,7 +458,7 @@ pub static COMMITS: [OperationDescriptor; 2usize] = [
                 ),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommitsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommitsRecord\"}},{\"$ref\":\"#/$defs/CommitsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -585,7 +585,7 @@ pub static RELEASES: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.repository.releases.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReleasesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReleasesRecord\"}},{\"$ref\":\"#/$defs/ReleasesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -721,7 +721,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("end_cursor", "$.data.repository.issues.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord\"}},{\"$ref\":\"#/$defs/IssuesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -841,7 +841,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("total_count", "$.data.search.issueCount"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssuesRecord\"}},{\"$ref\":\"#/$defs/IssuesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1146,7 +1146,7 @@ pub static COMMENTS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.repository.issue.comments.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommentsRecord2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommentsRecord2\"}},{\"$ref\":\"#/$defs/CommentsRecord2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1346,7 +1346,7 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 ("end_cursor", "$.data.repository.pullRequests.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PullRequestsRecord2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PullRequestsRecord2\"}},{\"$ref\":\"#/$defs/PullRequestsRecord2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1466,7 +1466,7 @@ pub static PULL_REQUESTS: [OperationDescriptor; 4usize] = [
                 ("total_count", "$.data.search.issueCount"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PullRequestsRecord2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PullRequestsRecord2\"}},{\"$ref\":\"#/$defs/PullRequestsRecord2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1555,7 +1555,7 @@ pub static REVIEWS: [OperationDescriptor; 1usize] = [
                 ),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReviewsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ReviewsRecord\"}},{\"$ref\":\"#/$defs/ReviewsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1644,7 +1644,7 @@ pub static PR_COMMENTS: [OperationDescriptor; 2usize] = [
                 ),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommentsRecord2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CommentsRecord2\"}},{\"$ref\":\"#/$defs/CommentsRecord2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1757,7 +1757,7 @@ pub static LABELS: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.repository.labels.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LabelsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LabelsRecord\"}},{\"$ref\":\"#/$defs/LabelsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1893,7 +1893,7 @@ pub static MILESTONES: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.repository.milestones.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/MilestonesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/MilestonesRecord\"}},{\"$ref\":\"#/$defs/MilestonesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2054,7 +2054,7 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.user.organizations.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OrganizationsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OrganizationsRecord\"}},{\"$ref\":\"#/$defs/OrganizationsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2164,7 +2164,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.organization.membersWithRole.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecord\"}},{\"$ref\":\"#/$defs/UsersRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2230,7 +2230,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
                 ("total_count", "$.data.search.userCount"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UsersRecord\"}},{\"$ref\":\"#/$defs/UsersRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2299,7 +2299,7 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.organization.teams.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TeamsRecord\"}},{\"$ref\":\"#/$defs/TeamsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2418,7 +2418,7 @@ pub static TAGS: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.repository.refs.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TagsRecord\"}},{\"$ref\":\"#/$defs/TagsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2545,7 +2545,7 @@ pub static STARGAZERS: [OperationDescriptor; 1usize] = [
                 ("errors", "$.errors"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/StargazersRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/StargazersRecord\"}},{\"$ref\":\"#/$defs/StargazersRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2641,7 +2641,7 @@ pub static VIEWER_REPOSITORIES: [OperationDescriptor; 1usize] = [
                 ("end_cursor", "$.data.viewer.repositories.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/RepositoriesRecord\"}},{\"$ref\":\"#/$defs/RepositoriesRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2710,7 +2710,7 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
                 ("end_cursor", "$.data.organization.projectsV2.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectsRecord\"}},{\"$ref\":\"#/$defs/ProjectsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2838,7 +2838,7 @@ pub static PROJECT_ITEMS: [OperationDescriptor; 1usize] = [
                 ("end_cursor", "$.data.organization.projectV2.items.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectItemsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProjectItemsRecord\"}},{\"$ref\":\"#/$defs/ProjectItemsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2929,7 +2929,7 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
                 ("end_cursor", "$.data.repository.discussions.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscussionsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscussionsRecord\"}},{\"$ref\":\"#/$defs/DiscussionsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3049,7 +3049,7 @@ pub static DISCUSSIONS: [OperationDescriptor; 3usize] = [
                 ("total_count", "$.data.search.discussionCount"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscussionsRecord2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscussionsRecord2\"}},{\"$ref\":\"#/$defs/DiscussionsRecord2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3183,7 +3183,7 @@ pub static DIRECTORY_CONTENT: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data.repository.object.entries"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DirectoryContentRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DirectoryContentRecord\"}},{\"$ref\":\"#/$defs/DirectoryContentRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

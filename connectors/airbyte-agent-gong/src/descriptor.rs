@@ -28,7 +28,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -100,7 +100,7 @@ pub static CALLS: [OperationDescriptor; 2usize] = [
             ],
             record_filter: Some("{{ not record.isPrivate }}"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Call\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Call\"}},{\"$ref\":\"#/$defs/Call\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -180,7 +180,7 @@ pub static CALLS_EXTENSIVE: [OperationDescriptor; 1usize] = [
             ],
             record_filter: Some("{{ not record.metaData.isPrivate }}"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCall\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ExtensiveCall\"}},{\"$ref\":\"#/$defs/ExtensiveCall\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -274,7 +274,7 @@ pub static WORKSPACES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.workspaces"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Workspace\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Workspace\"}},{\"$ref\":\"#/$defs/Workspace\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -319,7 +319,7 @@ pub static CALL_TRANSCRIPTS: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CallTranscript\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CallTranscript\"}},{\"$ref\":\"#/$defs/CallTranscript\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -361,7 +361,7 @@ pub static STATS_ACTIVITY_AGGREGATE: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserAggregateActivity\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserAggregateActivity\"}},{\"$ref\":\"#/$defs/UserAggregateActivity\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -399,7 +399,7 @@ pub static STATS_ACTIVITY_DAY_BY_DAY: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserDetailedActivity\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserDetailedActivity\"}},{\"$ref\":\"#/$defs/UserDetailedActivity\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -437,7 +437,7 @@ pub static STATS_INTERACTION: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserInteractionStats\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserInteractionStats\"}},{\"$ref\":\"#/$defs/UserInteractionStats\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -464,7 +464,7 @@ pub static SETTINGS_SCORECARDS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.scorecards"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Scorecard\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Scorecard\"}},{\"$ref\":\"#/$defs/Scorecard\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -491,7 +491,7 @@ pub static SETTINGS_TRACKERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.keywordTrackers"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tracker\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tracker\"}},{\"$ref\":\"#/$defs/Tracker\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -519,7 +519,7 @@ pub static LIBRARY_FOLDERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.folders"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LibraryFolder\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/LibraryFolder\"}},{\"$ref\":\"#/$defs/LibraryFolder\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -558,7 +558,7 @@ pub static LIBRARY_FOLDER_CONTENT: [OperationDescriptor; 1usize] = [
             ],
             record_filter: Some("{{ not record.isPrivate }}"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FolderCall\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FolderCall\"}},{\"$ref\":\"#/$defs/FolderCall\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -612,7 +612,7 @@ pub static COACHING: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.coachingData"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CoachingData\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CoachingData\"}},{\"$ref\":\"#/$defs/CoachingData\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -659,7 +659,7 @@ pub static STATS_ACTIVITY_SCORECARDS: [OperationDescriptor; 1usize] = [
                 ("current_page_number", "$.records.currentPageNumber"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AnsweredScorecard\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AnsweredScorecard\"}},{\"$ref\":\"#/$defs/AnsweredScorecard\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

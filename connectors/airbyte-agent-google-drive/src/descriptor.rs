@@ -79,7 +79,7 @@ pub static FILES: [OperationDescriptor; 6usize] = [
                 ("incompleteSearch", "$.incompleteSearch"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/File\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/File\"}},{\"$ref\":\"#/$defs/File\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -458,7 +458,7 @@ pub static DRIVES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.drives"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Drive\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Drive\"}},{\"$ref\":\"#/$defs/Drive\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -546,7 +546,7 @@ pub static PERMISSIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.permissions"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Permission\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Permission\"}},{\"$ref\":\"#/$defs/Permission\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -656,7 +656,7 @@ pub static COMMENTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.comments"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}},{\"$ref\":\"#/$defs/Comment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -768,7 +768,7 @@ pub static REPLIES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.replies"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Reply\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Reply\"}},{\"$ref\":\"#/$defs/Reply\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -865,7 +865,7 @@ pub static REVISIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.revisions"),
             meta_extractor: &[("nextPageToken", "$.nextPageToken")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Revision\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Revision\"}},{\"$ref\":\"#/$defs/Revision\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -976,7 +976,7 @@ pub static CHANGES: [OperationDescriptor; 1usize] = [
                 ("newStartPageToken", "$.newStartPageToken"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Change\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Change\"}},{\"$ref\":\"#/$defs/Change\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -44,7 +44,7 @@ pub static APPLICATIONS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Application\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Application\"}},{\"$ref\":\"#/$defs/Application\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -95,7 +95,7 @@ pub static CANDIDATES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Candidate\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Candidate\"}},{\"$ref\":\"#/$defs/Candidate\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -142,7 +142,7 @@ pub static DEPARTMENTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Department\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Department\"}},{\"$ref\":\"#/$defs/Department\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -193,7 +193,7 @@ pub static INTERVIEWS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Interview\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Interview\"}},{\"$ref\":\"#/$defs/Interview\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -251,7 +251,7 @@ pub static JOB_POSTS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/JobPost\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/JobPost\"}},{\"$ref\":\"#/$defs/JobPost\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -302,7 +302,7 @@ pub static JOBS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Job\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Job\"}},{\"$ref\":\"#/$defs/Job\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -353,7 +353,7 @@ pub static OFFERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Offer\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Offer\"}},{\"$ref\":\"#/$defs/Offer\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -399,7 +399,7 @@ pub static OFFICES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Office\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Office\"}},{\"$ref\":\"#/$defs/Office\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -445,7 +445,7 @@ pub static SOURCES: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Source\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Source\"}},{\"$ref\":\"#/$defs/Source\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -504,7 +504,7 @@ pub static USERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -589,7 +589,7 @@ pub static ATTACHMENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             meta_extractor: &[("next", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}},{\"$ref\":\"#/$defs/Attachment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -83,7 +83,7 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}},{\"$ref\":\"#/$defs/Contact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -244,7 +244,7 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}},{\"$ref\":\"#/$defs/Contact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -335,7 +335,7 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}},{\"$ref\":\"#/$defs/Company\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -495,7 +495,7 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}},{\"$ref\":\"#/$defs/Company\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -586,7 +586,7 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Deal\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Deal\"}},{\"$ref\":\"#/$defs/Deal\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -746,7 +746,7 @@ pub static DEALS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Deal\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Deal\"}},{\"$ref\":\"#/$defs/Deal\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -837,7 +837,7 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}},{\"$ref\":\"#/$defs/Ticket\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -997,7 +997,7 @@ pub static TICKETS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}},{\"$ref\":\"#/$defs/Ticket\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1097,7 +1097,7 @@ pub static NOTES: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Note\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Note\"}},{\"$ref\":\"#/$defs/Note\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1302,7 +1302,7 @@ pub static CALLS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Call\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Call\"}},{\"$ref\":\"#/$defs/Call\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1507,7 +1507,7 @@ pub static EMAILS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Email\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Email\"}},{\"$ref\":\"#/$defs/Email\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1712,7 +1712,7 @@ pub static MEETINGS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Meeting\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Meeting\"}},{\"$ref\":\"#/$defs/Meeting\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1917,7 +1917,7 @@ pub static TASKS: [OperationDescriptor; 5usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Task\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Task\"}},{\"$ref\":\"#/$defs/Task\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2055,7 +2055,7 @@ pub static SCHEMAS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.results"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Schema\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Schema\"}},{\"$ref\":\"#/$defs/Schema\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2145,7 +2145,7 @@ pub static OBJECTS: [OperationDescriptor; 2usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CrmObject\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CrmObject\"}},{\"$ref\":\"#/$defs/CrmObject\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2263,7 +2263,7 @@ pub static ASSOCIATIONS: [OperationDescriptor; 3usize] = [
                 ("next_link", "$.paging.next.link"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AssociationsRecord\"}},{\"$ref\":\"#/$defs/AssociationsRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -148,7 +148,7 @@ pub static CONTACTS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.pages.next.starting_after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}},{\"$ref\":\"#/$defs/Contact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -437,7 +437,7 @@ pub static CONVERSATIONS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.conversations"),
             meta_extractor: &[("next_page", "$.pages.next.starting_after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Conversation\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Conversation\"}},{\"$ref\":\"#/$defs/Conversation\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -593,7 +593,7 @@ pub static COMPANIES: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_page", "$.pages.next.starting_after")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Company\"}},{\"$ref\":\"#/$defs/Company\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -856,7 +856,7 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.teams"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}},{\"$ref\":\"#/$defs/Team\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -915,7 +915,7 @@ pub static ADMINS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.admins"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Admin\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Admin\"}},{\"$ref\":\"#/$defs/Admin\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -974,7 +974,7 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.data"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}},{\"$ref\":\"#/$defs/Tag\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1156,7 +1156,7 @@ pub static SEGMENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.segments"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}},{\"$ref\":\"#/$defs/Segment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -69,7 +69,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("total", "$.total"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}},{\"$ref\":\"#/$defs/Issue\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -415,7 +415,7 @@ pub static PROJECTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.values"),
             meta_extractor: &[("nextPage", "$.nextPage"), ("total", "$.total")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Project\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Project\"}},{\"$ref\":\"#/$defs/Project\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -511,7 +511,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -560,7 +560,7 @@ pub static USERS: [OperationDescriptor; 3usize] = [
         ],
         response: ResponseDescriptor {
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -579,7 +579,7 @@ pub static ISSUE_FIELDS: [OperationDescriptor; 2usize] = [
         description: "Returns every system and custom issue field of the site.",
         response: ResponseDescriptor {
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueField\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueField\"}},{\"$ref\":\"#/$defs/IssueField\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -719,7 +719,7 @@ pub static ISSUE_COMMENTS: [OperationDescriptor; 5usize] = [
                 ("total", "$.total"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueComment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueComment\"}},{\"$ref\":\"#/$defs/IssueComment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -990,7 +990,7 @@ pub static ISSUE_WORKLOGS: [OperationDescriptor; 3usize] = [
                 ("total", "$.total"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Worklog\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Worklog\"}},{\"$ref\":\"#/$defs/Worklog\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1171,7 +1171,7 @@ pub static ISSUE_TRANSITIONS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.transitions"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueTransition\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/IssueTransition\"}},{\"$ref\":\"#/$defs/IssueTransition\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

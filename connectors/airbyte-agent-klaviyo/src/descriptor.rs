@@ -41,7 +41,7 @@ pub static PROFILES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Profile\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Profile\"}},{\"$ref\":\"#/$defs/Profile\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -121,7 +121,7 @@ pub static LISTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/List\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/List\"}},{\"$ref\":\"#/$defs/List\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -201,7 +201,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}},{\"$ref\":\"#/$defs/Campaign\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -288,7 +288,7 @@ pub static EVENTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Event\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Event\"}},{\"$ref\":\"#/$defs/Event\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -334,7 +334,7 @@ pub static METRICS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metric\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metric\"}},{\"$ref\":\"#/$defs/Metric\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -414,7 +414,7 @@ pub static FLOWS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Flow\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Flow\"}},{\"$ref\":\"#/$defs/Flow\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -494,7 +494,7 @@ pub static EMAIL_TEMPLATES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next", "$.links.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Template\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Template\"}},{\"$ref\":\"#/$defs/Template\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

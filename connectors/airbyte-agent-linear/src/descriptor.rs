@@ -49,7 +49,7 @@ pub static ISSUES: [OperationDescriptor; 4usize] = [
                 ("endCursor", "$.data.issues.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}},{\"$ref\":\"#/$defs/Issue\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -304,7 +304,7 @@ pub static PROJECTS: [OperationDescriptor; 4usize] = [
                 ("endCursor", "$.data.projects.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Project\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Project\"}},{\"$ref\":\"#/$defs/Project\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -565,7 +565,7 @@ pub static TEAMS: [OperationDescriptor; 2usize] = [
                 ("endCursor", "$.data.teams.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}},{\"$ref\":\"#/$defs/Team\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -658,7 +658,7 @@ pub static WORKFLOW_STATES: [OperationDescriptor; 1usize] = [
                 ("endCursor", "$.data.workflowStates.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WorkflowState\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/WorkflowState\"}},{\"$ref\":\"#/$defs/WorkflowState\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -716,7 +716,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("endCursor", "$.data.users.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -817,7 +817,7 @@ pub static COMMENTS: [OperationDescriptor; 4usize] = [
                 ("endCursor", "$.data.issue.comments.pageInfo.endCursor"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}},{\"$ref\":\"#/$defs/Comment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

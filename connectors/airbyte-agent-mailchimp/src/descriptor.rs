@@ -109,7 +109,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.campaigns"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}},{\"$ref\":\"#/$defs/Campaign\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -216,7 +216,7 @@ pub static LISTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.lists"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/List\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/List\"}},{\"$ref\":\"#/$defs/List\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -376,7 +376,7 @@ pub static LIST_MEMBERS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.members"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ListMember\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ListMember\"}},{\"$ref\":\"#/$defs/ListMember\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -471,7 +471,7 @@ pub static REPORTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.reports"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Report\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Report\"}},{\"$ref\":\"#/$defs/Report\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -547,7 +547,7 @@ pub static EMAIL_ACTIVITY: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.emails"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/EmailActivity2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/EmailActivity2\"}},{\"$ref\":\"#/$defs/EmailActivity2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -620,7 +620,7 @@ pub static AUTOMATIONS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.automations"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Automation\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Automation\"}},{\"$ref\":\"#/$defs/Automation\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -658,7 +658,7 @@ pub static TAGS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.tags"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}},{\"$ref\":\"#/$defs/Tag\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -704,7 +704,7 @@ pub static INTEREST_CATEGORIES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.categories"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InterestCategory\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InterestCategory\"}},{\"$ref\":\"#/$defs/InterestCategory\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -788,7 +788,7 @@ pub static INTERESTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.interests"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Interest\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Interest\"}},{\"$ref\":\"#/$defs/Interest\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -901,7 +901,7 @@ pub static SEGMENTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.segments"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Segment\"}},{\"$ref\":\"#/$defs/Segment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -985,7 +985,7 @@ pub static SEGMENT_MEMBERS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.members"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SegmentMember\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SegmentMember\"}},{\"$ref\":\"#/$defs/SegmentMember\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1034,7 +1034,7 @@ pub static UNSUBSCRIBES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.unsubscribes"),
             meta_extractor: &[("links", "$._links")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Unsubscribe\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Unsubscribe\"}},{\"$ref\":\"#/$defs/Unsubscribe\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -43,7 +43,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -142,7 +142,7 @@ pub static PAGES: [OperationDescriptor; 4usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Page2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Page2\"}},{\"$ref\":\"#/$defs/Page2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -383,7 +383,7 @@ pub static DATA_SOURCES: [OperationDescriptor; 3usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DataSource\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DataSource\"}},{\"$ref\":\"#/$defs/DataSource\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -562,7 +562,7 @@ pub static BLOCKS: [OperationDescriptor; 4usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Block\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Block\"}},{\"$ref\":\"#/$defs/Block\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -893,7 +893,7 @@ pub static COMMENTS: [OperationDescriptor; 2usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Comment\"}},{\"$ref\":\"#/$defs/Comment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -32,7 +32,7 @@ pub static CUSTOMERS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}},{\"$ref\":\"#/$defs/Customer\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -110,7 +110,7 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}},{\"$ref\":\"#/$defs/Subscription\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -171,7 +171,7 @@ pub static PLANS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Plan\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Plan\"}},{\"$ref\":\"#/$defs/Plan\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -284,7 +284,7 @@ pub static INVOICES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.pagination_metadata.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}},{\"$ref\":\"#/$defs/Invoice\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

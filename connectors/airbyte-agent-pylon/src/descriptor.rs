@@ -43,7 +43,7 @@ pub static ISSUES: [OperationDescriptor; 5usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Issue\"}},{\"$ref\":\"#/$defs/Issue\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -420,7 +420,7 @@ pub static MESSAGES: [OperationDescriptor; 1usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Message\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Message\"}},{\"$ref\":\"#/$defs/Message\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -540,7 +540,7 @@ pub static ACCOUNTS: [OperationDescriptor; 4usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Account\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Account\"}},{\"$ref\":\"#/$defs/Account\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -740,7 +740,7 @@ pub static CONTACTS: [OperationDescriptor; 4usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}},{\"$ref\":\"#/$defs/Contact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -888,7 +888,7 @@ pub static TEAMS: [OperationDescriptor; 4usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Team\"}},{\"$ref\":\"#/$defs/Team\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1000,7 +1000,7 @@ pub static TAGS: [OperationDescriptor; 4usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}},{\"$ref\":\"#/$defs/Tag\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1135,7 +1135,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1201,7 +1201,7 @@ pub static CUSTOM_FIELDS: [OperationDescriptor; 2usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomField\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomField\"}},{\"$ref\":\"#/$defs/CustomField\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1258,7 +1258,7 @@ pub static TICKET_FORMS: [OperationDescriptor; 1usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketForm\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketForm\"}},{\"$ref\":\"#/$defs/TicketForm\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1293,7 +1293,7 @@ pub static USER_ROLES: [OperationDescriptor; 1usize] = [
                 ("has_next_page", "$.pagination.has_next_page"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserRole\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/UserRole\"}},{\"$ref\":\"#/$defs/UserRole\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

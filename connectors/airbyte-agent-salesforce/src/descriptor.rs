@@ -16,7 +16,7 @@ pub static SOBJECTS: [OperationDescriptor; 5usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$.sobjects"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SObject\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SObject\"}},{\"$ref\":\"#/$defs/SObject\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -191,7 +191,7 @@ pub static ACCOUNTS: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Account\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Account\"}},{\"$ref\":\"#/$defs/Account\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -512,7 +512,7 @@ pub static CONTACTS: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Contact\"}},{\"$ref\":\"#/$defs/Contact\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -811,7 +811,7 @@ pub static LEADS: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Lead\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Lead\"}},{\"$ref\":\"#/$defs/Lead\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1180,7 +1180,7 @@ pub static OPPORTUNITIES: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Opportunity\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Opportunity\"}},{\"$ref\":\"#/$defs/Opportunity\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1477,7 +1477,7 @@ pub static TASKS: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Task\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Task\"}},{\"$ref\":\"#/$defs/Task\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1756,7 +1756,7 @@ pub static EVENTS: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Event\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Event\"}},{\"$ref\":\"#/$defs/Event\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2031,7 +2031,7 @@ pub static CAMPAIGNS: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Campaign\"}},{\"$ref\":\"#/$defs/Campaign\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2348,7 +2348,7 @@ pub static CASES: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Case\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Case\"}},{\"$ref\":\"#/$defs/Case\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2645,7 +2645,7 @@ pub static NOTES: [OperationDescriptor; 6usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Note\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Note\"}},{\"$ref\":\"#/$defs/Note\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2856,7 +2856,7 @@ pub static CONTENT_VERSIONS: [OperationDescriptor; 3usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ContentVersion\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ContentVersion\"}},{\"$ref\":\"#/$defs/ContentVersion\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2939,7 +2939,7 @@ pub static ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Attachment\"}},{\"$ref\":\"#/$defs/Attachment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3005,7 +3005,7 @@ pub static REPORTS: [OperationDescriptor; 2usize] = [
         description: "Returns the reports of the org with ID, name, format, description and URL, from the Analytics API rather than SOQL.",
         response: ResponseDescriptor {
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Report\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Report\"}},{\"$ref\":\"#/$defs/Report\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3070,7 +3070,7 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3389,7 +3389,7 @@ pub static OPPORTUNITY_STAGES: [OperationDescriptor; 2usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OpportunityStage\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OpportunityStage\"}},{\"$ref\":\"#/$defs/OpportunityStage\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3452,7 +3452,7 @@ pub static QUERY: [OperationDescriptor; 1usize] = [
                 ("nextRecordsUrl", "$.nextRecordsUrl"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/QueryResult\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/QueryResult\"}},{\"$ref\":\"#/$defs/QueryResult\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -58,7 +58,7 @@ pub static CUSTOMERS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.customers"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}},{\"$ref\":\"#/$defs/Customer\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -278,7 +278,7 @@ pub static ORDERS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.orders"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Order\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Order\"}},{\"$ref\":\"#/$defs/Order\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -540,7 +540,7 @@ pub static PRODUCTS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.products"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}},{\"$ref\":\"#/$defs/Product\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -715,7 +715,7 @@ pub static PRODUCT_VARIANTS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.variants"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductVariant\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductVariant\"}},{\"$ref\":\"#/$defs/ProductVariant\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -907,7 +907,7 @@ pub static PRODUCT_IMAGES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.images"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductImage\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ProductImage\"}},{\"$ref\":\"#/$defs/ProductImage\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1013,7 +1013,7 @@ pub static ABANDONED_CHECKOUTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.checkouts"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AbandonedCheckout\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AbandonedCheckout\"}},{\"$ref\":\"#/$defs/AbandonedCheckout\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1037,7 +1037,7 @@ pub static LOCATIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.locations"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Location\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Location\"}},{\"$ref\":\"#/$defs/Location\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1104,7 +1104,7 @@ pub static INVENTORY_LEVELS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.inventory_levels"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryLevel\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryLevel\"}},{\"$ref\":\"#/$defs/InventoryLevel\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1146,7 +1146,7 @@ pub static INVENTORY_ITEMS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.inventory_items"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryItem\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/InventoryItem\"}},{\"$ref\":\"#/$defs/InventoryItem\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1252,7 +1252,7 @@ pub static PRICE_RULES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.price_rules"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PriceRule\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PriceRule\"}},{\"$ref\":\"#/$defs/PriceRule\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1319,7 +1319,7 @@ pub static DISCOUNT_CODES: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.discount_codes"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscountCode\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DiscountCode\"}},{\"$ref\":\"#/$defs/DiscountCode\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1517,7 +1517,7 @@ pub static CUSTOM_COLLECTIONS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.custom_collections"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomCollection\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomCollection\"}},{\"$ref\":\"#/$defs/CustomCollection\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1696,7 +1696,7 @@ pub static SMART_COLLECTIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.smart_collections"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SmartCollection\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SmartCollection\"}},{\"$ref\":\"#/$defs/SmartCollection\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1775,7 +1775,7 @@ pub static COLLECTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.collects"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Collect\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Collect\"}},{\"$ref\":\"#/$defs/Collect\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1859,7 +1859,7 @@ pub static DRAFT_ORDERS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.draft_orders"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DraftOrder\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DraftOrder\"}},{\"$ref\":\"#/$defs/DraftOrder\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2057,7 +2057,7 @@ pub static FULFILLMENTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.fulfillments"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Fulfillment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Fulfillment\"}},{\"$ref\":\"#/$defs/Fulfillment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2133,7 +2133,7 @@ pub static ORDER_REFUNDS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.refunds"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}},{\"$ref\":\"#/$defs/Refund\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2208,7 +2208,7 @@ pub static TRANSACTIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.transactions"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Transaction\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Transaction\"}},{\"$ref\":\"#/$defs/Transaction\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2301,7 +2301,7 @@ pub static TENDER_TRANSACTIONS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.tender_transactions"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TenderTransaction\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TenderTransaction\"}},{\"$ref\":\"#/$defs/TenderTransaction\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2334,7 +2334,7 @@ pub static COUNTRIES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.countries"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Country\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Country\"}},{\"$ref\":\"#/$defs/Country\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2414,7 +2414,7 @@ pub static METAFIELD_SHOPS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2498,7 +2498,7 @@ pub static METAFIELD_CUSTOMERS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2558,7 +2558,7 @@ pub static METAFIELD_PRODUCTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2618,7 +2618,7 @@ pub static METAFIELD_ORDERS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2678,7 +2678,7 @@ pub static METAFIELD_DRAFT_ORDERS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2738,7 +2738,7 @@ pub static METAFIELD_LOCATIONS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2798,7 +2798,7 @@ pub static METAFIELD_PRODUCT_VARIANTS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2858,7 +2858,7 @@ pub static METAFIELD_SMART_COLLECTIONS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2926,7 +2926,7 @@ pub static METAFIELD_PRODUCT_IMAGES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2969,7 +2969,7 @@ pub static CUSTOMER_ADDRESS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.addresses"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerAddress2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/CustomerAddress2\"}},{\"$ref\":\"#/$defs/CustomerAddress2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3037,7 +3037,7 @@ pub static FULFILLMENT_ORDERS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.fulfillment_orders"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FulfillmentOrder\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/FulfillmentOrder\"}},{\"$ref\":\"#/$defs/FulfillmentOrder\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3134,7 +3134,7 @@ pub static PAGES: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.pages"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Page2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Page2\"}},{\"$ref\":\"#/$defs/Page2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3297,7 +3297,7 @@ pub static BLOGS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.blogs"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Blog\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Blog\"}},{\"$ref\":\"#/$defs/Blog\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3501,7 +3501,7 @@ pub static ARTICLES: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.articles"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Article\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Article\"}},{\"$ref\":\"#/$defs/Article\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3693,7 +3693,7 @@ pub static BALANCE_TRANSACTIONS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.transactions"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransaction\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransaction\"}},{\"$ref\":\"#/$defs/BalanceTransaction\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3754,7 +3754,7 @@ pub static DISPUTES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.disputes"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Dispute\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Dispute\"}},{\"$ref\":\"#/$defs/Dispute\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3821,7 +3821,7 @@ pub static METAFIELD_PAGES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3864,7 +3864,7 @@ pub static METAFIELD_BLOGS: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -3916,7 +3916,7 @@ pub static METAFIELD_ARTICLES: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.metafields"),
             meta_extractor: &[("next_page_url", "@link.next")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Metafield\"}},{\"$ref\":\"#/$defs/Metafield\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -32,7 +32,7 @@ pub static USERS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.members"),
             meta_extractor: &[("next_cursor", "$.response_metadata.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -109,7 +109,7 @@ pub static CHANNELS: [OperationDescriptor; 4usize] = [
             record_extractor: Some("$.channels"),
             meta_extractor: &[("next_cursor", "$.response_metadata.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Channel\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Channel\"}},{\"$ref\":\"#/$defs/Channel\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -265,7 +265,7 @@ pub static CHANNEL_MESSAGES: [OperationDescriptor; 1usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Message\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Message\"}},{\"$ref\":\"#/$defs/Message\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -337,7 +337,7 @@ pub static THREADS: [OperationDescriptor; 1usize] = [
                 ("has_more", "$.has_more"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Thread\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Thread\"}},{\"$ref\":\"#/$defs/Thread\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -49,7 +49,7 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}},{\"$ref\":\"#/$defs/Customer\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -265,7 +265,7 @@ pub static CUSTOMERS: [OperationDescriptor; 6usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Customer\"}},{\"$ref\":\"#/$defs/Customer\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -435,7 +435,7 @@ pub static INVOICES: [OperationDescriptor; 4usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Invoice\"}},{\"$ref\":\"#/$defs/Invoice\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -616,7 +616,7 @@ pub static CHARGES: [OperationDescriptor; 3usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Charge\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Charge\"}},{\"$ref\":\"#/$defs/Charge\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -871,7 +871,7 @@ pub static SUBSCRIPTIONS: [OperationDescriptor; 6usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Subscription\"}},{\"$ref\":\"#/$defs/Subscription\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1102,7 +1102,7 @@ pub static REFUNDS: [OperationDescriptor; 3usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Refund\"}},{\"$ref\":\"#/$defs/Refund\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1278,7 +1278,7 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}},{\"$ref\":\"#/$defs/Product\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1604,7 +1604,7 @@ pub static PRODUCTS: [OperationDescriptor; 6usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Product\"}},{\"$ref\":\"#/$defs/Product\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1688,7 +1688,7 @@ pub static BALANCE_TRANSACTIONS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransaction\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/BalanceTransaction\"}},{\"$ref\":\"#/$defs/BalanceTransaction\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1872,7 +1872,7 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PaymentIntent\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PaymentIntent\"}},{\"$ref\":\"#/$defs/PaymentIntent\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2024,7 +2024,7 @@ pub static PAYMENT_INTENTS: [OperationDescriptor; 5usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PaymentIntent\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PaymentIntent\"}},{\"$ref\":\"#/$defs/PaymentIntent\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2390,7 +2390,7 @@ pub static DISPUTES: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Dispute\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Dispute\"}},{\"$ref\":\"#/$defs/Dispute\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -2484,7 +2484,7 @@ pub static PAYOUTS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Payout\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Payout\"}},{\"$ref\":\"#/$defs/Payout\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -50,7 +50,7 @@ pub static AGENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Agent\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Agent\"}},{\"$ref\":\"#/$defs/Agent\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -120,7 +120,7 @@ pub static AGENT_TIMELINE: [OperationDescriptor; 1usize] = [
             record_extractor: Some("$.agent_timeline"),
             meta_extractor: &[("next_page", "$.next_page"), ("count", "$.count")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AgentTimeline2\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/AgentTimeline2\"}},{\"$ref\":\"#/$defs/AgentTimeline2\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -160,7 +160,7 @@ pub static BANS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$[*][*]"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ban\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ban\"}},{\"$ref\":\"#/$defs/Ban\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -229,7 +229,7 @@ pub static CHATS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.chats"),
             meta_extractor: &[("next_page", "$.next_page"), ("count", "$.count")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Chat\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Chat\"}},{\"$ref\":\"#/$defs/Chat\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -274,7 +274,7 @@ pub static DEPARTMENTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Department\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Department\"}},{\"$ref\":\"#/$defs/Department\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -318,7 +318,7 @@ pub static GOALS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Goal\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Goal\"}},{\"$ref\":\"#/$defs/Goal\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -362,7 +362,7 @@ pub static ROLES: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Role\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Role\"}},{\"$ref\":\"#/$defs/Role\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -423,7 +423,7 @@ pub static SHORTCUTS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Shortcut\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Shortcut\"}},{\"$ref\":\"#/$defs/Shortcut\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -467,7 +467,7 @@ pub static SKILLS: [OperationDescriptor; 2usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Skill\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Skill\"}},{\"$ref\":\"#/$defs/Skill\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -511,7 +511,7 @@ pub static TRIGGERS: [OperationDescriptor; 1usize] = [
         response: ResponseDescriptor {
             record_extractor: Some("$"),
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Trigger\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Trigger\"}},{\"$ref\":\"#/$defs/Trigger\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

@@ -68,7 +68,7 @@ pub static TICKETS: [OperationDescriptor; 4usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Ticket\"}},{\"$ref\":\"#/$defs/Ticket\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -262,7 +262,7 @@ pub static TICKET_COMMENTS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketComment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketComment\"}},{\"$ref\":\"#/$defs/TicketComment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -359,7 +359,7 @@ pub static DELETED_TICKETS: [OperationDescriptor; 1usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DeletedTicket\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/DeletedTicket\"}},{\"$ref\":\"#/$defs/DeletedTicket\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -416,7 +416,7 @@ pub static USERS: [OperationDescriptor; 4usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/User\"}},{\"$ref\":\"#/$defs/User\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -548,7 +548,7 @@ pub static ORGANIZATIONS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Organization\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Organization\"}},{\"$ref\":\"#/$defs/Organization\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -625,7 +625,7 @@ pub static GROUPS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Group\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Group\"}},{\"$ref\":\"#/$defs/Group\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -755,7 +755,7 @@ pub static TICKET_AUDITS: [OperationDescriptor; 1usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketAudit\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketAudit\"}},{\"$ref\":\"#/$defs/TicketAudit\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -800,7 +800,7 @@ pub static TICKET_METRICS: [OperationDescriptor; 1usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketMetric\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketMetric\"}},{\"$ref\":\"#/$defs/TicketMetric\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -850,7 +850,7 @@ pub static TICKET_FIELDS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketField\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketField\"}},{\"$ref\":\"#/$defs/TicketField\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -919,7 +919,7 @@ pub static BRANDS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Brand\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Brand\"}},{\"$ref\":\"#/$defs/Brand\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1028,7 +1028,7 @@ pub static VIEWS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/View\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/View\"}},{\"$ref\":\"#/$defs/View\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1175,7 +1175,7 @@ pub static MACROS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Macro\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Macro\"}},{\"$ref\":\"#/$defs/Macro\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1253,7 +1253,7 @@ pub static TRIGGERS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Trigger\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Trigger\"}},{\"$ref\":\"#/$defs/Trigger\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1350,7 +1350,7 @@ pub static AUTOMATIONS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Automation\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Automation\"}},{\"$ref\":\"#/$defs/Automation\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1419,7 +1419,7 @@ pub static TAGS: [OperationDescriptor; 1usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Tag\"}},{\"$ref\":\"#/$defs/Tag\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1491,7 +1491,7 @@ pub static SATISFACTION_RATINGS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SatisfactionRating\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SatisfactionRating\"}},{\"$ref\":\"#/$defs/SatisfactionRating\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1560,7 +1560,7 @@ pub static GROUP_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GroupMembership\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/GroupMembership\"}},{\"$ref\":\"#/$defs/GroupMembership\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1605,7 +1605,7 @@ pub static ORGANIZATION_MEMBERSHIPS: [OperationDescriptor; 1usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OrganizationMembership\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/OrganizationMembership\"}},{\"$ref\":\"#/$defs/OrganizationMembership\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1650,7 +1650,7 @@ pub static SLA_POLICIES: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SlaPolicy\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/SlaPolicy\"}},{\"$ref\":\"#/$defs/SlaPolicy\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1733,7 +1733,7 @@ pub static TICKET_FORMS: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketForm\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/TicketForm\"}},{\"$ref\":\"#/$defs/TicketForm\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1822,7 +1822,7 @@ pub static ARTICLES: [OperationDescriptor; 2usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Article\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Article\"}},{\"$ref\":\"#/$defs/Article\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -1900,7 +1900,7 @@ pub static ARTICLE_ATTACHMENTS: [OperationDescriptor; 3usize] = [
                 ("count", "$.count"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ArticleAttachment\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ArticleAttachment\"}},{\"$ref\":\"#/$defs/ArticleAttachment\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },

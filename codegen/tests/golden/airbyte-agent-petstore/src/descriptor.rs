@@ -43,7 +43,7 @@ pub static PETS: [OperationDescriptor; 4usize] = [
             record_extractor: Some("$.data"),
             meta_extractor: &[("next_cursor", "$.next_cursor")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pet\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Pet\"}},{\"$ref\":\"#/$defs/Pet\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -154,7 +154,7 @@ pub static ORDERS: [OperationDescriptor; 2usize] = [
             record_extractor: Some("$.orders"),
             meta_extractor: &[("has_more", "$.has_more")],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Order\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/Order\"}},{\"$ref\":\"#/$defs/Order\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
@@ -314,7 +314,7 @@ pub static PET_SEARCH: [OperationDescriptor; 1usize] = [
                 ("has_next_page", "$.data.pets.pageInfo.hasNextPage"),
             ],
             data_schema: Some(
-                "{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PetSearchRecord\"}}",
+                "{\"anyOf\":[{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/PetSearchRecord\"}},{\"$ref\":\"#/$defs/PetSearchRecord\"}]}",
             ),
             ..ResponseDescriptor::DEFAULT
         },
