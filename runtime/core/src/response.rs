@@ -314,6 +314,12 @@ fn extract_records(op: &OperationDescriptor, body: Value, wrap: bool) -> Result<
     }
 }
 
+/// Whether a successful result of `op` is the `{data, meta}` envelope (lists and searches,
+/// and any operation extracting meta); otherwise it is the record itself.
+pub fn answers_envelope(op: &OperationDescriptor) -> bool {
+    op.kind.returns_many() || !op.response.meta_extractor.is_empty()
+}
+
 /// Shape a successful JSON body into the call result.
 pub fn shape(
     descriptor: &ConnectorDescriptor,
@@ -340,7 +346,7 @@ pub fn shape(
     {
         data = filter_records(op, data, filter, &config_value)?;
     }
-    let envelope = op.kind.returns_many() || !op.response.meta_extractor.is_empty();
+    let envelope = answers_envelope(op);
     Ok(ExecuteResult {
         data,
         meta,

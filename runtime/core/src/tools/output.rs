@@ -10,6 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::descriptor::{ActionKind, ConnectorDescriptor, OperationDescriptor};
+pub use crate::response::answers_envelope;
 
 /// The record type schemas of a connector (`{}` when it has none or they cannot be read).
 pub fn record_definitions(d: &ConnectorDescriptor) -> Map<String, Value> {
@@ -17,12 +18,6 @@ pub fn record_definitions(d: &ConnectorDescriptor) -> Map<String, Value> {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     }
-}
-
-/// Whether a successful result of `op` is the `{data, meta}` envelope (as
-/// [`ExecuteResult::into_value`](crate::ExecuteResult::into_value) gives it).
-pub fn answers_envelope(op: &OperationDescriptor) -> bool {
-    op.kind.returns_many() || !op.response.meta_extractor.is_empty()
 }
 
 /// The structured form of a result value: an object as it is, anything else as
