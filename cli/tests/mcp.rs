@@ -10,49 +10,16 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use airbyte_agent_runtime::serde_json::{self, Map, Value, json};
-use common::{agent_command, mcp_stripe_double};
-use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientConfig, ClientRequest, CustomRequest, ErrorCode,
-    ProtocolVersion,
+use common::{
+    McpClient as Client, agent_command, legacy_client, mcp_stripe_double, stateless_client,
+    stripe_env,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService, ServiceError};
-use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientRequest, CustomRequest, ErrorCode, ProtocolVersion,
+};
+use rmcp::service::ServiceError;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::ChildStdout;
-
-type Client = RunningService<RoleClient, ClientConfig>;
-
-fn transport(args: &[&str], env: &[(&str, String)]) -> TokioChildProcess {
-    let cmd = agent_command(args, env);
-    let (child, _stderr) = TokioChildProcess::builder(cmd)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn airbyte-agent mcp");
-    child
-}
-
-/// A client that speaks the 2025-11-25 `initialize` handshake.
-async fn legacy_client(args: &[&str], env: &[(&str, String)]) -> Client {
-    let info = ClientConfig::default().with_protocol_version(ProtocolVersion::V_2025_11_25);
-    info.serve(transport(args, env))
-        .await
-        .expect("initialize handshake")
-}
-
-/// A client that speaks the stateless 2026-07-28 revision (`server/discover`, per-request
-/// metadata, no handshake).
-async fn stateless_client(args: &[&str], env: &[(&str, String)]) -> Client {
-    ClientConfig::default()
-        .serve_with_lifecycle(
-            transport(args, env),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        )
-        .await
-        .expect("server/discover")
-}
 
 fn args(v: Value) -> Map<String, Value> {
     match v {
@@ -82,13 +49,6 @@ fn rpc_error(e: ServiceError) -> (ErrorCode, String) {
         ServiceError::McpError(d) => (d.code, d.message.to_string()),
         other => panic!("expected a JSON-RPC error, got {other}"),
     }
-}
-
-fn stripe_env(server: &wiremock::MockServer) -> Vec<(&'static str, String)> {
-    vec![
-        ("STRIPE_API_KEY", "sk_test_mcp".to_string()),
-        ("STRIPE_BASE_URL", server.uri()),
-    ]
 }
 
 /// What both protocol revisions must do the same way: tools, structured results, the errors.

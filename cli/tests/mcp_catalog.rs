@@ -5,54 +5,12 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use airbyte_agent_runtime::serde_json::{Value, json};
-use common::{agent_command, mcp_stripe_double, run_cli};
-use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientConfig, ErrorCode, PaginatedRequestParams,
-    ProtocolVersion,
+use common::{
+    McpClient as Client, legacy_client, mcp_stripe_double, run_cli, stateless_client, stripe_env,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService, ServiceError};
-use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
-
-type Client = RunningService<RoleClient, ClientConfig>;
-
-fn transport(args: &[&str], env: &[(&str, String)]) -> TokioChildProcess {
-    let (child, _stderr) = TokioChildProcess::builder(agent_command(args, env))
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn airbyte-agent mcp");
-    child
-}
-
-async fn legacy_client(args: &[&str], env: &[(&str, String)]) -> Client {
-    ClientConfig::default()
-        .with_protocol_version(ProtocolVersion::V_2025_11_25)
-        .serve(transport(args, env))
-        .await
-        .expect("initialize handshake")
-}
-
-async fn stateless_client(args: &[&str], env: &[(&str, String)]) -> Client {
-    ClientConfig::default()
-        .serve_with_lifecycle(
-            transport(args, env),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        )
-        .await
-        .expect("server/discover")
-}
-
-fn stripe_env(server: &wiremock::MockServer) -> Vec<(&'static str, String)> {
-    vec![
-        ("STRIPE_API_KEY", "sk_test_mcp".to_string()),
-        ("STRIPE_BASE_URL", server.uri()),
-    ]
-}
+use rmcp::model::{CallToolRequestParams, CallToolResult, ErrorCode, PaginatedRequestParams};
+use rmcp::service::ServiceError;
 
 async fn info(client: &Client, arguments: Value) -> CallToolResult {
     let Value::Object(arguments) = arguments else {

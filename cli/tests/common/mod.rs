@@ -122,3 +122,48 @@ pub fn agent_command(args: &[&str], env: &[(&str, String)]) -> tokio::process::C
     cmd.kill_on_drop(true);
     cmd
 }
+
+/// An rmcp client of `airbyte-agent mcp` spawned over stdio.
+pub type McpClient = rmcp::service::RunningService<rmcp::RoleClient, rmcp::model::ClientConfig>;
+
+/// `airbyte-agent <args>` as an MCP stdio transport (its stderr inherited).
+pub fn mcp_transport(args: &[&str], env: &[(&str, String)]) -> rmcp::transport::TokioChildProcess {
+    let (child, _stderr) = rmcp::transport::TokioChildProcess::builder(agent_command(args, env))
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn airbyte-agent mcp");
+    child
+}
+
+/// A client that speaks the 2025-11-25 `initialize` handshake.
+pub async fn legacy_client(args: &[&str], env: &[(&str, String)]) -> McpClient {
+    use rmcp::ServiceExt;
+    rmcp::model::ClientConfig::default()
+        .with_protocol_version(rmcp::model::ProtocolVersion::V_2025_11_25)
+        .serve(mcp_transport(args, env))
+        .await
+        .expect("initialize handshake")
+}
+
+/// A client that speaks the stateless 2026-07-28 revision (`server/discover`, per-request
+/// metadata, no handshake).
+pub async fn stateless_client(args: &[&str], env: &[(&str, String)]) -> McpClient {
+    use rmcp::service::ClientServiceExt;
+    rmcp::model::ClientConfig::default()
+        .serve_with_lifecycle(
+            mcp_transport(args, env),
+            rmcp::service::ClientLifecycleMode::Discover {
+                preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .expect("server/discover")
+}
+
+/// The environment pointing Stripe at the MCP double ([`mcp_stripe_double`]).
+pub fn stripe_env(server: &MockServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("STRIPE_API_KEY", "sk_test_mcp".to_string()),
+        ("STRIPE_BASE_URL", server.uri()),
+    ]
+}
