@@ -1,7 +1,9 @@
 //! Lazy page and record streams: each page is fetched through the [`Client`] when polled, and
 //! the core's next-page step decides what comes after it. Fetching is one non-generic stream of
-//! execute results; the typed streams only decode its items, so each record type adds its
-//! decoder and nothing of the fetch loop.
+//! answers; the typed streams only decode its items, so each record type adds its decoder and
+//! nothing of the fetch loop. A provider body of the plain list shape stays bytes: the next-page
+//! step reads its facts from a skim of the bytes, and the typed stream decodes its records
+//! straight from them, as a single `call_list` does.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -15,9 +17,9 @@ use crate::Params;
 use crate::client::Client;
 use crate::descriptor::OperationDescriptor;
 use crate::error::Result;
-use crate::next_page::{NextPage, next_page};
+use crate::modes::Fetched;
+use crate::next_page::{NextPage, next_page, next_page_of};
 use crate::page::Page;
-use crate::response::ExecuteResult;
 
 impl Client {
     /// A lazy stream of pages following the operation's pagination (capped at the client's
@@ -29,6 +31,7 @@ impl Client {
     {
         PageStream {
             raw: raw_pages(self.clone(), op, params),
+            client: self.clone(),
             op,
             remaining: self.max_pages(),
             _types: PhantomData,
@@ -36,13 +39,14 @@ impl Client {
     }
 }
 
-type RawPages = Pin<Box<dyn Stream<Item = Result<ExecuteResult>> + Send>>;
+type RawPages = Pin<Box<dyn Stream<Item = Result<Fetched>> + Send>>;
 
 /// A lazy stream of pages (`Stream<Item = Result<Page<T, M>>> + Send + Unpin`). Each page is
 /// fetched only when polled; the stream ends when the API reports no further page, when a page
 /// makes no progress, after an error, or at the page cap.
 pub struct PageStream<T, M> {
     raw: RawPages,
+    client: Client,
     op: &'static OperationDescriptor,
     remaining: usize,
     _types: PhantomData<fn() -> (T, M)>,
@@ -84,7 +88,7 @@ impl<T: DeserializeOwned, M: DeserializeOwned> Stream for PageStream<T, M> {
         match self.raw.as_mut().poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 self.remaining -= 1;
-                let page = item.and_then(|r| Page::decode(self.op, r));
+                let page = item.and_then(|f| self.client.page_of(self.op, f));
                 if page.is_err() {
                     // A page that failed ends the stream.
                     self.remaining = 0;
@@ -151,8 +155,7 @@ struct State {
     initial: Option<Params>,
 }
 
-/// The execute results of every page, fetched when polled (not generic: one copy for all record
-/// types).
+/// The answers of every page, fetched when polled (not generic: one copy for all record types).
 fn raw_pages(client: Client, op: &'static OperationDescriptor, params: Params) -> RawPages {
     let state = State {
         client,
@@ -163,39 +166,31 @@ fn raw_pages(client: Client, op: &'static OperationDescriptor, params: Params) -
         initial: Some(params),
     };
     Box::pin(futures_util::stream::unfold(state, |mut st| async move {
-        let result: Result<(ExecuteResult, Params)> = if st.first {
+        let result: Result<(Fetched, Params)> = if st.first {
             st.first = false;
             let raw = st.initial.take().unwrap_or_default();
             match st.client.prepare_params(st.op, raw) {
-                Ok(p) => st
-                    .client
-                    .call_prepared(st.op, &p, &Default::default())
-                    .await
-                    .map(|r| (r, p)),
+                Ok(p) => st.client.fetch_prepared(st.op, &p).await.map(|r| (r, p)),
                 Err(e) => Err(e),
             }
         } else {
             match std::mem::replace(&mut st.next, NextPage::Done) {
                 NextPage::Done => return None,
-                NextPage::Params(p) => st
-                    .client
-                    .call_prepared(st.op, &p, &Default::default())
-                    .await
-                    .map(|r| (r, p)),
+                NextPage::Params(p) => st.client.fetch_prepared(st.op, &p).await.map(|r| (r, p)),
                 NextPage::Url(u) => {
                     if st.last_url.as_deref() == Some(u.as_str()) {
                         return None;
                     }
                     st.last_url = Some(u.clone());
                     let p = Params::new();
-                    st.client.call_url(st.op, &u).await.map(|r| (r, p))
+                    st.client.fetch_url(st.op, &u).await.map(|r| (r, p))
                 }
             }
         };
-        match result {
-            Ok((r, params)) => {
-                st.next = next_page(st.op, &params, &r);
-                Some((Ok(r), st))
+        match result.and_then(|(fetched, params)| step(&st.client, st.op, &params, fetched)) {
+            Ok((fetched, next)) => {
+                st.next = next;
+                Some((Ok(fetched), st))
             }
             Err(e) => {
                 st.next = NextPage::Done;
@@ -203,4 +198,25 @@ fn raw_pages(client: Client, op: &'static OperationDescriptor, params: Params) -
             }
         }
     }))
+}
+
+/// The next-page step on a fetched answer: a body of the plain list shape is skimmed for the
+/// facts the step reads and kept as bytes; any other answer is interpreted here.
+fn step(
+    client: &Client,
+    op: &'static OperationDescriptor,
+    params: &Params,
+    fetched: Fetched,
+) -> Result<(Fetched, NextPage)> {
+    let descriptor = client.descriptor();
+    if let Fetched::Body { headers, bytes, .. } = &fetched
+        && crate::page_from_bytes::eligible(descriptor, op)
+        && let Some(facts) = crate::page_from_bytes::facts(descriptor, op, headers, bytes)
+    {
+        let next = next_page_of(op, params, &facts.view());
+        return Ok((fetched, next));
+    }
+    let r = client.result_of(op, fetched)?;
+    let next = next_page(op, params, &r);
+    Ok((Fetched::Result(r), next))
 }

@@ -42,11 +42,30 @@ fn query_param(url: &str, name: &str) -> Option<String> {
     })
 }
 
-fn record_count(data: &Value) -> usize {
-    match data {
-        Value::Array(a) => a.len(),
-        Value::Null => 0,
-        _ => 1,
+/// What the next-page step reads of a page: its meta values, how many records it holds (a
+/// `null` item counts) and its last record.
+#[derive(Debug, Clone, Copy)]
+pub struct PageView<'a> {
+    /// The page's meta values.
+    pub meta: &'a Option<Map<String, Value>>,
+    /// The number of records.
+    pub records: usize,
+    /// The last record, as received.
+    pub last_record: Option<&'a Value>,
+}
+
+impl<'a> From<&'a ExecuteResult> for PageView<'a> {
+    fn from(r: &'a ExecuteResult) -> Self {
+        let (records, last_record) = match &r.data {
+            Value::Array(a) => (a.len(), a.last()),
+            Value::Null => (0, None),
+            _ => (1, None),
+        };
+        PageView {
+            meta: &r.meta,
+            records,
+            last_record,
+        }
     }
 }
 
@@ -69,6 +88,12 @@ fn current_int(params: &Params, op: &OperationDescriptor, name: &str, fallback: 
 
 /// Compute the next request from the current params and the page just fetched.
 pub fn next_page(op: &OperationDescriptor, params: &Params, r: &ExecuteResult) -> NextPage {
+    next_page_of(op, params, &PageView::from(r))
+}
+
+/// [`next_page`] from what it reads of the page (see
+/// [`page_from_bytes::facts`](crate::page_from_bytes::facts), which gathers it from the bytes).
+pub fn next_page_of(op: &OperationDescriptor, params: &Params, r: &PageView<'_>) -> NextPage {
     let with = |name: &str, v: Value| {
         let mut p = params.clone();
         p.insert(name.to_string(), v);
@@ -79,7 +104,7 @@ pub fn next_page(op: &OperationDescriptor, params: &Params, r: &ExecuteResult) -
         }
     };
     match op.pagination {
-        Pagination::Cursor { meta, param } => match non_empty(meta_get(&r.meta, meta)) {
+        Pagination::Cursor { meta, param } => match non_empty(meta_get(r.meta, meta)) {
             Some(v) => with(param, v),
             None => NextPage::Done,
         },
@@ -89,21 +114,21 @@ pub fn next_page(op: &OperationDescriptor, params: &Params, r: &ExecuteResult) -
             has_more,
         } => {
             if let Some(h) = has_more
-                && meta_get(&r.meta, h) != Some(&Value::Bool(true))
+                && meta_get(r.meta, h) != Some(&Value::Bool(true))
             {
                 return NextPage::Done;
             }
-            let last = match &r.data {
-                Value::Array(a) => a.last(),
-                _ => None,
-            };
-            match last.and_then(|rec| rec.get(field)).filter(|v| !v.is_null()) {
+            match r
+                .last_record
+                .and_then(|rec| rec.get(field))
+                .filter(|v| !v.is_null())
+            {
                 Some(v) => with(param, v.clone()),
                 None => NextPage::Done,
             }
         }
         Pagination::CursorInLink { meta, param } => {
-            let token = match meta_get(&r.meta, meta) {
+            let token = match meta_get(r.meta, meta) {
                 Some(Value::String(url)) => query_param(url, param),
                 Some(Value::Object(m)) => m
                     .get(param)
@@ -122,11 +147,11 @@ pub fn next_page(op: &OperationDescriptor, params: &Params, r: &ExecuteResult) -
             }
         }
         Pagination::PageNumber { param, next_meta } => {
-            if record_count(&r.data) == 0 {
+            if r.records == 0 {
                 return NextPage::Done;
             }
             if let Some(nm) = next_meta {
-                match meta_get(&r.meta, nm) {
+                match meta_get(r.meta, nm) {
                     None | Some(Value::Bool(false)) => return NextPage::Done,
                     Some(Value::String(s)) if s.is_empty() => return NextPage::Done,
                     _ => {}
@@ -136,14 +161,14 @@ pub fn next_page(op: &OperationDescriptor, params: &Params, r: &ExecuteResult) -
             with(param, Value::from(cur + 1))
         }
         Pagination::Offset { param } => {
-            let n = record_count(&r.data);
+            let n = r.records;
             if n == 0 {
                 return NextPage::Done;
             }
             let cur = current_int(params, op, param, 0);
             with(param, Value::from(cur + n as i64))
         }
-        Pagination::NextUrl { meta } => match meta_get(&r.meta, meta) {
+        Pagination::NextUrl { meta } => match meta_get(r.meta, meta) {
             Some(Value::String(u)) if !u.is_empty() => NextPage::Url(u.clone()),
             _ => NextPage::Done,
         },
@@ -152,10 +177,10 @@ pub fn next_page(op: &OperationDescriptor, params: &Params, r: &ExecuteResult) -
             has_next_meta,
             param,
         } => {
-            if meta_get(&r.meta, has_next_meta) != Some(&Value::Bool(true)) {
+            if meta_get(r.meta, has_next_meta) != Some(&Value::Bool(true)) {
                 return NextPage::Done;
             }
-            match non_empty(meta_get(&r.meta, cursor_meta)) {
+            match non_empty(meta_get(r.meta, cursor_meta)) {
                 Some(v) => with(param, v),
                 None => NextPage::Done,
             }

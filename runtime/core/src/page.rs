@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::descriptor::OperationDescriptor;
 use crate::error::Result;
+use crate::record::SkipNulls;
 use crate::response::ExecuteResult;
 
 /// One decoded page: records plus typed meta.
@@ -19,10 +20,14 @@ pub struct Page<T, M> {
 }
 
 impl<T: DeserializeOwned, M: DeserializeOwned> Page<T, M> {
-    /// Decode an execute result (records in `data`, meta values in `meta`).
+    /// Decode an execute result (records in `data`, meta values in `meta`). A `null` in the list
+    /// of records is no record and is dropped (GraphQL connections may hold `null` nodes), as
+    /// the direct page decoder does.
     pub fn decode(op: &OperationDescriptor, r: ExecuteResult) -> Result<Self> {
         let data = match &r.data {
-            Value::Array(_) => decode_value::<Vec<T>>(op, "data", &r.data)?,
+            Value::Array(_) => decode_value::<SkipNulls<T>>(op, "data", &r.data)?
+                .0
+                .unwrap_or_default(),
             Value::Null => Vec::new(),
             one => vec![decode_value(op, "data[0]", one)?],
         };

@@ -17,11 +17,13 @@ use std::fmt;
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::descriptor::{ConnectorDescriptor, OperationDescriptor};
+use crate::descriptor::{ConnectorDescriptor, OperationDescriptor, Pagination};
 use crate::headers::Headers;
 use crate::jsonpath::JsonPath;
+use crate::next_page::PageView;
 use crate::page::Page;
 
 /// Key segments of a `$.a.b` / `$['a']` path; `None` for anything else (indexes, wildcards, `$`).
@@ -106,22 +108,30 @@ impl Visitor<'_> for KeySeed<'_> {
     }
 }
 
-/// Walks objects along the record path; at the top level also keeps the captured members.
-struct PathSeed<'p, T> {
+/// Walks objects along the record path; at the top level also keeps the captured members. `R`
+/// decodes the records array (typed records, or the facts the next-page step reads).
+struct PathSeed<'p, R: RecordsSeed> {
     path: &'p [String],
     capture: &'p [String],
-    records: &'p mut Option<Vec<T>>,
+    seed: R,
+    records: &'p mut Option<R::Records>,
     captured: &'p mut Vec<Option<Value>>,
 }
 
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for PathSeed<'_, T> {
+/// How a [`PathSeed`] decodes the records array it reaches.
+trait RecordsSeed: Copy {
+    type Records;
+    fn records<'de, D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Records, D::Error>;
+}
+
+impl<'de, R: RecordsSeed> DeserializeSeed<'de> for PathSeed<'_, R> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for PathSeed<'_, T> {
+impl<'de, R: RecordsSeed> Visitor<'de> for PathSeed<'_, R> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
@@ -138,12 +148,12 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for PathSeed<'_, T> {
             match key {
                 None => return Ok(()),
                 Some(Key::Records) if rest.is_empty() => {
-                    *self.records =
-                        Some(map.next_value_seed(RecordsSeed::<T>(Default::default()))?);
+                    *self.records = Some(map.next_value_seed(Records(self.seed))?);
                 }
                 Some(Key::Records) => map.next_value_seed(PathSeed {
                     path: rest,
                     capture: &[],
+                    seed: self.seed,
                     records: &mut *self.records,
                     captured: &mut *self.captured,
                 })?,
@@ -161,26 +171,82 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for PathSeed<'_, T> {
     }
 }
 
-struct RecordsSeed<T>(std::marker::PhantomData<T>);
+struct Records<R>(R);
 
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for RecordsSeed<T> {
-    type Value = Vec<T>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+impl<'de, R: RecordsSeed> DeserializeSeed<'de> for Records<R> {
+    type Value = R::Records;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<R::Records, D::Error> {
+        self.0.records(d)
+    }
+}
+
+/// Typed records; a `null` item is no record and is dropped, as the general path does.
+struct Typed<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Clone for Typed<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Typed<T> {}
+
+impl<T: DeserializeOwned> RecordsSeed for Typed<T> {
+    type Records = Vec<T>;
+    fn records<'de, D: de::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for RecordsSeed<T> {
+impl<'de, T: DeserializeOwned> Visitor<'de> for Typed<T> {
     type Value = Vec<T>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(1024));
-        while let Some(t) = seq.next_element::<T>()? {
-            out.push(t);
+        while let Some(t) = seq.next_element::<Option<T>>()? {
+            out.extend(t);
         }
         Ok(out)
+    }
+}
+
+/// The records array skipped, counted, and its last item kept when `keep_last`.
+#[derive(Clone, Copy)]
+struct Counted {
+    keep_last: bool,
+}
+
+impl RecordsSeed for Counted {
+    type Records = (usize, Option<Value>);
+    fn records<'de, D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Records, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Counted {
+    type Value = (usize, Option<Value>);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (mut n, mut last) = (0, None::<&'de RawValue>);
+        if self.keep_last {
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                n += 1;
+                last = Some(raw);
+            }
+        } else {
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                n += 1;
+            }
+        }
+        let last = match last {
+            Some(raw) => Some(serde_json::from_str(raw.get()).map_err(de::Error::custom)?),
+            None => None,
+        };
+        Ok((n, last))
     }
 }
 
@@ -193,14 +259,19 @@ fn is_html_or_xml(headers: &Headers) -> bool {
     mime == "text/html" || mime == "application/xml" || mime == "text/xml" || mime.ends_with("+xml")
 }
 
-/// Decode a page from the body bytes, or `None` to let the general path handle it.
-pub fn page<T: DeserializeOwned, M: DeserializeOwned>(
+/// A page's meta values.
+type Meta = Option<Map<String, Value>>;
+
+/// The records array decoded by `seed`, and the meta values, for a body of the plain shape
+/// whose error check does not match; `None` otherwise.
+fn walk<R: RecordsSeed>(
     descriptor: &ConnectorDescriptor,
     op: &OperationDescriptor,
     headers: &Headers,
     bytes: &[u8],
-) -> Option<crate::Result<Page<T, M>>> {
-    if is_html_or_xml(headers) || accepts_primitives::<T>() {
+    seed: R,
+) -> Option<(R::Records, Meta)> {
+    if is_html_or_xml(headers) {
         return None;
     }
     let path = key_path(op.response.record_extractor?)?;
@@ -213,13 +284,14 @@ pub fn page<T: DeserializeOwned, M: DeserializeOwned>(
     PathSeed {
         path: &path,
         capture: &capture,
+        seed,
         records: &mut records,
         captured: &mut captured,
     }
     .deserialize(&mut de)
     .ok()?;
     de.end().ok()?;
-    let data = records?;
+    let records = records?;
 
     // The captured members form a partial root on which meta paths and the error check run
     // exactly as on the full body (none of them reach into the records' member).
@@ -233,8 +305,68 @@ pub fn page<T: DeserializeOwned, M: DeserializeOwned>(
     if crate::response::check_error(descriptor, headers, &root).is_err() {
         return None;
     }
-    let meta = crate::response::extract_meta(op, headers, &root);
+    Some((records, crate::response::extract_meta(op, headers, &root)))
+}
+
+/// Decode a page from the body bytes, or `None` to let the general path handle it.
+pub fn page<T: DeserializeOwned, M: DeserializeOwned>(
+    descriptor: &ConnectorDescriptor,
+    op: &OperationDescriptor,
+    headers: &Headers,
+    bytes: &[u8],
+) -> Option<crate::Result<Page<T, M>>> {
+    if accepts_primitives::<T>() {
+        return None;
+    }
+    let (data, meta) = walk(
+        descriptor,
+        op,
+        headers,
+        bytes,
+        Typed::<T>(Default::default()),
+    )?;
     Some(Page::from_parts(op, data, meta))
+}
+
+/// What the next-page step reads of a page of the plain shape, gathered from the bytes without
+/// decoding the records (the last one is parsed when the pagination reads it); `None` when the
+/// general path must handle the body. The same facts as the general path's result gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    /// The page's meta values.
+    pub meta: Option<Map<String, Value>>,
+    /// The number of items in the records array (`null` items included).
+    pub records: usize,
+    /// The last item, kept only for pagination by the last record's field.
+    pub last_record: Option<Value>,
+}
+
+impl Facts {
+    /// The view [`next_page_of`](crate::next_page::next_page_of) reads.
+    pub fn view(&self) -> PageView<'_> {
+        PageView {
+            meta: &self.meta,
+            records: self.records,
+            last_record: self.last_record.as_ref(),
+        }
+    }
+}
+
+/// Gather the [`Facts`] of a body, or `None` to let the general path handle it.
+pub fn facts(
+    descriptor: &ConnectorDescriptor,
+    op: &OperationDescriptor,
+    headers: &Headers,
+    bytes: &[u8],
+) -> Option<Facts> {
+    let keep_last = matches!(op.pagination, Pagination::LastRecord { .. });
+    let ((records, last_record), meta) =
+        walk(descriptor, op, headers, bytes, Counted { keep_last })?;
+    Some(Facts {
+        meta,
+        records,
+        last_record,
+    })
 }
 
 #[cfg(test)]
@@ -353,6 +485,8 @@ mod tests {
             r#"{"data":[1,2,3]}"#,
             r#"{"data":["a",{"id":"b"}]}"#,
             r#"{"data":[[1]]}"#,
+            r#"{"data":[{"id":"a"},null,{"id":"b"}],"has_more":true}"#,
+            r#"{"data":[null]}"#,
             r#"{"data":[{"id":5}]}"#,
             r#"{"data":[{"id":"a"}]} trailing"#,
             r#"{"data":[{"id":"a"}"#,
@@ -382,6 +516,89 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn facts_give_the_general_paths_next_page() {
+        use crate::next_page::{next_page, next_page_of};
+        let paged = |pagination| OperationDescriptor {
+            pagination,
+            ..op("$.data", &[("has_more", "$.has_more"), ("next", "$.next")])
+        };
+        let ops = [
+            paged(Pagination::LastRecord {
+                field: "id",
+                param: "starting_after",
+                has_more: Some("has_more"),
+            }),
+            paged(Pagination::LastRecord {
+                field: "id",
+                param: "after",
+                has_more: None,
+            }),
+            paged(Pagination::Offset { param: "offset" }),
+            paged(Pagination::Cursor {
+                meta: "next",
+                param: "cursor",
+            }),
+        ];
+        let bodies: &[&str] = &[
+            r#"{"data":[{"id":"a"},{"id":"b","x":[1,{"y":"]"}]}],"has_more":true,"next":"c2"}"#,
+            r#"{"data":[{"id":"a"},null],"has_more":true}"#,
+            r#"{"data":[{"id":7},{"id":1.5e300}],"has_more":true}"#,
+            r#"{"data":[{"id":"a"},{"no_id":1}],"has_more":true}"#,
+            r#"{"data":[],"has_more":true,"next":""}"#,
+            r#"{"data":["a",{"id":"caf\u00e9"}],"has_more":"yes"}"#,
+            r#"{"has_more":true,"data":[{"id":"a"}],"data":[{"id":"z"}]}"#,
+            r#"{"data":{"id":"one"},"has_more":true}"#,
+        ];
+        let d = connector(None);
+        let headers = json_headers();
+        let mut params = crate::Params::new();
+        params.insert("offset".into(), Value::from(10));
+        let mut compared = 0;
+        for op in &ops {
+            for body in bodies {
+                let general = crate::response::parse_body(200, &headers, body.as_bytes())
+                    .and_then(|v| crate::response::shape(&d, op, &headers, v, &BTreeMap::new()))
+                    .expect("general path");
+                let Some(f) = facts(&d, op, &headers, body.as_bytes()) else {
+                    continue;
+                };
+                compared += 1;
+                assert_eq!(
+                    next_page_of(op, &params, &f.view()),
+                    next_page(op, &params, &general),
+                    "body {body}, pagination {:?}",
+                    op.pagination
+                );
+            }
+        }
+        // Only the single-object body is left to the general path.
+        assert_eq!(compared, ops.len() * (bodies.len() - 1));
+    }
+
+    #[test]
+    fn null_records_are_dropped_on_both_paths() {
+        let d = connector(None);
+        let headers = json_headers();
+        let body = br#"{"data":[{"id":"a"},null,{"id":"b"}],"has_more":false}"#;
+        let Some(Ok(fast)) = page::<Rec, Meta>(&d, &DATA, &headers, body) else {
+            panic!("a list with a null item is the plain shape")
+        };
+        let ids: Vec<_> = fast.data.iter().map(|r| r.id.as_deref()).collect();
+        assert_eq!(ids, [Some("a"), Some("b")]);
+        assert_eq!(
+            general::<Rec, Meta>(&d, &DATA, &headers, body).ok(),
+            Some(fast)
+        );
+        // A failure after a dropped null still names the item's index in the body.
+        let bad = br#"{"data":[null,{"id":5}]}"#;
+        let e = general::<Rec, Meta>(&d, &DATA, &headers, bad).unwrap_err();
+        assert!(
+            matches!(&e, crate::Error::Decode { path, .. } if path == "data[1].id"),
+            "{e:?}"
+        );
     }
 
     #[test]

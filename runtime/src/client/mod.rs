@@ -229,7 +229,19 @@ impl Client {
         params: Params,
     ) -> Result<Page<T, M>> {
         // The fetch is one non-generic future; only the decoding is per record type.
-        match self.fetch_list(op, params).await? {
+        let fetched = self.fetch_list(op, params).await?;
+        self.page_of(op, fetched)
+    }
+
+    /// Decode one page of a list/search answer: a provider body of the plain list shape straight
+    /// from its bytes; any other through the general path on the same bytes, which also yields
+    /// the precise error.
+    pub(crate) fn page_of<T: DeserializeOwned, M: DeserializeOwned>(
+        &self,
+        op: &'static OperationDescriptor,
+        fetched: Fetched,
+    ) -> Result<Page<T, M>> {
+        match fetched {
             Fetched::Body {
                 headers,
                 bytes,
@@ -321,17 +333,28 @@ impl Client {
         self.result_of(op, fetched)
     }
 
-    /// Fetch an absolute/relative next-page URL as-is.
-    pub(crate) async fn call_url(
+    /// Fetch with already normalised params, leaving the answer uninterpreted.
+    pub(crate) async fn fetch_prepared(
+        &self,
+        op: &'static OperationDescriptor,
+        params: &Params,
+    ) -> Result<Fetched> {
+        self.executor
+            .fetch(op, params, &ExecuteOptions::default())
+            .await
+    }
+
+    /// Fetch an absolute/relative next-page URL as-is, leaving the answer uninterpreted.
+    pub(crate) async fn fetch_url(
         &self,
         op: &'static OperationDescriptor,
         url: &str,
-    ) -> Result<ExecuteResult> {
-        let fetched = self.executor.fetch_url(op, url).await?;
-        self.result_of(op, fetched)
+    ) -> Result<Fetched> {
+        self.executor.fetch_url(op, url).await
     }
 
-    fn result_of(
+    /// Interpret a fetched answer with the core's response rules.
+    pub(crate) fn result_of(
         &self,
         op: &'static OperationDescriptor,
         fetched: Fetched,
@@ -347,7 +370,7 @@ impl Client {
     }
 
     /// Parse and shape a provider's successful body.
-    fn interpret(
+    pub(crate) fn interpret(
         &self,
         op: &'static OperationDescriptor,
         headers: &crate::headers::Headers,
