@@ -45,8 +45,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let printer = Printer::new(global);
     let Some((entity, em)) = matches.subcommand() else {
-        print!("{}", help::entity_list(d));
-        return Ok(());
+        return crate::output::write_stdout(&help::entity_list(d));
     };
     if entity == "check" {
         let args = CheckArgs::from_arg_matches(em).map_err(|e| usage(e.to_string()))?;
@@ -54,7 +53,7 @@ pub async fn run(
     }
     let ent = find_entity(d, entity)?;
     let Some((action, am)) = em.subcommand() else {
-        print!("{}", help::entity_help(d, ent));
+        crate::output::write_stdout(&help::entity_help(d, ent))?;
         return Err(usage(format!("missing <action> for `{}`", ent.name)));
     };
     let op = find_operation(d, entity, action)?;

@@ -79,15 +79,17 @@ pub async fn replay(
         let report = Replay::run(&cassette, d, |var| env.get(var))
             .await
             .map_err(other)?;
+        let mut lines = String::new();
         if report.mismatches.is_empty() {
-            println!("ok    {file} ({} request(s))", report.requests);
+            lines.push_str(&format!("ok    {file} ({} request(s))\n", report.requests));
         } else {
             failed += 1;
-            println!("FAIL  {file}");
+            lines.push_str(&format!("FAIL  {file}\n"));
             for m in &report.mismatches {
-                println!("      {m}");
+                lines.push_str(&format!("      {m}\n"));
             }
         }
+        crate::output::write_stdout(&lines)?;
     }
     if failed > 0 {
         return Err(CliError::Other(format!(

@@ -104,10 +104,11 @@ async fn run(matches: ArgMatches) -> Result<(), CliError> {
     let printer = Printer::new(&global);
     match command {
         Builtin::Connectors => {
-            for d in registry::connectors() {
-                println!("{}\t{}\t{}", d.name, d.version, d.title);
-            }
-            Ok(())
+            let list: String = registry::connectors()
+                .iter()
+                .map(|d| format!("{}\t{}\t{}\n", d.name, d.version, d.title))
+                .collect();
+            output::write_stdout(&list)
         }
         Builtin::Tools(a) => {
             let d = find_connector(&a.connector)?;
@@ -174,8 +175,10 @@ async fn run(matches: ArgMatches) -> Result<(), CliError> {
         }
         Builtin::Completions(a) => {
             let mut cmd = args::command(Tree::Full);
-            clap_complete::generate(a.shell, &mut cmd, "airbyte-agent", &mut std::io::stdout());
-            Ok(())
+            // Generated into memory: clap_complete panics on a write error such as a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "airbyte-agent", &mut script);
+            output::write_stdout(&String::from_utf8_lossy(&script))
         }
     }
 }

@@ -156,7 +156,8 @@ fn table(rows: &[&Value]) -> String {
     out
 }
 
-fn write_stdout(text: &str) -> Result<(), CliError> {
+/// Write `text` to stdout; a closed pipe (`| head`) ends the output quietly.
+pub fn write_stdout(text: &str) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     lock.write_all(text.as_bytes())

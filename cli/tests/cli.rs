@@ -439,3 +439,28 @@ async fn cassettes_are_recorded_then_replayed_offline() {
     assert!(out.stderr.contains("STRIPE_API_KEY"), "{}", out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reader that stops early (`| head`) ends the output quietly: no panic, success.
+#[tokio::test]
+async fn a_closed_pipe_ends_the_output_quietly() {
+    for args in [
+        &["completions", "bash"][..],
+        &["connectors"][..],
+        &["stripe"][..],
+    ] {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_airbyte-agent"))
+            .args(args)
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn airbyte-agent");
+        // Close the reading end before the program writes.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().await.expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
