@@ -1,5 +1,5 @@
 //! The HTTP API: Airbyte's hosted protocol (application and scoped tokens, workspaces,
-//! connectors, source templates, execute) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
+//! connectors, source templates, execute, workflows and automations) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
 
 mod connectors;
 mod embedded;
@@ -10,6 +10,7 @@ mod refresh;
 mod scoped;
 mod templates;
 mod tokens;
+mod workflows;
 mod workspaces;
 
 use std::future::Future;
@@ -101,6 +102,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/oauth/credentials/connector_type/{type}",
             delete(oauth::delete_app),
         )
+        .merge(workflows::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

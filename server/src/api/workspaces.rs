@@ -7,13 +7,12 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::extract::{Authed, JsonBody};
+use super::workflows::{decode_cursor, encode_cursor};
 use crate::error::ApiError;
 use crate::storage::Workspace;
 
@@ -42,17 +41,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            B64URL
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ApiError::bad_request("invalid cursor"))
-        })
-        .transpose()?;
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
     if let Some(scope) = &auth.workspace_id {
         // A scoped token sees its own workspace only.
         let own = st
@@ -81,7 +70,7 @@ pub(crate) async fn list(
         )
         .await?;
     let next = match (page.has_more, page.items.last()) {
-        (true, Some(last)) => json!(B64URL.encode(last.name.as_bytes())),
+        (true, Some(last)) => json!(encode_cursor(&last.name)),
         _ => Value::Null,
     };
     Ok(Json(json!({

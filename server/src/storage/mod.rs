@@ -6,6 +6,7 @@ mod connectors;
 mod locks;
 mod oauth;
 mod templates;
+mod workflows;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,6 +20,7 @@ pub use connectors::{ConnectorRecord, Inserted, NewConnector, Workspace, Workspa
 pub use locks::LockedConnector;
 pub use oauth::PendingOAuth;
 pub use templates::{Registered, SourceTemplate};
+pub use workflows::{After, AutomationChanges, AutomationRecord, Page, Scope, WorkflowRecord};
 
 use crate::error::Error;
 
@@ -36,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "scopes_templates_refresh",
         include_str!("../../migrations/0002_scopes_templates_refresh.sql"),
+    ),
+    (
+        3,
+        "workflows",
+        include_str!("../../migrations/0003_workflows.sql"),
     ),
 ];
 
