@@ -6,6 +6,7 @@ mod embedded;
 mod execute;
 mod extract;
 mod oauth;
+mod prepare;
 mod refresh;
 mod scoped;
 mod templates;
@@ -81,6 +82,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/integrations/connectors/{id}/execute",
             post(execute::execute),
+        )
+        .route(
+            "/api/v1/integrations/connectors/{id}/execute/prepare",
+            post(prepare::prepare),
         )
         .route(
             "/api/v1/integrations/templates/sources",
