@@ -156,6 +156,30 @@ fn fetch_size(limit: usize) -> i64 {
 }
 
 impl Store {
+    /// Run `update` and read row `id` of `table` back, in one transaction; `None` when the
+    /// update matched no row.
+    async fn update_and_read<'q, T>(
+        &self,
+        update: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        table: &str,
+        columns: &str,
+        id: &str,
+        decode: fn(&AnyRow) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        let mut tx = self.pool().begin().await?;
+        if update.execute(&mut *tx).await?.rows_affected() == 0 {
+            // Dropping the transaction rolls it back.
+            return Ok(None);
+        }
+        let r = sqlx::query(&format!("SELECT {columns} FROM {table} WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let row = decode(&r)?;
+        tx.commit().await?;
+        Ok(Some(row))
+    }
+
     /// One page of the workflows of `scope`.
     pub async fn list_workflows(
         &self,
@@ -236,8 +260,7 @@ impl Store {
         name: Option<&str>,
         tasks: Option<&str>,
     ) -> Result<Option<WorkflowRecord>, Error> {
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE workflows SET name = COALESCE($1, name), tasks = COALESCE($2, tasks), \
              updated_at_us = $3 WHERE organization_id = $4 AND workspace_id = $5 AND id = $6",
         )
@@ -246,21 +269,9 @@ impl Store {
         .bind(now_micros())
         .bind(scope.organization_id)
         .bind(scope.workspace_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let r = sqlx::query(&format!(
-            "SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let w = workflow_row(&r)?;
-        tx.commit().await?;
-        Ok(Some(w))
+        .bind(id);
+        self.update_and_read(update, "workflows", WORKFLOW_COLUMNS, id, workflow_row)
+            .await
     }
 
     /// Delete a workflow and its automations in one transaction; `false` when it does not
@@ -381,8 +392,7 @@ impl Store {
         changes: &AutomationChanges,
     ) -> Result<Option<AutomationRecord>, Error> {
         // Flag/value pairs: a column is written only when its flag is 1.
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE automations SET \
              enabled = CASE WHEN $1 = 1 THEN $2 ELSE enabled END, \
              trigger_type = CASE WHEN $3 = 1 THEN $4 ELSE trigger_type END, \
@@ -406,21 +416,15 @@ impl Store {
         .bind(scope.organization_id)
         .bind(scope.workspace_id)
         .bind(workflow_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let r = sqlx::query(&format!(
-            "SELECT {AUTOMATION_COLUMNS} FROM automations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let a = automation_row(&r)?;
-        tx.commit().await?;
-        Ok(Some(a))
+        .bind(id);
+        self.update_and_read(
+            update,
+            "automations",
+            AUTOMATION_COLUMNS,
+            id,
+            automation_row,
+        )
+        .await
     }
 
     /// Delete an automation; `false` when it does not exist.

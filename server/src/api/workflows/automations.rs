@@ -15,7 +15,7 @@ use super::{WsQuery, cron, page_json, path, query, scope, time, workflow_missing
 use crate::api::AppState;
 use crate::api::extract::{Authed, JsonBody};
 use crate::error::ApiError;
-use crate::storage::{AutomationChanges, AutomationRecord, Scope};
+use crate::storage::{AutomationChanges, AutomationRecord, Scope, Workspace};
 
 /// Trigger types an automation may have.
 const TRIGGER_TYPES: &[&str] = &["schedule", "webhook"];
@@ -135,6 +135,19 @@ async fn missing(
     })
 }
 
+/// The automation found, or the 404 of [`missing`].
+async fn answer(
+    st: &AppState,
+    w: &Workspace,
+    (workflow_id, id): (&str, &str),
+    found: Option<AutomationRecord>,
+) -> Result<Json<Value>, ApiError> {
+    match found {
+        Some(a) => Ok(Json(automation_json(&a)?)),
+        None => Err(missing(st, scope(w), workflow_id, id).await?),
+    }
+}
+
 pub(super) async fn list(
     State(st): State<Arc<AppState>>,
     auth: Authed,
@@ -143,7 +156,7 @@ pub(super) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (wf, q) = (path(wf)?, query(q)?);
     let (after, limit) = q.page()?;
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), None).await?;
+    let w = workspace(&st, &auth, &q, None).await?;
     let page = st
         .store
         .list_automations(scope(&w), &wf, after.as_ref(), limit)
@@ -161,7 +174,7 @@ pub(super) async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (wf, q) = (path(wf)?, query(q)?);
     let (body_ws, c) = parse(&body)?;
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), body_ws).await?;
+    let w = workspace(&st, &auth, &q, body_ws).await?;
     let new = AutomationRecord {
         id: String::new(),
         workflow_id: wf.clone(),
@@ -189,11 +202,9 @@ pub(super) async fn show(
     q: Result<Query<WsQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let ((wf, id), q) = (path(ids)?, query(q)?);
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), None).await?;
-    match st.store.automation(scope(&w), &wf, &id).await? {
-        Some(a) => Ok(Json(automation_json(&a)?)),
-        None => Err(missing(&st, scope(&w), &wf, &id).await?),
-    }
+    let w = workspace(&st, &auth, &q, None).await?;
+    let found = st.store.automation(scope(&w), &wf, &id).await?;
+    answer(&st, &w, (&wf, &id), found).await
 }
 
 pub(super) async fn update(
@@ -205,11 +216,9 @@ pub(super) async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let ((wf, id), q) = (path(ids)?, query(q)?);
     let (body_ws, c) = parse(&body)?;
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), body_ws).await?;
-    match st.store.update_automation(scope(&w), &wf, &id, &c).await? {
-        Some(a) => Ok(Json(automation_json(&a)?)),
-        None => Err(missing(&st, scope(&w), &wf, &id).await?),
-    }
+    let w = workspace(&st, &auth, &q, body_ws).await?;
+    let found = st.store.update_automation(scope(&w), &wf, &id, &c).await?;
+    answer(&st, &w, (&wf, &id), found).await
 }
 
 pub(super) async fn delete(
@@ -219,7 +228,7 @@ pub(super) async fn delete(
     q: Result<Query<WsQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
     let ((wf, id), q) = (path(ids)?, query(q)?);
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), None).await?;
+    let w = workspace(&st, &auth, &q, None).await?;
     if st.store.delete_automation(scope(&w), &wf, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

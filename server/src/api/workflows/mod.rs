@@ -124,11 +124,11 @@ fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
 async fn workspace(
     st: &AppState,
     auth: &Authed,
-    query: Option<&str>,
+    query: &WsQuery,
     body: Option<&str>,
 ) -> Result<Workspace, ApiError> {
     let id = match (
-        query.filter(|s| !s.is_empty()),
+        query.workspace_id.as_deref().filter(|s| !s.is_empty()),
         body.filter(|s| !s.is_empty()),
     ) {
         (Some(q), Some(b)) if q != b => {
@@ -217,7 +217,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let q = query(q)?;
     let (after, limit) = q.page()?;
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), None).await?;
+    let w = workspace(&st, &auth, &q, None).await?;
     let page = st
         .store
         .list_workflows(scope(&w), after.as_ref(), limit)
@@ -242,13 +242,7 @@ async fn create(
     let q = query(q)?;
     check_name(&req.name)?;
     let tasks = tasks_text(req.tasks, true)?.unwrap_or_default();
-    let w = workspace(
-        &st,
-        &auth,
-        q.workspace_id.as_deref(),
-        req.workspace_id.as_deref(),
-    )
-    .await?;
+    let w = workspace(&st, &auth, &q, req.workspace_id.as_deref()).await?;
     let wf = st
         .store
         .insert_workflow(scope(&w), &req.name, &tasks)
@@ -263,7 +257,7 @@ async fn show(
     q: Result<Query<WsQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let (id, q) = (path(id)?, query(q)?);
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), None).await?;
+    let w = workspace(&st, &auth, &q, None).await?;
     let wf = st
         .store
         .workflow(scope(&w), &id)
@@ -298,13 +292,7 @@ async fn update(
         Some(_) => return Err(ApiError::unprocessable("name must be a non-empty string")),
     };
     let tasks = tasks_text(req.tasks, false)?;
-    let w = workspace(
-        &st,
-        &auth,
-        q.workspace_id.as_deref(),
-        req.workspace_id.as_deref(),
-    )
-    .await?;
+    let w = workspace(&st, &auth, &q, req.workspace_id.as_deref()).await?;
     let wf = st
         .store
         .update_workflow(scope(&w), &id, name, tasks.as_deref())
@@ -320,7 +308,7 @@ async fn delete(
     q: Result<Query<WsQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
     let (id, q) = (path(id)?, query(q)?);
-    let w = workspace(&st, &auth, q.workspace_id.as_deref(), None).await?;
+    let w = workspace(&st, &auth, &q, None).await?;
     if st.store.delete_workflow(scope(&w), &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
