@@ -7,12 +7,13 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::extract::{Authed, JsonBody};
-use super::workflows::{decode_cursor, encode_cursor};
 use crate::error::ApiError;
 use crate::storage::Workspace;
 
@@ -28,6 +29,20 @@ pub(crate) struct ListQuery {
     name_contains: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
+}
+
+/// A base64url cursor's text (400 when it is not one this server issued).
+pub(crate) fn decode_cursor(c: &str) -> Result<String, ApiError> {
+    B64URL
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::bad_request("invalid cursor"))
+}
+
+/// The base64url cursor of `text`.
+pub(crate) fn encode_cursor(text: &str) -> String {
+    B64URL.encode(text.as_bytes())
 }
 
 pub(crate) fn workspace_json(w: &Workspace) -> Value {

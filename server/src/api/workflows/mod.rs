@@ -18,13 +18,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Authed, JsonBody};
-use super::workspaces::check_name;
+use super::workspaces::{check_name, decode_cursor, encode_cursor};
 use super::{AppState, rfc3339};
 use crate::error::{ApiError, Error};
 use crate::storage::{After, Page, Scope, WorkflowRecord, Workspace};
@@ -70,20 +68,6 @@ pub(crate) struct WsQuery {
     workspace_id: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
-}
-
-/// A base64url cursor's text (400 when it is not one this server issued).
-pub(crate) fn decode_cursor(c: &str) -> Result<String, ApiError> {
-    B64URL
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ApiError::bad_request("invalid cursor"))
-}
-
-/// The base64url cursor of `text`.
-pub(crate) fn encode_cursor(text: &str) -> String {
-    B64URL.encode(text.as_bytes())
 }
 
 impl WsQuery {
