@@ -413,3 +413,32 @@ async fn unknown_ids_and_workspaces_are_typed() {
         assert_eq!(rows(&db, "automations").await, 0, "nothing stored");
     }
 }
+
+/// Automations created while their workflow is being deleted: each creation is a 201 or a
+/// 404, never a failure, and no automation outlives its workflow.
+#[tokio::test]
+async fn no_automation_outlives_its_workflow() {
+    for db in databases().await {
+        let (_srv, ws) = acme(&db).await;
+        for round in 0..5 {
+            let wf = ws
+                .create_workflow(&format!("round {round}"), None)
+                .await
+                .expect("workflow");
+            let creates = (0..8).map(|_| ws.create_automation(&wf.id, AutomationOptions::new()));
+            let (results, deleted) = tokio::join!(
+                futures_util::future::join_all(creates),
+                ws.delete_workflow(&wf.id)
+            );
+            deleted.expect("deleted");
+            for r in results {
+                match r {
+                    Ok(_) | Err(Error::NotFound(_)) => {}
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+        }
+        assert_eq!(rows(&db, "automations").await, 0);
+        assert_eq!(rows(&db, "workflows").await, 0);
+    }
+}

@@ -208,6 +208,16 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether an error is a foreign-key violation (both backends): a row it refers to is gone.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_foreign_key_violation() || d.code().is_some_and(|c| c == "23503" || c == "787")
+        }
+        _ => false,
+    }
+}
+
 /// The text columns of each table, for [`Store::debug_dump`].
 const TEXT_COLUMNS: &[(&str, &str)] = &[
     ("organizations", "id, name"),

@@ -5,7 +5,7 @@
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::{Store, now_micros};
+use super::{Store, is_foreign_key_violation, now_micros};
 use crate::crypto;
 use crate::error::Error;
 
@@ -331,7 +331,8 @@ impl Store {
     }
 
     /// Store a new automation of workflow `new.workflow_id` (its id and times are set here) in
-    /// one statement that also checks the workflow is in `scope`; `None` when it is not.
+    /// one statement that also checks the workflow is in `scope`; `None` when it is not, also
+    /// when a concurrent delete removes the workflow first.
     pub async fn insert_automation(
         &self,
         scope: Scope<'_>,
@@ -358,8 +359,13 @@ impl Store {
         .bind(scope.workspace_id)
         .bind(&new.workflow_id)
         .execute(self.pool())
-        .await?;
-        Ok((done.rows_affected() == 1).then_some(new))
+        .await;
+        match done {
+            Ok(done) => Ok((done.rows_affected() == 1).then_some(new)),
+            // PostgreSQL: the workflow was deleted after this statement saw it.
+            Err(e) if is_foreign_key_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The automation `id` of workflow `workflow_id` in `scope`.
