@@ -10,10 +10,14 @@
 //! execute (typed and dynamic results equal to direct mode, cursor pagination, execute
 //! options, intent limit, provider errors typed), workspaces with cursor pagination, checks.
 //! Elsewhere: OAuth consent and app overrides (`oauth_flow.rs`), scoped tokens and templates
-//! (`scoped.rs`), the embedded core (`embedded.rs`). Not ported (the server lacks the endpoint
-//! or the double's fault injection): workflows/automations, embedded tags, customization and
-//! discovery, context-store search, injected 429/503 retries, required replication keys (not
-//! in the descriptors), the `secret_id` OAuth callback style.
+//! (`scoped.rs`), the embedded core (`embedded.rs`), workflows and automations (`workflows.rs`:
+//! CRUD, fan-out, typed errors; `workflows_isolation.rs`: organizations, scoped tokens, bad
+//! input). `execute/prepare` is refused with a clear 422 (no secret manager to point to; last
+//! test here). Not ported (the server lacks the endpoint or the double's fault injection):
+//! embedded tags, customization and discovery, context-store search, injected 429/503 retries
+//! (also the workflow suite's injected 500s and its in-flight count of the fan-out), ambiguous
+//! workspace names (names are unique here), required replication keys (not in the
+//! descriptors), the `secret_id` OAuth callback style.
 
 mod common;
 
@@ -521,5 +525,54 @@ async fn hosted_checks_run_through_execute() {
         );
         assert!(!report.status.to_string().contains("wrong-secret"));
         assert!(!format!("{report:?}").contains(srv.app.client_secret.expose_secret()));
+    }
+}
+
+/// `execute/prepare` would hand out secret-manager coordinates this server does not have: a
+/// clear 422 for a visible connector (no credential in it), the execute path's 404 and body
+/// checks otherwise.
+#[tokio::test]
+async fn execute_prepare_is_refused_clearly() {
+    for db in databases().await {
+        let provider = stripe_provider().await;
+        let srv = TestServer::start(&db, config_for(&provider)).await;
+        let t = srv.token(&srv.app).await;
+        let id = srv.create_stripe(&t).await;
+        let path = format!("/api/v1/integrations/connectors/{id}/execute/prepare");
+        let body = json!({"entity": "customers", "action": "list", "params": {"limit": 1}});
+        let (s, b) = srv
+            .send("POST", &path, Some(&t), Some(body.to_string()))
+            .await;
+        assert_eq!(s, 422, "{b}");
+        let m = b["errors"][0]["userPresentableMessage"]
+            .as_str()
+            .unwrap_or("");
+        assert!(m.contains("execute/prepare is not supported"), "{b}");
+        assert!(!b.to_string().contains(STRIPE_KEY));
+        let other = srv.second_organization().await;
+        let theirs = srv.token(&other).await;
+        let (s, b) = srv
+            .send("POST", &path, Some(&theirs), Some(body.to_string()))
+            .await;
+        assert_eq!(s, 404, "{b}");
+        let (s, b) = srv
+            .send(
+                "POST",
+                &path,
+                Some(&t),
+                Some(json!({"entity": "customers", "action": "list", "extra": 1}).to_string()),
+            )
+            .await;
+        assert_eq!(s, 422, "{b}");
+        assert!(b.to_string().contains("unknown field"), "{b}");
+        let (s, _) = srv.send("POST", &path, Some(&t), Some("{".into())).await;
+        assert_eq!(s, 400);
+        assert!(
+            provider
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty()
+        );
     }
 }

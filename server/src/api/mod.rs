@@ -1,15 +1,17 @@
 //! The HTTP API: Airbyte's hosted protocol (application and scoped tokens, workspaces,
-//! connectors, source templates, execute) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
+//! connectors, source templates, execute, workflows and automations) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
 
 mod connectors;
 mod embedded;
 mod execute;
 mod extract;
 mod oauth;
+mod prepare;
 mod refresh;
 mod scoped;
 mod templates;
 mod tokens;
+mod workflows;
 mod workspaces;
 
 use std::future::Future;
@@ -82,6 +84,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(execute::execute),
         )
         .route(
+            "/api/v1/integrations/connectors/{id}/execute/prepare",
+            post(prepare::prepare),
+        )
+        .route(
             "/api/v1/integrations/templates/sources",
             get(templates::list).post(templates::create),
         )
@@ -101,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/oauth/credentials/connector_type/{type}",
             delete(oauth::delete_app),
         )
+        .merge(workflows::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

@@ -31,6 +31,20 @@ pub(crate) struct ListQuery {
     limit: Option<usize>,
 }
 
+/// A base64url cursor's text (400 when it is not one this server issued).
+pub(crate) fn decode_cursor(c: &str) -> Result<String, ApiError> {
+    B64URL
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::bad_request("invalid cursor"))
+}
+
+/// The base64url cursor of `text`.
+pub(crate) fn encode_cursor(text: &str) -> String {
+    B64URL.encode(text.as_bytes())
+}
+
 pub(crate) fn workspace_json(w: &Workspace) -> Value {
     json!({"id": w.id, "name": w.name, "organization_id": w.organization_id})
 }
@@ -42,17 +56,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            B64URL
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ApiError::bad_request("invalid cursor"))
-        })
-        .transpose()?;
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
     if let Some(scope) = &auth.workspace_id {
         // A scoped token sees its own workspace only.
         let own = st
@@ -81,7 +85,7 @@ pub(crate) async fn list(
         )
         .await?;
     let next = match (page.has_more, page.items.last()) {
-        (true, Some(last)) => json!(B64URL.encode(last.name.as_bytes())),
+        (true, Some(last)) => json!(encode_cursor(&last.name)),
         _ => Value::Null,
     };
     Ok(Json(json!({

@@ -6,6 +6,7 @@ mod connectors;
 mod locks;
 mod oauth;
 mod templates;
+mod workflows;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,6 +20,7 @@ pub use connectors::{ConnectorRecord, Inserted, NewConnector, Workspace, Workspa
 pub use locks::LockedConnector;
 pub use oauth::PendingOAuth;
 pub use templates::{Registered, SourceTemplate};
+pub use workflows::{After, AutomationChanges, AutomationRecord, Page, Scope, WorkflowRecord};
 
 use crate::error::Error;
 
@@ -36,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "scopes_templates_refresh",
         include_str!("../../migrations/0002_scopes_templates_refresh.sql"),
+    ),
+    (
+        3,
+        "workflows",
+        include_str!("../../migrations/0003_workflows.sql"),
     ),
 ];
 
@@ -196,6 +203,16 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
             d.is_unique_violation()
                 || d.code()
                     .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}
+
+/// Whether an error is a foreign-key violation (both backends): a row it refers to is gone.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_foreign_key_violation() || d.code().is_some_and(|c| c == "23503" || c == "787")
         }
         _ => false,
     }
