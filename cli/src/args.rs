@@ -110,6 +110,18 @@ pub enum Builtin {
     Cassette(CassetteCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
+    /// The self-hosted server of the hosted protocol: `serve [--listen ADDR]`, `serve init`,
+    /// `serve rotate-master-key`, `serve connectors list` (`airbyte-agent serve --help`).
+    #[command(disable_help_flag = true)]
+    Serve(ServeArgs),
+}
+
+/// `airbyte-agent serve ...`: the arguments of the server's own command line.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The server command and its options.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// Which tools to expose.

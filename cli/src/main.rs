@@ -173,6 +173,7 @@ async fn run(matches: ArgMatches) -> Result<(), CliError> {
             };
             setup::run(d, opts).await
         }
+        Builtin::Serve(a) => serve(a.args).await,
         Builtin::Completions(a) => {
             let mut cmd = args::command(Tree::Full);
             // Generated into memory: clap_complete panics on a write error such as a closed pipe.
@@ -181,4 +182,27 @@ async fn run(matches: ArgMatches) -> Result<(), CliError> {
             output::write_stdout(&String::from_utf8_lossy(&script))
         }
     }
+}
+
+/// `airbyte-agent serve ...`: the server's command line, named after this one in its help.
+/// Without a command (`airbyte-agent serve`, `airbyte-agent serve --listen ADDR`) it serves.
+#[cfg(feature = "serve")]
+async fn serve(mut args: Vec<String>) -> Result<(), CliError> {
+    let serves = args
+        .first()
+        .is_none_or(|a| a.starts_with('-') && a != "-h" && a != "--help");
+    if serves {
+        args.insert(0, "serve".to_string());
+    }
+    let argv = std::iter::once("airbyte-agent serve".to_string()).chain(args);
+    airbyte_agent_server::cli::run(argv)
+        .await
+        .map_err(|e| CliError::Other(e.to_string()))
+}
+
+#[cfg(not(feature = "serve"))]
+async fn serve(_args: Vec<String>) -> Result<(), CliError> {
+    Err(call::usage(
+        "this build has no server: build the CLI with `--features serve`, or run `airbyte-agent-server`",
+    ))
 }

@@ -9,14 +9,10 @@ use airbyte_agent_runtime::{AuthKind, Client, ConnectorDescriptor, Credentials, 
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-// The CLI's own list of compiled-in connectors: the default build tests the four starter
-// connectors, `--features all-connectors` (run by CI) tests every one.
-#[allow(dead_code)]
-#[path = "../src/registry.rs"]
-mod registry;
-
+// The CLI's list of compiled-in connectors (the shared registry): the default build tests the
+// four starter connectors, `--features all-connectors` (run by CI) tests every one.
 fn connectors() -> Vec<&'static ConnectorDescriptor> {
-    let all = registry::connectors();
+    let all = airbyte_agent_registry::connectors();
     assert!(!all.is_empty(), "no connector compiled in");
     all
 }

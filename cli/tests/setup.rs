@@ -298,7 +298,7 @@ async fn replication_settings_for_pylon() {
         })))
         .mount(&provider)
         .await;
-    let pylon = airbyte_agent_pylon::PylonConnector::descriptor();
+    let pylon = airbyte_agent_registry::find("pylon").expect("pylon is compiled in");
     let definition = Definition::new(pylon, provider.uri()).require_replication(["start_date"]);
     let w = world_with(definition, provider).await;
     let args = ["setup", "pylon", "--yes", "--set", "api_token=pylon_token"];

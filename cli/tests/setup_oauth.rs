@@ -59,7 +59,7 @@ where
         })))
         .mount(&provider)
         .await;
-    let gong = airbyte_agent_gong::GongConnector::descriptor();
+    let gong = airbyte_agent_registry::find("gong").expect("gong is compiled in");
     let definition = Definition::new(gong, provider.uri()).oauth(json!({
         "access_token": "gong-oauth-token", "refresh_token": "gong-refresh-token"
     }));

@@ -129,7 +129,12 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> Result<(), Error> {
             print!("{e}");
             return Ok(());
         }
-        Err(e) => return Err(Error::Config(e.to_string())),
+        // clap's own text starts with `error: `; the caller adds its own prefix.
+        Err(e) => {
+            let text = e.to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
+            return Err(Error::Config(text.to_string()));
+        }
     };
     match m.subcommand() {
         Some(("init", m)) => init(m).await,

@@ -1,38 +1,10 @@
-//! The connectors compiled into this server (one Cargo feature per connector crate), found by
-//! definition id, and the auth option a set of credentials belongs to.
+//! The connectors compiled into this server (the shared registry crate, one Cargo feature per
+//! connector, as in the CLI), and the auth option a set of credentials belongs to.
 
 use airbyte_agent_runtime::{AuthSchemeDescriptor, ConnectorDescriptor};
 use serde_json::{Map, Value};
 
-/// Every connector enabled at build time.
-#[allow(unused_mut, clippy::vec_init_then_push)]
-pub fn connectors() -> Vec<&'static ConnectorDescriptor> {
-    let mut out: Vec<&'static ConnectorDescriptor> = Vec::new();
-    #[cfg(feature = "github")]
-    out.push(airbyte_agent_github::GithubConnector::descriptor());
-    #[cfg(feature = "gong")]
-    out.push(airbyte_agent_gong::GongConnector::descriptor());
-    #[cfg(feature = "pylon")]
-    out.push(airbyte_agent_pylon::PylonConnector::descriptor());
-    #[cfg(feature = "stripe")]
-    out.push(airbyte_agent_stripe::StripeConnector::descriptor());
-    out
-}
-
-/// A compiled-in connector by definition id.
-pub fn by_definition_id(id: &str) -> Option<&'static ConnectorDescriptor> {
-    connectors()
-        .into_iter()
-        .find(|d| !d.definition_id.is_empty() && d.definition_id.eq_ignore_ascii_case(id))
-}
-
-/// A compiled-in connector by type: its title (`Stripe`) or slug (`stripe`), any case.
-pub fn by_type(name: &str) -> Option<&'static ConnectorDescriptor> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_', ' '], "");
-    connectors()
-        .into_iter()
-        .find(|d| norm(d.name) == norm(name) || norm(d.title) == norm(name))
-}
+pub use airbyte_agent_registry::{by_definition_id, by_type, connectors};
 
 /// Field names that select an auth option explicitly; the API infers the option instead.
 pub const DISCRIMINATORS: &[&str] = &["auth_type", "auth_scheme", "option_title"];
