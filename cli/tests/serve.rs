@@ -17,6 +17,8 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const STRIPE_KEY: &str = "sk_test_serve_0123456789";
+/// The master key of these tests' runs on PostgreSQL (base64 of 32 bytes; test data only).
+const PG_MASTER_KEY: &str = "Y2xpLXNlcnZlLXRlc3RzLW1hc3Rlci1rZXktMzJieXQ=";
 
 fn field<'a>(out: &'a str, name: &str) -> &'a str {
     out.lines()
@@ -30,16 +32,25 @@ struct Served {
     url: String,
     client_id: String,
     secret: String,
+    organization_id: String,
     _stripe: MockServer,
     _server: Option<tokio::process::Child>,
 }
 
 impl Served {
+    /// `airbyte-agent serve ...` in the directory, on SQLite there, or on the PostgreSQL
+    /// database of `AIRBYTE_SERVER_TEST_PG` (`server/tests/pg.sh` sets it).
     fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = agent_command(args, &[]);
         cmd.current_dir(&self.dir)
             .env_remove("AIRBYTE_SERVER_MASTER_KEY")
             .env_remove("AIRBYTE_SERVER_DATABASE_URL");
+        if let Ok(url) = std::env::var("AIRBYTE_SERVER_TEST_PG") {
+            // Every run on that database shares one master key (the server refuses a key that
+            // does not open what the database already holds).
+            cmd.env("AIRBYTE_SERVER_DATABASE_URL", url)
+                .env("AIRBYTE_SERVER_MASTER_KEY", PG_MASTER_KEY);
+        }
         cmd
     }
 }
@@ -59,6 +70,7 @@ async fn served(name: &str) -> Served {
         url: String::new(),
         client_id: String::new(),
         secret: String::new(),
+        organization_id: String::new(),
         _stripe: MockServer::start().await,
         _server: None,
     };
@@ -75,10 +87,7 @@ async fn served(name: &str) -> Served {
     );
     served.client_id = field(&out, "client_id").to_string();
     served.secret = field(&out, "client_secret").to_string();
-    assert!(
-        served.dir.join("airbyte-agent-server.db").exists(),
-        "SQLite file"
-    );
+    served.organization_id = field(&out, "organization_id").to_string();
 
     Mock::given(method("GET"))
         .and(path("/v1/customers"))
@@ -207,7 +216,7 @@ async fn guided_setup_against_the_self_hosted_server_then_calls_from_its_env_fil
     let rows = String::from_utf8_lossy(&list.stdout)
         .lines()
         .skip(1)
-        .filter(|l| l.contains("stripe"))
+        .filter(|l| l.contains(&s.organization_id) && l.contains("stripe"))
         .count();
     assert_eq!(rows, 1, "one connector after two setup runs");
 

@@ -3,7 +3,7 @@
 # packages (`apt-get install -y postgresql`), initdb into a temp dir, listening on 127.0.0.1 only,
 # stopped and removed on exit.
 #
-#   server/tests/pg.sh                 # cargo test -p airbyte-agent-server on both backends
+#   server/tests/pg.sh                 # the server's tests and the CLI's `serve` tests, on PostgreSQL
 #   server/tests/pg.sh --start-only    # print an `export AIRBYTE_SERVER_TEST_PG=...` and keep it running
 #
 # Environment: PG_PORT (default 54329), PG_BIN (default: newest /usr/lib/postgresql/*/bin).
@@ -40,3 +40,8 @@ if [ "${1:-}" = "--start-only" ]; then
 fi
 trap stop EXIT INT TERM
 AIRBYTE_SERVER_TEST_PG="$URL" cargo test -p airbyte-agent-server "$@"
+# `airbyte-agent serve` and the CLI's setup flow against the server, on a database of their own
+# (the binary checks its master key against what the database holds; the tests above use many).
+as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U airbyte airbyte_cli_test
+AIRBYTE_SERVER_TEST_PG="postgres://airbyte@127.0.0.1:$PG_PORT/airbyte_cli_test" \
+    cargo test -p airbyte-agent-cli --test serve "$@"
