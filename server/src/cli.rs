@@ -60,6 +60,20 @@ pub fn command() -> Command {
                 .about("Serve the API")
                 .arg(Arg::new("listen").long("listen").value_name("ADDR").default_value(DEFAULT_LISTEN))
                 .arg(
+                    Arg::new("tls-cert")
+                        .long("tls-cert")
+                        .value_name("PEM")
+                        .requires("tls-key")
+                        .help("serve HTTPS with this certificate chain (PEM, leaf first)"),
+                )
+                .arg(
+                    Arg::new("tls-key")
+                        .long("tls-key")
+                        .value_name("PEM")
+                        .requires("tls-cert")
+                        .help("the private key of --tls-cert (PEM)"),
+                )
+                .arg(
                     Arg::new("provider-base-url")
                         .long("provider-base-url")
                         .value_name("CONNECTOR=URL")
@@ -233,6 +247,13 @@ async fn serve(m: &ArgMatches) -> Result<(), Error> {
         config = config.max_body_bytes(*n);
     }
     let config = provider_urls(m, config)?;
+    let tls = match (
+        m.get_one::<String>("tls-cert"),
+        m.get_one::<String>("tls-key"),
+    ) {
+        (Some(cert), Some(key)) => Some(crate::tls::config(Path::new(cert), Path::new(key))?),
+        _ => None,
+    };
     let store = Store::open(&database(m)).await?;
     let key = open_key(&store, &key_file(m)).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -241,10 +262,14 @@ async fn serve(m: &ArgMatches) -> Result<(), Error> {
     {
         use std::io::Write as _;
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "listening on http://{local}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let _ = writeln!(out, "listening on {scheme}://{local}");
         let _ = out.flush();
     }
-    api::serve(listener, router, shutdown_signal()).await?;
+    match tls {
+        Some(tls) => crate::tls::serve(listener, router, tls, shutdown_signal()).await?,
+        None => api::serve(listener, router, shutdown_signal()).await?,
+    }
     store.close().await;
     Ok(())
 }

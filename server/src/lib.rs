@@ -13,3 +13,4 @@ pub mod crypto;
 pub mod error;
 pub mod registry;
 pub mod storage;
+pub mod tls;
