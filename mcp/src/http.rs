@@ -56,11 +56,7 @@ pub fn session_service(server: AgentServer, origins: Vec<String>) -> Service {
         .enforce_origin_validation()
         .with_json_response(true)
         .with_sse_keep_alive(None);
-    StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    )
+    service(server, config)
 }
 
 /// A service answering requests with `server` and keeping nothing between them (no
@@ -76,6 +72,10 @@ pub fn stateless_service(server: AgentServer) -> Service {
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .with_max_request_body_bytes(MAX_BODY);
+    service(server, config)
+}
+
+fn service(server: AgentServer, config: StreamableHttpServerConfig) -> Service {
     StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(LocalSessionManager::default()),

@@ -74,22 +74,7 @@ fn args(v: Value) -> Map<String, Value> {
 }
 
 async fn create_in(srv: &TestServer, token: &str, ws: &str, name: &str) -> String {
-    let (s, b) = srv
-        .send(
-            "POST",
-            "/api/v1/integrations/connectors",
-            Some(token),
-            Some(
-                json!({
-                    "definition_id": stripe().definition_id,
-                    "workspace_name": ws,
-                    "name": name,
-                    "credentials": {"api_key": STRIPE_KEY},
-                })
-                .to_string(),
-            ),
-        )
-        .await;
+    let (s, b) = srv.create_stripe_in(token, ws, Some(name)).await;
     assert_eq!(s, 201, "{b}");
     b["id"].as_str().expect("id").to_string()
 }
@@ -314,46 +299,40 @@ async fn refused_requests_get_their_status() {
         let other = srv.second_organization().await;
         let other_token = srv.token(&other).await;
         workspace(&srv, &other_token, "globex-only").await;
-        let accept = ("accept", "application/json, text/event-stream");
-
-        for token in [None, Some("abat_not_a_token"), Some("")] {
-            let (s, body) = srv
-                .send_text("POST", "/mcp", token, &[accept], Some(initialize_body()))
-                .await;
-            assert_eq!(s, 401, "{token:?}: {body}");
-            assert!(body.contains("userPresentableMessage"), "{body}");
-        }
-        let (s, body) = srv
-            .send_text(
-                "POST",
-                "/mcp",
-                Some(&app),
-                &[accept],
-                Some(initialize_body()),
-            )
-            .await;
-        assert_eq!(s, 422, "no workspace named: {body}");
-        assert!(body.contains("X-Workspace-Name"), "{body}");
-        let (s, body) = srv
-            .send_text(
-                "POST",
+        let org = ("x-organization-id", other.organization_id.as_str());
+        let cases: [(&str, Option<&str>, &[(&str, &str)], u16, &str); 6] = [
+            ("/mcp", None, &[], 401, "no token"),
+            ("/mcp", Some("abat_not_a_token"), &[], 401, "unknown token"),
+            ("/mcp", Some(""), &[], 401, "empty token"),
+            ("/mcp", Some(&app), &[], 422, "no workspace named"),
+            (
                 "/mcp?workspace_name=globex-only",
                 Some(&app),
-                &[accept],
-                Some(initialize_body()),
-            )
-            .await;
-        assert_eq!(s, 404, "another organization's workspace: {body}");
-        let (s, _) = srv
-            .send_text(
-                "POST",
+                &[],
+                404,
+                "another organization's workspace",
+            ),
+            (
                 "/mcp?workspace_name=default",
                 Some(&app),
-                &[accept, ("x-organization-id", &other.organization_id)],
-                Some(initialize_body()),
-            )
-            .await;
-        assert_eq!(s, 403, "another organization's id");
+                &[org],
+                403,
+                "another organization's id",
+            ),
+        ];
+        for (path, token, extra, want, what) in cases {
+            let mut headers = vec![("accept", "application/json, text/event-stream")];
+            headers.extend_from_slice(extra);
+            let (s, body) = srv
+                .send_text("POST", path, token, &headers, Some(initialize_body()))
+                .await;
+            assert_eq!(s, want, "{what}: {body}");
+            assert!(body.contains("userPresentableMessage"), "{what}: {body}");
+            if want == 422 {
+                assert!(body.contains("X-Workspace-Name"), "{body}");
+            }
+        }
+        let accept = ("accept", "application/json, text/event-stream");
         let (s, body) = srv
             .send_text(
                 "POST",

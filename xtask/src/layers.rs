@@ -20,6 +20,7 @@ const CRATES: &[&str] = &[
     "xtask/src",
     "bench/src",
     "server/src",
+    "mcp/src",
 ];
 
 /// The runtime's layers, lowest first: a module may import its own layer and those below.
