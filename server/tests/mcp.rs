@@ -287,6 +287,15 @@ fn initialize_body() -> String {
     .to_string()
 }
 
+/// Path, token, extra headers, expected status, what the case is.
+type RefusedCase<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a [(&'a str, &'a str)],
+    u16,
+    &'a str,
+);
+
 /// No token, a wrong token, an application token without a workspace, another organization's
 /// workspace, and a body that is not JSON-RPC: each answered with its status, never served.
 #[tokio::test]
@@ -300,7 +309,7 @@ async fn refused_requests_get_their_status() {
         let other_token = srv.token(&other).await;
         workspace(&srv, &other_token, "globex-only").await;
         let org = ("x-organization-id", other.organization_id.as_str());
-        let cases: [(&str, Option<&str>, &[(&str, &str)], u16, &str); 6] = [
+        let cases: [RefusedCase; 6] = [
             ("/mcp", None, &[], 401, "no token"),
             ("/mcp", Some("abat_not_a_token"), &[], 401, "unknown token"),
             ("/mcp", Some(""), &[], 401, "empty token"),
