@@ -13,6 +13,8 @@
 //! What answers a connector's tool calls is a [`CallTool`]: a [`Dispatcher`] (the CLI), or
 //! anything that runs the call its own way (the server runs it through its execute path).
 
+#![warn(missing_docs)]
+
 mod catalog;
 pub mod http;
 pub mod jsonrpc;
@@ -38,8 +40,9 @@ use rmcp::{ErrorData, RoleServer};
 
 pub use rmcp::ServerHandler;
 
-/// How long a client may cache `tools/list` (milliseconds).
-const TOOLS_TTL_MS: u64 = 3_600_000;
+/// How long a client may cache `tools/list` unless [`AgentServer::with_tools_ttl_ms`] says
+/// otherwise (milliseconds): an hour, for a catalogue fixed for the life of the process.
+pub const TOOLS_TTL_MS: u64 = 3_600_000;
 
 /// The protocol revisions served, oldest first.
 const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
@@ -119,10 +122,13 @@ struct Inner {
     instructions: String,
 }
 
-/// The MCP server: the tools of one or more connectors. Cheap to clone (one per HTTP session).
+/// The MCP server: the tools of one or more connectors. Cheap to clone (one per HTTP session or
+/// request).
 #[derive(Clone)]
 pub struct AgentServer {
     inner: Arc<Inner>,
+    /// The `tools/list` cache hint (milliseconds).
+    tools_ttl_ms: u64,
 }
 
 fn to_mcp_tool(t: &Tool) -> McpTool {
@@ -282,7 +288,15 @@ impl AgentServer {
                 pager,
                 instructions,
             }),
+            tools_ttl_ms: TOOLS_TTL_MS,
         })
+    }
+
+    /// How long clients may keep `tools/list` (2026-07-28 cache hints), in milliseconds; 0 when
+    /// the catalogue may change at any time (the server's workspaces gain and lose connectors).
+    pub fn with_tools_ttl_ms(mut self, ttl_ms: u64) -> Self {
+        self.tools_ttl_ms = ttl_ms;
+        self
     }
 
     /// The answer of `connector_info`: structured content with a summary, or an `isError`
@@ -349,10 +363,10 @@ impl ServerHandler for AgentServer {
             .pager
             .page(&self.inner.tools, cursor)
             .map_err(|message| ErrorData::invalid_params(message, None))?;
-        // The catalogue is fixed for the life of the process and the same for every caller:
-        // clients may keep it for an hour (2026-07-28 cache hints).
+        // The catalogue is the same for every caller of this server; clients may keep it as
+        // long as `tools_ttl_ms` says (2026-07-28 cache hints).
         let mut result = ListToolsResult::with_all_items(page)
-            .with_ttl_ms(TOOLS_TTL_MS)
+            .with_ttl_ms(self.tools_ttl_ms)
             .with_cache_scope(CacheScope::Private);
         result.next_cursor = next;
         Ok(result)

@@ -255,6 +255,30 @@ async fn scoped_tokens_never_reach_another_workspace() {
                 assert!(body.contains("userPresentableMessage"), "{body}");
             }
         }
+        // A's tools follow A's connectors (the built server is kept only while they stay).
+        let a2 = create_in(&srv, &app, "wa", "a2").await;
+        let c = legacy(&mcp, &ta, &[]).await;
+        let tools = c.list_all_tools().await.expect("tools/list");
+        assert_eq!(
+            tools.len(),
+            2 * stripe_tool_count() + 1,
+            "a second connector"
+        );
+        exercise(&c, &format!("stripe_{}_", short(&a2))).await;
+        let (s, _) = srv
+            .send(
+                "DELETE",
+                &format!("/api/v1/integrations/connectors/{a2}"),
+                Some(&app),
+                None,
+            )
+            .await;
+        assert_eq!(s, 202);
+        let tools = c.list_all_tools().await.expect("tools/list");
+        assert_eq!(tools.len(), stripe_tool_count() + 1, "deleted again");
+        assert!(tools.iter().all(|t| !t.name.starts_with("stripe_")));
+        let _ = c.cancel().await;
+
         // Header and query naming different workspaces.
         let (s, body) = srv
             .send_text(
@@ -354,11 +378,87 @@ async fn refused_requests_get_their_status() {
         assert_eq!(s, 400, "{body}");
         assert!(body.contains("-32700"), "{body}");
 
-        // rmcp's client surfaces the 401 (no session is made).
+        // The 401 carries the challenge MCP clients look for.
         install_tls_provider();
+        let r = reqwest::Client::new()
+            .post(format!("{}/mcp", srv.url))
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(initialize_body())
+            .send()
+            .await
+            .expect("POST /mcp");
+        assert_eq!(r.status().as_u16(), 401);
+        assert_eq!(
+            r.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer")
+        );
+
+        // rmcp's client surfaces the 401 (no session is made).
         let r = ClientConfig::default()
             .serve(transport(&format!("{}/mcp", srv.url), "abat_wrong", &[]))
             .await;
         assert!(r.is_err(), "a wrong token never initializes");
+    }
+}
+
+/// `tools/call` over `/mcp` against the execute endpoint, p50 of 300 `customers_list` calls on
+/// loopback (ignored by default: a measurement, not a check). `cargo test -p
+/// airbyte-agent-server --release --test mcp -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "measurement"]
+async fn tools_call_p50_over_mcp() {
+    const N: usize = 300;
+    let p50 = |mut v: Vec<std::time::Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    for db in databases().await {
+        let provider = stripe_provider().await;
+        let srv = TestServer::start(&db, config_for(&provider)).await;
+        let app = srv.token(&srv.app).await;
+        let id = srv.create_stripe(&app).await;
+        let exec = format!("/api/v1/integrations/connectors/{id}/execute");
+        let body = json!({"entity": "customers", "action": "list", "params": {"limit": 2}});
+        let c = legacy(
+            &format!("{}/mcp", srv.url),
+            &scoped(&srv, &app, "default").await,
+            &[],
+        )
+        .await;
+        let call = || {
+            CallToolRequestParams::new("customers_list").with_arguments(args(json!({"limit": 2})))
+        };
+        for _ in 0..20 {
+            c.call_tool(call()).await.expect("warm mcp");
+            srv.send("POST", &exec, Some(&app), Some(body.to_string()))
+                .await;
+        }
+        let (mut m, mut e) = (Vec::with_capacity(N), Vec::with_capacity(N));
+        for _ in 0..N {
+            let t = std::time::Instant::now();
+            let r = c.call_tool(call()).await.expect("mcp");
+            m.push(t.elapsed());
+            assert_ne!(r.is_error, Some(true));
+            let t = std::time::Instant::now();
+            let (s, _) = srv
+                .send("POST", &exec, Some(&app), Some(body.to_string()))
+                .await;
+            e.push(t.elapsed());
+            assert_eq!(s, 200);
+        }
+        eprintln!(
+            "{}: tools/call over /mcp p50 {:?}, execute p50 {:?} (n={N}, raw HTTP/1.1 per execute, one rmcp client connection pool for MCP)",
+            if db.sqlite_file.is_some() {
+                "sqlite"
+            } else {
+                "postgres"
+            },
+            p50(m),
+            p50(e)
+        );
+        let _ = c.cancel().await;
     }
 }

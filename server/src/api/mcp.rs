@@ -43,27 +43,35 @@ use crate::storage::{ConnectorRecord, Workspace};
 /// The header an application token names its workspace with.
 pub const WORKSPACE_HEADER: &str = "x-workspace-name";
 
-/// Most tool sets kept built.
-const MAX_CACHED_TOOLS: usize = 1024;
+/// Most tool sets and workspace servers kept built (each).
+const MAX_CACHED: usize = 1024;
 
 /// A tool set's key: definition id and prefix.
 type ToolsKey = (&'static str, Option<String>);
 
-/// Built tool sets by definition id and prefix: the schemas of a connector's tools are derived
-/// once, not on every request.
+/// What `/mcp` keeps built between requests: tool sets by definition id and prefix (the schemas
+/// of a connector's tools are derived once), and each workspace's server while its connectors
+/// stay the same (its calls re-read the connector record every time, so nothing about
+/// credentials is cached here).
 #[derive(Default)]
-pub(crate) struct ToolsCache {
+pub(crate) struct McpCache {
     tools: Mutex<HashMap<ToolsKey, Arc<ConnectorTools>>>,
+    /// Workspace id → (its served connectors' ids and definitions, the server).
+    servers: Mutex<HashMap<String, (String, AgentServer)>>,
 }
 
-impl std::fmt::Debug for ToolsCache {
+impl std::fmt::Debug for McpCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolsCache").finish_non_exhaustive()
+        f.debug_struct("McpCache").finish_non_exhaustive()
     }
 }
 
-impl ToolsCache {
-    fn get(&self, d: &'static ConnectorDescriptor, prefix: Option<String>) -> Arc<ConnectorTools> {
+impl McpCache {
+    fn tools(
+        &self,
+        d: &'static ConnectorDescriptor,
+        prefix: Option<String>,
+    ) -> Arc<ConnectorTools> {
         let mut map = self.tools.lock().unwrap_or_else(|p| p.into_inner());
         let key = (d.definition_id, prefix);
         if let Some(t) = map.get(&key) {
@@ -74,11 +82,26 @@ impl ToolsCache {
             options = options.prefix(p.clone());
         }
         let tools = Arc::new(ConnectorTools::with_options(d, options));
-        if map.len() >= MAX_CACHED_TOOLS {
+        if map.len() >= MAX_CACHED {
             map.clear();
         }
         map.insert(key, Arc::clone(&tools));
         tools
+    }
+
+    fn server(&self, workspace_id: &str, fingerprint: &str) -> Option<AgentServer> {
+        let map = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(workspace_id)
+            .filter(|(f, _)| f == fingerprint)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn keep(&self, workspace_id: &str, fingerprint: String, server: &AgentServer) {
+        let mut map = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_CACHED {
+            map.clear();
+        }
+        map.insert(workspace_id.to_string(), (fingerprint, server.clone()));
     }
 }
 
@@ -204,6 +227,14 @@ async fn workspace_server(
         .iter()
         .filter_map(|r| registry::by_definition_id(&r.definition_id).map(|d| (r, d)))
         .collect();
+    let fingerprint: String = served
+        .iter()
+        .map(|(r, d)| format!("{}:{};", r.id, d.definition_id))
+        .collect();
+    if let Some(server) = st.mcp.server(&w.id, &fingerprint) {
+        return Ok(server);
+    }
+    // The workspace is the scope of every call (the client id plays no part in executing).
     let scope = Authed {
         organization_id: w.organization_id.clone(),
         client_id: auth.client_id.clone(),
@@ -211,7 +242,7 @@ async fn workspace_server(
     };
     let mut backends = Vec::with_capacity(served.len());
     for ((rec, d), prefix) in served.iter().zip(prefixes(&served)) {
-        let tools = st.mcp_tools.get(d, prefix);
+        let tools = st.mcp.tools(d, prefix);
         let caller = WorkspaceTool {
             st: Arc::downgrade(st),
             scope: scope.clone(),
@@ -220,14 +251,20 @@ async fn workspace_server(
         };
         backends.push((ConnectorTools::clone(&tools), Backend::ready(caller)));
     }
-    AgentServer::new(backends, pages::DEFAULT_PAGE_SIZE).map_err(|e| {
-        ApiError::unprocessable(format!("this workspace's tools cannot be served: {e}"))
-    })
+    // A workspace gains and loses connectors at any time and a stateless server cannot say so
+    // (no `list_changed`): clients must not keep `tools/list`.
+    let server = AgentServer::new(backends, pages::DEFAULT_PAGE_SIZE)
+        .map_err(|e| {
+            ApiError::unprocessable(format!("this workspace's tools cannot be served: {e}"))
+        })?
+        .with_tools_ttl_ms(0);
+    st.mcp.keep(&w.id, fingerprint, &server);
+    Ok(server)
 }
 
 /// The tool calls of one stored connector.
 struct WorkspaceTool {
-    /// Weak: the state owns the caches this caller's server may sit in.
+    /// Weak: the state owns the cache this caller's server sits in.
     st: Weak<AppState>,
     /// The workspace the calls are limited to.
     scope: Authed,

@@ -44,7 +44,7 @@ pub struct AppState {
     clients: execute::ClientCache,
     tokens: extract::TokenCache,
     refresh: tokio::sync::OnceCell<refresh::RefreshEndpoint>,
-    mcp_tools: mcp::ToolsCache,
+    mcp: mcp::McpCache,
     metrics: Metrics,
 }
 
@@ -58,7 +58,7 @@ impl AppState {
             clients: execute::ClientCache::default(),
             tokens: extract::TokenCache::default(),
             refresh: tokio::sync::OnceCell::new(),
-            mcp_tools: mcp::ToolsCache::default(),
+            mcp: mcp::McpCache::default(),
             metrics: Metrics::default(),
         })
     }
