@@ -154,10 +154,7 @@ async fn exercise(client: &Client, prefix: &str) {
 #[tokio::test]
 async fn mcp_serves_one_workspace_and_calls_through_execute() {
     for db in databases().await {
-        let provider = stripe_provider().await;
-        let srv = TestServer::start(&db, config_for(&provider)).await;
-        let app = srv.token(&srv.app).await;
-        srv.create_stripe(&app).await;
+        let (_provider, srv, app, _) = with_stripe(&db).await;
         let mcp = format!("{}/mcp", srv.url);
         let tok = scoped(&srv, &app, "default").await;
 
@@ -325,10 +322,7 @@ type RefusedCase<'a> = (
 #[tokio::test]
 async fn refused_requests_get_their_status() {
     for db in databases().await {
-        let provider = stripe_provider().await;
-        let srv = TestServer::start(&db, config_for(&provider)).await;
-        let app = srv.token(&srv.app).await;
-        srv.create_stripe(&app).await;
+        let (_provider, srv, app, _) = with_stripe(&db).await;
         let other = srv.second_organization().await;
         let other_token = srv.token(&other).await;
         workspace(&srv, &other_token, "globex-only").await;
@@ -416,10 +410,7 @@ async fn tools_call_p50_over_mcp() {
         v[v.len() / 2]
     };
     for db in databases().await {
-        let provider = stripe_provider().await;
-        let srv = TestServer::start(&db, config_for(&provider)).await;
-        let app = srv.token(&srv.app).await;
-        let id = srv.create_stripe(&app).await;
+        let (_provider, srv, app, id) = with_stripe(&db).await;
         let exec = format!("/api/v1/integrations/connectors/{id}/execute");
         let body = json!({"entity": "customers", "action": "list", "params": {"limit": 2}});
         let c = legacy(

@@ -25,10 +25,7 @@ const EXECUTE: &str = "/api/v1/integrations/connectors/{id}/execute";
 #[tokio::test]
 async fn counters_follow_the_traffic() {
     for db in databases().await {
-        let provider = stripe_provider().await;
-        let srv = TestServer::start(&db, config_for(&provider)).await;
-        let app = srv.token(&srv.app).await;
-        let id = srv.create_stripe(&app).await;
+        let (_provider, srv, app, id) = with_stripe(&db).await;
         let exec = format!("/api/v1/integrations/connectors/{id}/execute");
         let list = json!({"entity": "customers", "action": "list"}).to_string();
         for _ in 0..3 {

@@ -357,6 +357,16 @@ pub async fn stripe_provider() -> MockServer {
     server
 }
 
+/// A server with one Stripe connector: the provider double its calls go to, the server on `db`,
+/// an application token and the connector's id (in workspace `default`).
+pub async fn with_stripe(db: &Database) -> (MockServer, TestServer, String, String) {
+    let provider = stripe_provider().await;
+    let srv = TestServer::start(db, config_for(&provider)).await;
+    let app = srv.token(&srv.app).await;
+    let id = srv.create_stripe(&app).await;
+    (provider, srv, app, id)
+}
+
 /// Server settings that send Stripe calls to `provider`.
 pub fn config_for(provider: &MockServer) -> ServerConfig {
     ServerConfig::new().provider_base_url(stripe().definition_id, provider.uri())
