@@ -1,8 +1,8 @@
 //! Streamable HTTP plumbing shared by the HTTP front ends (the CLI's `mcp --http`, the
 //! self-hosted server's `/mcp`): the SDK's service in the two shapes they use, and
 //! [`forward`], which runs the JSON-RPC checks of `jsonrpc.rs` on a POST body (400 with the
-//! JSON-RPC error, 413 past [`MAX_BODY`]) before the SDK sees it. Path, `Origin` and bearer
-//! checks are each front end's own.
+//! JSON-RPC error, 413 past the front end's limit) before the SDK sees it. Path, `Origin` and
+//! bearer checks are each front end's own.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use crate::AgentServer;
 use crate::jsonrpc::{Checked, check};
 
-/// The largest request body read.
+/// The largest request body the CLI reads (the server uses its own configured limit).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// A response body.
@@ -70,8 +70,7 @@ pub fn stateless_service(server: AgentServer) -> Service {
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_json_response(true)
-        .with_sse_keep_alive(None)
-        .with_max_request_body_bytes(MAX_BODY);
+        .with_sse_keep_alive(None);
     service(server, config)
 }
 
@@ -83,10 +82,10 @@ fn service(server: AgentServer, config: StreamableHttpServerConfig) -> Service {
     )
 }
 
-/// Hand an authorised request to `service`: a POST body is read (at most [`MAX_BODY`]) and
-/// checked first, so bad JSON-RPC gets its JSON-RPC error and a malformed notification a bare
-/// 202; other methods go to the SDK as they are.
-pub async fn forward<B>(service: &Service, req: Request<B>) -> Response<Body>
+/// Hand an authorised request to `service`: a POST body is read (at most `max_body` bytes, 413
+/// past that) and checked first, so bad JSON-RPC gets its JSON-RPC error and a malformed
+/// notification a bare 202; other methods go to the SDK as they are.
+pub async fn forward<B>(service: &Service, req: Request<B>, max_body: usize) -> Response<Body>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -96,12 +95,17 @@ where
         return service.handle(req).await;
     }
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, MAX_BODY).collect().await {
+    let bytes = match Limited::new(body, max_body).collect().await {
         Ok(c) => c.to_bytes(),
         Err(_) => {
+            let limit = if max_body.is_multiple_of(1024 * 1024) {
+                format!("{} MiB", max_body / (1024 * 1024))
+            } else {
+                format!("{max_body} bytes")
+            };
             return plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload Too Large: the request body exceeds 4 MiB",
+                &format!("Payload Too Large: the request body exceeds {limit}"),
             );
         }
     };

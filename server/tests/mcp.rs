@@ -372,6 +372,20 @@ async fn refused_requests_get_their_status() {
         assert_eq!(s, 400, "{body}");
         assert!(body.contains("-32700"), "{body}");
 
+        // Over the server's body limit (1 MiB): 413 in the protocol's shape, nothing parsed.
+        let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1024 * 1024 + 1));
+        let (s, body) = srv
+            .send_text(
+                "POST",
+                "/mcp?workspace_name=default",
+                Some(&app),
+                &[accept],
+                Some(big),
+            )
+            .await;
+        assert_eq!(s, 413);
+        assert!(body.contains("userPresentableMessage"), "{body}");
+
         // The 401 carries the challenge MCP clients look for.
         install_tls_provider();
         let r = reqwest::Client::new()

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use airbyte_agent_mcp::AgentServer;
-use airbyte_agent_mcp::http::{Body, Service, forward, plain, session_service};
+use airbyte_agent_mcp::http::{Body, MAX_BODY, Service, forward, plain, session_service};
 use airbyte_agent_runtime::{ExposeSecret, SecretString};
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
@@ -88,7 +88,7 @@ impl Gate {
             );
             return Ok(r);
         }
-        Ok(forward(&self.mcp, req).await)
+        Ok(forward(&self.mcp, req, MAX_BODY).await)
     }
 }
 

@@ -120,6 +120,16 @@ pub(crate) async fn mcp(
         Ok(a) => a,
         Err(e) => return challenge(e),
     };
+    let limit = st.config.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large")
+            .into_response();
+    }
     let named = match named_workspace(&req) {
         Ok(n) => n,
         Err(e) => return e.into_response(),
@@ -132,7 +142,7 @@ pub(crate) async fn mcp(
         Err(e) => return e.into_response(),
     };
     let service = airbyte_agent_mcp::http::stateless_service(server);
-    airbyte_agent_mcp::http::forward(&service, req)
+    airbyte_agent_mcp::http::forward(&service, req, limit)
         .await
         .map(axum::body::Body::new)
 }
