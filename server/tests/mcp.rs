@@ -359,32 +359,25 @@ async fn refused_requests_get_their_status() {
                 assert!(body.contains("X-Workspace-Name"), "{body}");
             }
         }
-        let accept = ("accept", "application/json, text/event-stream");
-        let (s, body) = srv
-            .send_text(
-                "POST",
-                "/mcp?workspace_name=default",
-                Some(&app),
-                &[accept],
-                Some("{not json".into()),
-            )
-            .await;
-        assert_eq!(s, 400, "{body}");
-        assert!(body.contains("-32700"), "{body}");
-
-        // Over the server's body limit (1 MiB): 413 in the protocol's shape, nothing parsed.
+        // Not JSON: the JSON-RPC parse error. Over the server's body limit (1 MiB): 413 in the
+        // protocol's shape, nothing parsed.
         let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1024 * 1024 + 1));
-        let (s, body) = srv
-            .send_text(
-                "POST",
-                "/mcp?workspace_name=default",
-                Some(&app),
-                &[accept],
-                Some(big),
-            )
-            .await;
-        assert_eq!(s, 413);
-        assert!(body.contains("userPresentableMessage"), "{body}");
+        for (body, want, marker) in [
+            ("{not json".to_string(), 400, "-32700"),
+            (big, 413, "userPresentableMessage"),
+        ] {
+            let (s, text) = srv
+                .send_text(
+                    "POST",
+                    "/mcp?workspace_name=default",
+                    Some(&app),
+                    &[("accept", "application/json, text/event-stream")],
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, want, "{text}");
+            assert!(text.contains(marker), "{text}");
+        }
 
         // The 401 carries the challenge MCP clients look for.
         install_tls_provider();
