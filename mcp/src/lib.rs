@@ -434,4 +434,34 @@ mod tests {
         let s = summary(&json!({"id": "cus_1", "email": "a@b"}));
         assert_eq!(s, "The result is in structuredContent (fields: id, email).");
     }
+
+    /// The server shares one built tool set between the dispatchers it makes per call; a set of
+    /// another connector is never used for the client's calls.
+    #[test]
+    fn dispatchers_share_matching_tools_and_rebuild_others() {
+        use airbyte_agent_runtime::tools::{ConnectorTools, Dispatcher, ToolOptions};
+        use airbyte_agent_runtime::{Client, Credentials};
+        use std::sync::Arc;
+        let stripe = airbyte_agent_stripe::StripeConnector::descriptor();
+        let github = airbyte_agent_github::GithubConnector::descriptor();
+        let client = Client::builder(
+            stripe,
+            Credentials::new("bearerAuth").set("api_key", "sk_test_x"),
+        )
+        .build()
+        .expect("client");
+        let shared = Arc::new(ConnectorTools::with_options(
+            stripe,
+            ToolOptions::new().prefix("s"),
+        ));
+        let d = Dispatcher::with_tools(client.clone(), Arc::clone(&shared));
+        assert!(std::ptr::eq(d.tools(), &*shared), "shared, not rebuilt");
+        let other = Arc::new(ConnectorTools::with_options(
+            github,
+            ToolOptions::new().prefix("g"),
+        ));
+        let d = Dispatcher::with_tools(client, other);
+        assert!(std::ptr::eq(d.tools().descriptor(), stripe));
+        assert!(d.tools().tool("g_customers_list").is_some(), "same options");
+    }
 }
