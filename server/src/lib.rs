@@ -4,13 +4,14 @@
 //! call through the runtime's direct mode.
 //!
 //! Modules, each importing only those listed before it: [`error`], [`crypto`], [`config`],
-//! [`registry`], [`storage`], [`api`], [`cli`].
+//! [`registry`], [`storage`], [`metrics`], [`api`], [`cli`].
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod metrics;
 pub mod registry;
 pub mod storage;
 pub mod tls;

@@ -15,20 +15,7 @@ use common::*;
 use serde_json::{Value, json};
 
 async fn create_in(srv: &TestServer, token: &str, ws: &str) -> (u16, Value) {
-    srv.send(
-        "POST",
-        "/api/v1/integrations/connectors",
-        Some(token),
-        Some(
-            json!({
-                "definition_id": stripe().definition_id,
-                "workspace_name": ws,
-                "credentials": {"api_key": STRIPE_KEY},
-            })
-            .to_string(),
-        ),
-    )
-    .await
+    srv.create_stripe_in(token, ws, None).await
 }
 
 async fn scoped(srv: &TestServer, app_token: &str, ws: &str, region: Option<&str>) -> (u16, Value) {

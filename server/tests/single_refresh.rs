@@ -1,6 +1,7 @@
-//! One OAuth2 refresh for a whole fleet: 200 concurrent executes of a Gong connector whose
-//! stored access token the provider rejects, spread over one or two server instances sharing
-//! one database, make exactly ONE token request to the provider double; the refreshed tokens
+//! One OAuth2 refresh for a whole fleet: 200 concurrent calls of a Gong connector whose stored
+//! access token the provider rejects (150 executes and 50 MCP `tools/call`s at `/mcp`), spread
+//! over one or two server instances sharing one database, make exactly ONE token request to the
+//! provider double (and the instances' `/metrics` count one refresh in all); the refreshed tokens
 //! are in the record, sealed, before the provider sees the new access token used. SQLite
 //! always; PostgreSQL when `AIRBYTE_SERVER_TEST_PG` is set (`server/tests/pg.sh`).
 
@@ -160,13 +161,35 @@ async fn run(db: &Database, instances: usize) {
     let servers = Arc::new(servers);
     let exec = format!("/api/v1/integrations/connectors/{id}/execute");
     let body = json!({"entity": "users", "action": "list"}).to_string();
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "users_list", "arguments": {}}})
+    .to_string();
     let mut tasks = Vec::new();
     for i in 0..200 {
-        let (servers, exec, body, token) =
-            (servers.clone(), exec.clone(), body.clone(), token.clone());
+        let (servers, exec, body, call, token) = (
+            servers.clone(),
+            exec.clone(),
+            body.clone(),
+            call.clone(),
+            token.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let srv = &servers[i % servers.len()];
-            srv.send("POST", &exec, Some(&token), Some(body)).await
+            if i % 4 == 3 {
+                let headers = [
+                    ("accept", "application/json, text/event-stream"),
+                    ("mcp-protocol-version", "2025-11-25"),
+                    ("x-workspace-name", "default"),
+                ];
+                let (s, text) = srv
+                    .send_text("POST", "/mcp", Some(&token), &headers, Some(call))
+                    .await;
+                let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                let first = v["result"]["structuredContent"]["data"][0]["id"].clone();
+                (s, json!({"result": [{"id": first}], "mcp": v}))
+            } else {
+                srv.send("POST", &exec, Some(&token), Some(body)).await
+            }
         }));
     }
     let mut failures = Vec::new();
@@ -194,6 +217,20 @@ async fn run(db: &Database, instances: usize) {
         refreshes, 1,
         "{instances} instance(s): one token request in all"
     );
+    let (mut refreshed, mut mcp_ok) = (0.0, 0.0);
+    for srv in servers.iter() {
+        let (s, text) = srv.send_text("GET", "/metrics", None, &[], None).await;
+        assert_eq!(s, 200);
+        let value = |series: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+                .unwrap_or(-1.0)
+        };
+        refreshed += value("airbyte_server_token_refreshes_total{outcome=\"refreshed\"}");
+        mcp_ok += value("airbyte_server_executes_total{via=\"mcp\",outcome=\"ok\"}");
+    }
+    assert_eq!(refreshed, 1.0, "the metrics count the one refresh");
+    assert_eq!(mcp_ok, 50.0, "every MCP call succeeded");
 
     let seen = check.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
     assert_eq!(

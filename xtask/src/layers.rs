@@ -21,6 +21,7 @@ const CRATES: &[&str] = &[
     "bench/src",
     "server/src",
     "registry/src",
+    "mcp/src",
 ];
 
 /// The runtime's layers, lowest first: a module may import its own layer and those below.

@@ -4,64 +4,33 @@
 //! else 404), the `Origin` check (a browser origin must be one given with `--allow-origin`, else
 //! 403; requests without `Origin` pass), the bearer token (`Authorization: Bearer <token>`,
 //! compared in constant time, else 401), and for POSTs the JSON-RPC checks of `jsonrpc.rs`
-//! (400 with the JSON-RPC error). The token is a configured secret: it is never printed or
+//! (400 with the JSON-RPC error; `airbyte_agent_mcp::http::forward`). The token is a configured secret: it is never printed or
 //! logged. Only loopback addresses are served; the SDK's `Host` check (DNS rebinding) stays on.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use airbyte_agent_runtime::serde_json::{self, Value};
+use airbyte_agent_mcp::AgentServer;
+use airbyte_agent_mcp::http::{Body, MAX_BODY, Service, forward, plain, session_service};
 use airbyte_agent_runtime::{ExposeSecret, SecretString};
-use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN, WWW_AUTHENTICATE};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use subtle::ConstantTimeEq;
 
-use super::AgentServer;
-use super::jsonrpc::{Checked, check};
 use crate::error::CliError;
 
 /// The shortest bearer token accepted.
 pub const MIN_TOKEN_LEN: usize = 16;
-/// The largest request body read.
-const MAX_BODY: usize = 4 * 1024 * 1024;
 /// The endpoint path.
 const PATH: &str = "/mcp";
-
-type Body = BoxBody<Bytes, Infallible>;
 
 struct Gate {
     token: SecretString,
     origins: Vec<String>,
-    mcp: StreamableHttpService<AgentServer, LocalSessionManager>,
-}
-
-fn plain(status: StatusCode, text: &str) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(text.to_string())).boxed());
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
-fn json_error(error: &Value) -> Response<Body> {
-    let body = serde_json::to_vec(error).unwrap_or_default();
-    let mut r = Response::new(Full::new(Bytes::from(body)).boxed());
-    *r.status_mut() = StatusCode::BAD_REQUEST;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    r
+    mcp: Service,
 }
 
 /// `https://app.example.com/` and `HTTPS://APP.example.com` are the same origin.
@@ -119,30 +88,7 @@ impl Gate {
             );
             return Ok(r);
         }
-        if req.method() != Method::POST {
-            return Ok(self.mcp.handle(req).await);
-        }
-        let (parts, body) = req.into_parts();
-        let bytes = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(_) => {
-                return Ok(plain(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Payload Too Large: the request body exceeds 4 MiB",
-                ));
-            }
-        };
-        match check(&bytes) {
-            Checked::Reply(error) => return Ok(json_error(&error)),
-            Checked::Ignore if !bytes.iter().all(u8::is_ascii_whitespace) => {
-                let mut r = Response::new(Full::new(Bytes::new()).boxed());
-                *r.status_mut() = StatusCode::ACCEPTED;
-                return Ok(r);
-            }
-            _ => {}
-        }
-        let req = Request::from_parts(parts, Full::new(bytes));
-        Ok(self.mcp.handle(req).await)
+        Ok(forward(&self.mcp, req, MAX_BODY).await)
     }
 }
 
@@ -165,16 +111,7 @@ pub async fn serve(
             "{token_var} is too short for a bearer token: use at least {MIN_TOKEN_LEN} random characters"
         )));
     }
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_origins(origins.clone())
-        .enforce_origin_validation()
-        .with_json_response(true)
-        .with_sse_keep_alive(None);
-    let mcp = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let mcp = session_service(server, origins.clone());
     let gate = Arc::new(Gate {
         token: SecretString::from(token.trim().to_string()),
         origins,

@@ -1,343 +1,17 @@
-//! MCP server, built on the official Rust SDK (`rmcp` 3.x): over stdio (`stdio.rs`, with the
-//! JSON-RPC error replies of `jsonrpc.rs`) or Streamable HTTP (`http.rs`).
-//!
-//! Every use of the SDK's API is confined to this module so that upgrades touch one folder.
-//! Protocol revisions: the stateless 2026-07-28 revision (per-request metadata, no handshake) and
-//! the `initialize` handshake of 2025-11-25 and 2025-06-18. Only the tools capability is declared
-//! and served: the connectors' tools plus `connector_info` (`catalog.rs`), listed in pages
-//! (`pages.rs`).
+//! `airbyte-agent mcp`: the MCP service of `airbyte-agent-mcp` (tools, `connector_info`, paged
+//! `tools/list`, JSON-RPC checks) over stdio (`stdio.rs`) or Streamable HTTP (`http.rs`), with
+//! the connectors and credentials this command line chooses.
 
-mod catalog;
 mod http;
-mod jsonrpc;
-mod pages;
 mod stdio;
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use airbyte_agent_runtime::serde_json::{self, Map, Value};
-use airbyte_agent_runtime::tools::{
-    ConnectorTools, Dispatcher, Tool, ToolOutput, structured_content,
-};
-use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
-    Implementation, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities,
-    ServerConfig, Tool as McpTool, ToolAnnotations as McpAnnotations,
-};
-use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler};
+use airbyte_agent_mcp::{AgentServer, Backend, pages};
+use airbyte_agent_runtime::tools::{ConnectorTools, Dispatcher};
 
 use crate::args::{GlobalArgs, McpArgs};
 use crate::call::{find_connector, mode};
 use crate::env::{self, ClientOptions, Env};
 use crate::error::CliError;
-
-/// How long a client may cache `tools/list` (milliseconds).
-const TOOLS_TTL_MS: u64 = 3_600_000;
-
-/// The protocol revisions served, oldest first.
-const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
-    ProtocolVersion::V_2025_06_18,
-    ProtocolVersion::V_2025_11_25,
-    ProtocolVersion::V_2026_07_28,
-];
-
-/// The tools of one connector, and what answers their calls.
-enum Backend {
-    /// Calls go to the connector's dispatcher.
-    Ready(Dispatcher),
-    /// The connector could not be set up (missing credentials): its tools are listed, and every
-    /// call answers with this message (which says what to set).
-    Unavailable(String),
-}
-
-/// What answers a tool's calls.
-#[derive(Debug, Clone, Copy)]
-enum Route {
-    /// `connector_info`, answered from the catalogue.
-    Info,
-    /// A connector's tool: index into `backends`.
-    Backend(usize),
-}
-
-struct Inner {
-    tools: Vec<McpTool>,
-    /// Tool name → index into `tools`, and what answers it.
-    by_name: HashMap<String, (usize, Route)>,
-    backends: Vec<Backend>,
-    /// Every served connector's tools, for `connector_info`.
-    catalog: Vec<ConnectorTools>,
-    pager: pages::Pager,
-    instructions: String,
-}
-
-/// The MCP server: the tools of one or more connectors. Cheap to clone (one per HTTP session).
-#[derive(Clone)]
-pub struct AgentServer {
-    inner: Arc<Inner>,
-}
-
-fn to_mcp_tool(t: &Tool) -> McpTool {
-    let schema: Map<String, Value> = match &t.input_schema {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    let annotations = McpAnnotations::with_title(t.title.clone())
-        .read_only(t.annotations.read_only)
-        .destructive(t.annotations.destructive)
-        .idempotent(t.annotations.idempotent)
-        .open_world(t.annotations.open_world);
-    let mut tool = McpTool::new(t.name.clone(), t.description.clone(), Arc::new(schema))
-        .with_title(t.title.clone())
-        .with_annotations(annotations);
-    if let Value::Object(output) = &t.output_schema {
-        tool.output_schema = Some(Arc::new(output.clone()));
-    }
-    tool
-}
-
-/// The MCP result of one tool call.
-///
-/// A successful result goes in `structuredContent` (an object result as it is, any other value
-/// as `{"result": <value>}`, because MCP requires an object), as every tool's `outputSchema`
-/// declares; the text block then only summarises it (record count and `meta`) instead of
-/// repeating the payload. A page over the output limit arrives cut to the records that fit and
-/// the text says so.
-///
-/// Any other result over the limit has no structured content (sending the full value would
-/// defeat the guard) and the text block is the truncated JSON with the guard's marker. Errors
-/// are `isError: true` with the dispatcher's message as text.
-fn to_result(out: ToolOutput) -> CallToolResponse {
-    if out.is_error {
-        return CallToolResult::error(vec![ContentBlock::text(out.text)]).into();
-    }
-    let Some(value) = out.value else {
-        return CallToolResult::success(vec![ContentBlock::text(out.text)]).into();
-    };
-    let structured = structured_content(value);
-    let mut text = summary(&structured);
-    if out.truncated
-        && let Some(at) = out.text.rfind("\n[output truncated")
-    {
-        text.push_str(&out.text[at..]);
-    }
-    let mut content = vec![ContentBlock::text(text)];
-    if let Some(link) = out.file.as_deref().and_then(|p| file_link(p, &structured)) {
-        content.push(link);
-    }
-    let mut result = CallToolResult::success(content);
-    result.structured_content = Some(structured);
-    result.into()
-}
-
-/// A `resource_link` block for a saved download (`file://` URI, name, type and size).
-fn file_link(path: &std::path::Path, described: &Value) -> Option<ContentBlock> {
-    let absolute = std::path::absolute(path).ok()?;
-    let uri = url::Url::from_file_path(&absolute).ok()?;
-    let name = absolute.file_name()?.to_string_lossy().into_owned();
-    let mut resource = rmcp::model::Resource::new(uri.to_string(), name);
-    resource.mime_type = described["content_type"].as_str().map(str::to_string);
-    resource.size = described["size"].as_u64();
-    Some(ContentBlock::resource_link(resource))
-}
-
-/// The text block next to structured content: what the result holds, not the result.
-fn summary(structured: &Value) -> String {
-    let records = structured.get("data").and_then(Value::as_array);
-    match records {
-        Some(records) => {
-            let mut s = format!(
-                "{} record(s); the records are in structuredContent.data",
-                records.len()
-            );
-            if let Some(meta) = structured.get("meta").filter(|m| !m.is_null()) {
-                s.push_str("; meta: ");
-                s.push_str(&serde_json::to_string(meta).unwrap_or_default());
-            }
-            s
-        }
-        None => {
-            let keys: Vec<&str> = structured
-                .as_object()
-                .map(|m| m.keys().map(String::as_str).take(12).collect())
-                .unwrap_or_default();
-            format!(
-                "The result is in structuredContent (fields: {}).",
-                keys.join(", ")
-            )
-        }
-    }
-}
-
-/// The MCP tool of `connector_info`: read-only, sends nothing.
-fn info_tool(catalog: &[ConnectorTools]) -> McpTool {
-    let (description, schema) = catalog::definition(catalog);
-    let schema = match schema {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let title = "Describe connectors, entities, parameters and fields";
-    let annotations = McpAnnotations::with_title(title)
-        .read_only(true)
-        .destructive(false)
-        .idempotent(true)
-        .open_world(false);
-    let mut tool = McpTool::new(catalog::NAME, description, Arc::new(schema))
-        .with_title(title)
-        .with_annotations(annotations);
-    if let Value::Object(output) = airbyte_agent_runtime::tools::any_output_schema() {
-        tool.output_schema = Some(Arc::new(output));
-    }
-    tool
-}
-
-impl AgentServer {
-    fn new(backends: Vec<(ConnectorTools, Backend)>, page_size: usize) -> Result<Self, CliError> {
-        let catalog: Vec<ConnectorTools> = backends.iter().map(|(t, _)| t.clone()).collect();
-        let mut tools = vec![info_tool(&catalog)];
-        let mut by_name = HashMap::from([(catalog::NAME.to_string(), (0, Route::Info))]);
-        let mut instructions = format!(
-            "Tools of Airbyte agent connectors. Each tool runs one action of a SaaS API; arguments are validated before any request is sent. `{}` describes an entity's actions, parameters and record fields without sending anything.\n",
-            catalog::NAME
-        );
-        let mut served = Vec::new();
-        for (index, (connector_tools, backend)) in backends.into_iter().enumerate() {
-            instructions.push_str(connector_tools.description());
-            instructions.push('\n');
-            for tool in connector_tools.tools() {
-                if tool.name == catalog::NAME {
-                    return Err(CliError::Usage(format!(
-                        "`{}` exposes a tool named `{}`, the server's own describe tool; serve it with --prefix",
-                        connector_tools.descriptor().name,
-                        tool.name
-                    )));
-                }
-                if by_name.contains_key(&tool.name) {
-                    return Err(CliError::Usage(format!(
-                        "two connectors expose a tool named `{}`; serve them with --prefix",
-                        tool.name
-                    )));
-                }
-                by_name.insert(tool.name.clone(), (tools.len(), Route::Backend(index)));
-                tools.push(to_mcp_tool(tool));
-            }
-            served.push(backend);
-        }
-        let pager = pages::Pager::new(tools.iter().map(|t| t.name.as_ref()), page_size);
-        Ok(AgentServer {
-            inner: Arc::new(Inner {
-                tools,
-                by_name,
-                backends: served,
-                catalog,
-                pager,
-                instructions,
-            }),
-        })
-    }
-
-    /// The answer of `connector_info`: structured content with a summary, or an `isError`
-    /// result saying what to change.
-    fn info(&self, args: &Map<String, Value>) -> CallToolResponse {
-        match catalog::call(&self.inner.catalog, args) {
-            Ok((structured, summary)) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(summary)]);
-                result.structured_content = Some(structured);
-                result.into()
-            }
-            Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]).into(),
-        }
-    }
-
-    /// The error for a tool name that is not served: JSON-RPC invalid params, naming the tools
-    /// of the same entity (or all of them, when few).
-    fn unknown_tool(&self, name: &str) -> ErrorData {
-        let stem = name.rsplit_once('_').map_or(name, |(s, _)| s);
-        let mut near: Vec<&str> = self
-            .inner
-            .tools
-            .iter()
-            .map(|t| t.name.as_ref())
-            .filter(|n: &&str| n.rsplit_once('_').is_some_and(|(s, _)| s == stem))
-            .collect();
-        if near.is_empty() && self.inner.tools.len() <= 40 {
-            near = self.inner.tools.iter().map(|t| t.name.as_ref()).collect();
-        }
-        let hint = if near.is_empty() {
-            format!(
-                "{} tools are served; see tools/list",
-                self.inner.tools.len()
-            )
-        } else {
-            format!("tools: {}", near.join(", "))
-        };
-        ErrorData::invalid_params(format!("unknown tool `{name}`; {hint}"), None)
-    }
-}
-
-impl ServerHandler for AgentServer {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "airbyte-agent",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(self.inner.instructions.clone())
-    }
-
-    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(PROTOCOL_VERSIONS)
-    }
-
-    async fn list_tools(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        let cursor = request.as_ref().and_then(|r| r.cursor.as_deref());
-        let (page, next) = self
-            .inner
-            .pager
-            .page(&self.inner.tools, cursor)
-            .map_err(|message| ErrorData::invalid_params(message, None))?;
-        // The catalogue is fixed for the life of the process and the same for every caller:
-        // clients may keep it for an hour (2026-07-28 cache hints).
-        let mut result = ListToolsResult::with_all_items(page)
-            .with_ttl_ms(TOOLS_TTL_MS)
-            .with_cache_scope(CacheScope::Private);
-        result.next_cursor = next;
-        Ok(result)
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let Some(&(_, route)) = self.inner.by_name.get(request.name.as_ref()) else {
-            return Err(self.unknown_tool(&request.name));
-        };
-        let backend = match route {
-            Route::Info => return Ok(self.info(&request.arguments.unwrap_or_default())),
-            Route::Backend(index) => index,
-        };
-        let args = Value::Object(request.arguments.unwrap_or_default());
-        match self.inner.backends.get(backend) {
-            Some(Backend::Ready(d)) => Ok(to_result(d.call(&request.name, args).await)),
-            Some(Backend::Unavailable(why)) => {
-                Ok(CallToolResult::error(vec![ContentBlock::text(why.clone())]).into())
-            }
-            None => Err(self.unknown_tool(&request.name)),
-        }
-    }
-
-    fn get_tool(&self, name: &str) -> Option<McpTool> {
-        let &(tool, _) = self.inner.by_name.get(name)?;
-        self.inner.tools.get(tool).cloned()
-    }
-}
 
 /// `airbyte-agent mcp`: build the connectors' tools and serve them.
 pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
@@ -361,7 +35,7 @@ pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
             .unwrap_or_else(|| std::env::temp_dir().join("airbyte-agent-downloads"));
         let options = a.tools.options(d, many).download_dir(downloads);
         let backend = match env::build_client(d, &env, &opts) {
-            Ok(client) => Backend::Ready(Dispatcher::with_options(client, options.clone())),
+            Ok(client) => Backend::ready(Dispatcher::with_options(client, options.clone())),
             // Missing credentials: serve anyway, so the client sees tools and a message saying
             // what to set instead of a closed connection. Bad settings still stop the server.
             Err(CliError::Auth(why)) => {
@@ -374,7 +48,8 @@ pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
     }
     let page_size =
         pages::page_size(env.get(pages::PAGE_SIZE_ENV).as_deref()).map_err(CliError::Config)?;
-    let server = AgentServer::new(backends, page_size)?;
+    let server = AgentServer::new(backends, page_size)
+        .map_err(|e| CliError::Usage(format!("{e} (--prefix)")))?;
     match a.http {
         None => stdio::serve(server).await,
         Some(addr) => {
@@ -387,38 +62,5 @@ pub async fn run(a: McpArgs, global: &GlobalArgs) -> Result<(), CliError> {
             })?;
             http::serve(server, addr, &a.token_env, token, a.allow_origins).await
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{structured_content, summary};
-    use airbyte_agent_runtime::serde_json::json;
-
-    #[test]
-    fn objects_go_in_as_they_are() {
-        let v = structured_content(json!({"data": [{"id": "a"}], "meta": {"has_more": false}}));
-        assert_eq!(
-            v,
-            json!({"data": [{"id": "a"}], "meta": {"has_more": false}})
-        );
-    }
-
-    #[test]
-    fn other_values_are_wrapped_in_an_object() {
-        assert_eq!(structured_content(json!([1, 2])), json!({"result": [1, 2]}));
-        assert_eq!(structured_content(json!("ok")), json!({"result": "ok"}));
-        assert_eq!(structured_content(json!(null)), json!({"result": null}));
-    }
-
-    #[test]
-    fn summaries_name_the_shape_not_the_payload() {
-        let s = summary(&json!({"data": [{"id": "cus_secretish"}], "meta": {"has_more": true}}));
-        assert_eq!(
-            s,
-            "1 record(s); the records are in structuredContent.data; meta: {\"has_more\":true}"
-        );
-        let s = summary(&json!({"id": "cus_1", "email": "a@b"}));
-        assert_eq!(s, "The result is in structuredContent (fields: id, email).");
     }
 }

@@ -8,9 +8,9 @@ use rmcp::transport::Transport;
 use rmcp::{RoleServer, ServiceExt};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
-use super::AgentServer;
-use super::jsonrpc::{Checked, check};
 use crate::error::CliError;
+use airbyte_agent_mcp::AgentServer;
+use airbyte_agent_mcp::jsonrpc::{Checked, check};
 
 /// The longest line read (one message); longer lines are answered with Invalid Request.
 const MAX_LINE: usize = 16 * 1024 * 1024;

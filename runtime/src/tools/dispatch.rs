@@ -156,7 +156,8 @@ fn download_file_name(op: &OperationDescriptor, params: &Map<String, Value>) -> 
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     client: Client,
-    tools: ConnectorTools,
+    /// Shared: a server answering many callers with the same tools builds them once.
+    tools: std::sync::Arc<ConnectorTools>,
 }
 
 impl Dispatcher {
@@ -168,7 +169,22 @@ impl Dispatcher {
     /// A dispatcher exposing the tools chosen by `options`.
     pub fn with_options(client: Client, options: ToolOptions) -> Self {
         let tools = ConnectorTools::with_options(client.descriptor(), options);
-        Dispatcher { client, tools }
+        Dispatcher {
+            client,
+            tools: std::sync::Arc::new(tools),
+        }
+    }
+
+    /// A dispatcher answering `tools`, built once and shared (a server keeps one set of tools
+    /// per connector and makes a dispatcher per call). Tools of another connector than the
+    /// client's are rebuilt for the client's, with the same options.
+    pub fn with_tools(client: Client, tools: std::sync::Arc<ConnectorTools>) -> Self {
+        if std::ptr::eq(tools.descriptor(), client.descriptor()) {
+            Dispatcher { client, tools }
+        } else {
+            let options = tools.options().clone();
+            Self::with_options(client, options)
+        }
     }
 
     /// The tools this dispatcher answers.

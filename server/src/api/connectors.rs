@@ -45,7 +45,11 @@ fn workspace_missing(name: &str) -> ApiError {
 }
 
 /// The workspace of the caller's organization (and scope), or 404.
-async fn workspace(st: &AppState, auth: &Authed, name: &str) -> Result<Workspace, ApiError> {
+pub(crate) async fn workspace(
+    st: &AppState,
+    auth: &Authed,
+    name: &str,
+) -> Result<Workspace, ApiError> {
     st.store
         .workspace_by_name(&auth.organization_id, name)
         .await?

@@ -20,6 +20,7 @@ use super::extract::{Authed, JsonBody};
 use super::{AppState, refresh};
 use crate::crypto;
 use crate::error::{ApiError, Error};
+use crate::metrics::{Outcome, Via};
 use crate::registry;
 use crate::storage::ConnectorRecord;
 
@@ -73,19 +74,29 @@ impl ClientCache {
 /// A direct client and the secrets it holds (to scrub them from provider error texts: a
 /// careless provider may echo a key in its error body).
 #[derive(Clone)]
-struct Direct {
+pub(crate) struct Direct {
     client: Client,
     secrets: Arc<Vec<SecretString>>,
 }
 
 impl Direct {
-    fn scrub(&self, mut e: ApiError) -> ApiError {
+    /// The client calls run through.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// `text` with every stored secret replaced by `***`.
+    pub(crate) fn scrub_text(&self, text: &mut String) {
         for s in self.secrets.iter() {
             let s = s.expose_secret();
-            if s.len() >= 4 && e.message.contains(s) {
-                e.message = e.message.replace(s, "***");
+            if s.len() >= 4 && text.contains(s) {
+                *text = text.replace(s, "***");
             }
         }
+    }
+
+    fn scrub(&self, mut e: ApiError) -> ApiError {
+        self.scrub_text(&mut e.message);
         e
     }
 }
@@ -189,11 +200,52 @@ fn provider_error(e: &airbyte_agent_runtime::Error) -> ApiError {
     }
 }
 
+/// The direct client of connector `id` as `auth` may use it: the record read (organization and
+/// scope checked) on every call, the client of its credentials' revision from the cache, and
+/// for OAuth2 connectors token requests through the locking refresh endpoint. The one way
+/// both the execute endpoint and `/mcp` tool calls reach a provider.
+pub(crate) async fn connector_client(
+    st: &Arc<AppState>,
+    auth: &Authed,
+    id: &str,
+) -> Result<Direct, ApiError> {
+    let rec = visible(st, auth, id).await?;
+    let refresh_url = match refresh::oauth_of(descriptor(&rec)?, &rec) {
+        Some(_) => Some(st.refresh_endpoint().await?.url_for(&rec)),
+        None => None,
+    };
+    st.clients
+        .get_or_build(&rec, || direct_client(st, &rec, refresh_url))
+}
+
+/// The metrics outcome of an answer with `status`.
+pub(crate) fn outcome_of(status: StatusCode) -> Outcome {
+    if status.is_success() {
+        Outcome::Ok
+    } else if status.is_client_error() {
+        Outcome::Rejected
+    } else {
+        Outcome::Failed
+    }
+}
+
 pub(crate) async fn execute(
     State(st): State<Arc<AppState>>,
     auth: Authed,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<ExecuteRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let out = run(&st, &auth, &id, req).await;
+    let status = out.as_ref().map_or_else(|e| e.status, |_| StatusCode::OK);
+    st.metrics.execute(Via::Api, outcome_of(status));
+    out
+}
+
+async fn run(
+    st: &Arc<AppState>,
+    auth: &Authed,
+    id: &str,
+    req: ExecuteRequest,
 ) -> Result<Json<Value>, ApiError> {
     let params = match req.params {
         None | Some(Value::Null) => Value::Object(Map::new()),
@@ -207,20 +259,15 @@ pub(crate) async fn execute(
             "intent must be at most {MAX_INTENT_CHARS} characters"
         )));
     }
-    let rec = visible(&st, &auth, &id).await?;
     if req.action.starts_with("context_store_") {
+        // Still 404 first for a connector the caller cannot see.
+        visible(st, auth, id).await?;
         return Err(ApiError::unprocessable(format!(
             "{} is not supported by this server (no context store)",
             req.action
         )));
     }
-    let refresh_url = match refresh::oauth_of(descriptor(&rec)?, &rec) {
-        Some(_) => Some(st.refresh_endpoint().await?.url_for(&rec)),
-        None => None,
-    };
-    let direct = st
-        .clients
-        .get_or_build(&rec, || direct_client(&st, &rec, refresh_url))?;
+    let direct = connector_client(st, auth, id).await?;
     let mut options = ExecuteOptions::new()
         .select_fields(req.select_fields.unwrap_or_default())
         .exclude_fields(req.exclude_fields.unwrap_or_default())

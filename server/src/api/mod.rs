@@ -1,10 +1,13 @@
 //! The HTTP API: Airbyte's hosted protocol (application and scoped tokens, workspaces,
-//! connectors, source templates, execute, workflows and automations) plus `/healthz` and `/readyz`. Every error is `{"errors": [{"userPresentableMessage": ...}]}`.
+//! connectors, source templates, execute, workflows and automations), remote MCP at `/mcp`
+//! (`mcp.rs`), plus `/healthz`, `/readyz` and Prometheus metrics at `/metrics`. Every error is
+//! `{"errors": [{"userPresentableMessage": ...}]}`.
 
 mod connectors;
 mod embedded;
 mod execute;
 mod extract;
+mod mcp;
 mod oauth;
 mod prepare;
 mod refresh;
@@ -17,19 +20,22 @@ mod workspaces;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
 use crate::crypto::MasterKey;
 use crate::error::{ApiError, Error};
+use crate::metrics::Metrics;
 use crate::storage::Store;
 
 pub use extract::Authed;
+pub use mcp::WORKSPACE_HEADER;
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -40,6 +46,8 @@ pub struct AppState {
     clients: execute::ClientCache,
     tokens: extract::TokenCache,
     refresh: tokio::sync::OnceCell<refresh::RefreshEndpoint>,
+    mcp: mcp::McpCache,
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -52,6 +60,8 @@ impl AppState {
             clients: execute::ClientCache::default(),
             tokens: extract::TokenCache::default(),
             refresh: tokio::sync::OnceCell::new(),
+            mcp: mcp::McpCache::default(),
+            metrics: Metrics::default(),
         })
     }
 
@@ -108,10 +118,16 @@ pub fn router(state: Arc<AppState>) -> Router {
             delete(oauth::delete_app),
         )
         .merge(workflows::routes())
+        .route("/mcp", any(mcp::mcp))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            count_request,
+        ))
         .with_state(state)
 }
 
@@ -140,6 +156,38 @@ async fn readyz(State(st): State<Arc<AppState>>) -> Response {
             e.into_response()
         }
     }
+}
+
+/// Count every answered request by its route template (`unmatched` for none) and time it.
+async fn count_request(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_string();
+    let method = req.method().as_str().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    st.metrics.request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// The metrics in Prometheus's text format (no token: they name routes, never tenants).
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    let up = st.store.ping().await.is_ok();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        st.metrics.render(up),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -33,6 +33,7 @@ use super::AppState;
 use super::connectors::replication_map;
 use crate::crypto;
 use crate::error::{ApiError, Error, error_chain};
+use crate::metrics::Refresh;
 use crate::registry;
 use crate::storage::{ConnectorRecord, now};
 
@@ -245,6 +246,7 @@ async fn refresh(
         && let Some(out) = stored_tokens(scheme, rec, &values)
     {
         locked.release().await?;
+        st.metrics.refresh(Refresh::Shared);
         return Ok((
             [(header::CONTENT_TYPE, "application/json")],
             out.to_string(),
@@ -263,6 +265,7 @@ async fn refresh(
         Ok(r) => r,
         Err(e) => {
             locked.release().await?;
+            st.metrics.refresh(Refresh::Failed);
             return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 format!("token endpoint unreachable: {}", error_chain(&e)),
@@ -275,6 +278,7 @@ async fn refresh(
         Ok(b) => b,
         Err(e) => {
             locked.release().await?;
+            st.metrics.refresh(Refresh::Failed);
             return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 format!("token endpoint answer unreadable: {}", error_chain(&e)),
@@ -297,6 +301,7 @@ async fn refresh(
     let (Some(body), Some(access), true) = (parsed.as_ref(), access, status.is_success()) else {
         // Refused or unusable: nothing to store; the runtime makes its error from the answer.
         locked.release().await?;
+        st.metrics.refresh(Refresh::Refused);
         return Ok(verbatim(bytes));
     };
     values.insert(field_for(scheme, "access_token"), json!(access));
@@ -315,6 +320,7 @@ async fn refresh(
     locked
         .store(&st.key, sealed_input.expose_secret(), expires_at)
         .await?;
+    st.metrics.refresh(Refresh::Refreshed);
     Ok(verbatim(bytes))
 }
 

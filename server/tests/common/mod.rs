@@ -266,23 +266,35 @@ impl TestServer {
         send_raw(&self.url, method, path_and_query, token, headers, body).await
     }
 
+    /// Create a Stripe connector in workspace `ws` (named `name`, if given) with raw JSON →
+    /// the status and body.
+    pub async fn create_stripe_in(
+        &self,
+        token: &str,
+        ws: &str,
+        name: Option<&str>,
+    ) -> (u16, Value) {
+        let mut body = json!({
+            "definition_id": stripe().definition_id,
+            "workspace_name": ws,
+            "credentials": {"api_key": STRIPE_KEY},
+        });
+        if let Some(n) = name {
+            body["name"] = json!(n);
+        }
+        self.send(
+            "POST",
+            "/api/v1/integrations/connectors",
+            Some(token),
+            Some(body.to_string()),
+        )
+        .await
+    }
+
     /// Create a Stripe connector in workspace `default` with raw JSON → its id.
     pub async fn create_stripe(&self, token: &str) -> String {
         let (s, b) = self
-            .send(
-                "POST",
-                "/api/v1/integrations/connectors",
-                Some(token),
-                Some(
-                    json!({
-                        "definition_id": stripe().definition_id,
-                        "workspace_name": "default",
-                        "name": "stripe for acme",
-                        "credentials": {"api_key": STRIPE_KEY},
-                    })
-                    .to_string(),
-                ),
-            )
+            .create_stripe_in(token, "default", Some("stripe for acme"))
             .await;
         assert_eq!(s, 201, "{b}");
         b["id"].as_str().expect("id").to_string()
@@ -343,6 +355,16 @@ pub async fn stripe_provider() -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// A server with one Stripe connector: the provider double its calls go to, the server on `db`,
+/// an application token and the connector's id (in workspace `default`).
+pub async fn with_stripe(db: &Database) -> (MockServer, TestServer, String, String) {
+    let provider = stripe_provider().await;
+    let srv = TestServer::start(db, config_for(&provider)).await;
+    let app = srv.token(&srv.app).await;
+    let id = srv.create_stripe(&app).await;
+    (provider, srv, app, id)
 }
 
 /// Server settings that send Stripe calls to `provider`.

@@ -5,24 +5,24 @@
 /// Tools per `tools/list` page unless `AIRBYTE_AGENT_MCP_PAGE_SIZE` says otherwise: more than
 /// the largest connector's tools, so one connector is one page and large multi-connector
 /// catalogues are split.
-pub(super) const DEFAULT_PAGE_SIZE: usize = 150;
+pub const DEFAULT_PAGE_SIZE: usize = 150;
 
 /// The environment variable (or `.env` key) that sets the page size.
-pub(super) const PAGE_SIZE_ENV: &str = "AIRBYTE_AGENT_MCP_PAGE_SIZE";
+pub const PAGE_SIZE_ENV: &str = "AIRBYTE_AGENT_MCP_PAGE_SIZE";
 
 /// The largest page size accepted.
-pub(super) const MAX_PAGE_SIZE: usize = 10_000;
+pub const MAX_PAGE_SIZE: usize = 10_000;
 
 /// Splits one catalogue into pages.
 #[derive(Debug, Clone)]
-pub(super) struct Pager {
+pub(crate) struct Pager {
     size: usize,
     fingerprint: String,
 }
 
 impl Pager {
     /// A pager of `size` items a page (at least 1) over the catalogue named by `names`.
-    pub(super) fn new<'a>(names: impl IntoIterator<Item = &'a str>, size: usize) -> Self {
+    pub(crate) fn new<'a>(names: impl IntoIterator<Item = &'a str>, size: usize) -> Self {
         let size = size.max(1);
         // FNV-1a over the names and the page size: stable across runs of the same catalogue.
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -45,7 +45,7 @@ impl Pager {
 
     /// The page `cursor` points at (the first page without one) and the cursor of the next
     /// page, if any. A cursor this pager did not issue is an error message for the client.
-    pub(super) fn page<T: Clone>(
+    pub(crate) fn page<T: Clone>(
         &self,
         items: &[T],
         cursor: Option<&str>,
@@ -73,7 +73,7 @@ impl Pager {
 }
 
 /// The page size from the setting's value.
-pub(super) fn page_size(value: Option<&str>) -> Result<usize, String> {
+pub fn page_size(value: Option<&str>) -> Result<usize, String> {
     let Some(v) = value else {
         return Ok(DEFAULT_PAGE_SIZE);
     };
