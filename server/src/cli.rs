@@ -96,7 +96,9 @@ pub fn command() -> Command {
                 )
                 .arg(Arg::new("public-url").long("public-url").value_name("URL").help("base URL browsers reach this server at (OAuth redirect_uri); default http://HOST of the request"))
                 .arg(Arg::new("token-ttl").long("token-ttl").value_name("SECONDS").value_parser(clap::value_parser!(u64)).default_value("900"))
-                .arg(Arg::new("max-body-bytes").long("max-body-bytes").value_name("N").value_parser(clap::value_parser!(usize)).default_value("1048576")),
+                .arg(Arg::new("max-body-bytes").long("max-body-bytes").value_name("N").value_parser(clap::value_parser!(usize)).default_value("1048576"))
+                .arg(Arg::new("request-timeout").long("request-timeout").value_name("SECONDS").value_parser(clap::value_parser!(u64)).default_value("120").help("answer 504 to a request still running after this long"))
+                .arg(Arg::new("access-log").long("access-log").value_name("FORMAT").value_parser(["json", "off"]).default_value("json").help("one line per request on stderr: request id, method, route template, status, duration")),
         ))
         .subcommand(common(
             Command::new("rotate-master-key")
@@ -246,6 +248,13 @@ async fn serve(m: &ArgMatches) -> Result<(), Error> {
     if let Some(n) = m.get_one::<usize>("max-body-bytes") {
         config = config.max_body_bytes(*n);
     }
+    if let Some(t) = m.get_one::<u64>("request-timeout") {
+        config = config.request_timeout(Duration::from_secs((*t).max(1)));
+    }
+    config = config.access_log(
+        m.get_one::<String>("access-log")
+            .is_none_or(|f| f == "json"),
+    );
     let config = provider_urls(m, config)?;
     let tls = match (
         m.get_one::<String>("tls-cert"),

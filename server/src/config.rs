@@ -34,6 +34,11 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Timeout of one provider call.
     pub provider_timeout: Duration,
+    /// Longest time one request may take before it is answered 504.
+    pub request_timeout: Duration,
+    /// Write one JSON line per request to stderr (request id, method, route template, status,
+    /// duration; never a query string, header or body).
+    pub access_log: bool,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +52,8 @@ impl Default for ServerConfig {
             provider_authorization_urls: BTreeMap::new(),
             public_url: None,
             provider_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(120),
+            access_log: false,
         }
     }
 }
@@ -66,6 +73,18 @@ impl ServerConfig {
     /// Set the scoped-token lifetime.
     pub fn scoped_token_ttl(mut self, ttl: Duration) -> Self {
         self.scoped_token_ttl = ttl;
+        self
+    }
+
+    /// Set the longest time one request may take (answered 504 after it).
+    pub fn request_timeout(mut self, t: Duration) -> Self {
+        self.request_timeout = t;
+        self
+    }
+
+    /// Write one JSON access-log line per request to stderr.
+    pub fn access_log(mut self, on: bool) -> Self {
+        self.access_log = on;
         self
     }
 

@@ -11,6 +11,7 @@ mod mcp;
 mod oauth;
 mod prepare;
 mod refresh;
+mod requests;
 mod scoped;
 mod templates;
 mod tokens;
@@ -20,9 +21,8 @@ mod workspaces;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, put};
 use axum::{Json, Router};
@@ -126,7 +126,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
-            count_request,
+            requests::observe,
         ))
         .with_state(state)
 }
@@ -159,23 +159,6 @@ async fn readyz(State(st): State<Arc<AppState>>) -> Response {
 }
 
 /// Count every answered request by its route template (`unmatched` for none) and time it.
-async fn count_request(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_string();
-    let method = req.method().as_str().to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(req).await;
-    st.metrics.request(
-        &route,
-        &method,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    response
-}
 
 /// The metrics in Prometheus's text format (no token: they name routes, never tenants).
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {
