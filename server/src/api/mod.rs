@@ -158,8 +158,6 @@ async fn readyz(State(st): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// Count every answered request by its route template (`unmatched` for none) and time it.
-
 /// The metrics in Prometheus's text format (no token: they name routes, never tenants).
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     let up = st.store.ping().await.is_ok();
