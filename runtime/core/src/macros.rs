@@ -160,6 +160,7 @@ macro_rules! impl_record {
             impl $crate::record::Record for $name {
                 const NAME: &'static str = ::core::stringify!($name);
 
+                #[inline]
                 fn field_index(key: &str) -> ::core::option::Option<usize> {
                     match key {
                         $($key => ::core::option::Option::Some(__index::$field),)*
@@ -167,6 +168,7 @@ macro_rules! impl_record {
                     }
                 }
 
+                #[inline]
                 fn set_field(
                     &mut self,
                     index: usize,

@@ -113,72 +113,80 @@ fn with_source<'de, D: Deserializer<'de>>(de: D, sink: &mut ItemSink<'_>) -> Res
     source.finish(result)
 }
 
+/// Methods that read the value with serde's own impl of their type.
+macro_rules! read_with_serde {
+    ($($method:ident -> $ty:ty;)*) => {$(
+        fn $method(&mut self) -> Result<$ty, Failed> {
+            self.read(<$ty>::deserialize)
+        }
+    )*};
+}
+
 impl<'de, D: Deserializer<'de>> ValueSource for Source<'de, D> {
-    fn string(&mut self) -> Result<String, Failed> {
-        self.read(String::deserialize)
-    }
-    fn opt_string(&mut self) -> Result<Option<String>, Failed> {
-        self.read(Option::deserialize)
-    }
-    fn i64(&mut self) -> Result<i64, Failed> {
-        self.read(i64::deserialize)
-    }
-    fn opt_i64(&mut self) -> Result<Option<i64>, Failed> {
-        self.read(Option::deserialize)
-    }
-    fn f64(&mut self) -> Result<f64, Failed> {
-        self.read(f64::deserialize)
-    }
-    fn opt_f64(&mut self) -> Result<Option<f64>, Failed> {
-        self.read(Option::deserialize)
-    }
-    fn bool(&mut self) -> Result<bool, Failed> {
-        self.read(bool::deserialize)
-    }
-    fn opt_bool(&mut self) -> Result<Option<bool>, Failed> {
-        self.read(Option::deserialize)
-    }
-    fn value(&mut self) -> Result<Value, Failed> {
-        self.read(Value::deserialize)
-    }
-    fn opt_value(&mut self) -> Result<Option<Value>, Failed> {
-        self.read(Option::deserialize)
-    }
-    fn object(&mut self) -> Result<Map<String, Value>, Failed> {
-        self.read(Map::deserialize)
-    }
-    fn opt_object(&mut self) -> Result<Option<Map<String, Value>>, Failed> {
-        self.read(Option::deserialize)
+    read_with_serde! {
+        string -> String;
+        opt_string -> Option<String>;
+        i64 -> i64;
+        opt_i64 -> Option<i64>;
+        f64 -> f64;
+        opt_f64 -> Option<f64>;
+        bool -> bool;
+        opt_bool -> Option<bool>;
+        value -> Value;
+        opt_value -> Option<Value>;
+        object -> Map<String, Value>;
+        opt_object -> Option<Map<String, Value>>;
     }
     fn record(&mut self, into: &mut dyn DynRecord) -> Result<(), Failed> {
         self.read(|de| de.deserialize_map(RecordVisitor { into }))
     }
     fn opt_record(&mut self, into: &mut dyn DynRecord) -> Result<bool, Failed> {
-        self.read(|de| de.deserialize_option(OptRecord { into }))
+        self.read(|de| de.deserialize_option(Nullable(RecordVisitor { into })))
     }
     fn list(&mut self, skip_nulls: bool, item: &mut ItemSink<'_>) -> Result<(), Failed> {
         self.read(|de| de.deserialize_seq(List { skip_nulls, item }))
     }
     fn opt_list(&mut self, skip_nulls: bool, item: &mut ItemSink<'_>) -> Result<bool, Failed> {
-        self.read(|de| de.deserialize_option(OptList { skip_nulls, item }))
+        self.read(|de| de.deserialize_option(Nullable(List { skip_nulls, item })))
     }
     fn map(&mut self, entry: &mut EntrySink<'_>) -> Result<(), Failed> {
         self.read(|de| de.deserialize_map(Entries { entry }))
     }
     fn option(&mut self, some: &mut ItemSink<'_>) -> Result<bool, Failed> {
-        self.read(|de| de.deserialize_option(Opt { some }))
+        self.read(|de| de.deserialize_option(Nullable(some)))
     }
     fn skip(&mut self) -> Result<(), Failed> {
         self.read(|de| IgnoredAny::deserialize(de).map(drop))
     }
 }
 
-/// `null` (`false`) or a value handed to a sink (`true`): serde's `Option` visitor, erased.
-struct Opt<'s, 'a> {
-    some: &'s mut ItemSink<'a>,
+/// What reads the value of a [`Nullable`] that is not `null`.
+trait Present {
+    fn present<'de, D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error>;
 }
 
-impl<'de> Visitor<'de> for Opt<'_, '_> {
+impl Present for &mut ItemSink<'_> {
+    fn present<'de, D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        with_source(de, self)
+    }
+}
+
+impl Present for RecordVisitor<'_> {
+    fn present<'de, D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl Present for List<'_, '_> {
+    fn present<'de, D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+/// `null` (`false`) or a value read by `P` (`true`): serde's `Option` visitor, erased.
+struct Nullable<P>(P);
+
+impl<'de, P: Present> Visitor<'de> for Nullable<P> {
     type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("option")
@@ -190,55 +198,7 @@ impl<'de> Visitor<'de> for Opt<'_, '_> {
         Ok(false)
     }
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
-        with_source(de, self.some).map(|()| true)
-    }
-}
-
-/// `null` (`false`) or a record (`true`).
-struct OptRecord<'r> {
-    into: &'r mut dyn DynRecord,
-}
-
-impl<'de> Visitor<'de> for OptRecord<'_> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("option")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
-        de.deserialize_map(RecordVisitor { into: self.into })
-            .map(|()| true)
-    }
-}
-
-/// `null` (`false`) or a list (`true`).
-struct OptList<'s, 'a> {
-    skip_nulls: bool,
-    item: &'s mut ItemSink<'a>,
-}
-
-impl<'de> Visitor<'de> for OptList<'_, '_> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("option")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
-        let list = List {
-            skip_nulls: self.skip_nulls,
-            item: self.item,
-        };
-        de.deserialize_seq(list).map(|()| true)
+        self.0.present(de).map(|()| true)
     }
 }
 
@@ -280,7 +240,7 @@ impl<'de> DeserializeSeed<'de> for Item<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
         if self.skip_nulls {
-            de.deserialize_option(Opt { some: self.item }).map(drop)
+            de.deserialize_option(Nullable(self.item)).map(drop)
         } else {
             with_source(de, self.item)
         }
@@ -345,9 +305,11 @@ pub trait Field: Sized {
 macro_rules! primitive_fields {
     ($($ty:ty => $one:ident, $opt:ident;)*) => {$(
         impl Field for $ty {
+            #[inline]
             fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed> {
                 source.$one()
             }
+            #[inline]
             fn decode_opt(source: &mut dyn ValueSource) -> Result<Option<Self>, Failed> {
                 source.$opt()
             }
