@@ -400,3 +400,34 @@ fn from_str_into_overwrites_present_fields() {
     let e = crate::record::from_str_into("[]", &mut r).unwrap_err();
     assert!(e.to_string().contains("a `Rec` object"), "{e}");
 }
+
+/// A hand-written `Field` that reads its value twice gets an error, not a panic.
+#[test]
+fn reading_a_value_twice_is_an_error() {
+    use crate::record::{Failed, Field, ValueSource};
+
+    #[derive(Debug, Default, serde::Serialize)]
+    struct Twice;
+    impl Field for Twice {
+        fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed> {
+            source.skip()?;
+            source.skip()?;
+            Ok(Twice)
+        }
+    }
+    #[derive(Debug, Default)]
+    struct Holder {
+        t: Option<Twice>,
+    }
+    crate::impl_record!(Holder { t => "t" });
+
+    let e = serde_json::from_str::<Holder>(r#"{"t": 1}"#).unwrap_err();
+    assert!(e.to_string().starts_with("a value was read twice"), "{e}");
+    // `null` is `None` without reading further.
+    assert!(
+        serde_json::from_str::<Holder>(r#"{"t": null}"#)
+            .unwrap()
+            .t
+            .is_none()
+    );
+}
