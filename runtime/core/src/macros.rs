@@ -95,6 +95,19 @@ macro_rules! string_enum {
             }
         }
 
+        impl $crate::record::Field for $name {
+            fn decode(
+                source: &mut dyn $crate::record::ValueSource,
+            ) -> ::core::result::Result<Self, $crate::record::Failed> {
+                source.string().map(<$name as ::std::convert::From<::std::string::String>>::from)
+            }
+            fn decode_opt(
+                source: &mut dyn $crate::record::ValueSource,
+            ) -> ::core::result::Result<::core::option::Option<Self>, $crate::record::Failed> {
+                ::core::result::Result::Ok(source.opt_string()?.map(<$name as ::std::convert::From<::std::string::String>>::from))
+            }
+        }
+
         impl<'de> $crate::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -108,11 +121,13 @@ macro_rules! string_enum {
 
 /// Implement decoding and encoding for a generated record struct whose fields are all `Option`s:
 /// [`Record`](crate::record::Record) (a key match and one assignment per field, walked by
-/// [`record::deserialize`](crate::record::deserialize)), `Deserialize` through that walk, and
-/// `Serialize` as an object of the fields that are `Some`, under their wire names.
+/// [`record::deserialize`](crate::record::deserialize)), [`Field`](crate::record::Field) (so
+/// the record can be a field of another), `Deserialize` through that walk, and `Serialize` as an
+/// object of the fields that are `Some`, under their wire names. Every field type must implement
+/// `Field`.
 ///
 /// Each entry is `field => "wire name"`; `field => "wire name" skip_nulls` marks a list whose `null`
-/// items are dropped (see [`SkipNulls`](crate::record::SkipNulls)).
+/// items are dropped (see [`skip_nulls`](crate::record::skip_nulls)).
 ///
 /// ```
 /// #[derive(Debug, Default, PartialEq)]
@@ -145,6 +160,7 @@ macro_rules! impl_record {
             impl $crate::record::Record for $name {
                 const NAME: &'static str = ::core::stringify!($name);
 
+                #[inline]
                 fn field_index(key: &str) -> ::core::option::Option<usize> {
                     match key {
                         $($key => ::core::option::Option::Some(__index::$field),)*
@@ -152,18 +168,30 @@ macro_rules! impl_record {
                     }
                 }
 
-                fn set_field<'de, __M: $crate::serde::de::MapAccess<'de>>(
+                #[inline]
+                fn set_field(
                     &mut self,
                     index: usize,
-                    map: &mut __M,
-                ) -> ::core::result::Result<(), __M::Error> {
+                    value: &mut dyn $crate::record::ValueSource,
+                ) -> ::core::result::Result<(), $crate::record::Failed> {
                     match index {
-                        $(__index::$field => self.$field = $crate::__record_value!(map $($skip_nulls)?),)*
-                        _ => {
-                            map.next_value::<$crate::serde::de::IgnoredAny>()?;
-                        }
+                        $(__index::$field => self.$field = $crate::__record_value!(value $($skip_nulls)?),)*
+                        _ => value.skip()?,
                     }
                     ::core::result::Result::Ok(())
+                }
+            }
+
+            impl $crate::record::Field for $name {
+                fn decode(
+                    value: &mut dyn $crate::record::ValueSource,
+                ) -> ::core::result::Result<Self, $crate::record::Failed> {
+                    $crate::record::decode_record(value)
+                }
+                fn decode_opt(
+                    value: &mut dyn $crate::record::ValueSource,
+                ) -> ::core::result::Result<::core::option::Option<Self>, $crate::record::Failed> {
+                    $crate::record::decode_opt_record(value)
                 }
             }
 
@@ -199,10 +227,10 @@ macro_rules! impl_record {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __record_value {
-    ($map:ident) => {
-        $map.next_value()?
+    ($value:ident) => {
+        $crate::record::Field::decode_opt($value)?
     };
-    ($map:ident skip_nulls) => {
-        $map.next_value::<$crate::record::SkipNulls<_>>()?.0
+    ($value:ident skip_nulls) => {
+        $crate::record::skip_nulls($value)?
     };
 }
