@@ -241,6 +241,10 @@ async fn scoped_tokens_never_reach_another_workspace() {
             ("/mcp", Some(("x-workspace-name", "wb")), 404),
             ("/mcp", Some(("x-workspace-name", "wa")), 200),
             ("/mcp?workspace_name=wa", None, 200),
+            // The names older clients send for the workspace.
+            ("/mcp?customer_name=wb", None, 404),
+            ("/mcp?customer_name=wa", None, 200),
+            ("/mcp?external_user_id=wa", None, 200),
         ] {
             let mut h = vec![accept];
             h.extend(header);

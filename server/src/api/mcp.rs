@@ -4,8 +4,9 @@
 //!
 //! Every request carries a bearer token. A workspace-scoped token serves its workspace; an
 //! application token names one of its organization's workspaces with the `X-Workspace-Name`
-//! header or the `workspace_name` query parameter (422 without one, 404 for a workspace it
-//! cannot see, which includes every other organization's). Nothing is kept between requests
+//! header or the `workspace_name` query parameter (or its older names `customer_name` and
+//! `external_user_id`): 422 without one, 404 for a workspace it cannot see, which includes every
+//! other organization's. Nothing is kept between requests
 //! (no `Mcp-Session-Id`), so any instance answers any request.
 //!
 //! Tool names: a workspace with one connector serves its tools unprefixed (`customers_list`, as
@@ -105,9 +106,13 @@ impl McpCache {
     }
 }
 
+/// The workspace in the query: `workspace_name`, or the names older clients send for it
+/// (`customer_name`, `external_user_id`), as the connector lookup accepts them.
 #[derive(Deserialize)]
 struct McpQuery {
     workspace_name: Option<String>,
+    customer_name: Option<String>,
+    external_user_id: Option<String>,
 }
 
 /// Every method at `/mcp`.
@@ -170,7 +175,12 @@ fn named_workspace(req: &Request) -> Result<Option<String>, ApiError> {
         .transpose()?;
     let Query(q) = Query::<McpQuery>::try_from_uri(req.uri())
         .map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let name = match (from_header, q.workspace_name.as_deref()) {
+    let queried = q
+        .workspace_name
+        .as_deref()
+        .or(q.customer_name.as_deref())
+        .or(q.external_user_id.as_deref());
+    let name = match (from_header, queried) {
         (Some(h), Some(n)) if h != n => {
             return Err(ApiError::bad_request(
                 "X-Workspace-Name and workspace_name name different workspaces",
