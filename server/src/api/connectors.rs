@@ -85,9 +85,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 
 #[derive(Deserialize)]
 pub(crate) struct ListQuery {
-    workspace_name: Option<String>,
-    customer_name: Option<String>,
-    external_user_id: Option<String>,
+    #[serde(flatten)]
+    workspace: super::extract::WorkspaceQuery,
     definition_id: Option<String>,
 }
 
@@ -97,10 +96,10 @@ pub(crate) async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let Some(ws) = q.workspace_name.or(q.customer_name).or(q.external_user_id) else {
+    let Some(ws) = q.workspace.name() else {
         return Err(ApiError::unprocessable("workspace_name is required"));
     };
-    let w = workspace(&st, &auth, &ws).await?;
+    let w = workspace(&st, &auth, ws).await?;
     let items = st
         .store
         .list_connectors(&w, q.definition_id.as_deref().filter(|d| !d.is_empty()))

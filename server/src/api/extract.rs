@@ -170,3 +170,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .map_err(|e| ApiError::unprocessable(format!("invalid request body: {e}")))
     }
 }
+
+/// The workspace a query names: `workspace_name`, or the names older clients send for the same
+/// thing (`customer_name` in the per-connector Python packages, `external_user_id` in older docs).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct WorkspaceQuery {
+    workspace_name: Option<String>,
+    customer_name: Option<String>,
+    external_user_id: Option<String>,
+}
+
+impl WorkspaceQuery {
+    /// The first name given.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.workspace_name
+            .as_deref()
+            .or(self.customer_name.as_deref())
+            .or(self.external_user_id.as_deref())
+    }
+}

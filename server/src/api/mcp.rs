@@ -29,7 +29,6 @@ use airbyte_agent_runtime::tools::{
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
@@ -106,15 +105,6 @@ impl McpCache {
     }
 }
 
-/// The workspace in the query: `workspace_name`, or the names older clients send for it
-/// (`customer_name`, `external_user_id`), as the connector lookup accepts them.
-#[derive(Deserialize)]
-struct McpQuery {
-    workspace_name: Option<String>,
-    customer_name: Option<String>,
-    external_user_id: Option<String>,
-}
-
 /// Every method at `/mcp`.
 pub(crate) async fn mcp(
     State(st): State<Arc<AppState>>,
@@ -173,14 +163,9 @@ fn named_workspace(req: &Request) -> Result<Option<String>, ApiError> {
                 .map_err(|_| ApiError::bad_request("X-Workspace-Name is not valid text"))
         })
         .transpose()?;
-    let Query(q) = Query::<McpQuery>::try_from_uri(req.uri())
+    let Query(q) = Query::<super::extract::WorkspaceQuery>::try_from_uri(req.uri())
         .map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let queried = q
-        .workspace_name
-        .as_deref()
-        .or(q.customer_name.as_deref())
-        .or(q.external_user_id.as_deref());
-    let name = match (from_header, queried) {
+    let name = match (from_header, q.name()) {
         (Some(h), Some(n)) if h != n => {
             return Err(ApiError::bad_request(
                 "X-Workspace-Name and workspace_name name different workspaces",

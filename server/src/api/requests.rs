@@ -4,7 +4,7 @@
 //! path's ids, a query string, a header or a body.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -30,16 +30,8 @@ fn request_id(headers: &HeaderMap) -> HeaderValue {
         })
         .cloned();
     given.unwrap_or_else(|| {
-        let mut bytes = [0u8; 16];
-        // The id only correlates log lines: a failed draw falls back to the clock.
-        if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            bytes = nanos.to_be_bytes();
-        }
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        HeaderValue::from_str(&hex).unwrap_or(HeaderValue::from_static("0"))
+        HeaderValue::from_str(&crate::crypto::random_hex(16))
+            .unwrap_or(HeaderValue::from_static("0"))
     })
 }
 
@@ -75,11 +67,7 @@ pub(super) async fn observe(
     st.metrics.request(&route, &method, status, elapsed);
     if st.config.access_log {
         let line = serde_json::json!({
-            "ts": super::rfc3339(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-            ),
+            "ts": super::rfc3339(crate::storage::now()),
             "request_id": id.to_str().unwrap_or_default(),
             "method": method,
             "route": route,
