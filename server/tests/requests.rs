@@ -14,32 +14,16 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-/// A request → (status, the `x-request-id` answered, body).
+/// A `GET` with an optional `x-request-id` → (status, the `x-request-id` answered, body).
 async fn with_id(url: &str, path: &str, id: Option<&str>) -> (u16, Option<String>, String) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let addr = url.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-    if let Some(id) = id {
-        req.push_str(&format!("x-request-id: {id}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw).await;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let headers: Vec<(&str, &str)> = id.map(|id| ("x-request-id", id)).into_iter().collect();
+    let (status, head, body) = send_raw_head(url, "GET", path, None, &headers, None).await;
     let rid = head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.eq_ignore_ascii_case("x-request-id")
             .then(|| v.trim().to_string())
     });
-    (status, rid, body.to_string())
+    (status, rid, body)
 }
 
 #[tokio::test]
@@ -127,35 +111,13 @@ async fn a_request_over_the_time_limit_is_answered_504() {
 /// never the query string.
 #[tokio::test]
 async fn the_access_log_is_one_json_line_per_request_without_query_strings() {
-    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
-    let bin = env!("CARGO_BIN_EXE_airbyte-agent-server");
-    let dir = std::env::temp_dir().join(format!("airbyte-server-log-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let clean = |cmd: &mut tokio::process::Command| {
-        cmd.current_dir(&dir)
-            .env_remove("AIRBYTE_SERVER_MASTER_KEY")
-            .env_remove("AIRBYTE_SERVER_DATABASE_URL")
-            .kill_on_drop(true);
-    };
-    let mut init = tokio::process::Command::new(bin);
-    init.arg("init");
-    clean(&mut init);
-    assert!(init.output().await.expect("init").status.success());
-    let mut serve = tokio::process::Command::new(bin);
-    serve.args(["serve", "--listen", "127.0.0.1:0", "--access-log", "json"]);
-    clean(&mut serve);
-    let mut child = serve
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = out.next_line().await.expect("read").unwrap_or_default();
-    let url = first
-        .strip_prefix("listening on ")
-        .expect("address")
-        .to_string();
+    use std::io::Read as _;
+    let db = Database::sqlite();
+    let dir = db.sqlite_dir();
+    process::init(&dir, &db.url);
+    let extra = ["--access-log".to_string(), "json".to_string()];
+    let (mut child, url) =
+        process::spawn_serve(&dir, &db.url, &extra, std::process::Stdio::piped()).await;
 
     let (s, id, _) = with_id(
         &url,
@@ -164,14 +126,14 @@ async fn the_access_log_is_one_json_line_per_request_without_query_strings() {
     )
     .await;
     assert_eq!((s, id.as_deref()), (401, Some("log-1")));
-    let _ = child.kill().await;
+    let _ = child.kill();
+    let _ = child.wait();
     let mut err = String::new();
     let _ = child
         .stderr
         .take()
         .expect("stderr")
-        .read_to_string(&mut err)
-        .await;
+        .read_to_string(&mut err);
     let line = err
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -185,5 +147,4 @@ async fn the_access_log_is_one_json_line_per_request_without_query_strings() {
         "{line}"
     );
     assert!(!err.contains("secret-cursor-value"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

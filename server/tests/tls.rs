@@ -2,15 +2,16 @@
 //! self-signed test certificate for localhost and 127.0.0.1 in `tests/data/`, test data only),
 //! refuses plain HTTP on that port, and names the flag of an unusable key file.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 
+use common::{Database, process};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-
-const BIN: &str = env!("CARGO_BIN_EXE_airbyte-agent-server");
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,37 +19,22 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn workdir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("airbyte-server-tls-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let init = Command::new(BIN)
-        .args(["init"])
-        .current_dir(&dir)
-        .env_remove("AIRBYTE_SERVER_MASTER_KEY")
-        .env_remove("AIRBYTE_SERVER_DATABASE_URL")
-        .output()
-        .expect("init runs");
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    dir
+/// `serve` arguments for TLS with the test certificate and `key`.
+fn tls_args(key: &Path) -> Vec<String> {
+    vec![
+        "--tls-cert".into(),
+        data("tls-cert.pem").display().to_string(),
+        "--tls-key".into(),
+        key.display().to_string(),
+    ]
 }
 
-fn serve(dir: &Path, key: &Path) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
-        .arg(data("tls-cert.pem"))
-        .arg("--tls-key")
-        .arg(key)
-        .current_dir(dir)
-        .env_remove("AIRBYTE_SERVER_MASTER_KEY")
-        .env_remove("AIRBYTE_SERVER_DATABASE_URL")
-        .kill_on_drop(true);
-    cmd
+/// A fresh SQLite database, `init` done in its directory → (database, directory).
+fn initialized() -> (Database, PathBuf) {
+    let db = Database::sqlite();
+    let dir = db.sqlite_dir();
+    process::init(&dir, &db.url);
+    (db, dir)
 }
 
 async fn https_get(addr: &str, path: &str) -> String {
@@ -77,17 +63,17 @@ async fn https_get(addr: &str, path: &str) -> String {
 
 #[tokio::test]
 async fn serves_https_with_the_given_certificate_and_refuses_plain_http() {
-    let dir = workdir("ok");
-    let mut child = serve(&dir, &data("tls-key.pem"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines.next_line().await.expect("read").unwrap_or_default();
-    let addr = first
-        .strip_prefix("listening on https://")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+    let (db, dir) = initialized();
+    let (mut child, url) = process::spawn_serve(
+        &dir,
+        &db.url,
+        &tls_args(&data("tls-key.pem")),
+        Stdio::inherit(),
+    )
+    .await;
+    let addr = url
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("not an https address: {url}"))
         .to_string();
 
     let answer = https_get(&addr, "/healthz").await;
@@ -107,19 +93,22 @@ async fn serves_https_with_the_given_certificate_and_refuses_plain_http() {
     let _ = tcp.read_to_end(&mut raw).await;
     assert!(!String::from_utf8_lossy(&raw).contains("HTTP/1.1 200"));
 
-    let _ = child.kill().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[tokio::test]
 async fn an_unusable_key_file_names_its_flag() {
-    let dir = workdir("bad");
+    let (db, dir) = initialized();
     let junk = dir.join("junk.pem");
     std::fs::write(&junk, "not a key\n").expect("write");
-    let out = serve(&dir, &junk).output().await.expect("serve runs");
+    let out = process::command(&dir, &db.url)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(tls_args(&junk))
+        .output()
+        .expect("serve runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("--tls-key"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -96,6 +96,15 @@ impl Database {
         }
     }
 
+    /// The directory of a SQLite database's file (where the binary's tests run it).
+    pub fn sqlite_dir(&self) -> PathBuf {
+        self.sqlite_file
+            .as_ref()
+            .and_then(|f| f.parent())
+            .expect("a SQLite file in a directory")
+            .to_path_buf()
+    }
+
     /// Every byte the database holds (SQLite: the file and its journals; PostgreSQL: every
     /// stored value of the server's tables).
     pub async fn raw_contents(&self, store: &Store) -> Vec<u8> {
@@ -395,11 +404,24 @@ pub async fn send_raw(
     headers: &[(&str, &str)],
     body: Option<String>,
 ) -> (u16, String) {
+    let (status, _, body) = send_raw_head(url, method, path_and_query, token, headers, body).await;
+    (status, body)
+}
+
+/// [`send_raw`] → (status, the response head, body text).
+pub async fn send_raw_head(
+    url: &str,
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let addr = url.trim_start_matches("http://");
     // A refused or reset connection is status 0 (instances are killed in fault tests).
     let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return (0, String::new());
+        return (0, String::new(), String::new());
     };
     let mut req =
         format!("{method} {path_and_query} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
@@ -418,7 +440,7 @@ pub async fn send_raw(
     }
     req.push_str("\r\n");
     if stream.write_all(req.as_bytes()).await.is_err() {
-        return (0, String::new());
+        return (0, String::new(), String::new());
     }
     // A server may refuse a body before reading it all (413): a failed write is fine.
     let _ = stream.write_all(body.as_bytes()).await;
@@ -439,7 +461,7 @@ pub async fn send_raw(
     } else {
         rest.to_string()
     };
-    (status, body)
+    (status, head.to_string(), body)
 }
 
 /// A raw request to the server at `url` → (status, JSON body or the text as a JSON string).

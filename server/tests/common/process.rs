@@ -20,7 +20,9 @@ pub struct Init {
     pub client_secret: String,
 }
 
-fn base(dir: &Path, db: &str) -> Command {
+/// The binary with `dir`'s master key file and database `db` (the environment's own settings
+/// removed).
+pub fn command(dir: &Path, db: &str) -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(dir)
         .env_remove("AIRBYTE_SERVER_MASTER_KEY")
@@ -36,7 +38,7 @@ pub fn key_file(dir: &Path) -> PathBuf {
 
 /// `init` against `db` (master key in `dir`).
 pub fn init(dir: &Path, db: &str) -> Init {
-    let out = base(dir, db).arg("init").output().expect("init runs");
+    let out = command(dir, db).arg("init").output().expect("init runs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -76,26 +78,7 @@ impl Instance {
     /// `serve --listen 127.0.0.1:0` on `db` with `extra` arguments.
     pub async fn start(dir: &Path, db: &str, extra: &[String]) -> Self {
         let started = Instant::now();
-        let mut child = base(dir, db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            line
-        })
-        .await
-        .expect("reader");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        let (child, url) = spawn_serve(dir, db, extra, Stdio::null()).await;
         loop {
             let (s, _) = super::send_raw(&url, "GET", "/healthz", None, &[], None).await;
             if s == 200 {
@@ -121,4 +104,30 @@ impl Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `serve --listen 127.0.0.1:0` on `db` with `extra` arguments and `stderr` as given → the
+/// process and the address it prints first (`http://…`, or `https://…` with TLS).
+pub async fn spawn_serve(dir: &Path, db: &str, extra: &[String], stderr: Stdio) -> (Child, String) {
+    let mut child = command(dir, db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        line
+    })
+    .await
+    .expect("reader");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, url)
 }
