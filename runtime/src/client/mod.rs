@@ -266,9 +266,7 @@ impl Client {
     ) -> Result<Fetched> {
         async move {
             let params = self.prepare_params(op, params)?;
-            self.executor
-                .fetch(op, &params, &ExecuteOptions::default())
-                .await
+            self.fetch_prepared(op, &params).await
         }
         .instrument(self.span(op))
         .await
@@ -370,7 +368,7 @@ impl Client {
     }
 
     /// Parse and shape a provider's successful body.
-    pub(crate) fn interpret(
+    fn interpret(
         &self,
         op: &'static OperationDescriptor,
         headers: &crate::headers::Headers,
