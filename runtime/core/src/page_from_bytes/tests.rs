@@ -30,39 +30,21 @@ const fn op(
         entity: "items",
         action: "list",
         kind: ActionKind::List,
-        method: Method::Get,
         path: "/items",
-        summary: "",
-        description: "",
-        params: &[],
-        body: BodyDescriptor::None,
         response: ResponseDescriptor {
             record_extractor: Some(extractor),
             meta_extractor: meta,
-            record_filter: None,
-            record_transform: &[],
-            file_url: None,
-            no_content: false,
-            data_schema: None,
+            ..ResponseDescriptor::DEFAULT
         },
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     }
 }
 
 fn connector(check: Option<ResponseErrorCheck>) -> ConnectorDescriptor {
     ConnectorDescriptor {
         name: "t",
-        title: "",
-        version: "",
-        definition_id: "",
-        base_url: "",
-        server_variables: &[],
-        auth_schemes: &[],
-        entities: &[],
-        scoping: &[],
         response_error_check: check,
-        record_schemas: "",
+        ..ConnectorDescriptor::DEFAULT
     }
 }
 

@@ -8,28 +8,13 @@ const fn param(name: &'static str, location: ParamLocation, kind: ValueKind) -> 
     ParamDescriptor {
         name,
         location,
-        required: false,
         kind,
-        item_kind: None,
-        nullable: false,
-        enum_values: &[],
-        default: None,
-        style: ParamStyle::Form,
-        description: "",
         schema: "{}",
-        config_inject: None,
+        ..ParamDescriptor::DEFAULT
     }
 }
 
-const RESPONSE: ResponseDescriptor = ResponseDescriptor {
-    record_extractor: None,
-    meta_extractor: &[],
-    record_filter: None,
-    record_transform: &[],
-    file_url: None,
-    no_content: false,
-    data_schema: None,
-};
+const RESPONSE: ResponseDescriptor = ResponseDescriptor::DEFAULT;
 
 const fn op(
     entity: &'static str,
@@ -45,13 +30,8 @@ const fn op(
         kind,
         method,
         path,
-        summary: "",
-        description: "",
         params,
-        body: BodyDescriptor::None,
-        response: RESPONSE,
-        pagination: Pagination::None,
-        preferred_for_check: false,
+        ..OperationDescriptor::DEFAULT
     }
 }
 
