@@ -7,17 +7,39 @@
 #   bench/build-time/run.sh stripe                 # all entity features (the default)
 #   bench/build-time/run.sh stripe customers       # one entity feature
 #
+# DEPENDENCY=registry (the default) depends on the crates as a user of the published crates
+# does: from a non-path source (a git snapshot of the working tree, including uncommitted
+# changes), so cargo builds them like any crates.io dependency (no incremental compilation,
+# lints capped). DEPENDENCY=path depends on them by path, as a workspace member would: cargo
+# then builds them incrementally (more codegen units, more LLVM work) with full lints.
+# REPO=DIR measures another checkout of this repository (e.g. an older commit's worktree).
+#
 # Uses a fresh target directory each time (crates.io downloads are cached by cargo as usual).
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
+repo="${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}"
 connector="${1:-stripe}"
 features="${2:-}"
+dependency="${DEPENDENCY:-registry}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+case "$dependency" in
+  path) source="path = \"$repo/connectors/airbyte-agent-$connector\"" ;;
+  registry)
+    # A snapshot of the tree as it is (committed or not), without build output.
+    mkdir -p "$work/src"
+    (cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
+      (cd "$repo" && xargs -0 cp --parents -t "$work/src" 2>/dev/null) || true
+    git -C "$work/src" init -q
+    git -C "$work/src" add -A
+    git -C "$work/src" -c user.name=bench -c user.email=bench@localhost commit -qm snapshot
+    source="git = \"file://$work/src\""
+    ;;
+  *) echo "DEPENDENCY must be registry or path" >&2; exit 2 ;;
+esac
 if [[ -n "$features" ]]; then
-  dep="airbyte-agent-$connector = { path = \"$repo/connectors/airbyte-agent-$connector\", default-features = false, features = [\"$features\"] }"
+  dep="airbyte-agent-$connector = { $source, default-features = false, features = [\"$features\"] }"
 else
-  dep="airbyte-agent-$connector = { path = \"$repo/connectors/airbyte-agent-$connector\" }"
+  dep="airbyte-agent-$connector = { $source }"
 fi
 mkdir -p "$work/app/src"
 cat > "$work/app/Cargo.toml" <<TOML
@@ -45,14 +67,14 @@ start=$(date +%s.%N)
 CARGO_TARGET_DIR="$work/target" cargo build -q --timings 2>/dev/null
 end=$(date +%s.%N)
 report="$(ls "$work"/target/cargo-timings/cargo-timing-*.html | head -1)"
-python3 - "$report" "$start" "$end" <<'PY'
+python3 - "$report" "$start" "$end" "$dependency" <<'PY'
 import json, re, sys
 html = open(sys.argv[1]).read()
 m = re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S)
 units = json.loads(m.group(1))
 ours = [(u["name"], u["duration"]) for u in units if u["name"].startswith("airbyte-agent")]
 wall = float(sys.argv[3]) - float(sys.argv[2])
-print(f"wall {wall:.1f} s, {len(units)} units")
+print(f"wall {wall:.1f} s, {len(units)} units ({sys.argv[4]} dependency)")
 for name, d in sorted(ours, key=lambda x: -x[1]):
     print(f"  {name}: {d:.1f} s")
 print(f"  our crates: {sum(d for _, d in ours):.1f} s")

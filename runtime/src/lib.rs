@@ -67,7 +67,7 @@ pub use airbyte_agent_core::{
 
 pub use auth::{RefreshedTokens, TokenRefreshCallback};
 pub use check::{CheckReport, CheckStatus};
-pub use client::{Client, ClientBuilder, DEFAULT_MAX_PAGES};
+pub use client::{Call, Client, ClientBuilder, DEFAULT_MAX_PAGES};
 pub use download::ByteStream;
 pub use modes::{Executor, Fetched, Mode};
 pub use pagination::{PageStream, RecordStream};

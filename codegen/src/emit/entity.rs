@@ -183,7 +183,7 @@ pub(super) fn operation_items(
     let (output, send_body, pages) = match &o.output {
         OutputIr::Bytes => (
             quote!(ByteStream),
-            quote!(self.client.download(#op, self.params).await),
+            quote!(self.client.download(#op, self.params)),
             quote!(),
         ),
         OutputIr::Record(t) => {
@@ -191,7 +191,7 @@ pub(super) fn operation_items(
             (
                 quote!(#t),
                 // The record type comes from `send`'s return type.
-                quote!(self.client.call_record(#op, self.params).await),
+                quote!(self.client.call_record(#op, self.params)),
                 quote!(),
             )
         }
@@ -200,7 +200,7 @@ pub(super) fn operation_items(
             let m = ident(&ir.types.types[*m].name);
             (
                 quote!(Page<#t, #m>),
-                quote!(self.client.call_list(#op, self.params).await),
+                quote!(self.client.call_list(#op, self.params)),
                 quote! {
                     /// Every page, lazily, following the operation's pagination.
                     pub fn pages(self) -> PageStream<#t, #m> {
@@ -223,7 +223,7 @@ pub(super) fn operation_items(
         impl #req {
             #(#setters)*
             /// Send the request.
-            pub async fn send(self) -> Result<#output> {
+            pub fn send(self) -> airbyte_agent_runtime::Call<#output> {
                 #send_body
             }
             #pages
@@ -233,8 +233,8 @@ pub(super) fn operation_items(
 
         impl ::std::future::IntoFuture for #req {
             type Output = Result<#output>;
-            type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Result<#output>> + Send>>;
-            fn into_future(self) -> Self::IntoFuture { Box::pin(self.send()) }
+            type IntoFuture = airbyte_agent_runtime::Call<#output>;
+            fn into_future(self) -> Self::IntoFuture { self.send() }
         }
     };
     (method, request)

@@ -246,7 +246,7 @@ pub(super) fn lib_file(ir: &Connector, lints: &LibLints) -> TokenStream {
 
             /// Health check: runs the spec's check operation (or the first list without required
             /// inputs) with `limit=1`, in direct or hosted mode. Never fails; the report says why.
-            pub async fn check(&self) -> airbyte_agent_runtime::CheckReport { self.client.check().await }
+            pub fn check(&self) -> impl ::std::future::Future<Output = airbyte_agent_runtime::CheckReport> { self.client.check() }
 
             /// The connector's static description (all enabled entities and operations).
             pub fn descriptor() -> &'static airbyte_agent_runtime::ConnectorDescriptor { &descriptor::CONNECTOR }
@@ -257,8 +257,8 @@ pub(super) fn lib_file(ir: &Connector, lints: &LibLints) -> TokenStream {
             }
 
             /// Run any operation by name with JSON params (validated by the runtime).
-            pub async fn execute(&self, entity: &str, action: &str, params: Value) -> Result<ExecuteResult> {
-                self.client.execute(entity, action, params).await
+            pub fn execute(&self, entity: &str, action: &str, params: Value) -> impl ::std::future::Future<Output = Result<ExecuteResult>> {
+                self.client.execute(entity, action, params)
             }
 
         }

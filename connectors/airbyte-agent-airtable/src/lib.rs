@@ -125,8 +125,10 @@ impl AirtableConnector {
     }
     /// Health check: runs the spec's check operation (or the first list without required
     /// inputs) with `limit=1`, in direct or hosted mode. Never fails; the report says why.
-    pub async fn check(&self) -> airbyte_agent_runtime::CheckReport {
-        self.client.check().await
+    pub fn check(
+        &self,
+    ) -> impl ::std::future::Future<Output = airbyte_agent_runtime::CheckReport> {
+        self.client.check()
     }
     /// The connector's static description (all enabled entities and operations).
     pub fn descriptor() -> &'static airbyte_agent_runtime::ConnectorDescriptor {
@@ -140,13 +142,13 @@ impl AirtableConnector {
             .flat_map(|e| e.operations.iter().map(|o| (o.entity, o.action)))
     }
     /// Run any operation by name with JSON params (validated by the runtime).
-    pub async fn execute(
+    pub fn execute(
         &self,
         entity: &str,
         action: &str,
         params: Value,
-    ) -> Result<ExecuteResult> {
-        self.client.execute(entity, action, params).await
+    ) -> impl ::std::future::Future<Output = Result<ExecuteResult>> {
+        self.client.execute(entity, action, params)
     }
 }
 #[rustfmt::skip]

@@ -96,6 +96,9 @@ macro_rules! string_enum {
         }
 
         impl $crate::record::Field for $name {
+            fn view(&self) -> $crate::record::ValueView<'_> {
+                $crate::record::ValueView::Str(self.as_str())
+            }
             fn decode(
                 source: &mut dyn $crate::record::ValueSource,
             ) -> ::core::result::Result<Self, $crate::record::Failed> {
@@ -175,14 +178,28 @@ macro_rules! impl_record {
                     value: &mut dyn $crate::record::ValueSource,
                 ) -> ::core::result::Result<(), $crate::record::Failed> {
                     match index {
-                        $(__index::$field => self.$field = $crate::__record_value!(value $($skip_nulls)?),)*
-                        _ => value.skip()?,
+                        $(__index::$field => $crate::__record_put!(self.$field, value $($skip_nulls)?),)*
+                        _ => value.skip(),
                     }
-                    ::core::result::Result::Ok(())
+                }
+
+                const KEYS: &'static [&'static str] = &[$($key),*];
+
+                fn view_field(
+                    &self,
+                    index: usize,
+                ) -> ::core::option::Option<$crate::record::ValueView<'_>> {
+                    match index {
+                        $(__index::$field => $crate::record::view_of(&self.$field),)*
+                        _ => ::core::option::Option::None,
+                    }
                 }
             }
 
             impl $crate::record::Field for $name {
+                fn view(&self) -> $crate::record::ValueView<'_> {
+                    $crate::record::ValueView::Record(self)
+                }
                 fn decode(
                     value: &mut dyn $crate::record::ValueSource,
                 ) -> ::core::result::Result<Self, $crate::record::Failed> {
@@ -208,29 +225,21 @@ macro_rules! impl_record {
                     &self,
                     serializer: __S,
                 ) -> ::core::result::Result<__S::Ok, __S::Error> {
-                    use $crate::serde::ser::SerializeStruct as _;
-                    let len = 0 $(+ usize::from(self.$field.is_some()))*;
-                    #[allow(unused_mut)] // no fields: nothing to write
-                    let mut out = serializer.serialize_struct(::core::stringify!($name), len)?;
-                    $(match &self.$field {
-                        ::core::option::Option::Some(v) => out.serialize_field($key, v)?,
-                        ::core::option::Option::None => out.skip_field($key)?,
-                    })*
-                    out.end()
+                    $crate::record::serialize(self, serializer)
                 }
             }
         };
     };
 }
 
-/// One field value of [`impl_record!`]: plain, or a list with its `null` items dropped.
+/// One field assignment of [`impl_record!`]: plain, or a list with its `null` items dropped.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __record_value {
-    ($value:ident) => {
-        $crate::record::Field::decode_opt($value)?
+macro_rules! __record_put {
+    ($slot:expr, $value:ident) => {
+        $crate::record::put(&mut $slot, $value)
     };
-    ($value:ident skip_nulls) => {
-        $crate::record::skip_nulls($value)?
+    ($slot:expr, $value:ident skip_nulls) => {
+        $crate::record::put_skip_nulls(&mut $slot, $value)
     };
 }

@@ -3,17 +3,21 @@
 //! provider's body with the core's response rules.
 
 mod builder;
+mod call;
 mod hosted;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use futures_core::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument as _;
 
 pub use builder::ClientBuilder;
+use call::Answer;
+pub use call::Call;
 pub use hosted::{ContextStoreSearch, HostedClientBuilder, SearchMeta, SearchOptions};
 
 use crate::Params;
@@ -159,7 +163,7 @@ impl Client {
         };
         if op.kind == ActionKind::Download {
             use base64::Engine as _;
-            let stream = self.download(op, params).await?;
+            let stream = self.download_bytes(op, params).await?;
             let bytes = stream.collect_bytes().await?;
             let mut m = serde_json::Map::new();
             m.insert("size".into(), Value::from(bytes.len()));
@@ -211,26 +215,57 @@ impl Client {
     }
 
     /// Run a single-record operation and decode the record.
-    pub async fn call_record<T: DeserializeOwned>(
+    pub fn call_record<T: DeserializeOwned>(
         &self,
         op: &'static OperationDescriptor,
         params: Params,
-    ) -> Result<T> {
-        let r = self.call(op, params).await?;
-        decode_value(op, "data", &r.data)
+    ) -> Call<T> {
+        Call::decode(self.record_answer(op, params), finish_record::<T>)
     }
 
     /// Run a list/search operation and decode one page. A provider body of the plain list shape
     /// is decoded straight from its bytes; any other takes the general path on the same bytes,
     /// which also yields the precise error.
-    pub async fn call_list<T: DeserializeOwned, M: DeserializeOwned>(
+    pub fn call_list<T: DeserializeOwned, M: DeserializeOwned>(
         &self,
         op: &'static OperationDescriptor,
         params: Params,
-    ) -> Result<Page<T, M>> {
-        // The fetch is one non-generic future; only the decoding is per record type.
-        let fetched = self.fetch_list(op, params).await?;
-        self.page_of(op, fetched)
+    ) -> Call<Page<T, M>> {
+        Call::decode(self.list_answer(op, params), finish_page::<T, M>)
+    }
+
+    /// The fetch of [`Client::call_record`]: one non-generic future for every record type.
+    fn record_answer(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Answer>> {
+        let client = self.clone();
+        Box::pin(async move {
+            let r = client.call(op, params).await?;
+            Ok(Answer {
+                client,
+                op,
+                fetched: Fetched::Result(r),
+            })
+        })
+    }
+
+    /// The fetch of [`Client::call_list`]: one non-generic future for every record type.
+    fn list_answer(
+        &self,
+        op: &'static OperationDescriptor,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Answer>> {
+        let client = self.clone();
+        Box::pin(async move {
+            let fetched = client.fetch_list(op, params).await?;
+            Ok(Answer {
+                client,
+                op,
+                fetched,
+            })
+        })
     }
 
     /// Decode one page of a list/search answer: a provider body of the plain list shape straight
@@ -273,7 +308,14 @@ impl Client {
     }
 
     /// Stream the bytes of a download operation (one- or two-step), with back-pressure.
-    pub async fn download(
+    pub fn download(&self, op: &'static OperationDescriptor, params: Params) -> Call<ByteStream> {
+        let client = self.clone();
+        Call::ready(Box::pin(
+            async move { client.download_bytes(op, params).await },
+        ))
+    }
+
+    async fn download_bytes(
         &self,
         op: &'static OperationDescriptor,
         params: Params,
@@ -387,4 +429,15 @@ impl Client {
     pub(crate) fn probe(&self) -> Option<futures_core::future::BoxFuture<'_, Result<()>>> {
         self.executor.probe()
     }
+}
+
+/// The decoding step of [`Client::call_record`].
+fn finish_record<T: DeserializeOwned>(answer: Answer) -> Result<T> {
+    let r = answer.client.result_of(answer.op, answer.fetched)?;
+    decode_value(answer.op, "data", &r.data)
+}
+
+/// The decoding step of [`Client::call_list`].
+fn finish_page<T: DeserializeOwned, M: DeserializeOwned>(answer: Answer) -> Result<Page<T, M>> {
+    answer.client.page_of(answer.op, answer.fetched)
 }

@@ -45,8 +45,8 @@ impl BasesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Base, BasesListMeta>> {
-        self.client.call_list(&crate::descriptor::BASES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Base, BasesListMeta>> {
+        self.client.call_list(&crate::descriptor::BASES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Base, BasesListMeta> {
@@ -59,11 +59,9 @@ impl BasesListRequest {
 }
 impl ::std::future::IntoFuture for BasesListRequest {
     type Output = Result<Page<Base, BasesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Base, BasesListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Base, BasesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An Airtable base: one database with its own tables.

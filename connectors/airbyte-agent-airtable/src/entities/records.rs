@@ -108,8 +108,8 @@ impl RecordsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Record, RecordsListMeta>> {
-        self.client.call_list(&crate::descriptor::RECORDS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Record, RecordsListMeta>> {
+        self.client.call_list(&crate::descriptor::RECORDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Record, RecordsListMeta> {
@@ -122,15 +122,9 @@ impl RecordsListRequest {
 }
 impl ::std::future::IntoFuture for RecordsListRequest {
     type Output = Result<Page<Record, RecordsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Record, RecordsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Record, RecordsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `records.get`; send it with `.send().await` or `.await`.
@@ -142,8 +136,8 @@ pub struct RecordsGetRequest {
 }
 impl RecordsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Record> {
-        self.client.call_record(&crate::descriptor::RECORDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Record> {
+        self.client.call_record(&crate::descriptor::RECORDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,11 +146,9 @@ impl RecordsGetRequest {
 }
 impl ::std::future::IntoFuture for RecordsGetRequest {
     type Output = Result<Record>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Record>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Record>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A record (row) of a table.

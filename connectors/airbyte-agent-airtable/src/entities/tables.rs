@@ -40,8 +40,8 @@ pub struct TablesListRequest {
 }
 impl TablesListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Table, TablesListMeta>> {
-        self.client.call_list(&crate::descriptor::TABLES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Table, TablesListMeta>> {
+        self.client.call_list(&crate::descriptor::TABLES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Table, TablesListMeta> {
@@ -54,15 +54,9 @@ impl TablesListRequest {
 }
 impl ::std::future::IntoFuture for TablesListRequest {
     type Output = Result<Page<Table, TablesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Table, TablesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Table, TablesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A table of a base with its fields and views.

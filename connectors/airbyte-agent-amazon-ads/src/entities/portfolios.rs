@@ -94,8 +94,10 @@ impl PortfoliosListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PortfoliosRecord, PortfoliosListMeta>> {
-        self.client.call_list(&crate::descriptor::PORTFOLIOS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PortfoliosRecord, PortfoliosListMeta>> {
+        self.client.call_list(&crate::descriptor::PORTFOLIOS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PortfoliosRecord, PortfoliosListMeta> {
@@ -108,15 +110,11 @@ impl PortfoliosListRequest {
 }
 impl ::std::future::IntoFuture for PortfoliosListRequest {
     type Output = Result<Page<PortfoliosRecord, PortfoliosListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PortfoliosRecord, PortfoliosListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<PortfoliosRecord, PortfoliosListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `portfolios.get`; send it with `.send().await` or `.await`.
@@ -136,8 +134,8 @@ impl PortfoliosGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Portfolio> {
-        self.client.call_record(&crate::descriptor::PORTFOLIOS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Portfolio> {
+        self.client.call_record(&crate::descriptor::PORTFOLIOS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -146,11 +144,9 @@ impl PortfoliosGetRequest {
 }
 impl ::std::future::IntoFuture for PortfoliosGetRequest {
     type Output = Result<Portfolio>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Portfolio>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Portfolio>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `PortfoliosRecord` object.

@@ -76,8 +76,8 @@ impl ProfilesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Profile, ProfilesListMeta>> {
-        self.client.call_list(&crate::descriptor::PROFILES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Profile, ProfilesListMeta>> {
+        self.client.call_list(&crate::descriptor::PROFILES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Profile, ProfilesListMeta> {
@@ -90,15 +90,9 @@ impl ProfilesListRequest {
 }
 impl ::std::future::IntoFuture for ProfilesListRequest {
     type Output = Result<Page<Profile, ProfilesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Profile, ProfilesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Profile, ProfilesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `profiles.get`; send it with `.send().await` or `.await`.
@@ -110,8 +104,8 @@ pub struct ProfilesGetRequest {
 }
 impl ProfilesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Profile> {
-        self.client.call_record(&crate::descriptor::PROFILES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Profile> {
+        self.client.call_record(&crate::descriptor::PROFILES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,11 +114,9 @@ impl ProfilesGetRequest {
 }
 impl ::std::future::IntoFuture for ProfilesGetRequest {
     type Output = Result<Profile>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Profile>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Profile>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.

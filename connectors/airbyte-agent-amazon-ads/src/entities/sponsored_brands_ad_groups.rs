@@ -92,12 +92,13 @@ impl SponsoredBrandsAdGroupsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<SponsoredBrandsAdGroupsRecord, SponsoredBrandsAdGroupsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<SponsoredBrandsAdGroupsRecord, SponsoredBrandsAdGroupsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_BRANDS_AD_GROUPS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -114,17 +115,11 @@ impl ::std::future::IntoFuture for SponsoredBrandsAdGroupsListRequest {
     type Output = Result<
         Page<SponsoredBrandsAdGroupsRecord, SponsoredBrandsAdGroupsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<SponsoredBrandsAdGroupsRecord, SponsoredBrandsAdGroupsListMeta>,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredBrandsAdGroupsRecord, SponsoredBrandsAdGroupsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredBrandsAdGroupsRecord` object.

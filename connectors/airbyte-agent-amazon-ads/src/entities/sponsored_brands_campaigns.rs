@@ -92,12 +92,13 @@ impl SponsoredBrandsCampaignsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<SponsoredBrandsCampaignsRecord, SponsoredBrandsCampaignsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<SponsoredBrandsCampaignsRecord, SponsoredBrandsCampaignsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_BRANDS_CAMPAIGNS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -114,20 +115,11 @@ impl ::std::future::IntoFuture for SponsoredBrandsCampaignsListRequest {
     type Output = Result<
         Page<SponsoredBrandsCampaignsRecord, SponsoredBrandsCampaignsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredBrandsCampaignsRecord,
-                        SponsoredBrandsCampaignsListMeta,
-                    >,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredBrandsCampaignsRecord, SponsoredBrandsCampaignsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredBrandsCampaignsRecord` object.

@@ -92,12 +92,13 @@ impl SponsoredProductAdGroupsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<SponsoredProductAdGroupsRecord, SponsoredProductAdGroupsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<SponsoredProductAdGroupsRecord, SponsoredProductAdGroupsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_PRODUCT_AD_GROUPS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -115,20 +116,11 @@ impl ::std::future::IntoFuture for SponsoredProductAdGroupsListRequest {
     type Output = Result<
         Page<SponsoredProductAdGroupsRecord, SponsoredProductAdGroupsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredProductAdGroupsRecord,
-                        SponsoredProductAdGroupsListMeta,
-                    >,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredProductAdGroupsRecord, SponsoredProductAdGroupsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductAdGroupsRecord` object.

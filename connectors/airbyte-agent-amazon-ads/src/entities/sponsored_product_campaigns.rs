@@ -121,14 +121,13 @@ impl SponsoredProductCampaignsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<
+    ) -> airbyte_agent_runtime::Call<
         Page<SponsoredProductCampaignsRecord, SponsoredProductCampaignsListMeta>,
     > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -146,20 +145,11 @@ impl ::std::future::IntoFuture for SponsoredProductCampaignsListRequest {
     type Output = Result<
         Page<SponsoredProductCampaignsRecord, SponsoredProductCampaignsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredProductCampaignsRecord,
-                        SponsoredProductCampaignsListMeta,
-                    >,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredProductCampaignsRecord, SponsoredProductCampaignsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sponsored_product_campaigns.get`; send it with `.send().await` or `.await`.
@@ -185,10 +175,9 @@ impl SponsoredProductCampaignsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SponsoredProductCampaign> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<SponsoredProductCampaign> {
         self.client
             .call_record(&crate::descriptor::SPONSORED_PRODUCT_CAMPAIGNS[1], self.params)
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -197,11 +186,9 @@ impl SponsoredProductCampaignsGetRequest {
 }
 impl ::std::future::IntoFuture for SponsoredProductCampaignsGetRequest {
     type Output = Result<SponsoredProductCampaign>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SponsoredProductCampaign>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SponsoredProductCampaign>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductCampaignsRecord` object.

@@ -92,12 +92,13 @@ impl SponsoredProductKeywordsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<SponsoredProductKeywordsRecord, SponsoredProductKeywordsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<SponsoredProductKeywordsRecord, SponsoredProductKeywordsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_PRODUCT_KEYWORDS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -114,20 +115,11 @@ impl ::std::future::IntoFuture for SponsoredProductKeywordsListRequest {
     type Output = Result<
         Page<SponsoredProductKeywordsRecord, SponsoredProductKeywordsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredProductKeywordsRecord,
-                        SponsoredProductKeywordsListMeta,
-                    >,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredProductKeywordsRecord, SponsoredProductKeywordsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductKeywordsRecord` object.

@@ -94,9 +94,9 @@ impl SponsoredProductNegativeKeywordsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<
+    ) -> airbyte_agent_runtime::Call<
         Page<
             SponsoredProductNegativeKeywordsRecord,
             SponsoredProductNegativeKeywordsListMeta,
@@ -107,7 +107,6 @@ impl SponsoredProductNegativeKeywordsListRequest {
                 &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_KEYWORDS[0],
                 self.params,
             )
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -134,20 +133,14 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeKeywordsListRequest {
             SponsoredProductNegativeKeywordsListMeta,
         >,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredProductNegativeKeywordsRecord,
-                        SponsoredProductNegativeKeywordsListMeta,
-                    >,
-                >,
-            > + Send,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<
+            SponsoredProductNegativeKeywordsRecord,
+            SponsoredProductNegativeKeywordsListMeta,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductNegativeKeywordsRecord` object.

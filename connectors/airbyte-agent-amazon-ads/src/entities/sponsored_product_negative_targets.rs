@@ -92,9 +92,9 @@ impl SponsoredProductNegativeTargetsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<
+    ) -> airbyte_agent_runtime::Call<
         Page<
             SponsoredProductNegativeTargetsRecord,
             SponsoredProductNegativeTargetsListMeta,
@@ -105,7 +105,6 @@ impl SponsoredProductNegativeTargetsListRequest {
                 &crate::descriptor::SPONSORED_PRODUCT_NEGATIVE_TARGETS[0],
                 self.params,
             )
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -132,20 +131,14 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeTargetsListRequest {
             SponsoredProductNegativeTargetsListMeta,
         >,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredProductNegativeTargetsRecord,
-                        SponsoredProductNegativeTargetsListMeta,
-                    >,
-                >,
-            > + Send,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<
+            SponsoredProductNegativeTargetsRecord,
+            SponsoredProductNegativeTargetsListMeta,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductNegativeTargetsRecord` object.

@@ -92,14 +92,13 @@ impl SponsoredProductProductAdsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<
+    ) -> airbyte_agent_runtime::Call<
         Page<SponsoredProductProductAdsRecord, SponsoredProductProductAdsListMeta>,
     > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_PRODUCT_PRODUCT_ADS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -120,20 +119,11 @@ impl ::std::future::IntoFuture for SponsoredProductProductAdsListRequest {
     type Output = Result<
         Page<SponsoredProductProductAdsRecord, SponsoredProductProductAdsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<
-                        SponsoredProductProductAdsRecord,
-                        SponsoredProductProductAdsListMeta,
-                    >,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredProductProductAdsRecord, SponsoredProductProductAdsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductProductAdsRecord` object.

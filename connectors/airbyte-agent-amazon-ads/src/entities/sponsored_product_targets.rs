@@ -92,12 +92,13 @@ impl SponsoredProductTargetsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<SponsoredProductTargetsRecord, SponsoredProductTargetsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<SponsoredProductTargetsRecord, SponsoredProductTargetsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::SPONSORED_PRODUCT_TARGETS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -114,17 +115,11 @@ impl ::std::future::IntoFuture for SponsoredProductTargetsListRequest {
     type Output = Result<
         Page<SponsoredProductTargetsRecord, SponsoredProductTargetsListMeta>,
     >;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<SponsoredProductTargetsRecord, SponsoredProductTargetsListMeta>,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SponsoredProductTargetsRecord, SponsoredProductTargetsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SponsoredProductTargetsRecord` object.

@@ -84,8 +84,10 @@ impl AttachmentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AttachmentCompact, AttachmentsListMeta>> {
-        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AttachmentCompact, AttachmentsListMeta>> {
+        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AttachmentCompact, AttachmentsListMeta> {
@@ -98,15 +100,11 @@ impl AttachmentsListRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsListRequest {
     type Output = Result<Page<AttachmentCompact, AttachmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AttachmentCompact, AttachmentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<AttachmentCompact, AttachmentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `attachments.get`; send it with `.send().await` or `.await`.
@@ -118,8 +116,8 @@ pub struct AttachmentsGetRequest {
 }
 impl AttachmentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AttachmentsRecord> {
-        self.client.call_record(&crate::descriptor::ATTACHMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AttachmentsRecord> {
+        self.client.call_record(&crate::descriptor::ATTACHMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -128,11 +126,9 @@ impl AttachmentsGetRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsGetRequest {
     type Output = Result<AttachmentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AttachmentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AttachmentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `attachments.download`; send it with `.send().await` or `.await`.
@@ -144,8 +140,8 @@ pub struct AttachmentsDownloadRequest {
 }
 impl AttachmentsDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::ATTACHMENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -154,11 +150,9 @@ impl AttachmentsDownloadRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Short form of a file attached to a task or other object.

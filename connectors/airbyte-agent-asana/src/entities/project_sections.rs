@@ -73,8 +73,10 @@ impl ProjectSectionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<SectionCompact, ProjectSectionsListMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECT_SECTIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<SectionCompact, ProjectSectionsListMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECT_SECTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SectionCompact, ProjectSectionsListMeta> {
@@ -87,15 +89,11 @@ impl ProjectSectionsListRequest {
 }
 impl ::std::future::IntoFuture for ProjectSectionsListRequest {
     type Output = Result<Page<SectionCompact, ProjectSectionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SectionCompact, ProjectSectionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SectionCompact, ProjectSectionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `project_sections.create`; send it with `.send().await` or `.await`.
@@ -107,10 +105,8 @@ pub struct ProjectSectionsCreateRequest {
 }
 impl ProjectSectionsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectSectionsRecord> {
-        self.client
-            .call_record(&crate::descriptor::PROJECT_SECTIONS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectSectionsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECT_SECTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,11 +115,9 @@ impl ProjectSectionsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProjectSectionsCreateRequest {
     type Output = Result<ProjectSectionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectSectionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectSectionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `project_sections.list` next to the records.

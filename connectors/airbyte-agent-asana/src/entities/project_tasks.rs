@@ -62,8 +62,10 @@ impl ProjectTasksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, ProjectTasksListMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECT_TASKS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, ProjectTasksListMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECT_TASKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, ProjectTasksListMeta> {
@@ -76,15 +78,11 @@ impl ProjectTasksListRequest {
 }
 impl ::std::future::IntoFuture for ProjectTasksListRequest {
     type Output = Result<Page<TaskCompact, ProjectTasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, ProjectTasksListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TaskCompact, ProjectTasksListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `project_tasks.list` next to the records.

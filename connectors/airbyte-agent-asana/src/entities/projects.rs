@@ -131,8 +131,10 @@ impl ProjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProjectCompact, ProjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProjectCompact, ProjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectCompact, ProjectsListMeta> {
@@ -145,15 +147,11 @@ impl ProjectsListRequest {
 }
 impl ::std::future::IntoFuture for ProjectsListRequest {
     type Output = Result<Page<ProjectCompact, ProjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProjectCompact, ProjectsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProjectCompact, ProjectsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.create`; send it with `.send().await` or `.await`.
@@ -165,8 +163,8 @@ pub struct ProjectsCreateRequest {
 }
 impl ProjectsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,11 +173,9 @@ impl ProjectsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProjectsCreateRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.get`; send it with `.send().await` or `.await`.
@@ -191,8 +187,8 @@ pub struct ProjectsGetRequest {
 }
 impl ProjectsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +197,9 @@ impl ProjectsGetRequest {
 }
 impl ::std::future::IntoFuture for ProjectsGetRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.update`; send it with `.send().await` or `.await`.
@@ -217,8 +211,8 @@ pub struct ProjectsUpdateRequest {
 }
 impl ProjectsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -227,11 +221,9 @@ impl ProjectsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.delete`; send it with `.send().await` or `.await`.
@@ -243,8 +235,8 @@ pub struct ProjectsDeleteRequest {
 }
 impl ProjectsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectCompact> {
-        self.client.call_record(&crate::descriptor::PROJECTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectCompact> {
+        self.client.call_record(&crate::descriptor::PROJECTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -253,11 +245,9 @@ impl ProjectsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ProjectsDeleteRequest {
     type Output = Result<ProjectCompact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectCompact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectCompact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `projects.list` next to the records.

@@ -80,8 +80,10 @@ impl SectionTasksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, SectionTasksListMeta>> {
-        self.client.call_list(&crate::descriptor::SECTION_TASKS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, SectionTasksListMeta>> {
+        self.client.call_list(&crate::descriptor::SECTION_TASKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, SectionTasksListMeta> {
@@ -94,15 +96,11 @@ impl SectionTasksListRequest {
 }
 impl ::std::future::IntoFuture for SectionTasksListRequest {
     type Output = Result<Page<TaskCompact, SectionTasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, SectionTasksListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TaskCompact, SectionTasksListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `section_tasks.create`; send it with `.send().await` or `.await`.
@@ -114,8 +112,8 @@ pub struct SectionTasksCreateRequest {
 }
 impl SectionTasksCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client.call_record(&crate::descriptor::SECTION_TASKS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Map<String, Value>> {
+        self.client.call_record(&crate::descriptor::SECTION_TASKS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,11 +122,9 @@ impl SectionTasksCreateRequest {
 }
 impl ::std::future::IntoFuture for SectionTasksCreateRequest {
     type Output = Result<Map<String, Value>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Map<String, Value>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `section_tasks.list` next to the records.

@@ -72,8 +72,8 @@ pub struct SectionsGetRequest {
 }
 impl SectionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectSectionsRecord> {
-        self.client.call_record(&crate::descriptor::SECTIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectSectionsRecord> {
+        self.client.call_record(&crate::descriptor::SECTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -82,11 +82,9 @@ impl SectionsGetRequest {
 }
 impl ::std::future::IntoFuture for SectionsGetRequest {
     type Output = Result<ProjectSectionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectSectionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectSectionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sections.update`; send it with `.send().await` or `.await`.
@@ -98,8 +96,8 @@ pub struct SectionsUpdateRequest {
 }
 impl SectionsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectSectionsRecord> {
-        self.client.call_record(&crate::descriptor::SECTIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectSectionsRecord> {
+        self.client.call_record(&crate::descriptor::SECTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -108,11 +106,9 @@ impl SectionsUpdateRequest {
 }
 impl ::std::future::IntoFuture for SectionsUpdateRequest {
     type Output = Result<ProjectSectionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectSectionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectSectionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sections.delete`; send it with `.send().await` or `.await`.
@@ -124,8 +120,8 @@ pub struct SectionsDeleteRequest {
 }
 impl SectionsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SectionCompact> {
-        self.client.call_record(&crate::descriptor::SECTIONS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SectionCompact> {
+        self.client.call_record(&crate::descriptor::SECTIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,11 +130,9 @@ impl SectionsDeleteRequest {
 }
 impl ::std::future::IntoFuture for SectionsDeleteRequest {
     type Output = Result<SectionCompact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SectionCompact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SectionCompact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SectionsUpdateData` object.

@@ -55,8 +55,10 @@ impl TagTasksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, TagTasksListMeta>> {
-        self.client.call_list(&crate::descriptor::TAG_TASKS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, TagTasksListMeta>> {
+        self.client.call_list(&crate::descriptor::TAG_TASKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, TagTasksListMeta> {
@@ -69,15 +71,9 @@ impl TagTasksListRequest {
 }
 impl ::std::future::IntoFuture for TagTasksListRequest {
     type Output = Result<Page<TaskCompact, TagTasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, TagTasksListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TaskCompact, TagTasksListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `tag_tasks.list` next to the records.

@@ -72,8 +72,8 @@ pub struct TagsGetRequest {
 }
 impl TagsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<WorkspaceTagsRecord> {
-        self.client.call_record(&crate::descriptor::TAGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<WorkspaceTagsRecord> {
+        self.client.call_record(&crate::descriptor::TAGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -82,11 +82,9 @@ impl TagsGetRequest {
 }
 impl ::std::future::IntoFuture for TagsGetRequest {
     type Output = Result<WorkspaceTagsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<WorkspaceTagsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<WorkspaceTagsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.update`; send it with `.send().await` or `.await`.
@@ -98,8 +96,8 @@ pub struct TagsUpdateRequest {
 }
 impl TagsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<WorkspaceTagsRecord> {
-        self.client.call_record(&crate::descriptor::TAGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<WorkspaceTagsRecord> {
+        self.client.call_record(&crate::descriptor::TAGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -108,11 +106,9 @@ impl TagsUpdateRequest {
 }
 impl ::std::future::IntoFuture for TagsUpdateRequest {
     type Output = Result<WorkspaceTagsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<WorkspaceTagsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<WorkspaceTagsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.delete`; send it with `.send().await` or `.await`.
@@ -124,8 +120,8 @@ pub struct TagsDeleteRequest {
 }
 impl TagsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TagCompact> {
-        self.client.call_record(&crate::descriptor::TAGS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TagCompact> {
+        self.client.call_record(&crate::descriptor::TAGS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,11 +130,9 @@ impl TagsDeleteRequest {
 }
 impl ::std::future::IntoFuture for TagsDeleteRequest {
     type Output = Result<TagCompact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TagCompact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TagCompact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TagsUpdateData` object.

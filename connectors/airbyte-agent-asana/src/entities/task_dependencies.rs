@@ -55,10 +55,10 @@ impl TaskDependenciesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, TaskDependenciesListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::TASK_DEPENDENCIES[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, TaskDependenciesListMeta>> {
+        self.client.call_list(&crate::descriptor::TASK_DEPENDENCIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, TaskDependenciesListMeta> {
@@ -71,15 +71,11 @@ impl TaskDependenciesListRequest {
 }
 impl ::std::future::IntoFuture for TaskDependenciesListRequest {
     type Output = Result<Page<TaskCompact, TaskDependenciesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, TaskDependenciesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TaskCompact, TaskDependenciesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `task_dependencies.list` next to the records.

@@ -55,8 +55,10 @@ impl TaskDependentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, TaskDependentsListMeta>> {
-        self.client.call_list(&crate::descriptor::TASK_DEPENDENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, TaskDependentsListMeta>> {
+        self.client.call_list(&crate::descriptor::TASK_DEPENDENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, TaskDependentsListMeta> {
@@ -69,15 +71,11 @@ impl TaskDependentsListRequest {
 }
 impl ::std::future::IntoFuture for TaskDependentsListRequest {
     type Output = Result<Page<TaskCompact, TaskDependentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, TaskDependentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TaskCompact, TaskDependentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `task_dependents.list` next to the records.

@@ -55,8 +55,10 @@ impl TaskProjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProjectCompact, TaskProjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::TASK_PROJECTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProjectCompact, TaskProjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::TASK_PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectCompact, TaskProjectsListMeta> {
@@ -69,15 +71,11 @@ impl TaskProjectsListRequest {
 }
 impl ::std::future::IntoFuture for TaskProjectsListRequest {
     type Output = Result<Page<ProjectCompact, TaskProjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProjectCompact, TaskProjectsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProjectCompact, TaskProjectsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `task_projects.list` next to the records.

@@ -46,8 +46,8 @@ pub struct TaskStoriesCreateRequest {
 }
 impl TaskStoriesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TaskStoriesRecord> {
-        self.client.call_record(&crate::descriptor::TASK_STORIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TaskStoriesRecord> {
+        self.client.call_record(&crate::descriptor::TASK_STORIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -56,11 +56,9 @@ impl TaskStoriesCreateRequest {
 }
 impl ::std::future::IntoFuture for TaskStoriesCreateRequest {
     type Output = Result<TaskStoriesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TaskStoriesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TaskStoriesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TaskStoriesCreateData` object.

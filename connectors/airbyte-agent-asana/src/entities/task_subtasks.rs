@@ -55,8 +55,10 @@ impl TaskSubtasksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, TaskSubtasksListMeta>> {
-        self.client.call_list(&crate::descriptor::TASK_SUBTASKS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, TaskSubtasksListMeta>> {
+        self.client.call_list(&crate::descriptor::TASK_SUBTASKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, TaskSubtasksListMeta> {
@@ -69,15 +71,11 @@ impl TaskSubtasksListRequest {
 }
 impl ::std::future::IntoFuture for TaskSubtasksListRequest {
     type Output = Result<Page<TaskCompact, TaskSubtasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, TaskSubtasksListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TaskCompact, TaskSubtasksListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `task_subtasks.list` next to the records.

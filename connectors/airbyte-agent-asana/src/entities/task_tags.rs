@@ -63,8 +63,8 @@ pub struct TaskTagsCreateRequest {
 }
 impl TaskTagsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client.call_record(&crate::descriptor::TASK_TAGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Map<String, Value>> {
+        self.client.call_record(&crate::descriptor::TASK_TAGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -73,11 +73,9 @@ impl TaskTagsCreateRequest {
 }
 impl ::std::future::IntoFuture for TaskTagsCreateRequest {
     type Output = Result<Map<String, Value>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Map<String, Value>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `task_tags.delete`; send it with `.send().await` or `.await`.
@@ -89,8 +87,8 @@ pub struct TaskTagsDeleteRequest {
 }
 impl TaskTagsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client.call_record(&crate::descriptor::TASK_TAGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Map<String, Value>> {
+        self.client.call_record(&crate::descriptor::TASK_TAGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -99,11 +97,9 @@ impl TaskTagsDeleteRequest {
 }
 impl ::std::future::IntoFuture for TaskTagsDeleteRequest {
     type Output = Result<Map<String, Value>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Map<String, Value>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TaskTagsCreateData` object.

@@ -152,8 +152,8 @@ impl TasksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, TasksListMeta>> {
-        self.client.call_list(&crate::descriptor::TASKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<TaskCompact, TasksListMeta>> {
+        self.client.call_list(&crate::descriptor::TASKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, TasksListMeta> {
@@ -166,15 +166,9 @@ impl TasksListRequest {
 }
 impl ::std::future::IntoFuture for TasksListRequest {
     type Output = Result<Page<TaskCompact, TasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, TasksListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TaskCompact, TasksListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.create`; send it with `.send().await` or `.await`.
@@ -186,8 +180,8 @@ pub struct TasksCreateRequest {
 }
 impl TasksCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -196,11 +190,9 @@ impl TasksCreateRequest {
 }
 impl ::std::future::IntoFuture for TasksCreateRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.get`; send it with `.send().await` or `.await`.
@@ -212,8 +204,8 @@ pub struct TasksGetRequest {
 }
 impl TasksGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,11 +214,9 @@ impl TasksGetRequest {
 }
 impl ::std::future::IntoFuture for TasksGetRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.update`; send it with `.send().await` or `.await`.
@@ -238,8 +228,8 @@ pub struct TasksUpdateRequest {
 }
 impl TasksUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -248,11 +238,9 @@ impl TasksUpdateRequest {
 }
 impl ::std::future::IntoFuture for TasksUpdateRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.delete`; send it with `.send().await` or `.await`.
@@ -264,8 +252,8 @@ pub struct TasksDeleteRequest {
 }
 impl TasksDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TaskCompact> {
-        self.client.call_record(&crate::descriptor::TASKS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TaskCompact> {
+        self.client.call_record(&crate::descriptor::TASKS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,11 +262,9 @@ impl TasksDeleteRequest {
 }
 impl ::std::future::IntoFuture for TasksDeleteRequest {
     type Output = Result<TaskCompact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TaskCompact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TaskCompact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `tasks.list` next to the records.

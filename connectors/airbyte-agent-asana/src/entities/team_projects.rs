@@ -62,8 +62,10 @@ impl TeamProjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProjectCompact, TeamProjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::TEAM_PROJECTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProjectCompact, TeamProjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::TEAM_PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectCompact, TeamProjectsListMeta> {
@@ -76,15 +78,11 @@ impl TeamProjectsListRequest {
 }
 impl ::std::future::IntoFuture for TeamProjectsListRequest {
     type Output = Result<Page<ProjectCompact, TeamProjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProjectCompact, TeamProjectsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProjectCompact, TeamProjectsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `team_projects.list` next to the records.

@@ -55,8 +55,10 @@ impl TeamUsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<UserCompact, TeamUsersListMeta>> {
-        self.client.call_list(&crate::descriptor::TEAM_USERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<UserCompact, TeamUsersListMeta>> {
+        self.client.call_list(&crate::descriptor::TEAM_USERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UserCompact, TeamUsersListMeta> {
@@ -69,15 +71,9 @@ impl TeamUsersListRequest {
 }
 impl ::std::future::IntoFuture for TeamUsersListRequest {
     type Output = Result<Page<UserCompact, TeamUsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UserCompact, TeamUsersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<UserCompact, TeamUsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `team_users.list` next to the records.

@@ -41,8 +41,8 @@ pub struct TeamsGetRequest {
 }
 impl TeamsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TeamsRecord> {
-        self.client.call_record(&crate::descriptor::TEAMS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TeamsRecord> {
+        self.client.call_record(&crate::descriptor::TEAMS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -51,11 +51,9 @@ impl TeamsGetRequest {
 }
 impl ::std::future::IntoFuture for TeamsGetRequest {
     type Output = Result<TeamsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TeamsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TeamsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An Asana team with its details.

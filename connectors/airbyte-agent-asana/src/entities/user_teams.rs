@@ -60,8 +60,10 @@ impl UserTeamsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TeamCompact, UserTeamsListMeta>> {
-        self.client.call_list(&crate::descriptor::USER_TEAMS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TeamCompact, UserTeamsListMeta>> {
+        self.client.call_list(&crate::descriptor::USER_TEAMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TeamCompact, UserTeamsListMeta> {
@@ -74,15 +76,9 @@ impl UserTeamsListRequest {
 }
 impl ::std::future::IntoFuture for UserTeamsListRequest {
     type Output = Result<Page<TeamCompact, UserTeamsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TeamCompact, UserTeamsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TeamCompact, UserTeamsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `user_teams.list` next to the records.

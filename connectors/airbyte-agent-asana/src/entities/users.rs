@@ -80,8 +80,8 @@ impl UsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<UserCompact, UsersListMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<UserCompact, UsersListMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UserCompact, UsersListMeta> {
@@ -94,15 +94,9 @@ impl UsersListRequest {
 }
 impl ::std::future::IntoFuture for UsersListRequest {
     type Output = Result<Page<UserCompact, UsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UserCompact, UsersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<UserCompact, UsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.get`; send it with `.send().await` or `.await`.
@@ -114,8 +108,8 @@ pub struct UsersGetRequest {
 }
 impl UsersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
-        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<UsersRecord> {
+        self.client.call_record(&crate::descriptor::USERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,11 +118,9 @@ impl UsersGetRequest {
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
     type Output = Result<UsersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<UsersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `users.list` next to the records.

@@ -46,10 +46,9 @@ pub struct WorkspaceMembershipsCreateRequest {
 }
 impl WorkspaceMembershipsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<UsersRecord> {
         self.client
             .call_record(&crate::descriptor::WORKSPACE_MEMBERSHIPS[0], self.params)
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -58,11 +57,9 @@ impl WorkspaceMembershipsCreateRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceMembershipsCreateRequest {
     type Output = Result<UsersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<UsersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `WorkspaceMembershipsCreateData` object.

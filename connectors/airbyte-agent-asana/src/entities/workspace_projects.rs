@@ -65,10 +65,10 @@ impl WorkspaceProjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProjectCompact, WorkspaceProjectsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::WORKSPACE_PROJECTS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProjectCompact, WorkspaceProjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACE_PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectCompact, WorkspaceProjectsListMeta> {
@@ -81,15 +81,11 @@ impl WorkspaceProjectsListRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceProjectsListRequest {
     type Output = Result<Page<ProjectCompact, WorkspaceProjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProjectCompact, WorkspaceProjectsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProjectCompact, WorkspaceProjectsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `workspace_projects.list` next to the records.

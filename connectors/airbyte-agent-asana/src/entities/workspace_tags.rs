@@ -73,8 +73,10 @@ impl WorkspaceTagsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TagCompact, WorkspaceTagsListMeta>> {
-        self.client.call_list(&crate::descriptor::WORKSPACE_TAGS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TagCompact, WorkspaceTagsListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACE_TAGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TagCompact, WorkspaceTagsListMeta> {
@@ -87,15 +89,11 @@ impl WorkspaceTagsListRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceTagsListRequest {
     type Output = Result<Page<TagCompact, WorkspaceTagsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TagCompact, WorkspaceTagsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TagCompact, WorkspaceTagsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `workspace_tags.create`; send it with `.send().await` or `.await`.
@@ -107,8 +105,8 @@ pub struct WorkspaceTagsCreateRequest {
 }
 impl WorkspaceTagsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<WorkspaceTagsRecord> {
-        self.client.call_record(&crate::descriptor::WORKSPACE_TAGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<WorkspaceTagsRecord> {
+        self.client.call_record(&crate::descriptor::WORKSPACE_TAGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -117,11 +115,9 @@ impl WorkspaceTagsCreateRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceTagsCreateRequest {
     type Output = Result<WorkspaceTagsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<WorkspaceTagsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<WorkspaceTagsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `workspace_tags.list` next to the records.

@@ -170,10 +170,10 @@ impl WorkspaceTaskSearchListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TaskCompact, WorkspaceTaskSearchListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::WORKSPACE_TASK_SEARCH[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TaskCompact, WorkspaceTaskSearchListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACE_TASK_SEARCH[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TaskCompact, WorkspaceTaskSearchListMeta> {
@@ -186,15 +186,11 @@ impl WorkspaceTaskSearchListRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceTaskSearchListRequest {
     type Output = Result<Page<TaskCompact, WorkspaceTaskSearchListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TaskCompact, WorkspaceTaskSearchListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TaskCompact, WorkspaceTaskSearchListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `workspace_task_search.list` next to the records.

@@ -55,8 +55,10 @@ impl WorkspaceTeamsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TeamCompact, WorkspaceTeamsListMeta>> {
-        self.client.call_list(&crate::descriptor::WORKSPACE_TEAMS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TeamCompact, WorkspaceTeamsListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACE_TEAMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TeamCompact, WorkspaceTeamsListMeta> {
@@ -69,15 +71,11 @@ impl WorkspaceTeamsListRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceTeamsListRequest {
     type Output = Result<Page<TeamCompact, WorkspaceTeamsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TeamCompact, WorkspaceTeamsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TeamCompact, WorkspaceTeamsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `workspace_teams.list` next to the records.

@@ -55,8 +55,10 @@ impl WorkspaceUsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<UserCompact, WorkspaceUsersListMeta>> {
-        self.client.call_list(&crate::descriptor::WORKSPACE_USERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<UserCompact, WorkspaceUsersListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACE_USERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UserCompact, WorkspaceUsersListMeta> {
@@ -69,15 +71,11 @@ impl WorkspaceUsersListRequest {
 }
 impl ::std::future::IntoFuture for WorkspaceUsersListRequest {
     type Output = Result<Page<UserCompact, WorkspaceUsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UserCompact, WorkspaceUsersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<UserCompact, WorkspaceUsersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `workspace_users.list` next to the records.

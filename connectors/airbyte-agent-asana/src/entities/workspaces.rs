@@ -66,8 +66,10 @@ impl WorkspacesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<WorkspaceCompact, WorkspacesListMeta>> {
-        self.client.call_list(&crate::descriptor::WORKSPACES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<WorkspaceCompact, WorkspacesListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<WorkspaceCompact, WorkspacesListMeta> {
@@ -80,15 +82,11 @@ impl WorkspacesListRequest {
 }
 impl ::std::future::IntoFuture for WorkspacesListRequest {
     type Output = Result<Page<WorkspaceCompact, WorkspacesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<WorkspaceCompact, WorkspacesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<WorkspaceCompact, WorkspacesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `workspaces.get`; send it with `.send().await` or `.await`.
@@ -100,8 +98,8 @@ pub struct WorkspacesGetRequest {
 }
 impl WorkspacesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<WorkspacesRecord> {
-        self.client.call_record(&crate::descriptor::WORKSPACES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<WorkspacesRecord> {
+        self.client.call_record(&crate::descriptor::WORKSPACES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -110,11 +108,9 @@ impl WorkspacesGetRequest {
 }
 impl ::std::future::IntoFuture for WorkspacesGetRequest {
     type Output = Result<WorkspacesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<WorkspacesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<WorkspacesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Short form of an Asana workspace or organization.

@@ -72,8 +72,10 @@ impl AdAccountsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AdAccountListItem, AdAccountsListMeta>> {
-        self.client.call_list(&crate::descriptor::AD_ACCOUNTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AdAccountListItem, AdAccountsListMeta>> {
+        self.client.call_list(&crate::descriptor::AD_ACCOUNTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdAccountListItem, AdAccountsListMeta> {
@@ -86,15 +88,11 @@ impl AdAccountsListRequest {
 }
 impl ::std::future::IntoFuture for AdAccountsListRequest {
     type Output = Result<Page<AdAccountListItem, AdAccountsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AdAccountListItem, AdAccountsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<AdAccountListItem, AdAccountsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ad_accounts.get`; send it with `.send().await` or `.await`.
@@ -113,8 +111,8 @@ impl AdAccountsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<AdAccountsRecord> {
-        self.client.call_record(&crate::descriptor::AD_ACCOUNTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AdAccountsRecord> {
+        self.client.call_record(&crate::descriptor::AD_ACCOUNTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -123,11 +121,9 @@ impl AdAccountsGetRequest {
 }
 impl ::std::future::IntoFuture for AdAccountsGetRequest {
     type Output = Result<AdAccountsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AdAccountsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AdAccountsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An ad account as listed for the token user.

@@ -61,8 +61,10 @@ impl AdCreativesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AdCreative, AdCreativesListMeta>> {
-        self.client.call_list(&crate::descriptor::AD_CREATIVES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AdCreative, AdCreativesListMeta>> {
+        self.client.call_list(&crate::descriptor::AD_CREATIVES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdCreative, AdCreativesListMeta> {
@@ -75,15 +77,9 @@ impl AdCreativesListRequest {
 }
 impl ::std::future::IntoFuture for AdCreativesListRequest {
     type Output = Result<Page<AdCreative, AdCreativesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AdCreative, AdCreativesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<AdCreative, AdCreativesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The copy, media and links an ad shows.

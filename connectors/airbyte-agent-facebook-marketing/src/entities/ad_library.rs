@@ -152,8 +152,10 @@ impl AdLibraryListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AdLibraryAd, AdLibraryListMeta>> {
-        self.client.call_list(&crate::descriptor::AD_LIBRARY[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AdLibraryAd, AdLibraryListMeta>> {
+        self.client.call_list(&crate::descriptor::AD_LIBRARY[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdLibraryAd, AdLibraryListMeta> {
@@ -166,15 +168,9 @@ impl AdLibraryListRequest {
 }
 impl ::std::future::IntoFuture for AdLibraryListRequest {
     type Output = Result<Page<AdLibraryAd, AdLibraryListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AdLibraryAd, AdLibraryListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<AdLibraryAd, AdLibraryListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

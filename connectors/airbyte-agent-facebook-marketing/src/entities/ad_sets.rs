@@ -118,8 +118,8 @@ impl AdSetsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AdSet, AdSetsListMeta>> {
-        self.client.call_list(&crate::descriptor::AD_SETS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<AdSet, AdSetsListMeta>> {
+        self.client.call_list(&crate::descriptor::AD_SETS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdSet, AdSetsListMeta> {
@@ -132,15 +132,9 @@ impl AdSetsListRequest {
 }
 impl ::std::future::IntoFuture for AdSetsListRequest {
     type Output = Result<Page<AdSet, AdSetsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AdSet, AdSetsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<AdSet, AdSetsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ad_sets.create`; send it with `.send().await` or `.await`.
@@ -187,8 +181,8 @@ impl AdSetsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CampaignsRecord> {
-        self.client.call_record(&crate::descriptor::AD_SETS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CampaignsRecord> {
+        self.client.call_record(&crate::descriptor::AD_SETS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -197,11 +191,9 @@ impl AdSetsCreateRequest {
 }
 impl ::std::future::IntoFuture for AdSetsCreateRequest {
     type Output = Result<CampaignsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CampaignsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CampaignsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ad_sets.get`; send it with `.send().await` or `.await`.
@@ -220,8 +212,8 @@ impl AdSetsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<AdSet> {
-        self.client.call_record(&crate::descriptor::AD_SETS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AdSet> {
+        self.client.call_record(&crate::descriptor::AD_SETS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -230,11 +222,9 @@ impl AdSetsGetRequest {
 }
 impl ::std::future::IntoFuture for AdSetsGetRequest {
     type Output = Result<AdSet>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AdSet>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AdSet>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ad_sets.update`; send it with `.send().await` or `.await`.
@@ -302,8 +292,8 @@ impl AdSetsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CampaignsRecord2> {
-        self.client.call_record(&crate::descriptor::AD_SETS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CampaignsRecord2> {
+        self.client.call_record(&crate::descriptor::AD_SETS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -312,11 +302,9 @@ impl AdSetsUpdateRequest {
 }
 impl ::std::future::IntoFuture for AdSetsUpdateRequest {
     type Output = Result<CampaignsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CampaignsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CampaignsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An ad set with targeting, schedule, bid and budget.

@@ -110,8 +110,8 @@ impl AdsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Ad, AdsListMeta>> {
-        self.client.call_list(&crate::descriptor::ADS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Ad, AdsListMeta>> {
+        self.client.call_list(&crate::descriptor::ADS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ad, AdsListMeta> {
@@ -124,11 +124,9 @@ impl AdsListRequest {
 }
 impl ::std::future::IntoFuture for AdsListRequest {
     type Output = Result<Page<Ad, AdsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Ad, AdsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Ad, AdsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ads.create`; send it with `.send().await` or `.await`.
@@ -154,8 +152,8 @@ impl AdsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CampaignsRecord> {
-        self.client.call_record(&crate::descriptor::ADS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CampaignsRecord> {
+        self.client.call_record(&crate::descriptor::ADS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -164,11 +162,9 @@ impl AdsCreateRequest {
 }
 impl ::std::future::IntoFuture for AdsCreateRequest {
     type Output = Result<CampaignsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CampaignsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CampaignsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ads.get`; send it with `.send().await` or `.await`.
@@ -187,8 +183,8 @@ impl AdsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Ad> {
-        self.client.call_record(&crate::descriptor::ADS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Ad> {
+        self.client.call_record(&crate::descriptor::ADS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -197,11 +193,9 @@ impl AdsGetRequest {
 }
 impl ::std::future::IntoFuture for AdsGetRequest {
     type Output = Result<Ad>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Ad>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Ad>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ads.update`; send it with `.send().await` or `.await`.
@@ -248,8 +242,8 @@ impl AdsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CampaignsRecord2> {
-        self.client.call_record(&crate::descriptor::ADS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CampaignsRecord2> {
+        self.client.call_record(&crate::descriptor::ADS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -258,11 +252,9 @@ impl AdsUpdateRequest {
 }
 impl ::std::future::IntoFuture for AdsUpdateRequest {
     type Output = Result<CampaignsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CampaignsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CampaignsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An ad with its creative and delivery status.

@@ -89,8 +89,10 @@ impl AdsInsightsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AdsInsight, AdsInsightsListMeta>> {
-        self.client.call_list(&crate::descriptor::ADS_INSIGHTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AdsInsight, AdsInsightsListMeta>> {
+        self.client.call_list(&crate::descriptor::ADS_INSIGHTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AdsInsight, AdsInsightsListMeta> {
@@ -103,15 +105,9 @@ impl AdsInsightsListRequest {
 }
 impl ::std::future::IntoFuture for AdsInsightsListRequest {
     type Output = Result<Page<AdsInsight, AdsInsightsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AdsInsight, AdsInsightsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<AdsInsight, AdsInsightsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -116,8 +116,8 @@ impl CampaignsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Campaign, CampaignsListMeta>> {
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
@@ -130,15 +130,9 @@ impl CampaignsListRequest {
 }
 impl ::std::future::IntoFuture for CampaignsListRequest {
     type Output = Result<Page<Campaign, CampaignsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Campaign, CampaignsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Campaign, CampaignsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.create`; send it with `.send().await` or `.await`.
@@ -179,8 +173,8 @@ impl CampaignsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CampaignsRecord> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CampaignsRecord> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -189,11 +183,9 @@ impl CampaignsCreateRequest {
 }
 impl ::std::future::IntoFuture for CampaignsCreateRequest {
     type Output = Result<CampaignsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CampaignsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CampaignsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.get`; send it with `.send().await` or `.await`.
@@ -212,8 +204,8 @@ impl CampaignsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Campaign> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Campaign> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,11 +214,9 @@ impl CampaignsGetRequest {
 }
 impl ::std::future::IntoFuture for CampaignsGetRequest {
     type Output = Result<Campaign>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Campaign>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Campaign>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.update`; send it with `.send().await` or `.await`.
@@ -280,8 +270,8 @@ impl CampaignsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CampaignsRecord2> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CampaignsRecord2> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -290,11 +280,9 @@ impl CampaignsUpdateRequest {
 }
 impl ::std::future::IntoFuture for CampaignsUpdateRequest {
     type Output = Result<CampaignsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CampaignsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CampaignsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An ad campaign with objective, status and budget.

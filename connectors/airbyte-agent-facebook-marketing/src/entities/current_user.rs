@@ -45,8 +45,8 @@ impl CurrentUserGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CurrentUserRecord> {
-        self.client.call_record(&crate::descriptor::CURRENT_USER[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CurrentUserRecord> {
+        self.client.call_record(&crate::descriptor::CURRENT_USER[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -55,11 +55,9 @@ impl CurrentUserGetRequest {
 }
 impl ::std::future::IntoFuture for CurrentUserGetRequest {
     type Output = Result<CurrentUserRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CurrentUserRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CurrentUserRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The Facebook user the token belongs to.

@@ -61,12 +61,10 @@ impl CustomConversionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<CustomConversion, CustomConversionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::CUSTOM_CONVERSIONS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<Page<CustomConversion, CustomConversionsListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOM_CONVERSIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomConversion, CustomConversionsListMeta> {
@@ -79,15 +77,11 @@ impl CustomConversionsListRequest {
 }
 impl ::std::future::IntoFuture for CustomConversionsListRequest {
     type Output = Result<Page<CustomConversion, CustomConversionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CustomConversion, CustomConversionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CustomConversion, CustomConversionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A custom conversion rule.

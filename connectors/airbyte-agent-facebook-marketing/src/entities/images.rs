@@ -61,8 +61,8 @@ impl ImagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Image, ImagesListMeta>> {
-        self.client.call_list(&crate::descriptor::IMAGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Image, ImagesListMeta>> {
+        self.client.call_list(&crate::descriptor::IMAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Image, ImagesListMeta> {
@@ -75,15 +75,9 @@ impl ImagesListRequest {
 }
 impl ::std::future::IntoFuture for ImagesListRequest {
     type Output = Result<Page<Image, ImagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Image, ImagesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Image, ImagesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Image` object.

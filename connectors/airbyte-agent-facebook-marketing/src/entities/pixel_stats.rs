@@ -61,8 +61,10 @@ impl PixelStatsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PixelStat, PixelStatsListMeta>> {
-        self.client.call_list(&crate::descriptor::PIXEL_STATS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PixelStat, PixelStatsListMeta>> {
+        self.client.call_list(&crate::descriptor::PIXEL_STATS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PixelStat, PixelStatsListMeta> {
@@ -75,15 +77,9 @@ impl PixelStatsListRequest {
 }
 impl ::std::future::IntoFuture for PixelStatsListRequest {
     type Output = Result<Page<PixelStat, PixelStatsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PixelStat, PixelStatsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<PixelStat, PixelStatsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

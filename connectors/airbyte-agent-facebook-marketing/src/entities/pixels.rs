@@ -74,8 +74,8 @@ impl PixelsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Pixel, PixelsListMeta>> {
-        self.client.call_list(&crate::descriptor::PIXELS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Pixel, PixelsListMeta>> {
+        self.client.call_list(&crate::descriptor::PIXELS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Pixel, PixelsListMeta> {
@@ -88,15 +88,9 @@ impl PixelsListRequest {
 }
 impl ::std::future::IntoFuture for PixelsListRequest {
     type Output = Result<Page<Pixel, PixelsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Pixel, PixelsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Pixel, PixelsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pixels.get`; send it with `.send().await` or `.await`.
@@ -115,8 +109,8 @@ impl PixelsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Pixel> {
-        self.client.call_record(&crate::descriptor::PIXELS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Pixel> {
+        self.client.call_record(&crate::descriptor::PIXELS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -125,11 +119,9 @@ impl PixelsGetRequest {
 }
 impl ::std::future::IntoFuture for PixelsGetRequest {
     type Output = Result<Pixel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Pixel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Pixel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A tracking pixel with its settings.

@@ -61,8 +61,8 @@ impl VideosListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Video, VideosListMeta>> {
-        self.client.call_list(&crate::descriptor::VIDEOS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Video, VideosListMeta>> {
+        self.client.call_list(&crate::descriptor::VIDEOS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Video, VideosListMeta> {
@@ -75,15 +75,9 @@ impl VideosListRequest {
 }
 impl ::std::future::IntoFuture for VideosListRequest {
     type Output = Result<Page<Video, VideosListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Video, VideosListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Video, VideosListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Video` object.

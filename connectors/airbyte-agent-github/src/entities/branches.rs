@@ -87,8 +87,10 @@ impl BranchesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<BranchesRecord, BranchesListMeta>> {
-        self.client.call_list(&crate::descriptor::BRANCHES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<BranchesRecord, BranchesListMeta>> {
+        self.client.call_list(&crate::descriptor::BRANCHES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<BranchesRecord, BranchesListMeta> {
@@ -101,15 +103,11 @@ impl BranchesListRequest {
 }
 impl ::std::future::IntoFuture for BranchesListRequest {
     type Output = Result<Page<BranchesRecord, BranchesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<BranchesRecord, BranchesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<BranchesRecord, BranchesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `branches.get`; send it with `.send().await` or `.await`.
@@ -128,8 +126,8 @@ impl BranchesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<BranchesRecord> {
-        self.client.call_record(&crate::descriptor::BRANCHES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BranchesRecord> {
+        self.client.call_record(&crate::descriptor::BRANCHES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,11 +136,9 @@ impl BranchesGetRequest {
 }
 impl ::std::future::IntoFuture for BranchesGetRequest {
     type Output = Result<BranchesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BranchesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BranchesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `BranchesRecordTarget` object.

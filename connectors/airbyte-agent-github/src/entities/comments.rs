@@ -83,8 +83,8 @@ pub struct CommentsCreateRequest {
 }
 impl CommentsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CommentsRecord> {
-        self.client.call_record(&crate::descriptor::COMMENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CommentsRecord> {
+        self.client.call_record(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -93,11 +93,9 @@ impl CommentsCreateRequest {
 }
 impl ::std::future::IntoFuture for CommentsCreateRequest {
     type Output = Result<CommentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CommentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CommentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.list`; send it with `.send().await` or `.await`.
@@ -130,8 +128,10 @@ impl CommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CommentsRecord2, CommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::COMMENTS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CommentsRecord2, CommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::COMMENTS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CommentsRecord2, CommentsListMeta> {
@@ -144,15 +144,11 @@ impl CommentsListRequest {
 }
 impl ::std::future::IntoFuture for CommentsListRequest {
     type Output = Result<Page<CommentsRecord2, CommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CommentsRecord2, CommentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CommentsRecord2, CommentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.get`; send it with `.send().await` or `.await`.
@@ -171,8 +167,8 @@ impl CommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CommentsRecord2> {
-        self.client.call_record(&crate::descriptor::COMMENTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CommentsRecord2> {
+        self.client.call_record(&crate::descriptor::COMMENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -181,11 +177,9 @@ impl CommentsGetRequest {
 }
 impl ::std::future::IntoFuture for CommentsGetRequest {
     type Output = Result<CommentsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CommentsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CommentsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `CommentsRecord` object.

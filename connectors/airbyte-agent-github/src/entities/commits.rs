@@ -93,8 +93,10 @@ impl CommitsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CommitsRecord, CommitsListMeta>> {
-        self.client.call_list(&crate::descriptor::COMMITS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CommitsRecord, CommitsListMeta>> {
+        self.client.call_list(&crate::descriptor::COMMITS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CommitsRecord, CommitsListMeta> {
@@ -107,15 +109,9 @@ impl CommitsListRequest {
 }
 impl ::std::future::IntoFuture for CommitsListRequest {
     type Output = Result<Page<CommitsRecord, CommitsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CommitsRecord, CommitsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<CommitsRecord, CommitsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `commits.get`; send it with `.send().await` or `.await`.
@@ -134,8 +130,8 @@ impl CommitsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CommitsRecord> {
-        self.client.call_record(&crate::descriptor::COMMITS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CommitsRecord> {
+        self.client.call_record(&crate::descriptor::COMMITS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -144,11 +140,9 @@ impl CommitsGetRequest {
 }
 impl ::std::future::IntoFuture for CommitsGetRequest {
     type Output = Result<CommitsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CommitsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CommitsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `CommitsRecordAuthor` object.

@@ -61,12 +61,12 @@ impl DirectoryContentListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<DirectoryContentRecord, DirectoryContentListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::DIRECTORY_CONTENT[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<DirectoryContentRecord, DirectoryContentListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::DIRECTORY_CONTENT[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DirectoryContentRecord, DirectoryContentListMeta> {
@@ -79,15 +79,11 @@ impl DirectoryContentListRequest {
 }
 impl ::std::future::IntoFuture for DirectoryContentListRequest {
     type Output = Result<Page<DirectoryContentRecord, DirectoryContentListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DirectoryContentRecord, DirectoryContentListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<DirectoryContentRecord, DirectoryContentListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

@@ -114,8 +114,10 @@ impl DiscussionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<DiscussionsRecord, DiscussionsListMeta>> {
-        self.client.call_list(&crate::descriptor::DISCUSSIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<DiscussionsRecord, DiscussionsListMeta>> {
+        self.client.call_list(&crate::descriptor::DISCUSSIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DiscussionsRecord, DiscussionsListMeta> {
@@ -128,15 +130,11 @@ impl DiscussionsListRequest {
 }
 impl ::std::future::IntoFuture for DiscussionsListRequest {
     type Output = Result<Page<DiscussionsRecord, DiscussionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DiscussionsRecord, DiscussionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<DiscussionsRecord, DiscussionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `discussions.get`; send it with `.send().await` or `.await`.
@@ -155,8 +153,8 @@ impl DiscussionsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<DiscussionsRecord> {
-        self.client.call_record(&crate::descriptor::DISCUSSIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DiscussionsRecord> {
+        self.client.call_record(&crate::descriptor::DISCUSSIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -165,11 +163,9 @@ impl DiscussionsGetRequest {
 }
 impl ::std::future::IntoFuture for DiscussionsGetRequest {
     type Output = Result<DiscussionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DiscussionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DiscussionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `discussions.search`; send it with `.send().await` or `.await`.
@@ -202,8 +198,10 @@ impl DiscussionsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<DiscussionsRecord2, DiscussionsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::DISCUSSIONS[2], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<DiscussionsRecord2, DiscussionsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::DISCUSSIONS[2], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DiscussionsRecord2, DiscussionsSearchMeta> {
@@ -216,15 +214,11 @@ impl DiscussionsSearchRequest {
 }
 impl ::std::future::IntoFuture for DiscussionsSearchRequest {
     type Output = Result<Page<DiscussionsRecord2, DiscussionsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DiscussionsRecord2, DiscussionsSearchMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<DiscussionsRecord2, DiscussionsSearchMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `DiscussionsRecordCategory` object.

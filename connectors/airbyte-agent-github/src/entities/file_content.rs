@@ -61,8 +61,8 @@ impl FileContentGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<FileContentRecord> {
-        self.client.call_record(&crate::descriptor::FILE_CONTENT[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<FileContentRecord> {
+        self.client.call_record(&crate::descriptor::FILE_CONTENT[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -71,11 +71,9 @@ impl FileContentGetRequest {
 }
 impl ::std::future::IntoFuture for FileContentGetRequest {
     type Output = Result<FileContentRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<FileContentRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<FileContentRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

@@ -147,8 +147,10 @@ impl IssuesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<IssuesRecord, IssuesListMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<IssuesRecord, IssuesListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssuesRecord, IssuesListMeta> {
@@ -161,15 +163,9 @@ impl IssuesListRequest {
 }
 impl ::std::future::IntoFuture for IssuesListRequest {
     type Output = Result<Page<IssuesRecord, IssuesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<IssuesRecord, IssuesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<IssuesRecord, IssuesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.get`; send it with `.send().await` or `.await`.
@@ -188,8 +184,8 @@ impl IssuesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord2> {
-        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord2> {
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -198,11 +194,9 @@ impl IssuesGetRequest {
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
     type Output = Result<IssuesRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.search`; send it with `.send().await` or `.await`.
@@ -235,8 +229,10 @@ impl IssuesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<IssuesRecord, IssuesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUES[2], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<IssuesRecord, IssuesSearchMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUES[2], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssuesRecord, IssuesSearchMeta> {
@@ -249,15 +245,9 @@ impl IssuesSearchRequest {
 }
 impl ::std::future::IntoFuture for IssuesSearchRequest {
     type Output = Result<Page<IssuesRecord, IssuesSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<IssuesRecord, IssuesSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<IssuesRecord, IssuesSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.create`; send it with `.send().await` or `.await`.
@@ -297,8 +287,8 @@ impl IssuesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord3> {
-        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord3> {
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -307,11 +297,9 @@ impl IssuesCreateRequest {
 }
 impl ::std::future::IntoFuture for IssuesCreateRequest {
     type Output = Result<IssuesRecord3>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord3>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord3>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.update`; send it with `.send().await` or `.await`.
@@ -372,8 +360,8 @@ impl IssuesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord3> {
-        self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord3> {
+        self.client.call_record(&crate::descriptor::ISSUES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -382,11 +370,9 @@ impl IssuesUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssuesUpdateRequest {
     type Output = Result<IssuesRecord3>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord3>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord3>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

@@ -87,8 +87,10 @@ impl LabelsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<LabelsRecord, LabelsListMeta>> {
-        self.client.call_list(&crate::descriptor::LABELS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<LabelsRecord, LabelsListMeta>> {
+        self.client.call_list(&crate::descriptor::LABELS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<LabelsRecord, LabelsListMeta> {
@@ -101,15 +103,9 @@ impl LabelsListRequest {
 }
 impl ::std::future::IntoFuture for LabelsListRequest {
     type Output = Result<Page<LabelsRecord, LabelsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<LabelsRecord, LabelsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<LabelsRecord, LabelsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `labels.get`; send it with `.send().await` or `.await`.
@@ -128,8 +124,8 @@ impl LabelsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<LabelsRecord> {
-        self.client.call_record(&crate::descriptor::LABELS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<LabelsRecord> {
+        self.client.call_record(&crate::descriptor::LABELS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,11 +134,9 @@ impl LabelsGetRequest {
 }
 impl ::std::future::IntoFuture for LabelsGetRequest {
     type Output = Result<LabelsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<LabelsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<LabelsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

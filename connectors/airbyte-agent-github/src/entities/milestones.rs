@@ -94,8 +94,10 @@ impl MilestonesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<MilestonesRecord, MilestonesListMeta>> {
-        self.client.call_list(&crate::descriptor::MILESTONES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<MilestonesRecord, MilestonesListMeta>> {
+        self.client.call_list(&crate::descriptor::MILESTONES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<MilestonesRecord, MilestonesListMeta> {
@@ -108,15 +110,11 @@ impl MilestonesListRequest {
 }
 impl ::std::future::IntoFuture for MilestonesListRequest {
     type Output = Result<Page<MilestonesRecord, MilestonesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<MilestonesRecord, MilestonesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<MilestonesRecord, MilestonesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `milestones.get`; send it with `.send().await` or `.await`.
@@ -135,8 +133,8 @@ impl MilestonesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MilestonesRecord> {
-        self.client.call_record(&crate::descriptor::MILESTONES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MilestonesRecord> {
+        self.client.call_record(&crate::descriptor::MILESTONES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -145,11 +143,9 @@ impl MilestonesGetRequest {
 }
 impl ::std::future::IntoFuture for MilestonesGetRequest {
     type Output = Result<MilestonesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MilestonesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MilestonesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

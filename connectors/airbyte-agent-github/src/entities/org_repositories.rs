@@ -62,10 +62,10 @@ impl OrgRepositoriesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<RepositoriesRecord, OrgRepositoriesListMeta>> {
-        self.client.call_list(&crate::descriptor::ORG_REPOSITORIES[0], self.params).await
+    ) -> airbyte_agent_runtime::Call<Page<RepositoriesRecord, OrgRepositoriesListMeta>> {
+        self.client.call_list(&crate::descriptor::ORG_REPOSITORIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<RepositoriesRecord, OrgRepositoriesListMeta> {
@@ -78,15 +78,11 @@ impl OrgRepositoriesListRequest {
 }
 impl ::std::future::IntoFuture for OrgRepositoriesListRequest {
     type Output = Result<Page<RepositoriesRecord, OrgRepositoriesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<RepositoriesRecord, OrgRepositoriesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<RepositoriesRecord, OrgRepositoriesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `org_repositories.list` next to the records.

@@ -61,8 +61,8 @@ impl OrganizationsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<OrganizationsRecord> {
-        self.client.call_record(&crate::descriptor::ORGANIZATIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<OrganizationsRecord> {
+        self.client.call_record(&crate::descriptor::ORGANIZATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -71,11 +71,9 @@ impl OrganizationsGetRequest {
 }
 impl ::std::future::IntoFuture for OrganizationsGetRequest {
     type Output = Result<OrganizationsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<OrganizationsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<OrganizationsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `organizations.list`; send it with `.send().await` or `.await`.
@@ -108,8 +106,10 @@ impl OrganizationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<OrganizationsRecord, OrganizationsListMeta>> {
-        self.client.call_list(&crate::descriptor::ORGANIZATIONS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<OrganizationsRecord, OrganizationsListMeta>> {
+        self.client.call_list(&crate::descriptor::ORGANIZATIONS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<OrganizationsRecord, OrganizationsListMeta> {
@@ -122,15 +122,11 @@ impl OrganizationsListRequest {
 }
 impl ::std::future::IntoFuture for OrganizationsListRequest {
     type Output = Result<Page<OrganizationsRecord, OrganizationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<OrganizationsRecord, OrganizationsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<OrganizationsRecord, OrganizationsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

@@ -82,8 +82,10 @@ impl PrCommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CommentsRecord2, PrCommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::PR_COMMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CommentsRecord2, PrCommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::PR_COMMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CommentsRecord2, PrCommentsListMeta> {
@@ -96,15 +98,11 @@ impl PrCommentsListRequest {
 }
 impl ::std::future::IntoFuture for PrCommentsListRequest {
     type Output = Result<Page<CommentsRecord2, PrCommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CommentsRecord2, PrCommentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CommentsRecord2, PrCommentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pr_comments.get`; send it with `.send().await` or `.await`.
@@ -123,8 +121,8 @@ impl PrCommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CommentsRecord2> {
-        self.client.call_record(&crate::descriptor::PR_COMMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CommentsRecord2> {
+        self.client.call_record(&crate::descriptor::PR_COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,11 +131,9 @@ impl PrCommentsGetRequest {
 }
 impl ::std::future::IntoFuture for PrCommentsGetRequest {
     type Output = Result<CommentsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CommentsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CommentsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `pr_comments.list` next to the records.

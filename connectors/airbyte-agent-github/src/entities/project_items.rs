@@ -67,8 +67,10 @@ impl ProjectItemsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProjectItemsRecord, ProjectItemsListMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECT_ITEMS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProjectItemsRecord, ProjectItemsListMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECT_ITEMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectItemsRecord, ProjectItemsListMeta> {
@@ -81,15 +83,11 @@ impl ProjectItemsListRequest {
 }
 impl ::std::future::IntoFuture for ProjectItemsListRequest {
     type Output = Result<Page<ProjectItemsRecord, ProjectItemsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProjectItemsRecord, ProjectItemsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProjectItemsRecord, ProjectItemsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `ProjectItemsRecordContentRepository` object.

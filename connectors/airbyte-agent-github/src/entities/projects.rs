@@ -80,8 +80,10 @@ impl ProjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProjectsRecord, ProjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProjectsRecord, ProjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProjectsRecord, ProjectsListMeta> {
@@ -94,15 +96,11 @@ impl ProjectsListRequest {
 }
 impl ::std::future::IntoFuture for ProjectsListRequest {
     type Output = Result<Page<ProjectsRecord, ProjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProjectsRecord, ProjectsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProjectsRecord, ProjectsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.get`; send it with `.send().await` or `.await`.
@@ -121,8 +119,8 @@ impl ProjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord2> {
-        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord2> {
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +129,9 @@ impl ProjectsGetRequest {
 }
 impl ::std::future::IntoFuture for ProjectsGetRequest {
     type Output = Result<ProjectsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

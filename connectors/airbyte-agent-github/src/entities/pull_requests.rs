@@ -124,8 +124,8 @@ impl PullRequestsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PullRequestsRecord> {
-        self.client.call_record(&crate::descriptor::PULL_REQUESTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PullRequestsRecord> {
+        self.client.call_record(&crate::descriptor::PULL_REQUESTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,11 +134,9 @@ impl PullRequestsCreateRequest {
 }
 impl ::std::future::IntoFuture for PullRequestsCreateRequest {
     type Output = Result<PullRequestsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PullRequestsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PullRequestsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pull_requests.list`; send it with `.send().await` or `.await`.
@@ -178,8 +176,10 @@ impl PullRequestsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PullRequestsRecord2, PullRequestsListMeta>> {
-        self.client.call_list(&crate::descriptor::PULL_REQUESTS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PullRequestsRecord2, PullRequestsListMeta>> {
+        self.client.call_list(&crate::descriptor::PULL_REQUESTS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PullRequestsRecord2, PullRequestsListMeta> {
@@ -192,15 +192,11 @@ impl PullRequestsListRequest {
 }
 impl ::std::future::IntoFuture for PullRequestsListRequest {
     type Output = Result<Page<PullRequestsRecord2, PullRequestsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PullRequestsRecord2, PullRequestsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<PullRequestsRecord2, PullRequestsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pull_requests.get`; send it with `.send().await` or `.await`.
@@ -219,8 +215,8 @@ impl PullRequestsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PullRequestsRecord3> {
-        self.client.call_record(&crate::descriptor::PULL_REQUESTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PullRequestsRecord3> {
+        self.client.call_record(&crate::descriptor::PULL_REQUESTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -229,11 +225,9 @@ impl PullRequestsGetRequest {
 }
 impl ::std::future::IntoFuture for PullRequestsGetRequest {
     type Output = Result<PullRequestsRecord3>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PullRequestsRecord3>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PullRequestsRecord3>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pull_requests.search`; send it with `.send().await` or `.await`.
@@ -266,10 +260,10 @@ impl PullRequestsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<PullRequestsRecord2, PullRequestsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::PULL_REQUESTS[3], self.params).await
+    ) -> airbyte_agent_runtime::Call<Page<PullRequestsRecord2, PullRequestsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::PULL_REQUESTS[3], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PullRequestsRecord2, PullRequestsSearchMeta> {
@@ -282,15 +276,11 @@ impl PullRequestsSearchRequest {
 }
 impl ::std::future::IntoFuture for PullRequestsSearchRequest {
     type Output = Result<Page<PullRequestsRecord2, PullRequestsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PullRequestsRecord2, PullRequestsSearchMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<PullRequestsRecord2, PullRequestsSearchMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `PullRequestsRecord` object.

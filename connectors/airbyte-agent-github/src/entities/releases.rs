@@ -87,8 +87,10 @@ impl ReleasesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ReleasesRecord, ReleasesListMeta>> {
-        self.client.call_list(&crate::descriptor::RELEASES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ReleasesRecord, ReleasesListMeta>> {
+        self.client.call_list(&crate::descriptor::RELEASES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ReleasesRecord, ReleasesListMeta> {
@@ -101,15 +103,11 @@ impl ReleasesListRequest {
 }
 impl ::std::future::IntoFuture for ReleasesListRequest {
     type Output = Result<Page<ReleasesRecord, ReleasesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ReleasesRecord, ReleasesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ReleasesRecord, ReleasesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `releases.get`; send it with `.send().await` or `.await`.
@@ -128,8 +126,8 @@ impl ReleasesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ReleasesRecord> {
-        self.client.call_record(&crate::descriptor::RELEASES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ReleasesRecord> {
+        self.client.call_record(&crate::descriptor::RELEASES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,11 +136,9 @@ impl ReleasesGetRequest {
 }
 impl ::std::future::IntoFuture for ReleasesGetRequest {
     type Output = Result<ReleasesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ReleasesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ReleasesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `ReleasesRecordReleaseAssetsNodesItem` object.

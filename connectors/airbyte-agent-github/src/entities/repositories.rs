@@ -79,8 +79,8 @@ impl RepositoriesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<RepositoriesRecord> {
-        self.client.call_record(&crate::descriptor::REPOSITORIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<RepositoriesRecord> {
+        self.client.call_record(&crate::descriptor::REPOSITORIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -89,11 +89,9 @@ impl RepositoriesGetRequest {
 }
 impl ::std::future::IntoFuture for RepositoriesGetRequest {
     type Output = Result<RepositoriesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<RepositoriesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<RepositoriesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `repositories.list`; send it with `.send().await` or `.await`.
@@ -126,8 +124,10 @@ impl RepositoriesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<RepositoriesRecord, RepositoriesListMeta>> {
-        self.client.call_list(&crate::descriptor::REPOSITORIES[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<RepositoriesRecord, RepositoriesListMeta>> {
+        self.client.call_list(&crate::descriptor::REPOSITORIES[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<RepositoriesRecord, RepositoriesListMeta> {
@@ -140,15 +140,11 @@ impl RepositoriesListRequest {
 }
 impl ::std::future::IntoFuture for RepositoriesListRequest {
     type Output = Result<Page<RepositoriesRecord, RepositoriesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<RepositoriesRecord, RepositoriesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<RepositoriesRecord, RepositoriesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `repositories.search`; send it with `.send().await` or `.await`.
@@ -181,8 +177,10 @@ impl RepositoriesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<RepositoriesRecord, RepositoriesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::REPOSITORIES[2], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<RepositoriesRecord, RepositoriesSearchMeta>> {
+        self.client.call_list(&crate::descriptor::REPOSITORIES[2], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<RepositoriesRecord, RepositoriesSearchMeta> {
@@ -195,15 +193,11 @@ impl RepositoriesSearchRequest {
 }
 impl ::std::future::IntoFuture for RepositoriesSearchRequest {
     type Output = Result<Page<RepositoriesRecord, RepositoriesSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<RepositoriesRecord, RepositoriesSearchMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<RepositoriesRecord, RepositoriesSearchMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `repositories.list` next to the records.

@@ -69,8 +69,10 @@ impl ReviewsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ReviewsRecord, ReviewsListMeta>> {
-        self.client.call_list(&crate::descriptor::REVIEWS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ReviewsRecord, ReviewsListMeta>> {
+        self.client.call_list(&crate::descriptor::REVIEWS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ReviewsRecord, ReviewsListMeta> {
@@ -83,15 +85,9 @@ impl ReviewsListRequest {
 }
 impl ::std::future::IntoFuture for ReviewsListRequest {
     type Output = Result<Page<ReviewsRecord, ReviewsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ReviewsRecord, ReviewsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<ReviewsRecord, ReviewsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

@@ -66,8 +66,10 @@ impl StargazersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<StargazersRecord, StargazersListMeta>> {
-        self.client.call_list(&crate::descriptor::STARGAZERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<StargazersRecord, StargazersListMeta>> {
+        self.client.call_list(&crate::descriptor::STARGAZERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<StargazersRecord, StargazersListMeta> {
@@ -80,15 +82,11 @@ impl StargazersListRequest {
 }
 impl ::std::future::IntoFuture for StargazersListRequest {
     type Output = Result<Page<StargazersRecord, StargazersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<StargazersRecord, StargazersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<StargazersRecord, StargazersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `StargazersRecordNode` object.

@@ -87,8 +87,8 @@ impl TagsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TagsRecord, TagsListMeta>> {
-        self.client.call_list(&crate::descriptor::TAGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<TagsRecord, TagsListMeta>> {
+        self.client.call_list(&crate::descriptor::TAGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TagsRecord, TagsListMeta> {
@@ -101,15 +101,9 @@ impl TagsListRequest {
 }
 impl ::std::future::IntoFuture for TagsListRequest {
     type Output = Result<Page<TagsRecord, TagsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TagsRecord, TagsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TagsRecord, TagsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.get`; send it with `.send().await` or `.await`.
@@ -128,8 +122,8 @@ impl TagsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TagsRecord> {
-        self.client.call_record(&crate::descriptor::TAGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TagsRecord> {
+        self.client.call_record(&crate::descriptor::TAGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,11 +132,9 @@ impl TagsGetRequest {
 }
 impl ::std::future::IntoFuture for TagsGetRequest {
     type Output = Result<TagsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TagsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TagsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TagsRecordTarget` object.

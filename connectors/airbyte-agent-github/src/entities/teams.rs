@@ -80,8 +80,8 @@ impl TeamsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TeamsRecord, TeamsListMeta>> {
-        self.client.call_list(&crate::descriptor::TEAMS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<TeamsRecord, TeamsListMeta>> {
+        self.client.call_list(&crate::descriptor::TEAMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TeamsRecord, TeamsListMeta> {
@@ -94,15 +94,9 @@ impl TeamsListRequest {
 }
 impl ::std::future::IntoFuture for TeamsListRequest {
     type Output = Result<Page<TeamsRecord, TeamsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TeamsRecord, TeamsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TeamsRecord, TeamsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `teams.get`; send it with `.send().await` or `.await`.
@@ -121,8 +115,8 @@ impl TeamsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TeamsRecord> {
-        self.client.call_record(&crate::descriptor::TEAMS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TeamsRecord> {
+        self.client.call_record(&crate::descriptor::TEAMS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +125,9 @@ impl TeamsGetRequest {
 }
 impl ::std::future::IntoFuture for TeamsGetRequest {
     type Output = Result<TeamsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TeamsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TeamsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TeamsRecordParentTeam` object.

@@ -74,8 +74,8 @@ impl UsersGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
-        self.client.call_record(&crate::descriptor::USERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<UsersRecord> {
+        self.client.call_record(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -84,11 +84,9 @@ impl UsersGetRequest {
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
     type Output = Result<UsersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<UsersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.list`; send it with `.send().await` or `.await`.
@@ -121,8 +119,8 @@ impl UsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<UsersRecord, UsersListMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<UsersRecord, UsersListMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UsersRecord, UsersListMeta> {
@@ -135,15 +133,9 @@ impl UsersListRequest {
 }
 impl ::std::future::IntoFuture for UsersListRequest {
     type Output = Result<Page<UsersRecord, UsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UsersRecord, UsersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<UsersRecord, UsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.search`; send it with `.send().await` or `.await`.
@@ -176,8 +168,10 @@ impl UsersSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<UsersRecord, UsersSearchMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[2], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<UsersRecord, UsersSearchMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[2], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UsersRecord, UsersSearchMeta> {
@@ -190,15 +184,9 @@ impl UsersSearchRequest {
 }
 impl ::std::future::IntoFuture for UsersSearchRequest {
     type Output = Result<Page<UsersRecord, UsersSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UsersRecord, UsersSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<UsersRecord, UsersSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

@@ -46,8 +46,8 @@ impl ViewerGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ViewerRecord> {
-        self.client.call_record(&crate::descriptor::VIEWER[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ViewerRecord> {
+        self.client.call_record(&crate::descriptor::VIEWER[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -56,11 +56,9 @@ impl ViewerGetRequest {
 }
 impl ::std::future::IntoFuture for ViewerGetRequest {
     type Output = Result<ViewerRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ViewerRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ViewerRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

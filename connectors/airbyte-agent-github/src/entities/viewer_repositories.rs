@@ -60,12 +60,12 @@ impl ViewerRepositoriesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<RepositoriesRecord, ViewerRepositoriesListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::VIEWER_REPOSITORIES[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<RepositoriesRecord, ViewerRepositoriesListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::VIEWER_REPOSITORIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<RepositoriesRecord, ViewerRepositoriesListMeta> {
@@ -78,15 +78,11 @@ impl ViewerRepositoriesListRequest {
 }
 impl ::std::future::IntoFuture for ViewerRepositoriesListRequest {
     type Output = Result<Page<RepositoriesRecord, ViewerRepositoriesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<RepositoriesRecord, ViewerRepositoriesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<RepositoriesRecord, ViewerRepositoriesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `viewer_repositories.list` next to the records.

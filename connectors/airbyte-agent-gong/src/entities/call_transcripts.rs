@@ -47,8 +47,10 @@ impl CallTranscriptsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CallTranscript, CallTranscriptsListMeta>> {
-        self.client.call_list(&crate::descriptor::CALL_TRANSCRIPTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CallTranscript, CallTranscriptsListMeta>> {
+        self.client.call_list(&crate::descriptor::CALL_TRANSCRIPTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CallTranscript, CallTranscriptsListMeta> {
@@ -61,15 +63,11 @@ impl CallTranscriptsListRequest {
 }
 impl ::std::future::IntoFuture for CallTranscriptsListRequest {
     type Output = Result<Page<CallTranscript, CallTranscriptsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CallTranscript, CallTranscriptsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CallTranscript, CallTranscriptsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `CallTranscriptsListFilter` object.

@@ -52,8 +52,8 @@ impl CallVideoDownloadRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::CALL_VIDEO[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::CALL_VIDEO[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -62,10 +62,8 @@ impl CallVideoDownloadRequest {
 }
 impl ::std::future::IntoFuture for CallVideoDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

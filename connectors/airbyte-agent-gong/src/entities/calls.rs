@@ -72,8 +72,8 @@ impl CallsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Call, CallsListMeta>> {
-        self.client.call_list(&crate::descriptor::CALLS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Call, CallsListMeta>> {
+        self.client.call_list(&crate::descriptor::CALLS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Call, CallsListMeta> {
@@ -86,11 +86,9 @@ impl CallsListRequest {
 }
 impl ::std::future::IntoFuture for CallsListRequest {
     type Output = Result<Page<Call, CallsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Call, CallsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Call, CallsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `calls.get`; send it with `.send().await` or `.await`.
@@ -102,8 +100,8 @@ pub struct CallsGetRequest {
 }
 impl CallsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Call> {
-        self.client.call_record(&crate::descriptor::CALLS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Call> {
+        self.client.call_record(&crate::descriptor::CALLS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -112,11 +110,9 @@ impl CallsGetRequest {
 }
 impl ::std::future::IntoFuture for CallsGetRequest {
     type Output = Result<Call>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Call>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Call>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Basic record of a recorded call or meeting.

@@ -54,8 +54,10 @@ impl CallsExtensiveListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ExtensiveCall, CallsExtensiveListMeta>> {
-        self.client.call_list(&crate::descriptor::CALLS_EXTENSIVE[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ExtensiveCall, CallsExtensiveListMeta>> {
+        self.client.call_list(&crate::descriptor::CALLS_EXTENSIVE[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ExtensiveCall, CallsExtensiveListMeta> {
@@ -68,15 +70,11 @@ impl CallsExtensiveListRequest {
 }
 impl ::std::future::IntoFuture for CallsExtensiveListRequest {
     type Output = Result<Page<ExtensiveCall, CallsExtensiveListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ExtensiveCall, CallsExtensiveListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ExtensiveCall, CallsExtensiveListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `CallsExtensiveListFilter` object.

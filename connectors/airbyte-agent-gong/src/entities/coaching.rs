@@ -49,8 +49,10 @@ pub struct CoachingListRequest {
 }
 impl CoachingListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CoachingData, CoachingListMeta>> {
-        self.client.call_list(&crate::descriptor::COACHING[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CoachingData, CoachingListMeta>> {
+        self.client.call_list(&crate::descriptor::COACHING[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CoachingData, CoachingListMeta> {
@@ -63,15 +65,9 @@ impl CoachingListRequest {
 }
 impl ::std::future::IntoFuture for CoachingListRequest {
     type Output = Result<Page<CoachingData, CoachingListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CoachingData, CoachingListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<CoachingData, CoachingListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Coaching figures for a manager and one of their reports.

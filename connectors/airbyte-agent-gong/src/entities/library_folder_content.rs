@@ -47,10 +47,10 @@ impl LibraryFolderContentListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<FolderCall, LibraryFolderContentListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::LIBRARY_FOLDER_CONTENT[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<FolderCall, LibraryFolderContentListMeta>> {
+        self.client.call_list(&crate::descriptor::LIBRARY_FOLDER_CONTENT[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<FolderCall, LibraryFolderContentListMeta> {
@@ -63,15 +63,11 @@ impl LibraryFolderContentListRequest {
 }
 impl ::std::future::IntoFuture for LibraryFolderContentListRequest {
     type Output = Result<Page<FolderCall, LibraryFolderContentListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<FolderCall, LibraryFolderContentListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<FolderCall, LibraryFolderContentListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A call saved in a library folder.

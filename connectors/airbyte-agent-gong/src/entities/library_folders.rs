@@ -40,8 +40,10 @@ pub struct LibraryFoldersListRequest {
 }
 impl LibraryFoldersListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<LibraryFolder, LibraryFoldersListMeta>> {
-        self.client.call_list(&crate::descriptor::LIBRARY_FOLDERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<LibraryFolder, LibraryFoldersListMeta>> {
+        self.client.call_list(&crate::descriptor::LIBRARY_FOLDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<LibraryFolder, LibraryFoldersListMeta> {
@@ -54,15 +56,11 @@ impl LibraryFoldersListRequest {
 }
 impl ::std::future::IntoFuture for LibraryFoldersListRequest {
     type Output = Result<Page<LibraryFolder, LibraryFoldersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<LibraryFolder, LibraryFoldersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<LibraryFolder, LibraryFoldersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A folder of the call library.

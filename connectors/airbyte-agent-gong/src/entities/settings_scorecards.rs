@@ -45,10 +45,10 @@ impl SettingsScorecardsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Scorecard, SettingsScorecardsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::SETTINGS_SCORECARDS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Scorecard, SettingsScorecardsListMeta>> {
+        self.client.call_list(&crate::descriptor::SETTINGS_SCORECARDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Scorecard, SettingsScorecardsListMeta> {
@@ -61,15 +61,11 @@ impl SettingsScorecardsListRequest {
 }
 impl ::std::future::IntoFuture for SettingsScorecardsListRequest {
     type Output = Result<Page<Scorecard, SettingsScorecardsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Scorecard, SettingsScorecardsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Scorecard, SettingsScorecardsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Settings of a scorecard used to review calls.

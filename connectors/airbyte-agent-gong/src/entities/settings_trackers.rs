@@ -45,10 +45,10 @@ impl SettingsTrackersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Tracker, SettingsTrackersListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::SETTINGS_TRACKERS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Tracker, SettingsTrackersListMeta>> {
+        self.client.call_list(&crate::descriptor::SETTINGS_TRACKERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Tracker, SettingsTrackersListMeta> {
@@ -61,15 +61,11 @@ impl SettingsTrackersListRequest {
 }
 impl ::std::future::IntoFuture for SettingsTrackersListRequest {
     type Output = Result<Page<Tracker, SettingsTrackersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Tracker, SettingsTrackersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Tracker, SettingsTrackersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Settings of a keyword tracker.

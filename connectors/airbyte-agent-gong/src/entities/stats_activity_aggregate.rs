@@ -43,12 +43,13 @@ pub struct StatsActivityAggregateListRequest {
 }
 impl StatsActivityAggregateListRequest {
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<UserAggregateActivity, StatsActivityAggregateListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<UserAggregateActivity, StatsActivityAggregateListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::STATS_ACTIVITY_AGGREGATE[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -63,17 +64,11 @@ impl StatsActivityAggregateListRequest {
 }
 impl ::std::future::IntoFuture for StatsActivityAggregateListRequest {
     type Output = Result<Page<UserAggregateActivity, StatsActivityAggregateListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<UserAggregateActivity, StatsActivityAggregateListMeta>,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<UserAggregateActivity, StatsActivityAggregateListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A user together with their activity totals.

@@ -43,12 +43,13 @@ pub struct StatsActivityDayByDayListRequest {
 }
 impl StatsActivityDayByDayListRequest {
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<UserDetailedActivity, StatsActivityDayByDayListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<UserDetailedActivity, StatsActivityDayByDayListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::STATS_ACTIVITY_DAY_BY_DAY[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -63,17 +64,11 @@ impl StatsActivityDayByDayListRequest {
 }
 impl ::std::future::IntoFuture for StatsActivityDayByDayListRequest {
     type Output = Result<Page<UserDetailedActivity, StatsActivityDayByDayListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<UserDetailedActivity, StatsActivityDayByDayListMeta>,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<UserDetailedActivity, StatsActivityDayByDayListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A user together with their activity per day.

@@ -50,12 +50,13 @@ impl StatsActivityScorecardsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<AnsweredScorecard, StatsActivityScorecardsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<AnsweredScorecard, StatsActivityScorecardsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::STATS_ACTIVITY_SCORECARDS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -70,15 +71,11 @@ impl StatsActivityScorecardsListRequest {
 }
 impl ::std::future::IntoFuture for StatsActivityScorecardsListRequest {
     type Output = Result<Page<AnsweredScorecard, StatsActivityScorecardsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AnsweredScorecard, StatsActivityScorecardsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<AnsweredScorecard, StatsActivityScorecardsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `StatsActivityScorecardsListFilter` object.

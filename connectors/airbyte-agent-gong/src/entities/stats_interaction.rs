@@ -43,12 +43,12 @@ pub struct StatsInteractionListRequest {
 }
 impl StatsInteractionListRequest {
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<UserInteractionStats, StatsInteractionListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::STATS_INTERACTION[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<UserInteractionStats, StatsInteractionListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::STATS_INTERACTION[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UserInteractionStats, StatsInteractionListMeta> {
@@ -61,15 +61,11 @@ impl StatsInteractionListRequest {
 }
 impl ::std::future::IntoFuture for StatsInteractionListRequest {
     type Output = Result<Page<UserInteractionStats, StatsInteractionListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UserInteractionStats, StatsInteractionListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<UserInteractionStats, StatsInteractionListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A user together with their interaction figures.

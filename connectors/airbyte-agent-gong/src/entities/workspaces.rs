@@ -37,8 +37,10 @@ pub struct WorkspacesListRequest {
 }
 impl WorkspacesListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Workspace, WorkspacesListMeta>> {
-        self.client.call_list(&crate::descriptor::WORKSPACES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Workspace, WorkspacesListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKSPACES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Workspace, WorkspacesListMeta> {
@@ -51,15 +53,9 @@ impl WorkspacesListRequest {
 }
 impl ::std::future::IntoFuture for WorkspacesListRequest {
     type Output = Result<Page<Workspace, WorkspacesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Workspace, WorkspacesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Workspace, WorkspacesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A workspace that separates teams or business units.

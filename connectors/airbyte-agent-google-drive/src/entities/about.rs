@@ -46,8 +46,8 @@ impl AboutGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<AboutRecord> {
-        self.client.call_record(&crate::descriptor::ABOUT[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AboutRecord> {
+        self.client.call_record(&crate::descriptor::ABOUT[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -56,11 +56,9 @@ impl AboutGetRequest {
 }
 impl ::std::future::IntoFuture for AboutGetRequest {
     type Output = Result<AboutRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AboutRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AboutRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The signed-in user, storage quota and supported formats.

@@ -95,8 +95,8 @@ impl ChangesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Change, ChangesListMeta>> {
-        self.client.call_list(&crate::descriptor::CHANGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Change, ChangesListMeta>> {
+        self.client.call_list(&crate::descriptor::CHANGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Change, ChangesListMeta> {
@@ -109,15 +109,9 @@ impl ChangesListRequest {
 }
 impl ::std::future::IntoFuture for ChangesListRequest {
     type Output = Result<Page<Change, ChangesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Change, ChangesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Change, ChangesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One entry of the change feed: a file or shared drive that was changed or removed.

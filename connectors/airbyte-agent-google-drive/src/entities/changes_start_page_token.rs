@@ -52,10 +52,9 @@ impl ChangesStartPageTokenGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ChangesStartPageTokenRecord> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<ChangesStartPageTokenRecord> {
         self.client
             .call_record(&crate::descriptor::CHANGES_START_PAGE_TOKEN[0], self.params)
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -64,15 +63,9 @@ impl ChangesStartPageTokenGetRequest {
 }
 impl ::std::future::IntoFuture for ChangesStartPageTokenGetRequest {
     type Output = Result<ChangesStartPageTokenRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<ChangesStartPageTokenRecord>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ChangesStartPageTokenRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The token from which the change feed is read.

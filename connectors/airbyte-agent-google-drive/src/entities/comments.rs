@@ -94,8 +94,8 @@ impl CommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Comment, CommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Comment, CommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Comment, CommentsListMeta> {
@@ -108,15 +108,9 @@ impl CommentsListRequest {
 }
 impl ::std::future::IntoFuture for CommentsListRequest {
     type Output = Result<Page<Comment, CommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Comment, CommentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Comment, CommentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.get`; send it with `.send().await` or `.await`.
@@ -142,8 +136,8 @@ impl CommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Comment> {
-        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Comment> {
+        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,11 +146,9 @@ impl CommentsGetRequest {
 }
 impl ::std::future::IntoFuture for CommentsGetRequest {
     type Output = Result<Comment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Comment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Comment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A comment on a file.

@@ -80,8 +80,8 @@ impl DrivesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Drive, DrivesListMeta>> {
-        self.client.call_list(&crate::descriptor::DRIVES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Drive, DrivesListMeta>> {
+        self.client.call_list(&crate::descriptor::DRIVES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Drive, DrivesListMeta> {
@@ -94,15 +94,9 @@ impl DrivesListRequest {
 }
 impl ::std::future::IntoFuture for DrivesListRequest {
     type Output = Result<Page<Drive, DrivesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Drive, DrivesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Drive, DrivesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `drives.get`; send it with `.send().await` or `.await`.
@@ -121,8 +115,8 @@ impl DrivesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Drive> {
-        self.client.call_record(&crate::descriptor::DRIVES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Drive> {
+        self.client.call_record(&crate::descriptor::DRIVES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +125,9 @@ impl DrivesGetRequest {
 }
 impl ::std::future::IntoFuture for DrivesGetRequest {
     type Output = Result<Drive>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Drive>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Drive>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `drives.list` next to the records.

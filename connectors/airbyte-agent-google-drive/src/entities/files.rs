@@ -174,8 +174,8 @@ impl FilesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<File, FilesListMeta>> {
-        self.client.call_list(&crate::descriptor::FILES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<File, FilesListMeta>> {
+        self.client.call_list(&crate::descriptor::FILES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<File, FilesListMeta> {
@@ -188,11 +188,9 @@ impl FilesListRequest {
 }
 impl ::std::future::IntoFuture for FilesListRequest {
     type Output = Result<Page<File, FilesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<File, FilesListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<File, FilesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `files.get`; send it with `.send().await` or `.await`.
@@ -218,8 +216,8 @@ impl FilesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<File> {
-        self.client.call_record(&crate::descriptor::FILES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<File> {
+        self.client.call_record(&crate::descriptor::FILES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -228,11 +226,9 @@ impl FilesGetRequest {
 }
 impl ::std::future::IntoFuture for FilesGetRequest {
     type Output = Result<File>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<File>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<File>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `files.create`; send it with `.send().await` or `.await`.
@@ -265,8 +261,8 @@ impl FilesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<File> {
-        self.client.call_record(&crate::descriptor::FILES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<File> {
+        self.client.call_record(&crate::descriptor::FILES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -275,11 +271,9 @@ impl FilesCreateRequest {
 }
 impl ::std::future::IntoFuture for FilesCreateRequest {
     type Output = Result<File>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<File>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<File>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `files.update`; send it with `.send().await` or `.await`.
@@ -333,8 +327,8 @@ impl FilesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<File> {
-        self.client.call_record(&crate::descriptor::FILES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<File> {
+        self.client.call_record(&crate::descriptor::FILES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -343,11 +337,9 @@ impl FilesUpdateRequest {
 }
 impl ::std::future::IntoFuture for FilesUpdateRequest {
     type Output = Result<File>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<File>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<File>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `files.delete`; send it with `.send().await` or `.await`.
@@ -366,8 +358,8 @@ impl FilesDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<File> {
-        self.client.call_record(&crate::descriptor::FILES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<File> {
+        self.client.call_record(&crate::descriptor::FILES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -376,11 +368,9 @@ impl FilesDeleteRequest {
 }
 impl ::std::future::IntoFuture for FilesDeleteRequest {
     type Output = Result<File>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<File>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<File>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `files.download`; send it with `.send().await` or `.await`.
@@ -413,8 +403,8 @@ impl FilesDownloadRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::FILES[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::FILES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -423,11 +413,9 @@ impl FilesDownloadRequest {
 }
 impl ::std::future::IntoFuture for FilesDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `files.list` next to the records.

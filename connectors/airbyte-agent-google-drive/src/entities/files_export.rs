@@ -45,8 +45,8 @@ pub struct FilesExportDownloadRequest {
 }
 impl FilesExportDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::FILES_EXPORT[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::FILES_EXPORT[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -55,10 +55,8 @@ impl FilesExportDownloadRequest {
 }
 impl ::std::future::IntoFuture for FilesExportDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -88,8 +88,8 @@ impl FilesUploadCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<File> {
-        self.client.call_record(&crate::descriptor::FILES_UPLOAD[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<File> {
+        self.client.call_record(&crate::descriptor::FILES_UPLOAD[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -98,11 +98,9 @@ impl FilesUploadCreateRequest {
 }
 impl ::std::future::IntoFuture for FilesUploadCreateRequest {
     type Output = Result<File>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<File>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<File>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

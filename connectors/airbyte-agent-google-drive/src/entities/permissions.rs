@@ -86,8 +86,10 @@ impl PermissionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Permission, PermissionsListMeta>> {
-        self.client.call_list(&crate::descriptor::PERMISSIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Permission, PermissionsListMeta>> {
+        self.client.call_list(&crate::descriptor::PERMISSIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Permission, PermissionsListMeta> {
@@ -100,15 +102,9 @@ impl PermissionsListRequest {
 }
 impl ::std::future::IntoFuture for PermissionsListRequest {
     type Output = Result<Page<Permission, PermissionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Permission, PermissionsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Permission, PermissionsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `permissions.get`; send it with `.send().await` or `.await`.
@@ -134,8 +130,8 @@ impl PermissionsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Permission> {
-        self.client.call_record(&crate::descriptor::PERMISSIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Permission> {
+        self.client.call_record(&crate::descriptor::PERMISSIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -144,11 +140,9 @@ impl PermissionsGetRequest {
 }
 impl ::std::future::IntoFuture for PermissionsGetRequest {
     type Output = Result<Permission>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Permission>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Permission>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One grant of access to a file or shared drive.

@@ -94,8 +94,8 @@ impl RepliesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Reply, RepliesListMeta>> {
-        self.client.call_list(&crate::descriptor::REPLIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Reply, RepliesListMeta>> {
+        self.client.call_list(&crate::descriptor::REPLIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Reply, RepliesListMeta> {
@@ -108,15 +108,9 @@ impl RepliesListRequest {
 }
 impl ::std::future::IntoFuture for RepliesListRequest {
     type Output = Result<Page<Reply, RepliesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Reply, RepliesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Reply, RepliesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `replies.get`; send it with `.send().await` or `.await`.
@@ -142,8 +136,8 @@ impl RepliesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Reply> {
-        self.client.call_record(&crate::descriptor::REPLIES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Reply> {
+        self.client.call_record(&crate::descriptor::REPLIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,11 +146,9 @@ impl RepliesGetRequest {
 }
 impl ::std::future::IntoFuture for RepliesGetRequest {
     type Output = Result<Reply>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Reply>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Reply>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `replies.list` next to the records.

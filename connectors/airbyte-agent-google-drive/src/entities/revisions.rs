@@ -73,8 +73,8 @@ impl RevisionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Revision, RevisionsListMeta>> {
-        self.client.call_list(&crate::descriptor::REVISIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Revision, RevisionsListMeta>> {
+        self.client.call_list(&crate::descriptor::REVISIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Revision, RevisionsListMeta> {
@@ -87,15 +87,9 @@ impl RevisionsListRequest {
 }
 impl ::std::future::IntoFuture for RevisionsListRequest {
     type Output = Result<Page<Revision, RevisionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Revision, RevisionsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Revision, RevisionsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `revisions.get`; send it with `.send().await` or `.await`.
@@ -107,8 +101,8 @@ pub struct RevisionsGetRequest {
 }
 impl RevisionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Revision> {
-        self.client.call_record(&crate::descriptor::REVISIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Revision> {
+        self.client.call_record(&crate::descriptor::REVISIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -117,11 +111,9 @@ impl RevisionsGetRequest {
 }
 impl ::std::future::IntoFuture for RevisionsGetRequest {
     type Output = Result<Revision>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Revision>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Revision>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata of one stored version of a file.

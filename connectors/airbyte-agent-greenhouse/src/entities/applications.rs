@@ -67,8 +67,10 @@ impl ApplicationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Application, ApplicationsListMeta>> {
-        self.client.call_list(&crate::descriptor::APPLICATIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Application, ApplicationsListMeta>> {
+        self.client.call_list(&crate::descriptor::APPLICATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Application, ApplicationsListMeta> {
@@ -81,15 +83,11 @@ impl ApplicationsListRequest {
 }
 impl ::std::future::IntoFuture for ApplicationsListRequest {
     type Output = Result<Page<Application, ApplicationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Application, ApplicationsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Application, ApplicationsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A candidate applying to a job, with stage and status.

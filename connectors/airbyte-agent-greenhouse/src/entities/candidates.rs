@@ -67,8 +67,10 @@ impl CandidatesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Candidate, CandidatesListMeta>> {
-        self.client.call_list(&crate::descriptor::CANDIDATES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Candidate, CandidatesListMeta>> {
+        self.client.call_list(&crate::descriptor::CANDIDATES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Candidate, CandidatesListMeta> {
@@ -81,15 +83,9 @@ impl CandidatesListRequest {
 }
 impl ::std::future::IntoFuture for CandidatesListRequest {
     type Output = Result<Page<Candidate, CandidatesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Candidate, CandidatesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Candidate, CandidatesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A person in the hiring pipeline.

@@ -59,8 +59,10 @@ impl DepartmentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Department, DepartmentsListMeta>> {
-        self.client.call_list(&crate::descriptor::DEPARTMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Department, DepartmentsListMeta>> {
+        self.client.call_list(&crate::descriptor::DEPARTMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Department, DepartmentsListMeta> {
@@ -73,15 +75,9 @@ impl DepartmentsListRequest {
 }
 impl ::std::future::IntoFuture for DepartmentsListRequest {
     type Output = Result<Page<Department, DepartmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Department, DepartmentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Department, DepartmentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A department of the organization.

@@ -66,8 +66,10 @@ impl InterviewsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Interview, InterviewsListMeta>> {
-        self.client.call_list(&crate::descriptor::INTERVIEWS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Interview, InterviewsListMeta>> {
+        self.client.call_list(&crate::descriptor::INTERVIEWS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Interview, InterviewsListMeta> {
@@ -80,15 +82,9 @@ impl InterviewsListRequest {
 }
 impl ::std::future::IntoFuture for InterviewsListRequest {
     type Output = Result<Page<Interview, InterviewsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Interview, InterviewsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Interview, InterviewsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A scheduled interview.

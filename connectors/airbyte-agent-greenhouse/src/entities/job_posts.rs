@@ -73,8 +73,8 @@ impl JobPostsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<JobPost, JobPostsListMeta>> {
-        self.client.call_list(&crate::descriptor::JOB_POSTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<JobPost, JobPostsListMeta>> {
+        self.client.call_list(&crate::descriptor::JOB_POSTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<JobPost, JobPostsListMeta> {
@@ -87,15 +87,9 @@ impl JobPostsListRequest {
 }
 impl ::std::future::IntoFuture for JobPostsListRequest {
     type Output = Result<Page<JobPost, JobPostsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<JobPost, JobPostsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<JobPost, JobPostsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A job post published on a job board.

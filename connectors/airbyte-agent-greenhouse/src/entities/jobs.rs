@@ -67,8 +67,8 @@ impl JobsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Job, JobsListMeta>> {
-        self.client.call_list(&crate::descriptor::JOBS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Job, JobsListMeta>> {
+        self.client.call_list(&crate::descriptor::JOBS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Job, JobsListMeta> {
@@ -81,11 +81,9 @@ impl JobsListRequest {
 }
 impl ::std::future::IntoFuture for JobsListRequest {
     type Output = Result<Page<Job, JobsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Job, JobsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Job, JobsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An open or closed job (requisition).

@@ -67,8 +67,8 @@ impl OffersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Offer, OffersListMeta>> {
-        self.client.call_list(&crate::descriptor::OFFERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Offer, OffersListMeta>> {
+        self.client.call_list(&crate::descriptor::OFFERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Offer, OffersListMeta> {
@@ -81,15 +81,9 @@ impl OffersListRequest {
 }
 impl ::std::future::IntoFuture for OffersListRequest {
     type Output = Result<Page<Offer, OffersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Offer, OffersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Offer, OffersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An offer made to a candidate.

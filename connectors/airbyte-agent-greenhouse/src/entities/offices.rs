@@ -59,8 +59,8 @@ impl OfficesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Office, OfficesListMeta>> {
-        self.client.call_list(&crate::descriptor::OFFICES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Office, OfficesListMeta>> {
+        self.client.call_list(&crate::descriptor::OFFICES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Office, OfficesListMeta> {
@@ -73,15 +73,9 @@ impl OfficesListRequest {
 }
 impl ::std::future::IntoFuture for OfficesListRequest {
     type Output = Result<Page<Office, OfficesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Office, OfficesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Office, OfficesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An office location of the organization.

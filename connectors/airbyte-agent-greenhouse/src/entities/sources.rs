@@ -60,8 +60,8 @@ impl SourcesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Source, SourcesListMeta>> {
-        self.client.call_list(&crate::descriptor::SOURCES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Source, SourcesListMeta>> {
+        self.client.call_list(&crate::descriptor::SOURCES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Source, SourcesListMeta> {
@@ -74,15 +74,9 @@ impl SourcesListRequest {
 }
 impl ::std::future::IntoFuture for SourcesListRequest {
     type Output = Result<Page<Source, SourcesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Source, SourcesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Source, SourcesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A channel candidates come from.

@@ -74,8 +74,8 @@ impl UsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<User, UsersListMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
@@ -88,11 +88,9 @@ impl UsersListRequest {
 }
 impl ::std::future::IntoFuture for UsersListRequest {
     type Output = Result<Page<User, UsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<User, UsersListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<User, UsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A Greenhouse user, such as a recruiter or hiring manager.

@@ -109,8 +109,10 @@ impl AssociationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AssociationsRecord, AssociationsListMeta>> {
-        self.client.call_list(&crate::descriptor::ASSOCIATIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AssociationsRecord, AssociationsListMeta>> {
+        self.client.call_list(&crate::descriptor::ASSOCIATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AssociationsRecord, AssociationsListMeta> {
@@ -123,15 +125,11 @@ impl AssociationsListRequest {
 }
 impl ::std::future::IntoFuture for AssociationsListRequest {
     type Output = Result<Page<AssociationsRecord, AssociationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AssociationsRecord, AssociationsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<AssociationsRecord, AssociationsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `associations.create`; send it with `.send().await` or `.await`.
@@ -160,8 +158,8 @@ impl AssociationsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<AssociationsRecord2> {
-        self.client.call_record(&crate::descriptor::ASSOCIATIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AssociationsRecord2> {
+        self.client.call_record(&crate::descriptor::ASSOCIATIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -170,11 +168,9 @@ impl AssociationsCreateRequest {
 }
 impl ::std::future::IntoFuture for AssociationsCreateRequest {
     type Output = Result<AssociationsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AssociationsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AssociationsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `associations.delete`; send it with `.send().await` or `.await`.
@@ -186,8 +182,8 @@ pub struct AssociationsDeleteRequest {
 }
 impl AssociationsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AssociationResult> {
-        self.client.call_record(&crate::descriptor::ASSOCIATIONS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AssociationResult> {
+        self.client.call_record(&crate::descriptor::ASSOCIATIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -196,11 +192,9 @@ impl AssociationsDeleteRequest {
 }
 impl ::std::future::IntoFuture for AssociationsDeleteRequest {
     type Output = Result<AssociationResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AssociationResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AssociationResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A page of records linked to one record.

@@ -103,8 +103,8 @@ impl CallsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CallsRecord> {
-        self.client.call_record(&crate::descriptor::CALLS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CallsRecord> {
+        self.client.call_record(&crate::descriptor::CALLS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,11 +113,9 @@ impl CallsCreateRequest {
 }
 impl ::std::future::IntoFuture for CallsCreateRequest {
     type Output = Result<CallsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CallsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CallsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `calls.list`; send it with `.send().await` or `.await`.
@@ -172,8 +170,8 @@ impl CallsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Call, CallsListMeta>> {
-        self.client.call_list(&crate::descriptor::CALLS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Call, CallsListMeta>> {
+        self.client.call_list(&crate::descriptor::CALLS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Call, CallsListMeta> {
@@ -186,11 +184,9 @@ impl CallsListRequest {
 }
 impl ::std::future::IntoFuture for CallsListRequest {
     type Output = Result<Page<Call, CallsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Call, CallsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Call, CallsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `calls.update`; send it with `.send().await` or `.await`.
@@ -202,8 +198,8 @@ pub struct CallsUpdateRequest {
 }
 impl CallsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CallsRecord> {
-        self.client.call_record(&crate::descriptor::CALLS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CallsRecord> {
+        self.client.call_record(&crate::descriptor::CALLS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -212,11 +208,9 @@ impl CallsUpdateRequest {
 }
 impl ::std::future::IntoFuture for CallsUpdateRequest {
     type Output = Result<CallsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CallsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CallsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `calls.get`; send it with `.send().await` or `.await`.
@@ -264,8 +258,8 @@ impl CallsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CallsRecord> {
-        self.client.call_record(&crate::descriptor::CALLS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CallsRecord> {
+        self.client.call_record(&crate::descriptor::CALLS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,11 +268,9 @@ impl CallsGetRequest {
 }
 impl ::std::future::IntoFuture for CallsGetRequest {
     type Output = Result<CallsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CallsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CallsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `calls.delete`; send it with `.send().await` or `.await`.
@@ -290,8 +282,8 @@ pub struct CallsDeleteRequest {
 }
 impl CallsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Call> {
-        self.client.call_record(&crate::descriptor::CALLS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Call> {
+        self.client.call_record(&crate::descriptor::CALLS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -300,11 +292,9 @@ impl CallsDeleteRequest {
 }
 impl ::std::future::IntoFuture for CallsDeleteRequest {
     type Output = Result<Call>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Call>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Call>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

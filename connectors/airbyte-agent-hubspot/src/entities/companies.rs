@@ -97,8 +97,8 @@ pub struct CompaniesCreateRequest {
 }
 impl CompaniesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CompaniesRecord> {
-        self.client.call_record(&crate::descriptor::COMPANIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CompaniesRecord> {
+        self.client.call_record(&crate::descriptor::COMPANIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -107,11 +107,9 @@ impl CompaniesCreateRequest {
 }
 impl ::std::future::IntoFuture for CompaniesCreateRequest {
     type Output = Result<CompaniesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CompaniesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CompaniesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.list`; send it with `.send().await` or `.await`.
@@ -166,8 +164,8 @@ impl CompaniesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Company, CompaniesListMeta>> {
-        self.client.call_list(&crate::descriptor::COMPANIES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Company, CompaniesListMeta>> {
+        self.client.call_list(&crate::descriptor::COMPANIES[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Company, CompaniesListMeta> {
@@ -180,15 +178,9 @@ impl CompaniesListRequest {
 }
 impl ::std::future::IntoFuture for CompaniesListRequest {
     type Output = Result<Page<Company, CompaniesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Company, CompaniesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Company, CompaniesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.update`; send it with `.send().await` or `.await`.
@@ -200,8 +192,8 @@ pub struct CompaniesUpdateRequest {
 }
 impl CompaniesUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CompaniesRecord> {
-        self.client.call_record(&crate::descriptor::COMPANIES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CompaniesRecord> {
+        self.client.call_record(&crate::descriptor::COMPANIES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -210,11 +202,9 @@ impl CompaniesUpdateRequest {
 }
 impl ::std::future::IntoFuture for CompaniesUpdateRequest {
     type Output = Result<CompaniesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CompaniesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CompaniesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.get`; send it with `.send().await` or `.await`.
@@ -262,8 +252,8 @@ impl CompaniesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CompaniesRecord> {
-        self.client.call_record(&crate::descriptor::COMPANIES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CompaniesRecord> {
+        self.client.call_record(&crate::descriptor::COMPANIES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -272,11 +262,9 @@ impl CompaniesGetRequest {
 }
 impl ::std::future::IntoFuture for CompaniesGetRequest {
     type Output = Result<CompaniesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CompaniesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CompaniesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.search`; send it with `.send().await` or `.await`.
@@ -330,8 +318,10 @@ impl CompaniesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Company, CompaniesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::COMPANIES[4], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Company, CompaniesSearchMeta>> {
+        self.client.call_list(&crate::descriptor::COMPANIES[4], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Company, CompaniesSearchMeta> {
@@ -344,15 +334,9 @@ impl CompaniesSearchRequest {
 }
 impl ::std::future::IntoFuture for CompaniesSearchRequest {
     type Output = Result<Page<Company, CompaniesSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Company, CompaniesSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Company, CompaniesSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

@@ -94,8 +94,8 @@ pub struct ContactsCreateRequest {
 }
 impl ContactsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,11 +104,9 @@ impl ContactsCreateRequest {
 }
 impl ::std::future::IntoFuture for ContactsCreateRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.list`; send it with `.send().await` or `.await`.
@@ -163,8 +161,8 @@ impl ContactsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client.call_list(&crate::descriptor::CONTACTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>> {
+        self.client.call_list(&crate::descriptor::CONTACTS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
@@ -177,15 +175,9 @@ impl ContactsListRequest {
 }
 impl ::std::future::IntoFuture for ContactsListRequest {
     type Output = Result<Page<Contact, ContactsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Contact, ContactsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.update`; send it with `.send().await` or `.await`.
@@ -197,8 +189,8 @@ pub struct ContactsUpdateRequest {
 }
 impl ContactsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -207,11 +199,9 @@ impl ContactsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ContactsUpdateRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.get`; send it with `.send().await` or `.await`.
@@ -259,8 +249,8 @@ impl ContactsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -269,11 +259,9 @@ impl ContactsGetRequest {
 }
 impl ::std::future::IntoFuture for ContactsGetRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.search`; send it with `.send().await` or `.await`.
@@ -327,8 +315,8 @@ impl ContactsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Contact, ContactsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::CONTACTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Contact, ContactsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::CONTACTS[4], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsSearchMeta> {
@@ -341,15 +329,9 @@ impl ContactsSearchRequest {
 }
 impl ::std::future::IntoFuture for ContactsSearchRequest {
     type Output = Result<Page<Contact, ContactsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Contact, ContactsSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Contact, ContactsSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

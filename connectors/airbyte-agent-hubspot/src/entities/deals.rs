@@ -94,8 +94,8 @@ pub struct DealsCreateRequest {
 }
 impl DealsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DealsRecord> {
-        self.client.call_record(&crate::descriptor::DEALS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DealsRecord> {
+        self.client.call_record(&crate::descriptor::DEALS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,11 +104,9 @@ impl DealsCreateRequest {
 }
 impl ::std::future::IntoFuture for DealsCreateRequest {
     type Output = Result<DealsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DealsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DealsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `deals.list`; send it with `.send().await` or `.await`.
@@ -163,8 +161,8 @@ impl DealsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Deal, DealsListMeta>> {
-        self.client.call_list(&crate::descriptor::DEALS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Deal, DealsListMeta>> {
+        self.client.call_list(&crate::descriptor::DEALS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Deal, DealsListMeta> {
@@ -177,11 +175,9 @@ impl DealsListRequest {
 }
 impl ::std::future::IntoFuture for DealsListRequest {
     type Output = Result<Page<Deal, DealsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Deal, DealsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Deal, DealsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `deals.update`; send it with `.send().await` or `.await`.
@@ -193,8 +189,8 @@ pub struct DealsUpdateRequest {
 }
 impl DealsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DealsRecord> {
-        self.client.call_record(&crate::descriptor::DEALS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DealsRecord> {
+        self.client.call_record(&crate::descriptor::DEALS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -203,11 +199,9 @@ impl DealsUpdateRequest {
 }
 impl ::std::future::IntoFuture for DealsUpdateRequest {
     type Output = Result<DealsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DealsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DealsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `deals.get`; send it with `.send().await` or `.await`.
@@ -255,8 +249,8 @@ impl DealsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<DealsRecord> {
-        self.client.call_record(&crate::descriptor::DEALS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DealsRecord> {
+        self.client.call_record(&crate::descriptor::DEALS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -265,11 +259,9 @@ impl DealsGetRequest {
 }
 impl ::std::future::IntoFuture for DealsGetRequest {
     type Output = Result<DealsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DealsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DealsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `deals.search`; send it with `.send().await` or `.await`.
@@ -323,8 +315,8 @@ impl DealsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Deal, DealsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::DEALS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Deal, DealsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::DEALS[4], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Deal, DealsSearchMeta> {
@@ -337,15 +329,9 @@ impl DealsSearchRequest {
 }
 impl ::std::future::IntoFuture for DealsSearchRequest {
     type Output = Result<Page<Deal, DealsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Deal, DealsSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Deal, DealsSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

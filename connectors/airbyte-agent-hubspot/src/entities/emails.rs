@@ -103,8 +103,8 @@ impl EmailsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<EmailsRecord> {
-        self.client.call_record(&crate::descriptor::EMAILS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<EmailsRecord> {
+        self.client.call_record(&crate::descriptor::EMAILS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,11 +113,9 @@ impl EmailsCreateRequest {
 }
 impl ::std::future::IntoFuture for EmailsCreateRequest {
     type Output = Result<EmailsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<EmailsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<EmailsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `emails.list`; send it with `.send().await` or `.await`.
@@ -172,8 +170,8 @@ impl EmailsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Email, EmailsListMeta>> {
-        self.client.call_list(&crate::descriptor::EMAILS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Email, EmailsListMeta>> {
+        self.client.call_list(&crate::descriptor::EMAILS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Email, EmailsListMeta> {
@@ -186,15 +184,9 @@ impl EmailsListRequest {
 }
 impl ::std::future::IntoFuture for EmailsListRequest {
     type Output = Result<Page<Email, EmailsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Email, EmailsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Email, EmailsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `emails.update`; send it with `.send().await` or `.await`.
@@ -206,8 +198,8 @@ pub struct EmailsUpdateRequest {
 }
 impl EmailsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<EmailsRecord> {
-        self.client.call_record(&crate::descriptor::EMAILS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<EmailsRecord> {
+        self.client.call_record(&crate::descriptor::EMAILS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -216,11 +208,9 @@ impl EmailsUpdateRequest {
 }
 impl ::std::future::IntoFuture for EmailsUpdateRequest {
     type Output = Result<EmailsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<EmailsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<EmailsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `emails.get`; send it with `.send().await` or `.await`.
@@ -268,8 +258,8 @@ impl EmailsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<EmailsRecord> {
-        self.client.call_record(&crate::descriptor::EMAILS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<EmailsRecord> {
+        self.client.call_record(&crate::descriptor::EMAILS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -278,11 +268,9 @@ impl EmailsGetRequest {
 }
 impl ::std::future::IntoFuture for EmailsGetRequest {
     type Output = Result<EmailsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<EmailsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<EmailsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `emails.delete`; send it with `.send().await` or `.await`.
@@ -294,8 +282,8 @@ pub struct EmailsDeleteRequest {
 }
 impl EmailsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Email> {
-        self.client.call_record(&crate::descriptor::EMAILS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Email> {
+        self.client.call_record(&crate::descriptor::EMAILS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -304,11 +292,9 @@ impl EmailsDeleteRequest {
 }
 impl ::std::future::IntoFuture for EmailsDeleteRequest {
     type Output = Result<Email>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Email>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Email>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

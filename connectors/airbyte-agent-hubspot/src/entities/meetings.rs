@@ -103,8 +103,8 @@ impl MeetingsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MeetingsRecord> {
-        self.client.call_record(&crate::descriptor::MEETINGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MeetingsRecord> {
+        self.client.call_record(&crate::descriptor::MEETINGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,11 +113,9 @@ impl MeetingsCreateRequest {
 }
 impl ::std::future::IntoFuture for MeetingsCreateRequest {
     type Output = Result<MeetingsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MeetingsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MeetingsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `meetings.list`; send it with `.send().await` or `.await`.
@@ -172,8 +170,8 @@ impl MeetingsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Meeting, MeetingsListMeta>> {
-        self.client.call_list(&crate::descriptor::MEETINGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Meeting, MeetingsListMeta>> {
+        self.client.call_list(&crate::descriptor::MEETINGS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Meeting, MeetingsListMeta> {
@@ -186,15 +184,9 @@ impl MeetingsListRequest {
 }
 impl ::std::future::IntoFuture for MeetingsListRequest {
     type Output = Result<Page<Meeting, MeetingsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Meeting, MeetingsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Meeting, MeetingsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `meetings.update`; send it with `.send().await` or `.await`.
@@ -206,8 +198,8 @@ pub struct MeetingsUpdateRequest {
 }
 impl MeetingsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<MeetingsRecord> {
-        self.client.call_record(&crate::descriptor::MEETINGS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MeetingsRecord> {
+        self.client.call_record(&crate::descriptor::MEETINGS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -216,11 +208,9 @@ impl MeetingsUpdateRequest {
 }
 impl ::std::future::IntoFuture for MeetingsUpdateRequest {
     type Output = Result<MeetingsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MeetingsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MeetingsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `meetings.get`; send it with `.send().await` or `.await`.
@@ -268,8 +258,8 @@ impl MeetingsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MeetingsRecord> {
-        self.client.call_record(&crate::descriptor::MEETINGS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MeetingsRecord> {
+        self.client.call_record(&crate::descriptor::MEETINGS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -278,11 +268,9 @@ impl MeetingsGetRequest {
 }
 impl ::std::future::IntoFuture for MeetingsGetRequest {
     type Output = Result<MeetingsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MeetingsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MeetingsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `meetings.delete`; send it with `.send().await` or `.await`.
@@ -294,8 +282,8 @@ pub struct MeetingsDeleteRequest {
 }
 impl MeetingsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Meeting> {
-        self.client.call_record(&crate::descriptor::MEETINGS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Meeting> {
+        self.client.call_record(&crate::descriptor::MEETINGS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -304,11 +292,9 @@ impl MeetingsDeleteRequest {
 }
 impl ::std::future::IntoFuture for MeetingsDeleteRequest {
     type Output = Result<Meeting>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Meeting>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Meeting>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

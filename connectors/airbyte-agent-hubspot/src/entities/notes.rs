@@ -103,8 +103,8 @@ impl NotesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<NotesRecord> {
-        self.client.call_record(&crate::descriptor::NOTES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<NotesRecord> {
+        self.client.call_record(&crate::descriptor::NOTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,11 +113,9 @@ impl NotesCreateRequest {
 }
 impl ::std::future::IntoFuture for NotesCreateRequest {
     type Output = Result<NotesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<NotesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<NotesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.list`; send it with `.send().await` or `.await`.
@@ -172,8 +170,8 @@ impl NotesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Note, NotesListMeta>> {
-        self.client.call_list(&crate::descriptor::NOTES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Note, NotesListMeta>> {
+        self.client.call_list(&crate::descriptor::NOTES[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Note, NotesListMeta> {
@@ -186,11 +184,9 @@ impl NotesListRequest {
 }
 impl ::std::future::IntoFuture for NotesListRequest {
     type Output = Result<Page<Note, NotesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Note, NotesListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Note, NotesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.update`; send it with `.send().await` or `.await`.
@@ -202,8 +198,8 @@ pub struct NotesUpdateRequest {
 }
 impl NotesUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<NotesRecord> {
-        self.client.call_record(&crate::descriptor::NOTES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<NotesRecord> {
+        self.client.call_record(&crate::descriptor::NOTES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -212,11 +208,9 @@ impl NotesUpdateRequest {
 }
 impl ::std::future::IntoFuture for NotesUpdateRequest {
     type Output = Result<NotesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<NotesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<NotesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.get`; send it with `.send().await` or `.await`.
@@ -264,8 +258,8 @@ impl NotesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<NotesRecord> {
-        self.client.call_record(&crate::descriptor::NOTES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<NotesRecord> {
+        self.client.call_record(&crate::descriptor::NOTES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,11 +268,9 @@ impl NotesGetRequest {
 }
 impl ::std::future::IntoFuture for NotesGetRequest {
     type Output = Result<NotesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<NotesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<NotesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.delete`; send it with `.send().await` or `.await`.
@@ -290,8 +282,8 @@ pub struct NotesDeleteRequest {
 }
 impl NotesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Note> {
-        self.client.call_record(&crate::descriptor::NOTES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Note> {
+        self.client.call_record(&crate::descriptor::NOTES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -300,11 +292,9 @@ impl NotesDeleteRequest {
 }
 impl ::std::future::IntoFuture for NotesDeleteRequest {
     type Output = Result<Note>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Note>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Note>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

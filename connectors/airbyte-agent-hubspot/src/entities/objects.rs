@@ -101,8 +101,8 @@ impl ObjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CrmObject, ObjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::OBJECTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<CrmObject, ObjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::OBJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CrmObject, ObjectsListMeta> {
@@ -115,15 +115,9 @@ impl ObjectsListRequest {
 }
 impl ::std::future::IntoFuture for ObjectsListRequest {
     type Output = Result<Page<CrmObject, ObjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CrmObject, ObjectsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<CrmObject, ObjectsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `objects.get`; send it with `.send().await` or `.await`.
@@ -171,8 +165,8 @@ impl ObjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CrmObject> {
-        self.client.call_record(&crate::descriptor::OBJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CrmObject> {
+        self.client.call_record(&crate::descriptor::OBJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -181,11 +175,9 @@ impl ObjectsGetRequest {
 }
 impl ::std::future::IntoFuture for ObjectsGetRequest {
     type Output = Result<CrmObject>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CrmObject>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CrmObject>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A record of any object type, including custom objects.

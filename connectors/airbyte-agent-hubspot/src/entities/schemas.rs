@@ -58,8 +58,8 @@ impl SchemasListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Schema, SchemasListMeta>> {
-        self.client.call_list(&crate::descriptor::SCHEMAS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Schema, SchemasListMeta>> {
+        self.client.call_list(&crate::descriptor::SCHEMAS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Schema, SchemasListMeta> {
@@ -72,15 +72,9 @@ impl SchemasListRequest {
 }
 impl ::std::future::IntoFuture for SchemasListRequest {
     type Output = Result<Page<Schema, SchemasListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Schema, SchemasListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Schema, SchemasListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `schemas.get`; send it with `.send().await` or `.await`.
@@ -92,8 +86,8 @@ pub struct SchemasGetRequest {
 }
 impl SchemasGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Schema> {
-        self.client.call_record(&crate::descriptor::SCHEMAS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Schema> {
+        self.client.call_record(&crate::descriptor::SCHEMAS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -102,11 +96,9 @@ impl SchemasGetRequest {
 }
 impl ::std::future::IntoFuture for SchemasGetRequest {
     type Output = Result<Schema>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Schema>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Schema>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Definition of a custom object type.

@@ -103,8 +103,8 @@ impl TasksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -113,11 +113,9 @@ impl TasksCreateRequest {
 }
 impl ::std::future::IntoFuture for TasksCreateRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.list`; send it with `.send().await` or `.await`.
@@ -172,8 +170,8 @@ impl TasksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Task, TasksListMeta>> {
-        self.client.call_list(&crate::descriptor::TASKS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Task, TasksListMeta>> {
+        self.client.call_list(&crate::descriptor::TASKS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Task, TasksListMeta> {
@@ -186,11 +184,9 @@ impl TasksListRequest {
 }
 impl ::std::future::IntoFuture for TasksListRequest {
     type Output = Result<Page<Task, TasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Task, TasksListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Task, TasksListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.update`; send it with `.send().await` or `.await`.
@@ -202,8 +198,8 @@ pub struct TasksUpdateRequest {
 }
 impl TasksUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -212,11 +208,9 @@ impl TasksUpdateRequest {
 }
 impl ::std::future::IntoFuture for TasksUpdateRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.get`; send it with `.send().await` or `.await`.
@@ -264,8 +258,8 @@ impl TasksGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,11 +268,9 @@ impl TasksGetRequest {
 }
 impl ::std::future::IntoFuture for TasksGetRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.delete`; send it with `.send().await` or `.await`.
@@ -290,8 +282,8 @@ pub struct TasksDeleteRequest {
 }
 impl TasksDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Task> {
-        self.client.call_record(&crate::descriptor::TASKS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Task> {
+        self.client.call_record(&crate::descriptor::TASKS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -300,11 +292,9 @@ impl TasksDeleteRequest {
 }
 impl ::std::future::IntoFuture for TasksDeleteRequest {
     type Output = Result<Task>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Task>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Task>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

@@ -94,8 +94,8 @@ pub struct TicketsCreateRequest {
 }
 impl TicketsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TicketsRecord> {
-        self.client.call_record(&crate::descriptor::TICKETS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TicketsRecord> {
+        self.client.call_record(&crate::descriptor::TICKETS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,11 +104,9 @@ impl TicketsCreateRequest {
 }
 impl ::std::future::IntoFuture for TicketsCreateRequest {
     type Output = Result<TicketsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TicketsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TicketsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.list`; send it with `.send().await` or `.await`.
@@ -163,8 +161,8 @@ impl TicketsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Ticket, TicketsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKETS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Ticket, TicketsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKETS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ticket, TicketsListMeta> {
@@ -177,15 +175,9 @@ impl TicketsListRequest {
 }
 impl ::std::future::IntoFuture for TicketsListRequest {
     type Output = Result<Page<Ticket, TicketsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Ticket, TicketsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Ticket, TicketsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.update`; send it with `.send().await` or `.await`.
@@ -197,8 +189,8 @@ pub struct TicketsUpdateRequest {
 }
 impl TicketsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TicketsRecord> {
-        self.client.call_record(&crate::descriptor::TICKETS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TicketsRecord> {
+        self.client.call_record(&crate::descriptor::TICKETS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -207,11 +199,9 @@ impl TicketsUpdateRequest {
 }
 impl ::std::future::IntoFuture for TicketsUpdateRequest {
     type Output = Result<TicketsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TicketsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TicketsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.get`; send it with `.send().await` or `.await`.
@@ -259,8 +249,8 @@ impl TicketsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TicketsRecord> {
-        self.client.call_record(&crate::descriptor::TICKETS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TicketsRecord> {
+        self.client.call_record(&crate::descriptor::TICKETS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -269,11 +259,9 @@ impl TicketsGetRequest {
 }
 impl ::std::future::IntoFuture for TicketsGetRequest {
     type Output = Result<TicketsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TicketsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TicketsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.search`; send it with `.send().await` or `.await`.
@@ -327,8 +315,8 @@ impl TicketsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Ticket, TicketsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::TICKETS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Ticket, TicketsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::TICKETS[4], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ticket, TicketsSearchMeta> {
@@ -341,15 +329,9 @@ impl TicketsSearchRequest {
 }
 impl ::std::future::IntoFuture for TicketsSearchRequest {
     type Output = Result<Page<Ticket, TicketsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Ticket, TicketsSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Ticket, TicketsSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Property values to set, keyed by property name.

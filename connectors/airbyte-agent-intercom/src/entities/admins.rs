@@ -58,8 +58,8 @@ impl AdminsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Admin, AdminsListMeta>> {
-        self.client.call_list(&crate::descriptor::ADMINS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Admin, AdminsListMeta>> {
+        self.client.call_list(&crate::descriptor::ADMINS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Admin, AdminsListMeta> {
@@ -72,15 +72,9 @@ impl AdminsListRequest {
 }
 impl ::std::future::IntoFuture for AdminsListRequest {
     type Output = Result<Page<Admin, AdminsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Admin, AdminsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Admin, AdminsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `admins.get`; send it with `.send().await` or `.await`.
@@ -99,8 +93,8 @@ impl AdminsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Admin> {
-        self.client.call_record(&crate::descriptor::ADMINS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Admin> {
+        self.client.call_record(&crate::descriptor::ADMINS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +103,9 @@ impl AdminsGetRequest {
 }
 impl ::std::future::IntoFuture for AdminsGetRequest {
     type Output = Result<Admin>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Admin>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Admin>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An admin (teammate) of the workspace.

@@ -112,8 +112,8 @@ impl CompaniesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Company, CompaniesListMeta>> {
-        self.client.call_list(&crate::descriptor::COMPANIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Company, CompaniesListMeta>> {
+        self.client.call_list(&crate::descriptor::COMPANIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Company, CompaniesListMeta> {
@@ -126,15 +126,9 @@ impl CompaniesListRequest {
 }
 impl ::std::future::IntoFuture for CompaniesListRequest {
     type Output = Result<Page<Company, CompaniesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Company, CompaniesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Company, CompaniesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.create`; send it with `.send().await` or `.await`.
@@ -202,8 +196,8 @@ impl CompaniesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Company> {
-        self.client.call_record(&crate::descriptor::COMPANIES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Company> {
+        self.client.call_record(&crate::descriptor::COMPANIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -212,11 +206,9 @@ impl CompaniesCreateRequest {
 }
 impl ::std::future::IntoFuture for CompaniesCreateRequest {
     type Output = Result<Company>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Company>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Company>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.get`; send it with `.send().await` or `.await`.
@@ -235,8 +227,8 @@ impl CompaniesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Company> {
-        self.client.call_record(&crate::descriptor::COMPANIES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Company> {
+        self.client.call_record(&crate::descriptor::COMPANIES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -245,11 +237,9 @@ impl CompaniesGetRequest {
 }
 impl ::std::future::IntoFuture for CompaniesGetRequest {
     type Output = Result<Company>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Company>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Company>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.update`; send it with `.send().await` or `.await`.
@@ -317,8 +307,8 @@ impl CompaniesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Company> {
-        self.client.call_record(&crate::descriptor::COMPANIES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Company> {
+        self.client.call_record(&crate::descriptor::COMPANIES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -327,11 +317,9 @@ impl CompaniesUpdateRequest {
 }
 impl ::std::future::IntoFuture for CompaniesUpdateRequest {
     type Output = Result<Company>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Company>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Company>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `companies.delete`; send it with `.send().await` or `.await`.
@@ -350,8 +338,8 @@ impl CompaniesDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ConversationsRecord2> {
-        self.client.call_record(&crate::descriptor::COMPANIES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ConversationsRecord2> {
+        self.client.call_record(&crate::descriptor::COMPANIES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -360,11 +348,9 @@ impl CompaniesDeleteRequest {
 }
 impl ::std::future::IntoFuture for CompaniesDeleteRequest {
     type Output = Result<ConversationsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ConversationsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ConversationsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A company that contacts belong to.

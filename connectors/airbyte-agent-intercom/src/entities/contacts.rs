@@ -167,8 +167,8 @@ impl ContactsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -177,11 +177,9 @@ impl ContactsCreateRequest {
 }
 impl ::std::future::IntoFuture for ContactsCreateRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.list`; send it with `.send().await` or `.await`.
@@ -214,8 +212,8 @@ impl ContactsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client.call_list(&crate::descriptor::CONTACTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>> {
+        self.client.call_list(&crate::descriptor::CONTACTS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
@@ -228,15 +226,9 @@ impl ContactsListRequest {
 }
 impl ::std::future::IntoFuture for ContactsListRequest {
     type Output = Result<Page<Contact, ContactsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Contact, ContactsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.get`; send it with `.send().await` or `.await`.
@@ -255,8 +247,8 @@ impl ContactsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -265,11 +257,9 @@ impl ContactsGetRequest {
 }
 impl ::std::future::IntoFuture for ContactsGetRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.update`; send it with `.send().await` or `.await`.
@@ -365,8 +355,8 @@ impl ContactsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -375,11 +365,9 @@ impl ContactsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ContactsUpdateRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.delete`; send it with `.send().await` or `.await`.
@@ -398,8 +386,8 @@ impl ContactsDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord2> {
-        self.client.call_record(&crate::descriptor::CONTACTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord2> {
+        self.client.call_record(&crate::descriptor::CONTACTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -408,11 +396,9 @@ impl ContactsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ContactsDeleteRequest {
     type Output = Result<ContactsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An Intercom contact: a user or a lead.

@@ -124,8 +124,8 @@ impl ConversationsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ConversationsRecord> {
-        self.client.call_record(&crate::descriptor::CONVERSATIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ConversationsRecord> {
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -134,11 +134,9 @@ impl ConversationsCreateRequest {
 }
 impl ::std::future::IntoFuture for ConversationsCreateRequest {
     type Output = Result<ConversationsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ConversationsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ConversationsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `conversations.list`; send it with `.send().await` or `.await`.
@@ -171,8 +169,10 @@ impl ConversationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Conversation, ConversationsListMeta>> {
-        self.client.call_list(&crate::descriptor::CONVERSATIONS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Conversation, ConversationsListMeta>> {
+        self.client.call_list(&crate::descriptor::CONVERSATIONS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Conversation, ConversationsListMeta> {
@@ -185,15 +185,11 @@ impl ConversationsListRequest {
 }
 impl ::std::future::IntoFuture for ConversationsListRequest {
     type Output = Result<Page<Conversation, ConversationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Conversation, ConversationsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Conversation, ConversationsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `conversations.get`; send it with `.send().await` or `.await`.
@@ -212,8 +208,8 @@ impl ConversationsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Conversation> {
-        self.client.call_record(&crate::descriptor::CONVERSATIONS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Conversation> {
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,11 +218,9 @@ impl ConversationsGetRequest {
 }
 impl ::std::future::IntoFuture for ConversationsGetRequest {
     type Output = Result<Conversation>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Conversation>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Conversation>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `conversations.update`; send it with `.send().await` or `.await`.
@@ -259,8 +253,8 @@ impl ConversationsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Conversation> {
-        self.client.call_record(&crate::descriptor::CONVERSATIONS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Conversation> {
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -269,11 +263,9 @@ impl ConversationsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ConversationsUpdateRequest {
     type Output = Result<Conversation>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Conversation>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Conversation>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `conversations.delete`; send it with `.send().await` or `.await`.
@@ -292,8 +284,8 @@ impl ConversationsDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ConversationsRecord2> {
-        self.client.call_record(&crate::descriptor::CONVERSATIONS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ConversationsRecord2> {
+        self.client.call_record(&crate::descriptor::CONVERSATIONS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -302,11 +294,9 @@ impl ConversationsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ConversationsDeleteRequest {
     type Output = Result<ConversationsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ConversationsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ConversationsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Contact who sends the first message.

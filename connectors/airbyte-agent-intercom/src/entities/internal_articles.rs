@@ -88,10 +88,8 @@ impl InternalArticlesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<InternalArticlesRecord> {
-        self.client
-            .call_record(&crate::descriptor::INTERNAL_ARTICLES[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InternalArticlesRecord> {
+        self.client.call_record(&crate::descriptor::INTERNAL_ARTICLES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -100,11 +98,9 @@ impl InternalArticlesCreateRequest {
 }
 impl ::std::future::IntoFuture for InternalArticlesCreateRequest {
     type Output = Result<InternalArticlesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InternalArticlesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InternalArticlesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `internal_articles.update`; send it with `.send().await` or `.await`.
@@ -151,10 +147,8 @@ impl InternalArticlesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<InternalArticlesRecord> {
-        self.client
-            .call_record(&crate::descriptor::INTERNAL_ARTICLES[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InternalArticlesRecord> {
+        self.client.call_record(&crate::descriptor::INTERNAL_ARTICLES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -163,11 +157,9 @@ impl InternalArticlesUpdateRequest {
 }
 impl ::std::future::IntoFuture for InternalArticlesUpdateRequest {
     type Output = Result<InternalArticlesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InternalArticlesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InternalArticlesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `internal_articles.delete`; send it with `.send().await` or `.await`.
@@ -186,10 +178,8 @@ impl InternalArticlesDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ConversationsRecord2> {
-        self.client
-            .call_record(&crate::descriptor::INTERNAL_ARTICLES[2], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ConversationsRecord2> {
+        self.client.call_record(&crate::descriptor::INTERNAL_ARTICLES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -198,11 +188,9 @@ impl InternalArticlesDeleteRequest {
 }
 impl ::std::future::IntoFuture for InternalArticlesDeleteRequest {
     type Output = Result<ConversationsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ConversationsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ConversationsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An article in the team-only knowledge base.

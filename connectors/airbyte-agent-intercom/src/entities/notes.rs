@@ -60,8 +60,8 @@ impl NotesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<NotesRecord> {
-        self.client.call_record(&crate::descriptor::NOTES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<NotesRecord> {
+        self.client.call_record(&crate::descriptor::NOTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -70,11 +70,9 @@ impl NotesCreateRequest {
 }
 impl ::std::future::IntoFuture for NotesCreateRequest {
     type Output = Result<NotesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<NotesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<NotesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An internal note on a contact.

@@ -85,8 +85,8 @@ impl TagsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Tag, TagsListMeta>> {
-        self.client.call_list(&crate::descriptor::TAGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Tag, TagsListMeta>> {
+        self.client.call_list(&crate::descriptor::TAGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Tag, TagsListMeta> {
@@ -99,11 +99,9 @@ impl TagsListRequest {
 }
 impl ::std::future::IntoFuture for TagsListRequest {
     type Output = Result<Page<Tag, TagsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Tag, TagsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Tag, TagsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.create`; send it with `.send().await` or `.await`.
@@ -122,8 +120,8 @@ impl TagsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Tag> {
-        self.client.call_record(&crate::descriptor::TAGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Tag> {
+        self.client.call_record(&crate::descriptor::TAGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -132,11 +130,9 @@ impl TagsCreateRequest {
 }
 impl ::std::future::IntoFuture for TagsCreateRequest {
     type Output = Result<Tag>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Tag>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Tag>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.get`; send it with `.send().await` or `.await`.
@@ -155,8 +151,8 @@ impl TagsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Tag> {
-        self.client.call_record(&crate::descriptor::TAGS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Tag> {
+        self.client.call_record(&crate::descriptor::TAGS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -165,11 +161,9 @@ impl TagsGetRequest {
 }
 impl ::std::future::IntoFuture for TagsGetRequest {
     type Output = Result<Tag>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Tag>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Tag>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.delete`; send it with `.send().await` or `.await`.
@@ -188,8 +182,8 @@ impl TagsDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Tag> {
-        self.client.call_record(&crate::descriptor::TAGS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Tag> {
+        self.client.call_record(&crate::descriptor::TAGS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -198,11 +192,9 @@ impl TagsDeleteRequest {
 }
 impl ::std::future::IntoFuture for TagsDeleteRequest {
     type Output = Result<Tag>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Tag>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Tag>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `tags.list` next to the records.

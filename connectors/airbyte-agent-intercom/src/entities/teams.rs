@@ -58,8 +58,8 @@ impl TeamsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Team, TeamsListMeta>> {
-        self.client.call_list(&crate::descriptor::TEAMS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Team, TeamsListMeta>> {
+        self.client.call_list(&crate::descriptor::TEAMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Team, TeamsListMeta> {
@@ -72,11 +72,9 @@ impl TeamsListRequest {
 }
 impl ::std::future::IntoFuture for TeamsListRequest {
     type Output = Result<Page<Team, TeamsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Team, TeamsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Team, TeamsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `teams.get`; send it with `.send().await` or `.await`.
@@ -95,8 +93,8 @@ impl TeamsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Team> {
-        self.client.call_record(&crate::descriptor::TEAMS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Team> {
+        self.client.call_record(&crate::descriptor::TEAMS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,11 +103,9 @@ impl TeamsGetRequest {
 }
 impl ::std::future::IntoFuture for TeamsGetRequest {
     type Output = Result<Team>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Team>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Team>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A team of admins that conversations can be assigned to.

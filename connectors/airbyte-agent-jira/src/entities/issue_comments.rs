@@ -143,8 +143,10 @@ impl IssueCommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<IssueComment, IssueCommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUE_COMMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<IssueComment, IssueCommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUE_COMMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueComment, IssueCommentsListMeta> {
@@ -157,15 +159,11 @@ impl IssueCommentsListRequest {
 }
 impl ::std::future::IntoFuture for IssueCommentsListRequest {
     type Output = Result<Page<IssueComment, IssueCommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<IssueComment, IssueCommentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<IssueComment, IssueCommentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_comments.create`; send it with `.send().await` or `.await`.
@@ -198,8 +196,8 @@ impl IssueCommentsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueComment> {
-        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueComment> {
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -208,11 +206,9 @@ impl IssueCommentsCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueCommentsCreateRequest {
     type Output = Result<IssueComment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueComment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_comments.get`; send it with `.send().await` or `.await`.
@@ -231,8 +227,8 @@ impl IssueCommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueComment> {
-        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueComment> {
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -241,11 +237,9 @@ impl IssueCommentsGetRequest {
 }
 impl ::std::future::IntoFuture for IssueCommentsGetRequest {
     type Output = Result<IssueComment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueComment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_comments.update`; send it with `.send().await` or `.await`.
@@ -278,8 +272,8 @@ impl IssueCommentsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueComment> {
-        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueComment> {
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -288,11 +282,9 @@ impl IssueCommentsUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssueCommentsUpdateRequest {
     type Output = Result<IssueComment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueComment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_comments.delete`; send it with `.send().await` or `.await`.
@@ -304,8 +296,8 @@ pub struct IssueCommentsDeleteRequest {
 }
 impl IssueCommentsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<IssueComment> {
-        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueComment> {
+        self.client.call_record(&crate::descriptor::ISSUE_COMMENTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -314,11 +306,9 @@ impl IssueCommentsDeleteRequest {
 }
 impl ::std::future::IntoFuture for IssueCommentsDeleteRequest {
     type Output = Result<IssueComment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueComment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueComment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

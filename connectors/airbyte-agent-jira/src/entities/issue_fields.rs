@@ -49,8 +49,10 @@ pub struct IssueFieldsListRequest {
 }
 impl IssueFieldsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<IssueField, IssueFieldsListMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUE_FIELDS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<IssueField, IssueFieldsListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUE_FIELDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueField, IssueFieldsListMeta> {
@@ -63,15 +65,9 @@ impl IssueFieldsListRequest {
 }
 impl ::std::future::IntoFuture for IssueFieldsListRequest {
     type Output = Result<Page<IssueField, IssueFieldsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<IssueField, IssueFieldsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<IssueField, IssueFieldsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_fields.search`; send it with `.send().await` or `.await`.
@@ -132,8 +128,8 @@ impl IssueFieldsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueFieldsSearchResult> {
-        self.client.call_record(&crate::descriptor::ISSUE_FIELDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueFieldsSearchResult> {
+        self.client.call_record(&crate::descriptor::ISSUE_FIELDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -142,11 +138,9 @@ impl IssueFieldsSearchRequest {
 }
 impl ::std::future::IntoFuture for IssueFieldsSearchRequest {
     type Output = Result<IssueFieldsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueFieldsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueFieldsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A system or custom field that issues can carry.

@@ -55,8 +55,8 @@ impl IssueLinksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client.call_record(&crate::descriptor::ISSUE_LINKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Map<String, Value>> {
+        self.client.call_record(&crate::descriptor::ISSUE_LINKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -65,11 +65,9 @@ impl IssueLinksCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueLinksCreateRequest {
     type Output = Result<Map<String, Value>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Map<String, Value>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Link type, such as Blocks, Duplicate or Relates.

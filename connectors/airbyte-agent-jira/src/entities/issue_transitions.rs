@@ -98,10 +98,10 @@ impl IssueTransitionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<IssueTransition, IssueTransitionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::ISSUE_TRANSITIONS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<IssueTransition, IssueTransitionsListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUE_TRANSITIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<IssueTransition, IssueTransitionsListMeta> {
@@ -114,15 +114,11 @@ impl IssueTransitionsListRequest {
 }
 impl ::std::future::IntoFuture for IssueTransitionsListRequest {
     type Output = Result<Page<IssueTransition, IssueTransitionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<IssueTransition, IssueTransitionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<IssueTransition, IssueTransitionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_transitions.create`; send it with `.send().await` or `.await`.
@@ -155,10 +151,8 @@ impl IssueTransitionsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Value> {
-        self.client
-            .call_record(&crate::descriptor::ISSUE_TRANSITIONS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Value> {
+        self.client.call_record(&crate::descriptor::ISSUE_TRANSITIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -167,11 +161,9 @@ impl IssueTransitionsCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueTransitionsCreateRequest {
     type Output = Result<Value>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Value>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Value>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Issue transition structure.

@@ -82,8 +82,8 @@ impl IssueWorklogsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueWorklogsRecord> {
-        self.client.call_record(&crate::descriptor::ISSUE_WORKLOGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueWorklogsRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_WORKLOGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -92,11 +92,9 @@ impl IssueWorklogsGetRequest {
 }
 impl ::std::future::IntoFuture for IssueWorklogsGetRequest {
     type Output = Result<IssueWorklogsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueWorklogsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueWorklogsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_worklogs.list`; send it with `.send().await` or `.await`.
@@ -129,8 +127,10 @@ impl IssueWorklogsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Worklog, IssueWorklogsListMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUE_WORKLOGS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Worklog, IssueWorklogsListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUE_WORKLOGS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Worklog, IssueWorklogsListMeta> {
@@ -143,15 +143,9 @@ impl IssueWorklogsListRequest {
 }
 impl ::std::future::IntoFuture for IssueWorklogsListRequest {
     type Output = Result<Page<Worklog, IssueWorklogsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Worklog, IssueWorklogsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Worklog, IssueWorklogsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issue_worklogs.create`; send it with `.send().await` or `.await`.
@@ -212,8 +206,8 @@ impl IssueWorklogsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueWorklogsRecord> {
-        self.client.call_record(&crate::descriptor::ISSUE_WORKLOGS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueWorklogsRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_WORKLOGS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -222,11 +216,9 @@ impl IssueWorklogsCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueWorklogsCreateRequest {
     type Output = Result<IssueWorklogsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueWorklogsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueWorklogsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Time logged on an issue.

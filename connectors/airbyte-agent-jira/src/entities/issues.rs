@@ -147,8 +147,8 @@ impl IssuesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Issue, IssuesSearchMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Issue, IssuesSearchMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Issue, IssuesSearchMeta> {
@@ -161,15 +161,9 @@ impl IssuesSearchRequest {
 }
 impl ::std::future::IntoFuture for IssuesSearchRequest {
     type Output = Result<Page<Issue, IssuesSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Issue, IssuesSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Issue, IssuesSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.create`; send it with `.send().await` or `.await`.
@@ -195,8 +189,8 @@ impl IssuesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -205,11 +199,9 @@ impl IssuesCreateRequest {
 }
 impl ::std::future::IntoFuture for IssuesCreateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.get`; send it with `.send().await` or `.await`.
@@ -263,8 +255,8 @@ impl IssuesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Issue> {
-        self.client.call_record(&crate::descriptor::ISSUES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Issue> {
+        self.client.call_record(&crate::descriptor::ISSUES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,11 +265,9 @@ impl IssuesGetRequest {
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
     type Output = Result<Issue>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Issue>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.update`; send it with `.send().await` or `.await`.
@@ -345,8 +335,8 @@ impl IssuesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Issue> {
-        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Issue> {
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -355,11 +345,9 @@ impl IssuesUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssuesUpdateRequest {
     type Output = Result<Issue>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Issue>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.delete`; send it with `.send().await` or `.await`.
@@ -378,8 +366,8 @@ impl IssuesDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Issue> {
-        self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Issue> {
+        self.client.call_record(&crate::descriptor::ISSUES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -388,11 +376,9 @@ impl IssuesDeleteRequest {
 }
 impl ::std::future::IntoFuture for IssuesDeleteRequest {
     type Output = Result<Issue>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Issue>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A Jira work item, such as a story, bug, task or epic.

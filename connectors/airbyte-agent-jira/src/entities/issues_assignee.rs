@@ -50,10 +50,8 @@ impl IssuesAssigneeUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Value> {
-        self.client
-            .call_record(&crate::descriptor::ISSUES_ASSIGNEE[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Value> {
+        self.client.call_record(&crate::descriptor::ISSUES_ASSIGNEE[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -62,10 +60,8 @@ impl IssuesAssigneeUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssuesAssigneeUpdateRequest {
     type Output = Result<Value>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Value>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Value>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -133,8 +133,8 @@ impl ProjectsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Project, ProjectsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Project, ProjectsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Project, ProjectsSearchMeta> {
@@ -147,15 +147,9 @@ impl ProjectsSearchRequest {
 }
 impl ::std::future::IntoFuture for ProjectsSearchRequest {
     type Output = Result<Page<Project, ProjectsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Project, ProjectsSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Project, ProjectsSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.get`; send it with `.send().await` or `.await`.
@@ -181,8 +175,8 @@ impl ProjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Project> {
-        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Project> {
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -191,11 +185,9 @@ impl ProjectsGetRequest {
 }
 impl ::std::future::IntoFuture for ProjectsGetRequest {
     type Output = Result<Project>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Project>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Project>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -70,8 +70,8 @@ impl UsersGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<UsersRecord> {
-        self.client.call_record(&crate::descriptor::USERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<UsersRecord> {
+        self.client.call_record(&crate::descriptor::USERS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -80,11 +80,9 @@ impl UsersGetRequest {
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
     type Output = Result<UsersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<UsersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<UsersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.list`; send it with `.send().await` or `.await`.
@@ -110,8 +108,8 @@ impl UsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<User, UsersListMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
@@ -124,11 +122,9 @@ impl UsersListRequest {
 }
 impl ::std::future::IntoFuture for UsersListRequest {
     type Output = Result<Page<User, UsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<User, UsersListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<User, UsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.search`; send it with `.send().await` or `.await`.
@@ -175,8 +171,8 @@ impl UsersSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<User, UsersSearchMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<User, UsersSearchMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[2], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersSearchMeta> {
@@ -189,15 +185,9 @@ impl UsersSearchRequest {
 }
 impl ::std::future::IntoFuture for UsersSearchRequest {
     type Output = Result<Page<User, UsersSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<User, UsersSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<User, UsersSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An Atlassian account known to the site.

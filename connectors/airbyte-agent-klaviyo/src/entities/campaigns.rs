@@ -68,8 +68,8 @@ impl CampaignsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Campaign, CampaignsListMeta>> {
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
@@ -82,15 +82,9 @@ impl CampaignsListRequest {
 }
 impl ::std::future::IntoFuture for CampaignsListRequest {
     type Output = Result<Page<Campaign, CampaignsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Campaign, CampaignsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Campaign, CampaignsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.get`; send it with `.send().await` or `.await`.
@@ -109,8 +103,8 @@ impl CampaignsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Campaign> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Campaign> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -119,11 +113,9 @@ impl CampaignsGetRequest {
 }
 impl ::std::future::IntoFuture for CampaignsGetRequest {
     type Output = Result<Campaign>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Campaign>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Campaign>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An email or SMS campaign.

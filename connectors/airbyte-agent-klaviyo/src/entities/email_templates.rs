@@ -73,8 +73,10 @@ impl EmailTemplatesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Template, EmailTemplatesListMeta>> {
-        self.client.call_list(&crate::descriptor::EMAIL_TEMPLATES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Template, EmailTemplatesListMeta>> {
+        self.client.call_list(&crate::descriptor::EMAIL_TEMPLATES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Template, EmailTemplatesListMeta> {
@@ -87,15 +89,11 @@ impl EmailTemplatesListRequest {
 }
 impl ::std::future::IntoFuture for EmailTemplatesListRequest {
     type Output = Result<Page<Template, EmailTemplatesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Template, EmailTemplatesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Template, EmailTemplatesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `email_templates.get`; send it with `.send().await` or `.await`.
@@ -114,10 +112,8 @@ impl EmailTemplatesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Template> {
-        self.client
-            .call_record(&crate::descriptor::EMAIL_TEMPLATES[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Template> {
+        self.client.call_record(&crate::descriptor::EMAIL_TEMPLATES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -126,11 +122,9 @@ impl EmailTemplatesGetRequest {
 }
 impl ::std::future::IntoFuture for EmailTemplatesGetRequest {
     type Output = Result<Template>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Template>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Template>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An email template.

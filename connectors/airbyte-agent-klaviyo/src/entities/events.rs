@@ -67,8 +67,8 @@ impl EventsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Event, EventsListMeta>> {
-        self.client.call_list(&crate::descriptor::EVENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Event, EventsListMeta>> {
+        self.client.call_list(&crate::descriptor::EVENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Event, EventsListMeta> {
@@ -81,15 +81,9 @@ impl EventsListRequest {
 }
 impl ::std::future::IntoFuture for EventsListRequest {
     type Output = Result<Page<Event, EventsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Event, EventsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Event, EventsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One tracked action of a profile, such as an order or an opened email.

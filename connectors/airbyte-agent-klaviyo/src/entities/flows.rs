@@ -73,8 +73,8 @@ impl FlowsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Flow, FlowsListMeta>> {
-        self.client.call_list(&crate::descriptor::FLOWS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Flow, FlowsListMeta>> {
+        self.client.call_list(&crate::descriptor::FLOWS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Flow, FlowsListMeta> {
@@ -87,11 +87,9 @@ impl FlowsListRequest {
 }
 impl ::std::future::IntoFuture for FlowsListRequest {
     type Output = Result<Page<Flow, FlowsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Flow, FlowsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Flow, FlowsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `flows.get`; send it with `.send().await` or `.await`.
@@ -110,8 +108,8 @@ impl FlowsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Flow> {
-        self.client.call_record(&crate::descriptor::FLOWS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Flow> {
+        self.client.call_record(&crate::descriptor::FLOWS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,11 +118,9 @@ impl FlowsGetRequest {
 }
 impl ::std::future::IntoFuture for FlowsGetRequest {
     type Output = Result<Flow>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Flow>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Flow>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An automated sequence of messages.

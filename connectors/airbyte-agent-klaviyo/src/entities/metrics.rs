@@ -73,8 +73,8 @@ impl MetricsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metric, MetricsListMeta>> {
-        self.client.call_list(&crate::descriptor::METRICS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Metric, MetricsListMeta>> {
+        self.client.call_list(&crate::descriptor::METRICS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metric, MetricsListMeta> {
@@ -87,15 +87,9 @@ impl MetricsListRequest {
 }
 impl ::std::future::IntoFuture for MetricsListRequest {
     type Output = Result<Page<Metric, MetricsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metric, MetricsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Metric, MetricsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `metrics.get`; send it with `.send().await` or `.await`.
@@ -114,8 +108,8 @@ impl MetricsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Metric> {
-        self.client.call_record(&crate::descriptor::METRICS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Metric> {
+        self.client.call_record(&crate::descriptor::METRICS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,11 +118,9 @@ impl MetricsGetRequest {
 }
 impl ::std::future::IntoFuture for MetricsGetRequest {
     type Output = Result<Metric>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Metric>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Metric>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A type of tracked event, such as Placed Order.

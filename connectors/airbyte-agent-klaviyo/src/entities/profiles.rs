@@ -73,8 +73,8 @@ impl ProfilesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Profile, ProfilesListMeta>> {
-        self.client.call_list(&crate::descriptor::PROFILES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Profile, ProfilesListMeta>> {
+        self.client.call_list(&crate::descriptor::PROFILES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Profile, ProfilesListMeta> {
@@ -87,15 +87,9 @@ impl ProfilesListRequest {
 }
 impl ::std::future::IntoFuture for ProfilesListRequest {
     type Output = Result<Page<Profile, ProfilesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Profile, ProfilesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Profile, ProfilesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `profiles.get`; send it with `.send().await` or `.await`.
@@ -114,8 +108,8 @@ impl ProfilesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Profile> {
-        self.client.call_record(&crate::descriptor::PROFILES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Profile> {
+        self.client.call_record(&crate::descriptor::PROFILES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,11 +118,9 @@ impl ProfilesGetRequest {
 }
 impl ::std::future::IntoFuture for ProfilesGetRequest {
     type Output = Result<Profile>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Profile>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Profile>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A Klaviyo profile: one contact with identifiers and properties.

@@ -112,8 +112,8 @@ impl CommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Comment, CommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Comment, CommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Comment, CommentsListMeta> {
@@ -126,15 +126,9 @@ impl CommentsListRequest {
 }
 impl ::std::future::IntoFuture for CommentsListRequest {
     type Output = Result<Page<Comment, CommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Comment, CommentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Comment, CommentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.get`; send it with `.send().await` or `.await`.
@@ -154,8 +148,8 @@ impl CommentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Comment> {
-        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Comment> {
+        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -164,11 +158,9 @@ impl CommentsGetRequest {
 }
 impl ::std::future::IntoFuture for CommentsGetRequest {
     type Output = Result<Comment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Comment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Comment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.create`; send it with `.send().await` or `.await`.
@@ -188,8 +180,8 @@ impl CommentsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CommentsRecord> {
-        self.client.call_record(&crate::descriptor::COMMENTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CommentsRecord> {
+        self.client.call_record(&crate::descriptor::COMMENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -198,11 +190,9 @@ impl CommentsCreateRequest {
 }
 impl ::std::future::IntoFuture for CommentsCreateRequest {
     type Output = Result<CommentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CommentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CommentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.update`; send it with `.send().await` or `.await`.
@@ -222,8 +212,8 @@ impl CommentsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CommentsRecord> {
-        self.client.call_record(&crate::descriptor::COMMENTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CommentsRecord> {
+        self.client.call_record(&crate::descriptor::COMMENTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -232,11 +222,9 @@ impl CommentsUpdateRequest {
 }
 impl ::std::future::IntoFuture for CommentsUpdateRequest {
     type Output = Result<CommentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CommentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CommentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A comment written on an issue.

@@ -105,8 +105,8 @@ impl IssuesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Issue, IssuesListMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Issue, IssuesListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Issue, IssuesListMeta> {
@@ -119,15 +119,9 @@ impl IssuesListRequest {
 }
 impl ::std::future::IntoFuture for IssuesListRequest {
     type Output = Result<Page<Issue, IssuesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Issue, IssuesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Issue, IssuesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.get`; send it with `.send().await` or `.await`.
@@ -147,8 +141,8 @@ impl IssuesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Issue> {
-        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Issue> {
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -157,11 +151,9 @@ impl IssuesGetRequest {
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
     type Output = Result<Issue>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Issue>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.create`; send it with `.send().await` or `.await`.
@@ -209,8 +201,8 @@ impl IssuesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -219,11 +211,9 @@ impl IssuesCreateRequest {
 }
 impl ::std::future::IntoFuture for IssuesCreateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.update`; send it with `.send().await` or `.await`.
@@ -285,8 +275,8 @@ impl IssuesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -295,11 +285,9 @@ impl IssuesUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssuesUpdateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A Linear issue: a bug, task or request tracked by a team.

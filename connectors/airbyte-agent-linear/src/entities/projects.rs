@@ -104,8 +104,8 @@ impl ProjectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Project, ProjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Project, ProjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Project, ProjectsListMeta> {
@@ -118,15 +118,9 @@ impl ProjectsListRequest {
 }
 impl ::std::future::IntoFuture for ProjectsListRequest {
     type Output = Result<Page<Project, ProjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Project, ProjectsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Project, ProjectsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.get`; send it with `.send().await` or `.await`.
@@ -146,8 +140,8 @@ impl ProjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Project> {
-        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Project> {
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -156,11 +150,9 @@ impl ProjectsGetRequest {
 }
 impl ::std::future::IntoFuture for ProjectsGetRequest {
     type Output = Result<Project>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Project>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Project>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.create`; send it with `.send().await` or `.await`.
@@ -215,8 +207,8 @@ impl ProjectsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -225,11 +217,9 @@ impl ProjectsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProjectsCreateRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.update`; send it with `.send().await` or `.await`.
@@ -291,8 +281,8 @@ impl ProjectsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -301,11 +291,9 @@ impl ProjectsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A Linear project that groups issues toward a goal.

@@ -61,8 +61,10 @@ impl WorkflowStatesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<WorkflowState, WorkflowStatesListMeta>> {
-        self.client.call_list(&crate::descriptor::WORKFLOW_STATES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<WorkflowState, WorkflowStatesListMeta>> {
+        self.client.call_list(&crate::descriptor::WORKFLOW_STATES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<WorkflowState, WorkflowStatesListMeta> {
@@ -75,15 +77,11 @@ impl WorkflowStatesListRequest {
 }
 impl ::std::future::IntoFuture for WorkflowStatesListRequest {
     type Output = Result<Page<WorkflowState, WorkflowStatesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<WorkflowState, WorkflowStatesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<WorkflowState, WorkflowStatesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One status in a team workflow, such as Todo or Done.

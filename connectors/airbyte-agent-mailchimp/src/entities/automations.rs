@@ -88,8 +88,10 @@ impl AutomationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Automation, AutomationsListMeta>> {
-        self.client.call_list(&crate::descriptor::AUTOMATIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Automation, AutomationsListMeta>> {
+        self.client.call_list(&crate::descriptor::AUTOMATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Automation, AutomationsListMeta> {
@@ -102,15 +104,9 @@ impl AutomationsListRequest {
 }
 impl ::std::future::IntoFuture for AutomationsListRequest {
     type Output = Result<Page<Automation, AutomationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Automation, AutomationsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Automation, AutomationsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -62,8 +62,10 @@ impl EmailActivityListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<EmailActivity2, EmailActivityListMeta>> {
-        self.client.call_list(&crate::descriptor::EMAIL_ACTIVITY[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<EmailActivity2, EmailActivityListMeta>> {
+        self.client.call_list(&crate::descriptor::EMAIL_ACTIVITY[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<EmailActivity2, EmailActivityListMeta> {
@@ -76,15 +78,11 @@ impl EmailActivityListRequest {
 }
 impl ::std::future::IntoFuture for EmailActivityListRequest {
     type Output = Result<Page<EmailActivity2, EmailActivityListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<EmailActivity2, EmailActivityListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<EmailActivity2, EmailActivityListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// What one recipient did with a campaign email.

@@ -77,12 +77,12 @@ impl InterestCategoriesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<InterestCategory, InterestCategoriesListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::INTEREST_CATEGORIES[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<InterestCategory, InterestCategoriesListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::INTEREST_CATEGORIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InterestCategory, InterestCategoriesListMeta> {
@@ -95,15 +95,11 @@ impl InterestCategoriesListRequest {
 }
 impl ::std::future::IntoFuture for InterestCategoriesListRequest {
     type Output = Result<Page<InterestCategory, InterestCategoriesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<InterestCategory, InterestCategoriesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<InterestCategory, InterestCategoriesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `interest_categories.get`; send it with `.send().await` or `.await`.
@@ -115,10 +111,8 @@ pub struct InterestCategoriesGetRequest {
 }
 impl InterestCategoriesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<InterestCategory> {
-        self.client
-            .call_record(&crate::descriptor::INTEREST_CATEGORIES[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InterestCategory> {
+        self.client.call_record(&crate::descriptor::INTEREST_CATEGORIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -127,11 +121,9 @@ impl InterestCategoriesGetRequest {
 }
 impl ::std::future::IntoFuture for InterestCategoriesGetRequest {
     type Output = Result<InterestCategory>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InterestCategory>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InterestCategory>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A group of interests members can pick, as shown on signup forms.

@@ -88,8 +88,8 @@ impl InterestsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Interest, InterestsListMeta>> {
-        self.client.call_list(&crate::descriptor::INTERESTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Interest, InterestsListMeta>> {
+        self.client.call_list(&crate::descriptor::INTERESTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Interest, InterestsListMeta> {
@@ -102,15 +102,9 @@ impl InterestsListRequest {
 }
 impl ::std::future::IntoFuture for InterestsListRequest {
     type Output = Result<Page<Interest, InterestsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Interest, InterestsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Interest, InterestsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `interests.get`; send it with `.send().await` or `.await`.
@@ -122,8 +116,8 @@ pub struct InterestsGetRequest {
 }
 impl InterestsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Interest> {
-        self.client.call_record(&crate::descriptor::INTERESTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Interest> {
+        self.client.call_record(&crate::descriptor::INTERESTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -132,11 +126,9 @@ impl InterestsGetRequest {
 }
 impl ::std::future::IntoFuture for InterestsGetRequest {
     type Output = Result<Interest>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Interest>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Interest>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One option in an interest category.

@@ -169,8 +169,10 @@ impl ListMembersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ListMember, ListMembersListMeta>> {
-        self.client.call_list(&crate::descriptor::LIST_MEMBERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ListMember, ListMembersListMeta>> {
+        self.client.call_list(&crate::descriptor::LIST_MEMBERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ListMember, ListMembersListMeta> {
@@ -183,15 +185,9 @@ impl ListMembersListRequest {
 }
 impl ::std::future::IntoFuture for ListMembersListRequest {
     type Output = Result<Page<ListMember, ListMembersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ListMember, ListMembersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<ListMember, ListMembersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `list_members.get`; send it with `.send().await` or `.await`.
@@ -203,8 +199,8 @@ pub struct ListMembersGetRequest {
 }
 impl ListMembersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ListMember> {
-        self.client.call_record(&crate::descriptor::LIST_MEMBERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ListMember> {
+        self.client.call_record(&crate::descriptor::LIST_MEMBERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -213,11 +209,9 @@ impl ListMembersGetRequest {
 }
 impl ::std::future::IntoFuture for ListMembersGetRequest {
     type Output = Result<ListMember>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ListMember>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ListMember>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

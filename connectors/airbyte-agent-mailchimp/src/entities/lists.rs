@@ -118,8 +118,8 @@ impl ListsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<List, ListsListMeta>> {
-        self.client.call_list(&crate::descriptor::LISTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<List, ListsListMeta>> {
+        self.client.call_list(&crate::descriptor::LISTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<List, ListsListMeta> {
@@ -132,11 +132,9 @@ impl ListsListRequest {
 }
 impl ::std::future::IntoFuture for ListsListRequest {
     type Output = Result<Page<List, ListsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<List, ListsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<List, ListsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `lists.get`; send it with `.send().await` or `.await`.
@@ -148,8 +146,8 @@ pub struct ListsGetRequest {
 }
 impl ListsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<List> {
-        self.client.call_record(&crate::descriptor::LISTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<List> {
+        self.client.call_record(&crate::descriptor::LISTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -158,11 +156,9 @@ impl ListsGetRequest {
 }
 impl ::std::future::IntoFuture for ListsGetRequest {
     type Output = Result<List>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<List>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<List>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -87,8 +87,8 @@ impl ReportsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Report, ReportsListMeta>> {
-        self.client.call_list(&crate::descriptor::REPORTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Report, ReportsListMeta>> {
+        self.client.call_list(&crate::descriptor::REPORTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Report, ReportsListMeta> {
@@ -101,15 +101,9 @@ impl ReportsListRequest {
 }
 impl ::std::future::IntoFuture for ReportsListRequest {
     type Output = Result<Page<Report, ReportsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Report, ReportsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Report, ReportsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `reports.get`; send it with `.send().await` or `.await`.
@@ -121,8 +115,8 @@ pub struct ReportsGetRequest {
 }
 impl ReportsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Report> {
-        self.client.call_record(&crate::descriptor::REPORTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Report> {
+        self.client.call_record(&crate::descriptor::REPORTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +125,9 @@ impl ReportsGetRequest {
 }
 impl ::std::future::IntoFuture for ReportsGetRequest {
     type Output = Result<Report>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Report>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Report>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Results of a sent campaign.

@@ -60,8 +60,10 @@ impl SegmentMembersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<SegmentMember, SegmentMembersListMeta>> {
-        self.client.call_list(&crate::descriptor::SEGMENT_MEMBERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<SegmentMember, SegmentMembersListMeta>> {
+        self.client.call_list(&crate::descriptor::SEGMENT_MEMBERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SegmentMember, SegmentMembersListMeta> {
@@ -74,15 +76,11 @@ impl SegmentMembersListRequest {
 }
 impl ::std::future::IntoFuture for SegmentMembersListRequest {
     type Output = Result<Page<SegmentMember, SegmentMembersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SegmentMember, SegmentMembersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SegmentMember, SegmentMembersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A contact that belongs to a segment.

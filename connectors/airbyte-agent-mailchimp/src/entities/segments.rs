@@ -108,8 +108,8 @@ impl SegmentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Segment, SegmentsListMeta>> {
-        self.client.call_list(&crate::descriptor::SEGMENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Segment, SegmentsListMeta>> {
+        self.client.call_list(&crate::descriptor::SEGMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Segment, SegmentsListMeta> {
@@ -122,15 +122,9 @@ impl SegmentsListRequest {
 }
 impl ::std::future::IntoFuture for SegmentsListRequest {
     type Output = Result<Page<Segment, SegmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Segment, SegmentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Segment, SegmentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `segments.get`; send it with `.send().await` or `.await`.
@@ -142,8 +136,8 @@ pub struct SegmentsGetRequest {
 }
 impl SegmentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Segment> {
-        self.client.call_record(&crate::descriptor::SEGMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Segment> {
+        self.client.call_record(&crate::descriptor::SEGMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -152,11 +146,9 @@ impl SegmentsGetRequest {
 }
 impl ::std::future::IntoFuture for SegmentsGetRequest {
     type Output = Result<Segment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Segment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Segment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A segment or tag of an audience.

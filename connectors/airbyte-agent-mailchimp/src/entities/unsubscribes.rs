@@ -55,8 +55,10 @@ impl UnsubscribesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Unsubscribe, UnsubscribesListMeta>> {
-        self.client.call_list(&crate::descriptor::UNSUBSCRIBES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Unsubscribe, UnsubscribesListMeta>> {
+        self.client.call_list(&crate::descriptor::UNSUBSCRIBES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Unsubscribe, UnsubscribesListMeta> {
@@ -69,15 +71,11 @@ impl UnsubscribesListRequest {
 }
 impl ::std::future::IntoFuture for UnsubscribesListRequest {
     type Output = Result<Page<Unsubscribe, UnsubscribesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Unsubscribe, UnsubscribesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Unsubscribe, UnsubscribesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A member who left through a campaign.

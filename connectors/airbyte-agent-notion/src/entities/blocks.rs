@@ -106,8 +106,8 @@ impl BlocksListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Block, BlocksListMeta>> {
-        self.client.call_list(&crate::descriptor::BLOCKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Block, BlocksListMeta>> {
+        self.client.call_list(&crate::descriptor::BLOCKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Block, BlocksListMeta> {
@@ -120,15 +120,9 @@ impl BlocksListRequest {
 }
 impl ::std::future::IntoFuture for BlocksListRequest {
     type Output = Result<Page<Block, BlocksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Block, BlocksListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Block, BlocksListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blocks.create`; send it with `.send().await` or `.await`.
@@ -147,8 +141,8 @@ impl BlocksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Vec<Block>> {
-        self.client.call_record(&crate::descriptor::BLOCKS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Vec<Block>> {
+        self.client.call_record(&crate::descriptor::BLOCKS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -157,11 +151,9 @@ impl BlocksCreateRequest {
 }
 impl ::std::future::IntoFuture for BlocksCreateRequest {
     type Output = Result<Vec<Block>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Vec<Block>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Vec<Block>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blocks.get`; send it with `.send().await` or `.await`.
@@ -180,8 +172,8 @@ impl BlocksGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Block> {
-        self.client.call_record(&crate::descriptor::BLOCKS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Block> {
+        self.client.call_record(&crate::descriptor::BLOCKS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,11 +182,9 @@ impl BlocksGetRequest {
 }
 impl ::std::future::IntoFuture for BlocksGetRequest {
     type Output = Result<Block>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Block>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Block>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blocks.update`; send it with `.send().await` or `.await`.
@@ -366,8 +356,8 @@ impl BlocksUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Block> {
-        self.client.call_record(&crate::descriptor::BLOCKS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Block> {
+        self.client.call_record(&crate::descriptor::BLOCKS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -376,11 +366,9 @@ impl BlocksUpdateRequest {
 }
 impl ::std::future::IntoFuture for BlocksUpdateRequest {
     type Output = Result<Block>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Block>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Block>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One content block of a page, such as a paragraph, heading or to-do.

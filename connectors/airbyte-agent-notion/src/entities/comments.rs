@@ -78,8 +78,8 @@ impl CommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Comment, CommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Comment, CommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::COMMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Comment, CommentsListMeta> {
@@ -92,15 +92,9 @@ impl CommentsListRequest {
 }
 impl ::std::future::IntoFuture for CommentsListRequest {
     type Output = Result<Page<Comment, CommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Comment, CommentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Comment, CommentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `comments.create`; send it with `.send().await` or `.await`.
@@ -133,8 +127,8 @@ impl CommentsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Comment> {
-        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Comment> {
+        self.client.call_record(&crate::descriptor::COMMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -143,11 +137,9 @@ impl CommentsCreateRequest {
 }
 impl ::std::future::IntoFuture for CommentsCreateRequest {
     type Output = Result<Comment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Comment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Comment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A comment on a page or block.

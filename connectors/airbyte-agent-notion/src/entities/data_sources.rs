@@ -100,8 +100,10 @@ impl DataSourcesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<DataSource, DataSourcesListMeta>> {
-        self.client.call_list(&crate::descriptor::DATA_SOURCES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<DataSource, DataSourcesListMeta>> {
+        self.client.call_list(&crate::descriptor::DATA_SOURCES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DataSource, DataSourcesListMeta> {
@@ -114,15 +116,9 @@ impl DataSourcesListRequest {
 }
 impl ::std::future::IntoFuture for DataSourcesListRequest {
     type Output = Result<Page<DataSource, DataSourcesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DataSource, DataSourcesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<DataSource, DataSourcesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `data_sources.get`; send it with `.send().await` or `.await`.
@@ -141,8 +137,8 @@ impl DataSourcesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<DataSource> {
-        self.client.call_record(&crate::descriptor::DATA_SOURCES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DataSource> {
+        self.client.call_record(&crate::descriptor::DATA_SOURCES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -151,11 +147,9 @@ impl DataSourcesGetRequest {
 }
 impl ::std::future::IntoFuture for DataSourcesGetRequest {
     type Output = Result<DataSource>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DataSource>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DataSource>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `data_sources.update`; send it with `.send().await` or `.await`.
@@ -223,8 +217,8 @@ impl DataSourcesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<DataSource> {
-        self.client.call_record(&crate::descriptor::DATA_SOURCES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DataSource> {
+        self.client.call_record(&crate::descriptor::DATA_SOURCES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -233,11 +227,9 @@ impl DataSourcesUpdateRequest {
 }
 impl ::std::future::IntoFuture for DataSourcesUpdateRequest {
     type Output = Result<DataSource>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DataSource>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DataSource>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `DataSourcesListFilter` object.

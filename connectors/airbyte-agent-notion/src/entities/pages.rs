@@ -113,8 +113,8 @@ impl PagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Page2, PagesListMeta>> {
-        self.client.call_list(&crate::descriptor::PAGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Page2, PagesListMeta>> {
+        self.client.call_list(&crate::descriptor::PAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Page2, PagesListMeta> {
@@ -127,13 +127,9 @@ impl PagesListRequest {
 }
 impl ::std::future::IntoFuture for PagesListRequest {
     type Output = Result<Page<Page2, PagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<Output = Result<Page<Page2, PagesListMeta>>> + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Page2, PagesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.create`; send it with `.send().await` or `.await`.
@@ -180,8 +176,8 @@ impl PagesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page2> {
-        self.client.call_record(&crate::descriptor::PAGES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page2> {
+        self.client.call_record(&crate::descriptor::PAGES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,11 +186,9 @@ impl PagesCreateRequest {
 }
 impl ::std::future::IntoFuture for PagesCreateRequest {
     type Output = Result<Page2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.get`; send it with `.send().await` or `.await`.
@@ -213,8 +207,8 @@ impl PagesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page2> {
-        self.client.call_record(&crate::descriptor::PAGES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page2> {
+        self.client.call_record(&crate::descriptor::PAGES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -223,11 +217,9 @@ impl PagesGetRequest {
 }
 impl ::std::future::IntoFuture for PagesGetRequest {
     type Output = Result<Page2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.update`; send it with `.send().await` or `.await`.
@@ -281,8 +273,8 @@ impl PagesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page2> {
-        self.client.call_record(&crate::descriptor::PAGES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page2> {
+        self.client.call_record(&crate::descriptor::PAGES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -291,11 +283,9 @@ impl PagesUpdateRequest {
 }
 impl ::std::future::IntoFuture for PagesUpdateRequest {
     type Output = Result<Page2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `PagesListFilter` object.

@@ -66,8 +66,8 @@ impl CustomersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Customer, CustomersListMeta>> {
-        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Customer, CustomersListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersListMeta> {
@@ -80,15 +80,9 @@ impl CustomersListRequest {
 }
 impl ::std::future::IntoFuture for CustomersListRequest {
     type Output = Result<Page<Customer, CustomersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Customer, CustomersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Customer, CustomersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.get`; send it with `.send().await` or `.await`.
@@ -100,8 +94,8 @@ pub struct CustomersGetRequest {
 }
 impl CustomersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Customer> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Customer> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -110,11 +104,9 @@ impl CustomersGetRequest {
 }
 impl ::std::future::IntoFuture for CustomersGetRequest {
     type Output = Result<Customer>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Customer>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// An Orb customer with billing settings.

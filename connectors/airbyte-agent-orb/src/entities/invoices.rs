@@ -123,8 +123,8 @@ impl InvoicesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Invoice, InvoicesListMeta>> {
-        self.client.call_list(&crate::descriptor::INVOICES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Invoice, InvoicesListMeta>> {
+        self.client.call_list(&crate::descriptor::INVOICES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Invoice, InvoicesListMeta> {
@@ -137,15 +137,9 @@ impl InvoicesListRequest {
 }
 impl ::std::future::IntoFuture for InvoicesListRequest {
     type Output = Result<Page<Invoice, InvoicesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Invoice, InvoicesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Invoice, InvoicesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `invoices.get`; send it with `.send().await` or `.await`.
@@ -157,8 +151,8 @@ pub struct InvoicesGetRequest {
 }
 impl InvoicesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Invoice> {
-        self.client.call_record(&crate::descriptor::INVOICES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Invoice> {
+        self.client.call_record(&crate::descriptor::INVOICES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -167,11 +161,9 @@ impl InvoicesGetRequest {
 }
 impl ::std::future::IntoFuture for InvoicesGetRequest {
     type Output = Result<Invoice>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Invoice>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Invoice>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -66,8 +66,8 @@ impl PlansListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Plan, PlansListMeta>> {
-        self.client.call_list(&crate::descriptor::PLANS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Plan, PlansListMeta>> {
+        self.client.call_list(&crate::descriptor::PLANS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Plan, PlansListMeta> {
@@ -80,11 +80,9 @@ impl PlansListRequest {
 }
 impl ::std::future::IntoFuture for PlansListRequest {
     type Output = Result<Page<Plan, PlansListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Plan, PlansListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Plan, PlansListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `plans.get`; send it with `.send().await` or `.await`.
@@ -96,8 +94,8 @@ pub struct PlansGetRequest {
 }
 impl PlansGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Plan> {
-        self.client.call_record(&crate::descriptor::PLANS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Plan> {
+        self.client.call_record(&crate::descriptor::PLANS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,11 +104,9 @@ impl PlansGetRequest {
 }
 impl ::std::future::IntoFuture for PlansGetRequest {
     type Output = Result<Plan>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Plan>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Plan>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A pricing plan with its prices.

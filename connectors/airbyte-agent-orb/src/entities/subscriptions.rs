@@ -89,8 +89,10 @@ impl SubscriptionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Subscription, SubscriptionsListMeta>> {
-        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Subscription, SubscriptionsListMeta>> {
+        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Subscription, SubscriptionsListMeta> {
@@ -103,15 +105,11 @@ impl SubscriptionsListRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsListRequest {
     type Output = Result<Page<Subscription, SubscriptionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Subscription, SubscriptionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Subscription, SubscriptionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `subscriptions.get`; send it with `.send().await` or `.await`.
@@ -123,8 +121,8 @@ pub struct SubscriptionsGetRequest {
 }
 impl SubscriptionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Subscription> {
-        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Subscription> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,11 +131,9 @@ impl SubscriptionsGetRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsGetRequest {
     type Output = Result<Subscription>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Subscription>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -85,8 +85,8 @@ impl AccountsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Account, AccountsListMeta>> {
-        self.client.call_list(&crate::descriptor::ACCOUNTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Account, AccountsListMeta>> {
+        self.client.call_list(&crate::descriptor::ACCOUNTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Account, AccountsListMeta> {
@@ -99,15 +99,9 @@ impl AccountsListRequest {
 }
 impl ::std::future::IntoFuture for AccountsListRequest {
     type Output = Result<Page<Account, AccountsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Account, AccountsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Account, AccountsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.create`; send it with `.send().await` or `.await`.
@@ -154,8 +148,8 @@ impl AccountsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsRecord> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsRecord> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -164,11 +158,9 @@ impl AccountsCreateRequest {
 }
 impl ::std::future::IntoFuture for AccountsCreateRequest {
     type Output = Result<AccountsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.get`; send it with `.send().await` or `.await`.
@@ -180,8 +172,8 @@ pub struct AccountsGetRequest {
 }
 impl AccountsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -190,11 +182,9 @@ impl AccountsGetRequest {
 }
 impl ::std::future::IntoFuture for AccountsGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.update`; send it with `.send().await` or `.await`.
@@ -255,8 +245,8 @@ impl AccountsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsRecord> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsRecord> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -265,11 +255,9 @@ impl AccountsUpdateRequest {
 }
 impl ::std::future::IntoFuture for AccountsUpdateRequest {
     type Output = Result<AccountsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Account` object.

@@ -81,8 +81,8 @@ impl ArticlesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client.call_record(&crate::descriptor::ARTICLES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ArticlesRecord> {
+        self.client.call_record(&crate::descriptor::ARTICLES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,11 +91,9 @@ impl ArticlesCreateRequest {
 }
 impl ::std::future::IntoFuture for ArticlesCreateRequest {
     type Output = Result<ArticlesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ArticlesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ArticlesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `articles.update`; send it with `.send().await` or `.await`.
@@ -121,8 +119,8 @@ impl ArticlesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ArticlesRecord> {
+        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +129,9 @@ impl ArticlesUpdateRequest {
 }
 impl ::std::future::IntoFuture for ArticlesUpdateRequest {
     type Output = Result<ArticlesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ArticlesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ArticlesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `ArticlesRecord` object.

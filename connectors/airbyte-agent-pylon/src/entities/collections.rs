@@ -59,8 +59,8 @@ impl CollectionsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CollectionsRecord> {
-        self.client.call_record(&crate::descriptor::COLLECTIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CollectionsRecord> {
+        self.client.call_record(&crate::descriptor::COLLECTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -69,11 +69,9 @@ impl CollectionsCreateRequest {
 }
 impl ::std::future::IntoFuture for CollectionsCreateRequest {
     type Output = Result<CollectionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CollectionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CollectionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `CollectionsRecord` object.

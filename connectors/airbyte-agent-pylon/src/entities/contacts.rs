@@ -85,8 +85,8 @@ impl ContactsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client.call_list(&crate::descriptor::CONTACTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>> {
+        self.client.call_list(&crate::descriptor::CONTACTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
@@ -99,15 +99,9 @@ impl ContactsListRequest {
 }
 impl ::std::future::IntoFuture for ContactsListRequest {
     type Output = Result<Page<Contact, ContactsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Contact, ContactsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.create`; send it with `.send().await` or `.await`.
@@ -140,8 +134,8 @@ impl ContactsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -150,11 +144,9 @@ impl ContactsCreateRequest {
 }
 impl ::std::future::IntoFuture for ContactsCreateRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.get`; send it with `.send().await` or `.await`.
@@ -166,8 +158,8 @@ pub struct ContactsGetRequest {
 }
 impl ContactsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Contact> {
-        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Contact> {
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -176,11 +168,9 @@ impl ContactsGetRequest {
 }
 impl ::std::future::IntoFuture for ContactsGetRequest {
     type Output = Result<Contact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Contact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Contact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.update`; send it with `.send().await` or `.await`.
@@ -213,8 +203,8 @@ impl ContactsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContactsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContactsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -223,11 +213,9 @@ impl ContactsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ContactsUpdateRequest {
     type Output = Result<ContactsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContactsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContactsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Contact` object.

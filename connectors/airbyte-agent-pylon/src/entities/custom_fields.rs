@@ -63,8 +63,10 @@ impl CustomFieldsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CustomField, CustomFieldsListMeta>> {
-        self.client.call_list(&crate::descriptor::CUSTOM_FIELDS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CustomField, CustomFieldsListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOM_FIELDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomField, CustomFieldsListMeta> {
@@ -77,15 +79,11 @@ impl CustomFieldsListRequest {
 }
 impl ::std::future::IntoFuture for CustomFieldsListRequest {
     type Output = Result<Page<CustomField, CustomFieldsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CustomField, CustomFieldsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CustomField, CustomFieldsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `custom_fields.get`; send it with `.send().await` or `.await`.
@@ -97,8 +95,8 @@ pub struct CustomFieldsGetRequest {
 }
 impl CustomFieldsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomField> {
-        self.client.call_record(&crate::descriptor::CUSTOM_FIELDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomField> {
+        self.client.call_record(&crate::descriptor::CUSTOM_FIELDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -107,11 +105,9 @@ impl CustomFieldsGetRequest {
 }
 impl ::std::future::IntoFuture for CustomFieldsGetRequest {
     type Output = Result<CustomField>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomField>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomField>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -55,10 +55,8 @@ impl IssueAssignmentsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client
-            .call_record(&crate::descriptor::ISSUE_ASSIGNMENTS[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_ASSIGNMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -67,10 +65,8 @@ impl IssueAssignmentsUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssueAssignmentsUpdateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -59,8 +59,8 @@ impl IssueNotesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueNotesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUE_NOTES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueNotesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_NOTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -69,11 +69,9 @@ impl IssueNotesCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueNotesCreateRequest {
     type Output = Result<IssueNotesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueNotesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueNotesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `IssueNotesRecord` object.

@@ -68,8 +68,8 @@ impl IssueRepliesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueRepliesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUE_REPLIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueRepliesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_REPLIES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -78,11 +78,9 @@ impl IssueRepliesCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueRepliesCreateRequest {
     type Output = Result<IssueRepliesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueRepliesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueRepliesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `IssueRepliesRecord` object.

@@ -46,8 +46,8 @@ pub struct IssueStatusesUpdateRequest {
 }
 impl IssueStatusesUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUE_STATUSES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_STATUSES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -56,10 +56,8 @@ impl IssueStatusesUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssueStatusesUpdateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -47,8 +47,8 @@ impl IssueThreadsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssueThreadsRecord> {
-        self.client.call_record(&crate::descriptor::ISSUE_THREADS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssueThreadsRecord> {
+        self.client.call_record(&crate::descriptor::ISSUE_THREADS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -57,11 +57,9 @@ impl IssueThreadsCreateRequest {
 }
 impl ::std::future::IntoFuture for IssueThreadsCreateRequest {
     type Output = Result<IssueThreadsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssueThreadsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssueThreadsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `IssueThreadsRecord` object.

@@ -110,8 +110,8 @@ impl IssuesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Issue, IssuesListMeta>> {
-        self.client.call_list(&crate::descriptor::ISSUES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Issue, IssuesListMeta>> {
+        self.client.call_list(&crate::descriptor::ISSUES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Issue, IssuesListMeta> {
@@ -124,15 +124,9 @@ impl IssuesListRequest {
 }
 impl ::std::future::IntoFuture for IssuesListRequest {
     type Output = Result<Page<Issue, IssuesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Issue, IssuesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Issue, IssuesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.create`; send it with `.send().await` or `.await`.
@@ -193,8 +187,8 @@ impl IssuesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -203,11 +197,9 @@ impl IssuesCreateRequest {
 }
 impl ::std::future::IntoFuture for IssuesCreateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.get`; send it with `.send().await` or `.await`.
@@ -219,8 +211,8 @@ pub struct IssuesGetRequest {
 }
 impl IssuesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Issue> {
-        self.client.call_record(&crate::descriptor::ISSUES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Issue> {
+        self.client.call_record(&crate::descriptor::ISSUES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -229,11 +221,9 @@ impl IssuesGetRequest {
 }
 impl ::std::future::IntoFuture for IssuesGetRequest {
     type Output = Result<Issue>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Issue>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Issue>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.update`; send it with `.send().await` or `.await`.
@@ -280,8 +270,8 @@ impl IssuesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord> {
-        self.client.call_record(&crate::descriptor::ISSUES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord> {
+        self.client.call_record(&crate::descriptor::ISSUES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -290,11 +280,9 @@ impl IssuesUpdateRequest {
 }
 impl ::std::future::IntoFuture for IssuesUpdateRequest {
     type Output = Result<IssuesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `issues.delete`; send it with `.send().await` or `.await`.
@@ -306,8 +294,8 @@ pub struct IssuesDeleteRequest {
 }
 impl IssuesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<IssuesRecord2> {
-        self.client.call_record(&crate::descriptor::ISSUES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<IssuesRecord2> {
+        self.client.call_record(&crate::descriptor::ISSUES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -316,11 +304,9 @@ impl IssuesDeleteRequest {
 }
 impl ::std::future::IntoFuture for IssuesDeleteRequest {
     type Output = Result<IssuesRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<IssuesRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<IssuesRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `issues.list` next to the records.

@@ -36,8 +36,8 @@ pub struct MeGetRequest {
 }
 impl MeGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<User> {
-        self.client.call_record(&crate::descriptor::ME[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<User> {
+        self.client.call_record(&crate::descriptor::ME[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -46,10 +46,8 @@ impl MeGetRequest {
 }
 impl ::std::future::IntoFuture for MeGetRequest {
     type Output = Result<User>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<User>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

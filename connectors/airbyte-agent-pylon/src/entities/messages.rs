@@ -48,8 +48,8 @@ impl MessagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Message, MessagesListMeta>> {
-        self.client.call_list(&crate::descriptor::MESSAGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Message, MessagesListMeta>> {
+        self.client.call_list(&crate::descriptor::MESSAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Message, MessagesListMeta> {
@@ -62,15 +62,9 @@ impl MessagesListRequest {
 }
 impl ::std::future::IntoFuture for MessagesListRequest {
     type Output = Result<Page<Message, MessagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Message, MessagesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Message, MessagesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Message` object.

@@ -65,8 +65,8 @@ impl MilestonesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MilestonesRecord> {
-        self.client.call_record(&crate::descriptor::MILESTONES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MilestonesRecord> {
+        self.client.call_record(&crate::descriptor::MILESTONES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -75,11 +75,9 @@ impl MilestonesCreateRequest {
 }
 impl ::std::future::IntoFuture for MilestonesCreateRequest {
     type Output = Result<MilestonesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MilestonesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MilestonesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `milestones.update`; send it with `.send().await` or `.await`.
@@ -105,8 +103,8 @@ impl MilestonesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MilestonesRecord> {
-        self.client.call_record(&crate::descriptor::MILESTONES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MilestonesRecord> {
+        self.client.call_record(&crate::descriptor::MILESTONES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -115,11 +113,9 @@ impl MilestonesUpdateRequest {
 }
 impl ::std::future::IntoFuture for MilestonesUpdateRequest {
     type Output = Result<MilestonesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MilestonesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MilestonesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `MilestonesRecord` object.

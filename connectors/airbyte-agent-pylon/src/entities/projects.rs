@@ -79,8 +79,8 @@ impl ProjectsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -89,11 +89,9 @@ impl ProjectsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProjectsCreateRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `projects.update`; send it with `.send().await` or `.await`.
@@ -126,8 +124,8 @@ impl ProjectsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProjectsRecord> {
-        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProjectsRecord> {
+        self.client.call_record(&crate::descriptor::PROJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -136,11 +134,9 @@ impl ProjectsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     type Output = Result<ProjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `ProjectsRecord` object.

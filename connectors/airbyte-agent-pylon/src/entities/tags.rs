@@ -89,8 +89,8 @@ impl TagsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Tag, TagsListMeta>> {
-        self.client.call_list(&crate::descriptor::TAGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Tag, TagsListMeta>> {
+        self.client.call_list(&crate::descriptor::TAGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Tag, TagsListMeta> {
@@ -103,11 +103,9 @@ impl TagsListRequest {
 }
 impl ::std::future::IntoFuture for TagsListRequest {
     type Output = Result<Page<Tag, TagsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Tag, TagsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Tag, TagsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.create`; send it with `.send().await` or `.await`.
@@ -126,8 +124,8 @@ impl TagsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TagsRecord> {
-        self.client.call_record(&crate::descriptor::TAGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TagsRecord> {
+        self.client.call_record(&crate::descriptor::TAGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -136,11 +134,9 @@ impl TagsCreateRequest {
 }
 impl ::std::future::IntoFuture for TagsCreateRequest {
     type Output = Result<TagsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TagsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TagsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.get`; send it with `.send().await` or `.await`.
@@ -152,8 +148,8 @@ pub struct TagsGetRequest {
 }
 impl TagsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Tag> {
-        self.client.call_record(&crate::descriptor::TAGS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Tag> {
+        self.client.call_record(&crate::descriptor::TAGS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -162,11 +158,9 @@ impl TagsGetRequest {
 }
 impl ::std::future::IntoFuture for TagsGetRequest {
     type Output = Result<Tag>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Tag>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Tag>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tags.update`; send it with `.send().await` or `.await`.
@@ -192,8 +186,8 @@ impl TagsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TagsRecord> {
-        self.client.call_record(&crate::descriptor::TAGS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TagsRecord> {
+        self.client.call_record(&crate::descriptor::TAGS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -202,11 +196,9 @@ impl TagsUpdateRequest {
 }
 impl ::std::future::IntoFuture for TagsUpdateRequest {
     type Output = Result<TagsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TagsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TagsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Tag` object.

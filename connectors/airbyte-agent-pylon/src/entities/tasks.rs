@@ -95,8 +95,8 @@ impl TasksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,11 +105,9 @@ impl TasksCreateRequest {
 }
 impl ::std::future::IntoFuture for TasksCreateRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.update`; send it with `.send().await` or `.await`.
@@ -149,8 +147,8 @@ impl TasksUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TasksRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TasksRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -159,11 +157,9 @@ impl TasksUpdateRequest {
 }
 impl ::std::future::IntoFuture for TasksUpdateRequest {
     type Output = Result<TasksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TasksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TasksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TasksRecord` object.

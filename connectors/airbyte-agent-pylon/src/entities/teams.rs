@@ -83,8 +83,8 @@ impl TeamsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Team, TeamsListMeta>> {
-        self.client.call_list(&crate::descriptor::TEAMS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Team, TeamsListMeta>> {
+        self.client.call_list(&crate::descriptor::TEAMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Team, TeamsListMeta> {
@@ -97,11 +97,9 @@ impl TeamsListRequest {
 }
 impl ::std::future::IntoFuture for TeamsListRequest {
     type Output = Result<Page<Team, TeamsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Team, TeamsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Team, TeamsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `teams.create`; send it with `.send().await` or `.await`.
@@ -120,8 +118,8 @@ impl TeamsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TeamsRecord> {
-        self.client.call_record(&crate::descriptor::TEAMS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TeamsRecord> {
+        self.client.call_record(&crate::descriptor::TEAMS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -130,11 +128,9 @@ impl TeamsCreateRequest {
 }
 impl ::std::future::IntoFuture for TeamsCreateRequest {
     type Output = Result<TeamsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TeamsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TeamsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `teams.get`; send it with `.send().await` or `.await`.
@@ -146,8 +142,8 @@ pub struct TeamsGetRequest {
 }
 impl TeamsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Team> {
-        self.client.call_record(&crate::descriptor::TEAMS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Team> {
+        self.client.call_record(&crate::descriptor::TEAMS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -156,11 +152,9 @@ impl TeamsGetRequest {
 }
 impl ::std::future::IntoFuture for TeamsGetRequest {
     type Output = Result<Team>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Team>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Team>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `teams.update`; send it with `.send().await` or `.await`.
@@ -179,8 +173,8 @@ impl TeamsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<TeamsRecord> {
-        self.client.call_record(&crate::descriptor::TEAMS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TeamsRecord> {
+        self.client.call_record(&crate::descriptor::TEAMS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -189,11 +183,9 @@ impl TeamsUpdateRequest {
 }
 impl ::std::future::IntoFuture for TeamsUpdateRequest {
     type Output = Result<TeamsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TeamsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TeamsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Team` object.

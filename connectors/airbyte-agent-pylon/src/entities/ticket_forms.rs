@@ -45,8 +45,10 @@ impl TicketFormsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TicketForm, TicketFormsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKET_FORMS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TicketForm, TicketFormsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKET_FORMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketForm, TicketFormsListMeta> {
@@ -59,15 +61,9 @@ impl TicketFormsListRequest {
 }
 impl ::std::future::IntoFuture for TicketFormsListRequest {
     type Output = Result<Page<TicketForm, TicketFormsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TicketForm, TicketFormsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TicketForm, TicketFormsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `TicketForm` object.

@@ -45,8 +45,8 @@ impl UserRolesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<UserRole, UserRolesListMeta>> {
-        self.client.call_list(&crate::descriptor::USER_ROLES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<UserRole, UserRolesListMeta>> {
+        self.client.call_list(&crate::descriptor::USER_ROLES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<UserRole, UserRolesListMeta> {
@@ -59,15 +59,9 @@ impl UserRolesListRequest {
 }
 impl ::std::future::IntoFuture for UserRolesListRequest {
     type Output = Result<Page<UserRole, UserRolesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<UserRole, UserRolesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<UserRole, UserRolesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `UserRole` object.

@@ -59,8 +59,8 @@ impl UsersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<User, UsersListMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
@@ -73,11 +73,9 @@ impl UsersListRequest {
 }
 impl ::std::future::IntoFuture for UsersListRequest {
     type Output = Result<Page<User, UsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<User, UsersListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<User, UsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.get`; send it with `.send().await` or `.await`.
@@ -89,8 +87,8 @@ pub struct UsersGetRequest {
 }
 impl UsersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<User> {
-        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<User> {
+        self.client.call_record(&crate::descriptor::USERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -99,11 +97,9 @@ impl UsersGetRequest {
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
     type Output = Result<User>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<User>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `users.list` next to the records.

@@ -105,8 +105,8 @@ pub struct AccountsListRequest {
 }
 impl AccountsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Account, AccountsListMeta>> {
-        self.client.call_list(&crate::descriptor::ACCOUNTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Account, AccountsListMeta>> {
+        self.client.call_list(&crate::descriptor::ACCOUNTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Account, AccountsListMeta> {
@@ -119,15 +119,9 @@ impl AccountsListRequest {
 }
 impl ::std::future::IntoFuture for AccountsListRequest {
     type Output = Result<Page<Account, AccountsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Account, AccountsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Account, AccountsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.create`; send it with `.send().await` or `.await`.
@@ -244,8 +238,8 @@ impl AccountsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -254,11 +248,9 @@ impl AccountsCreateRequest {
 }
 impl ::std::future::IntoFuture for AccountsCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.get`; send it with `.send().await` or `.await`.
@@ -277,8 +269,8 @@ impl AccountsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -287,11 +279,9 @@ impl AccountsGetRequest {
 }
 impl ::std::future::IntoFuture for AccountsGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.update`; send it with `.send().await` or `.await`.
@@ -408,8 +398,8 @@ impl AccountsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -418,11 +408,9 @@ impl AccountsUpdateRequest {
 }
 impl ::std::future::IntoFuture for AccountsUpdateRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.delete`; send it with `.send().await` or `.await`.
@@ -434,8 +422,8 @@ pub struct AccountsDeleteRequest {
 }
 impl AccountsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -444,11 +432,9 @@ impl AccountsDeleteRequest {
 }
 impl ::std::future::IntoFuture for AccountsDeleteRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `accounts.search`; send it with `.send().await` or `.await`.
@@ -460,8 +446,8 @@ pub struct AccountsSearchRequest {
 }
 impl AccountsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -470,11 +456,9 @@ impl AccountsSearchRequest {
 }
 impl ::std::future::IntoFuture for AccountsSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `accounts.list` next to the records.

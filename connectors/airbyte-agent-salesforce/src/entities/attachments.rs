@@ -67,8 +67,10 @@ pub struct AttachmentsListRequest {
 }
 impl AttachmentsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Attachment, AttachmentsListMeta>> {
-        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Attachment, AttachmentsListMeta>> {
+        self.client.call_list(&crate::descriptor::ATTACHMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Attachment, AttachmentsListMeta> {
@@ -81,15 +83,9 @@ impl AttachmentsListRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsListRequest {
     type Output = Result<Page<Attachment, AttachmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Attachment, AttachmentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Attachment, AttachmentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `attachments.get`; send it with `.send().await` or `.await`.
@@ -108,8 +104,8 @@ impl AttachmentsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Attachment> {
-        self.client.call_record(&crate::descriptor::ATTACHMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Attachment> {
+        self.client.call_record(&crate::descriptor::ATTACHMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -118,11 +114,9 @@ impl AttachmentsGetRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsGetRequest {
     type Output = Result<Attachment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Attachment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Attachment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `attachments.download`; send it with `.send().await` or `.await`.
@@ -134,8 +128,8 @@ pub struct AttachmentsDownloadRequest {
 }
 impl AttachmentsDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::ATTACHMENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -144,11 +138,9 @@ impl AttachmentsDownloadRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A legacy file attached to a record.

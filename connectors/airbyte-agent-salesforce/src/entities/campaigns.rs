@@ -105,8 +105,8 @@ pub struct CampaignsListRequest {
 }
 impl CampaignsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Campaign, CampaignsListMeta>> {
-        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Campaign, CampaignsListMeta>> {
+        self.client.call_list(&crate::descriptor::CAMPAIGNS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Campaign, CampaignsListMeta> {
@@ -119,15 +119,9 @@ impl CampaignsListRequest {
 }
 impl ::std::future::IntoFuture for CampaignsListRequest {
     type Output = Result<Page<Campaign, CampaignsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Campaign, CampaignsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Campaign, CampaignsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.create`; send it with `.send().await` or `.await`.
@@ -230,8 +224,8 @@ impl CampaignsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -240,11 +234,9 @@ impl CampaignsCreateRequest {
 }
 impl ::std::future::IntoFuture for CampaignsCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.get`; send it with `.send().await` or `.await`.
@@ -263,8 +255,8 @@ impl CampaignsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,11 +265,9 @@ impl CampaignsGetRequest {
 }
 impl ::std::future::IntoFuture for CampaignsGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.update`; send it with `.send().await` or `.await`.
@@ -380,8 +370,8 @@ impl CampaignsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Campaign> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Campaign> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -390,11 +380,9 @@ impl CampaignsUpdateRequest {
 }
 impl ::std::future::IntoFuture for CampaignsUpdateRequest {
     type Output = Result<Campaign>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Campaign>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Campaign>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.delete`; send it with `.send().await` or `.await`.
@@ -406,8 +394,8 @@ pub struct CampaignsDeleteRequest {
 }
 impl CampaignsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Campaign> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Campaign> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -416,11 +404,9 @@ impl CampaignsDeleteRequest {
 }
 impl ::std::future::IntoFuture for CampaignsDeleteRequest {
     type Output = Result<Campaign>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Campaign>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Campaign>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `campaigns.search`; send it with `.send().await` or `.await`.
@@ -432,8 +418,8 @@ pub struct CampaignsSearchRequest {
 }
 impl CampaignsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::CAMPAIGNS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::CAMPAIGNS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -442,11 +428,9 @@ impl CampaignsSearchRequest {
 }
 impl ::std::future::IntoFuture for CampaignsSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Campaign record; list calls return the standard fields selected with FIELDS(STANDARD).

@@ -98,8 +98,8 @@ pub struct CasesListRequest {
 }
 impl CasesListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Case, CasesListMeta>> {
-        self.client.call_list(&crate::descriptor::CASES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Case, CasesListMeta>> {
+        self.client.call_list(&crate::descriptor::CASES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Case, CasesListMeta> {
@@ -112,11 +112,9 @@ impl CasesListRequest {
 }
 impl ::std::future::IntoFuture for CasesListRequest {
     type Output = Result<Page<Case, CasesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Case, CasesListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Case, CasesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `cases.create`; send it with `.send().await` or `.await`.
@@ -233,8 +231,8 @@ impl CasesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::CASES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::CASES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -243,11 +241,9 @@ impl CasesCreateRequest {
 }
 impl ::std::future::IntoFuture for CasesCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `cases.get`; send it with `.send().await` or `.await`.
@@ -266,8 +262,8 @@ impl CasesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Case> {
-        self.client.call_record(&crate::descriptor::CASES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Case> {
+        self.client.call_record(&crate::descriptor::CASES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -276,11 +272,9 @@ impl CasesGetRequest {
 }
 impl ::std::future::IntoFuture for CasesGetRequest {
     type Output = Result<Case>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Case>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Case>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `cases.update`; send it with `.send().await` or `.await`.
@@ -397,8 +391,8 @@ impl CasesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Case> {
-        self.client.call_record(&crate::descriptor::CASES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Case> {
+        self.client.call_record(&crate::descriptor::CASES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -407,11 +401,9 @@ impl CasesUpdateRequest {
 }
 impl ::std::future::IntoFuture for CasesUpdateRequest {
     type Output = Result<Case>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Case>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Case>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `cases.delete`; send it with `.send().await` or `.await`.
@@ -423,8 +415,8 @@ pub struct CasesDeleteRequest {
 }
 impl CasesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Case> {
-        self.client.call_record(&crate::descriptor::CASES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Case> {
+        self.client.call_record(&crate::descriptor::CASES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -433,11 +425,9 @@ impl CasesDeleteRequest {
 }
 impl ::std::future::IntoFuture for CasesDeleteRequest {
     type Output = Result<Case>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Case>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Case>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `cases.search`; send it with `.send().await` or `.await`.
@@ -449,8 +439,8 @@ pub struct CasesSearchRequest {
 }
 impl CasesSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::CASES[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::CASES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -459,11 +449,9 @@ impl CasesSearchRequest {
 }
 impl ::std::future::IntoFuture for CasesSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Case record; list calls return the standard fields selected with FIELDS(STANDARD).

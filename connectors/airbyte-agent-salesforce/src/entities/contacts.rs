@@ -105,8 +105,8 @@ pub struct ContactsListRequest {
 }
 impl ContactsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Contact, ContactsListMeta>> {
-        self.client.call_list(&crate::descriptor::CONTACTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>> {
+        self.client.call_list(&crate::descriptor::CONTACTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Contact, ContactsListMeta> {
@@ -119,15 +119,9 @@ impl ContactsListRequest {
 }
 impl ::std::future::IntoFuture for ContactsListRequest {
     type Output = Result<Page<Contact, ContactsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Contact, ContactsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Contact, ContactsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.create`; send it with `.send().await` or `.await`.
@@ -237,8 +231,8 @@ impl ContactsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::CONTACTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::CONTACTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -247,11 +241,9 @@ impl ContactsCreateRequest {
 }
 impl ::std::future::IntoFuture for ContactsCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.get`; send it with `.send().await` or `.await`.
@@ -270,8 +262,8 @@ impl ContactsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::CONTACTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -280,11 +272,9 @@ impl ContactsGetRequest {
 }
 impl ::std::future::IntoFuture for ContactsGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.update`; send it with `.send().await` or `.await`.
@@ -394,8 +384,8 @@ impl ContactsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Contact> {
-        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Contact> {
+        self.client.call_record(&crate::descriptor::CONTACTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -404,11 +394,9 @@ impl ContactsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ContactsUpdateRequest {
     type Output = Result<Contact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Contact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Contact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.delete`; send it with `.send().await` or `.await`.
@@ -420,8 +408,8 @@ pub struct ContactsDeleteRequest {
 }
 impl ContactsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Contact> {
-        self.client.call_record(&crate::descriptor::CONTACTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Contact> {
+        self.client.call_record(&crate::descriptor::CONTACTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -430,11 +418,9 @@ impl ContactsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ContactsDeleteRequest {
     type Output = Result<Contact>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Contact>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Contact>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `contacts.search`; send it with `.send().await` or `.await`.
@@ -446,8 +432,8 @@ pub struct ContactsSearchRequest {
 }
 impl ContactsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::CONTACTS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::CONTACTS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -456,11 +442,9 @@ impl ContactsSearchRequest {
 }
 impl ::std::future::IntoFuture for ContactsSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Contact record; list calls return the standard fields selected with FIELDS(STANDARD).

@@ -67,8 +67,10 @@ pub struct ContentVersionsListRequest {
 }
 impl ContentVersionsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ContentVersion, ContentVersionsListMeta>> {
-        self.client.call_list(&crate::descriptor::CONTENT_VERSIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ContentVersion, ContentVersionsListMeta>> {
+        self.client.call_list(&crate::descriptor::CONTENT_VERSIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ContentVersion, ContentVersionsListMeta> {
@@ -81,15 +83,11 @@ impl ContentVersionsListRequest {
 }
 impl ::std::future::IntoFuture for ContentVersionsListRequest {
     type Output = Result<Page<ContentVersion, ContentVersionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ContentVersion, ContentVersionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ContentVersion, ContentVersionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `content_versions.get`; send it with `.send().await` or `.await`.
@@ -108,10 +106,8 @@ impl ContentVersionsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ContentVersion> {
-        self.client
-            .call_record(&crate::descriptor::CONTENT_VERSIONS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ContentVersion> {
+        self.client.call_record(&crate::descriptor::CONTENT_VERSIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,11 +116,9 @@ impl ContentVersionsGetRequest {
 }
 impl ::std::future::IntoFuture for ContentVersionsGetRequest {
     type Output = Result<ContentVersion>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ContentVersion>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ContentVersion>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `content_versions.download`; send it with `.send().await` or `.await`.
@@ -136,8 +130,8 @@ pub struct ContentVersionsDownloadRequest {
 }
 impl ContentVersionsDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::CONTENT_VERSIONS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::CONTENT_VERSIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -146,11 +140,9 @@ impl ContentVersionsDownloadRequest {
 }
 impl ::std::future::IntoFuture for ContentVersionsDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One version of a file stored in Salesforce.

@@ -116,8 +116,8 @@ pub struct EventsListRequest {
 }
 impl EventsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Event, EventsListMeta>> {
-        self.client.call_list(&crate::descriptor::EVENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Event, EventsListMeta>> {
+        self.client.call_list(&crate::descriptor::EVENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Event, EventsListMeta> {
@@ -130,15 +130,9 @@ impl EventsListRequest {
 }
 impl ::std::future::IntoFuture for EventsListRequest {
     type Output = Result<Page<Event, EventsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Event, EventsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Event, EventsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `events.create`; send it with `.send().await` or `.await`.
@@ -206,8 +200,8 @@ impl EventsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::EVENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::EVENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -216,11 +210,9 @@ impl EventsCreateRequest {
 }
 impl ::std::future::IntoFuture for EventsCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `events.get`; send it with `.send().await` or `.await`.
@@ -239,8 +231,8 @@ impl EventsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Task> {
-        self.client.call_record(&crate::descriptor::EVENTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Task> {
+        self.client.call_record(&crate::descriptor::EVENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -249,11 +241,9 @@ impl EventsGetRequest {
 }
 impl ::std::future::IntoFuture for EventsGetRequest {
     type Output = Result<Task>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Task>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Task>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `events.update`; send it with `.send().await` or `.await`.
@@ -321,8 +311,8 @@ impl EventsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Event> {
-        self.client.call_record(&crate::descriptor::EVENTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Event> {
+        self.client.call_record(&crate::descriptor::EVENTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -331,11 +321,9 @@ impl EventsUpdateRequest {
 }
 impl ::std::future::IntoFuture for EventsUpdateRequest {
     type Output = Result<Event>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Event>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Event>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `events.delete`; send it with `.send().await` or `.await`.
@@ -347,8 +335,8 @@ pub struct EventsDeleteRequest {
 }
 impl EventsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Event> {
-        self.client.call_record(&crate::descriptor::EVENTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Event> {
+        self.client.call_record(&crate::descriptor::EVENTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -357,11 +345,9 @@ impl EventsDeleteRequest {
 }
 impl ::std::future::IntoFuture for EventsDeleteRequest {
     type Output = Result<Event>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Event>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Event>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `events.search`; send it with `.send().await` or `.await`.
@@ -373,8 +359,8 @@ pub struct EventsSearchRequest {
 }
 impl EventsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::EVENTS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::EVENTS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -383,11 +369,9 @@ impl EventsSearchRequest {
 }
 impl ::std::future::IntoFuture for EventsSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Event record; list calls return the standard fields selected with FIELDS(STANDARD).

@@ -112,8 +112,8 @@ pub struct LeadsListRequest {
 }
 impl LeadsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Lead, LeadsListMeta>> {
-        self.client.call_list(&crate::descriptor::LEADS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Lead, LeadsListMeta>> {
+        self.client.call_list(&crate::descriptor::LEADS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Lead, LeadsListMeta> {
@@ -126,11 +126,9 @@ impl LeadsListRequest {
 }
 impl ::std::future::IntoFuture for LeadsListRequest {
     type Output = Result<Page<Lead, LeadsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Lead, LeadsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Lead, LeadsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `leads.create`; send it with `.send().await` or `.await`.
@@ -275,8 +273,8 @@ impl LeadsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::LEADS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::LEADS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -285,11 +283,9 @@ impl LeadsCreateRequest {
 }
 impl ::std::future::IntoFuture for LeadsCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `leads.get`; send it with `.send().await` or `.await`.
@@ -308,8 +304,8 @@ impl LeadsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::LEADS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::LEADS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -318,11 +314,9 @@ impl LeadsGetRequest {
 }
 impl ::std::future::IntoFuture for LeadsGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `leads.update`; send it with `.send().await` or `.await`.
@@ -467,8 +461,8 @@ impl LeadsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Lead> {
-        self.client.call_record(&crate::descriptor::LEADS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Lead> {
+        self.client.call_record(&crate::descriptor::LEADS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -477,11 +471,9 @@ impl LeadsUpdateRequest {
 }
 impl ::std::future::IntoFuture for LeadsUpdateRequest {
     type Output = Result<Lead>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Lead>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Lead>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `leads.delete`; send it with `.send().await` or `.await`.
@@ -493,8 +485,8 @@ pub struct LeadsDeleteRequest {
 }
 impl LeadsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Lead> {
-        self.client.call_record(&crate::descriptor::LEADS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Lead> {
+        self.client.call_record(&crate::descriptor::LEADS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -503,11 +495,9 @@ impl LeadsDeleteRequest {
 }
 impl ::std::future::IntoFuture for LeadsDeleteRequest {
     type Output = Result<Lead>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Lead>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Lead>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `leads.search`; send it with `.send().await` or `.await`.
@@ -519,8 +509,8 @@ pub struct LeadsSearchRequest {
 }
 impl LeadsSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::LEADS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::LEADS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -529,11 +519,9 @@ impl LeadsSearchRequest {
 }
 impl ::std::future::IntoFuture for LeadsSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Lead record; list calls return the standard fields selected with FIELDS(STANDARD).

@@ -107,8 +107,8 @@ pub struct NotesListRequest {
 }
 impl NotesListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Note, NotesListMeta>> {
-        self.client.call_list(&crate::descriptor::NOTES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Note, NotesListMeta>> {
+        self.client.call_list(&crate::descriptor::NOTES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Note, NotesListMeta> {
@@ -121,11 +121,9 @@ impl NotesListRequest {
 }
 impl ::std::future::IntoFuture for NotesListRequest {
     type Output = Result<Page<Note, NotesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Note, NotesListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Note, NotesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.create`; send it with `.send().await` or `.await`.
@@ -158,8 +156,8 @@ impl NotesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::NOTES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::NOTES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,11 +166,9 @@ impl NotesCreateRequest {
 }
 impl ::std::future::IntoFuture for NotesCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.get`; send it with `.send().await` or `.await`.
@@ -191,8 +187,8 @@ impl NotesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Note> {
-        self.client.call_record(&crate::descriptor::NOTES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Note> {
+        self.client.call_record(&crate::descriptor::NOTES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +197,9 @@ impl NotesGetRequest {
 }
 impl ::std::future::IntoFuture for NotesGetRequest {
     type Output = Result<Note>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Note>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Note>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.update`; send it with `.send().await` or `.await`.
@@ -245,8 +239,8 @@ impl NotesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Note> {
-        self.client.call_record(&crate::descriptor::NOTES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Note> {
+        self.client.call_record(&crate::descriptor::NOTES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -255,11 +249,9 @@ impl NotesUpdateRequest {
 }
 impl ::std::future::IntoFuture for NotesUpdateRequest {
     type Output = Result<Note>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Note>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Note>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.delete`; send it with `.send().await` or `.await`.
@@ -271,8 +263,8 @@ pub struct NotesDeleteRequest {
 }
 impl NotesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Note> {
-        self.client.call_record(&crate::descriptor::NOTES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Note> {
+        self.client.call_record(&crate::descriptor::NOTES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -281,11 +273,9 @@ impl NotesDeleteRequest {
 }
 impl ::std::future::IntoFuture for NotesDeleteRequest {
     type Output = Result<Note>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Note>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Note>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `notes.search`; send it with `.send().await` or `.await`.
@@ -297,8 +287,8 @@ pub struct NotesSearchRequest {
 }
 impl NotesSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::NOTES[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::NOTES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -307,11 +297,9 @@ impl NotesSearchRequest {
 }
 impl ::std::future::IntoFuture for NotesSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Note record; list calls return the standard fields selected with FIELDS(STANDARD).

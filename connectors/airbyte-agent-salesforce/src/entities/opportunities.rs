@@ -116,8 +116,10 @@ pub struct OpportunitiesListRequest {
 }
 impl OpportunitiesListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Opportunity, OpportunitiesListMeta>> {
-        self.client.call_list(&crate::descriptor::OPPORTUNITIES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Opportunity, OpportunitiesListMeta>> {
+        self.client.call_list(&crate::descriptor::OPPORTUNITIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Opportunity, OpportunitiesListMeta> {
@@ -130,15 +132,11 @@ impl OpportunitiesListRequest {
 }
 impl ::std::future::IntoFuture for OpportunitiesListRequest {
     type Output = Result<Page<Opportunity, OpportunitiesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Opportunity, OpportunitiesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Opportunity, OpportunitiesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `opportunities.create`; send it with `.send().await` or `.await`.
@@ -221,8 +219,8 @@ impl OpportunitiesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::OPPORTUNITIES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -231,11 +229,9 @@ impl OpportunitiesCreateRequest {
 }
 impl ::std::future::IntoFuture for OpportunitiesCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `opportunities.get`; send it with `.send().await` or `.await`.
@@ -254,8 +250,8 @@ impl OpportunitiesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::OPPORTUNITIES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -264,11 +260,9 @@ impl OpportunitiesGetRequest {
 }
 impl ::std::future::IntoFuture for OpportunitiesGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `opportunities.update`; send it with `.send().await` or `.await`.
@@ -351,8 +345,8 @@ impl OpportunitiesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Opportunity> {
-        self.client.call_record(&crate::descriptor::OPPORTUNITIES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Opportunity> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -361,11 +355,9 @@ impl OpportunitiesUpdateRequest {
 }
 impl ::std::future::IntoFuture for OpportunitiesUpdateRequest {
     type Output = Result<Opportunity>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Opportunity>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Opportunity>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `opportunities.delete`; send it with `.send().await` or `.await`.
@@ -377,8 +369,8 @@ pub struct OpportunitiesDeleteRequest {
 }
 impl OpportunitiesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Opportunity> {
-        self.client.call_record(&crate::descriptor::OPPORTUNITIES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Opportunity> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -387,11 +379,9 @@ impl OpportunitiesDeleteRequest {
 }
 impl ::std::future::IntoFuture for OpportunitiesDeleteRequest {
     type Output = Result<Opportunity>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Opportunity>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Opportunity>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `opportunities.search`; send it with `.send().await` or `.await`.
@@ -403,8 +393,8 @@ pub struct OpportunitiesSearchRequest {
 }
 impl OpportunitiesSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::OPPORTUNITIES[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITIES[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -413,11 +403,9 @@ impl OpportunitiesSearchRequest {
 }
 impl ::std::future::IntoFuture for OpportunitiesSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Opportunity record; list calls return the standard fields selected with FIELDS(STANDARD).

@@ -54,12 +54,10 @@ pub struct OpportunityStagesListRequest {
 }
 impl OpportunityStagesListRequest {
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<OpportunityStage, OpportunityStagesListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::OPPORTUNITY_STAGES[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<Page<OpportunityStage, OpportunityStagesListMeta>> {
+        self.client.call_list(&crate::descriptor::OPPORTUNITY_STAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<OpportunityStage, OpportunityStagesListMeta> {
@@ -72,15 +70,11 @@ impl OpportunityStagesListRequest {
 }
 impl ::std::future::IntoFuture for OpportunityStagesListRequest {
     type Output = Result<Page<OpportunityStage, OpportunityStagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<OpportunityStage, OpportunityStagesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<OpportunityStage, OpportunityStagesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `opportunity_stages.get`; send it with `.send().await` or `.await`.
@@ -99,10 +93,8 @@ impl OpportunityStagesGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<OpportunityStage> {
-        self.client
-            .call_record(&crate::descriptor::OPPORTUNITY_STAGES[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<OpportunityStage> {
+        self.client.call_record(&crate::descriptor::OPPORTUNITY_STAGES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -111,11 +103,9 @@ impl OpportunityStagesGetRequest {
 }
 impl ::std::future::IntoFuture for OpportunityStagesGetRequest {
     type Output = Result<OpportunityStage>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<OpportunityStage>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<OpportunityStage>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A step of the sales process.

@@ -40,8 +40,8 @@ pub struct QueryListRequest {
 }
 impl QueryListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<QueryResult, QueryListMeta>> {
-        self.client.call_list(&crate::descriptor::QUERY[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<QueryResult, QueryListMeta>> {
+        self.client.call_list(&crate::descriptor::QUERY[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<QueryResult, QueryListMeta> {
@@ -54,15 +54,9 @@ impl QueryListRequest {
 }
 impl ::std::future::IntoFuture for QueryListRequest {
     type Output = Result<Page<QueryResult, QueryListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<QueryResult, QueryListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<QueryResult, QueryListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Result of a SOQL query.

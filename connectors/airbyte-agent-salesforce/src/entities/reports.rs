@@ -51,8 +51,8 @@ pub struct ReportsListRequest {
 }
 impl ReportsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Report, ReportsListMeta>> {
-        self.client.call_list(&crate::descriptor::REPORTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Report, ReportsListMeta>> {
+        self.client.call_list(&crate::descriptor::REPORTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Report, ReportsListMeta> {
@@ -65,15 +65,9 @@ impl ReportsListRequest {
 }
 impl ::std::future::IntoFuture for ReportsListRequest {
     type Output = Result<Page<Report, ReportsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Report, ReportsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Report, ReportsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `reports.get`; send it with `.send().await` or `.await`.
@@ -92,8 +86,8 @@ impl ReportsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ReportsRecord> {
-        self.client.call_record(&crate::descriptor::REPORTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ReportsRecord> {
+        self.client.call_record(&crate::descriptor::REPORTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -102,11 +96,9 @@ impl ReportsGetRequest {
 }
 impl ::std::future::IntoFuture for ReportsGetRequest {
     type Output = Result<ReportsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ReportsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ReportsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Report metadata from the Analytics API.

@@ -106,8 +106,8 @@ pub struct SobjectsListRequest {
 }
 impl SobjectsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<SObject, SobjectsListMeta>> {
-        self.client.call_list(&crate::descriptor::SOBJECTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<SObject, SobjectsListMeta>> {
+        self.client.call_list(&crate::descriptor::SOBJECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SObject, SobjectsListMeta> {
@@ -120,15 +120,9 @@ impl SobjectsListRequest {
 }
 impl ::std::future::IntoFuture for SobjectsListRequest {
     type Output = Result<Page<SObject, SobjectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SObject, SobjectsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<SObject, SobjectsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sobjects.create`; send it with `.send().await` or `.await`.
@@ -149,8 +143,8 @@ impl SobjectsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::SOBJECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::SOBJECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -159,11 +153,9 @@ impl SobjectsCreateRequest {
 }
 impl ::std::future::IntoFuture for SobjectsCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sobjects.get`; send it with `.send().await` or `.await`.
@@ -182,8 +174,8 @@ impl SobjectsGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SObject> {
-        self.client.call_record(&crate::descriptor::SOBJECTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SObject> {
+        self.client.call_record(&crate::descriptor::SOBJECTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -192,11 +184,9 @@ impl SobjectsGetRequest {
 }
 impl ::std::future::IntoFuture for SobjectsGetRequest {
     type Output = Result<SObject>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SObject>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SObject>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sobjects.update`; send it with `.send().await` or `.await`.
@@ -217,8 +207,8 @@ impl SobjectsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SObject> {
-        self.client.call_record(&crate::descriptor::SOBJECTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SObject> {
+        self.client.call_record(&crate::descriptor::SOBJECTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -227,11 +217,9 @@ impl SobjectsUpdateRequest {
 }
 impl ::std::future::IntoFuture for SobjectsUpdateRequest {
     type Output = Result<SObject>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SObject>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SObject>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sobjects.delete`; send it with `.send().await` or `.await`.
@@ -243,8 +231,8 @@ pub struct SobjectsDeleteRequest {
 }
 impl SobjectsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SObject> {
-        self.client.call_record(&crate::descriptor::SOBJECTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SObject> {
+        self.client.call_record(&crate::descriptor::SOBJECTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -253,11 +241,9 @@ impl SobjectsDeleteRequest {
 }
 impl ::std::future::IntoFuture for SobjectsDeleteRequest {
     type Output = Result<SObject>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SObject>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SObject>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Description of one object type and what can be done with it.

@@ -105,8 +105,8 @@ pub struct TasksListRequest {
 }
 impl TasksListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Task, TasksListMeta>> {
-        self.client.call_list(&crate::descriptor::TASKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Task, TasksListMeta>> {
+        self.client.call_list(&crate::descriptor::TASKS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Task, TasksListMeta> {
@@ -119,11 +119,9 @@ impl TasksListRequest {
 }
 impl ::std::future::IntoFuture for TasksListRequest {
     type Output = Result<Page<Task, TasksListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Task, TasksListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Task, TasksListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.create`; send it with `.send().await` or `.await`.
@@ -205,8 +203,8 @@ impl TasksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::TASKS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::TASKS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -215,11 +213,9 @@ impl TasksCreateRequest {
 }
 impl ::std::future::IntoFuture for TasksCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.get`; send it with `.send().await` or `.await`.
@@ -238,8 +234,8 @@ impl TasksGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Task> {
-        self.client.call_record(&crate::descriptor::TASKS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Task> {
+        self.client.call_record(&crate::descriptor::TASKS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -248,11 +244,9 @@ impl TasksGetRequest {
 }
 impl ::std::future::IntoFuture for TasksGetRequest {
     type Output = Result<Task>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Task>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Task>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.update`; send it with `.send().await` or `.await`.
@@ -334,8 +328,8 @@ impl TasksUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Task> {
-        self.client.call_record(&crate::descriptor::TASKS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Task> {
+        self.client.call_record(&crate::descriptor::TASKS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -344,11 +338,9 @@ impl TasksUpdateRequest {
 }
 impl ::std::future::IntoFuture for TasksUpdateRequest {
     type Output = Result<Task>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Task>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Task>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.delete`; send it with `.send().await` or `.await`.
@@ -360,8 +352,8 @@ pub struct TasksDeleteRequest {
 }
 impl TasksDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Task> {
-        self.client.call_record(&crate::descriptor::TASKS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Task> {
+        self.client.call_record(&crate::descriptor::TASKS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -370,11 +362,9 @@ impl TasksDeleteRequest {
 }
 impl ::std::future::IntoFuture for TasksDeleteRequest {
     type Output = Result<Task>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Task>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Task>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tasks.search`; send it with `.send().await` or `.await`.
@@ -386,8 +376,8 @@ pub struct TasksSearchRequest {
 }
 impl TasksSearchRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsSearchResult> {
-        self.client.call_record(&crate::descriptor::TASKS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsSearchResult> {
+        self.client.call_record(&crate::descriptor::TASKS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -396,11 +386,9 @@ impl TasksSearchRequest {
 }
 impl ::std::future::IntoFuture for TasksSearchRequest {
     type Output = Result<AccountsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `tasks.list` next to the records.

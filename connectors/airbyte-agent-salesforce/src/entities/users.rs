@@ -112,8 +112,8 @@ pub struct UsersListRequest {
 }
 impl UsersListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<User, UsersListMeta>> {
-        self.client.call_list(&crate::descriptor::USERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<User, UsersListMeta>> {
+        self.client.call_list(&crate::descriptor::USERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<User, UsersListMeta> {
@@ -126,11 +126,9 @@ impl UsersListRequest {
 }
 impl ::std::future::IntoFuture for UsersListRequest {
     type Output = Result<Page<User, UsersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<User, UsersListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<User, UsersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.create`; send it with `.send().await` or `.await`.
@@ -198,8 +196,8 @@ impl UsersCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SobjectsRecord> {
-        self.client.call_record(&crate::descriptor::USERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SobjectsRecord> {
+        self.client.call_record(&crate::descriptor::USERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -208,11 +206,9 @@ impl UsersCreateRequest {
 }
 impl ::std::future::IntoFuture for UsersCreateRequest {
     type Output = Result<SobjectsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SobjectsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SobjectsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.get`; send it with `.send().await` or `.await`.
@@ -231,8 +227,8 @@ impl UsersGetRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Account> {
-        self.client.call_record(&crate::descriptor::USERS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Account> {
+        self.client.call_record(&crate::descriptor::USERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -241,11 +237,9 @@ impl UsersGetRequest {
 }
 impl ::std::future::IntoFuture for UsersGetRequest {
     type Output = Result<Account>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Account>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Account>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `users.update`; send it with `.send().await` or `.await`.
@@ -376,8 +370,8 @@ impl UsersUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<User> {
-        self.client.call_record(&crate::descriptor::USERS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<User> {
+        self.client.call_record(&crate::descriptor::USERS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -386,11 +380,9 @@ impl UsersUpdateRequest {
 }
 impl ::std::future::IntoFuture for UsersUpdateRequest {
     type Output = Result<User>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<User>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<User>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// User record; list calls return the standard fields selected with FIELDS(STANDARD).

@@ -88,12 +88,12 @@ impl AbandonedCheckoutsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<AbandonedCheckout, AbandonedCheckoutsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::ABANDONED_CHECKOUTS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<AbandonedCheckout, AbandonedCheckoutsListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::ABANDONED_CHECKOUTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AbandonedCheckout, AbandonedCheckoutsListMeta> {
@@ -106,15 +106,11 @@ impl AbandonedCheckoutsListRequest {
 }
 impl ::std::future::IntoFuture for AbandonedCheckoutsListRequest {
     type Output = Result<Page<AbandonedCheckout, AbandonedCheckoutsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AbandonedCheckout, AbandonedCheckoutsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<AbandonedCheckout, AbandonedCheckoutsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -148,8 +148,8 @@ impl ArticlesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Article, ArticlesListMeta>> {
-        self.client.call_list(&crate::descriptor::ARTICLES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Article, ArticlesListMeta>> {
+        self.client.call_list(&crate::descriptor::ARTICLES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Article, ArticlesListMeta> {
@@ -162,15 +162,9 @@ impl ArticlesListRequest {
 }
 impl ::std::future::IntoFuture for ArticlesListRequest {
     type Output = Result<Page<Article, ArticlesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Article, ArticlesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Article, ArticlesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `articles.get`; send it with `.send().await` or `.await`.
@@ -182,8 +176,8 @@ pub struct ArticlesGetRequest {
 }
 impl ArticlesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Article> {
-        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Article> {
+        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -192,11 +186,9 @@ impl ArticlesGetRequest {
 }
 impl ::std::future::IntoFuture for ArticlesGetRequest {
     type Output = Result<Article>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Article>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Article>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `articles.create`; send it with `.send().await` or `.await`.
@@ -208,8 +200,8 @@ pub struct ArticlesCreateRequest {
 }
 impl ArticlesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client.call_record(&crate::descriptor::ARTICLES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ArticlesRecord> {
+        self.client.call_record(&crate::descriptor::ARTICLES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -218,11 +210,9 @@ impl ArticlesCreateRequest {
 }
 impl ::std::future::IntoFuture for ArticlesCreateRequest {
     type Output = Result<ArticlesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ArticlesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ArticlesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `articles.update`; send it with `.send().await` or `.await`.
@@ -234,8 +224,8 @@ pub struct ArticlesUpdateRequest {
 }
 impl ArticlesUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ArticlesRecord> {
-        self.client.call_record(&crate::descriptor::ARTICLES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ArticlesRecord> {
+        self.client.call_record(&crate::descriptor::ARTICLES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -244,11 +234,9 @@ impl ArticlesUpdateRequest {
 }
 impl ::std::future::IntoFuture for ArticlesUpdateRequest {
     type Output = Result<ArticlesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ArticlesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ArticlesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `articles.delete`; send it with `.send().await` or `.await`.
@@ -260,8 +248,8 @@ pub struct ArticlesDeleteRequest {
 }
 impl ArticlesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ArticlesRecord2> {
-        self.client.call_record(&crate::descriptor::ARTICLES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ArticlesRecord2> {
+        self.client.call_record(&crate::descriptor::ARTICLES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -270,11 +258,9 @@ impl ArticlesDeleteRequest {
 }
 impl ::std::future::IntoFuture for ArticlesDeleteRequest {
     type Output = Result<ArticlesRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ArticlesRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ArticlesRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A post in a blog.

@@ -66,12 +66,12 @@ impl BalanceTransactionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<BalanceTransaction, BalanceTransactionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<BalanceTransaction, BalanceTransactionsListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<BalanceTransaction, BalanceTransactionsListMeta> {
@@ -84,15 +84,11 @@ impl BalanceTransactionsListRequest {
 }
 impl ::std::future::IntoFuture for BalanceTransactionsListRequest {
     type Output = Result<Page<BalanceTransaction, BalanceTransactionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<BalanceTransaction, BalanceTransactionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<BalanceTransaction, BalanceTransactionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -110,8 +110,8 @@ impl BlogsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Blog, BlogsListMeta>> {
-        self.client.call_list(&crate::descriptor::BLOGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Blog, BlogsListMeta>> {
+        self.client.call_list(&crate::descriptor::BLOGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Blog, BlogsListMeta> {
@@ -124,11 +124,9 @@ impl BlogsListRequest {
 }
 impl ::std::future::IntoFuture for BlogsListRequest {
     type Output = Result<Page<Blog, BlogsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Blog, BlogsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Blog, BlogsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blogs.get`; send it with `.send().await` or `.await`.
@@ -140,8 +138,8 @@ pub struct BlogsGetRequest {
 }
 impl BlogsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Blog> {
-        self.client.call_record(&crate::descriptor::BLOGS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Blog> {
+        self.client.call_record(&crate::descriptor::BLOGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -150,11 +148,9 @@ impl BlogsGetRequest {
 }
 impl ::std::future::IntoFuture for BlogsGetRequest {
     type Output = Result<Blog>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Blog>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Blog>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blogs.create`; send it with `.send().await` or `.await`.
@@ -166,8 +162,8 @@ pub struct BlogsCreateRequest {
 }
 impl BlogsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<BlogsRecord> {
-        self.client.call_record(&crate::descriptor::BLOGS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BlogsRecord> {
+        self.client.call_record(&crate::descriptor::BLOGS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -176,11 +172,9 @@ impl BlogsCreateRequest {
 }
 impl ::std::future::IntoFuture for BlogsCreateRequest {
     type Output = Result<BlogsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BlogsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BlogsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blogs.update`; send it with `.send().await` or `.await`.
@@ -192,8 +186,8 @@ pub struct BlogsUpdateRequest {
 }
 impl BlogsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<BlogsRecord> {
-        self.client.call_record(&crate::descriptor::BLOGS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BlogsRecord> {
+        self.client.call_record(&crate::descriptor::BLOGS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -202,11 +196,9 @@ impl BlogsUpdateRequest {
 }
 impl ::std::future::IntoFuture for BlogsUpdateRequest {
     type Output = Result<BlogsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BlogsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BlogsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `blogs.delete`; send it with `.send().await` or `.await`.
@@ -218,8 +210,8 @@ pub struct BlogsDeleteRequest {
 }
 impl BlogsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<BlogsRecord2> {
-        self.client.call_record(&crate::descriptor::BLOGS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BlogsRecord2> {
+        self.client.call_record(&crate::descriptor::BLOGS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -228,11 +220,9 @@ impl BlogsDeleteRequest {
 }
 impl ::std::future::IntoFuture for BlogsDeleteRequest {
     type Output = Result<BlogsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BlogsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BlogsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A blog of the online store.

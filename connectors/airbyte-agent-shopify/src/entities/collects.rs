@@ -79,8 +79,8 @@ impl CollectsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Collect, CollectsListMeta>> {
-        self.client.call_list(&crate::descriptor::COLLECTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Collect, CollectsListMeta>> {
+        self.client.call_list(&crate::descriptor::COLLECTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Collect, CollectsListMeta> {
@@ -93,15 +93,9 @@ impl CollectsListRequest {
 }
 impl ::std::future::IntoFuture for CollectsListRequest {
     type Output = Result<Page<Collect, CollectsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Collect, CollectsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Collect, CollectsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `collects.get`; send it with `.send().await` or `.await`.
@@ -113,8 +107,8 @@ pub struct CollectsGetRequest {
 }
 impl CollectsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Collect> {
-        self.client.call_record(&crate::descriptor::COLLECTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Collect> {
+        self.client.call_record(&crate::descriptor::COLLECTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -123,11 +117,9 @@ impl CollectsGetRequest {
 }
 impl ::std::future::IntoFuture for CollectsGetRequest {
     type Output = Result<Collect>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Collect>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Collect>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The link that places a product in a custom collection.

@@ -58,8 +58,8 @@ impl CountriesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Country, CountriesListMeta>> {
-        self.client.call_list(&crate::descriptor::COUNTRIES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Country, CountriesListMeta>> {
+        self.client.call_list(&crate::descriptor::COUNTRIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Country, CountriesListMeta> {
@@ -72,15 +72,9 @@ impl CountriesListRequest {
 }
 impl ::std::future::IntoFuture for CountriesListRequest {
     type Output = Result<Page<Country, CountriesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Country, CountriesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Country, CountriesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `countries.get`; send it with `.send().await` or `.await`.
@@ -92,8 +86,8 @@ pub struct CountriesGetRequest {
 }
 impl CountriesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Country> {
-        self.client.call_record(&crate::descriptor::COUNTRIES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Country> {
+        self.client.call_record(&crate::descriptor::COUNTRIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -102,11 +96,9 @@ impl CountriesGetRequest {
 }
 impl ::std::future::IntoFuture for CountriesGetRequest {
     type Output = Result<Country>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Country>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Country>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A country the store ships to, with tax settings.

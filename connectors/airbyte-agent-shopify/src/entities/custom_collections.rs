@@ -139,12 +139,10 @@ impl CustomCollectionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<CustomCollection, CustomCollectionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::CUSTOM_COLLECTIONS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<Page<CustomCollection, CustomCollectionsListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOM_COLLECTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomCollection, CustomCollectionsListMeta> {
@@ -157,15 +155,11 @@ impl CustomCollectionsListRequest {
 }
 impl ::std::future::IntoFuture for CustomCollectionsListRequest {
     type Output = Result<Page<CustomCollection, CustomCollectionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CustomCollection, CustomCollectionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CustomCollection, CustomCollectionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `custom_collections.get`; send it with `.send().await` or `.await`.
@@ -177,10 +171,8 @@ pub struct CustomCollectionsGetRequest {
 }
 impl CustomCollectionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomCollection> {
-        self.client
-            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomCollection> {
+        self.client.call_record(&crate::descriptor::CUSTOM_COLLECTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -189,11 +181,9 @@ impl CustomCollectionsGetRequest {
 }
 impl ::std::future::IntoFuture for CustomCollectionsGetRequest {
     type Output = Result<CustomCollection>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomCollection>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomCollection>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `custom_collections.create`; send it with `.send().await` or `.await`.
@@ -205,10 +195,8 @@ pub struct CustomCollectionsCreateRequest {
 }
 impl CustomCollectionsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomCollectionsRecord> {
-        self.client
-            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[2], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomCollectionsRecord> {
+        self.client.call_record(&crate::descriptor::CUSTOM_COLLECTIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -217,11 +205,9 @@ impl CustomCollectionsCreateRequest {
 }
 impl ::std::future::IntoFuture for CustomCollectionsCreateRequest {
     type Output = Result<CustomCollectionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomCollectionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomCollectionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `custom_collections.update`; send it with `.send().await` or `.await`.
@@ -233,10 +219,8 @@ pub struct CustomCollectionsUpdateRequest {
 }
 impl CustomCollectionsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomCollectionsRecord> {
-        self.client
-            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[3], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomCollectionsRecord> {
+        self.client.call_record(&crate::descriptor::CUSTOM_COLLECTIONS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -245,11 +229,9 @@ impl CustomCollectionsUpdateRequest {
 }
 impl ::std::future::IntoFuture for CustomCollectionsUpdateRequest {
     type Output = Result<CustomCollectionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomCollectionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomCollectionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `custom_collections.delete`; send it with `.send().await` or `.await`.
@@ -261,10 +243,8 @@ pub struct CustomCollectionsDeleteRequest {
 }
 impl CustomCollectionsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomCollectionsRecord2> {
-        self.client
-            .call_record(&crate::descriptor::CUSTOM_COLLECTIONS[4], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomCollectionsRecord2> {
+        self.client.call_record(&crate::descriptor::CUSTOM_COLLECTIONS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -273,11 +253,9 @@ impl CustomCollectionsDeleteRequest {
 }
 impl ::std::future::IntoFuture for CustomCollectionsDeleteRequest {
     type Output = Result<CustomCollectionsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomCollectionsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomCollectionsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A hand-picked group of products.

@@ -62,8 +62,10 @@ impl CustomerAddressListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<CustomerAddress2, CustomerAddressListMeta>> {
-        self.client.call_list(&crate::descriptor::CUSTOMER_ADDRESS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<CustomerAddress2, CustomerAddressListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOMER_ADDRESS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<CustomerAddress2, CustomerAddressListMeta> {
@@ -76,15 +78,11 @@ impl CustomerAddressListRequest {
 }
 impl ::std::future::IntoFuture for CustomerAddressListRequest {
     type Output = Result<Page<CustomerAddress2, CustomerAddressListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<CustomerAddress2, CustomerAddressListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<CustomerAddress2, CustomerAddressListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customer_address.get`; send it with `.send().await` or `.await`.
@@ -96,10 +94,8 @@ pub struct CustomerAddressGetRequest {
 }
 impl CustomerAddressGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomerAddress2> {
-        self.client
-            .call_record(&crate::descriptor::CUSTOMER_ADDRESS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomerAddress2> {
+        self.client.call_record(&crate::descriptor::CUSTOMER_ADDRESS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -108,11 +104,9 @@ impl CustomerAddressGetRequest {
 }
 impl ::std::future::IntoFuture for CustomerAddressGetRequest {
     type Output = Result<CustomerAddress2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomerAddress2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomerAddress2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `customer_address.list` next to the records.

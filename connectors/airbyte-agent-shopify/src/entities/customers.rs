@@ -133,8 +133,8 @@ impl CustomersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Customer, CustomersListMeta>> {
-        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Customer, CustomersListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersListMeta> {
@@ -147,15 +147,9 @@ impl CustomersListRequest {
 }
 impl ::std::future::IntoFuture for CustomersListRequest {
     type Output = Result<Page<Customer, CustomersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Customer, CustomersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Customer, CustomersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.get`; send it with `.send().await` or `.await`.
@@ -167,8 +161,8 @@ pub struct CustomersGetRequest {
 }
 impl CustomersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Customer> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Customer> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -177,11 +171,9 @@ impl CustomersGetRequest {
 }
 impl ::std::future::IntoFuture for CustomersGetRequest {
     type Output = Result<Customer>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Customer>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.create`; send it with `.send().await` or `.await`.
@@ -193,8 +185,8 @@ pub struct CustomersCreateRequest {
 }
 impl CustomersCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomersRecord> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -203,11 +195,9 @@ impl CustomersCreateRequest {
 }
 impl ::std::future::IntoFuture for CustomersCreateRequest {
     type Output = Result<CustomersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.update`; send it with `.send().await` or `.await`.
@@ -219,8 +209,8 @@ pub struct CustomersUpdateRequest {
 }
 impl CustomersUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomersRecord> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -229,11 +219,9 @@ impl CustomersUpdateRequest {
 }
 impl ::std::future::IntoFuture for CustomersUpdateRequest {
     type Output = Result<CustomersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.delete`; send it with `.send().await` or `.await`.
@@ -245,8 +233,8 @@ pub struct CustomersDeleteRequest {
 }
 impl CustomersDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord2> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomersRecord2> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -255,11 +243,9 @@ impl CustomersDeleteRequest {
 }
 impl ::std::future::IntoFuture for CustomersDeleteRequest {
     type Output = Result<CustomersRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomersRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `customers.list` next to the records.

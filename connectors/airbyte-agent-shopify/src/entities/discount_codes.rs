@@ -121,8 +121,10 @@ impl DiscountCodesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<DiscountCode, DiscountCodesListMeta>> {
-        self.client.call_list(&crate::descriptor::DISCOUNT_CODES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<DiscountCode, DiscountCodesListMeta>> {
+        self.client.call_list(&crate::descriptor::DISCOUNT_CODES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DiscountCode, DiscountCodesListMeta> {
@@ -135,15 +137,11 @@ impl DiscountCodesListRequest {
 }
 impl ::std::future::IntoFuture for DiscountCodesListRequest {
     type Output = Result<Page<DiscountCode, DiscountCodesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DiscountCode, DiscountCodesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<DiscountCode, DiscountCodesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `discount_codes.get`; send it with `.send().await` or `.await`.
@@ -155,8 +153,8 @@ pub struct DiscountCodesGetRequest {
 }
 impl DiscountCodesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DiscountCode> {
-        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DiscountCode> {
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -165,11 +163,9 @@ impl DiscountCodesGetRequest {
 }
 impl ::std::future::IntoFuture for DiscountCodesGetRequest {
     type Output = Result<DiscountCode>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DiscountCode>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DiscountCode>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `discount_codes.create`; send it with `.send().await` or `.await`.
@@ -181,8 +177,8 @@ pub struct DiscountCodesCreateRequest {
 }
 impl DiscountCodesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DiscountCodesRecord> {
-        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DiscountCodesRecord> {
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -191,11 +187,9 @@ impl DiscountCodesCreateRequest {
 }
 impl ::std::future::IntoFuture for DiscountCodesCreateRequest {
     type Output = Result<DiscountCodesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DiscountCodesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DiscountCodesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `discount_codes.update`; send it with `.send().await` or `.await`.
@@ -207,8 +201,8 @@ pub struct DiscountCodesUpdateRequest {
 }
 impl DiscountCodesUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DiscountCodesRecord> {
-        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DiscountCodesRecord> {
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -217,11 +211,9 @@ impl DiscountCodesUpdateRequest {
 }
 impl ::std::future::IntoFuture for DiscountCodesUpdateRequest {
     type Output = Result<DiscountCodesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DiscountCodesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DiscountCodesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `discount_codes.delete`; send it with `.send().await` or `.await`.
@@ -233,8 +225,8 @@ pub struct DiscountCodesDeleteRequest {
 }
 impl DiscountCodesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DiscountCodesRecord2> {
-        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DiscountCodesRecord2> {
+        self.client.call_record(&crate::descriptor::DISCOUNT_CODES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -243,11 +235,9 @@ impl DiscountCodesDeleteRequest {
 }
 impl ::std::future::IntoFuture for DiscountCodesDeleteRequest {
     type Output = Result<DiscountCodesRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DiscountCodesRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DiscountCodesRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A code that customers enter to get the discount of a price rule.

@@ -48,10 +48,8 @@ impl DraftOrderCompleteUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<DraftOrderCompleteRecord> {
-        self.client
-            .call_record(&crate::descriptor::DRAFT_ORDER_COMPLETE[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DraftOrderCompleteRecord> {
+        self.client.call_record(&crate::descriptor::DRAFT_ORDER_COMPLETE[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -60,11 +58,9 @@ impl DraftOrderCompleteUpdateRequest {
 }
 impl ::std::future::IntoFuture for DraftOrderCompleteUpdateRequest {
     type Output = Result<DraftOrderCompleteRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DraftOrderCompleteRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DraftOrderCompleteRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `DraftOrderCompleteRecord` object.

@@ -131,8 +131,10 @@ impl DraftOrdersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<DraftOrder, DraftOrdersListMeta>> {
-        self.client.call_list(&crate::descriptor::DRAFT_ORDERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<DraftOrder, DraftOrdersListMeta>> {
+        self.client.call_list(&crate::descriptor::DRAFT_ORDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DraftOrder, DraftOrdersListMeta> {
@@ -145,15 +147,9 @@ impl DraftOrdersListRequest {
 }
 impl ::std::future::IntoFuture for DraftOrdersListRequest {
     type Output = Result<Page<DraftOrder, DraftOrdersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DraftOrder, DraftOrdersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<DraftOrder, DraftOrdersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `draft_orders.get`; send it with `.send().await` or `.await`.
@@ -165,8 +161,8 @@ pub struct DraftOrdersGetRequest {
 }
 impl DraftOrdersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DraftOrder> {
-        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DraftOrder> {
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -175,11 +171,9 @@ impl DraftOrdersGetRequest {
 }
 impl ::std::future::IntoFuture for DraftOrdersGetRequest {
     type Output = Result<DraftOrder>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DraftOrder>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DraftOrder>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `draft_orders.create`; send it with `.send().await` or `.await`.
@@ -191,8 +185,8 @@ pub struct DraftOrdersCreateRequest {
 }
 impl DraftOrdersCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DraftOrdersRecord> {
-        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DraftOrdersRecord> {
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +195,9 @@ impl DraftOrdersCreateRequest {
 }
 impl ::std::future::IntoFuture for DraftOrdersCreateRequest {
     type Output = Result<DraftOrdersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DraftOrdersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DraftOrdersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `draft_orders.update`; send it with `.send().await` or `.await`.
@@ -217,8 +209,8 @@ pub struct DraftOrdersUpdateRequest {
 }
 impl DraftOrdersUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DraftOrdersRecord> {
-        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DraftOrdersRecord> {
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -227,11 +219,9 @@ impl DraftOrdersUpdateRequest {
 }
 impl ::std::future::IntoFuture for DraftOrdersUpdateRequest {
     type Output = Result<DraftOrdersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DraftOrdersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DraftOrdersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `draft_orders.delete`; send it with `.send().await` or `.await`.
@@ -243,8 +233,8 @@ pub struct DraftOrdersDeleteRequest {
 }
 impl DraftOrdersDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<DraftOrdersRecord2> {
-        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<DraftOrdersRecord2> {
+        self.client.call_record(&crate::descriptor::DRAFT_ORDERS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -253,11 +243,9 @@ impl DraftOrdersDeleteRequest {
 }
 impl ::std::future::IntoFuture for DraftOrdersDeleteRequest {
     type Output = Result<DraftOrdersRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<DraftOrdersRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<DraftOrdersRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -57,12 +57,10 @@ pub struct FulfillmentOrdersListRequest {
 }
 impl FulfillmentOrdersListRequest {
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<FulfillmentOrder, FulfillmentOrdersListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::FULFILLMENT_ORDERS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<Page<FulfillmentOrder, FulfillmentOrdersListMeta>> {
+        self.client.call_list(&crate::descriptor::FULFILLMENT_ORDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<FulfillmentOrder, FulfillmentOrdersListMeta> {
@@ -75,15 +73,11 @@ impl FulfillmentOrdersListRequest {
 }
 impl ::std::future::IntoFuture for FulfillmentOrdersListRequest {
     type Output = Result<Page<FulfillmentOrder, FulfillmentOrdersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<FulfillmentOrder, FulfillmentOrdersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<FulfillmentOrder, FulfillmentOrdersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `fulfillment_orders.get`; send it with `.send().await` or `.await`.
@@ -95,10 +89,8 @@ pub struct FulfillmentOrdersGetRequest {
 }
 impl FulfillmentOrdersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<FulfillmentOrder> {
-        self.client
-            .call_record(&crate::descriptor::FULFILLMENT_ORDERS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<FulfillmentOrder> {
+        self.client.call_record(&crate::descriptor::FULFILLMENT_ORDERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -107,11 +99,9 @@ impl FulfillmentOrdersGetRequest {
 }
 impl ::std::future::IntoFuture for FulfillmentOrdersGetRequest {
     type Output = Result<FulfillmentOrder>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<FulfillmentOrder>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<FulfillmentOrder>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The work to ship items of an order from one location.

@@ -97,8 +97,10 @@ impl FulfillmentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Fulfillment, FulfillmentsListMeta>> {
-        self.client.call_list(&crate::descriptor::FULFILLMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Fulfillment, FulfillmentsListMeta>> {
+        self.client.call_list(&crate::descriptor::FULFILLMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Fulfillment, FulfillmentsListMeta> {
@@ -111,15 +113,11 @@ impl FulfillmentsListRequest {
 }
 impl ::std::future::IntoFuture for FulfillmentsListRequest {
     type Output = Result<Page<Fulfillment, FulfillmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Fulfillment, FulfillmentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Fulfillment, FulfillmentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `fulfillments.get`; send it with `.send().await` or `.await`.
@@ -131,8 +129,8 @@ pub struct FulfillmentsGetRequest {
 }
 impl FulfillmentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Fulfillment> {
-        self.client.call_record(&crate::descriptor::FULFILLMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Fulfillment> {
+        self.client.call_record(&crate::descriptor::FULFILLMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,11 +139,9 @@ impl FulfillmentsGetRequest {
 }
 impl ::std::future::IntoFuture for FulfillmentsGetRequest {
     type Output = Result<Fulfillment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Fulfillment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Fulfillment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `fulfillments.list` next to the records.

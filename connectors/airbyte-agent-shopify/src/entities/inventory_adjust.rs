@@ -47,10 +47,8 @@ pub struct InventoryAdjustCreateRequest {
 }
 impl InventoryAdjustCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<InventorySetRecord> {
-        self.client
-            .call_record(&crate::descriptor::INVENTORY_ADJUST[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InventorySetRecord> {
+        self.client.call_record(&crate::descriptor::INVENTORY_ADJUST[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -59,11 +57,9 @@ impl InventoryAdjustCreateRequest {
 }
 impl ::std::future::IntoFuture for InventoryAdjustCreateRequest {
     type Output = Result<InventorySetRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InventorySetRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InventorySetRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `InventoryAdjustCreateInput` object.

@@ -60,8 +60,10 @@ impl InventoryItemsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<InventoryItem, InventoryItemsListMeta>> {
-        self.client.call_list(&crate::descriptor::INVENTORY_ITEMS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<InventoryItem, InventoryItemsListMeta>> {
+        self.client.call_list(&crate::descriptor::INVENTORY_ITEMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InventoryItem, InventoryItemsListMeta> {
@@ -74,15 +76,11 @@ impl InventoryItemsListRequest {
 }
 impl ::std::future::IntoFuture for InventoryItemsListRequest {
     type Output = Result<Page<InventoryItem, InventoryItemsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<InventoryItem, InventoryItemsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<InventoryItem, InventoryItemsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `inventory_items.get`; send it with `.send().await` or `.await`.
@@ -94,10 +92,8 @@ pub struct InventoryItemsGetRequest {
 }
 impl InventoryItemsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<InventoryItem> {
-        self.client
-            .call_record(&crate::descriptor::INVENTORY_ITEMS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InventoryItem> {
+        self.client.call_record(&crate::descriptor::INVENTORY_ITEMS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,11 +102,9 @@ impl InventoryItemsGetRequest {
 }
 impl ::std::future::IntoFuture for InventoryItemsGetRequest {
     type Output = Result<InventoryItem>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InventoryItem>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InventoryItem>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The stock-keeping record behind a variant, with SKU and cost.

@@ -47,8 +47,10 @@ impl InventoryLevelsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<InventoryLevel, InventoryLevelsListMeta>> {
-        self.client.call_list(&crate::descriptor::INVENTORY_LEVELS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<InventoryLevel, InventoryLevelsListMeta>> {
+        self.client.call_list(&crate::descriptor::INVENTORY_LEVELS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<InventoryLevel, InventoryLevelsListMeta> {
@@ -61,15 +63,11 @@ impl InventoryLevelsListRequest {
 }
 impl ::std::future::IntoFuture for InventoryLevelsListRequest {
     type Output = Result<Page<InventoryLevel, InventoryLevelsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<InventoryLevel, InventoryLevelsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<InventoryLevel, InventoryLevelsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The quantity of one inventory item at one location.

@@ -47,8 +47,8 @@ pub struct InventorySetCreateRequest {
 }
 impl InventorySetCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<InventorySetRecord> {
-        self.client.call_record(&crate::descriptor::INVENTORY_SET[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InventorySetRecord> {
+        self.client.call_record(&crate::descriptor::INVENTORY_SET[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -57,11 +57,9 @@ impl InventorySetCreateRequest {
 }
 impl ::std::future::IntoFuture for InventorySetCreateRequest {
     type Output = Result<InventorySetRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InventorySetRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InventorySetRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `InventorySetCreateInput` object.

@@ -51,8 +51,8 @@ pub struct LocationsListRequest {
 }
 impl LocationsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Location, LocationsListMeta>> {
-        self.client.call_list(&crate::descriptor::LOCATIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Location, LocationsListMeta>> {
+        self.client.call_list(&crate::descriptor::LOCATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Location, LocationsListMeta> {
@@ -65,15 +65,9 @@ impl LocationsListRequest {
 }
 impl ::std::future::IntoFuture for LocationsListRequest {
     type Output = Result<Page<Location, LocationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Location, LocationsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Location, LocationsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `locations.get`; send it with `.send().await` or `.await`.
@@ -85,8 +79,8 @@ pub struct LocationsGetRequest {
 }
 impl LocationsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Location> {
-        self.client.call_record(&crate::descriptor::LOCATIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Location> {
+        self.client.call_record(&crate::descriptor::LOCATIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -95,11 +89,9 @@ impl LocationsGetRequest {
 }
 impl ::std::future::IntoFuture for LocationsGetRequest {
     type Output = Result<Location>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Location>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Location>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A place that stocks or fulfills goods, such as a store or warehouse.

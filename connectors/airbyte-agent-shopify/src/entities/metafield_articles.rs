@@ -49,10 +49,10 @@ impl MetafieldArticlesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldArticlesListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::METAFIELD_ARTICLES[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldArticlesListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_ARTICLES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldArticlesListMeta> {
@@ -65,15 +65,11 @@ impl MetafieldArticlesListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldArticlesListRequest {
     type Output = Result<Page<Metafield, MetafieldArticlesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldArticlesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldArticlesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_articles.list` next to the records.

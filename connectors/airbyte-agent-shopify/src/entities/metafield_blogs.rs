@@ -48,8 +48,10 @@ impl MetafieldBlogsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldBlogsListMeta>> {
-        self.client.call_list(&crate::descriptor::METAFIELD_BLOGS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldBlogsListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_BLOGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldBlogsListMeta> {
@@ -62,15 +64,11 @@ impl MetafieldBlogsListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldBlogsListRequest {
     type Output = Result<Page<Metafield, MetafieldBlogsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldBlogsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldBlogsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_blogs.list` next to the records.

@@ -69,10 +69,10 @@ impl MetafieldCustomersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldCustomersListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::METAFIELD_CUSTOMERS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldCustomersListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_CUSTOMERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldCustomersListMeta> {
@@ -85,15 +85,11 @@ impl MetafieldCustomersListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldCustomersListRequest {
     type Output = Result<Page<Metafield, MetafieldCustomersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldCustomersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldCustomersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_customers.list` next to the records.

@@ -69,10 +69,10 @@ impl MetafieldDraftOrdersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldDraftOrdersListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::METAFIELD_DRAFT_ORDERS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldDraftOrdersListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_DRAFT_ORDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldDraftOrdersListMeta> {
@@ -85,15 +85,11 @@ impl MetafieldDraftOrdersListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldDraftOrdersListRequest {
     type Output = Result<Page<Metafield, MetafieldDraftOrdersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldDraftOrdersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldDraftOrdersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_draft_orders.list` next to the records.

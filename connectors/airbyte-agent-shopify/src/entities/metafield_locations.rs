@@ -69,10 +69,10 @@ impl MetafieldLocationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldLocationsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::METAFIELD_LOCATIONS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldLocationsListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_LOCATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldLocationsListMeta> {
@@ -85,15 +85,11 @@ impl MetafieldLocationsListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldLocationsListRequest {
     type Output = Result<Page<Metafield, MetafieldLocationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldLocationsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldLocationsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_locations.list` next to the records.

@@ -69,8 +69,10 @@ impl MetafieldOrdersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldOrdersListMeta>> {
-        self.client.call_list(&crate::descriptor::METAFIELD_ORDERS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldOrdersListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_ORDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldOrdersListMeta> {
@@ -83,15 +85,11 @@ impl MetafieldOrdersListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldOrdersListRequest {
     type Output = Result<Page<Metafield, MetafieldOrdersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldOrdersListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldOrdersListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_orders.list` next to the records.

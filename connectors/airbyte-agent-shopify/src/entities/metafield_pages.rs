@@ -48,8 +48,10 @@ impl MetafieldPagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldPagesListMeta>> {
-        self.client.call_list(&crate::descriptor::METAFIELD_PAGES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldPagesListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_PAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldPagesListMeta> {
@@ -62,15 +64,11 @@ impl MetafieldPagesListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldPagesListRequest {
     type Output = Result<Page<Metafield, MetafieldPagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldPagesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldPagesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_pages.list` next to the records.

@@ -78,10 +78,11 @@ impl MetafieldProductImagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldProductImagesListMeta>> {
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldProductImagesListMeta>> {
         self.client
             .call_list(&crate::descriptor::METAFIELD_PRODUCT_IMAGES[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldProductImagesListMeta> {
@@ -94,15 +95,11 @@ impl MetafieldProductImagesListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldProductImagesListRequest {
     type Output = Result<Page<Metafield, MetafieldProductImagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldProductImagesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldProductImagesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -69,12 +69,11 @@ impl MetafieldProductVariantsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<Metafield, MetafieldProductVariantsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldProductVariantsListMeta>> {
         self.client
             .call_list(&crate::descriptor::METAFIELD_PRODUCT_VARIANTS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldProductVariantsListMeta> {
@@ -87,15 +86,11 @@ impl MetafieldProductVariantsListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldProductVariantsListRequest {
     type Output = Result<Page<Metafield, MetafieldProductVariantsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldProductVariantsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldProductVariantsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_product_variants.list` next to the records.

@@ -69,10 +69,10 @@ impl MetafieldProductsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldProductsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::METAFIELD_PRODUCTS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldProductsListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_PRODUCTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldProductsListMeta> {
@@ -85,15 +85,11 @@ impl MetafieldProductsListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldProductsListRequest {
     type Output = Result<Page<Metafield, MetafieldProductsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldProductsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldProductsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_products.list` next to the records.

@@ -87,8 +87,10 @@ impl MetafieldShopsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Metafield, MetafieldShopsListMeta>> {
-        self.client.call_list(&crate::descriptor::METAFIELD_SHOPS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Metafield, MetafieldShopsListMeta>> {
+        self.client.call_list(&crate::descriptor::METAFIELD_SHOPS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldShopsListMeta> {
@@ -101,15 +103,11 @@ impl MetafieldShopsListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldShopsListRequest {
     type Output = Result<Page<Metafield, MetafieldShopsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldShopsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldShopsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `metafield_shops.get`; send it with `.send().await` or `.await`.
@@ -121,10 +119,8 @@ pub struct MetafieldShopsGetRequest {
 }
 impl MetafieldShopsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Metafield> {
-        self.client
-            .call_record(&crate::descriptor::METAFIELD_SHOPS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Metafield> {
+        self.client.call_record(&crate::descriptor::METAFIELD_SHOPS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -133,11 +129,9 @@ impl MetafieldShopsGetRequest {
 }
 impl ::std::future::IntoFuture for MetafieldShopsGetRequest {
     type Output = Result<Metafield>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Metafield>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Metafield>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_shops.list` next to the records.

@@ -69,12 +69,13 @@ impl MetafieldSmartCollectionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<Metafield, MetafieldSmartCollectionsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldSmartCollectionsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::METAFIELD_SMART_COLLECTIONS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Metafield, MetafieldSmartCollectionsListMeta> {
@@ -88,15 +89,11 @@ impl MetafieldSmartCollectionsListRequest {
 }
 impl ::std::future::IntoFuture for MetafieldSmartCollectionsListRequest {
     type Output = Result<Page<Metafield, MetafieldSmartCollectionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Metafield, MetafieldSmartCollectionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Metafield, MetafieldSmartCollectionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `metafield_smart_collections.list` next to the records.

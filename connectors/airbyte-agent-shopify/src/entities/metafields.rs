@@ -59,8 +59,8 @@ pub struct MetafieldsCreateRequest {
 }
 impl MetafieldsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<MetafieldsRecord> {
-        self.client.call_record(&crate::descriptor::METAFIELDS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MetafieldsRecord> {
+        self.client.call_record(&crate::descriptor::METAFIELDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -69,11 +69,9 @@ impl MetafieldsCreateRequest {
 }
 impl ::std::future::IntoFuture for MetafieldsCreateRequest {
     type Output = Result<MetafieldsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MetafieldsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MetafieldsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `metafields.delete`; send it with `.send().await` or `.await`.
@@ -85,8 +83,8 @@ pub struct MetafieldsDeleteRequest {
 }
 impl MetafieldsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<MetafieldsRecord2> {
-        self.client.call_record(&crate::descriptor::METAFIELDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MetafieldsRecord2> {
+        self.client.call_record(&crate::descriptor::METAFIELDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -95,11 +93,9 @@ impl MetafieldsDeleteRequest {
 }
 impl ::std::future::IntoFuture for MetafieldsDeleteRequest {
     type Output = Result<MetafieldsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MetafieldsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MetafieldsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `MetafieldsCreateMetafieldsItem` object.

@@ -62,8 +62,10 @@ impl OrderRefundsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Refund, OrderRefundsListMeta>> {
-        self.client.call_list(&crate::descriptor::ORDER_REFUNDS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Refund, OrderRefundsListMeta>> {
+        self.client.call_list(&crate::descriptor::ORDER_REFUNDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Refund, OrderRefundsListMeta> {
@@ -76,15 +78,9 @@ impl OrderRefundsListRequest {
 }
 impl ::std::future::IntoFuture for OrderRefundsListRequest {
     type Output = Result<Page<Refund, OrderRefundsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Refund, OrderRefundsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Refund, OrderRefundsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `order_refunds.get`; send it with `.send().await` or `.await`.
@@ -96,8 +92,8 @@ pub struct OrderRefundsGetRequest {
 }
 impl OrderRefundsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Refund> {
-        self.client.call_record(&crate::descriptor::ORDER_REFUNDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Refund> {
+        self.client.call_record(&crate::descriptor::ORDER_REFUNDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,11 +102,9 @@ impl OrderRefundsGetRequest {
 }
 impl ::std::future::IntoFuture for OrderRefundsGetRequest {
     type Output = Result<Refund>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Refund>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Refund>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `order_refunds.list` next to the records.

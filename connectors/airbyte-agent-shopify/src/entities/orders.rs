@@ -161,8 +161,8 @@ impl OrdersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Order, OrdersListMeta>> {
-        self.client.call_list(&crate::descriptor::ORDERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Order, OrdersListMeta>> {
+        self.client.call_list(&crate::descriptor::ORDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Order, OrdersListMeta> {
@@ -175,15 +175,9 @@ impl OrdersListRequest {
 }
 impl ::std::future::IntoFuture for OrdersListRequest {
     type Output = Result<Page<Order, OrdersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Order, OrdersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Order, OrdersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `orders.get`; send it with `.send().await` or `.await`.
@@ -195,8 +189,8 @@ pub struct OrdersGetRequest {
 }
 impl OrdersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Order> {
-        self.client.call_record(&crate::descriptor::ORDERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Order> {
+        self.client.call_record(&crate::descriptor::ORDERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -205,11 +199,9 @@ impl OrdersGetRequest {
 }
 impl ::std::future::IntoFuture for OrdersGetRequest {
     type Output = Result<Order>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Order>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Order>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `orders.create`; send it with `.send().await` or `.await`.
@@ -228,8 +220,8 @@ impl OrdersCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<OrdersRecord> {
-        self.client.call_record(&crate::descriptor::ORDERS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<OrdersRecord> {
+        self.client.call_record(&crate::descriptor::ORDERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -238,11 +230,9 @@ impl OrdersCreateRequest {
 }
 impl ::std::future::IntoFuture for OrdersCreateRequest {
     type Output = Result<OrdersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<OrdersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<OrdersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `orders.update`; send it with `.send().await` or `.await`.
@@ -254,8 +244,8 @@ pub struct OrdersUpdateRequest {
 }
 impl OrdersUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<OrdersRecord2> {
-        self.client.call_record(&crate::descriptor::ORDERS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<OrdersRecord2> {
+        self.client.call_record(&crate::descriptor::ORDERS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -264,11 +254,9 @@ impl OrdersUpdateRequest {
 }
 impl ::std::future::IntoFuture for OrdersUpdateRequest {
     type Output = Result<OrdersRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<OrdersRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<OrdersRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `orders.delete`; send it with `.send().await` or `.await`.
@@ -301,8 +289,8 @@ impl OrdersDeleteRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<OrdersRecord3> {
-        self.client.call_record(&crate::descriptor::ORDERS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<OrdersRecord3> {
+        self.client.call_record(&crate::descriptor::ORDERS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -311,11 +299,9 @@ impl OrdersDeleteRequest {
 }
 impl ::std::future::IntoFuture for OrdersDeleteRequest {
     type Output = Result<OrdersRecord3>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<OrdersRecord3>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<OrdersRecord3>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

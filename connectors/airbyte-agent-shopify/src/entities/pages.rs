@@ -145,8 +145,8 @@ impl PagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Page2, PagesListMeta>> {
-        self.client.call_list(&crate::descriptor::PAGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Page2, PagesListMeta>> {
+        self.client.call_list(&crate::descriptor::PAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Page2, PagesListMeta> {
@@ -159,13 +159,9 @@ impl PagesListRequest {
 }
 impl ::std::future::IntoFuture for PagesListRequest {
     type Output = Result<Page<Page2, PagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<Output = Result<Page<Page2, PagesListMeta>>> + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Page2, PagesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.get`; send it with `.send().await` or `.await`.
@@ -177,8 +173,8 @@ pub struct PagesGetRequest {
 }
 impl PagesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page2> {
-        self.client.call_record(&crate::descriptor::PAGES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page2> {
+        self.client.call_record(&crate::descriptor::PAGES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -187,11 +183,9 @@ impl PagesGetRequest {
 }
 impl ::std::future::IntoFuture for PagesGetRequest {
     type Output = Result<Page2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.create`; send it with `.send().await` or `.await`.
@@ -203,8 +197,8 @@ pub struct PagesCreateRequest {
 }
 impl PagesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PagesRecord> {
-        self.client.call_record(&crate::descriptor::PAGES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PagesRecord> {
+        self.client.call_record(&crate::descriptor::PAGES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -213,11 +207,9 @@ impl PagesCreateRequest {
 }
 impl ::std::future::IntoFuture for PagesCreateRequest {
     type Output = Result<PagesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PagesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PagesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.update`; send it with `.send().await` or `.await`.
@@ -229,8 +221,8 @@ pub struct PagesUpdateRequest {
 }
 impl PagesUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PagesRecord> {
-        self.client.call_record(&crate::descriptor::PAGES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PagesRecord> {
+        self.client.call_record(&crate::descriptor::PAGES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -239,11 +231,9 @@ impl PagesUpdateRequest {
 }
 impl ::std::future::IntoFuture for PagesUpdateRequest {
     type Output = Result<PagesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PagesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PagesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pages.delete`; send it with `.send().await` or `.await`.
@@ -255,8 +245,8 @@ pub struct PagesDeleteRequest {
 }
 impl PagesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PagesRecord2> {
-        self.client.call_record(&crate::descriptor::PAGES[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PagesRecord2> {
+        self.client.call_record(&crate::descriptor::PAGES[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -265,11 +255,9 @@ impl PagesDeleteRequest {
 }
 impl ::std::future::IntoFuture for PagesDeleteRequest {
     type Output = Result<PagesRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PagesRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PagesRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A content page of the online store.

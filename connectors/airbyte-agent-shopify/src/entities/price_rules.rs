@@ -93,8 +93,10 @@ impl PriceRulesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PriceRule, PriceRulesListMeta>> {
-        self.client.call_list(&crate::descriptor::PRICE_RULES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PriceRule, PriceRulesListMeta>> {
+        self.client.call_list(&crate::descriptor::PRICE_RULES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PriceRule, PriceRulesListMeta> {
@@ -107,15 +109,9 @@ impl PriceRulesListRequest {
 }
 impl ::std::future::IntoFuture for PriceRulesListRequest {
     type Output = Result<Page<PriceRule, PriceRulesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PriceRule, PriceRulesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<PriceRule, PriceRulesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `price_rules.get`; send it with `.send().await` or `.await`.
@@ -127,8 +123,8 @@ pub struct PriceRulesGetRequest {
 }
 impl PriceRulesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PriceRule> {
-        self.client.call_record(&crate::descriptor::PRICE_RULES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PriceRule> {
+        self.client.call_record(&crate::descriptor::PRICE_RULES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -137,11 +133,9 @@ impl PriceRulesGetRequest {
 }
 impl ::std::future::IntoFuture for PriceRulesGetRequest {
     type Output = Result<PriceRule>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PriceRule>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PriceRule>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A rule that defines a discount and who may use it.

@@ -62,8 +62,10 @@ impl ProductImagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProductImage, ProductImagesListMeta>> {
-        self.client.call_list(&crate::descriptor::PRODUCT_IMAGES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProductImage, ProductImagesListMeta>> {
+        self.client.call_list(&crate::descriptor::PRODUCT_IMAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProductImage, ProductImagesListMeta> {
@@ -76,15 +78,11 @@ impl ProductImagesListRequest {
 }
 impl ::std::future::IntoFuture for ProductImagesListRequest {
     type Output = Result<Page<ProductImage, ProductImagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProductImage, ProductImagesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProductImage, ProductImagesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `product_images.get`; send it with `.send().await` or `.await`.
@@ -96,8 +94,8 @@ pub struct ProductImagesGetRequest {
 }
 impl ProductImagesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductImage> {
-        self.client.call_record(&crate::descriptor::PRODUCT_IMAGES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductImage> {
+        self.client.call_record(&crate::descriptor::PRODUCT_IMAGES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,11 +104,9 @@ impl ProductImagesGetRequest {
 }
 impl ::std::future::IntoFuture for ProductImagesGetRequest {
     type Output = Result<ProductImage>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductImage>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductImage>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `product_images.list` next to the records.

@@ -122,8 +122,10 @@ impl ProductVariantsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<ProductVariant, ProductVariantsListMeta>> {
-        self.client.call_list(&crate::descriptor::PRODUCT_VARIANTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<ProductVariant, ProductVariantsListMeta>> {
+        self.client.call_list(&crate::descriptor::PRODUCT_VARIANTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ProductVariant, ProductVariantsListMeta> {
@@ -136,15 +138,11 @@ impl ProductVariantsListRequest {
 }
 impl ::std::future::IntoFuture for ProductVariantsListRequest {
     type Output = Result<Page<ProductVariant, ProductVariantsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ProductVariant, ProductVariantsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ProductVariant, ProductVariantsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `product_variants.get`; send it with `.send().await` or `.await`.
@@ -156,10 +154,8 @@ pub struct ProductVariantsGetRequest {
 }
 impl ProductVariantsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductVariant> {
-        self.client
-            .call_record(&crate::descriptor::PRODUCT_VARIANTS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductVariant> {
+        self.client.call_record(&crate::descriptor::PRODUCT_VARIANTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,11 +164,9 @@ impl ProductVariantsGetRequest {
 }
 impl ::std::future::IntoFuture for ProductVariantsGetRequest {
     type Output = Result<ProductVariant>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductVariant>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductVariant>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `product_variants.create`; send it with `.send().await` or `.await`.
@@ -184,10 +178,8 @@ pub struct ProductVariantsCreateRequest {
 }
 impl ProductVariantsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductVariantsRecord> {
-        self.client
-            .call_record(&crate::descriptor::PRODUCT_VARIANTS[2], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductVariantsRecord> {
+        self.client.call_record(&crate::descriptor::PRODUCT_VARIANTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -196,11 +188,9 @@ impl ProductVariantsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProductVariantsCreateRequest {
     type Output = Result<ProductVariantsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductVariantsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductVariantsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `product_variants.update`; send it with `.send().await` or `.await`.
@@ -212,10 +202,8 @@ pub struct ProductVariantsUpdateRequest {
 }
 impl ProductVariantsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductVariantsRecord> {
-        self.client
-            .call_record(&crate::descriptor::PRODUCT_VARIANTS[3], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductVariantsRecord> {
+        self.client.call_record(&crate::descriptor::PRODUCT_VARIANTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -224,11 +212,9 @@ impl ProductVariantsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ProductVariantsUpdateRequest {
     type Output = Result<ProductVariantsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductVariantsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductVariantsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `product_variants.delete`; send it with `.send().await` or `.await`.
@@ -240,10 +226,8 @@ pub struct ProductVariantsDeleteRequest {
 }
 impl ProductVariantsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductVariantsRecord2> {
-        self.client
-            .call_record(&crate::descriptor::PRODUCT_VARIANTS[4], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductVariantsRecord2> {
+        self.client.call_record(&crate::descriptor::PRODUCT_VARIANTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -252,11 +236,9 @@ impl ProductVariantsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ProductVariantsDeleteRequest {
     type Output = Result<ProductVariantsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductVariantsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductVariantsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `product_variants.list` next to the records.

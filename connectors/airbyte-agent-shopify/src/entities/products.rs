@@ -161,8 +161,8 @@ impl ProductsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Product, ProductsListMeta>> {
-        self.client.call_list(&crate::descriptor::PRODUCTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Product, ProductsListMeta>> {
+        self.client.call_list(&crate::descriptor::PRODUCTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Product, ProductsListMeta> {
@@ -175,15 +175,9 @@ impl ProductsListRequest {
 }
 impl ::std::future::IntoFuture for ProductsListRequest {
     type Output = Result<Page<Product, ProductsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Product, ProductsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Product, ProductsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.get`; send it with `.send().await` or `.await`.
@@ -195,8 +189,8 @@ pub struct ProductsGetRequest {
 }
 impl ProductsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Product> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Product> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -205,11 +199,9 @@ impl ProductsGetRequest {
 }
 impl ::std::future::IntoFuture for ProductsGetRequest {
     type Output = Result<Product>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Product>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.create`; send it with `.send().await` or `.await`.
@@ -228,8 +220,8 @@ impl ProductsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductsRecord> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -238,11 +230,9 @@ impl ProductsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProductsCreateRequest {
     type Output = Result<ProductsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.update`; send it with `.send().await` or `.await`.
@@ -254,8 +244,8 @@ pub struct ProductsUpdateRequest {
 }
 impl ProductsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductsRecord> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -264,11 +254,9 @@ impl ProductsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ProductsUpdateRequest {
     type Output = Result<ProductsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.delete`; send it with `.send().await` or `.await`.
@@ -280,8 +268,8 @@ pub struct ProductsDeleteRequest {
 }
 impl ProductsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord2> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductsRecord2> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -290,11 +278,9 @@ impl ProductsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ProductsDeleteRequest {
     type Output = Result<ProductsRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductsRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -37,8 +37,8 @@ pub struct ShopGetRequest {
 }
 impl ShopGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ShopRecord> {
-        self.client.call_record(&crate::descriptor::SHOP[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ShopRecord> {
+        self.client.call_record(&crate::descriptor::SHOP[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -47,11 +47,9 @@ impl ShopGetRequest {
 }
 impl ::std::future::IntoFuture for ShopGetRequest {
     type Output = Result<ShopRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ShopRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ShopRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Settings and details of the store.

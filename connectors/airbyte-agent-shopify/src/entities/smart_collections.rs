@@ -93,10 +93,10 @@ impl SmartCollectionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<SmartCollection, SmartCollectionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::SMART_COLLECTIONS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<SmartCollection, SmartCollectionsListMeta>> {
+        self.client.call_list(&crate::descriptor::SMART_COLLECTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SmartCollection, SmartCollectionsListMeta> {
@@ -109,15 +109,11 @@ impl SmartCollectionsListRequest {
 }
 impl ::std::future::IntoFuture for SmartCollectionsListRequest {
     type Output = Result<Page<SmartCollection, SmartCollectionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SmartCollection, SmartCollectionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SmartCollection, SmartCollectionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `smart_collections.get`; send it with `.send().await` or `.await`.
@@ -129,10 +125,8 @@ pub struct SmartCollectionsGetRequest {
 }
 impl SmartCollectionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SmartCollection> {
-        self.client
-            .call_record(&crate::descriptor::SMART_COLLECTIONS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SmartCollection> {
+        self.client.call_record(&crate::descriptor::SMART_COLLECTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,11 +135,9 @@ impl SmartCollectionsGetRequest {
 }
 impl ::std::future::IntoFuture for SmartCollectionsGetRequest {
     type Output = Result<SmartCollection>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SmartCollection>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SmartCollection>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A product group filled by rules.

@@ -73,12 +73,12 @@ impl TenderTransactionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<TenderTransaction, TenderTransactionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::TENDER_TRANSACTIONS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<TenderTransaction, TenderTransactionsListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::TENDER_TRANSACTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TenderTransaction, TenderTransactionsListMeta> {
@@ -91,15 +91,11 @@ impl TenderTransactionsListRequest {
 }
 impl ::std::future::IntoFuture for TenderTransactionsListRequest {
     type Output = Result<Page<TenderTransaction, TenderTransactionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TenderTransaction, TenderTransactionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TenderTransaction, TenderTransactionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

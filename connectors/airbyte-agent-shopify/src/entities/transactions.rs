@@ -62,8 +62,10 @@ impl TransactionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Transaction, TransactionsListMeta>> {
-        self.client.call_list(&crate::descriptor::TRANSACTIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Transaction, TransactionsListMeta>> {
+        self.client.call_list(&crate::descriptor::TRANSACTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Transaction, TransactionsListMeta> {
@@ -76,15 +78,11 @@ impl TransactionsListRequest {
 }
 impl ::std::future::IntoFuture for TransactionsListRequest {
     type Output = Result<Page<Transaction, TransactionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Transaction, TransactionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Transaction, TransactionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `transactions.get`; send it with `.send().await` or `.await`.
@@ -96,8 +94,8 @@ pub struct TransactionsGetRequest {
 }
 impl TransactionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Transaction> {
-        self.client.call_record(&crate::descriptor::TRANSACTIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Transaction> {
+        self.client.call_record(&crate::descriptor::TRANSACTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -106,11 +104,9 @@ impl TransactionsGetRequest {
 }
 impl ::std::future::IntoFuture for TransactionsGetRequest {
     type Output = Result<Transaction>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Transaction>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Transaction>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `transactions.list` next to the records.

@@ -61,8 +61,8 @@ impl BookmarksCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<BookmarksRecord> {
-        self.client.call_record(&crate::descriptor::BOOKMARKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BookmarksRecord> {
+        self.client.call_record(&crate::descriptor::BOOKMARKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -71,11 +71,9 @@ impl BookmarksCreateRequest {
 }
 impl ::std::future::IntoFuture for BookmarksCreateRequest {
     type Output = Result<BookmarksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BookmarksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BookmarksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A bookmark in a channel header.

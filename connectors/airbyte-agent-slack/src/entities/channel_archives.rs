@@ -41,10 +41,8 @@ pub struct ChannelArchivesCreateRequest {
 }
 impl ChannelArchivesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client
-            .call_record(&crate::descriptor::CHANNEL_ARCHIVES[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ReactionsRecord> {
+        self.client.call_record(&crate::descriptor::CHANNEL_ARCHIVES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -53,10 +51,8 @@ impl ChannelArchivesCreateRequest {
 }
 impl ::std::future::IntoFuture for ChannelArchivesCreateRequest {
     type Output = Result<ReactionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ReactionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ReactionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

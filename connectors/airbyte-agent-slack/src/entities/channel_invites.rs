@@ -53,10 +53,8 @@ impl ChannelInvitesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Channel> {
-        self.client
-            .call_record(&crate::descriptor::CHANNEL_INVITES[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Channel> {
+        self.client.call_record(&crate::descriptor::CHANNEL_INVITES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -65,10 +63,8 @@ impl ChannelInvitesCreateRequest {
 }
 impl ::std::future::IntoFuture for ChannelInvitesCreateRequest {
     type Output = Result<Channel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Channel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -41,8 +41,8 @@ pub struct ChannelJoinsCreateRequest {
 }
 impl ChannelJoinsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Channel> {
-        self.client.call_record(&crate::descriptor::CHANNEL_JOINS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Channel> {
+        self.client.call_record(&crate::descriptor::CHANNEL_JOINS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -51,10 +51,8 @@ impl ChannelJoinsCreateRequest {
 }
 impl ::std::future::IntoFuture for ChannelJoinsCreateRequest {
     type Output = Result<Channel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Channel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -45,8 +45,8 @@ pub struct ChannelKicksCreateRequest {
 }
 impl ChannelKicksCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ChannelKicksRecord> {
-        self.client.call_record(&crate::descriptor::CHANNEL_KICKS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ChannelKicksRecord> {
+        self.client.call_record(&crate::descriptor::CHANNEL_KICKS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -55,11 +55,9 @@ impl ChannelKicksCreateRequest {
 }
 impl ::std::future::IntoFuture for ChannelKicksCreateRequest {
     type Output = Result<ChannelKicksRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChannelKicksRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ChannelKicksRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Response envelope with channel kick data.

@@ -76,8 +76,10 @@ impl ChannelMessagesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Message, ChannelMessagesListMeta>> {
-        self.client.call_list(&crate::descriptor::CHANNEL_MESSAGES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Message, ChannelMessagesListMeta>> {
+        self.client.call_list(&crate::descriptor::CHANNEL_MESSAGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Message, ChannelMessagesListMeta> {
@@ -90,15 +92,11 @@ impl ChannelMessagesListRequest {
 }
 impl ::std::future::IntoFuture for ChannelMessagesListRequest {
     type Output = Result<Page<Message, ChannelMessagesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Message, ChannelMessagesListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Message, ChannelMessagesListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A message in a channel.

@@ -46,8 +46,8 @@ pub struct ChannelTopicsCreateRequest {
 }
 impl ChannelTopicsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Channel> {
-        self.client.call_record(&crate::descriptor::CHANNEL_TOPICS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Channel> {
+        self.client.call_record(&crate::descriptor::CHANNEL_TOPICS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -56,10 +56,8 @@ impl ChannelTopicsCreateRequest {
 }
 impl ::std::future::IntoFuture for ChannelTopicsCreateRequest {
     type Output = Result<Channel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Channel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

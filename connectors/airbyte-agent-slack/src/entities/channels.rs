@@ -111,8 +111,8 @@ impl ChannelsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Channel, ChannelsListMeta>> {
-        self.client.call_list(&crate::descriptor::CHANNELS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Channel, ChannelsListMeta>> {
+        self.client.call_list(&crate::descriptor::CHANNELS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Channel, ChannelsListMeta> {
@@ -125,15 +125,9 @@ impl ChannelsListRequest {
 }
 impl ::std::future::IntoFuture for ChannelsListRequest {
     type Output = Result<Page<Channel, ChannelsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Channel, ChannelsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Channel, ChannelsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `channels.get`; send it with `.send().await` or `.await`.
@@ -145,8 +139,8 @@ pub struct ChannelsGetRequest {
 }
 impl ChannelsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Channel> {
-        self.client.call_record(&crate::descriptor::CHANNELS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Channel> {
+        self.client.call_record(&crate::descriptor::CHANNELS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -155,11 +149,9 @@ impl ChannelsGetRequest {
 }
 impl ::std::future::IntoFuture for ChannelsGetRequest {
     type Output = Result<Channel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Channel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `channels.create`; send it with `.send().await` or `.await`.
@@ -178,8 +170,8 @@ impl ChannelsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Channel> {
-        self.client.call_record(&crate::descriptor::CHANNELS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Channel> {
+        self.client.call_record(&crate::descriptor::CHANNELS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -188,11 +180,9 @@ impl ChannelsCreateRequest {
 }
 impl ::std::future::IntoFuture for ChannelsCreateRequest {
     type Output = Result<Channel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Channel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `channels.update`; send it with `.send().await` or `.await`.
@@ -204,8 +194,8 @@ pub struct ChannelsUpdateRequest {
 }
 impl ChannelsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Channel> {
-        self.client.call_record(&crate::descriptor::CHANNELS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Channel> {
+        self.client.call_record(&crate::descriptor::CHANNELS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -214,11 +204,9 @@ impl ChannelsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ChannelsUpdateRequest {
     type Output = Result<Channel>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Channel>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Channel>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Metadata returned by `channels.list` next to the records.

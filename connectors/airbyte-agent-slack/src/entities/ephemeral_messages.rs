@@ -68,10 +68,8 @@ impl EphemeralMessagesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<EphemeralMessagesRecord> {
-        self.client
-            .call_record(&crate::descriptor::EPHEMERAL_MESSAGES[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<EphemeralMessagesRecord> {
+        self.client.call_record(&crate::descriptor::EPHEMERAL_MESSAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -80,11 +78,9 @@ impl EphemeralMessagesCreateRequest {
 }
 impl ::std::future::IntoFuture for EphemeralMessagesCreateRequest {
     type Output = Result<EphemeralMessagesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<EphemeralMessagesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<EphemeralMessagesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Response envelope with ephemeral message create data.

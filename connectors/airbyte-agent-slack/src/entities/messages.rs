@@ -126,8 +126,8 @@ impl MessagesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MessagesRecord> {
-        self.client.call_record(&crate::descriptor::MESSAGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MessagesRecord> {
+        self.client.call_record(&crate::descriptor::MESSAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -136,11 +136,9 @@ impl MessagesCreateRequest {
 }
 impl ::std::future::IntoFuture for MessagesCreateRequest {
     type Output = Result<MessagesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MessagesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MessagesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `messages.update`; send it with `.send().await` or `.await`.
@@ -159,8 +157,8 @@ impl MessagesUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<MessagesRecord> {
-        self.client.call_record(&crate::descriptor::MESSAGES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MessagesRecord> {
+        self.client.call_record(&crate::descriptor::MESSAGES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -169,11 +167,9 @@ impl MessagesUpdateRequest {
 }
 impl ::std::future::IntoFuture for MessagesUpdateRequest {
     type Output = Result<MessagesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MessagesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MessagesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `messages.delete`; send it with `.send().await` or `.await`.
@@ -185,8 +181,8 @@ pub struct MessagesDeleteRequest {
 }
 impl MessagesDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<MessagesRecord2> {
-        self.client.call_record(&crate::descriptor::MESSAGES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MessagesRecord2> {
+        self.client.call_record(&crate::descriptor::MESSAGES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -195,11 +191,9 @@ impl MessagesDeleteRequest {
 }
 impl ::std::future::IntoFuture for MessagesDeleteRequest {
     type Output = Result<MessagesRecord2>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MessagesRecord2>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MessagesRecord2>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A message as returned after posting or editing it.

@@ -46,8 +46,8 @@ pub struct PinsCreateRequest {
 }
 impl PinsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client.call_record(&crate::descriptor::PINS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ReactionsRecord> {
+        self.client.call_record(&crate::descriptor::PINS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -56,10 +56,8 @@ impl PinsCreateRequest {
 }
 impl ::std::future::IntoFuture for PinsCreateRequest {
     type Output = Result<ReactionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ReactionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ReactionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

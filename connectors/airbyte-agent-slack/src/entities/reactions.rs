@@ -68,8 +68,8 @@ pub struct ReactionsCreateRequest {
 }
 impl ReactionsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client.call_record(&crate::descriptor::REACTIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ReactionsRecord> {
+        self.client.call_record(&crate::descriptor::REACTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -78,11 +78,9 @@ impl ReactionsCreateRequest {
 }
 impl ::std::future::IntoFuture for ReactionsCreateRequest {
     type Output = Result<ReactionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ReactionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ReactionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `reactions.delete`; send it with `.send().await` or `.await`.
@@ -94,8 +92,8 @@ pub struct ReactionsDeleteRequest {
 }
 impl ReactionsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ReactionsRecord> {
-        self.client.call_record(&crate::descriptor::REACTIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ReactionsRecord> {
+        self.client.call_record(&crate::descriptor::REACTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -104,10 +102,8 @@ impl ReactionsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ReactionsDeleteRequest {
     type Output = Result<ReactionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ReactionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ReactionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

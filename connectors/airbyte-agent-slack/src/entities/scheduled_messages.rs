@@ -90,10 +90,8 @@ impl ScheduledMessagesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ScheduledMessagesRecord> {
-        self.client
-            .call_record(&crate::descriptor::SCHEDULED_MESSAGES[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ScheduledMessagesRecord> {
+        self.client.call_record(&crate::descriptor::SCHEDULED_MESSAGES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -102,11 +100,9 @@ impl ScheduledMessagesCreateRequest {
 }
 impl ::std::future::IntoFuture for ScheduledMessagesCreateRequest {
     type Output = Result<ScheduledMessagesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ScheduledMessagesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ScheduledMessagesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Response envelope with scheduled message create data.

@@ -83,8 +83,8 @@ impl ThreadsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Thread, ThreadsListMeta>> {
-        self.client.call_list(&crate::descriptor::THREADS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Thread, ThreadsListMeta>> {
+        self.client.call_list(&crate::descriptor::THREADS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Thread, ThreadsListMeta> {
@@ -97,15 +97,9 @@ impl ThreadsListRequest {
 }
 impl ::std::future::IntoFuture for ThreadsListRequest {
     type Output = Result<Page<Thread, ThreadsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Thread, ThreadsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Thread, ThreadsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A message inside a thread, parent or reply.

@@ -37,8 +37,8 @@ pub struct BalanceGetRequest {
 }
 impl BalanceGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<BalanceRecord> {
-        self.client.call_record(&crate::descriptor::BALANCE[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BalanceRecord> {
+        self.client.call_record(&crate::descriptor::BALANCE[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -47,11 +47,9 @@ impl BalanceGetRequest {
 }
 impl ::std::future::IntoFuture for BalanceGetRequest {
     type Output = Result<BalanceRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BalanceRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BalanceRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `BalanceRecord` object.

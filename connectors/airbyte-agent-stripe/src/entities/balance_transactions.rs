@@ -108,12 +108,12 @@ impl BalanceTransactionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<BalanceTransaction, BalanceTransactionsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<BalanceTransaction, BalanceTransactionsListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::BALANCE_TRANSACTIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<BalanceTransaction, BalanceTransactionsListMeta> {
@@ -126,15 +126,11 @@ impl BalanceTransactionsListRequest {
 }
 impl ::std::future::IntoFuture for BalanceTransactionsListRequest {
     type Output = Result<Page<BalanceTransaction, BalanceTransactionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<BalanceTransaction, BalanceTransactionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<BalanceTransaction, BalanceTransactionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `balance_transactions.get`; send it with `.send().await` or `.await`.
@@ -146,10 +142,8 @@ pub struct BalanceTransactionsGetRequest {
 }
 impl BalanceTransactionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<BalanceTransaction> {
-        self.client
-            .call_record(&crate::descriptor::BALANCE_TRANSACTIONS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<BalanceTransaction> {
+        self.client.call_record(&crate::descriptor::BALANCE_TRANSACTIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -158,11 +152,9 @@ impl BalanceTransactionsGetRequest {
 }
 impl ::std::future::IntoFuture for BalanceTransactionsGetRequest {
     type Output = Result<BalanceTransaction>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<BalanceTransaction>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<BalanceTransaction>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `BalanceTransaction` object.

@@ -107,8 +107,8 @@ impl ChargesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Charge, ChargesListMeta>> {
-        self.client.call_list(&crate::descriptor::CHARGES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Charge, ChargesListMeta>> {
+        self.client.call_list(&crate::descriptor::CHARGES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Charge, ChargesListMeta> {
@@ -121,15 +121,9 @@ impl ChargesListRequest {
 }
 impl ::std::future::IntoFuture for ChargesListRequest {
     type Output = Result<Page<Charge, ChargesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Charge, ChargesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Charge, ChargesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `charges.get`; send it with `.send().await` or `.await`.
@@ -141,8 +135,8 @@ pub struct ChargesGetRequest {
 }
 impl ChargesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Charge> {
-        self.client.call_record(&crate::descriptor::CHARGES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Charge> {
+        self.client.call_record(&crate::descriptor::CHARGES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -151,11 +145,9 @@ impl ChargesGetRequest {
 }
 impl ::std::future::IntoFuture for ChargesGetRequest {
     type Output = Result<Charge>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Charge>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Charge>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `charges.search`; send it with `.send().await` or `.await`.
@@ -181,8 +173,8 @@ impl ChargesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<ChargesSearchResult> {
-        self.client.call_record(&crate::descriptor::CHARGES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ChargesSearchResult> {
+        self.client.call_record(&crate::descriptor::CHARGES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -191,11 +183,9 @@ impl ChargesSearchRequest {
 }
 impl ::std::future::IntoFuture for ChargesSearchRequest {
     type Output = Result<ChargesSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ChargesSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ChargesSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Charge` object.

@@ -97,10 +97,8 @@ impl CheckoutSessionsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<CheckoutSessionsRecord> {
-        self.client
-            .call_record(&crate::descriptor::CHECKOUT_SESSIONS[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CheckoutSessionsRecord> {
+        self.client.call_record(&crate::descriptor::CHECKOUT_SESSIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +107,9 @@ impl CheckoutSessionsCreateRequest {
 }
 impl ::std::future::IntoFuture for CheckoutSessionsCreateRequest {
     type Output = Result<CheckoutSessionsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CheckoutSessionsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CheckoutSessionsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -137,8 +137,8 @@ impl CustomersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Customer, CustomersListMeta>> {
-        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Customer, CustomersListMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOMERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersListMeta> {
@@ -151,15 +151,9 @@ impl CustomersListRequest {
 }
 impl ::std::future::IntoFuture for CustomersListRequest {
     type Output = Result<Page<Customer, CustomersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Customer, CustomersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Customer, CustomersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.create`; send it with `.send().await` or `.await`.
@@ -216,8 +210,8 @@ impl CustomersCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Customer> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Customer> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -226,11 +220,9 @@ impl CustomersCreateRequest {
 }
 impl ::std::future::IntoFuture for CustomersCreateRequest {
     type Output = Result<Customer>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Customer>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.get`; send it with `.send().await` or `.await`.
@@ -242,8 +234,8 @@ pub struct CustomersGetRequest {
 }
 impl CustomersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Customer> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Customer> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -252,11 +244,9 @@ impl CustomersGetRequest {
 }
 impl ::std::future::IntoFuture for CustomersGetRequest {
     type Output = Result<Customer>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Customer>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.update`; send it with `.send().await` or `.await`.
@@ -313,8 +303,8 @@ impl CustomersUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Customer> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Customer> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -323,11 +313,9 @@ impl CustomersUpdateRequest {
 }
 impl ::std::future::IntoFuture for CustomersUpdateRequest {
     type Output = Result<Customer>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Customer>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Customer>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.delete`; send it with `.send().await` or `.await`.
@@ -339,8 +327,8 @@ pub struct CustomersDeleteRequest {
 }
 impl CustomersDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<CustomersRecord> {
-        self.client.call_record(&crate::descriptor::CUSTOMERS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<CustomersRecord> {
+        self.client.call_record(&crate::descriptor::CUSTOMERS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -349,11 +337,9 @@ impl CustomersDeleteRequest {
 }
 impl ::std::future::IntoFuture for CustomersDeleteRequest {
     type Output = Result<CustomersRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<CustomersRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<CustomersRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `customers.search`; send it with `.send().await` or `.await`.
@@ -379,8 +365,10 @@ impl CustomersSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Customer, CustomersSearchMeta>> {
-        self.client.call_list(&crate::descriptor::CUSTOMERS[5], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Customer, CustomersSearchMeta>> {
+        self.client.call_list(&crate::descriptor::CUSTOMERS[5], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Customer, CustomersSearchMeta> {
@@ -393,15 +381,9 @@ impl CustomersSearchRequest {
 }
 impl ::std::future::IntoFuture for CustomersSearchRequest {
     type Output = Result<Page<Customer, CustomersSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Customer, CustomersSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Customer, CustomersSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Customer` object.

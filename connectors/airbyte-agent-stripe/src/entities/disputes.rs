@@ -94,8 +94,8 @@ impl DisputesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Dispute, DisputesListMeta>> {
-        self.client.call_list(&crate::descriptor::DISPUTES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Dispute, DisputesListMeta>> {
+        self.client.call_list(&crate::descriptor::DISPUTES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Dispute, DisputesListMeta> {
@@ -108,15 +108,9 @@ impl DisputesListRequest {
 }
 impl ::std::future::IntoFuture for DisputesListRequest {
     type Output = Result<Page<Dispute, DisputesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Dispute, DisputesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Dispute, DisputesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `disputes.get`; send it with `.send().await` or `.await`.
@@ -128,8 +122,8 @@ pub struct DisputesGetRequest {
 }
 impl DisputesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Dispute> {
-        self.client.call_record(&crate::descriptor::DISPUTES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Dispute> {
+        self.client.call_record(&crate::descriptor::DISPUTES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,11 +132,9 @@ impl DisputesGetRequest {
 }
 impl ::std::future::IntoFuture for DisputesGetRequest {
     type Output = Result<Dispute>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Dispute>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Dispute>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Dispute` object.

@@ -48,10 +48,9 @@ impl InvoiceFinalizationsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<InvoicesRecord> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<InvoicesRecord> {
         self.client
             .call_record(&crate::descriptor::INVOICE_FINALIZATIONS[0], self.params)
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -60,10 +59,8 @@ impl InvoiceFinalizationsCreateRequest {
 }
 impl ::std::future::IntoFuture for InvoiceFinalizationsCreateRequest {
     type Output = Result<InvoicesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InvoicesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InvoicesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -41,8 +41,8 @@ pub struct InvoiceSendsCreateRequest {
 }
 impl InvoiceSendsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<InvoicesRecord> {
-        self.client.call_record(&crate::descriptor::INVOICE_SENDS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InvoicesRecord> {
+        self.client.call_record(&crate::descriptor::INVOICE_SENDS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -51,10 +51,8 @@ impl InvoiceSendsCreateRequest {
 }
 impl ::std::future::IntoFuture for InvoiceSendsCreateRequest {
     type Output = Result<InvoicesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InvoicesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InvoicesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -141,8 +141,8 @@ impl InvoicesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<InvoicesRecord> {
-        self.client.call_record(&crate::descriptor::INVOICES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InvoicesRecord> {
+        self.client.call_record(&crate::descriptor::INVOICES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -151,11 +151,9 @@ impl InvoicesCreateRequest {
 }
 impl ::std::future::IntoFuture for InvoicesCreateRequest {
     type Output = Result<InvoicesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InvoicesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InvoicesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `invoices.list`; send it with `.send().await` or `.await`.
@@ -230,8 +228,8 @@ impl InvoicesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Invoice, InvoicesListMeta>> {
-        self.client.call_list(&crate::descriptor::INVOICES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Invoice, InvoicesListMeta>> {
+        self.client.call_list(&crate::descriptor::INVOICES[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Invoice, InvoicesListMeta> {
@@ -244,15 +242,9 @@ impl InvoicesListRequest {
 }
 impl ::std::future::IntoFuture for InvoicesListRequest {
     type Output = Result<Page<Invoice, InvoicesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Invoice, InvoicesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Invoice, InvoicesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `invoices.get`; send it with `.send().await` or `.await`.
@@ -264,8 +256,8 @@ pub struct InvoicesGetRequest {
 }
 impl InvoicesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<InvoicesRecord> {
-        self.client.call_record(&crate::descriptor::INVOICES[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InvoicesRecord> {
+        self.client.call_record(&crate::descriptor::INVOICES[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -274,11 +266,9 @@ impl InvoicesGetRequest {
 }
 impl ::std::future::IntoFuture for InvoicesGetRequest {
     type Output = Result<InvoicesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InvoicesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InvoicesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `invoices.search`; send it with `.send().await` or `.await`.
@@ -304,8 +294,8 @@ impl InvoicesSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<InvoicesSearchResult> {
-        self.client.call_record(&crate::descriptor::INVOICES[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<InvoicesSearchResult> {
+        self.client.call_record(&crate::descriptor::INVOICES[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -314,11 +304,9 @@ impl InvoicesSearchRequest {
 }
 impl ::std::future::IntoFuture for InvoicesSearchRequest {
     type Output = Result<InvoicesSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<InvoicesSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<InvoicesSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

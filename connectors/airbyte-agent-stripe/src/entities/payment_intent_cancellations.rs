@@ -54,13 +54,12 @@ impl PaymentIntentCancellationsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PaymentIntentsRecord> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<PaymentIntentsRecord> {
         self.client
             .call_record(
                 &crate::descriptor::PAYMENT_INTENT_CANCELLATIONS[0],
                 self.params,
             )
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -69,11 +68,9 @@ impl PaymentIntentCancellationsCreateRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentCancellationsCreateRequest {
     type Output = Result<PaymentIntentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PaymentIntentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PaymentIntentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

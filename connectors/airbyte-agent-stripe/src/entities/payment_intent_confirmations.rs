@@ -65,13 +65,12 @@ impl PaymentIntentConfirmationsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PaymentIntentsRecord> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<PaymentIntentsRecord> {
         self.client
             .call_record(
                 &crate::descriptor::PAYMENT_INTENT_CONFIRMATIONS[0],
                 self.params,
             )
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -80,10 +79,8 @@ impl PaymentIntentConfirmationsCreateRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentConfirmationsCreateRequest {
     type Output = Result<PaymentIntentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PaymentIntentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PaymentIntentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

@@ -171,10 +171,8 @@ impl PaymentIntentsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PaymentIntentsRecord> {
-        self.client
-            .call_record(&crate::descriptor::PAYMENT_INTENTS[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PaymentIntentsRecord> {
+        self.client.call_record(&crate::descriptor::PAYMENT_INTENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -183,11 +181,9 @@ impl PaymentIntentsCreateRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentsCreateRequest {
     type Output = Result<PaymentIntentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PaymentIntentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PaymentIntentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `payment_intents.list`; send it with `.send().await` or `.await`.
@@ -241,8 +237,10 @@ impl PaymentIntentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PaymentIntent, PaymentIntentsListMeta>> {
-        self.client.call_list(&crate::descriptor::PAYMENT_INTENTS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PaymentIntent, PaymentIntentsListMeta>> {
+        self.client.call_list(&crate::descriptor::PAYMENT_INTENTS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PaymentIntent, PaymentIntentsListMeta> {
@@ -255,15 +253,11 @@ impl PaymentIntentsListRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentsListRequest {
     type Output = Result<Page<PaymentIntent, PaymentIntentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PaymentIntent, PaymentIntentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<PaymentIntent, PaymentIntentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `payment_intents.update`; send it with `.send().await` or `.await`.
@@ -346,10 +340,8 @@ impl PaymentIntentsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PaymentIntentsRecord> {
-        self.client
-            .call_record(&crate::descriptor::PAYMENT_INTENTS[2], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PaymentIntentsRecord> {
+        self.client.call_record(&crate::descriptor::PAYMENT_INTENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -358,11 +350,9 @@ impl PaymentIntentsUpdateRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentsUpdateRequest {
     type Output = Result<PaymentIntentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PaymentIntentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PaymentIntentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `payment_intents.get`; send it with `.send().await` or `.await`.
@@ -374,10 +364,8 @@ pub struct PaymentIntentsGetRequest {
 }
 impl PaymentIntentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PaymentIntentsRecord> {
-        self.client
-            .call_record(&crate::descriptor::PAYMENT_INTENTS[3], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PaymentIntentsRecord> {
+        self.client.call_record(&crate::descriptor::PAYMENT_INTENTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -386,11 +374,9 @@ impl PaymentIntentsGetRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentsGetRequest {
     type Output = Result<PaymentIntentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PaymentIntentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PaymentIntentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `payment_intents.search`; send it with `.send().await` or `.await`.
@@ -416,8 +402,10 @@ impl PaymentIntentsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PaymentIntent, PaymentIntentsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::PAYMENT_INTENTS[4], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PaymentIntent, PaymentIntentsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::PAYMENT_INTENTS[4], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PaymentIntent, PaymentIntentsSearchMeta> {
@@ -430,15 +418,11 @@ impl PaymentIntentsSearchRequest {
 }
 impl ::std::future::IntoFuture for PaymentIntentsSearchRequest {
     type Output = Result<Page<PaymentIntent, PaymentIntentsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PaymentIntent, PaymentIntentsSearchMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<PaymentIntent, PaymentIntentsSearchMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Object describing the automatic payment methods.

@@ -46,10 +46,9 @@ pub struct PaymentMethodAttachmentsCreateRequest {
 }
 impl PaymentMethodAttachmentsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<PaymentMethodAttachmentsRecord> {
+    pub fn send(self) -> airbyte_agent_runtime::Call<PaymentMethodAttachmentsRecord> {
         self.client
             .call_record(&crate::descriptor::PAYMENT_METHOD_ATTACHMENTS[0], self.params)
-            .await
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -58,15 +57,9 @@ impl PaymentMethodAttachmentsCreateRequest {
 }
 impl ::std::future::IntoFuture for PaymentMethodAttachmentsCreateRequest {
     type Output = Result<PaymentMethodAttachmentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<PaymentMethodAttachmentsRecord>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PaymentMethodAttachmentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `PaymentMethodAttachmentsRecord` object.

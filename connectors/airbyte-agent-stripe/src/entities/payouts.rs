@@ -101,8 +101,8 @@ impl PayoutsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Payout, PayoutsListMeta>> {
-        self.client.call_list(&crate::descriptor::PAYOUTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Payout, PayoutsListMeta>> {
+        self.client.call_list(&crate::descriptor::PAYOUTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Payout, PayoutsListMeta> {
@@ -115,15 +115,9 @@ impl PayoutsListRequest {
 }
 impl ::std::future::IntoFuture for PayoutsListRequest {
     type Output = Result<Page<Payout, PayoutsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Payout, PayoutsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Payout, PayoutsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `payouts.get`; send it with `.send().await` or `.await`.
@@ -135,8 +129,8 @@ pub struct PayoutsGetRequest {
 }
 impl PayoutsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Payout> {
-        self.client.call_record(&crate::descriptor::PAYOUTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Payout> {
+        self.client.call_record(&crate::descriptor::PAYOUTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -145,11 +139,9 @@ impl PayoutsGetRequest {
 }
 impl ::std::future::IntoFuture for PayoutsGetRequest {
     type Output = Result<Payout>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Payout>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Payout>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

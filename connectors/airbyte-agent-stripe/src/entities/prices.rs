@@ -99,8 +99,8 @@ impl PricesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<PricesRecord> {
-        self.client.call_record(&crate::descriptor::PRICES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<PricesRecord> {
+        self.client.call_record(&crate::descriptor::PRICES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +109,9 @@ impl PricesCreateRequest {
 }
 impl ::std::future::IntoFuture for PricesCreateRequest {
     type Output = Result<PricesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<PricesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<PricesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Billing interval settings for recurring prices.

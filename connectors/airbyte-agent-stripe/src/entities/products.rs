@@ -160,8 +160,8 @@ impl ProductsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Product, ProductsListMeta>> {
-        self.client.call_list(&crate::descriptor::PRODUCTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Product, ProductsListMeta>> {
+        self.client.call_list(&crate::descriptor::PRODUCTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Product, ProductsListMeta> {
@@ -174,15 +174,9 @@ impl ProductsListRequest {
 }
 impl ::std::future::IntoFuture for ProductsListRequest {
     type Output = Result<Page<Product, ProductsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Product, ProductsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Product, ProductsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.create`; send it with `.send().await` or `.await`.
@@ -282,8 +276,8 @@ impl ProductsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Product> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Product> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -292,11 +286,9 @@ impl ProductsCreateRequest {
 }
 impl ::std::future::IntoFuture for ProductsCreateRequest {
     type Output = Result<Product>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Product>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.get`; send it with `.send().await` or `.await`.
@@ -308,8 +300,8 @@ pub struct ProductsGetRequest {
 }
 impl ProductsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Product> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Product> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -318,11 +310,9 @@ impl ProductsGetRequest {
 }
 impl ::std::future::IntoFuture for ProductsGetRequest {
     type Output = Result<Product>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Product>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.update`; send it with `.send().await` or `.await`.
@@ -429,8 +419,8 @@ impl ProductsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Product> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Product> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -439,11 +429,9 @@ impl ProductsUpdateRequest {
 }
 impl ::std::future::IntoFuture for ProductsUpdateRequest {
     type Output = Result<Product>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Product>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Product>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.delete`; send it with `.send().await` or `.await`.
@@ -455,8 +443,8 @@ pub struct ProductsDeleteRequest {
 }
 impl ProductsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ProductsRecord> {
-        self.client.call_record(&crate::descriptor::PRODUCTS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ProductsRecord> {
+        self.client.call_record(&crate::descriptor::PRODUCTS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -465,11 +453,9 @@ impl ProductsDeleteRequest {
 }
 impl ::std::future::IntoFuture for ProductsDeleteRequest {
     type Output = Result<ProductsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ProductsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ProductsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `products.search`; send it with `.send().await` or `.await`.
@@ -495,8 +481,8 @@ impl ProductsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Product, ProductsSearchMeta>> {
-        self.client.call_list(&crate::descriptor::PRODUCTS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Product, ProductsSearchMeta>> {
+        self.client.call_list(&crate::descriptor::PRODUCTS[5], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Product, ProductsSearchMeta> {
@@ -509,15 +495,9 @@ impl ProductsSearchRequest {
 }
 impl ::std::future::IntoFuture for ProductsSearchRequest {
     type Output = Result<Page<Product, ProductsSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Product, ProductsSearchMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Product, ProductsSearchMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Product` object.

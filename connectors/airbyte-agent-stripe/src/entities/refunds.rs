@@ -105,8 +105,8 @@ impl RefundsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Refund, RefundsListMeta>> {
-        self.client.call_list(&crate::descriptor::REFUNDS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Refund, RefundsListMeta>> {
+        self.client.call_list(&crate::descriptor::REFUNDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Refund, RefundsListMeta> {
@@ -119,15 +119,9 @@ impl RefundsListRequest {
 }
 impl ::std::future::IntoFuture for RefundsListRequest {
     type Output = Result<Page<Refund, RefundsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Refund, RefundsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Refund, RefundsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `refunds.create`; send it with `.send().await` or `.await`.
@@ -191,8 +185,8 @@ impl RefundsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Refund> {
-        self.client.call_record(&crate::descriptor::REFUNDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Refund> {
+        self.client.call_record(&crate::descriptor::REFUNDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -201,11 +195,9 @@ impl RefundsCreateRequest {
 }
 impl ::std::future::IntoFuture for RefundsCreateRequest {
     type Output = Result<Refund>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Refund>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Refund>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `refunds.get`; send it with `.send().await` or `.await`.
@@ -217,8 +209,8 @@ pub struct RefundsGetRequest {
 }
 impl RefundsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Refund> {
-        self.client.call_record(&crate::descriptor::REFUNDS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Refund> {
+        self.client.call_record(&crate::descriptor::REFUNDS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -227,11 +219,9 @@ impl RefundsGetRequest {
 }
 impl ::std::future::IntoFuture for RefundsGetRequest {
     type Output = Result<Refund>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Refund>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Refund>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Refund` object.

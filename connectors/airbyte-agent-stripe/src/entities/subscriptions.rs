@@ -171,8 +171,8 @@ impl SubscriptionsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Subscription> {
-        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Subscription> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -181,11 +181,9 @@ impl SubscriptionsCreateRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsCreateRequest {
     type Output = Result<Subscription>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Subscription>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `subscriptions.list`; send it with `.send().await` or `.await`.
@@ -281,8 +279,10 @@ impl SubscriptionsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Subscription, SubscriptionsListMeta>> {
-        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Subscription, SubscriptionsListMeta>> {
+        self.client.call_list(&crate::descriptor::SUBSCRIPTIONS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Subscription, SubscriptionsListMeta> {
@@ -295,15 +295,11 @@ impl SubscriptionsListRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsListRequest {
     type Output = Result<Page<Subscription, SubscriptionsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Subscription, SubscriptionsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Subscription, SubscriptionsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `subscriptions.update`; send it with `.send().await` or `.await`.
@@ -378,8 +374,8 @@ impl SubscriptionsUpdateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Subscription> {
-        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Subscription> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -388,11 +384,9 @@ impl SubscriptionsUpdateRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsUpdateRequest {
     type Output = Result<Subscription>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Subscription>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `subscriptions.delete`; send it with `.send().await` or `.await`.
@@ -404,8 +398,8 @@ pub struct SubscriptionsDeleteRequest {
 }
 impl SubscriptionsDeleteRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Subscription> {
-        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Subscription> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -414,11 +408,9 @@ impl SubscriptionsDeleteRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsDeleteRequest {
     type Output = Result<Subscription>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Subscription>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `subscriptions.get`; send it with `.send().await` or `.await`.
@@ -430,8 +422,8 @@ pub struct SubscriptionsGetRequest {
 }
 impl SubscriptionsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Subscription> {
-        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[4], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Subscription> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[4], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -440,11 +432,9 @@ impl SubscriptionsGetRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsGetRequest {
     type Output = Result<Subscription>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Subscription>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Subscription>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `subscriptions.search`; send it with `.send().await` or `.await`.
@@ -470,8 +460,8 @@ impl SubscriptionsSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<SubscriptionsSearchResult> {
-        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[5], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SubscriptionsSearchResult> {
+        self.client.call_record(&crate::descriptor::SUBSCRIPTIONS[5], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -480,11 +470,9 @@ impl SubscriptionsSearchRequest {
 }
 impl ::std::future::IntoFuture for SubscriptionsSearchRequest {
     type Output = Result<SubscriptionsSearchResult>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SubscriptionsSearchResult>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SubscriptionsSearchResult>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `SubscriptionsListAutomaticTax` object.

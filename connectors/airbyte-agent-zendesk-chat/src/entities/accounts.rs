@@ -37,8 +37,8 @@ pub struct AccountsGetRequest {
 }
 impl AccountsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AccountsRecord> {
-        self.client.call_record(&crate::descriptor::ACCOUNTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AccountsRecord> {
+        self.client.call_record(&crate::descriptor::ACCOUNTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -47,11 +47,9 @@ impl AccountsGetRequest {
 }
 impl ::std::future::IntoFuture for AccountsGetRequest {
     type Output = Result<AccountsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AccountsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AccountsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The Zendesk Chat account with plan and billing details.

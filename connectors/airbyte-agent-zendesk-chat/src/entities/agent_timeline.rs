@@ -59,8 +59,10 @@ impl AgentTimelineListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<AgentTimeline2, AgentTimelineListMeta>> {
-        self.client.call_list(&crate::descriptor::AGENT_TIMELINE[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<AgentTimeline2, AgentTimelineListMeta>> {
+        self.client.call_list(&crate::descriptor::AGENT_TIMELINE[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<AgentTimeline2, AgentTimelineListMeta> {
@@ -73,15 +75,11 @@ impl AgentTimelineListRequest {
 }
 impl ::std::future::IntoFuture for AgentTimelineListRequest {
     type Output = Result<Page<AgentTimeline2, AgentTimelineListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<AgentTimeline2, AgentTimelineListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<AgentTimeline2, AgentTimelineListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One status change of an agent, with its duration.

@@ -65,8 +65,8 @@ impl AgentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Agent, AgentsListMeta>> {
-        self.client.call_list(&crate::descriptor::AGENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Agent, AgentsListMeta>> {
+        self.client.call_list(&crate::descriptor::AGENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Agent, AgentsListMeta> {
@@ -79,15 +79,9 @@ impl AgentsListRequest {
 }
 impl ::std::future::IntoFuture for AgentsListRequest {
     type Output = Result<Page<Agent, AgentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Agent, AgentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Agent, AgentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `agents.get`; send it with `.send().await` or `.await`.
@@ -99,8 +93,8 @@ pub struct AgentsGetRequest {
 }
 impl AgentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Agent> {
-        self.client.call_record(&crate::descriptor::AGENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Agent> {
+        self.client.call_record(&crate::descriptor::AGENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +103,9 @@ impl AgentsGetRequest {
 }
 impl ::std::future::IntoFuture for AgentsGetRequest {
     type Output = Result<Agent>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Agent>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Agent>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A chat agent.

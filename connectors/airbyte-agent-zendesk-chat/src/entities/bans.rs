@@ -65,8 +65,8 @@ impl BansListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Ban, BansListMeta>> {
-        self.client.call_list(&crate::descriptor::BANS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Ban, BansListMeta>> {
+        self.client.call_list(&crate::descriptor::BANS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ban, BansListMeta> {
@@ -79,11 +79,9 @@ impl BansListRequest {
 }
 impl ::std::future::IntoFuture for BansListRequest {
     type Output = Result<Page<Ban, BansListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Ban, BansListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Ban, BansListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `bans.get`; send it with `.send().await` or `.await`.
@@ -95,8 +93,8 @@ pub struct BansGetRequest {
 }
 impl BansGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Ban> {
-        self.client.call_record(&crate::descriptor::BANS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Ban> {
+        self.client.call_record(&crate::descriptor::BANS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -105,11 +103,9 @@ impl BansGetRequest {
 }
 impl ::std::future::IntoFuture for BansGetRequest {
     type Output = Result<Ban>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Ban>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Ban>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A blocked visitor or IP address.

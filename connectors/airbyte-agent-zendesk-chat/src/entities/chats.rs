@@ -72,8 +72,8 @@ impl ChatsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Chat, ChatsListMeta>> {
-        self.client.call_list(&crate::descriptor::CHATS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Chat, ChatsListMeta>> {
+        self.client.call_list(&crate::descriptor::CHATS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Chat, ChatsListMeta> {
@@ -86,11 +86,9 @@ impl ChatsListRequest {
 }
 impl ::std::future::IntoFuture for ChatsListRequest {
     type Output = Result<Page<Chat, ChatsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Chat, ChatsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Chat, ChatsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `chats.get`; send it with `.send().await` or `.await`.
@@ -102,8 +100,8 @@ pub struct ChatsGetRequest {
 }
 impl ChatsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Chat> {
-        self.client.call_record(&crate::descriptor::CHATS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Chat> {
+        self.client.call_record(&crate::descriptor::CHATS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -112,11 +110,9 @@ impl ChatsGetRequest {
 }
 impl ::std::future::IntoFuture for ChatsGetRequest {
     type Output = Result<Chat>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Chat>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Chat>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A chat transcript with its messages and visitor.

@@ -51,8 +51,10 @@ pub struct DepartmentsListRequest {
 }
 impl DepartmentsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Department, DepartmentsListMeta>> {
-        self.client.call_list(&crate::descriptor::DEPARTMENTS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Department, DepartmentsListMeta>> {
+        self.client.call_list(&crate::descriptor::DEPARTMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Department, DepartmentsListMeta> {
@@ -65,15 +67,9 @@ impl DepartmentsListRequest {
 }
 impl ::std::future::IntoFuture for DepartmentsListRequest {
     type Output = Result<Page<Department, DepartmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Department, DepartmentsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Department, DepartmentsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `departments.get`; send it with `.send().await` or `.await`.
@@ -85,8 +81,8 @@ pub struct DepartmentsGetRequest {
 }
 impl DepartmentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Department> {
-        self.client.call_record(&crate::descriptor::DEPARTMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Department> {
+        self.client.call_record(&crate::descriptor::DEPARTMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -95,11 +91,9 @@ impl DepartmentsGetRequest {
 }
 impl ::std::future::IntoFuture for DepartmentsGetRequest {
     type Output = Result<Department>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Department>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Department>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Department` object.

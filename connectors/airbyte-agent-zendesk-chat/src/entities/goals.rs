@@ -51,8 +51,8 @@ pub struct GoalsListRequest {
 }
 impl GoalsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Goal, GoalsListMeta>> {
-        self.client.call_list(&crate::descriptor::GOALS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Goal, GoalsListMeta>> {
+        self.client.call_list(&crate::descriptor::GOALS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Goal, GoalsListMeta> {
@@ -65,11 +65,9 @@ impl GoalsListRequest {
 }
 impl ::std::future::IntoFuture for GoalsListRequest {
     type Output = Result<Page<Goal, GoalsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Goal, GoalsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Goal, GoalsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `goals.get`; send it with `.send().await` or `.await`.
@@ -81,8 +79,8 @@ pub struct GoalsGetRequest {
 }
 impl GoalsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Goal> {
-        self.client.call_record(&crate::descriptor::GOALS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Goal> {
+        self.client.call_record(&crate::descriptor::GOALS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,11 +89,9 @@ impl GoalsGetRequest {
 }
 impl ::std::future::IntoFuture for GoalsGetRequest {
     type Output = Result<Goal>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Goal>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Goal>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Goal` object.

@@ -51,8 +51,8 @@ pub struct RolesListRequest {
 }
 impl RolesListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Role, RolesListMeta>> {
-        self.client.call_list(&crate::descriptor::ROLES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Role, RolesListMeta>> {
+        self.client.call_list(&crate::descriptor::ROLES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Role, RolesListMeta> {
@@ -65,11 +65,9 @@ impl RolesListRequest {
 }
 impl ::std::future::IntoFuture for RolesListRequest {
     type Output = Result<Page<Role, RolesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Role, RolesListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Role, RolesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `roles.get`; send it with `.send().await` or `.await`.
@@ -81,8 +79,8 @@ pub struct RolesGetRequest {
 }
 impl RolesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Role> {
-        self.client.call_record(&crate::descriptor::ROLES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Role> {
+        self.client.call_record(&crate::descriptor::ROLES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -91,11 +89,9 @@ impl RolesGetRequest {
 }
 impl ::std::future::IntoFuture for RolesGetRequest {
     type Output = Result<Role>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Role>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Role>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Role` object.

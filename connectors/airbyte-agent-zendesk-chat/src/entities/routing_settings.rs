@@ -38,10 +38,8 @@ pub struct RoutingSettingsGetRequest {
 }
 impl RoutingSettingsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<RoutingSettingsRecord> {
-        self.client
-            .call_record(&crate::descriptor::ROUTING_SETTINGS[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<RoutingSettingsRecord> {
+        self.client.call_record(&crate::descriptor::ROUTING_SETTINGS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -50,11 +48,9 @@ impl RoutingSettingsGetRequest {
 }
 impl ::std::future::IntoFuture for RoutingSettingsGetRequest {
     type Output = Result<RoutingSettingsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<RoutingSettingsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<RoutingSettingsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `RoutingSettingsRecord` object.

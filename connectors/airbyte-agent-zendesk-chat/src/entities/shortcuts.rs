@@ -51,8 +51,8 @@ pub struct ShortcutsListRequest {
 }
 impl ShortcutsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Shortcut, ShortcutsListMeta>> {
-        self.client.call_list(&crate::descriptor::SHORTCUTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Shortcut, ShortcutsListMeta>> {
+        self.client.call_list(&crate::descriptor::SHORTCUTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Shortcut, ShortcutsListMeta> {
@@ -65,15 +65,9 @@ impl ShortcutsListRequest {
 }
 impl ::std::future::IntoFuture for ShortcutsListRequest {
     type Output = Result<Page<Shortcut, ShortcutsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Shortcut, ShortcutsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Shortcut, ShortcutsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `shortcuts.get`; send it with `.send().await` or `.await`.
@@ -85,8 +79,8 @@ pub struct ShortcutsGetRequest {
 }
 impl ShortcutsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Shortcut> {
-        self.client.call_record(&crate::descriptor::SHORTCUTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Shortcut> {
+        self.client.call_record(&crate::descriptor::SHORTCUTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -95,11 +89,9 @@ impl ShortcutsGetRequest {
 }
 impl ::std::future::IntoFuture for ShortcutsGetRequest {
     type Output = Result<Shortcut>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Shortcut>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Shortcut>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Shortcut` object.

@@ -51,8 +51,8 @@ pub struct SkillsListRequest {
 }
 impl SkillsListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Skill, SkillsListMeta>> {
-        self.client.call_list(&crate::descriptor::SKILLS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Skill, SkillsListMeta>> {
+        self.client.call_list(&crate::descriptor::SKILLS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Skill, SkillsListMeta> {
@@ -65,15 +65,9 @@ impl SkillsListRequest {
 }
 impl ::std::future::IntoFuture for SkillsListRequest {
     type Output = Result<Page<Skill, SkillsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Skill, SkillsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Skill, SkillsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `skills.get`; send it with `.send().await` or `.await`.
@@ -85,8 +79,8 @@ pub struct SkillsGetRequest {
 }
 impl SkillsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Skill> {
-        self.client.call_record(&crate::descriptor::SKILLS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Skill> {
+        self.client.call_record(&crate::descriptor::SKILLS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -95,11 +89,9 @@ impl SkillsGetRequest {
 }
 impl ::std::future::IntoFuture for SkillsGetRequest {
     type Output = Result<Skill>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Skill>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Skill>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Skill` object.

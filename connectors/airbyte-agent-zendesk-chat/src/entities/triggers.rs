@@ -38,8 +38,8 @@ pub struct TriggersListRequest {
 }
 impl TriggersListRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Trigger, TriggersListMeta>> {
-        self.client.call_list(&crate::descriptor::TRIGGERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Trigger, TriggersListMeta>> {
+        self.client.call_list(&crate::descriptor::TRIGGERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Trigger, TriggersListMeta> {
@@ -52,15 +52,9 @@ impl TriggersListRequest {
 }
 impl ::std::future::IntoFuture for TriggersListRequest {
     type Output = Result<Page<Trigger, TriggersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Trigger, TriggersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Trigger, TriggersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `Trigger` object.

@@ -90,12 +90,12 @@ impl ArticleAttachmentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<ArticleAttachment, ArticleAttachmentsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::ARTICLE_ATTACHMENTS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<ArticleAttachment, ArticleAttachmentsListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::ARTICLE_ATTACHMENTS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<ArticleAttachment, ArticleAttachmentsListMeta> {
@@ -108,15 +108,11 @@ impl ArticleAttachmentsListRequest {
 }
 impl ::std::future::IntoFuture for ArticleAttachmentsListRequest {
     type Output = Result<Page<ArticleAttachment, ArticleAttachmentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<ArticleAttachment, ArticleAttachmentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<ArticleAttachment, ArticleAttachmentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `article_attachments.get`; send it with `.send().await` or `.await`.
@@ -128,10 +124,8 @@ pub struct ArticleAttachmentsGetRequest {
 }
 impl ArticleAttachmentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ArticleAttachment> {
-        self.client
-            .call_record(&crate::descriptor::ARTICLE_ATTACHMENTS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ArticleAttachment> {
+        self.client.call_record(&crate::descriptor::ARTICLE_ATTACHMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,11 +134,9 @@ impl ArticleAttachmentsGetRequest {
 }
 impl ::std::future::IntoFuture for ArticleAttachmentsGetRequest {
     type Output = Result<ArticleAttachment>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ArticleAttachment>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ArticleAttachment>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `article_attachments.download`; send it with `.send().await` or `.await`.
@@ -156,10 +148,8 @@ pub struct ArticleAttachmentsDownloadRequest {
 }
 impl ArticleAttachmentsDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client
-            .download(&crate::descriptor::ARTICLE_ATTACHMENTS[2], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::ARTICLE_ATTACHMENTS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -168,11 +158,9 @@ impl ArticleAttachmentsDownloadRequest {
 }
 impl ::std::future::IntoFuture for ArticleAttachmentsDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A file attached to a Help Center article.

@@ -80,8 +80,8 @@ impl ArticlesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Article, ArticlesListMeta>> {
-        self.client.call_list(&crate::descriptor::ARTICLES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Article, ArticlesListMeta>> {
+        self.client.call_list(&crate::descriptor::ARTICLES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Article, ArticlesListMeta> {
@@ -94,15 +94,9 @@ impl ArticlesListRequest {
 }
 impl ::std::future::IntoFuture for ArticlesListRequest {
     type Output = Result<Page<Article, ArticlesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Article, ArticlesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Article, ArticlesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `articles.get`; send it with `.send().await` or `.await`.
@@ -114,8 +108,8 @@ pub struct ArticlesGetRequest {
 }
 impl ArticlesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Article> {
-        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Article> {
+        self.client.call_record(&crate::descriptor::ARTICLES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -124,11 +118,9 @@ impl ArticlesGetRequest {
 }
 impl ::std::future::IntoFuture for ArticlesGetRequest {
     type Output = Result<Article>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Article>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Article>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

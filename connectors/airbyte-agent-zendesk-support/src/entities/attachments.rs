@@ -53,8 +53,8 @@ pub struct AttachmentsGetRequest {
 }
 impl AttachmentsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<AttachmentsRecord> {
-        self.client.call_record(&crate::descriptor::ATTACHMENTS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<AttachmentsRecord> {
+        self.client.call_record(&crate::descriptor::ATTACHMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -63,11 +63,9 @@ impl AttachmentsGetRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsGetRequest {
     type Output = Result<AttachmentsRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<AttachmentsRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<AttachmentsRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `attachments.download`; send it with `.send().await` or `.await`.
@@ -79,8 +77,8 @@ pub struct AttachmentsDownloadRequest {
 }
 impl AttachmentsDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::ATTACHMENTS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::ATTACHMENTS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -89,11 +87,9 @@ impl AttachmentsDownloadRequest {
 }
 impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A file attached to a ticket comment.

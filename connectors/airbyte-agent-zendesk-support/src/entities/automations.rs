@@ -87,8 +87,10 @@ impl AutomationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Automation, AutomationsListMeta>> {
-        self.client.call_list(&crate::descriptor::AUTOMATIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Automation, AutomationsListMeta>> {
+        self.client.call_list(&crate::descriptor::AUTOMATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Automation, AutomationsListMeta> {
@@ -101,15 +103,9 @@ impl AutomationsListRequest {
 }
 impl ::std::future::IntoFuture for AutomationsListRequest {
     type Output = Result<Page<Automation, AutomationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Automation, AutomationsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Automation, AutomationsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `automations.get`; send it with `.send().await` or `.await`.
@@ -121,8 +117,8 @@ pub struct AutomationsGetRequest {
 }
 impl AutomationsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Automation> {
-        self.client.call_record(&crate::descriptor::AUTOMATIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Automation> {
+        self.client.call_record(&crate::descriptor::AUTOMATIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -131,11 +127,9 @@ impl AutomationsGetRequest {
 }
 impl ::std::future::IntoFuture for AutomationsGetRequest {
     type Output = Result<Automation>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Automation>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Automation>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A business rule that runs on a time schedule.

@@ -65,8 +65,8 @@ impl BrandsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Brand, BrandsListMeta>> {
-        self.client.call_list(&crate::descriptor::BRANDS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Brand, BrandsListMeta>> {
+        self.client.call_list(&crate::descriptor::BRANDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Brand, BrandsListMeta> {
@@ -79,15 +79,9 @@ impl BrandsListRequest {
 }
 impl ::std::future::IntoFuture for BrandsListRequest {
     type Output = Result<Page<Brand, BrandsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Brand, BrandsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Brand, BrandsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `brands.get`; send it with `.send().await` or `.await`.
@@ -99,8 +93,8 @@ pub struct BrandsGetRequest {
 }
 impl BrandsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Brand> {
-        self.client.call_record(&crate::descriptor::BRANDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Brand> {
+        self.client.call_record(&crate::descriptor::BRANDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +103,9 @@ impl BrandsGetRequest {
 }
 impl ::std::future::IntoFuture for BrandsGetRequest {
     type Output = Result<Brand>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Brand>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Brand>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A brand served by the account.

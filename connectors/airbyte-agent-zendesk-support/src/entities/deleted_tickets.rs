@@ -67,8 +67,10 @@ impl DeletedTicketsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<DeletedTicket, DeletedTicketsListMeta>> {
-        self.client.call_list(&crate::descriptor::DELETED_TICKETS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<DeletedTicket, DeletedTicketsListMeta>> {
+        self.client.call_list(&crate::descriptor::DELETED_TICKETS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<DeletedTicket, DeletedTicketsListMeta> {
@@ -81,15 +83,11 @@ impl DeletedTicketsListRequest {
 }
 impl ::std::future::IntoFuture for DeletedTicketsListRequest {
     type Output = Result<Page<DeletedTicket, DeletedTicketsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<DeletedTicket, DeletedTicketsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<DeletedTicket, DeletedTicketsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

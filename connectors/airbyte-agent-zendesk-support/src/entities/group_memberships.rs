@@ -52,10 +52,10 @@ impl GroupMembershipsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<GroupMembership, GroupMembershipsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::GROUP_MEMBERSHIPS[0], self.params)
-            .await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<GroupMembership, GroupMembershipsListMeta>> {
+        self.client.call_list(&crate::descriptor::GROUP_MEMBERSHIPS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<GroupMembership, GroupMembershipsListMeta> {
@@ -68,15 +68,11 @@ impl GroupMembershipsListRequest {
 }
 impl ::std::future::IntoFuture for GroupMembershipsListRequest {
     type Output = Result<Page<GroupMembership, GroupMembershipsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<GroupMembership, GroupMembershipsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<GroupMembership, GroupMembershipsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The link between an agent and a group.

@@ -72,8 +72,8 @@ impl GroupsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Group, GroupsListMeta>> {
-        self.client.call_list(&crate::descriptor::GROUPS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Group, GroupsListMeta>> {
+        self.client.call_list(&crate::descriptor::GROUPS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Group, GroupsListMeta> {
@@ -86,15 +86,9 @@ impl GroupsListRequest {
 }
 impl ::std::future::IntoFuture for GroupsListRequest {
     type Output = Result<Page<Group, GroupsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Group, GroupsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Group, GroupsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `groups.get`; send it with `.send().await` or `.await`.
@@ -106,8 +100,8 @@ pub struct GroupsGetRequest {
 }
 impl GroupsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Group> {
-        self.client.call_record(&crate::descriptor::GROUPS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Group> {
+        self.client.call_record(&crate::descriptor::GROUPS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -116,11 +110,9 @@ impl GroupsGetRequest {
 }
 impl ::std::future::IntoFuture for GroupsGetRequest {
     type Output = Result<Group>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Group>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Group>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A group of agents that tickets are routed to.

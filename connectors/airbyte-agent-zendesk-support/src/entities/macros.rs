@@ -52,8 +52,8 @@ pub struct MacrosGetRequest {
 }
 impl MacrosGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<MacrosRecord> {
-        self.client.call_record(&crate::descriptor::MACROS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<MacrosRecord> {
+        self.client.call_record(&crate::descriptor::MACROS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -62,11 +62,9 @@ impl MacrosGetRequest {
 }
 impl ::std::future::IntoFuture for MacrosGetRequest {
     type Output = Result<MacrosRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<MacrosRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<MacrosRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `macros.list`; send it with `.send().await` or `.await`.
@@ -141,8 +139,8 @@ impl MacrosListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Macro, MacrosListMeta>> {
-        self.client.call_list(&crate::descriptor::MACROS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Macro, MacrosListMeta>> {
+        self.client.call_list(&crate::descriptor::MACROS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Macro, MacrosListMeta> {
@@ -155,15 +153,9 @@ impl MacrosListRequest {
 }
 impl ::std::future::IntoFuture for MacrosListRequest {
     type Output = Result<Page<Macro, MacrosListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Macro, MacrosListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Macro, MacrosListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A saved set of ticket changes agents apply in one click.

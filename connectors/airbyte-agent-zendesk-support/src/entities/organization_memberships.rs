@@ -52,12 +52,13 @@ impl OrganizationMembershipsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<OrganizationMembership, OrganizationMembershipsListMeta>> {
+    ) -> airbyte_agent_runtime::Call<
+        Page<OrganizationMembership, OrganizationMembershipsListMeta>,
+    > {
         self.client
             .call_list(&crate::descriptor::ORGANIZATION_MEMBERSHIPS[0], self.params)
-            .await
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(
@@ -72,17 +73,11 @@ impl OrganizationMembershipsListRequest {
 }
 impl ::std::future::IntoFuture for OrganizationMembershipsListRequest {
     type Output = Result<Page<OrganizationMembership, OrganizationMembershipsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<
-                    Page<OrganizationMembership, OrganizationMembershipsListMeta>,
-                >,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<OrganizationMembership, OrganizationMembershipsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The link between a user and an organization.

@@ -65,8 +65,10 @@ impl OrganizationsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Organization, OrganizationsListMeta>> {
-        self.client.call_list(&crate::descriptor::ORGANIZATIONS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<Organization, OrganizationsListMeta>> {
+        self.client.call_list(&crate::descriptor::ORGANIZATIONS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Organization, OrganizationsListMeta> {
@@ -79,15 +81,11 @@ impl OrganizationsListRequest {
 }
 impl ::std::future::IntoFuture for OrganizationsListRequest {
     type Output = Result<Page<Organization, OrganizationsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Organization, OrganizationsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<Organization, OrganizationsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `organizations.get`; send it with `.send().await` or `.await`.
@@ -99,8 +97,8 @@ pub struct OrganizationsGetRequest {
 }
 impl OrganizationsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Organization> {
-        self.client.call_record(&crate::descriptor::ORGANIZATIONS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Organization> {
+        self.client.call_record(&crate::descriptor::ORGANIZATIONS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +107,9 @@ impl OrganizationsGetRequest {
 }
 impl ::std::future::IntoFuture for OrganizationsGetRequest {
     type Output = Result<Organization>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Organization>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Organization>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A customer organization that groups users.

@@ -90,12 +90,12 @@ impl SatisfactionRatingsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> Result<Page<SatisfactionRating, SatisfactionRatingsListMeta>> {
-        self.client
-            .call_list(&crate::descriptor::SATISFACTION_RATINGS[0], self.params)
-            .await
+    ) -> airbyte_agent_runtime::Call<
+        Page<SatisfactionRating, SatisfactionRatingsListMeta>,
+    > {
+        self.client.call_list(&crate::descriptor::SATISFACTION_RATINGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SatisfactionRating, SatisfactionRatingsListMeta> {
@@ -108,15 +108,11 @@ impl SatisfactionRatingsListRequest {
 }
 impl ::std::future::IntoFuture for SatisfactionRatingsListRequest {
     type Output = Result<Page<SatisfactionRating, SatisfactionRatingsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SatisfactionRating, SatisfactionRatingsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<SatisfactionRating, SatisfactionRatingsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `satisfaction_ratings.get`; send it with `.send().await` or `.await`.
@@ -128,10 +124,8 @@ pub struct SatisfactionRatingsGetRequest {
 }
 impl SatisfactionRatingsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SatisfactionRating> {
-        self.client
-            .call_record(&crate::descriptor::SATISFACTION_RATINGS[1], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SatisfactionRating> {
+        self.client.call_record(&crate::descriptor::SATISFACTION_RATINGS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -140,11 +134,9 @@ impl SatisfactionRatingsGetRequest {
 }
 impl ::std::future::IntoFuture for SatisfactionRatingsGetRequest {
     type Output = Result<SatisfactionRating>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SatisfactionRating>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SatisfactionRating>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

@@ -65,8 +65,10 @@ impl SlaPoliciesListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<SlaPolicy, SlaPoliciesListMeta>> {
-        self.client.call_list(&crate::descriptor::SLA_POLICIES[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<SlaPolicy, SlaPoliciesListMeta>> {
+        self.client.call_list(&crate::descriptor::SLA_POLICIES[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<SlaPolicy, SlaPoliciesListMeta> {
@@ -79,15 +81,9 @@ impl SlaPoliciesListRequest {
 }
 impl ::std::future::IntoFuture for SlaPoliciesListRequest {
     type Output = Result<Page<SlaPolicy, SlaPoliciesListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<SlaPolicy, SlaPoliciesListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<SlaPolicy, SlaPoliciesListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `sla_policies.get`; send it with `.send().await` or `.await`.
@@ -99,8 +95,8 @@ pub struct SlaPoliciesGetRequest {
 }
 impl SlaPoliciesGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<SlaPolicy> {
-        self.client.call_record(&crate::descriptor::SLA_POLICIES[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<SlaPolicy> {
+        self.client.call_record(&crate::descriptor::SLA_POLICIES[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -109,11 +105,9 @@ impl SlaPoliciesGetRequest {
 }
 impl ::std::future::IntoFuture for SlaPoliciesGetRequest {
     type Output = Result<SlaPolicy>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<SlaPolicy>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<SlaPolicy>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A service level policy with reply and resolution targets.

@@ -52,8 +52,8 @@ impl TagsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Tag, TagsListMeta>> {
-        self.client.call_list(&crate::descriptor::TAGS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Tag, TagsListMeta>> {
+        self.client.call_list(&crate::descriptor::TAGS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Tag, TagsListMeta> {
@@ -66,11 +66,9 @@ impl TagsListRequest {
 }
 impl ::std::future::IntoFuture for TagsListRequest {
     type Output = Result<Page<Tag, TagsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Tag, TagsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Tag, TagsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A tag with its usage count.

@@ -54,8 +54,10 @@ impl TicketAuditsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TicketAudit, TicketAuditsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKET_AUDITS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TicketAudit, TicketAuditsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKET_AUDITS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketAudit, TicketAuditsListMeta> {
@@ -68,15 +70,11 @@ impl TicketAuditsListRequest {
 }
 impl ::std::future::IntoFuture for TicketAuditsListRequest {
     type Output = Result<Page<TicketAudit, TicketAuditsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TicketAudit, TicketAuditsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TicketAudit, TicketAuditsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// One recorded update of a ticket with all of its events.

@@ -46,10 +46,8 @@ pub struct TicketBulkUpdatesCreateRequest {
 }
 impl TicketBulkUpdatesCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TicketBulkUpdatesRecord> {
-        self.client
-            .call_record(&crate::descriptor::TICKET_BULK_UPDATES[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TicketBulkUpdatesRecord> {
+        self.client.call_record(&crate::descriptor::TICKET_BULK_UPDATES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -58,11 +56,9 @@ impl TicketBulkUpdatesCreateRequest {
 }
 impl ::std::future::IntoFuture for TicketBulkUpdatesCreateRequest {
     type Output = Result<TicketBulkUpdatesRecord>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TicketBulkUpdatesRecord>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TicketBulkUpdatesRecord>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Changes applied to every listed ticket.

@@ -59,10 +59,8 @@ pub struct TicketCommentsCreateRequest {
 }
 impl TicketCommentsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Ticket> {
-        self.client
-            .call_record(&crate::descriptor::TICKET_COMMENTS[0], self.params)
-            .await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Ticket> {
+        self.client.call_record(&crate::descriptor::TICKET_COMMENTS[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -71,11 +69,9 @@ impl TicketCommentsCreateRequest {
 }
 impl ::std::future::IntoFuture for TicketCommentsCreateRequest {
     type Output = Result<Ticket>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Ticket>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Ticket>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ticket_comments.list`; send it with `.send().await` or `.await`.
@@ -115,8 +111,10 @@ impl TicketCommentsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TicketComment, TicketCommentsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKET_COMMENTS[1], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TicketComment, TicketCommentsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKET_COMMENTS[1], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketComment, TicketCommentsListMeta> {
@@ -129,15 +127,11 @@ impl TicketCommentsListRequest {
 }
 impl ::std::future::IntoFuture for TicketCommentsListRequest {
     type Output = Result<Page<TicketComment, TicketCommentsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TicketComment, TicketCommentsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TicketComment, TicketCommentsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Ticket change that carries the comment.

@@ -72,8 +72,10 @@ impl TicketFieldsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TicketField, TicketFieldsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKET_FIELDS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TicketField, TicketFieldsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKET_FIELDS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketField, TicketFieldsListMeta> {
@@ -86,15 +88,11 @@ impl TicketFieldsListRequest {
 }
 impl ::std::future::IntoFuture for TicketFieldsListRequest {
     type Output = Result<Page<TicketField, TicketFieldsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TicketField, TicketFieldsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TicketField, TicketFieldsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ticket_fields.get`; send it with `.send().await` or `.await`.
@@ -106,8 +104,8 @@ pub struct TicketFieldsGetRequest {
 }
 impl TicketFieldsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TicketField> {
-        self.client.call_record(&crate::descriptor::TICKET_FIELDS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TicketField> {
+        self.client.call_record(&crate::descriptor::TICKET_FIELDS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -116,11 +114,9 @@ impl TicketFieldsGetRequest {
 }
 impl ::std::future::IntoFuture for TicketFieldsGetRequest {
     type Output = Result<TicketField>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TicketField>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TicketField>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A standard or custom field that tickets can carry.

@@ -79,8 +79,10 @@ impl TicketFormsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TicketForm, TicketFormsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKET_FORMS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TicketForm, TicketFormsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKET_FORMS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketForm, TicketFormsListMeta> {
@@ -93,15 +95,9 @@ impl TicketFormsListRequest {
 }
 impl ::std::future::IntoFuture for TicketFormsListRequest {
     type Output = Result<Page<TicketForm, TicketFormsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TicketForm, TicketFormsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<TicketForm, TicketFormsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `ticket_forms.get`; send it with `.send().await` or `.await`.
@@ -113,8 +109,8 @@ pub struct TicketFormsGetRequest {
 }
 impl TicketFormsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<TicketForm> {
-        self.client.call_record(&crate::descriptor::TICKET_FORMS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<TicketForm> {
+        self.client.call_record(&crate::descriptor::TICKET_FORMS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -123,11 +119,9 @@ impl TicketFormsGetRequest {
 }
 impl ::std::future::IntoFuture for TicketFormsGetRequest {
     type Output = Result<TicketForm>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<TicketForm>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<TicketForm>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A ticket form and the fields it shows.

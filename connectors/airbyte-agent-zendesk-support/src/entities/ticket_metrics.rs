@@ -52,8 +52,10 @@ impl TicketMetricsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<TicketMetric, TicketMetricsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKET_METRICS[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<TicketMetric, TicketMetricsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKET_METRICS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<TicketMetric, TicketMetricsListMeta> {
@@ -66,15 +68,11 @@ impl TicketMetricsListRequest {
 }
 impl ::std::future::IntoFuture for TicketMetricsListRequest {
     type Output = Result<Page<TicketMetric, TicketMetricsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<TicketMetric, TicketMetricsListMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<TicketMetric, TicketMetricsListMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Timing figures of one ticket, such as reply and resolution times.

@@ -118,8 +118,8 @@ impl TicketsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Ticket, TicketsListMeta>> {
-        self.client.call_list(&crate::descriptor::TICKETS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Ticket, TicketsListMeta>> {
+        self.client.call_list(&crate::descriptor::TICKETS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Ticket, TicketsListMeta> {
@@ -132,15 +132,9 @@ impl TicketsListRequest {
 }
 impl ::std::future::IntoFuture for TicketsListRequest {
     type Output = Result<Page<Ticket, TicketsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Ticket, TicketsListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Ticket, TicketsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.create`; send it with `.send().await` or `.await`.
@@ -152,8 +146,8 @@ pub struct TicketsCreateRequest {
 }
 impl TicketsCreateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Ticket> {
-        self.client.call_record(&crate::descriptor::TICKETS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Ticket> {
+        self.client.call_record(&crate::descriptor::TICKETS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -162,11 +156,9 @@ impl TicketsCreateRequest {
 }
 impl ::std::future::IntoFuture for TicketsCreateRequest {
     type Output = Result<Ticket>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Ticket>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Ticket>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.get`; send it with `.send().await` or `.await`.
@@ -178,8 +170,8 @@ pub struct TicketsGetRequest {
 }
 impl TicketsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Ticket> {
-        self.client.call_record(&crate::descriptor::TICKETS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Ticket> {
+        self.client.call_record(&crate::descriptor::TICKETS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -188,11 +180,9 @@ impl TicketsGetRequest {
 }
 impl ::std::future::IntoFuture for TicketsGetRequest {
     type Output = Result<Ticket>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Ticket>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Ticket>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `tickets.update`; send it with `.send().await` or `.await`.
@@ -204,8 +194,8 @@ pub struct TicketsUpdateRequest {
 }
 impl TicketsUpdateRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Ticket> {
-        self.client.call_record(&crate::descriptor::TICKETS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Ticket> {
+        self.client.call_record(&crate::descriptor::TICKETS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -214,11 +204,9 @@ impl TicketsUpdateRequest {
 }
 impl ::std::future::IntoFuture for TicketsUpdateRequest {
     type Output = Result<Ticket>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Ticket>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Ticket>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {

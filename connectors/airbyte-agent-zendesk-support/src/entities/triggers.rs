@@ -94,8 +94,8 @@ impl TriggersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Trigger, TriggersListMeta>> {
-        self.client.call_list(&crate::descriptor::TRIGGERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Trigger, TriggersListMeta>> {
+        self.client.call_list(&crate::descriptor::TRIGGERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Trigger, TriggersListMeta> {
@@ -108,15 +108,9 @@ impl TriggersListRequest {
 }
 impl ::std::future::IntoFuture for TriggersListRequest {
     type Output = Result<Page<Trigger, TriggersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Trigger, TriggersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Trigger, TriggersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `triggers.get`; send it with `.send().await` or `.await`.
@@ -128,8 +122,8 @@ pub struct TriggersGetRequest {
 }
 impl TriggersGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Trigger> {
-        self.client.call_record(&crate::descriptor::TRIGGERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Trigger> {
+        self.client.call_record(&crate::descriptor::TRIGGERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -138,11 +132,9 @@ impl TriggersGetRequest {
 }
 impl ::std::future::IntoFuture for TriggersGetRequest {
     type Output = Result<Trigger>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Trigger>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Trigger>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A business rule that runs when tickets are created or changed.

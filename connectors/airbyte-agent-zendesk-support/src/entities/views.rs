@@ -101,8 +101,8 @@ impl ViewsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<View, ViewsListMeta>> {
-        self.client.call_list(&crate::descriptor::VIEWS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<View, ViewsListMeta>> {
+        self.client.call_list(&crate::descriptor::VIEWS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<View, ViewsListMeta> {
@@ -115,11 +115,9 @@ impl ViewsListRequest {
 }
 impl ::std::future::IntoFuture for ViewsListRequest {
     type Output = Result<Page<View, ViewsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<View, ViewsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<View, ViewsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `views.get`; send it with `.send().await` or `.await`.
@@ -131,8 +129,8 @@ pub struct ViewsGetRequest {
 }
 impl ViewsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<View> {
-        self.client.call_record(&crate::descriptor::VIEWS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<View> {
+        self.client.call_record(&crate::descriptor::VIEWS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -141,11 +139,9 @@ impl ViewsGetRequest {
 }
 impl ::std::future::IntoFuture for ViewsGetRequest {
     type Output = Result<View>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<View>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<View>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// A saved ticket list defined by conditions.

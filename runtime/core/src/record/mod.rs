@@ -15,13 +15,17 @@
 mod source;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-pub use source::{EntrySink, Failed, Field, ItemSink, ValueSource, skip_nulls};
+pub use source::{
+    EntrySink, Failed, Field, ItemSink, ValueSource, put, put_skip_nulls, skip_nulls,
+};
+pub use view::{ListView, MapView, ValueView, serialize, view_of};
 
 /// A generated struct decoded field by field from a JSON object.
 pub trait Record: Default {
@@ -31,6 +35,10 @@ pub trait Record: Default {
     fn field_index(key: &str) -> Option<usize>;
     /// Decode the value of field `index` from `value` into `self`.
     fn set_field(&mut self, index: usize, value: &mut dyn ValueSource) -> Result<(), Failed>;
+    /// Wire names of the fields, by field index.
+    const KEYS: &'static [&'static str];
+    /// Field `index` for encoding (`None`: the field is `None`, or there is no such field).
+    fn view_field(&self, index: usize) -> Option<ValueView<'_>>;
 }
 
 /// A [`Record`] as a trait object: what the one record walk works on.
@@ -41,6 +49,10 @@ pub trait DynRecord {
     fn index_of(&self, key: &str) -> Option<usize>;
     /// [`Record::set_field`].
     fn decode_field(&mut self, index: usize, value: &mut dyn ValueSource) -> Result<(), Failed>;
+    /// [`Record::KEYS`].
+    fn wire_keys(&self) -> &'static [&'static str];
+    /// [`Record::view_field`].
+    fn field_view(&self, index: usize) -> Option<ValueView<'_>>;
 }
 
 impl<T: Record> DynRecord for T {
@@ -52,6 +64,12 @@ impl<T: Record> DynRecord for T {
     }
     fn decode_field(&mut self, index: usize, value: &mut dyn ValueSource) -> Result<(), Failed> {
         self.set_field(index, value)
+    }
+    fn wire_keys(&self) -> &'static [&'static str] {
+        T::KEYS
+    }
+    fn field_view(&self, index: usize) -> Option<ValueView<'_>> {
+        self.view_field(index)
     }
 }
 

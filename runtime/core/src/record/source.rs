@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{DynRecord, RecordVisitor};
+use super::{DynRecord, RecordVisitor, ValueView};
 
 /// A value did not decode. The deserializer's own error is kept by the [`ValueSource`] that
 /// reported it and is returned by the enclosing `Deserialize` call, so this marker only
@@ -288,6 +288,9 @@ impl<'de> DeserializeSeed<'de> for Entry<'_, '_> {
 /// string-keyed maps, boxes) and, by [`impl_record!`](crate::impl_record) and
 /// [`string_enum!`](crate::string_enum), for every record and enum.
 pub trait Field: Sized {
+    /// The value as the serializer walk sees it (see [`ValueView`]).
+    fn view(&self) -> ValueView<'_>;
+
     /// Decode a non-`null` value (a `null` is a type error unless `Self` accepts it).
     fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed>;
 
@@ -303,8 +306,13 @@ pub trait Field: Sized {
 }
 
 macro_rules! primitive_fields {
-    ($($ty:ty => $one:ident, $opt:ident;)*) => {$(
+    ($($ty:ty => $one:ident, $opt:ident, |$v:ident| $view:expr;)*) => {$(
         impl Field for $ty {
+            #[inline]
+            fn view(&self) -> ValueView<'_> {
+                let $v = self;
+                $view
+            }
             #[inline]
             fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed> {
                 source.$one()
@@ -318,12 +326,12 @@ macro_rules! primitive_fields {
 }
 
 primitive_fields! {
-    String => string, opt_string;
-    i64 => i64, opt_i64;
-    f64 => f64, opt_f64;
-    bool => bool, opt_bool;
-    Value => value, opt_value;
-    Map<String, Value> => object, opt_object;
+    String => string, opt_string, |v| ValueView::Str(v);
+    i64 => i64, opt_i64, |v| ValueView::I64(*v);
+    f64 => f64, opt_f64, |v| ValueView::F64(*v);
+    bool => bool, opt_bool, |v| ValueView::Bool(*v);
+    Value => value, opt_value, |v| ValueView::Value(v);
+    Map<String, Value> => object, opt_object, |v| ValueView::Object(v);
 }
 
 /// The items of a list, decoded one by one into `out`.
@@ -337,6 +345,9 @@ fn push_into<T: Field>(
 }
 
 impl<T: Field> Field for Vec<T> {
+    fn view(&self) -> ValueView<'_> {
+        ValueView::List(self)
+    }
     fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed> {
         let mut out = Vec::new();
         source.list(false, &mut push_into(&mut out))?;
@@ -349,6 +360,23 @@ impl<T: Field> Field for Vec<T> {
     }
 }
 
+/// Assign field `slot` of a generated record from its value (`null` is `None`).
+#[inline]
+pub fn put<T: Field>(slot: &mut Option<T>, source: &mut dyn ValueSource) -> Result<(), Failed> {
+    *slot = T::decode_opt(source)?;
+    Ok(())
+}
+
+/// [`put`] for a list field whose `null` items are dropped (see [`skip_nulls`]).
+#[inline]
+pub fn put_skip_nulls<T: Field>(
+    slot: &mut Option<Vec<T>>,
+    source: &mut dyn ValueSource,
+) -> Result<(), Failed> {
+    *slot = skip_nulls(source)?;
+    Ok(())
+}
+
 /// A list field whose `null` items are dropped (`null` itself is `None`).
 pub fn skip_nulls<T: Field>(source: &mut dyn ValueSource) -> Result<Option<Vec<T>>, Failed> {
     let mut out = Vec::new();
@@ -357,6 +385,9 @@ pub fn skip_nulls<T: Field>(source: &mut dyn ValueSource) -> Result<Option<Vec<T
 }
 
 impl<T: Field> Field for BTreeMap<String, T> {
+    fn view(&self) -> ValueView<'_> {
+        ValueView::Map(self)
+    }
     fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed> {
         let mut out = BTreeMap::new();
         source.map(&mut |key, s| {
@@ -368,6 +399,9 @@ impl<T: Field> Field for BTreeMap<String, T> {
 }
 
 impl<T: Field> Field for Box<T> {
+    fn view(&self) -> ValueView<'_> {
+        T::view(self)
+    }
     fn decode(source: &mut dyn ValueSource) -> Result<Self, Failed> {
         T::decode(source).map(Box::new)
     }

@@ -47,8 +47,8 @@ impl NotesCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Map<String, Value>> {
-        self.client.call_record(&crate::descriptor::NOTES[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Map<String, Value>> {
+        self.client.call_record(&crate::descriptor::NOTES[0], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -57,10 +57,8 @@ impl NotesCreateRequest {
 }
 impl ::std::future::IntoFuture for NotesCreateRequest {
     type Output = Result<Map<String, Value>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Map<String, Value>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Map<String, Value>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }

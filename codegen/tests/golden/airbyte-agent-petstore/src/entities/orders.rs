@@ -59,8 +59,8 @@ impl OrdersListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Order, OrdersListMeta>> {
-        self.client.call_list(&crate::descriptor::ORDERS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Order, OrdersListMeta>> {
+        self.client.call_list(&crate::descriptor::ORDERS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Order, OrdersListMeta> {
@@ -73,15 +73,9 @@ impl OrdersListRequest {
 }
 impl ::std::future::IntoFuture for OrdersListRequest {
     type Output = Result<Page<Order, OrdersListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<Order, OrdersListMeta>>,
-            > + Send,
-        >,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Order, OrdersListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `orders.create`; send it with `.send().await` or `.await`.
@@ -110,8 +104,8 @@ impl OrdersCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Order> {
-        self.client.call_record(&crate::descriptor::ORDERS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Order> {
+        self.client.call_record(&crate::descriptor::ORDERS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -120,11 +114,9 @@ impl OrdersCreateRequest {
 }
 impl ::std::future::IntoFuture for OrdersCreateRequest {
     type Output = Result<Order>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Order>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Order>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// The `OrdersListCreated` object.

@@ -52,8 +52,10 @@ impl PetSearchSearchRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<PetSearchRecord, PetSearchSearchMeta>> {
-        self.client.call_list(&crate::descriptor::PET_SEARCH[0], self.params).await
+    pub fn send(
+        self,
+    ) -> airbyte_agent_runtime::Call<Page<PetSearchRecord, PetSearchSearchMeta>> {
+        self.client.call_list(&crate::descriptor::PET_SEARCH[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<PetSearchRecord, PetSearchSearchMeta> {
@@ -66,15 +68,11 @@ impl PetSearchSearchRequest {
 }
 impl ::std::future::IntoFuture for PetSearchSearchRequest {
     type Output = Result<Page<PetSearchRecord, PetSearchSearchMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<
-            dyn ::std::future::Future<
-                Output = Result<Page<PetSearchRecord, PetSearchSearchMeta>>,
-            > + Send,
-        >,
+    type IntoFuture = airbyte_agent_runtime::Call<
+        Page<PetSearchRecord, PetSearchSearchMeta>,
     >;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.

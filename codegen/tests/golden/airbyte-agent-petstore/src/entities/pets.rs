@@ -97,8 +97,8 @@ impl PetsListRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Page<Pet, PetsListMeta>> {
-        self.client.call_list(&crate::descriptor::PETS[0], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Page<Pet, PetsListMeta>> {
+        self.client.call_list(&crate::descriptor::PETS[0], self.params)
     }
     /// Every page, lazily, following the operation's pagination.
     pub fn pages(self) -> PageStream<Pet, PetsListMeta> {
@@ -111,11 +111,9 @@ impl PetsListRequest {
 }
 impl ::std::future::IntoFuture for PetsListRequest {
     type Output = Result<Page<Pet, PetsListMeta>>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Page<Pet, PetsListMeta>>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Page<Pet, PetsListMeta>>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pets.create`; send it with `.send().await` or `.await`.
@@ -141,8 +139,8 @@ impl PetsCreateRequest {
         self
     }
     /// Send the request.
-    pub async fn send(self) -> Result<Pet> {
-        self.client.call_record(&crate::descriptor::PETS[1], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Pet> {
+        self.client.call_record(&crate::descriptor::PETS[1], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -151,11 +149,9 @@ impl PetsCreateRequest {
 }
 impl ::std::future::IntoFuture for PetsCreateRequest {
     type Output = Result<Pet>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Pet>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Pet>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pets.get`; send it with `.send().await` or `.await`.
@@ -167,8 +163,8 @@ pub struct PetsGetRequest {
 }
 impl PetsGetRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<Pet> {
-        self.client.call_record(&crate::descriptor::PETS[2], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<Pet> {
+        self.client.call_record(&crate::descriptor::PETS[2], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -177,11 +173,9 @@ impl PetsGetRequest {
 }
 impl ::std::future::IntoFuture for PetsGetRequest {
     type Output = Result<Pet>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<Pet>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<Pet>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 /// Request builder for `pets.download`; send it with `.send().await` or `.await`.
@@ -193,8 +187,8 @@ pub struct PetsDownloadRequest {
 }
 impl PetsDownloadRequest {
     /// Send the request.
-    pub async fn send(self) -> Result<ByteStream> {
-        self.client.download(&crate::descriptor::PETS[3], self.params).await
+    pub fn send(self) -> airbyte_agent_runtime::Call<ByteStream> {
+        self.client.download(&crate::descriptor::PETS[3], self.params)
     }
     /// The parameters collected so far (wire names).
     pub fn params(&self) -> &Params {
@@ -203,11 +197,9 @@ impl PetsDownloadRequest {
 }
 impl ::std::future::IntoFuture for PetsDownloadRequest {
     type Output = Result<ByteStream>;
-    type IntoFuture = ::std::pin::Pin<
-        Box<dyn ::std::future::Future<Output = Result<ByteStream>> + Send>,
-    >;
+    type IntoFuture = airbyte_agent_runtime::Call<ByteStream>;
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
+        self.send()
     }
 }
 airbyte_agent_runtime::string_enum! {
