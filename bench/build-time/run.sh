@@ -13,6 +13,9 @@
 # lints capped). DEPENDENCY=path depends on them by path, as a workspace member would: cargo
 # then builds them incrementally (more codegen units, more LLVM work) with full lints.
 # REPO=DIR measures another checkout of this repository (e.g. an older commit's worktree).
+# REBUILDS=N (default 2) then rebuilds only this project's crates N times, the dependencies
+# staying built (what an update of the connector crate costs; steadier than the full build,
+# where our crates share the 2 cores with the dependency tree).
 #
 # Uses a fresh target directory each time (crates.io downloads are cached by cargo as usual).
 set -euo pipefail
@@ -67,15 +70,30 @@ start=$(date +%s.%N)
 CARGO_TARGET_DIR="$work/target" cargo build -q --timings 2>/dev/null
 end=$(date +%s.%N)
 report="$(ls "$work"/target/cargo-timings/cargo-timing-*.html | head -1)"
-python3 - "$report" "$start" "$end" "$dependency" <<'PY'
+summary() {
+python3 - "$@" <<'PY'
 import json, re, sys
 html = open(sys.argv[1]).read()
 m = re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S)
 units = json.loads(m.group(1))
 ours = [(u["name"], u["duration"]) for u in units if u["name"].startswith("airbyte-agent")]
 wall = float(sys.argv[3]) - float(sys.argv[2])
-print(f"wall {wall:.1f} s, {len(units)} units ({sys.argv[4]} dependency)")
+print(f"{sys.argv[5]}: wall {wall:.1f} s, {len(units)} units ({sys.argv[4]} dependency)")
 for name, d in sorted(ours, key=lambda x: -x[1]):
     print(f"  {name}: {d:.1f} s")
 print(f"  our crates: {sum(d for _, d in ours):.1f} s")
 PY
+}
+summary "$report" "$start" "$end" "$dependency" "clean build"
+for i in $(seq 1 "${REBUILDS:-2}"); do
+  rm -rf "$work"/target/cargo-timings
+  for pkg in airbyte-agent-core airbyte-agent-runtime "airbyte-agent-$connector"; do
+    # (an older checkout may have no core crate)
+    CARGO_TARGET_DIR="$work/target" cargo clean -q -p "$pkg" 2>/dev/null || true
+  done
+  start=$(date +%s.%N)
+  CARGO_TARGET_DIR="$work/target" cargo build -q --timings 2>/dev/null
+  end=$(date +%s.%N)
+  report="$(ls "$work"/target/cargo-timings/cargo-timing-*.html | head -1)"
+  summary "$report" "$start" "$end" "$dependency" "rebuild $i of our crates"
+done

@@ -68,8 +68,9 @@ pub(super) fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> Token
                     pub #fname: Option<#fty>
                 }
             });
-            // Decoding (the runtime's `Record` walk) and encoding (the fields that are set, under
-            // their wire names) come from one macro: a key and an assignment per field.
+            // Decoding (the runtime's `Record` walk), encoding (the fields that are set, under
+            // their wire names) and `Debug` come from one macro: a key and an assignment per
+            // field.
             let entries = fields.iter().map(|f| {
                 let fname = ident(&f.name);
                 let wire = &f.wire;
@@ -85,10 +86,10 @@ pub(super) fn type_item(ir: &Connector, t: &TypeDef, cfg: &TokenStream) -> Token
             quote! {
                 #d
                 #cfg
-                #[derive(Debug, Clone, Default)]
+                #[derive(Clone, Default)]
                 pub struct #name { #(#fs),* }
                 #cfg
-                airbyte_agent_runtime::impl_record! { #name { #(#entries),* } }
+                airbyte_agent_runtime::impl_record! { debug #name { #(#entries),* } }
             }
         }
     }

@@ -46,13 +46,13 @@ pub use used_by_2::*;
 #[cfg(any(feature = "portfolios", feature = "sponsored_product_campaigns"))]
 mod used_by_2 {
     /// ID filter; send {"include": \["&lt;portfolioId&gt;"\]} to read that portfolio.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PortfoliosGetPortfolioIdFilter {
         /// `include`
         pub include: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        PortfoliosGetPortfolioIdFilter { include => "include" skip_nulls }
+        debug PortfoliosGetPortfolioIdFilter { include => "include" skip_nulls }
     }
 }
 #[cfg(
@@ -85,13 +85,13 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     /// The `SponsoredProductCampaignsListStateFilter` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SponsoredProductCampaignsListStateFilter {
         /// States to include, separated by commas: enabled, paused or archived.
         pub include: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SponsoredProductCampaignsListStateFilter { include => "include" }
+        debug SponsoredProductCampaignsListStateFilter { include => "include" }
     }
 }
 #[cfg(
@@ -110,7 +110,7 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     /// The `SponsoredProductTargetExpressionItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SponsoredProductTargetExpressionItem {
         /// Kind of expression.
         pub type_: Option<String>,
@@ -118,6 +118,6 @@ mod used_by_4 {
         pub value: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SponsoredProductTargetExpressionItem { type_ => "type", value => "value" }
+        debug SponsoredProductTargetExpressionItem { type_ => "type", value => "value" }
     }
 }

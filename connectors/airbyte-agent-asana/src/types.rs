@@ -55,7 +55,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// The `TasksListMetaNextPage` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct TasksListMetaNextPage {
         /// `offset`
         pub offset: Option<String>,
@@ -65,7 +65,7 @@ mod used_by_1 {
         pub uri: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        TasksListMetaNextPage { offset => "offset", path => "path", uri => "uri" }
+        debug TasksListMetaNextPage { offset => "offset", path => "path", uri => "uri" }
     }
 }
 #[cfg(
@@ -98,7 +98,7 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     /// The `ProjectsRecordCurrentStatusAuthor` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ProjectsRecordCurrentStatusAuthor {
         /// `gid`
         pub gid: Option<String>,
@@ -108,8 +108,8 @@ mod used_by_2 {
         pub resource_type: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ProjectsRecordCurrentStatusAuthor { gid => "gid", name => "name", resource_type
-        => "resource_type" }
+        debug ProjectsRecordCurrentStatusAuthor { gid => "gid", name => "name",
+        resource_type => "resource_type" }
     }
 }
 #[cfg(any(feature = "project_sections", feature = "sections"))]
@@ -119,7 +119,7 @@ pub use used_by_3::*;
 mod used_by_3 {
     use super::*;
     /// Short form of a project section.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SectionCompact {
         /// Globally unique ID of the section, as a string.
         pub gid: Option<String>,
@@ -129,10 +129,11 @@ mod used_by_3 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SectionCompact { gid => "gid", resource_type => "resource_type", name => "name" }
+        debug SectionCompact { gid => "gid", resource_type => "resource_type", name =>
+        "name" }
     }
     /// A section of a project, shown as a list group or board column.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ProjectSectionsRecord {
         /// `gid`
         pub gid: Option<String>,
@@ -146,8 +147,8 @@ mod used_by_3 {
         pub project: Option<ProjectsRecordCurrentStatusAuthor>,
     }
     airbyte_agent_runtime::impl_record! {
-        ProjectSectionsRecord { gid => "gid", resource_type => "resource_type", name =>
-        "name", created_at => "created_at", project => "project" }
+        debug ProjectSectionsRecord { gid => "gid", resource_type => "resource_type",
+        name => "name", created_at => "created_at", project => "project" }
     }
 }
 #[cfg(
@@ -178,7 +179,7 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     /// Short form of an Asana task: gid, name and subtype.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct TaskCompact {
         /// Globally unique ID of the task, as a string.
         pub gid: Option<String>,
@@ -192,11 +193,11 @@ mod used_by_4 {
         pub created_by: Option<TaskCompactCreatedBy>,
     }
     airbyte_agent_runtime::impl_record! {
-        TaskCompact { gid => "gid", resource_type => "resource_type", name => "name",
-        resource_subtype => "resource_subtype", created_by => "created_by" }
+        debug TaskCompact { gid => "gid", resource_type => "resource_type", name =>
+        "name", resource_subtype => "resource_subtype", created_by => "created_by" }
     }
     /// Object describing the created by.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct TaskCompactCreatedBy {
         /// `gid`
         pub gid: Option<String>,
@@ -204,7 +205,7 @@ mod used_by_4 {
         pub resource_type: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        TaskCompactCreatedBy { gid => "gid", resource_type => "resource_type" }
+        debug TaskCompactCreatedBy { gid => "gid", resource_type => "resource_type" }
     }
 }
 #[cfg(
@@ -227,7 +228,7 @@ pub use used_by_5::*;
 )]
 mod used_by_5 {
     /// Short form of an Asana project.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ProjectCompact {
         /// Globally unique ID of the project, as a string.
         pub gid: Option<String>,
@@ -237,7 +238,8 @@ mod used_by_5 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ProjectCompact { gid => "gid", resource_type => "resource_type", name => "name" }
+        debug ProjectCompact { gid => "gid", resource_type => "resource_type", name =>
+        "name" }
     }
 }
 #[cfg(any(feature = "workspace_tags", feature = "tags"))]
@@ -248,7 +250,7 @@ mod used_by_6 {
     use super::*;
     use airbyte_agent_runtime::serde_json::Value;
     /// Short form of an Asana tag.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct TagCompact {
         /// Globally unique ID of the tag, as a string.
         pub gid: Option<String>,
@@ -258,10 +260,11 @@ mod used_by_6 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        TagCompact { gid => "gid", resource_type => "resource_type", name => "name" }
+        debug TagCompact { gid => "gid", resource_type => "resource_type", name => "name"
+        }
     }
     /// An Asana tag with color and notes.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct WorkspaceTagsRecord {
         /// `gid`
         pub gid: Option<String>,
@@ -283,9 +286,10 @@ mod used_by_6 {
         pub workspace: Option<ProjectsRecordCurrentStatusAuthor>,
     }
     airbyte_agent_runtime::impl_record! {
-        WorkspaceTagsRecord { gid => "gid", resource_type => "resource_type", name =>
-        "name", color => "color", created_at => "created_at", followers => "followers",
-        notes => "notes", permalink_url => "permalink_url", workspace => "workspace" }
+        debug WorkspaceTagsRecord { gid => "gid", resource_type => "resource_type", name
+        => "name", color => "color", created_at => "created_at", followers =>
+        "followers", notes => "notes", permalink_url => "permalink_url", workspace =>
+        "workspace" }
     }
 }
 #[cfg(any(feature = "users", feature = "workspace_users", feature = "team_users"))]
@@ -294,7 +298,7 @@ pub use used_by_7::*;
 #[cfg(any(feature = "users", feature = "workspace_users", feature = "team_users"))]
 mod used_by_7 {
     /// Short form of an Asana user.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct UserCompact {
         /// Globally unique ID of the user, as a string.
         pub gid: Option<String>,
@@ -304,7 +308,8 @@ mod used_by_7 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        UserCompact { gid => "gid", resource_type => "resource_type", name => "name" }
+        debug UserCompact { gid => "gid", resource_type => "resource_type", name =>
+        "name" }
     }
 }
 #[cfg(any(feature = "workspace_teams", feature = "user_teams"))]
@@ -313,7 +318,7 @@ pub use used_by_8::*;
 #[cfg(any(feature = "workspace_teams", feature = "user_teams"))]
 mod used_by_8 {
     /// Short form of an Asana team.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct TeamCompact {
         /// Globally unique ID of the team, as a string.
         pub gid: Option<String>,
@@ -323,7 +328,8 @@ mod used_by_8 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        TeamCompact { gid => "gid", resource_type => "resource_type", name => "name" }
+        debug TeamCompact { gid => "gid", resource_type => "resource_type", name =>
+        "name" }
     }
 }
 #[cfg(any(feature = "users", feature = "workspace_memberships"))]
@@ -334,7 +340,7 @@ mod used_by_9 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// An Asana user with profile and workspaces.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct UsersRecord {
         /// `gid`
         pub gid: Option<String>,
@@ -350,7 +356,8 @@ mod used_by_9 {
         pub workspaces: Option<Vec<ProjectsRecordCurrentStatusAuthor>>,
     }
     airbyte_agent_runtime::impl_record! {
-        UsersRecord { gid => "gid", email => "email", name => "name", photo => "photo",
-        resource_type => "resource_type", workspaces => "workspaces" skip_nulls }
+        debug UsersRecord { gid => "gid", email => "email", name => "name", photo =>
+        "photo", resource_type => "resource_type", workspaces => "workspaces" skip_nulls
+        }
     }
 }

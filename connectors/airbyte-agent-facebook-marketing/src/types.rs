@@ -7,7 +7,7 @@ pub use used_by_1::*;
 #[cfg(any(feature = "ad_sets", feature = "ads"))]
 mod used_by_1 {
     /// The `BidInfo` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct BidInfo {
         /// Clicks (numeric).
         pub clicks: Option<i64>,
@@ -21,8 +21,8 @@ mod used_by_1 {
         pub social: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        BidInfo { clicks => "CLICKS", actions => "ACTIONS", reach => "REACH", impressions
-        => "IMPRESSIONS", social => "SOCIAL" }
+        debug BidInfo { clicks => "CLICKS", actions => "ACTIONS", reach => "REACH",
+        impressions => "IMPRESSIONS", social => "SOCIAL" }
     }
 }
 #[cfg(any(feature = "campaigns", feature = "ad_sets", feature = "ads"))]
@@ -31,7 +31,7 @@ pub use used_by_2::*;
 #[cfg(any(feature = "campaigns", feature = "ad_sets", feature = "ads"))]
 mod used_by_2 {
     /// The `AdLabel` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct AdLabel {
         /// Unique identifier of this ad label.
         pub id: Option<String>,
@@ -43,7 +43,7 @@ mod used_by_2 {
         pub updated_time: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        AdLabel { id => "id", name => "name", created_time => "created_time",
+        debug AdLabel { id => "id", name => "name", created_time => "created_time",
         updated_time => "updated_time" }
     }
     airbyte_agent_runtime::string_enum! {
@@ -51,13 +51,13 @@ mod used_by_2 {
         " `ACTIVE`"] Active => "ACTIVE", #[doc = " `PAUSED`"] Paused => "PAUSED" }
     }
     /// Response envelope with campaign create data.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CampaignsRecord {
         /// Unique identifier of this campaign.
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CampaignsRecord { id => "id" }
+        debug CampaignsRecord { id => "id" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " ACTIVE, PAUSED or ARCHIVED."] pub enum CampaignsUpdateStatus { #[doc =
@@ -65,12 +65,12 @@ mod used_by_2 {
         " `ARCHIVED`"] Archived => "ARCHIVED" }
     }
     /// Response envelope with update data.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CampaignsRecord2 {
         /// Flag: success.
         pub success: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        CampaignsRecord2 { success => "success" }
+        debug CampaignsRecord2 { success => "success" }
     }
 }

@@ -36,13 +36,13 @@ pub use used_by_1::*;
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `BranchesRecordAssociatedPullRequests` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct BranchesRecordAssociatedPullRequests {
         /// `totalCount`
         pub total_count: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        BranchesRecordAssociatedPullRequests { total_count => "totalCount" }
+        debug BranchesRecordAssociatedPullRequests { total_count => "totalCount" }
     }
 }
 #[cfg(any(feature = "branches", feature = "tags"))]
@@ -52,7 +52,7 @@ pub use used_by_2::*;
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `BranchesRecordTargetAuthor` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct BranchesRecordTargetAuthor {
         /// `name`
         pub name: Option<Value>,
@@ -62,7 +62,8 @@ mod used_by_2 {
         pub date: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        BranchesRecordTargetAuthor { name => "name", email => "email", date => "date" }
+        debug BranchesRecordTargetAuthor { name => "name", email => "email", date =>
+        "date" }
     }
 }
 #[cfg(
@@ -98,7 +99,7 @@ pub use used_by_3::*;
 mod used_by_3 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `RepositoriesRecordOwner` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RepositoriesRecordOwner {
         /// `login`
         pub login: Option<Value>,
@@ -106,7 +107,7 @@ mod used_by_3 {
         pub avatar_url: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        RepositoriesRecordOwner { login => "login", avatar_url => "avatarUrl" }
+        debug RepositoriesRecordOwner { login => "login", avatar_url => "avatarUrl" }
     }
 }
 #[cfg(any(feature = "issues", feature = "comments"))]
@@ -115,7 +116,7 @@ pub use used_by_4::*;
 #[cfg(any(feature = "issues", feature = "comments"))]
 mod used_by_4 {
     /// Reaction counts on the issue.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecord3Reactions {
         /// `url`
         pub url: Option<String>,
@@ -139,8 +140,8 @@ mod used_by_4 {
         pub eyes: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecord3Reactions { url => "url", total_count => "total_count", plus_1 =>
-        "+1", minus_1 => "-1", laugh => "laugh", hooray => "hooray", confused =>
+        debug IssuesRecord3Reactions { url => "url", total_count => "total_count", plus_1
+        => "+1", minus_1 => "-1", laugh => "laugh", hooray => "hooray", confused =>
         "confused", heart => "heart", rocket => "rocket", eyes => "eyes" }
     }
 }
@@ -150,7 +151,7 @@ pub use used_by_5::*;
 #[cfg(any(feature = "issues", feature = "comments", feature = "pull_requests"))]
 mod used_by_5 {
     /// Account that created the issue.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecord3User {
         /// `login`
         pub login: Option<String>,
@@ -170,7 +171,7 @@ mod used_by_5 {
         pub site_admin: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecord3User { login => "login", id => "id", node_id => "node_id",
+        debug IssuesRecord3User { login => "login", id => "id", node_id => "node_id",
         avatar_url => "avatar_url", url => "url", html_url => "html_url", type_ =>
         "type", site_admin => "site_admin" }
     }
@@ -183,7 +184,7 @@ mod used_by_6 {
     use super::*;
     use airbyte_agent_runtime::serde_json::Value;
     /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CommentsRecord2 {
         /// `id`
         pub id: Option<Value>,
@@ -207,7 +208,7 @@ mod used_by_6 {
         pub minimized_reason: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        CommentsRecord2 { id => "id", database_id => "databaseId", body => "body",
+        debug CommentsRecord2 { id => "id", database_id => "databaseId", body => "body",
         body_html => "bodyHTML", created_at => "createdAt", updated_at => "updatedAt",
         author => "author", url => "url", is_minimized => "isMinimized", minimized_reason
         => "minimizedReason" }
@@ -246,13 +247,13 @@ pub use used_by_8::*;
 mod used_by_8 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `IssuesRecordAssigneesNodesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecordAssigneesNodesItem {
         /// `login`
         pub login: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecordAssigneesNodesItem { login => "login" }
+        debug IssuesRecordAssigneesNodesItem { login => "login" }
     }
 }
 #[cfg(
@@ -276,7 +277,7 @@ pub use used_by_9::*;
 mod used_by_9 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `IssuesRecordLabelsNodesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecordLabelsNodesItem {
         /// `name`
         pub name: Option<Value>,
@@ -284,16 +285,16 @@ mod used_by_9 {
         pub color: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecordLabelsNodesItem { name => "name", color => "color" }
+        debug IssuesRecordLabelsNodesItem { name => "name", color => "color" }
     }
     /// The `IssuesRecordLabels` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecordLabels {
         /// `nodes`
         pub nodes: Option<Vec<IssuesRecordLabelsNodesItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecordLabels { nodes => "nodes" skip_nulls }
+        debug IssuesRecordLabels { nodes => "nodes" skip_nulls }
     }
 }
 #[cfg(any(feature = "issues", feature = "project_items"))]
@@ -303,7 +304,7 @@ pub use used_by_10::*;
 mod used_by_10 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `IssuesRecordMilestone` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecordMilestone {
         /// `title`
         pub title: Option<Value>,
@@ -311,7 +312,7 @@ mod used_by_10 {
         pub number: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecordMilestone { title => "title", number => "number" }
+        debug IssuesRecordMilestone { title => "title", number => "number" }
     }
 }
 #[cfg(any(feature = "issues", feature = "pull_requests", feature = "project_items"))]
@@ -321,13 +322,13 @@ pub use used_by_11::*;
 mod used_by_11 {
     use super::*;
     /// The `IssuesRecordAssignees` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecordAssignees {
         /// `nodes`
         pub nodes: Option<Vec<IssuesRecordAssigneesNodesItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecordAssignees { nodes => "nodes" skip_nulls }
+        debug IssuesRecordAssignees { nodes => "nodes" skip_nulls }
     }
 }
 #[cfg(any(feature = "issues", feature = "pull_requests"))]
@@ -336,7 +337,7 @@ pub use used_by_12::*;
 #[cfg(any(feature = "issues", feature = "pull_requests"))]
 mod used_by_12 {
     /// The `IssuesRecord3LabelsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecord3LabelsItem {
         /// `id`
         pub id: Option<i64>,
@@ -354,11 +355,12 @@ mod used_by_12 {
         pub description: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecord3LabelsItem { id => "id", node_id => "node_id", url => "url", name =>
-        "name", color => "color", default => "default", description => "description" }
+        debug IssuesRecord3LabelsItem { id => "id", node_id => "node_id", url => "url",
+        name => "name", color => "color", default => "default", description =>
+        "description" }
     }
     /// The `IssuesRecord3AssigneesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecord3AssigneesItem {
         /// `login`
         pub login: Option<String>,
@@ -378,9 +380,9 @@ mod used_by_12 {
         pub site_admin: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecord3AssigneesItem { login => "login", id => "id", node_id => "node_id",
-        avatar_url => "avatar_url", url => "url", html_url => "html_url", type_ =>
-        "type", site_admin => "site_admin" }
+        debug IssuesRecord3AssigneesItem { login => "login", id => "id", node_id =>
+        "node_id", avatar_url => "avatar_url", url => "url", html_url => "html_url",
+        type_ => "type", site_admin => "site_admin" }
     }
 }
 #[cfg(
@@ -404,13 +406,13 @@ pub use used_by_13::*;
 mod used_by_13 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `RepositoriesRecordPrimaryLanguage` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RepositoriesRecordPrimaryLanguage {
         /// `name`
         pub name: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        RepositoriesRecordPrimaryLanguage { name => "name" }
+        debug RepositoriesRecordPrimaryLanguage { name => "name" }
     }
 }
 #[cfg(
@@ -433,7 +435,7 @@ mod used_by_14 {
     use super::*;
     use airbyte_agent_runtime::serde_json::Value;
     /// The `RepositoriesRecordLicenseInfo` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RepositoriesRecordLicenseInfo {
         /// `name`
         pub name: Option<Value>,
@@ -441,28 +443,28 @@ mod used_by_14 {
         pub spdx_id: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        RepositoriesRecordLicenseInfo { name => "name", spdx_id => "spdxId" }
+        debug RepositoriesRecordLicenseInfo { name => "name", spdx_id => "spdxId" }
     }
     /// The `RepositoriesRecordRepositoryTopicsNodesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RepositoriesRecordRepositoryTopicsNodesItem {
         /// `topic`
         pub topic: Option<RepositoriesRecordPrimaryLanguage>,
     }
     airbyte_agent_runtime::impl_record! {
-        RepositoriesRecordRepositoryTopicsNodesItem { topic => "topic" }
+        debug RepositoriesRecordRepositoryTopicsNodesItem { topic => "topic" }
     }
     /// The `RepositoriesRecordRepositoryTopics` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RepositoriesRecordRepositoryTopics {
         /// `nodes`
         pub nodes: Option<Vec<RepositoriesRecordRepositoryTopicsNodesItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        RepositoriesRecordRepositoryTopics { nodes => "nodes" skip_nulls }
+        debug RepositoriesRecordRepositoryTopics { nodes => "nodes" skip_nulls }
     }
     /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RepositoriesRecord {
         /// `id`
         pub id: Option<Value>,
@@ -508,7 +510,7 @@ mod used_by_14 {
         pub repository_topics: Option<RepositoriesRecordRepositoryTopics>,
     }
     airbyte_agent_runtime::impl_record! {
-        RepositoriesRecord { id => "id", name => "name", name_with_owner =>
+        debug RepositoriesRecord { id => "id", name => "name", name_with_owner =>
         "nameWithOwner", description => "description", url => "url", created_at =>
         "createdAt", updated_at => "updatedAt", pushed_at => "pushedAt", fork_count =>
         "forkCount", stargazer_count => "stargazerCount", is_private => "isPrivate",

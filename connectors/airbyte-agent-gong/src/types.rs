@@ -7,31 +7,31 @@ pub use used_by_1::*;
 #[cfg(any(feature = "call_audio", feature = "call_video"))]
 mod used_by_1 {
     /// The `CallAudioDownloadFilter` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CallAudioDownloadFilter {
         /// A list holding the one call ID to download.
         pub call_ids: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        CallAudioDownloadFilter { call_ids => "callIds" skip_nulls }
+        debug CallAudioDownloadFilter { call_ids => "callIds" skip_nulls }
     }
     /// The `CallAudioDownloadContentSelector` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CallAudioDownloadContentSelector {
         /// `exposedFields`
         pub exposed_fields: Option<CallAudioDownloadContentSelectorExposedFields>,
     }
     airbyte_agent_runtime::impl_record! {
-        CallAudioDownloadContentSelector { exposed_fields => "exposedFields" }
+        debug CallAudioDownloadContentSelector { exposed_fields => "exposedFields" }
     }
     /// The `CallAudioDownloadContentSelectorExposedFields` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CallAudioDownloadContentSelectorExposedFields {
         /// Has to be true so that Gong includes the media links.
         pub media: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        CallAudioDownloadContentSelectorExposedFields { media => "media" }
+        debug CallAudioDownloadContentSelectorExposedFields { media => "media" }
     }
 }
 #[cfg(
@@ -52,7 +52,7 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     /// The `StatsActivityAggregateListFilter` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct StatsActivityAggregateListFilter {
         /// First day of the range (YYYY-MM-DD); Gong requires it.
         pub from_date: Option<String>,
@@ -62,7 +62,7 @@ mod used_by_2 {
         pub user_ids: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        StatsActivityAggregateListFilter { from_date => "fromDate", to_date => "toDate",
-        user_ids => "userIds" skip_nulls }
+        debug StatsActivityAggregateListFilter { from_date => "fromDate", to_date =>
+        "toDate", user_ids => "userIds" skip_nulls }
     }
 }

@@ -27,7 +27,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// User structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct User {
         /// Resource type tag, such as drive#file.
         pub kind: Option<String>,
@@ -43,8 +43,9 @@ mod used_by_1 {
         pub email_address: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        User { kind => "kind", display_name => "displayName", photo_link => "photoLink",
-        me => "me", permission_id => "permissionId", email_address => "emailAddress" }
+        debug User { kind => "kind", display_name => "displayName", photo_link =>
+        "photoLink", me => "me", permission_id => "permissionId", email_address =>
+        "emailAddress" }
     }
 }
 #[cfg(any(feature = "drives", feature = "changes"))]
@@ -53,7 +54,7 @@ pub use used_by_2::*;
 #[cfg(any(feature = "drives", feature = "changes"))]
 mod used_by_2 {
     /// A shared drive.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Drive {
         /// Resource type tag, such as drive#file.
         pub kind: Option<String>,
@@ -81,14 +82,14 @@ mod used_by_2 {
         pub org_unit_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Drive { kind => "kind", id => "id", name => "name", color_rgb => "colorRgb",
-        background_image_link => "backgroundImageLink", background_image_file =>
-        "backgroundImageFile", capabilities => "capabilities", theme_id => "themeId",
+        debug Drive { kind => "kind", id => "id", name => "name", color_rgb =>
+        "colorRgb", background_image_link => "backgroundImageLink", background_image_file
+        => "backgroundImageFile", capabilities => "capabilities", theme_id => "themeId",
         created_time => "createdTime", hidden => "hidden", restrictions =>
         "restrictions", org_unit_id => "orgUnitId" }
     }
     /// Object describing the background image file.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DriveBackgroundImageFile {
         /// `id`
         pub id: Option<String>,
@@ -100,11 +101,11 @@ mod used_by_2 {
         pub width: Option<f64>,
     }
     airbyte_agent_runtime::impl_record! {
-        DriveBackgroundImageFile { id => "id", x_coordinate => "xCoordinate",
+        debug DriveBackgroundImageFile { id => "id", x_coordinate => "xCoordinate",
         y_coordinate => "yCoordinate", width => "width" }
     }
     /// What the user may do with the drive.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DriveCapabilities {
         /// `canAddChildren`
         pub can_add_children: Option<bool>,
@@ -150,7 +151,7 @@ mod used_by_2 {
         pub can_trash_children: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        DriveCapabilities { can_add_children => "canAddChildren", can_comment =>
+        debug DriveCapabilities { can_add_children => "canAddChildren", can_comment =>
         "canComment", can_copy => "canCopy", can_delete_drive => "canDeleteDrive",
         can_download => "canDownload", can_edit => "canEdit", can_list_children =>
         "canListChildren", can_manage_members => "canManageMembers", can_read_revisions
@@ -167,7 +168,7 @@ mod used_by_2 {
         => "canDeleteChildren", can_trash_children => "canTrashChildren" }
     }
     /// Object describing the restrictions.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DriveRestrictions {
         /// `copyRequiresWriterPermission`
         pub copy_requires_writer_permission: Option<bool>,
@@ -181,7 +182,7 @@ mod used_by_2 {
         pub sharing_folders_requires_organizer_permission: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        DriveRestrictions { copy_requires_writer_permission =>
+        debug DriveRestrictions { copy_requires_writer_permission =>
         "copyRequiresWriterPermission", domain_users_only => "domainUsersOnly",
         drive_members_only => "driveMembersOnly", admin_managed_restrictions =>
         "adminManagedRestrictions", sharing_folders_requires_organizer_permission =>
@@ -196,7 +197,7 @@ mod used_by_3 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// Metadata of a Drive file or folder.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct File {
         /// Resource type tag, such as drive#file.
         pub kind: Option<String>,
@@ -316,7 +317,7 @@ mod used_by_3 {
         pub video_media_metadata: Option<FileVideoMediaMetadata>,
     }
     airbyte_agent_runtime::impl_record! {
-        File { kind => "kind", id => "id", name => "name", mime_type => "mimeType",
+        debug File { kind => "kind", id => "id", name => "name", mime_type => "mimeType",
         description => "description", starred => "starred", trashed => "trashed",
         explicitly_trashed => "explicitlyTrashed", parents => "parents" skip_nulls,
         properties => "properties", app_properties => "appProperties", spaces => "spaces"
@@ -345,7 +346,7 @@ mod used_by_3 {
         video_media_metadata => "videoMediaMetadata" }
     }
     /// What the user may do with the file.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileCapabilities {
         /// `canEdit`
         pub can_edit: Option<bool>,
@@ -373,15 +374,15 @@ mod used_by_3 {
         pub can_remove_children: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileCapabilities { can_edit => "canEdit", can_comment => "canComment", can_share
-        => "canShare", can_copy => "canCopy", can_download => "canDownload", can_delete
-        => "canDelete", can_rename => "canRename", can_trash => "canTrash",
+        debug FileCapabilities { can_edit => "canEdit", can_comment => "canComment",
+        can_share => "canShare", can_copy => "canCopy", can_download => "canDownload",
+        can_delete => "canDelete", can_rename => "canRename", can_trash => "canTrash",
         can_read_revisions => "canReadRevisions", can_add_children => "canAddChildren",
         can_list_children => "canListChildren", can_remove_children =>
         "canRemoveChildren" }
     }
     /// Object describing the shortcut details.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileShortcutDetails {
         /// `targetId`
         pub target_id: Option<String>,
@@ -391,11 +392,11 @@ mod used_by_3 {
         pub target_resource_key: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileShortcutDetails { target_id => "targetId", target_mime_type =>
+        debug FileShortcutDetails { target_id => "targetId", target_mime_type =>
         "targetMimeType", target_resource_key => "targetResourceKey" }
     }
     /// The `FileContentRestrictionsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileContentRestrictionsItem {
         /// `readOnly`
         pub read_only: Option<bool>,
@@ -409,12 +410,12 @@ mod used_by_3 {
         pub type_: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileContentRestrictionsItem { read_only => "readOnly", reason => "reason",
+        debug FileContentRestrictionsItem { read_only => "readOnly", reason => "reason",
         restricting_user => "restrictingUser", restriction_time => "restrictionTime",
         type_ => "type" }
     }
     /// Object describing the link share metadata.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileLinkShareMetadata {
         /// `securityUpdateEligible`
         pub security_update_eligible: Option<bool>,
@@ -422,20 +423,20 @@ mod used_by_3 {
         pub security_update_enabled: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileLinkShareMetadata { security_update_eligible => "securityUpdateEligible",
-        security_update_enabled => "securityUpdateEnabled" }
+        debug FileLinkShareMetadata { security_update_eligible =>
+        "securityUpdateEligible", security_update_enabled => "securityUpdateEnabled" }
     }
     /// Object describing the label info.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileLabelInfo {
         /// `labels`
         pub labels: Option<Vec<Map<String, Value>>>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileLabelInfo { labels => "labels" skip_nulls }
+        debug FileLabelInfo { labels => "labels" skip_nulls }
     }
     /// Object describing the image media metadata.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileImageMediaMetadata {
         /// `width`
         pub width: Option<i64>,
@@ -481,7 +482,7 @@ mod used_by_3 {
         pub location: Option<FileImageMediaMetadataLocation>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileImageMediaMetadata { width => "width", height => "height", rotation =>
+        debug FileImageMediaMetadata { width => "width", height => "height", rotation =>
         "rotation", time => "time", camera_make => "cameraMake", camera_model =>
         "cameraModel", exposure_time => "exposureTime", aperture => "aperture",
         flash_used => "flashUsed", focal_length => "focalLength", iso_speed =>
@@ -491,7 +492,7 @@ mod used_by_3 {
         subject_distance => "subjectDistance", lens => "lens", location => "location" }
     }
     /// The `FileImageMediaMetadataLocation` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileImageMediaMetadataLocation {
         /// `latitude`
         pub latitude: Option<f64>,
@@ -501,11 +502,11 @@ mod used_by_3 {
         pub altitude: Option<f64>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileImageMediaMetadataLocation { latitude => "latitude", longitude =>
+        debug FileImageMediaMetadataLocation { latitude => "latitude", longitude =>
         "longitude", altitude => "altitude" }
     }
     /// Object describing the video media metadata.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct FileVideoMediaMetadata {
         /// `width`
         pub width: Option<i64>,
@@ -515,8 +516,8 @@ mod used_by_3 {
         pub duration_millis: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        FileVideoMediaMetadata { width => "width", height => "height", duration_millis =>
-        "durationMillis" }
+        debug FileVideoMediaMetadata { width => "width", height => "height",
+        duration_millis => "durationMillis" }
     }
 }
 #[cfg(any(feature = "comments", feature = "replies"))]
@@ -526,7 +527,7 @@ pub use used_by_4::*;
 mod used_by_4 {
     use super::*;
     /// A reply in a comment thread.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Reply {
         /// Resource type tag, such as drive#file.
         pub kind: Option<String>,
@@ -548,8 +549,8 @@ mod used_by_4 {
         pub action: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Reply { kind => "kind", id => "id", created_time => "createdTime", modified_time
-        => "modifiedTime", author => "author", html_content => "htmlContent", content =>
-        "content", deleted => "deleted", action => "action" }
+        debug Reply { kind => "kind", id => "id", created_time => "createdTime",
+        modified_time => "modifiedTime", author => "author", html_content =>
+        "htmlContent", content => "content", deleted => "deleted", action => "action" }
     }
 }

@@ -24,7 +24,7 @@ pub use used_by_1::*;
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `ApplicationCustomFieldsValue` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ApplicationCustomFieldsValue {
         /// `name`
         pub name: Option<String>,
@@ -34,8 +34,8 @@ mod used_by_1 {
         pub value: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        ApplicationCustomFieldsValue { name => "name", type_ => "type", value => "value"
-        }
+        debug ApplicationCustomFieldsValue { name => "name", type_ => "type", value =>
+        "value" }
     }
 }
 #[cfg(any(feature = "sources", feature = "users"))]
@@ -44,7 +44,7 @@ pub use used_by_2::*;
 #[cfg(any(feature = "sources", feature = "users"))]
 mod used_by_2 {
     /// Kind of source.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SourceType {
         /// Unique identifier of this type.
         pub id: Option<i64>,
@@ -52,6 +52,6 @@ mod used_by_2 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SourceType { id => "id", name => "name" }
+        debug SourceType { id => "id", name => "name" }
     }
 }

@@ -25,13 +25,13 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// The `NotesCreateAssociationsItemTo` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct NotesCreateAssociationsItemTo {
         /// Unique identifier of this to.
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        NotesCreateAssociationsItemTo { id => "id" }
+        debug NotesCreateAssociationsItemTo { id => "id" }
     }
 }
 #[cfg(
@@ -57,7 +57,7 @@ pub use used_by_2::*;
 mod used_by_2 {
     use super::*;
     /// The `NotesCreateAssociationsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct NotesCreateAssociationsItem {
         /// `to`
         pub to: Option<NotesCreateAssociationsItemTo>,
@@ -65,10 +65,10 @@ mod used_by_2 {
         pub types: Option<Vec<NotesCreateAssociationsItemTypesItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        NotesCreateAssociationsItem { to => "to", types => "types" skip_nulls }
+        debug NotesCreateAssociationsItem { to => "to", types => "types" skip_nulls }
     }
     /// The `NotesCreateAssociationsItemTypesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct NotesCreateAssociationsItemTypesItem {
         /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
         pub association_category: Option<String>,
@@ -76,7 +76,7 @@ mod used_by_2 {
         pub association_type_id: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        NotesCreateAssociationsItemTypesItem { association_category =>
+        debug NotesCreateAssociationsItemTypesItem { association_category =>
         "associationCategory", association_type_id => "associationTypeId" }
     }
 }
@@ -100,16 +100,16 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     /// The `ContactsSearchFilterGroupsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ContactsSearchFilterGroupsItem {
         /// `filters`
         pub filters: Option<Vec<ContactsSearchFilterGroupsItemFiltersItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        ContactsSearchFilterGroupsItem { filters => "filters" skip_nulls }
+        debug ContactsSearchFilterGroupsItem { filters => "filters" skip_nulls }
     }
     /// The `ContactsSearchFilterGroupsItemFiltersItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ContactsSearchFilterGroupsItemFiltersItem {
         /// `operator`
         pub operator: Option<ContactsSearchFilterGroupsItemFiltersItemOperator>,
@@ -121,8 +121,9 @@ mod used_by_3 {
         pub values: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        ContactsSearchFilterGroupsItemFiltersItem { operator => "operator", property_name
-        => "propertyName", value => "value", values => "values" skip_nulls }
+        debug ContactsSearchFilterGroupsItemFiltersItem { operator => "operator",
+        property_name => "propertyName", value => "value", values => "values" skip_nulls
+        }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `ContactsSearchFilterGroupsItemFiltersItemOperator`."] pub
@@ -137,7 +138,7 @@ mod used_by_3 {
         NotIn => "NOT_IN" }
     }
     /// The `ContactsSearchSortsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ContactsSearchSortsItem {
         /// `propertyName`
         pub property_name: Option<String>,
@@ -145,7 +146,7 @@ mod used_by_3 {
         pub direction: Option<ContactsSearchSortsItemDirection>,
     }
     airbyte_agent_runtime::impl_record! {
-        ContactsSearchSortsItem { property_name => "propertyName", direction =>
+        debug ContactsSearchSortsItem { property_name => "propertyName", direction =>
         "direction" }
     }
     airbyte_agent_runtime::string_enum! {

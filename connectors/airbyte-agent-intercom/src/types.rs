@@ -11,7 +11,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// Response envelope with conversation deleted data.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ConversationsRecord2 {
         /// Unique identifier of this conversation.
         pub id: Option<String>,
@@ -21,7 +21,8 @@ mod used_by_1 {
         pub deleted: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        ConversationsRecord2 { id => "id", object => "object", deleted => "deleted" }
+        debug ConversationsRecord2 { id => "id", object => "object", deleted => "deleted"
+        }
     }
 }
 #[cfg(any(feature = "conversations", feature = "companies", feature = "tags"))]
@@ -30,7 +31,7 @@ pub use used_by_2::*;
 #[cfg(any(feature = "conversations", feature = "companies", feature = "tags"))]
 mod used_by_2 {
     /// A tag for contacts, companies or conversations.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Tag {
         /// Object type of the tag.
         pub type_: Option<String>,
@@ -44,11 +45,11 @@ mod used_by_2 {
         pub applied_by: Option<AdminReference>,
     }
     airbyte_agent_runtime::impl_record! {
-        Tag { type_ => "type", id => "id", name => "name", applied_at => "applied_at",
-        applied_by => "applied_by" }
+        debug Tag { type_ => "type", id => "id", name => "name", applied_at =>
+        "applied_at", applied_by => "applied_by" }
     }
     /// Admin reference structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct AdminReference {
         /// Object type of the admin reference.
         pub type_: Option<String>,
@@ -56,7 +57,7 @@ mod used_by_2 {
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        AdminReference { type_ => "type", id => "id" }
+        debug AdminReference { type_ => "type", id => "id" }
     }
 }
 #[cfg(any(feature = "companies", feature = "segments"))]
@@ -65,7 +66,7 @@ pub use used_by_3::*;
 #[cfg(any(feature = "companies", feature = "segments"))]
 mod used_by_3 {
     /// A segment of contacts defined by filters.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Segment {
         /// Object type of the segment.
         pub type_: Option<String>,
@@ -83,7 +84,7 @@ mod used_by_3 {
         pub count: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        Segment { type_ => "type", id => "id", name => "name", created_at =>
+        debug Segment { type_ => "type", id => "id", name => "name", created_at =>
         "created_at", updated_at => "updated_at", person_type => "person_type", count =>
         "count" }
     }
@@ -94,7 +95,7 @@ pub use used_by_4::*;
 #[cfg(any(feature = "conversations", feature = "notes"))]
 mod used_by_4 {
     /// Contact reference structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ContactReference {
         /// Object type of the contact reference.
         pub type_: Option<String>,
@@ -102,10 +103,10 @@ mod used_by_4 {
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ContactReference { type_ => "type", id => "id" }
+        debug ContactReference { type_ => "type", id => "id" }
     }
     /// Author structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Author {
         /// Object type of the author.
         pub type_: Option<String>,
@@ -117,6 +118,6 @@ mod used_by_4 {
         pub email: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Author { type_ => "type", id => "id", name => "name", email => "email" }
+        debug Author { type_ => "type", id => "id", name => "name", email => "email" }
     }
 }

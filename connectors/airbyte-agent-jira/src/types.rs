@@ -21,7 +21,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// The `IssuesCreateFieldsDescriptionContentItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesCreateFieldsDescriptionContentItem {
         /// Kind of content.
         pub type_: Option<String>,
@@ -29,11 +29,11 @@ mod used_by_1 {
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItemContentItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesCreateFieldsDescriptionContentItem { type_ => "type", content => "content"
-        skip_nulls }
+        debug IssuesCreateFieldsDescriptionContentItem { type_ => "type", content =>
+        "content" skip_nulls }
     }
     /// The `IssuesCreateFieldsDescriptionContentItemContentItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesCreateFieldsDescriptionContentItemContentItem {
         /// Kind of content.
         pub type_: Option<String>,
@@ -41,8 +41,8 @@ mod used_by_1 {
         pub text: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesCreateFieldsDescriptionContentItemContentItem { type_ => "type", text =>
-        "text" }
+        debug IssuesCreateFieldsDescriptionContentItemContentItem { type_ => "type", text
+        => "text" }
     }
 }
 #[cfg(any(feature = "issue_comments", feature = "issue_worklogs"))]
@@ -52,7 +52,7 @@ pub use used_by_2::*;
 mod used_by_2 {
     use super::*;
     /// Free-form body of the issue comment.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueCommentBody {
         /// Kind of body.
         pub type_: Option<String>,
@@ -62,11 +62,11 @@ mod used_by_2 {
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueCommentBody { type_ => "type", version => "version", content => "content"
-        skip_nulls }
+        debug IssueCommentBody { type_ => "type", version => "version", content =>
+        "content" skip_nulls }
     }
     /// Object describing the author.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueCommentAuthor {
         /// `self`
         pub self_: Option<String>,
@@ -86,12 +86,13 @@ mod used_by_2 {
         pub avatar_urls: Option<IssueFields2ProjectAvatarUrls>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueCommentAuthor { self_ => "self", account_id => "accountId", email_address =>
-        "emailAddress", display_name => "displayName", active => "active", time_zone =>
-        "timeZone", account_type => "accountType", avatar_urls => "avatarUrls" }
+        debug IssueCommentAuthor { self_ => "self", account_id => "accountId",
+        email_address => "emailAddress", display_name => "displayName", active =>
+        "active", time_zone => "timeZone", account_type => "accountType", avatar_urls =>
+        "avatarUrls" }
     }
     /// Object describing the visibility.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueCommentVisibility {
         /// `type`
         pub type_: Option<String>,
@@ -101,11 +102,11 @@ mod used_by_2 {
         pub identifier: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueCommentVisibility { type_ => "type", value => "value", identifier =>
+        debug IssueCommentVisibility { type_ => "type", value => "value", identifier =>
         "identifier" }
     }
     /// Limit who sees the comment to a group or role.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueCommentsCreateVisibility {
         /// Kind of restriction: group or role.
         pub type_: Option<IssueCommentsCreateVisibilityType>,
@@ -115,8 +116,8 @@ mod used_by_2 {
         pub identifier: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueCommentsCreateVisibility { type_ => "type", value => "value", identifier =>
-        "identifier" }
+        debug IssueCommentsCreateVisibility { type_ => "type", value => "value",
+        identifier => "identifier" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of restriction: group or role."] pub enum
@@ -146,7 +147,7 @@ pub use used_by_3::*;
 )]
 mod used_by_3 {
     /// Object describing the avatar URLs.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueFields2ProjectAvatarUrls {
         /// `16x16`
         pub _16x16: Option<String>,
@@ -158,8 +159,8 @@ mod used_by_3 {
         pub _48x48: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueFields2ProjectAvatarUrls { _16x16 => "16x16", _24x24 => "24x24", _32x32 =>
-        "32x32", _48x48 => "48x48" }
+        debug IssueFields2ProjectAvatarUrls { _16x16 => "16x16", _24x24 => "24x24",
+        _32x32 => "32x32", _48x48 => "48x48" }
     }
 }
 #[cfg(any(feature = "issues", feature = "issue_worklogs", feature = "issue_links"))]
@@ -169,7 +170,7 @@ pub use used_by_4::*;
 mod used_by_4 {
     use super::*;
     /// Issue description as an Atlassian Document Format document.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesCreateFieldsDescription {
         /// Always `doc`.
         pub type_: Option<String>,
@@ -179,8 +180,8 @@ mod used_by_4 {
         pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesCreateFieldsDescription { type_ => "type", version => "version", content =>
-        "content" skip_nulls }
+        debug IssuesCreateFieldsDescription { type_ => "type", version => "version",
+        content => "content" skip_nulls }
     }
 }
 #[cfg(any(feature = "issues", feature = "issue_transitions"))]
@@ -189,7 +190,7 @@ pub use used_by_5::*;
 #[cfg(any(feature = "issues", feature = "issue_transitions"))]
 mod used_by_5 {
     /// Current status of the fields.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueFields2Status {
         /// `self`
         pub self_: Option<String>,
@@ -205,11 +206,12 @@ mod used_by_5 {
         pub status_category: Option<IssueFields2StatusStatusCategory>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueFields2Status { self_ => "self", description => "description", icon_url =>
-        "iconUrl", name => "name", id => "id", status_category => "statusCategory" }
+        debug IssueFields2Status { self_ => "self", description => "description",
+        icon_url => "iconUrl", name => "name", id => "id", status_category =>
+        "statusCategory" }
     }
     /// The `IssueFields2StatusStatusCategory` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueFields2StatusStatusCategory {
         /// `self`
         pub self_: Option<String>,
@@ -223,8 +225,8 @@ mod used_by_5 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueFields2StatusStatusCategory { self_ => "self", id => "id", key => "key",
-        color_name => "colorName", name => "name" }
+        debug IssueFields2StatusStatusCategory { self_ => "self", id => "id", key =>
+        "key", color_name => "colorName", name => "name" }
     }
 }
 #[cfg(any(feature = "issues", feature = "projects"))]
@@ -233,7 +235,7 @@ pub use used_by_6::*;
 #[cfg(any(feature = "issues", feature = "projects"))]
 mod used_by_6 {
     /// Object describing the issuetype.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueFields2Issuetype {
         /// `self`
         pub self_: Option<String>,
@@ -253,12 +255,12 @@ mod used_by_6 {
         pub hierarchy_level: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueFields2Issuetype { self_ => "self", id => "id", description =>
+        debug IssueFields2Issuetype { self_ => "self", id => "id", description =>
         "description", icon_url => "iconUrl", name => "name", subtask => "subtask",
         avatar_id => "avatarId", hierarchy_level => "hierarchyLevel" }
     }
     /// The `IssueFields2ProjectProjectCategory` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueFields2ProjectProjectCategory {
         /// `self`
         pub self_: Option<String>,
@@ -270,7 +272,7 @@ mod used_by_6 {
         pub description: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueFields2ProjectProjectCategory { self_ => "self", id => "id", name => "name",
-        description => "description" }
+        debug IssueFields2ProjectProjectCategory { self_ => "self", id => "id", name =>
+        "name", description => "description" }
     }
 }

@@ -2,11 +2,11 @@
 
 //! Record types shared by several entities.
 /// Links to this page or record and, for lists, to the next page.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProfileLinks {
     /// `self`
     pub self_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProfileLinks { self_ => "self" }
+    debug ProfileLinks { self_ => "self" }
 }

@@ -7,7 +7,7 @@ pub use used_by_1::*;
 #[cfg(any(feature = "issues", feature = "comments"))]
 mod used_by_1 {
     /// The `IssueAssignee` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueAssignee {
         /// Unique identifier of this assignee.
         pub id: Option<String>,
@@ -17,7 +17,7 @@ mod used_by_1 {
         pub email: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueAssignee { id => "id", name => "name", email => "email" }
+        debug IssueAssignee { id => "id", name => "name", email => "email" }
     }
 }
 #[cfg(any(feature = "issues", feature = "workflow_states"))]
@@ -26,7 +26,7 @@ pub use used_by_2::*;
 #[cfg(any(feature = "issues", feature = "workflow_states"))]
 mod used_by_2 {
     /// The `IssueState` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueState {
         /// Unique identifier of this state.
         pub id: Option<String>,
@@ -34,6 +34,6 @@ mod used_by_2 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueState { id => "id", name => "name" }
+        debug IssueState { id => "id", name => "name" }
     }
 }

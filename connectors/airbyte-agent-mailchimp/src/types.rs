@@ -2,7 +2,7 @@
 
 //! Record types shared by several entities.
 /// Link structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Link {
     /// Rel of this link.
     pub rel: Option<String>,
@@ -16,7 +16,7 @@ pub struct Link {
     pub schema: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Link { rel => "rel", href => "href", method => "method", target_schema =>
+    debug Link { rel => "rel", href => "href", method => "method", target_schema =>
     "targetSchema", schema => "schema" }
 }
 #[cfg(any(feature = "campaigns", feature = "automations"))]
@@ -25,7 +25,7 @@ pub use used_by_1::*;
 #[cfg(any(feature = "campaigns", feature = "automations"))]
 mod used_by_1 {
     /// Tracking options of the campaign.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CampaignTracking {
         /// Open figures of the campaign.
         pub opens: Option<bool>,
@@ -43,9 +43,9 @@ mod used_by_1 {
         pub clicktale: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CampaignTracking { opens => "opens", html_clicks => "html_clicks", text_clicks =>
-        "text_clicks", goal_tracking => "goal_tracking", ecomm360 => "ecomm360",
-        google_analytics => "google_analytics", clicktale => "clicktale" }
+        debug CampaignTracking { opens => "opens", html_clicks => "html_clicks",
+        text_clicks => "text_clicks", goal_tracking => "goal_tracking", ecomm360 =>
+        "ecomm360", google_analytics => "google_analytics", clicktale => "clicktale" }
     }
 }
 #[cfg(any(feature = "campaigns", feature = "lists", feature = "list_members"))]
@@ -70,7 +70,7 @@ mod used_by_4 {
         "rss", #[doc = " `variate`"] Variate => "variate" }
     }
     /// Object describing the ecommerce.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CampaignReportSummaryEcommerce {
         /// How many total orders there are.
         pub total_orders: Option<i64>,
@@ -80,8 +80,8 @@ mod used_by_4 {
         pub total_revenue: Option<f64>,
     }
     airbyte_agent_runtime::impl_record! {
-        CampaignReportSummaryEcommerce { total_orders => "total_orders", total_spent =>
-        "total_spent", total_revenue => "total_revenue" }
+        debug CampaignReportSummaryEcommerce { total_orders => "total_orders",
+        total_spent => "total_spent", total_revenue => "total_revenue" }
     }
 }
 #[cfg(any(feature = "list_members", feature = "segment_members"))]
@@ -97,7 +97,7 @@ mod used_by_5 {
         => "transactional", #[doc = " `archived`"] Archived => "archived" }
     }
     /// Object describing the location.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ListMemberLocation {
         /// Latitude (numeric).
         pub latitude: Option<f64>,
@@ -115,8 +115,8 @@ mod used_by_5 {
         pub region: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ListMemberLocation { latitude => "latitude", longitude => "longitude", gmtoff =>
-        "gmtoff", dstoff => "dstoff", country_code => "country_code", timezone =>
-        "timezone", region => "region" }
+        debug ListMemberLocation { latitude => "latitude", longitude => "longitude",
+        gmtoff => "gmtoff", dstoff => "dstoff", country_code => "country_code", timezone
+        => "timezone", region => "region" }
     }
 }

@@ -8,7 +8,7 @@ pub use used_by_1::*;
 mod used_by_1 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// Rich text structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RichText {
         /// Kind of rich text.
         pub type_: Option<String>,
@@ -22,11 +22,11 @@ mod used_by_1 {
         pub href: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        RichText { type_ => "type", text => "text", annotations => "annotations",
+        debug RichText { type_ => "type", text => "text", annotations => "annotations",
         plain_text => "plain_text", href => "href" }
     }
     /// Free-form text of the rich text.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RichTextText {
         /// Free-form content of the text.
         pub content: Option<String>,
@@ -34,10 +34,10 @@ mod used_by_1 {
         pub link: Option<Map<String, Value>>,
     }
     airbyte_agent_runtime::impl_record! {
-        RichTextText { content => "content", link => "link" }
+        debug RichTextText { content => "content", link => "link" }
     }
     /// Styling of the text span: bold, italic, strikethrough, underline, code and color.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct RichTextAnnotations {
         /// `bold`
         pub bold: Option<bool>,
@@ -53,11 +53,11 @@ mod used_by_1 {
         pub color: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        RichTextAnnotations { bold => "bold", italic => "italic", strikethrough =>
+        debug RichTextAnnotations { bold => "bold", italic => "italic", strikethrough =>
         "strikethrough", underline => "underline", code => "code", color => "color" }
     }
     /// The `DataSourcesUpdateTitleItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DataSourcesUpdateTitleItem {
         /// `type`
         pub type_: Option<String>,
@@ -71,11 +71,11 @@ mod used_by_1 {
         pub annotations: Option<DataSourcesUpdateTitleItemAnnotations>,
     }
     airbyte_agent_runtime::impl_record! {
-        DataSourcesUpdateTitleItem { type_ => "type", text => "text", mention =>
+        debug DataSourcesUpdateTitleItem { type_ => "type", text => "text", mention =>
         "mention", equation => "equation", annotations => "annotations" }
     }
     /// The `DataSourcesUpdateTitleItemText` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DataSourcesUpdateTitleItemText {
         /// `content`
         pub content: Option<String>,
@@ -83,28 +83,28 @@ mod used_by_1 {
         pub link: Option<DataSourcesUpdateTitleItemTextLink>,
     }
     airbyte_agent_runtime::impl_record! {
-        DataSourcesUpdateTitleItemText { content => "content", link => "link" }
+        debug DataSourcesUpdateTitleItemText { content => "content", link => "link" }
     }
     /// The `DataSourcesUpdateTitleItemTextLink` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DataSourcesUpdateTitleItemTextLink {
         /// `url`
         pub url: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        DataSourcesUpdateTitleItemTextLink { url => "url" }
+        debug DataSourcesUpdateTitleItemTextLink { url => "url" }
     }
     /// The `DataSourcesUpdateTitleItemEquation` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DataSourcesUpdateTitleItemEquation {
         /// `expression`
         pub expression: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        DataSourcesUpdateTitleItemEquation { expression => "expression" }
+        debug DataSourcesUpdateTitleItemEquation { expression => "expression" }
     }
     /// The `DataSourcesUpdateTitleItemAnnotations` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct DataSourcesUpdateTitleItemAnnotations {
         /// `bold`
         pub bold: Option<bool>,
@@ -120,7 +120,7 @@ mod used_by_1 {
         pub color: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        DataSourcesUpdateTitleItemAnnotations { bold => "bold", italic => "italic",
+        debug DataSourcesUpdateTitleItemAnnotations { bold => "bold", italic => "italic",
         strikethrough => "strikethrough", underline => "underline", code => "code", color
         => "color" }
     }
@@ -145,7 +145,7 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     /// Creator of the page.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Page2CreatedBy {
         /// `object`
         pub object: Option<String>,
@@ -153,10 +153,10 @@ mod used_by_2 {
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Page2CreatedBy { object => "object", id => "id" }
+        debug Page2CreatedBy { object => "object", id => "id" }
     }
     /// Parent structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Parent {
         /// Kind of parent.
         pub type_: Option<String>,
@@ -172,7 +172,7 @@ mod used_by_2 {
         pub workspace: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        Parent { type_ => "type", database_id => "database_id", data_source_id =>
+        debug Parent { type_ => "type", database_id => "database_id", data_source_id =>
         "data_source_id", page_id => "page_id", block_id => "block_id", workspace =>
         "workspace" }
     }
@@ -183,22 +183,22 @@ pub use used_by_3::*;
 #[cfg(any(feature = "pages", feature = "data_sources", feature = "blocks"))]
 mod used_by_3 {
     /// External file given by URL.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PagesCreateIconExternal {
         /// `url`
         pub url: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        PagesCreateIconExternal { url => "url" }
+        debug PagesCreateIconExternal { url => "url" }
     }
     /// Reference to a file uploaded to Notion.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PagesCreateIconFileUpload {
         /// `id`
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        PagesCreateIconFileUpload { id => "id" }
+        debug PagesCreateIconFileUpload { id => "id" }
     }
 }
 #[cfg(any(feature = "pages", feature = "data_sources"))]
@@ -208,7 +208,7 @@ pub use used_by_4::*;
 mod used_by_4 {
     use super::*;
     /// The `PagesListSort` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PagesListSort {
         /// `direction`
         pub direction: Option<String>,
@@ -216,10 +216,10 @@ mod used_by_4 {
         pub timestamp: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        PagesListSort { direction => "direction", timestamp => "timestamp" }
+        debug PagesListSort { direction => "direction", timestamp => "timestamp" }
     }
     /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PagesCreateIcon {
         /// Kind of icon.
         pub type_: Option<String>,
@@ -235,11 +235,12 @@ mod used_by_4 {
         pub icon: Option<PagesCreateIconIcon>,
     }
     airbyte_agent_runtime::impl_record! {
-        PagesCreateIcon { type_ => "type", emoji => "emoji", external => "external",
-        file_upload => "file_upload", custom_emoji => "custom_emoji", icon => "icon" }
+        debug PagesCreateIcon { type_ => "type", emoji => "emoji", external =>
+        "external", file_upload => "file_upload", custom_emoji => "custom_emoji", icon =>
+        "icon" }
     }
     /// Page icon: an emoji, an external image, an uploaded file, a custom emoji or a built-in Notion icon; null removes it.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PagesCreateIconIcon {
         /// `name`
         pub name: Option<String>,
@@ -247,10 +248,10 @@ mod used_by_4 {
         pub color: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        PagesCreateIconIcon { name => "name", color => "color" }
+        debug PagesCreateIconIcon { name => "name", color => "color" }
     }
     /// Cover image from an external URL or an uploaded file; null removes it.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PagesCreateCover {
         /// Kind of cover.
         pub type_: Option<String>,
@@ -260,7 +261,7 @@ mod used_by_4 {
         pub file_upload: Option<PagesCreateIconFileUpload>,
     }
     airbyte_agent_runtime::impl_record! {
-        PagesCreateCover { type_ => "type", external => "external", file_upload =>
+        debug PagesCreateCover { type_ => "type", external => "external", file_upload =>
         "file_upload" }
     }
 }

@@ -7,7 +7,7 @@ pub use used_by_1::*;
 #[cfg(any(feature = "customers", feature = "invoices"))]
 mod used_by_1 {
     /// A postal address.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Address {
         /// City of this address.
         pub city: Option<String>,
@@ -23,7 +23,7 @@ mod used_by_1 {
         pub state: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Address { city => "city", country => "country", line1 => "line1", line2 =>
+        debug Address { city => "city", country => "country", line1 => "line1", line2 =>
         "line2", postal_code => "postal_code", state => "state" }
     }
 }
@@ -33,7 +33,7 @@ pub use used_by_2::*;
 #[cfg(any(feature = "subscriptions", feature = "invoices"))]
 mod used_by_2 {
     /// Object describing the customer.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionCustomer {
         /// Unique identifier of this customer.
         pub id: Option<String>,
@@ -41,8 +41,8 @@ mod used_by_2 {
         pub external_customer_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionCustomer { id => "id", external_customer_id => "external_customer_id"
-        }
+        debug SubscriptionCustomer { id => "id", external_customer_id =>
+        "external_customer_id" }
     }
 }
 #[cfg(any(feature = "subscriptions", feature = "plans"))]
@@ -51,7 +51,7 @@ pub use used_by_3::*;
 #[cfg(any(feature = "subscriptions", feature = "plans"))]
 mod used_by_3 {
     /// Object describing the plan.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionPlan {
         /// Unique identifier of this plan.
         pub id: Option<String>,
@@ -59,6 +59,6 @@ mod used_by_3 {
         pub name: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionPlan { id => "id", name => "name" }
+        debug SubscriptionPlan { id => "id", name => "name" }
     }
 }

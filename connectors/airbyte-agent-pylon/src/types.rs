@@ -25,7 +25,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// The `MiniUser` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct MiniUser {
         /// Email address of the mini user.
         pub email: Option<String>,
@@ -33,7 +33,7 @@ mod used_by_1 {
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        MiniUser { email => "email", id => "id" }
+        debug MiniUser { email => "email", id => "id" }
     }
 }
 #[cfg(
@@ -56,13 +56,13 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     /// The `MiniAccount` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct MiniAccount {
         /// Unique identifier of this mini account.
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        MiniAccount { id => "id" }
+        debug MiniAccount { id => "id" }
     }
 }
 #[cfg(
@@ -76,7 +76,7 @@ pub use used_by_3::*;
 mod used_by_3 {
     use super::*;
     /// The `Issue` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Issue {
         /// Unique identifier of this issue.
         pub id: Option<String>,
@@ -152,35 +152,36 @@ mod used_by_3 {
         pub updated_at: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Issue { id => "id", account => "account", assignee => "assignee", attachment_urls
-        => "attachment_urls" skip_nulls, author_unverified => "author_unverified",
-        body_html => "body_html", business_hours_first_response_seconds =>
-        "business_hours_first_response_seconds", business_hours_resolution_seconds =>
-        "business_hours_resolution_seconds", business_hours_time_in_status_seconds =>
-        "business_hours_time_in_status_seconds", chat_widget_info => "chat_widget_info",
-        created_at => "created_at", csat_responses => "csat_responses" skip_nulls,
-        custom_fields => "custom_fields", customer_portal_visible =>
-        "customer_portal_visible", external_issues => "external_issues" skip_nulls,
-        first_response_seconds => "first_response_seconds", first_response_time =>
-        "first_response_time", latest_message_time => "latest_message_time", link =>
-        "link", number => "number", number_of_touches => "number_of_touches", requester
-        => "requester", resolution_seconds => "resolution_seconds", resolution_time =>
-        "resolution_time", slack => "slack", snoozed_until_time => "snoozed_until_time",
-        source => "source", state => "state", tags => "tags" skip_nulls, team => "team",
-        title => "title", time_in_status_seconds => "time_in_status_seconds", type_ =>
-        "type", updated_at => "updated_at" }
+        debug Issue { id => "id", account => "account", assignee => "assignee",
+        attachment_urls => "attachment_urls" skip_nulls, author_unverified =>
+        "author_unverified", body_html => "body_html",
+        business_hours_first_response_seconds => "business_hours_first_response_seconds",
+        business_hours_resolution_seconds => "business_hours_resolution_seconds",
+        business_hours_time_in_status_seconds => "business_hours_time_in_status_seconds",
+        chat_widget_info => "chat_widget_info", created_at => "created_at",
+        csat_responses => "csat_responses" skip_nulls, custom_fields => "custom_fields",
+        customer_portal_visible => "customer_portal_visible", external_issues =>
+        "external_issues" skip_nulls, first_response_seconds => "first_response_seconds",
+        first_response_time => "first_response_time", latest_message_time =>
+        "latest_message_time", link => "link", number => "number", number_of_touches =>
+        "number_of_touches", requester => "requester", resolution_seconds =>
+        "resolution_seconds", resolution_time => "resolution_time", slack => "slack",
+        snoozed_until_time => "snoozed_until_time", source => "source", state => "state",
+        tags => "tags" skip_nulls, team => "team", title => "title",
+        time_in_status_seconds => "time_in_status_seconds", type_ => "type", updated_at
+        => "updated_at" }
     }
     /// The `IssueChatWidgetInfo` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssueChatWidgetInfo {
         /// Page URL (a URL).
         pub page_url: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssueChatWidgetInfo { page_url => "page_url" }
+        debug IssueChatWidgetInfo { page_url => "page_url" }
     }
     /// The `CsatResponse` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CsatResponse {
         /// Comment of this csat.
         pub comment: Option<String>,
@@ -188,10 +189,10 @@ mod used_by_3 {
         pub score: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        CsatResponse { comment => "comment", score => "score" }
+        debug CsatResponse { comment => "comment", score => "score" }
     }
     /// The `CustomFieldValue` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomFieldValue {
         /// Slug of this custom field value.
         pub slug: Option<String>,
@@ -201,11 +202,11 @@ mod used_by_3 {
         pub values: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomFieldValue { slug => "slug", value => "value", values => "values"
+        debug CustomFieldValue { slug => "slug", value => "value", values => "values"
         skip_nulls }
     }
     /// The `ExternalIssue` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ExternalIssue {
         /// Identifier of the related external.
         pub external_id: Option<String>,
@@ -215,11 +216,11 @@ mod used_by_3 {
         pub source: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ExternalIssue { external_id => "external_id", link => "link", source => "source"
-        }
+        debug ExternalIssue { external_id => "external_id", link => "link", source =>
+        "source" }
     }
     /// The `SlackInfo` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SlackInfo {
         /// Identifier of the related channel.
         pub channel_id: Option<String>,
@@ -229,8 +230,8 @@ mod used_by_3 {
         pub workspace_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SlackInfo { channel_id => "channel_id", message_ts => "message_ts", workspace_id
-        => "workspace_id" }
+        debug SlackInfo { channel_id => "channel_id", message_ts => "message_ts",
+        workspace_id => "workspace_id" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `IssueSource`."] pub enum IssueSource { #[doc = " `slack`"]
@@ -243,13 +244,13 @@ mod used_by_3 {
         #[doc = " `telegram`"] Telegram => "telegram" }
     }
     /// The `MiniTeam` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct MiniTeam {
         /// Unique identifier of this mini team.
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        MiniTeam { id => "id" }
+        debug MiniTeam { id => "id" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Values of `IssueType`."] pub enum IssueType { #[doc =
@@ -257,7 +258,7 @@ mod used_by_3 {
         "ticket" }
     }
     /// The `IssuesRecord` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct IssuesRecord {
         /// `data`
         pub data: Option<Issue>,
@@ -265,7 +266,7 @@ mod used_by_3 {
         pub request_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        IssuesRecord { data => "data", request_id => "request_id" }
+        debug IssuesRecord { data => "data", request_id => "request_id" }
     }
 }
 #[cfg(
@@ -288,7 +289,7 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     /// The `MiniContact` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct MiniContact {
         /// Email address of the mini contact.
         pub email: Option<String>,
@@ -296,7 +297,7 @@ mod used_by_4 {
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        MiniContact { email => "email", id => "id" }
+        debug MiniContact { email => "email", id => "id" }
     }
 }
 #[cfg(any(feature = "users", feature = "me"))]
@@ -305,7 +306,7 @@ pub use used_by_5::*;
 #[cfg(any(feature = "users", feature = "me"))]
 mod used_by_5 {
     /// The `User` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct User {
         /// Unique identifier of this user.
         pub id: Option<String>,
@@ -323,7 +324,7 @@ mod used_by_5 {
         pub status: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        User { id => "id", avatar_url => "avatar_url", email => "email", emails =>
+        debug User { id => "id", avatar_url => "avatar_url", email => "email", emails =>
         "emails" skip_nulls, name => "name", role_id => "role_id", status => "status" }
     }
 }

@@ -39,7 +39,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// The `AccountAttributes` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct AccountAttributes {
         /// `type`
         pub type_: Option<String>,
@@ -47,7 +47,7 @@ mod used_by_1 {
         pub url: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        AccountAttributes { type_ => "type", url => "url" }
+        debug AccountAttributes { type_ => "type", url => "url" }
     }
 }
 #[cfg(
@@ -85,7 +85,7 @@ pub use used_by_2::*;
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// The `SobjectsRecord` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SobjectsRecord {
         /// Unique identifier of this 201.
         pub id: Option<String>,
@@ -95,8 +95,8 @@ mod used_by_2 {
         pub errors: Option<Vec<Map<String, Value>>>,
     }
     airbyte_agent_runtime::impl_record! {
-        SobjectsRecord { id => "id", success => "success", errors => "errors" skip_nulls
-        }
+        debug SobjectsRecord { id => "id", success => "success", errors => "errors"
+        skip_nulls }
     }
 }
 #[cfg(
@@ -130,16 +130,16 @@ pub use used_by_3::*;
 mod used_by_3 {
     use super::*;
     /// Result of a SOSL search.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct AccountsSearchResult {
         /// Search records (list).
         pub search_records: Option<Vec<AccountsSearchResultSearchRecordsItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        AccountsSearchResult { search_records => "searchRecords" skip_nulls }
+        debug AccountsSearchResult { search_records => "searchRecords" skip_nulls }
     }
     /// The `AccountsSearchResultSearchRecordsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct AccountsSearchResultSearchRecordsItem {
         /// `Id`
         pub id: Option<String>,
@@ -147,7 +147,8 @@ mod used_by_3 {
         pub attributes: Option<AccountAttributes>,
     }
     airbyte_agent_runtime::impl_record! {
-        AccountsSearchResultSearchRecordsItem { id => "Id", attributes => "attributes" }
+        debug AccountsSearchResultSearchRecordsItem { id => "Id", attributes =>
+        "attributes" }
     }
 }
 #[cfg(
@@ -175,7 +176,7 @@ pub use used_by_4::*;
 mod used_by_4 {
     use super::*;
     /// Account record; list calls return the standard fields selected with FIELDS(STANDARD).
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Account {
         /// Salesforce ID of the record.
         pub id: Option<String>,
@@ -185,7 +186,7 @@ mod used_by_4 {
         pub attributes: Option<AccountAttributes>,
     }
     airbyte_agent_runtime::impl_record! {
-        Account { id => "Id", name => "Name", attributes => "attributes" }
+        debug Account { id => "Id", name => "Name", attributes => "attributes" }
     }
 }
 #[cfg(any(feature = "tasks", feature = "events"))]
@@ -195,7 +196,7 @@ pub use used_by_5::*;
 mod used_by_5 {
     use super::*;
     /// Task record; list calls return the standard fields selected with FIELDS(STANDARD).
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Task {
         /// `Id`
         pub id: Option<String>,
@@ -205,6 +206,6 @@ mod used_by_5 {
         pub attributes: Option<AccountAttributes>,
     }
     airbyte_agent_runtime::impl_record! {
-        Task { id => "Id", subject => "Subject", attributes => "attributes" }
+        debug Task { id => "Id", subject => "Subject", attributes => "attributes" }
     }
 }

@@ -23,7 +23,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// Customer address structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomerAddress2 {
         /// Unique identifier of this customer address.
         pub id: Option<i64>,
@@ -61,7 +61,7 @@ mod used_by_1 {
         pub default: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomerAddress2 { id => "id", customer_id => "customer_id", first_name =>
+        debug CustomerAddress2 { id => "id", customer_id => "customer_id", first_name =>
         "first_name", last_name => "last_name", company => "company", address1 =>
         "address1", address2 => "address2", city => "city", province => "province",
         country => "country", zip => "zip", phone => "phone", name => "name",
@@ -90,7 +90,7 @@ pub use used_by_2::*;
 mod used_by_2 {
     use super::*;
     /// A customer of the store.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Customer {
         /// Unique identifier of this customer.
         pub id: Option<i64>,
@@ -148,7 +148,7 @@ mod used_by_2 {
         pub default_address: Option<CustomerAddress2>,
     }
     airbyte_agent_runtime::impl_record! {
-        Customer { id => "id", email => "email", accepts_marketing =>
+        debug Customer { id => "id", email => "email", accepts_marketing =>
         "accepts_marketing", created_at => "created_at", updated_at => "updated_at",
         first_name => "first_name", last_name => "last_name", orders_count =>
         "orders_count", state => "state", total_spent => "total_spent", last_order_id =>
@@ -163,7 +163,7 @@ mod used_by_2 {
         default_address => "default_address" }
     }
     /// The `MarketingConsent` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct MarketingConsent {
         /// `state`
         pub state: Option<String>,
@@ -175,7 +175,7 @@ mod used_by_2 {
         pub consent_collected_from: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        MarketingConsent { state => "state", opt_in_level => "opt_in_level",
+        debug MarketingConsent { state => "state", opt_in_level => "opt_in_level",
         consent_updated_at => "consent_updated_at", consent_collected_from =>
         "consent_collected_from" }
     }
@@ -201,7 +201,7 @@ pub use used_by_3::*;
 mod used_by_3 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// The `LineItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct LineItem {
         /// `id`
         pub id: Option<i64>,
@@ -263,7 +263,7 @@ mod used_by_3 {
         pub discount_allocations: Option<Vec<Map<String, Value>>>,
     }
     airbyte_agent_runtime::impl_record! {
-        LineItem { id => "id", admin_graphql_api_id => "admin_graphql_api_id",
+        debug LineItem { id => "id", admin_graphql_api_id => "admin_graphql_api_id",
         attributed_staffs => "attributed_staffs" skip_nulls, current_quantity =>
         "current_quantity", fulfillable_quantity => "fulfillable_quantity",
         fulfillment_service => "fulfillment_service", fulfillment_status =>
@@ -289,7 +289,7 @@ pub use used_by_4::*;
 )]
 mod used_by_4 {
     /// Order address structure.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct OrderAddress {
         /// `first_name`
         pub first_name: Option<String>,
@@ -323,11 +323,11 @@ mod used_by_4 {
         pub longitude: Option<f64>,
     }
     airbyte_agent_runtime::impl_record! {
-        OrderAddress { first_name => "first_name", last_name => "last_name", company =>
-        "company", address1 => "address1", address2 => "address2", city => "city",
-        province => "province", country => "country", zip => "zip", phone => "phone",
-        name => "name", province_code => "province_code", country_code => "country_code",
-        latitude => "latitude", longitude => "longitude" }
+        debug OrderAddress { first_name => "first_name", last_name => "last_name",
+        company => "company", address1 => "address1", address2 => "address2", city =>
+        "city", province => "province", country => "country", zip => "zip", phone =>
+        "phone", name => "name", province_code => "province_code", country_code =>
+        "country_code", latitude => "latitude", longitude => "longitude" }
     }
 }
 #[cfg(
@@ -371,7 +371,7 @@ pub use used_by_5::*;
 mod used_by_5 {
     use airbyte_agent_runtime::serde_json::Value;
     /// The `GraphQlUserError` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct GraphQlUserError {
         /// Field (list).
         pub field: Option<Value>,
@@ -381,7 +381,7 @@ mod used_by_5 {
         pub code: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        GraphQlUserError { field => "field", message => "message", code => "code" }
+        debug GraphQlUserError { field => "field", message => "message", code => "code" }
     }
 }
 #[cfg(any(feature = "pages", feature = "articles"))]
@@ -402,7 +402,7 @@ pub use used_by_7::*;
 #[cfg(any(feature = "product_variants", feature = "articles"))]
 mod used_by_7 {
     /// The `ProductVariantsRecord2Product` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ProductVariantsRecord2Product {
         /// `id`
         pub id: Option<String>,
@@ -410,7 +410,7 @@ mod used_by_7 {
         pub title: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ProductVariantsRecord2Product { id => "id", title => "title" }
+        debug ProductVariantsRecord2Product { id => "id", title => "title" }
     }
 }
 #[cfg(
@@ -433,13 +433,13 @@ pub use used_by_8::*;
 )]
 mod used_by_8 {
     /// The `CustomersDeleteInput` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomersDeleteInput {
         /// Global ID of the customer to remove (gid://shopify/Customer/...).
         pub id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomersDeleteInput { id => "id" }
+        debug CustomersDeleteInput { id => "id" }
     }
 }
 #[cfg(any(feature = "orders", feature = "draft_orders"))]
@@ -448,7 +448,7 @@ pub use used_by_9::*;
 #[cfg(any(feature = "orders", feature = "draft_orders"))]
 mod used_by_9 {
     /// The `OrdersUpdateInputShippingAddress` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct OrdersUpdateInputShippingAddress {
         /// `address1`
         pub address1: Option<String>,
@@ -462,7 +462,7 @@ mod used_by_9 {
         pub country_code: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        OrdersUpdateInputShippingAddress { address1 => "address1", city => "city",
+        debug OrdersUpdateInputShippingAddress { address1 => "address1", city => "city",
         province_code => "provinceCode", zip => "zip", country_code => "countryCode" }
     }
 }
@@ -474,7 +474,7 @@ mod used_by_10 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// A shipment of some or all items of an order.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Fulfillment {
         /// Unique identifier of this fulfillment.
         pub id: Option<i64>,
@@ -514,8 +514,8 @@ mod used_by_10 {
         pub admin_graphql_api_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Fulfillment { id => "id", order_id => "order_id", status => "status", created_at
-        => "created_at", service => "service", updated_at => "updated_at",
+        debug Fulfillment { id => "id", order_id => "order_id", status => "status",
+        created_at => "created_at", service => "service", updated_at => "updated_at",
         tracking_company => "tracking_company", shipment_status => "shipment_status",
         location_id => "location_id", origin_address => "origin_address", line_items =>
         "line_items" skip_nulls, tracking_number => "tracking_number", tracking_numbers
@@ -531,7 +531,7 @@ pub use used_by_11::*;
 mod used_by_11 {
     use super::*;
     /// The `InventorySetRecord` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InventorySetRecord {
         /// `userErrors`
         pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -539,11 +539,11 @@ mod used_by_11 {
         pub inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
     }
     airbyte_agent_runtime::impl_record! {
-        InventorySetRecord { user_errors => "userErrors" skip_nulls,
+        debug InventorySetRecord { user_errors => "userErrors" skip_nulls,
         inventory_adjustment_group => "inventoryAdjustmentGroup" }
     }
     /// The `InventoryAdjustmentGroup` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InventoryAdjustmentGroup {
         /// `reason`
         pub reason: Option<String>,
@@ -553,11 +553,11 @@ mod used_by_11 {
         pub changes: Option<Vec<InventoryAdjustmentGroupChangesItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        InventoryAdjustmentGroup { reason => "reason", reference_document_uri =>
+        debug InventoryAdjustmentGroup { reason => "reason", reference_document_uri =>
         "referenceDocumentUri", changes => "changes" skip_nulls }
     }
     /// The `InventoryAdjustmentGroupChangesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InventoryAdjustmentGroupChangesItem {
         /// `name`
         pub name: Option<String>,
@@ -567,7 +567,7 @@ mod used_by_11 {
         pub quantity_after_change: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InventoryAdjustmentGroupChangesItem { name => "name", delta => "delta",
+        debug InventoryAdjustmentGroupChangesItem { name => "name", delta => "delta",
         quantity_after_change => "quantityAfterChange" }
     }
 }
@@ -608,7 +608,7 @@ pub use used_by_12::*;
 mod used_by_12 {
     use airbyte_agent_runtime::serde_json::Value;
     /// A custom field stored on a store resource.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Metafield {
         /// Unique identifier of this metafield.
         pub id: Option<i64>,
@@ -634,10 +634,10 @@ mod used_by_12 {
         pub admin_graphql_api_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Metafield { id => "id", namespace => "namespace", key => "key", value => "value",
-        type_ => "type", description => "description", owner_id => "owner_id", created_at
-        => "created_at", updated_at => "updated_at", owner_resource => "owner_resource",
-        admin_graphql_api_id => "admin_graphql_api_id" }
+        debug Metafield { id => "id", namespace => "namespace", key => "key", value =>
+        "value", type_ => "type", description => "description", owner_id => "owner_id",
+        created_at => "created_at", updated_at => "updated_at", owner_resource =>
+        "owner_resource", admin_graphql_api_id => "admin_graphql_api_id" }
     }
 }
 #[cfg(any(feature = "orders", feature = "order_refunds"))]
@@ -648,7 +648,7 @@ mod used_by_13 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// Money returned for an order, with the items refunded.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Refund {
         /// Unique identifier of this order refund.
         pub id: Option<i64>,
@@ -682,8 +682,8 @@ mod used_by_13 {
         pub refund_shipping_lines: Option<Vec<Map<String, Value>>>,
     }
     airbyte_agent_runtime::impl_record! {
-        Refund { id => "id", order_id => "order_id", created_at => "created_at", note =>
-        "note", user_id => "user_id", processed_at => "processed_at", restock =>
+        debug Refund { id => "id", order_id => "order_id", created_at => "created_at",
+        note => "note", user_id => "user_id", processed_at => "processed_at", restock =>
         "restock", duties => "duties" skip_nulls, total_duties_set => "total_duties_set",
         return_ => "return", refund_line_items => "refund_line_items" skip_nulls,
         transactions => "transactions" skip_nulls, order_adjustments =>
@@ -698,7 +698,7 @@ pub use used_by_14::*;
 mod used_by_14 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// A payment step of an order, such as an authorization or capture.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Transaction {
         /// Unique identifier of this transaction.
         pub id: Option<i64>,
@@ -750,12 +750,12 @@ mod used_by_14 {
         pub admin_graphql_api_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        Transaction { id => "id", order_id => "order_id", kind => "kind", gateway =>
-        "gateway", status => "status", message => "message", created_at => "created_at",
-        test => "test", authorization => "authorization", location_id => "location_id",
-        user_id => "user_id", parent_id => "parent_id", processed_at => "processed_at",
-        device_id => "device_id", error_code => "error_code", source_name =>
-        "source_name", receipt => "receipt", currency_exchange_adjustment =>
+        debug Transaction { id => "id", order_id => "order_id", kind => "kind", gateway
+        => "gateway", status => "status", message => "message", created_at =>
+        "created_at", test => "test", authorization => "authorization", location_id =>
+        "location_id", user_id => "user_id", parent_id => "parent_id", processed_at =>
+        "processed_at", device_id => "device_id", error_code => "error_code", source_name
+        => "source_name", receipt => "receipt", currency_exchange_adjustment =>
         "currency_exchange_adjustment", amount => "amount", currency => "currency",
         payment_id => "payment_id", total_unsettled_set => "total_unsettled_set",
         manual_payment_gateway => "manual_payment_gateway", admin_graphql_api_id =>
@@ -768,7 +768,7 @@ pub use used_by_15::*;
 #[cfg(any(feature = "products", feature = "product_images"))]
 mod used_by_15 {
     /// An image of a product.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ProductImage {
         /// Unique identifier of this product image.
         pub id: Option<i64>,
@@ -794,9 +794,9 @@ mod used_by_15 {
         pub admin_graphql_api_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ProductImage { id => "id", product_id => "product_id", position => "position",
-        created_at => "created_at", updated_at => "updated_at", alt => "alt", width =>
-        "width", height => "height", src => "src", variant_ids => "variant_ids"
+        debug ProductImage { id => "id", product_id => "product_id", position =>
+        "position", created_at => "created_at", updated_at => "updated_at", alt => "alt",
+        width => "width", height => "height", src => "src", variant_ids => "variant_ids"
         skip_nulls, admin_graphql_api_id => "admin_graphql_api_id" }
     }
 }
@@ -806,7 +806,7 @@ pub use used_by_16::*;
 #[cfg(any(feature = "products", feature = "product_variants"))]
 mod used_by_16 {
     /// A purchasable variant of a product, such as a size or color.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ProductVariant {
         /// Unique identifier of this product variant.
         pub id: Option<i64>,
@@ -862,8 +862,8 @@ mod used_by_16 {
         pub admin_graphql_api_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        ProductVariant { id => "id", product_id => "product_id", title => "title", price
-        => "price", sku => "sku", position => "position", inventory_policy =>
+        debug ProductVariant { id => "id", product_id => "product_id", title => "title",
+        price => "price", sku => "sku", position => "position", inventory_policy =>
         "inventory_policy", compare_at_price => "compare_at_price", fulfillment_service
         => "fulfillment_service", inventory_management => "inventory_management", option1
         => "option1", option2 => "option2", option3 => "option3", created_at =>

@@ -7,13 +7,13 @@ pub use used_by_1::*;
 #[cfg(any(feature = "reactions", feature = "channel_archives", feature = "pins"))]
 mod used_by_1 {
     /// Response envelope with reaction add data.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ReactionsRecord {
         /// true when Slack handled the call successfully.
         pub ok: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        ReactionsRecord { ok => "ok" }
+        debug ReactionsRecord { ok => "ok" }
     }
 }
 #[cfg(
@@ -39,7 +39,7 @@ pub use used_by_2::*;
 mod used_by_2 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// A conversation: public or private channel, group DM or DM.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Channel {
         /// Unique identifier of this channel.
         pub id: Option<String>,
@@ -105,12 +105,12 @@ mod used_by_2 {
         pub is_read_only: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        Channel { id => "id", name => "name", is_channel => "is_channel", is_group =>
-        "is_group", is_im => "is_im", is_mpim => "is_mpim", is_private => "is_private",
-        created => "created", is_archived => "is_archived", is_general => "is_general",
-        unlinked => "unlinked", name_normalized => "name_normalized", is_shared =>
-        "is_shared", is_org_shared => "is_org_shared", is_pending_ext_shared =>
-        "is_pending_ext_shared", pending_shared => "pending_shared" skip_nulls,
+        debug Channel { id => "id", name => "name", is_channel => "is_channel", is_group
+        => "is_group", is_im => "is_im", is_mpim => "is_mpim", is_private =>
+        "is_private", created => "created", is_archived => "is_archived", is_general =>
+        "is_general", unlinked => "unlinked", name_normalized => "name_normalized",
+        is_shared => "is_shared", is_org_shared => "is_org_shared", is_pending_ext_shared
+        => "is_pending_ext_shared", pending_shared => "pending_shared" skip_nulls,
         context_team_id => "context_team_id", updated => "updated", creator => "creator",
         is_ext_shared => "is_ext_shared", shared_team_ids => "shared_team_ids"
         skip_nulls, pending_connected_team_ids => "pending_connected_team_ids"
@@ -120,7 +120,7 @@ mod used_by_2 {
         is_thread_only => "is_thread_only", is_read_only => "is_read_only" }
     }
     /// Topic shown in a channel header, with who set it and when.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ChannelTopic {
         /// Value of this channel topic.
         pub value: Option<String>,
@@ -130,10 +130,11 @@ mod used_by_2 {
         pub last_set: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        ChannelTopic { value => "value", creator => "creator", last_set => "last_set" }
+        debug ChannelTopic { value => "value", creator => "creator", last_set =>
+        "last_set" }
     }
     /// Purpose of a channel, with who set it and when.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct ChannelPurpose {
         /// Value of this channel purpose.
         pub value: Option<String>,
@@ -143,7 +144,8 @@ mod used_by_2 {
         pub last_set: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        ChannelPurpose { value => "value", creator => "creator", last_set => "last_set" }
+        debug ChannelPurpose { value => "value", creator => "creator", last_set =>
+        "last_set" }
     }
 }
 #[cfg(any(feature = "channel_messages", feature = "threads", feature = "messages"))]
@@ -152,7 +154,7 @@ pub use used_by_3::*;
 #[cfg(any(feature = "channel_messages", feature = "threads", feature = "messages"))]
 mod used_by_3 {
     /// Profile of the bot that posted a message.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct BotProfile {
         /// Unique identifier of this bot profile.
         pub id: Option<String>,
@@ -168,7 +170,7 @@ mod used_by_3 {
         pub team_id: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        BotProfile { id => "id", deleted => "deleted", name => "name", updated =>
+        debug BotProfile { id => "id", deleted => "deleted", name => "name", updated =>
         "updated", app_id => "app_id", team_id => "team_id" }
     }
 }
@@ -191,7 +193,7 @@ pub use used_by_4::*;
 mod used_by_4 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// A legacy message attachment.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Attachment {
         /// Unique identifier of this attachment.
         pub id: Option<i64>,
@@ -227,8 +229,8 @@ mod used_by_4 {
         pub ts: Option<Value>,
     }
     airbyte_agent_runtime::impl_record! {
-        Attachment { id => "id", fallback => "fallback", color => "color", pretext =>
-        "pretext", author_name => "author_name", author_link => "author_link",
+        debug Attachment { id => "id", fallback => "fallback", color => "color", pretext
+        => "pretext", author_name => "author_name", author_link => "author_link",
         author_icon => "author_icon", title => "title", title_link => "title_link", text
         => "text", fields => "fields" skip_nulls, image_url => "image_url", thumb_url =>
         "thumb_url", footer => "footer", footer_icon => "footer_icon", ts => "ts" }
@@ -240,7 +242,7 @@ pub use used_by_5::*;
 #[cfg(any(feature = "channel_messages", feature = "threads"))]
 mod used_by_5 {
     /// An emoji reaction and who used it.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Reaction {
         /// Name shown for the reaction.
         pub name: Option<String>,
@@ -250,10 +252,10 @@ mod used_by_5 {
         pub count: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        Reaction { name => "name", users => "users" skip_nulls, count => "count" }
+        debug Reaction { name => "name", users => "users" skip_nulls, count => "count" }
     }
     /// A file shared in a message.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct File {
         /// Unique identifier of this file.
         pub id: Option<String>,
@@ -295,16 +297,16 @@ mod used_by_5 {
         pub timestamp: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        File { id => "id", name => "name", title => "title", mimetype => "mimetype",
-        filetype => "filetype", pretty_type => "pretty_type", user => "user", size =>
-        "size", mode => "mode", is_external => "is_external", external_type =>
+        debug File { id => "id", name => "name", title => "title", mimetype =>
+        "mimetype", filetype => "filetype", pretty_type => "pretty_type", user => "user",
+        size => "size", mode => "mode", is_external => "is_external", external_type =>
         "external_type", is_public => "is_public", public_url_shared =>
         "public_url_shared", url_private => "url_private", url_private_download =>
         "url_private_download", permalink => "permalink", permalink_public =>
         "permalink_public", created => "created", timestamp => "timestamp" }
     }
     /// Who last edited a message and when.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct EditedInfo {
         /// User of this edited info.
         pub user: Option<String>,
@@ -312,6 +314,6 @@ mod used_by_5 {
         pub ts: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        EditedInfo { user => "user", ts => "ts" }
+        debug EditedInfo { user => "user", ts => "ts" }
     }
 }

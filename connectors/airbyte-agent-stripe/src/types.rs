@@ -33,7 +33,7 @@ pub use used_by_1::*;
 )]
 mod used_by_1 {
     /// The `CustomersListCreated` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomersListCreated {
         /// Lower bound, exclusive.
         pub gt: Option<i64>,
@@ -45,7 +45,7 @@ mod used_by_1 {
         pub lte: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomersListCreated { gt => "gt", gte => "gte", lt => "lt", lte => "lte" }
+        debug CustomersListCreated { gt => "gt", gte => "gte", lt => "lt", lte => "lte" }
     }
 }
 #[cfg(
@@ -72,7 +72,7 @@ pub use used_by_2::*;
 )]
 mod used_by_2 {
     /// Postal address.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomerAddress {
         /// City or locality.
         pub city: Option<String>,
@@ -88,8 +88,8 @@ mod used_by_2 {
         pub state: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomerAddress { city => "city", country => "country", line1 => "line1", line2
-        => "line2", postal_code => "postal_code", state => "state" }
+        debug CustomerAddress { city => "city", country => "country", line1 => "line1",
+        line2 => "line2", postal_code => "postal_code", state => "state" }
     }
 }
 #[cfg(
@@ -137,7 +137,7 @@ pub use used_by_5::*;
 #[cfg(any(feature = "subscriptions", feature = "checkout_sessions"))]
 mod used_by_5 {
     /// The `SubscriptionsCreateItemsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionsCreateItemsItem {
         /// ID of the price.
         pub price: Option<String>,
@@ -145,7 +145,7 @@ mod used_by_5 {
         pub quantity: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionsCreateItemsItem { price => "price", quantity => "quantity" }
+        debug SubscriptionsCreateItemsItem { price => "price", quantity => "quantity" }
     }
 }
 #[cfg(
@@ -168,7 +168,7 @@ pub use used_by_6::*;
 )]
 mod used_by_6 {
     /// The `CustomerInvoiceSettingsCustomFieldsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomerInvoiceSettingsCustomFieldsItem {
         /// Name of the custom field.
         pub name: Option<String>,
@@ -176,10 +176,11 @@ mod used_by_6 {
         pub value: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomerInvoiceSettingsCustomFieldsItem { name => "name", value => "value" }
+        debug CustomerInvoiceSettingsCustomFieldsItem { name => "name", value => "value"
+        }
     }
     /// Shipping name, address and phone.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomerShipping {
         /// Postal address.
         pub address: Option<CustomerShippingAddress>,
@@ -189,10 +190,10 @@ mod used_by_6 {
         pub phone: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomerShipping { address => "address", name => "name", phone => "phone" }
+        debug CustomerShipping { address => "address", name => "name", phone => "phone" }
     }
     /// Postal address.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct CustomerShippingAddress {
         /// City or locality.
         pub city: Option<String>,
@@ -208,8 +209,8 @@ mod used_by_6 {
         pub state: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        CustomerShippingAddress { city => "city", country => "country", line1 => "line1",
-        line2 => "line2", postal_code => "postal_code", state => "state" }
+        debug CustomerShippingAddress { city => "city", country => "country", line1 =>
+        "line1", line2 => "line2", postal_code => "postal_code", state => "state" }
     }
 }
 #[cfg(
@@ -234,7 +235,7 @@ pub use used_by_7::*;
 )]
 mod used_by_7 {
     /// Object describing the liability.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionAutomaticTaxLiability {
         /// Account of this liability.
         pub account: Option<String>,
@@ -242,7 +243,7 @@ mod used_by_7 {
         pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionAutomaticTaxLiability { account => "account", type_ => "type" }
+        debug SubscriptionAutomaticTaxLiability { account => "account", type_ => "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of liability."] pub enum SubscriptionAutomaticTaxLiabilityType {
@@ -256,7 +257,7 @@ mod used_by_7 {
         SendInvoice => "send_invoice" }
     }
     /// Object describing the flat amount.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionDefaultTaxRatesItemFlatAmount {
         /// Amount in the currency's smallest unit (for example cents).
         pub amount: Option<i64>,
@@ -264,7 +265,7 @@ mod used_by_7 {
         pub currency: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionDefaultTaxRatesItemFlatAmount { amount => "amount", currency =>
+        debug SubscriptionDefaultTaxRatesItemFlatAmount { amount => "amount", currency =>
         "currency" }
     }
     airbyte_agent_runtime::string_enum! {
@@ -294,7 +295,7 @@ mod used_by_7 {
         => "service_tax", #[doc = " `vat`"] Vat => "vat" }
     }
     /// Object describing the issuer.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionInvoiceSettingsIssuer {
         /// Account of this issuer.
         pub account: Option<String>,
@@ -302,7 +303,7 @@ mod used_by_7 {
         pub type_: Option<SubscriptionAutomaticTaxLiabilityType>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionInvoiceSettingsIssuer { account => "account", type_ => "type" }
+        debug SubscriptionInvoiceSettingsIssuer { account => "account", type_ => "type" }
     }
 }
 #[cfg(
@@ -338,7 +339,7 @@ mod used_by_9 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// The `Subscription` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Subscription {
         /// Unique identifier of this subscription.
         pub id: Option<String>,
@@ -442,9 +443,9 @@ mod used_by_9 {
         pub pending_update: Option<Map<String, Value>>,
     }
     airbyte_agent_runtime::impl_record! {
-        Subscription { id => "id", object => "object", application => "application",
-        application_fee_percent => "application_fee_percent", automatic_tax =>
-        "automatic_tax", billing_cycle_anchor => "billing_cycle_anchor",
+        debug Subscription { id => "id", object => "object", application =>
+        "application", application_fee_percent => "application_fee_percent",
+        automatic_tax => "automatic_tax", billing_cycle_anchor => "billing_cycle_anchor",
         billing_cycle_anchor_config => "billing_cycle_anchor_config", billing_mode =>
         "billing_mode", billing_thresholds => "billing_thresholds", cancel_at =>
         "cancel_at", cancel_at_period_end => "cancel_at_period_end", canceled_at =>
@@ -473,7 +474,7 @@ mod used_by_9 {
         SubscriptionObject { #[doc = " `subscription`"] Subscription => "subscription" }
     }
     /// Object describing the automatic tax.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionAutomaticTax {
         /// Disabled reason of this automatic tax.
         pub disabled_reason: Option<String>,
@@ -483,11 +484,11 @@ mod used_by_9 {
         pub liability: Option<SubscriptionAutomaticTaxLiability>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionAutomaticTax { disabled_reason => "disabled_reason", enabled =>
+        debug SubscriptionAutomaticTax { disabled_reason => "disabled_reason", enabled =>
         "enabled", liability => "liability" }
     }
     /// Object describing the billing cycle anchor config.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionBillingCycleAnchorConfig {
         /// Day of month (numeric).
         pub day_of_month: Option<i64>,
@@ -501,11 +502,11 @@ mod used_by_9 {
         pub second: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionBillingCycleAnchorConfig { day_of_month => "day_of_month", hour =>
-        "hour", minute => "minute", month => "month", second => "second" }
+        debug SubscriptionBillingCycleAnchorConfig { day_of_month => "day_of_month", hour
+        => "hour", minute => "minute", month => "month", second => "second" }
     }
     /// Object describing the billing mode.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionBillingMode {
         /// Object describing the flexible.
         pub flexible: Option<SubscriptionBillingModeFlexible>,
@@ -515,11 +516,11 @@ mod used_by_9 {
         pub updated_at: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionBillingMode { flexible => "flexible", type_ => "type", updated_at =>
-        "updated_at" }
+        debug SubscriptionBillingMode { flexible => "flexible", type_ => "type",
+        updated_at => "updated_at" }
     }
     /// Object describing the flexible.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionBillingModeFlexible {
         /// Proration discounts; one of `included`, `itemized`.
         pub proration_discounts: Option<
@@ -527,7 +528,8 @@ mod used_by_9 {
         >,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionBillingModeFlexible { proration_discounts => "proration_discounts" }
+        debug SubscriptionBillingModeFlexible { proration_discounts =>
+        "proration_discounts" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Proration discounts; one of `included`, `itemized`."] pub enum
@@ -540,7 +542,7 @@ mod used_by_9 {
         }
     }
     /// Object describing the billing thresholds.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionBillingThresholds {
         /// Amount gte in minor currency units (cents for USD).
         pub amount_gte: Option<i64>,
@@ -548,11 +550,11 @@ mod used_by_9 {
         pub reset_billing_cycle_anchor: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionBillingThresholds { amount_gte => "amount_gte",
+        debug SubscriptionBillingThresholds { amount_gte => "amount_gte",
         reset_billing_cycle_anchor => "reset_billing_cycle_anchor" }
     }
     /// Object describing the cancellation details.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionCancellationDetails {
         /// Comment of this cancellation details.
         pub comment: Option<String>,
@@ -562,11 +564,11 @@ mod used_by_9 {
         pub reason: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionCancellationDetails { comment => "comment", feedback => "feedback",
-        reason => "reason" }
+        debug SubscriptionCancellationDetails { comment => "comment", feedback =>
+        "feedback", reason => "reason" }
     }
     /// The `SubscriptionDefaultTaxRatesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionDefaultTaxRatesItem {
         /// Unique identifier of this default tax rate.
         pub id: Option<String>,
@@ -606,7 +608,7 @@ mod used_by_9 {
         pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionDefaultTaxRatesItem { id => "id", object => "object", active =>
+        debug SubscriptionDefaultTaxRatesItem { id => "id", object => "object", active =>
         "active", country => "country", created => "created", description =>
         "description", display_name => "display_name", effective_percentage =>
         "effective_percentage", flat_amount => "flat_amount", inclusive => "inclusive",
@@ -615,7 +617,7 @@ mod used_by_9 {
         rate_type => "rate_type", state => "state", tax_type => "tax_type" }
     }
     /// Default settings for invoices of this customer.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionInvoiceSettings {
         /// Identifiers of the related account tax records.
         pub account_tax_ids: Option<Vec<String>>,
@@ -623,11 +625,11 @@ mod used_by_9 {
         pub issuer: Option<SubscriptionInvoiceSettingsIssuer>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionInvoiceSettings { account_tax_ids => "account_tax_ids" skip_nulls,
-        issuer => "issuer" }
+        debug SubscriptionInvoiceSettings { account_tax_ids => "account_tax_ids"
+        skip_nulls, issuer => "issuer" }
     }
     /// Subscription items, one per price.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionItems {
         /// Type tag naming the kind of Stripe object.
         pub object: Option<CustomerSourcesObject>,
@@ -641,11 +643,11 @@ mod used_by_9 {
         pub total_count: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionItems { object => "object", data => "data" skip_nulls, has_more =>
-        "has_more", url => "url", total_count => "total_count" }
+        debug SubscriptionItems { object => "object", data => "data" skip_nulls, has_more
+        => "has_more", url => "url", total_count => "total_count" }
     }
     /// The `SubscriptionItemsDataItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionItemsDataItem {
         /// Unique identifier of this subscription.
         pub id: Option<String>,
@@ -675,24 +677,24 @@ mod used_by_9 {
         pub tax_rates: Option<Vec<Map<String, Value>>>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionItemsDataItem { id => "id", object => "object", billing_thresholds =>
-        "billing_thresholds", created => "created", current_period_end =>
-        "current_period_end", current_period_start => "current_period_start", discounts
-        => "discounts" skip_nulls, metadata => "metadata", plan => "plan", price =>
-        "price", quantity => "quantity", subscription => "subscription", tax_rates =>
-        "tax_rates" skip_nulls }
+        debug SubscriptionItemsDataItem { id => "id", object => "object",
+        billing_thresholds => "billing_thresholds", created => "created",
+        current_period_end => "current_period_end", current_period_start =>
+        "current_period_start", discounts => "discounts" skip_nulls, metadata =>
+        "metadata", plan => "plan", price => "price", quantity => "quantity",
+        subscription => "subscription", tax_rates => "tax_rates" skip_nulls }
     }
     /// Object describing the billing thresholds.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionItemsDataItemBillingThresholds {
         /// Usage gte (numeric).
         pub usage_gte: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionItemsDataItemBillingThresholds { usage_gte => "usage_gte" }
+        debug SubscriptionItemsDataItemBillingThresholds { usage_gte => "usage_gte" }
     }
     /// Object describing the pause collection.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionPauseCollection {
         /// Behavior; one of `keep_as_draft`, `mark_uncollectible`, `void`.
         pub behavior: Option<SubscriptionPauseCollectionBehavior>,
@@ -700,8 +702,8 @@ mod used_by_9 {
         pub resumes_at: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionPauseCollection { behavior => "behavior", resumes_at => "resumes_at"
-        }
+        debug SubscriptionPauseCollection { behavior => "behavior", resumes_at =>
+        "resumes_at" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Behavior; one of `keep_as_draft`, `mark_uncollectible`, `void`."] pub
@@ -710,7 +712,7 @@ mod used_by_9 {
         MarkUncollectible => "mark_uncollectible", #[doc = " `void`"] Void => "void" }
     }
     /// Object describing the payment settings.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionPaymentSettings {
         /// Object describing the payment method options.
         pub payment_method_options: Option<Map<String, Value>>,
@@ -718,8 +720,9 @@ mod used_by_9 {
         pub payment_method_types: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionPaymentSettings { payment_method_options => "payment_method_options",
-        payment_method_types => "payment_method_types" skip_nulls }
+        debug SubscriptionPaymentSettings { payment_method_options =>
+        "payment_method_options", payment_method_types => "payment_method_types"
+        skip_nulls }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Status the subscription is currently in."] pub enum SubscriptionStatus
@@ -731,22 +734,22 @@ mod used_by_9 {
         => "paused" }
     }
     /// Object describing the trial settings.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionTrialSettings {
         /// `end_behavior`
         pub end_behavior: Option<SubscriptionTrialSettingsEndBehavior>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionTrialSettings { end_behavior => "end_behavior" }
+        debug SubscriptionTrialSettings { end_behavior => "end_behavior" }
     }
     /// The `SubscriptionTrialSettingsEndBehavior` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionTrialSettingsEndBehavior {
         /// Missing payment method of this end behavior.
         pub missing_payment_method: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        SubscriptionTrialSettingsEndBehavior { missing_payment_method =>
+        debug SubscriptionTrialSettingsEndBehavior { missing_payment_method =>
         "missing_payment_method" }
     }
 }
@@ -770,7 +773,7 @@ mod used_by_10 {
     use super::*;
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// The `InvoicesRecord` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecord {
         /// Unique identifier of this invoice.
         pub id: Option<String>,
@@ -958,7 +961,7 @@ mod used_by_10 {
         pub webhooks_delivered_at: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecord { id => "id", object => "object", account_country =>
+        debug InvoicesRecord { id => "id", object => "object", account_country =>
         "account_country", account_name => "account_name", account_tax_ids =>
         "account_tax_ids" skip_nulls, amount_due => "amount_due", amount_overpaid =>
         "amount_overpaid", amount_paid => "amount_paid", amount_remaining =>
@@ -1010,7 +1013,7 @@ mod used_by_10 {
         InvoicesRecordObject { #[doc = " `invoice`"] Invoice => "invoice" }
     }
     /// Object describing the automatic tax.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordAutomaticTax {
         /// Disabled reason of this automatic tax.
         pub disabled_reason: Option<String>,
@@ -1024,8 +1027,9 @@ mod used_by_10 {
         pub status: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordAutomaticTax { disabled_reason => "disabled_reason", enabled =>
-        "enabled", liability => "liability", provider => "provider", status => "status" }
+        debug InvoicesRecordAutomaticTax { disabled_reason => "disabled_reason", enabled
+        => "enabled", liability => "liability", provider => "provider", status =>
+        "status" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " What caused this invoice to be created."] pub enum
@@ -1041,7 +1045,7 @@ mod used_by_10 {
         #[doc = " `upcoming`"] Upcoming => "upcoming" }
     }
     /// Object describing the confirmation secret.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordConfirmationSecret {
         /// Secret handed to client-side code to complete the payment; do not log it.
         pub client_secret: Option<String>,
@@ -1049,8 +1053,8 @@ mod used_by_10 {
         pub type_: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordConfirmationSecret { client_secret => "client_secret", type_ =>
-        "type" }
+        debug InvoicesRecordConfirmationSecret { client_secret => "client_secret", type_
+        => "type" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Customer tax exempt; one of `exempt`, `none`, `reverse`."] pub enum
@@ -1058,7 +1062,7 @@ mod used_by_10 {
         = " `none`"] None => "none", #[doc = " `reverse`"] Reverse => "reverse" }
     }
     /// The `InvoicesRecordCustomerTaxIdsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordCustomerTaxIdsItem {
         /// Kind of customer tax ID.
         pub type_: Option<String>,
@@ -1066,10 +1070,10 @@ mod used_by_10 {
         pub value: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordCustomerTaxIdsItem { type_ => "type", value => "value" }
+        debug InvoicesRecordCustomerTaxIdsItem { type_ => "type", value => "value" }
     }
     /// The `InvoicesRecordDefaultTaxRatesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordDefaultTaxRatesItem {
         /// Unique identifier of this default tax rate.
         pub id: Option<String>,
@@ -1109,8 +1113,8 @@ mod used_by_10 {
         pub tax_type: Option<SubscriptionDefaultTaxRatesItemTaxType>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordDefaultTaxRatesItem { id => "id", object => "object", active =>
-        "active", country => "country", created => "created", description =>
+        debug InvoicesRecordDefaultTaxRatesItem { id => "id", object => "object", active
+        => "active", country => "country", created => "created", description =>
         "description", display_name => "display_name", effective_percentage =>
         "effective_percentage", inclusive => "inclusive", jurisdiction => "jurisdiction",
         livemode => "livemode", metadata => "metadata", percentage => "percentage",
@@ -1118,7 +1122,7 @@ mod used_by_10 {
         rate_type => "rate_type", state => "state", tax_type => "tax_type" }
     }
     /// Discount applied to the invoice, if any.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordDiscount {
         /// `id`
         pub id: Option<String>,
@@ -1148,14 +1152,15 @@ mod used_by_10 {
         pub subscription_item: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordDiscount { id => "id", object => "object", checkout_session =>
-        "checkout_session", coupon => "coupon", customer => "customer", customer_account
-        => "customer_account", end => "end", invoice => "invoice", invoice_item =>
-        "invoice_item", promotion_code => "promotion_code", start => "start",
-        subscription => "subscription", subscription_item => "subscription_item" }
+        debug InvoicesRecordDiscount { id => "id", object => "object", checkout_session
+        => "checkout_session", coupon => "coupon", customer => "customer",
+        customer_account => "customer_account", end => "end", invoice => "invoice",
+        invoice_item => "invoice_item", promotion_code => "promotion_code", start =>
+        "start", subscription => "subscription", subscription_item => "subscription_item"
+        }
     }
     /// The `InvoicesRecordDiscountCoupon` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordDiscountCoupon {
         /// `id`
         pub id: Option<String>,
@@ -1189,15 +1194,15 @@ mod used_by_10 {
         pub valid: Option<bool>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordDiscountCoupon { id => "id", object => "object", amount_off =>
-        "amount_off", created => "created", currency => "currency", duration =>
+        debug InvoicesRecordDiscountCoupon { id => "id", object => "object", amount_off
+        => "amount_off", created => "created", currency => "currency", duration =>
         "duration", duration_in_months => "duration_in_months", livemode => "livemode",
         max_redemptions => "max_redemptions", metadata => "metadata", name => "name",
         percent_off => "percent_off", redeem_by => "redeem_by", times_redeemed =>
         "times_redeemed", valid => "valid" }
     }
     /// Object describing the from invoice.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordFromInvoice {
         /// `action`
         pub action: Option<String>,
@@ -1205,10 +1210,10 @@ mod used_by_10 {
         pub invoice: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordFromInvoice { action => "action", invoice => "invoice" }
+        debug InvoicesRecordFromInvoice { action => "action", invoice => "invoice" }
     }
     /// Object describing the last finalization error.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordLastFinalizationError {
         /// Advice code of this last finalization error.
         pub advice_code: Option<String>,
@@ -1230,7 +1235,7 @@ mod used_by_10 {
         pub type_: Option<InvoicesRecordLastFinalizationErrorType>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordLastFinalizationError { advice_code => "advice_code", code =>
+        debug InvoicesRecordLastFinalizationError { advice_code => "advice_code", code =>
         "code", doc_url => "doc_url", message => "message", network_advice_code =>
         "network_advice_code", network_decline_code => "network_decline_code", param =>
         "param", payment_method_type => "payment_method_type", type_ => "type" }
@@ -1243,7 +1248,7 @@ mod used_by_10 {
         " `invalid_request_error`"] InvalidRequestError => "invalid_request_error" }
     }
     /// Line items of the invoice.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordLines {
         /// `object`
         pub object: Option<CustomerSourcesObject>,
@@ -1257,11 +1262,11 @@ mod used_by_10 {
         pub url: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordLines { object => "object", data => "data" skip_nulls, has_more =>
-        "has_more", total_count => "total_count", url => "url" }
+        debug InvoicesRecordLines { object => "object", data => "data" skip_nulls,
+        has_more => "has_more", total_count => "total_count", url => "url" }
     }
     /// The `InvoicesRecordLinesDataItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordLinesDataItem {
         /// Unique identifier of this invoice.
         pub id: Option<String>,
@@ -1295,15 +1300,15 @@ mod used_by_10 {
         pub quantity: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordLinesDataItem { id => "id", object => "object", amount => "amount",
-        currency => "currency", description => "description", discount_amounts =>
-        "discount_amounts" skip_nulls, discountable => "discountable", discounts =>
+        debug InvoicesRecordLinesDataItem { id => "id", object => "object", amount =>
+        "amount", currency => "currency", description => "description", discount_amounts
+        => "discount_amounts" skip_nulls, discountable => "discountable", discounts =>
         "discounts" skip_nulls, invoice => "invoice", livemode => "livemode", metadata =>
         "metadata", period => "period", proration => "proration", quantity => "quantity"
         }
     }
     /// The `InvoicesRecordLinesDataItemDiscountAmountsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordLinesDataItemDiscountAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
         pub amount: Option<i64>,
@@ -1311,11 +1316,11 @@ mod used_by_10 {
         pub discount: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordLinesDataItemDiscountAmountsItem { amount => "amount", discount =>
-        "discount" }
+        debug InvoicesRecordLinesDataItemDiscountAmountsItem { amount => "amount",
+        discount => "discount" }
     }
     /// Object describing the period.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordLinesDataItemPeriod {
         /// End, as a Unix timestamp in seconds.
         pub end: Option<i64>,
@@ -1323,10 +1328,10 @@ mod used_by_10 {
         pub start: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordLinesDataItemPeriod { end => "end", start => "start" }
+        debug InvoicesRecordLinesDataItemPeriod { end => "end", start => "start" }
     }
     /// Object describing the parent.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordParent {
         /// Object describing the quote details.
         pub quote_details: Option<InvoicesRecordParentQuoteDetails>,
@@ -1336,20 +1341,20 @@ mod used_by_10 {
         pub type_: Option<InvoicesRecordParentType>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordParent { quote_details => "quote_details", subscription_details =>
-        "subscription_details", type_ => "type" }
+        debug InvoicesRecordParent { quote_details => "quote_details",
+        subscription_details => "subscription_details", type_ => "type" }
     }
     /// Object describing the quote details.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordParentQuoteDetails {
         /// Quote of this quote details.
         pub quote: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordParentQuoteDetails { quote => "quote" }
+        debug InvoicesRecordParentQuoteDetails { quote => "quote" }
     }
     /// Object describing the subscription details.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordParentSubscriptionDetails {
         /// Your own key/value pairs stored on the subscription details.
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
@@ -1359,8 +1364,9 @@ mod used_by_10 {
         pub subscription_proration_date: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordParentSubscriptionDetails { metadata => "metadata", subscription =>
-        "subscription", subscription_proration_date => "subscription_proration_date" }
+        debug InvoicesRecordParentSubscriptionDetails { metadata => "metadata",
+        subscription => "subscription", subscription_proration_date =>
+        "subscription_proration_date" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Kind of parent."] pub enum InvoicesRecordParentType { #[doc =
@@ -1368,7 +1374,7 @@ mod used_by_10 {
         " `subscription_details`"] SubscriptionDetails => "subscription_details" }
     }
     /// Object describing the payment settings.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordPaymentSettings {
         /// Default mandate of this payment settings.
         pub default_mandate: Option<String>,
@@ -1378,12 +1384,12 @@ mod used_by_10 {
         pub payment_method_types: Option<Vec<String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordPaymentSettings { default_mandate => "default_mandate",
+        debug InvoicesRecordPaymentSettings { default_mandate => "default_mandate",
         payment_method_options => "payment_method_options", payment_method_types =>
         "payment_method_types" skip_nulls }
     }
     /// Object describing the payments.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordPayments {
         /// Type tag naming the kind of Stripe object.
         pub object: Option<CustomerSourcesObject>,
@@ -1395,11 +1401,11 @@ mod used_by_10 {
         pub url: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordPayments { object => "object", data => "data" skip_nulls, has_more
-        => "has_more", url => "url" }
+        debug InvoicesRecordPayments { object => "object", data => "data" skip_nulls,
+        has_more => "has_more", url => "url" }
     }
     /// The `InvoicesRecordPaymentsDataItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordPaymentsDataItem {
         /// Unique identifier of this invoice.
         pub id: Option<String>,
@@ -1423,13 +1429,13 @@ mod used_by_10 {
         pub status: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordPaymentsDataItem { id => "id", object => "object", amount_paid =>
-        "amount_paid", amount_requested => "amount_requested", created => "created",
-        currency => "currency", invoice => "invoice", is_default => "is_default",
-        livemode => "livemode", status => "status" }
+        debug InvoicesRecordPaymentsDataItem { id => "id", object => "object",
+        amount_paid => "amount_paid", amount_requested => "amount_requested", created =>
+        "created", currency => "currency", invoice => "invoice", is_default =>
+        "is_default", livemode => "livemode", status => "status" }
     }
     /// Object describing the rendering.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordRendering {
         /// Amount tax display of this rendering.
         pub amount_tax_display: Option<String>,
@@ -1441,17 +1447,17 @@ mod used_by_10 {
         pub template_version: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordRendering { amount_tax_display => "amount_tax_display", pdf =>
-        "pdf", template => "template", template_version => "template_version" }
+        debug InvoicesRecordRendering { amount_tax_display => "amount_tax_display", pdf
+        => "pdf", template => "template", template_version => "template_version" }
     }
     /// Object describing the PDF.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordRenderingPdf {
         /// Page size; one of `a4`, `auto`, `letter`.
         pub page_size: Option<InvoicesRecordRenderingPdfPageSize>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordRenderingPdf { page_size => "page_size" }
+        debug InvoicesRecordRenderingPdf { page_size => "page_size" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc = " Page size; one of `a4`, `auto`, `letter`."] pub enum
@@ -1459,7 +1465,7 @@ mod used_by_10 {
         " `auto`"] Auto => "auto", #[doc = " `letter`"] Letter => "letter" }
     }
     /// Object describing the shipping cost.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordShippingCost {
         /// Amount subtotal in minor currency units (cents for USD).
         pub amount_subtotal: Option<i64>,
@@ -1473,12 +1479,12 @@ mod used_by_10 {
         pub taxes: Option<Vec<InvoicesRecordShippingCostTaxesItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordShippingCost { amount_subtotal => "amount_subtotal", amount_tax =>
-        "amount_tax", amount_total => "amount_total", shipping_rate => "shipping_rate",
-        taxes => "taxes" skip_nulls }
+        debug InvoicesRecordShippingCost { amount_subtotal => "amount_subtotal",
+        amount_tax => "amount_tax", amount_total => "amount_total", shipping_rate =>
+        "shipping_rate", taxes => "taxes" skip_nulls }
     }
     /// The `InvoicesRecordShippingCostTaxesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordShippingCostTaxesItem {
         /// Amount in the currency's smallest unit (for example cents).
         pub amount: Option<i64>,
@@ -1490,8 +1496,8 @@ mod used_by_10 {
         pub taxable_amount: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordShippingCostTaxesItem { amount => "amount", taxability_reason =>
-        "taxability_reason", taxable_amount => "taxable_amount" }
+        debug InvoicesRecordShippingCostTaxesItem { amount => "amount", taxability_reason
+        => "taxability_reason", taxable_amount => "taxable_amount" }
     }
     airbyte_agent_runtime::string_enum! {
         #[doc =
@@ -1520,7 +1526,7 @@ mod used_by_10 {
         "uncollectible", #[doc = " `void`"] Void => "void" }
     }
     /// Object describing the status transitions.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordStatusTransitions {
         /// Finalized at, as a Unix timestamp in seconds.
         pub finalized_at: Option<i64>,
@@ -1532,21 +1538,21 @@ mod used_by_10 {
         pub voided_at: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordStatusTransitions { finalized_at => "finalized_at",
+        debug InvoicesRecordStatusTransitions { finalized_at => "finalized_at",
         marked_uncollectible_at => "marked_uncollectible_at", paid_at => "paid_at",
         voided_at => "voided_at" }
     }
     /// Object describing the subscription details.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordSubscriptionDetails {
         /// Your own key/value pairs stored on the subscription details.
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordSubscriptionDetails { metadata => "metadata" }
+        debug InvoicesRecordSubscriptionDetails { metadata => "metadata" }
     }
     /// Object describing the threshold reason.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordThresholdReason {
         /// Amount gte in minor currency units (cents for USD).
         pub amount_gte: Option<i64>,
@@ -1554,11 +1560,11 @@ mod used_by_10 {
         pub item_reasons: Option<Vec<InvoicesRecordThresholdReasonItemReasonsItem>>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordThresholdReason { amount_gte => "amount_gte", item_reasons =>
+        debug InvoicesRecordThresholdReason { amount_gte => "amount_gte", item_reasons =>
         "item_reasons" skip_nulls }
     }
     /// The `InvoicesRecordThresholdReasonItemReasonsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordThresholdReasonItemReasonsItem {
         /// Identifiers of the related line item records.
         pub line_item_ids: Option<Vec<String>>,
@@ -1566,11 +1572,11 @@ mod used_by_10 {
         pub usage_gte: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordThresholdReasonItemReasonsItem { line_item_ids => "line_item_ids"
-        skip_nulls, usage_gte => "usage_gte" }
+        debug InvoicesRecordThresholdReasonItemReasonsItem { line_item_ids =>
+        "line_item_ids" skip_nulls, usage_gte => "usage_gte" }
     }
     /// The `InvoicesRecordTotalPretaxCreditAmountsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordTotalPretaxCreditAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
         pub amount: Option<i64>,
@@ -1582,7 +1588,7 @@ mod used_by_10 {
         pub type_: Option<InvoicesRecordTotalPretaxCreditAmountsItemType>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordTotalPretaxCreditAmountsItem { amount => "amount",
+        debug InvoicesRecordTotalPretaxCreditAmountsItem { amount => "amount",
         credit_balance_transaction => "credit_balance_transaction", discount =>
         "discount", type_ => "type" }
     }
@@ -1593,7 +1599,7 @@ mod used_by_10 {
         "credit_balance_transaction", #[doc = " `discount`"] Discount => "discount" }
     }
     /// The `InvoicesRecordTotalTaxAmountsItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordTotalTaxAmountsItem {
         /// Amount in the currency's smallest unit (for example cents).
         pub amount: Option<i64>,
@@ -1607,12 +1613,12 @@ mod used_by_10 {
         pub taxable_amount: Option<i64>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordTotalTaxAmountsItem { amount => "amount", inclusive => "inclusive",
-        tax_rate => "tax_rate", taxability_reason => "taxability_reason", taxable_amount
-        => "taxable_amount" }
+        debug InvoicesRecordTotalTaxAmountsItem { amount => "amount", inclusive =>
+        "inclusive", tax_rate => "tax_rate", taxability_reason => "taxability_reason",
+        taxable_amount => "taxable_amount" }
     }
     /// The `InvoicesRecordTotalTaxesItem` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct InvoicesRecordTotalTaxesItem {
         /// Amount in the currency's smallest unit (for example cents).
         pub amount: Option<i64>,
@@ -1628,7 +1634,7 @@ mod used_by_10 {
         pub type_: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        InvoicesRecordTotalTaxesItem { amount => "amount", tax_behavior =>
+        debug InvoicesRecordTotalTaxesItem { amount => "amount", tax_behavior =>
         "tax_behavior", tax_rate_details => "tax_rate_details", taxability_reason =>
         "taxability_reason", taxable_amount => "taxable_amount", type_ => "type" }
     }
@@ -1677,7 +1683,7 @@ pub use used_by_11::*;
 mod used_by_11 {
     use super::*;
     /// The `PaymentIntentsRecord` object.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct PaymentIntentsRecord {
         /// Unique identifier of this payment intent.
         pub id: Option<String>,
@@ -1719,7 +1725,7 @@ mod used_by_11 {
         pub status: Option<String>,
     }
     airbyte_agent_runtime::impl_record! {
-        PaymentIntentsRecord { id => "id", object => "object", amount => "amount",
+        debug PaymentIntentsRecord { id => "id", object => "object", amount => "amount",
         amount_capturable => "amount_capturable", amount_received => "amount_received",
         application => "application", application_fee_amount => "application_fee_amount",
         capture_method => "capture_method", client_secret => "client_secret",

@@ -88,7 +88,7 @@ pub use used_by_5::*;
 mod used_by_5 {
     use airbyte_agent_runtime::serde_json::{Map, Value};
     /// A Zendesk support ticket.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct Ticket {
         /// Unique identifier of this ticket.
         pub id: Option<i64>,
@@ -172,16 +172,16 @@ mod used_by_5 {
         pub via: Option<Map<String, Value>>,
     }
     airbyte_agent_runtime::impl_record! {
-        Ticket { id => "id", url => "url", external_id => "external_id", type_ => "type",
-        subject => "subject", raw_subject => "raw_subject", description => "description",
-        priority => "priority", status => "status", recipient => "recipient",
-        requester_id => "requester_id", submitter_id => "submitter_id", assignee_id =>
-        "assignee_id", organization_id => "organization_id", group_id => "group_id",
-        collaborator_ids => "collaborator_ids" skip_nulls, follower_ids => "follower_ids"
-        skip_nulls, email_cc_ids => "email_cc_ids" skip_nulls, forum_topic_id =>
-        "forum_topic_id", problem_id => "problem_id", has_incidents => "has_incidents",
-        is_public => "is_public", due_at => "due_at", tags => "tags" skip_nulls,
-        custom_fields => "custom_fields" skip_nulls, satisfaction_rating =>
+        debug Ticket { id => "id", url => "url", external_id => "external_id", type_ =>
+        "type", subject => "subject", raw_subject => "raw_subject", description =>
+        "description", priority => "priority", status => "status", recipient =>
+        "recipient", requester_id => "requester_id", submitter_id => "submitter_id",
+        assignee_id => "assignee_id", organization_id => "organization_id", group_id =>
+        "group_id", collaborator_ids => "collaborator_ids" skip_nulls, follower_ids =>
+        "follower_ids" skip_nulls, email_cc_ids => "email_cc_ids" skip_nulls,
+        forum_topic_id => "forum_topic_id", problem_id => "problem_id", has_incidents =>
+        "has_incidents", is_public => "is_public", due_at => "due_at", tags => "tags"
+        skip_nulls, custom_fields => "custom_fields" skip_nulls, satisfaction_rating =>
         "satisfaction_rating", sharing_agreement_ids => "sharing_agreement_ids"
         skip_nulls, custom_status_id => "custom_status_id", fields => "fields"
         skip_nulls, followup_ids => "followup_ids" skip_nulls, ticket_form_id =>

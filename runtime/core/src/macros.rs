@@ -130,7 +130,9 @@ macro_rules! string_enum {
 /// `Field`.
 ///
 /// Each entry is `field => "wire name"`; `field => "wire name" skip_nulls` marks a list whose `null`
-/// items are dropped (see [`skip_nulls`](crate::record::skip_nulls)).
+/// items are dropped (see [`skip_nulls`](crate::record::skip_nulls)). With a leading `debug`
+/// (`impl_record!(debug Name { .. })`) the macro also implements `Debug` through
+/// [`record::debug`](crate::record::debug), instead of a derive per struct.
 ///
 /// ```
 /// #[derive(Debug, Default, PartialEq)]
@@ -152,6 +154,14 @@ macro_rules! string_enum {
 /// ```
 #[macro_export]
 macro_rules! impl_record {
+    (debug $name:ident { $($body:tt)* }) => {
+        $crate::impl_record!($name { $($body)* });
+        impl ::core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::record::debug(self, f)
+            }
+        }
+    };
     ($name:ident { $($field:ident => $key:literal $($skip_nulls:ident)?),* $(,)? }) => {
         const _: () = {
             #[allow(non_camel_case_types, non_upper_case_globals, dead_code)]
@@ -184,6 +194,7 @@ macro_rules! impl_record {
                 }
 
                 const KEYS: &'static [&'static str] = &[$($key),*];
+                const NAMES: &'static [&'static str] = &[$(::core::stringify!($field)),*];
 
                 fn view_field(
                     &self,

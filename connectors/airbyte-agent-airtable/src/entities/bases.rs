@@ -65,7 +65,7 @@ impl ::std::future::IntoFuture for BasesListRequest {
     }
 }
 /// An Airtable base: one database with its own tables.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Base {
     /// Unique identifier of this base.
     pub id: Option<String>,
@@ -75,14 +75,14 @@ pub struct Base {
     pub permission_level: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Base { id => "id", name => "name", permission_level => "permissionLevel" }
+    debug Base { id => "id", name => "name", permission_level => "permissionLevel" }
 }
 /// Metadata returned by `bases.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BasesListMeta {
     /// `$.offset`
     pub offset: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BasesListMeta { offset => "offset" }
+    debug BasesListMeta { offset => "offset" }
 }

@@ -152,7 +152,7 @@ impl ::std::future::IntoFuture for RecordsGetRequest {
     }
 }
 /// A record (row) of a table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Record {
     /// Unique identifier of this record.
     pub id: Option<String>,
@@ -162,14 +162,14 @@ pub struct Record {
     pub fields: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Record { id => "id", created_time => "createdTime", fields => "fields" }
+    debug Record { id => "id", created_time => "createdTime", fields => "fields" }
 }
 /// Metadata returned by `records.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RecordsListMeta {
     /// `$.offset`
     pub offset: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RecordsListMeta { offset => "offset" }
+    debug RecordsListMeta { offset => "offset" }
 }

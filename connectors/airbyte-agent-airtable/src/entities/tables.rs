@@ -60,7 +60,7 @@ impl ::std::future::IntoFuture for TablesListRequest {
     }
 }
 /// A table of a base with its fields and views.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Table {
     /// Unique identifier of this table.
     pub id: Option<String>,
@@ -74,11 +74,11 @@ pub struct Table {
     pub views: Option<Vec<View>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Table { id => "id", name => "name", primary_field_id => "primaryFieldId", fields =>
-    "fields" skip_nulls, views => "views" skip_nulls }
+    debug Table { id => "id", name => "name", primary_field_id => "primaryFieldId",
+    fields => "fields" skip_nulls, views => "views" skip_nulls }
 }
 /// A field (column) of a table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TableField {
     /// Unique identifier of this table field.
     pub id: Option<String>,
@@ -90,10 +90,11 @@ pub struct TableField {
     pub options: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    TableField { id => "id", name => "name", type_ => "type", options => "options" }
+    debug TableField { id => "id", name => "name", type_ => "type", options => "options"
+    }
 }
 /// A saved view of a table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct View {
     /// Unique identifier of this view.
     pub id: Option<String>,
@@ -103,11 +104,11 @@ pub struct View {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    View { id => "id", name => "name", type_ => "type" }
+    debug View { id => "id", name => "name", type_ => "type" }
 }
 /// Metadata returned by `tables.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TablesListMeta {}
 airbyte_agent_runtime::impl_record! {
-    TablesListMeta {}
+    debug TablesListMeta {}
 }

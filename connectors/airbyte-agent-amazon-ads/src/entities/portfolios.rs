@@ -150,7 +150,7 @@ impl ::std::future::IntoFuture for PortfoliosGetRequest {
     }
 }
 /// The `PortfoliosRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PortfoliosRecord {
     /// `portfolios`
     pub portfolios: Option<Vec<Portfolio>>,
@@ -158,10 +158,11 @@ pub struct PortfoliosRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PortfoliosRecord { portfolios => "portfolios" skip_nulls, next_token => "nextToken" }
+    debug PortfoliosRecord { portfolios => "portfolios" skip_nulls, next_token =>
+    "nextToken" }
 }
 /// A group of campaigns that can share a budget cap.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Portfolio {
     /// Portfolio the portfolio belongs to.
     pub portfolio_id: Option<Value>,
@@ -181,12 +182,12 @@ pub struct Portfolio {
     pub serving_status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Portfolio { portfolio_id => "portfolioId", name => "name", budget => "budget",
+    debug Portfolio { portfolio_id => "portfolioId", name => "name", budget => "budget",
     in_budget => "inBudget", state => "state", creation_date => "creationDate",
     last_updated_date => "lastUpdatedDate", serving_status => "servingStatus" }
 }
 /// Portfolio budget structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PortfolioBudget {
     /// Amount (numeric).
     pub amount: Option<f64>,
@@ -200,15 +201,15 @@ pub struct PortfolioBudget {
     pub end_date: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PortfolioBudget { amount => "amount", currency_code => "currencyCode", policy =>
-    "policy", start_date => "startDate", end_date => "endDate" }
+    debug PortfolioBudget { amount => "amount", currency_code => "currencyCode", policy
+    => "policy", start_date => "startDate", end_date => "endDate" }
 }
 /// Metadata returned by `portfolios.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PortfoliosListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PortfoliosListMeta { next_token => "next_token" }
+    debug PortfoliosListMeta { next_token => "next_token" }
 }

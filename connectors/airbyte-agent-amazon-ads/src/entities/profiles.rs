@@ -120,7 +120,7 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// An advertising profile: one advertiser account in one marketplace, used to scope other calls.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Profile {
     /// ID of the profile; used as the scope of other calls.
     pub profile_id: Option<i64>,
@@ -136,12 +136,12 @@ pub struct Profile {
     pub account_info: Option<AccountInfo>,
 }
 airbyte_agent_runtime::impl_record! {
-    Profile { profile_id => "profileId", country_code => "countryCode", currency_code =>
-    "currencyCode", daily_budget => "dailyBudget", timezone => "timezone", account_info
-    => "accountInfo" }
+    debug Profile { profile_id => "profileId", country_code => "countryCode",
+    currency_code => "currencyCode", daily_budget => "dailyBudget", timezone =>
+    "timezone", account_info => "accountInfo" }
 }
 /// Account info structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccountInfo {
     /// ID of the marketplace.
     pub marketplace_string_id: Option<String>,
@@ -157,8 +157,8 @@ pub struct AccountInfo {
     pub valid_payment_method: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    AccountInfo { marketplace_string_id => "marketplaceStringId", id => "id", type_ =>
-    "type", name => "name", sub_type => "subType", valid_payment_method =>
+    debug AccountInfo { marketplace_string_id => "marketplaceStringId", id => "id", type_
+    => "type", name => "name", sub_type => "subType", valid_payment_method =>
     "validPaymentMethod" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -167,8 +167,8 @@ airbyte_agent_runtime::string_enum! {
     Agency => "agency" }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProfilesListMeta {}
 airbyte_agent_runtime::impl_record! {
-    ProfilesListMeta {}
+    debug ProfilesListMeta {}
 }

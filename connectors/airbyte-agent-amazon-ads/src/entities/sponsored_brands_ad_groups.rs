@@ -123,7 +123,7 @@ impl ::std::future::IntoFuture for SponsoredBrandsAdGroupsListRequest {
     }
 }
 /// The `SponsoredBrandsAdGroupsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredBrandsAdGroupsRecord {
     /// `adGroups`
     pub ad_groups: Option<Vec<SponsoredBrandsAdGroup>>,
@@ -131,11 +131,11 @@ pub struct SponsoredBrandsAdGroupsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredBrandsAdGroupsRecord { ad_groups => "adGroups" skip_nulls, next_token =>
-    "nextToken" }
+    debug SponsoredBrandsAdGroupsRecord { ad_groups => "adGroups" skip_nulls, next_token
+    => "nextToken" }
 }
 /// An ad group of an SB (Sponsored Brands) campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredBrandsAdGroup {
     /// Ad group the sponsored brands ad group belongs to.
     pub ad_group_id: Option<Value>,
@@ -151,15 +151,16 @@ pub struct SponsoredBrandsAdGroup {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredBrandsAdGroup { ad_group_id => "adGroupId", campaign_id => "campaignId",
-    name => "name", state => "state", bid => "bid", extended_data => "extendedData" }
+    debug SponsoredBrandsAdGroup { ad_group_id => "adGroupId", campaign_id =>
+    "campaignId", name => "name", state => "state", bid => "bid", extended_data =>
+    "extendedData" }
 }
 /// Metadata returned by `sponsored_brands_ad_groups.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredBrandsAdGroupsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredBrandsAdGroupsListMeta { next_token => "next_token" }
+    debug SponsoredBrandsAdGroupsListMeta { next_token => "next_token" }
 }

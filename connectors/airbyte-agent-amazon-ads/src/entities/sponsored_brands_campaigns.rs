@@ -123,7 +123,7 @@ impl ::std::future::IntoFuture for SponsoredBrandsCampaignsListRequest {
     }
 }
 /// The `SponsoredBrandsCampaignsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredBrandsCampaignsRecord {
     /// `campaigns`
     pub campaigns: Option<Vec<SponsoredBrandsCampaign>>,
@@ -131,11 +131,11 @@ pub struct SponsoredBrandsCampaignsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredBrandsCampaignsRecord { campaigns => "campaigns" skip_nulls, next_token =>
-    "nextToken" }
+    debug SponsoredBrandsCampaignsRecord { campaigns => "campaigns" skip_nulls,
+    next_token => "nextToken" }
 }
 /// An SB (Sponsored Brands) campaign showing brand creatives in shopping results.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredBrandsCampaign {
     /// Campaign the sponsored brands campaign belongs to.
     pub campaign_id: Option<Value>,
@@ -169,7 +169,7 @@ pub struct SponsoredBrandsCampaign {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredBrandsCampaign { campaign_id => "campaignId", name => "name", state =>
+    debug SponsoredBrandsCampaign { campaign_id => "campaignId", name => "name", state =>
     "state", budget => "budget", budget_type => "budgetType", start_date => "startDate",
     end_date => "endDate", bid_optimization => "bidOptimization", bid_multiplier =>
     "bidMultiplier", portfolio_id => "portfolioId", cost_type => "costType",
@@ -182,11 +182,11 @@ airbyte_agent_runtime::string_enum! {
     " `LIFETIME`"] Lifetime => "LIFETIME" }
 }
 /// Metadata returned by `sponsored_brands_campaigns.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredBrandsCampaignsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredBrandsCampaignsListMeta { next_token => "next_token" }
+    debug SponsoredBrandsCampaignsListMeta { next_token => "next_token" }
 }

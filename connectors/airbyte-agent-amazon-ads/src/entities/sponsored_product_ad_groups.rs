@@ -124,7 +124,7 @@ impl ::std::future::IntoFuture for SponsoredProductAdGroupsListRequest {
     }
 }
 /// The `SponsoredProductAdGroupsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductAdGroupsRecord {
     /// `adGroups`
     pub ad_groups: Option<Vec<SponsoredProductAdGroup>>,
@@ -132,11 +132,11 @@ pub struct SponsoredProductAdGroupsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductAdGroupsRecord { ad_groups => "adGroups" skip_nulls, next_token =>
-    "nextToken" }
+    debug SponsoredProductAdGroupsRecord { ad_groups => "adGroups" skip_nulls, next_token
+    => "nextToken" }
 }
 /// An ad group of a Sponsored Products campaign, with ads, targeting and a default bid.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductAdGroup {
     /// Ad group the sponsored product ad group belongs to.
     pub ad_group_id: Option<Value>,
@@ -152,16 +152,16 @@ pub struct SponsoredProductAdGroup {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductAdGroup { ad_group_id => "adGroupId", campaign_id => "campaignId",
-    name => "name", state => "state", default_bid => "defaultBid", extended_data =>
-    "extendedData" }
+    debug SponsoredProductAdGroup { ad_group_id => "adGroupId", campaign_id =>
+    "campaignId", name => "name", state => "state", default_bid => "defaultBid",
+    extended_data => "extendedData" }
 }
 /// Metadata returned by `sponsored_product_ad_groups.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductAdGroupsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductAdGroupsListMeta { next_token => "next_token" }
+    debug SponsoredProductAdGroupsListMeta { next_token => "next_token" }
 }

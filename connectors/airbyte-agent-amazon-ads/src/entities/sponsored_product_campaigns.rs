@@ -192,7 +192,7 @@ impl ::std::future::IntoFuture for SponsoredProductCampaignsGetRequest {
     }
 }
 /// The `SponsoredProductCampaignsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductCampaignsRecord {
     /// `campaigns`
     pub campaigns: Option<Vec<SponsoredProductCampaign>>,
@@ -200,11 +200,11 @@ pub struct SponsoredProductCampaignsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductCampaignsRecord { campaigns => "campaigns" skip_nulls, next_token =>
-    "nextToken" }
+    debug SponsoredProductCampaignsRecord { campaigns => "campaigns" skip_nulls,
+    next_token => "nextToken" }
 }
 /// A Sponsored Products campaign that advertises single product listings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductCampaign {
     /// Campaign the sponsored product campaign belongs to.
     pub campaign_id: Option<Value>,
@@ -242,7 +242,7 @@ pub struct SponsoredProductCampaign {
     pub off_amazon_settings: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductCampaign { campaign_id => "campaignId", portfolio_id =>
+    debug SponsoredProductCampaign { campaign_id => "campaignId", portfolio_id =>
     "portfolioId", name => "name", campaign_type => "campaignType", tags => "tags",
     targeting_type => "targetingType", premium_bid_adjustment => "premiumBidAdjustment",
     state => "state", dynamic_bidding => "dynamicBidding", bidding => "bidding",
@@ -256,7 +256,7 @@ airbyte_agent_runtime::string_enum! {
     " `MANUAL`"] Manual2 => "MANUAL", #[doc = " `AUTO`"] Auto2 => "AUTO" }
 }
 /// Dynamic bidding structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DynamicBidding {
     /// `placementBidding`
     pub placement_bidding: Option<Vec<DynamicBiddingPlacementBiddingItem>>,
@@ -264,11 +264,11 @@ pub struct DynamicBidding {
     pub strategy: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DynamicBidding { placement_bidding => "placementBidding" skip_nulls, strategy =>
-    "strategy" }
+    debug DynamicBidding { placement_bidding => "placementBidding" skip_nulls, strategy
+    => "strategy" }
 }
 /// The `DynamicBiddingPlacementBiddingItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DynamicBiddingPlacementBiddingItem {
     /// Placement of this placement bidding.
     pub placement: Option<String>,
@@ -276,11 +276,11 @@ pub struct DynamicBiddingPlacementBiddingItem {
     pub percentage: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    DynamicBiddingPlacementBiddingItem { placement => "placement", percentage =>
+    debug DynamicBiddingPlacementBiddingItem { placement => "placement", percentage =>
     "percentage" }
 }
 /// Campaign budget structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignBudget {
     /// Budget type of this campaign budget.
     pub budget_type: Option<String>,
@@ -288,14 +288,14 @@ pub struct CampaignBudget {
     pub budget: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignBudget { budget_type => "budgetType", budget => "budget" }
+    debug CampaignBudget { budget_type => "budgetType", budget => "budget" }
 }
 /// Metadata returned by `sponsored_product_campaigns.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductCampaignsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductCampaignsListMeta { next_token => "next_token" }
+    debug SponsoredProductCampaignsListMeta { next_token => "next_token" }
 }

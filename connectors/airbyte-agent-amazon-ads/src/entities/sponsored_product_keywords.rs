@@ -123,7 +123,7 @@ impl ::std::future::IntoFuture for SponsoredProductKeywordsListRequest {
     }
 }
 /// The `SponsoredProductKeywordsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductKeywordsRecord {
     /// `keywords`
     pub keywords: Option<Vec<SponsoredProductKeyword>>,
@@ -131,11 +131,11 @@ pub struct SponsoredProductKeywordsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductKeywordsRecord { keywords => "keywords" skip_nulls, next_token =>
-    "nextToken" }
+    debug SponsoredProductKeywordsRecord { keywords => "keywords" skip_nulls, next_token
+    => "nextToken" }
 }
 /// A keyword a Sponsored Products ad group bids on.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductKeyword {
     /// Identifier of the related keyword.
     pub keyword_id: Option<Value>,
@@ -155,9 +155,9 @@ pub struct SponsoredProductKeyword {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductKeyword { keyword_id => "keywordId", campaign_id => "campaignId",
-    ad_group_id => "adGroupId", keyword_text => "keywordText", match_type => "matchType",
-    state => "state", bid => "bid", extended_data => "extendedData" }
+    debug SponsoredProductKeyword { keyword_id => "keywordId", campaign_id =>
+    "campaignId", ad_group_id => "adGroupId", keyword_text => "keywordText", match_type
+    => "matchType", state => "state", bid => "bid", extended_data => "extendedData" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " How the keyword matches searches: exact, phrase or broad."] pub enum
@@ -167,11 +167,11 @@ airbyte_agent_runtime::string_enum! {
     " `BROAD`"] Broad2 => "BROAD" }
 }
 /// Metadata returned by `sponsored_product_keywords.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductKeywordsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductKeywordsListMeta { next_token => "next_token" }
+    debug SponsoredProductKeywordsListMeta { next_token => "next_token" }
 }

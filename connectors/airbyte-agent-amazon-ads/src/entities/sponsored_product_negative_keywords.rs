@@ -144,7 +144,7 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeKeywordsListRequest {
     }
 }
 /// The `SponsoredProductNegativeKeywordsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductNegativeKeywordsRecord {
     /// `negativeKeywords`
     pub negative_keywords: Option<Vec<SponsoredProductNegativeKeyword>>,
@@ -152,11 +152,11 @@ pub struct SponsoredProductNegativeKeywordsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductNegativeKeywordsRecord { negative_keywords => "negativeKeywords"
-    skip_nulls, next_token => "nextToken" }
+    debug SponsoredProductNegativeKeywordsRecord { negative_keywords =>
+    "negativeKeywords" skip_nulls, next_token => "nextToken" }
 }
 /// A search term excluded from a Sponsored Products ad group.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductNegativeKeyword {
     /// Identifier of the related keyword.
     pub keyword_id: Option<Value>,
@@ -174,7 +174,7 @@ pub struct SponsoredProductNegativeKeyword {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductNegativeKeyword { keyword_id => "keywordId", campaign_id =>
+    debug SponsoredProductNegativeKeyword { keyword_id => "keywordId", campaign_id =>
     "campaignId", ad_group_id => "adGroupId", keyword_text => "keywordText", match_type
     => "matchType", state => "state", extended_data => "extendedData" }
 }
@@ -186,11 +186,11 @@ airbyte_agent_runtime::string_enum! {
     " `NEGATIVE_PHRASE`"] NegativePhrase2 => "NEGATIVE_PHRASE" }
 }
 /// Metadata returned by `sponsored_product_negative_keywords.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductNegativeKeywordsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductNegativeKeywordsListMeta { next_token => "next_token" }
+    debug SponsoredProductNegativeKeywordsListMeta { next_token => "next_token" }
 }

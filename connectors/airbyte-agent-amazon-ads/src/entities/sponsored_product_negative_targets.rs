@@ -142,7 +142,7 @@ impl ::std::future::IntoFuture for SponsoredProductNegativeTargetsListRequest {
     }
 }
 /// The `SponsoredProductNegativeTargetsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductNegativeTargetsRecord {
     /// `negativeTargetingClauses`
     pub negative_targeting_clauses: Option<Vec<SponsoredProductNegativeTarget>>,
@@ -150,11 +150,11 @@ pub struct SponsoredProductNegativeTargetsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductNegativeTargetsRecord { negative_targeting_clauses =>
+    debug SponsoredProductNegativeTargetsRecord { negative_targeting_clauses =>
     "negativeTargetingClauses" skip_nulls, next_token => "nextToken" }
 }
 /// A product or category excluded from Sponsored Products targeting.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductNegativeTarget {
     /// Identifier of the related target.
     pub target_id: Option<Value>,
@@ -174,17 +174,17 @@ pub struct SponsoredProductNegativeTarget {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductNegativeTarget { target_id => "targetId", campaign_id =>
+    debug SponsoredProductNegativeTarget { target_id => "targetId", campaign_id =>
     "campaignId", ad_group_id => "adGroupId", expression => "expression" skip_nulls,
     resolved_expression => "resolvedExpression" skip_nulls, expression_type =>
     "expressionType", state => "state", extended_data => "extendedData" }
 }
 /// Metadata returned by `sponsored_product_negative_targets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductNegativeTargetsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductNegativeTargetsListMeta { next_token => "next_token" }
+    debug SponsoredProductNegativeTargetsListMeta { next_token => "next_token" }
 }

@@ -127,7 +127,7 @@ impl ::std::future::IntoFuture for SponsoredProductProductAdsListRequest {
     }
 }
 /// The `SponsoredProductProductAdsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductProductAdsRecord {
     /// `productAds`
     pub product_ads: Option<Vec<SponsoredProductProductAd>>,
@@ -135,11 +135,11 @@ pub struct SponsoredProductProductAdsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductProductAdsRecord { product_ads => "productAds" skip_nulls, next_token
-    => "nextToken" }
+    debug SponsoredProductProductAdsRecord { product_ads => "productAds" skip_nulls,
+    next_token => "nextToken" }
 }
 /// An advertised product (ASIN or SKU) in a Sponsored Products ad group.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductProductAd {
     /// Identifier of the related ad.
     pub ad_id: Option<Value>,
@@ -157,16 +157,16 @@ pub struct SponsoredProductProductAd {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductProductAd { ad_id => "adId", campaign_id => "campaignId", ad_group_id
-    => "adGroupId", asin => "asin", sku => "sku", state => "state", extended_data =>
-    "extendedData" }
+    debug SponsoredProductProductAd { ad_id => "adId", campaign_id => "campaignId",
+    ad_group_id => "adGroupId", asin => "asin", sku => "sku", state => "state",
+    extended_data => "extendedData" }
 }
 /// Metadata returned by `sponsored_product_product_ads.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductProductAdsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductProductAdsListMeta { next_token => "next_token" }
+    debug SponsoredProductProductAdsListMeta { next_token => "next_token" }
 }

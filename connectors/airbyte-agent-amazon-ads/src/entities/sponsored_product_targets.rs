@@ -123,7 +123,7 @@ impl ::std::future::IntoFuture for SponsoredProductTargetsListRequest {
     }
 }
 /// The `SponsoredProductTargetsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductTargetsRecord {
     /// `targetingClauses`
     pub targeting_clauses: Option<Vec<SponsoredProductTarget>>,
@@ -131,11 +131,11 @@ pub struct SponsoredProductTargetsRecord {
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductTargetsRecord { targeting_clauses => "targetingClauses" skip_nulls,
-    next_token => "nextToken" }
+    debug SponsoredProductTargetsRecord { targeting_clauses => "targetingClauses"
+    skip_nulls, next_token => "nextToken" }
 }
 /// A product or category targeting clause of a Sponsored Products ad group.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductTarget {
     /// Identifier of the related target.
     pub target_id: Option<Value>,
@@ -157,17 +157,17 @@ pub struct SponsoredProductTarget {
     pub extended_data: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductTarget { target_id => "targetId", campaign_id => "campaignId",
+    debug SponsoredProductTarget { target_id => "targetId", campaign_id => "campaignId",
     ad_group_id => "adGroupId", expression => "expression" skip_nulls,
     resolved_expression => "resolvedExpression" skip_nulls, expression_type =>
     "expressionType", state => "state", bid => "bid", extended_data => "extendedData" }
 }
 /// Metadata returned by `sponsored_product_targets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SponsoredProductTargetsListMeta {
     /// `$.nextToken`
     pub next_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SponsoredProductTargetsListMeta { next_token => "next_token" }
+    debug SponsoredProductTargetsListMeta { next_token => "next_token" }
 }

@@ -156,7 +156,7 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// Short form of a file attached to a task or other object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AttachmentCompact {
     /// Globally unique ID of the attachment, as a string.
     pub gid: Option<String>,
@@ -168,20 +168,20 @@ pub struct AttachmentCompact {
     pub resource_subtype: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AttachmentCompact { gid => "gid", resource_type => "resource_type", name => "name",
-    resource_subtype => "resource_subtype" }
+    debug AttachmentCompact { gid => "gid", resource_type => "resource_type", name =>
+    "name", resource_subtype => "resource_subtype" }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AttachmentsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    AttachmentsListMeta { next_page => "next_page" }
+    debug AttachmentsListMeta { next_page => "next_page" }
 }
 /// A file attached to an object, with host and download links.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AttachmentsRecord {
     /// Globally unique ID of the attachment, as a string.
     pub gid: Option<String>,
@@ -207,8 +207,8 @@ pub struct AttachmentsRecord {
     pub size: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AttachmentsRecord { gid => "gid", resource_type => "resource_type", name => "name",
-    resource_subtype => "resource_subtype", created_at => "created_at", download_url =>
-    "download_url", permanent_url => "permanent_url", host => "host", parent => "parent",
-    view_url => "view_url", size => "size" }
+    debug AttachmentsRecord { gid => "gid", resource_type => "resource_type", name =>
+    "name", resource_subtype => "resource_subtype", created_at => "created_at",
+    download_url => "download_url", permanent_url => "permanent_url", host => "host",
+    parent => "parent", view_url => "view_url", size => "size" }
 }

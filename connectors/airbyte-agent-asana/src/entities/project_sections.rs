@@ -121,16 +121,16 @@ impl ::std::future::IntoFuture for ProjectSectionsCreateRequest {
     }
 }
 /// Metadata returned by `project_sections.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectSectionsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectSectionsListMeta { next_page => "next_page" }
+    debug ProjectSectionsListMeta { next_page => "next_page" }
 }
 /// The `ProjectSectionsCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectSectionsCreateData {
     /// Section name; it is the column header on boards.
     pub name: Option<String>,
@@ -140,6 +140,6 @@ pub struct ProjectSectionsCreateData {
     pub insert_after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectSectionsCreateData { name => "name", insert_before => "insert_before",
+    debug ProjectSectionsCreateData { name => "name", insert_before => "insert_before",
     insert_after => "insert_after" }
 }

@@ -86,11 +86,11 @@ impl ::std::future::IntoFuture for ProjectTasksListRequest {
     }
 }
 /// Metadata returned by `project_tasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectTasksListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectTasksListMeta { next_page => "next_page" }
+    debug ProjectTasksListMeta { next_page => "next_page" }
 }

@@ -251,16 +251,16 @@ impl ::std::future::IntoFuture for ProjectsDeleteRequest {
     }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsListMeta { next_page => "next_page" }
+    debug ProjectsListMeta { next_page => "next_page" }
 }
 /// The `ProjectsCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsCreateData {
     /// Name of the project.
     pub name: Option<String>,
@@ -286,8 +286,8 @@ pub struct ProjectsCreateData {
     pub archived: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsCreateData { name => "name", workspace => "workspace", team => "team", notes
-    => "notes", html_notes => "html_notes", color => "color", default_view =>
+    debug ProjectsCreateData { name => "name", workspace => "workspace", team => "team",
+    notes => "notes", html_notes => "html_notes", color => "color", default_view =>
     "default_view", due_on => "due_on", start_on => "start_on", privacy_setting =>
     "privacy_setting", archived => "archived" }
 }
@@ -304,7 +304,7 @@ airbyte_agent_runtime::string_enum! {
     "private" }
 }
 /// An Asana project with all of its details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecord {
     /// `gid`
     pub gid: Option<String>,
@@ -368,8 +368,8 @@ pub struct ProjectsRecord {
     pub completed_by: Option<ProjectsRecordTeam>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecord { gid => "gid", archived => "archived", color => "color", completed =>
-    "completed", completed_at => "completed_at", created_at => "created_at",
+    debug ProjectsRecord { gid => "gid", archived => "archived", color => "color",
+    completed => "completed", completed_at => "completed_at", created_at => "created_at",
     current_status => "current_status", current_status_update => "current_status_update",
     custom_fields => "custom_fields", default_access_level => "default_access_level",
     default_view => "default_view", due_on => "due_on", due_date => "due_date", followers
@@ -382,7 +382,7 @@ airbyte_agent_runtime::impl_record! {
     => "workspace", icon => "icon", completed_by => "completed_by" }
 }
 /// The `ProjectsRecordCurrentStatus` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecordCurrentStatus {
     /// `gid`
     pub gid: Option<String>,
@@ -404,12 +404,12 @@ pub struct ProjectsRecordCurrentStatus {
     pub title: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecordCurrentStatus { gid => "gid", author => "author", color => "color",
-    created_at => "created_at", created_by => "created_by", modified_at => "modified_at",
-    resource_type => "resource_type", text => "text", title => "title" }
+    debug ProjectsRecordCurrentStatus { gid => "gid", author => "author", color =>
+    "color", created_at => "created_at", created_by => "created_by", modified_at =>
+    "modified_at", resource_type => "resource_type", text => "text", title => "title" }
 }
 /// The `ProjectsRecordCurrentStatusUpdate` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecordCurrentStatusUpdate {
     /// `gid`
     pub gid: Option<String>,
@@ -421,11 +421,11 @@ pub struct ProjectsRecordCurrentStatusUpdate {
     pub title: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecordCurrentStatusUpdate { gid => "gid", resource_type => "resource_type",
-    resource_subtype => "resource_subtype", title => "title" }
+    debug ProjectsRecordCurrentStatusUpdate { gid => "gid", resource_type =>
+    "resource_type", resource_subtype => "resource_subtype", title => "title" }
 }
 /// The `ProjectsRecordTeam` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecordTeam {
     /// `gid`
     pub gid: Option<String>,
@@ -435,10 +435,11 @@ pub struct ProjectsRecordTeam {
     pub resource_type: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecordTeam { gid => "gid", name => "name", resource_type => "resource_type" }
+    debug ProjectsRecordTeam { gid => "gid", name => "name", resource_type =>
+    "resource_type" }
 }
 /// The `ProjectsUpdateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsUpdateData {
     /// Name of the project.
     pub name: Option<String>,
@@ -458,7 +459,7 @@ pub struct ProjectsUpdateData {
     pub archived: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsUpdateData { name => "name", notes => "notes", html_notes => "html_notes",
-    color => "color", default_view => "default_view", due_on => "due_on", start_on =>
-    "start_on", archived => "archived" }
+    debug ProjectsUpdateData { name => "name", notes => "notes", html_notes =>
+    "html_notes", color => "color", default_view => "default_view", due_on => "due_on",
+    start_on => "start_on", archived => "archived" }
 }

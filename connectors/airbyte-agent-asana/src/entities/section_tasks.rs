@@ -128,16 +128,16 @@ impl ::std::future::IntoFuture for SectionTasksCreateRequest {
     }
 }
 /// Metadata returned by `section_tasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SectionTasksListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    SectionTasksListMeta { next_page => "next_page" }
+    debug SectionTasksListMeta { next_page => "next_page" }
 }
 /// The `SectionTasksCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SectionTasksCreateData {
     /// Gid of the task to move into the section.
     pub task: Option<String>,
@@ -147,6 +147,6 @@ pub struct SectionTasksCreateData {
     pub insert_after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SectionTasksCreateData { task => "task", insert_before => "insert_before",
+    debug SectionTasksCreateData { task => "task", insert_before => "insert_before",
     insert_after => "insert_after" }
 }

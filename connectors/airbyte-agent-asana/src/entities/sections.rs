@@ -136,11 +136,11 @@ impl ::std::future::IntoFuture for SectionsDeleteRequest {
     }
 }
 /// The `SectionsUpdateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SectionsUpdateData {
     /// New section name.
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SectionsUpdateData { name => "name" }
+    debug SectionsUpdateData { name => "name" }
 }

@@ -77,11 +77,11 @@ impl ::std::future::IntoFuture for TagTasksListRequest {
     }
 }
 /// Metadata returned by `tag_tasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagTasksListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagTasksListMeta { next_page => "next_page" }
+    debug TagTasksListMeta { next_page => "next_page" }
 }

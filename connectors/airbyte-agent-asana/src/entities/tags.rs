@@ -136,7 +136,7 @@ impl ::std::future::IntoFuture for TagsDeleteRequest {
     }
 }
 /// The `TagsUpdateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsUpdateData {
     /// Name of the tag.
     pub name: Option<String>,
@@ -146,5 +146,5 @@ pub struct TagsUpdateData {
     pub notes: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsUpdateData { name => "name", color => "color", notes => "notes" }
+    debug TagsUpdateData { name => "name", color => "color", notes => "notes" }
 }

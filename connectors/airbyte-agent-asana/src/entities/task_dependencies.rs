@@ -79,11 +79,11 @@ impl ::std::future::IntoFuture for TaskDependenciesListRequest {
     }
 }
 /// Metadata returned by `task_dependencies.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskDependenciesListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskDependenciesListMeta { next_page => "next_page" }
+    debug TaskDependenciesListMeta { next_page => "next_page" }
 }

@@ -79,11 +79,11 @@ impl ::std::future::IntoFuture for TaskDependentsListRequest {
     }
 }
 /// Metadata returned by `task_dependents.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskDependentsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskDependentsListMeta { next_page => "next_page" }
+    debug TaskDependentsListMeta { next_page => "next_page" }
 }

@@ -79,11 +79,11 @@ impl ::std::future::IntoFuture for TaskProjectsListRequest {
     }
 }
 /// Metadata returned by `task_projects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskProjectsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskProjectsListMeta { next_page => "next_page" }
+    debug TaskProjectsListMeta { next_page => "next_page" }
 }

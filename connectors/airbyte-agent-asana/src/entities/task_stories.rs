@@ -62,7 +62,7 @@ impl ::std::future::IntoFuture for TaskStoriesCreateRequest {
     }
 }
 /// The `TaskStoriesCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskStoriesCreateData {
     /// Comment text without formatting.
     pub text: Option<String>,
@@ -72,11 +72,11 @@ pub struct TaskStoriesCreateData {
     pub is_pinned: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskStoriesCreateData { text => "text", html_text => "html_text", is_pinned =>
+    debug TaskStoriesCreateData { text => "text", html_text => "html_text", is_pinned =>
     "is_pinned" }
 }
 /// A comment or activity entry on a task.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskStoriesRecord {
     /// `gid`
     pub gid: Option<String>,
@@ -100,8 +100,8 @@ pub struct TaskStoriesRecord {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskStoriesRecord { gid => "gid", resource_type => "resource_type", resource_subtype
-    => "resource_subtype", text => "text", html_text => "html_text", is_pinned =>
-    "is_pinned", created_at => "created_at", created_by => "created_by", target =>
-    "target", type_ => "type" }
+    debug TaskStoriesRecord { gid => "gid", resource_type => "resource_type",
+    resource_subtype => "resource_subtype", text => "text", html_text => "html_text",
+    is_pinned => "is_pinned", created_at => "created_at", created_by => "created_by",
+    target => "target", type_ => "type" }
 }

@@ -79,11 +79,11 @@ impl ::std::future::IntoFuture for TaskSubtasksListRequest {
     }
 }
 /// Metadata returned by `task_subtasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskSubtasksListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskSubtasksListMeta { next_page => "next_page" }
+    debug TaskSubtasksListMeta { next_page => "next_page" }
 }

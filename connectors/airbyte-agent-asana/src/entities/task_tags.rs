@@ -103,11 +103,11 @@ impl ::std::future::IntoFuture for TaskTagsDeleteRequest {
     }
 }
 /// The `TaskTagsCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TaskTagsCreateData {
     /// Gid of the tag to put on the task.
     pub tag: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TaskTagsCreateData { tag => "tag" }
+    debug TaskTagsCreateData { tag => "tag" }
 }

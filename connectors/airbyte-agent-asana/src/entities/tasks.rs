@@ -268,16 +268,16 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksListMeta { next_page => "next_page" }
+    debug TasksListMeta { next_page => "next_page" }
 }
 /// The `TasksCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksCreateData {
     /// Name of the task.
     pub name: Option<String>,
@@ -309,11 +309,11 @@ pub struct TasksCreateData {
     pub resource_subtype: Option<TasksCreateDataResourceSubtype>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksCreateData { name => "name", workspace => "workspace", projects => "projects"
-    skip_nulls, assignee => "assignee", notes => "notes", html_notes => "html_notes",
-    due_on => "due_on", due_at => "due_at", start_on => "start_on", completed =>
-    "completed", parent => "parent", tags => "tags" skip_nulls, followers => "followers"
-    skip_nulls, resource_subtype => "resource_subtype" }
+    debug TasksCreateData { name => "name", workspace => "workspace", projects =>
+    "projects" skip_nulls, assignee => "assignee", notes => "notes", html_notes =>
+    "html_notes", due_on => "due_on", due_at => "due_at", start_on => "start_on",
+    completed => "completed", parent => "parent", tags => "tags" skip_nulls, followers =>
+    "followers" skip_nulls, resource_subtype => "resource_subtype" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of task: default_task, milestone, section or approval."] pub enum
@@ -322,16 +322,16 @@ airbyte_agent_runtime::string_enum! {
     " `section`"] Section => "section", #[doc = " `approval`"] Approval => "approval" }
 }
 /// An Asana task with all of its details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksRecord {
     /// `gid`
     pub gid: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksRecord { gid => "gid" }
+    debug TasksRecord { gid => "gid" }
 }
 /// The `TasksUpdateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksUpdateData {
     /// Name of the task.
     pub name: Option<String>,
@@ -351,7 +351,7 @@ pub struct TasksUpdateData {
     pub completed: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksUpdateData { name => "name", assignee => "assignee", notes => "notes",
+    debug TasksUpdateData { name => "name", assignee => "assignee", notes => "notes",
     html_notes => "html_notes", due_on => "due_on", due_at => "due_at", start_on =>
     "start_on", completed => "completed" }
 }

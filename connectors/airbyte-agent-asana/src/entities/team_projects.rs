@@ -86,11 +86,11 @@ impl ::std::future::IntoFuture for TeamProjectsListRequest {
     }
 }
 /// Metadata returned by `team_projects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamProjectsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamProjectsListMeta { next_page => "next_page" }
+    debug TeamProjectsListMeta { next_page => "next_page" }
 }

@@ -77,11 +77,11 @@ impl ::std::future::IntoFuture for TeamUsersListRequest {
     }
 }
 /// Metadata returned by `team_users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamUsersListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamUsersListMeta { next_page => "next_page" }
+    debug TeamUsersListMeta { next_page => "next_page" }
 }

@@ -57,7 +57,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// An Asana team with its details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsRecord {
     /// `gid`
     pub gid: Option<String>,
@@ -71,6 +71,6 @@ pub struct TeamsRecord {
     pub resource_type: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsRecord { gid => "gid", name => "name", organization => "organization",
+    debug TeamsRecord { gid => "gid", name => "name", organization => "organization",
     permalink_url => "permalink_url", resource_type => "resource_type" }
 }

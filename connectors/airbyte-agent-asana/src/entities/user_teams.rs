@@ -82,11 +82,11 @@ impl ::std::future::IntoFuture for UserTeamsListRequest {
     }
 }
 /// Metadata returned by `user_teams.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserTeamsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserTeamsListMeta { next_page => "next_page" }
+    debug UserTeamsListMeta { next_page => "next_page" }
 }

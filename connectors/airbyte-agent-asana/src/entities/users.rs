@@ -124,11 +124,11 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { next_page => "next_page" }
+    debug UsersListMeta { next_page => "next_page" }
 }

@@ -63,11 +63,11 @@ impl ::std::future::IntoFuture for WorkspaceMembershipsCreateRequest {
     }
 }
 /// The `WorkspaceMembershipsCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceMembershipsCreateData {
     /// Gid or email address of the person to add.
     pub user: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceMembershipsCreateData { user => "user" }
+    debug WorkspaceMembershipsCreateData { user => "user" }
 }

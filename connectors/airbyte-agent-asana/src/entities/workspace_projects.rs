@@ -89,11 +89,11 @@ impl ::std::future::IntoFuture for WorkspaceProjectsListRequest {
     }
 }
 /// Metadata returned by `workspace_projects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceProjectsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceProjectsListMeta { next_page => "next_page" }
+    debug WorkspaceProjectsListMeta { next_page => "next_page" }
 }

@@ -121,16 +121,16 @@ impl ::std::future::IntoFuture for WorkspaceTagsCreateRequest {
     }
 }
 /// Metadata returned by `workspace_tags.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceTagsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceTagsListMeta { next_page => "next_page" }
+    debug WorkspaceTagsListMeta { next_page => "next_page" }
 }
 /// The `WorkspaceTagsCreateData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceTagsCreateData {
     /// Name of the tag.
     pub name: Option<String>,
@@ -140,5 +140,5 @@ pub struct WorkspaceTagsCreateData {
     pub notes: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceTagsCreateData { name => "name", color => "color", notes => "notes" }
+    debug WorkspaceTagsCreateData { name => "name", color => "color", notes => "notes" }
 }

@@ -194,11 +194,11 @@ impl ::std::future::IntoFuture for WorkspaceTaskSearchListRequest {
     }
 }
 /// Metadata returned by `workspace_task_search.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceTaskSearchListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceTaskSearchListMeta { next_page => "next_page" }
+    debug WorkspaceTaskSearchListMeta { next_page => "next_page" }
 }

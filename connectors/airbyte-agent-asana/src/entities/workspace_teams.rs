@@ -79,11 +79,11 @@ impl ::std::future::IntoFuture for WorkspaceTeamsListRequest {
     }
 }
 /// Metadata returned by `workspace_teams.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceTeamsListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceTeamsListMeta { next_page => "next_page" }
+    debug WorkspaceTeamsListMeta { next_page => "next_page" }
 }

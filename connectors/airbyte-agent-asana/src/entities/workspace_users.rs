@@ -79,11 +79,11 @@ impl ::std::future::IntoFuture for WorkspaceUsersListRequest {
     }
 }
 /// Metadata returned by `workspace_users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceUsersListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceUsersListMeta { next_page => "next_page" }
+    debug WorkspaceUsersListMeta { next_page => "next_page" }
 }

@@ -114,7 +114,7 @@ impl ::std::future::IntoFuture for WorkspacesGetRequest {
     }
 }
 /// Short form of an Asana workspace or organization.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspaceCompact {
     /// Globally unique ID of the workspace, as a string.
     pub gid: Option<String>,
@@ -124,19 +124,20 @@ pub struct WorkspaceCompact {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspaceCompact { gid => "gid", resource_type => "resource_type", name => "name" }
+    debug WorkspaceCompact { gid => "gid", resource_type => "resource_type", name =>
+    "name" }
 }
 /// Metadata returned by `workspaces.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspacesListMeta {
     /// `$.next_page`
     pub next_page: Option<TasksListMetaNextPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspacesListMeta { next_page => "next_page" }
+    debug WorkspacesListMeta { next_page => "next_page" }
 }
 /// An Asana workspace or organization with its details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspacesRecord {
     /// `gid`
     pub gid: Option<String>,
@@ -150,6 +151,7 @@ pub struct WorkspacesRecord {
     pub is_organization: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkspacesRecord { gid => "gid", resource_type => "resource_type", name => "name",
-    email_domains => "email_domains" skip_nulls, is_organization => "is_organization" }
+    debug WorkspacesRecord { gid => "gid", resource_type => "resource_type", name =>
+    "name", email_domains => "email_domains" skip_nulls, is_organization =>
+    "is_organization" }
 }

@@ -127,7 +127,7 @@ impl ::std::future::IntoFuture for AdAccountsGetRequest {
     }
 }
 /// An ad account as listed for the token user.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdAccountListItem {
     /// Unique identifier of this ad account.
     pub id: Option<String>,
@@ -161,7 +161,7 @@ pub struct AdAccountListItem {
     pub timezone_name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdAccountListItem { id => "id", account_id => "account_id", name => "name",
+    debug AdAccountListItem { id => "id", account_id => "account_id", name => "name",
     account_status => "account_status", age => "age", amount_spent => "amount_spent",
     balance => "balance", business => "business", business_name => "business_name",
     created_time => "created_time", currency => "currency", disable_reason =>
@@ -169,7 +169,7 @@ airbyte_agent_runtime::impl_record! {
     timezone_name => "timezone_name" }
 }
 /// Business ref structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BusinessRef {
     /// Unique identifier of this business ref.
     pub id: Option<String>,
@@ -177,19 +177,19 @@ pub struct BusinessRef {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BusinessRef { id => "id", name => "name" }
+    debug BusinessRef { id => "id", name => "name" }
 }
 /// Metadata returned by `ad_accounts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdAccountsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdAccountsListMeta { after => "after" }
+    debug AdAccountsListMeta { after => "after" }
 }
 /// An ad account with balance, spend and business details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdAccountsRecord {
     /// Unique identifier of this ad account.
     pub id: Option<String>,
@@ -259,7 +259,7 @@ pub struct AdAccountsRecord {
     pub timezone_offset_hours_utc: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdAccountsRecord { id => "id", account_id => "account_id", name => "name",
+    debug AdAccountsRecord { id => "id", account_id => "account_id", name => "name",
     account_status => "account_status", age => "age", amount_spent => "amount_spent",
     balance => "balance", business => "business", business_city => "business_city",
     business_country_code => "business_country_code", business_name => "business_name",

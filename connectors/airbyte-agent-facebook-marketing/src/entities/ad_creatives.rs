@@ -83,7 +83,7 @@ impl ::std::future::IntoFuture for AdCreativesListRequest {
     }
 }
 /// The copy, media and links an ad shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdCreative {
     /// Unique identifier of this ad creative.
     pub id: Option<String>,
@@ -121,8 +121,8 @@ pub struct AdCreative {
     pub url_tags: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdCreative { id => "id", name => "name", account_id => "account_id", actor_id =>
-    "actor_id", body => "body", call_to_action_type => "call_to_action_type",
+    debug AdCreative { id => "id", name => "name", account_id => "account_id", actor_id
+    => "actor_id", body => "body", call_to_action_type => "call_to_action_type",
     effective_object_story_id => "effective_object_story_id", image_hash => "image_hash",
     image_url => "image_url", link_url => "link_url", object_story_id =>
     "object_story_id", object_story_spec => "object_story_spec", object_type =>
@@ -130,11 +130,11 @@ airbyte_agent_runtime::impl_record! {
     "title", url_tags => "url_tags" }
 }
 /// Metadata returned by `ad_creatives.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdCreativesListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdCreativesListMeta { after => "after" }
+    debug AdCreativesListMeta { after => "after" }
 }

@@ -198,7 +198,7 @@ airbyte_agent_runtime::string_enum! {
     " `KEYWORD_EXACT_PHRASE`"] KeywordExactPhrase => "KEYWORD_EXACT_PHRASE" }
 }
 /// A public Ad Library entry with creative text, delivery dates, spend range and reach by audience.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdLibraryAd {
     /// Unique identifier of this ad library.
     pub id: Option<String>,
@@ -258,8 +258,8 @@ pub struct AdLibraryAd {
     pub total_reach_by_location: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdLibraryAd { id => "id", ad_creation_time => "ad_creation_time", ad_creative_bodies
-    => "ad_creative_bodies" skip_nulls, ad_creative_link_captions =>
+    debug AdLibraryAd { id => "id", ad_creation_time => "ad_creation_time",
+    ad_creative_bodies => "ad_creative_bodies" skip_nulls, ad_creative_link_captions =>
     "ad_creative_link_captions" skip_nulls, ad_creative_link_descriptions =>
     "ad_creative_link_descriptions" skip_nulls, ad_creative_link_titles =>
     "ad_creative_link_titles" skip_nulls, ad_delivery_start_time =>
@@ -277,7 +277,7 @@ airbyte_agent_runtime::impl_record! {
     skip_nulls, total_reach_by_location => "total_reach_by_location" skip_nulls }
 }
 /// The `AdLibraryAdDeliveryByRegionItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdLibraryAdDeliveryByRegionItem {
     /// Region of this delivery by region.
     pub region: Option<String>,
@@ -285,10 +285,11 @@ pub struct AdLibraryAdDeliveryByRegionItem {
     pub percentage: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdLibraryAdDeliveryByRegionItem { region => "region", percentage => "percentage" }
+    debug AdLibraryAdDeliveryByRegionItem { region => "region", percentage =>
+    "percentage" }
 }
 /// The `AdLibraryAdDemographicDistributionItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdLibraryAdDemographicDistributionItem {
     /// Age of this demographic distribution.
     pub age: Option<String>,
@@ -298,11 +299,11 @@ pub struct AdLibraryAdDemographicDistributionItem {
     pub percentage: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdLibraryAdDemographicDistributionItem { age => "age", gender => "gender", percentage
-    => "percentage" }
+    debug AdLibraryAdDemographicDistributionItem { age => "age", gender => "gender",
+    percentage => "percentage" }
 }
 /// Object describing the estimated audience size.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdLibraryAdEstimatedAudienceSize {
     /// Lower bound (numeric).
     pub lower_bound: Option<i64>,
@@ -310,15 +311,15 @@ pub struct AdLibraryAdEstimatedAudienceSize {
     pub upper_bound: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdLibraryAdEstimatedAudienceSize { lower_bound => "lower_bound", upper_bound =>
+    debug AdLibraryAdEstimatedAudienceSize { lower_bound => "lower_bound", upper_bound =>
     "upper_bound" }
 }
 /// Metadata returned by `ad_library.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdLibraryListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdLibraryListMeta { after => "after" }
+    debug AdLibraryListMeta { after => "after" }
 }

@@ -308,7 +308,7 @@ impl ::std::future::IntoFuture for AdSetsUpdateRequest {
     }
 }
 /// An ad set with targeting, schedule, bid and budget.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdSet {
     /// Unique identifier of this ad set.
     pub id: Option<String>,
@@ -352,7 +352,7 @@ pub struct AdSet {
     pub updated_time: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdSet { id => "id", name => "name", account_id => "account_id", adlabels =>
+    debug AdSet { id => "id", name => "name", account_id => "account_id", adlabels =>
     "adlabels" skip_nulls, bid_amount => "bid_amount", bid_info => "bid_info",
     bid_strategy => "bid_strategy", bid_constraints => "bid_constraints",
     budget_remaining => "budget_remaining", campaign_id => "campaign_id", created_time =>
@@ -363,16 +363,16 @@ airbyte_agent_runtime::impl_record! {
     => "updated_time" }
 }
 /// The `BidConstraints` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BidConstraints {
     /// Roas average floor (numeric).
     pub roas_average_floor: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    BidConstraints { roas_average_floor => "roas_average_floor" }
+    debug BidConstraints { roas_average_floor => "roas_average_floor" }
 }
 /// The `LearningStageInfo` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LearningStageInfo {
     /// Status of the learning stage info.
     pub status: Option<String>,
@@ -384,12 +384,12 @@ pub struct LearningStageInfo {
     pub attribution_windows: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    LearningStageInfo { status => "status", conversions => "conversions",
+    debug LearningStageInfo { status => "status", conversions => "conversions",
     last_sig_edit_ts => "last_sig_edit_ts", attribution_windows => "attribution_windows"
     skip_nulls }
 }
 /// The `PromotedObject` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PromotedObject {
     /// Custom event type of this promoted.
     pub custom_event_type: Option<String>,
@@ -409,19 +409,19 @@ pub struct PromotedObject {
     pub offer_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PromotedObject { custom_event_type => "custom_event_type", pixel_id => "pixel_id",
-    pixel_rule => "pixel_rule", page_id => "page_id", object_store_url =>
+    debug PromotedObject { custom_event_type => "custom_event_type", pixel_id =>
+    "pixel_id", pixel_rule => "pixel_rule", page_id => "page_id", object_store_url =>
     "object_store_url", application_id => "application_id", product_set_id =>
     "product_set_id", offer_id => "offer_id" }
 }
 /// Metadata returned by `ad_sets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdSetsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdSetsListMeta { after => "after" }
+    debug AdSetsListMeta { after => "after" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " What is billed, such as IMPRESSIONS or LINK_CLICKS."] pub enum

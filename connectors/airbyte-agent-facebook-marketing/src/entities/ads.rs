@@ -258,7 +258,7 @@ impl ::std::future::IntoFuture for AdsUpdateRequest {
     }
 }
 /// An ad with its creative and delivery status.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Ad {
     /// Unique identifier of this ad.
     pub id: Option<String>,
@@ -302,17 +302,18 @@ pub struct Ad {
     pub updated_time: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Ad { id => "id", name => "name", account_id => "account_id", adset_id => "adset_id",
-    campaign_id => "campaign_id", adlabels => "adlabels" skip_nulls, bid_amount =>
-    "bid_amount", bid_info => "bid_info", bid_type => "bid_type", configured_status =>
-    "configured_status", conversion_specs => "conversion_specs" skip_nulls, created_time
-    => "created_time", creative => "creative", effective_status => "effective_status",
-    last_updated_by_app_id => "last_updated_by_app_id", recommendations =>
-    "recommendations" skip_nulls, source_ad_id => "source_ad_id", status => "status",
-    tracking_specs => "tracking_specs" skip_nulls, updated_time => "updated_time" }
+    debug Ad { id => "id", name => "name", account_id => "account_id", adset_id =>
+    "adset_id", campaign_id => "campaign_id", adlabels => "adlabels" skip_nulls,
+    bid_amount => "bid_amount", bid_info => "bid_info", bid_type => "bid_type",
+    configured_status => "configured_status", conversion_specs => "conversion_specs"
+    skip_nulls, created_time => "created_time", creative => "creative", effective_status
+    => "effective_status", last_updated_by_app_id => "last_updated_by_app_id",
+    recommendations => "recommendations" skip_nulls, source_ad_id => "source_ad_id",
+    status => "status", tracking_specs => "tracking_specs" skip_nulls, updated_time =>
+    "updated_time" }
 }
 /// The `AdCreativeRef` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdCreativeRef {
     /// Unique identifier of this ad creative ref.
     pub id: Option<String>,
@@ -320,10 +321,10 @@ pub struct AdCreativeRef {
     pub creative_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdCreativeRef { id => "id", creative_id => "creative_id" }
+    debug AdCreativeRef { id => "id", creative_id => "creative_id" }
 }
 /// The `Recommendation` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Recommendation {
     /// Blame field of this recommendation.
     pub blame_field: Option<String>,
@@ -339,15 +340,15 @@ pub struct Recommendation {
     pub title: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Recommendation { blame_field => "blame_field", code => "code", confidence =>
+    debug Recommendation { blame_field => "blame_field", code => "code", confidence =>
     "confidence", importance => "importance", message => "message", title => "title" }
 }
 /// Metadata returned by `ads.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdsListMeta { after => "after" }
+    debug AdsListMeta { after => "after" }
 }

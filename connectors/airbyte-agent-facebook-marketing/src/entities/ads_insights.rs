@@ -132,7 +132,7 @@ airbyte_agent_runtime::string_enum! {
     Campaign => "campaign", #[doc = " `account`"] Account => "account" }
 }
 /// Performance figures for one level and period.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdsInsight {
     /// Ad account of the ads insight.
     pub account_id: Option<String>,
@@ -174,16 +174,16 @@ pub struct AdsInsight {
     pub action_values: Option<Vec<AdsActionStats>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdsInsight { account_id => "account_id", account_name => "account_name", campaign_id
-    => "campaign_id", campaign_name => "campaign_name", adset_id => "adset_id",
-    adset_name => "adset_name", ad_id => "ad_id", ad_name => "ad_name", clicks =>
-    "clicks", impressions => "impressions", reach => "reach", spend => "spend", cpc =>
-    "cpc", cpm => "cpm", ctr => "ctr", date_start => "date_start", date_stop =>
+    debug AdsInsight { account_id => "account_id", account_name => "account_name",
+    campaign_id => "campaign_id", campaign_name => "campaign_name", adset_id =>
+    "adset_id", adset_name => "adset_name", ad_id => "ad_id", ad_name => "ad_name",
+    clicks => "clicks", impressions => "impressions", reach => "reach", spend => "spend",
+    cpc => "cpc", cpm => "cpm", ctr => "ctr", date_start => "date_start", date_stop =>
     "date_stop", actions => "actions" skip_nulls, action_values => "action_values"
     skip_nulls }
 }
 /// Ads action stats structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdsActionStats {
     /// Action type of this ads action stats.
     pub action_type: Option<String>,
@@ -207,17 +207,17 @@ pub struct AdsActionStats {
     pub _28d_view: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdsActionStats { action_type => "action_type", action_destination =>
+    debug AdsActionStats { action_type => "action_type", action_destination =>
     "action_destination", action_target_id => "action_target_id", value => "value",
     _1d_click => "1d_click", _7d_click => "7d_click", _28d_click => "28d_click", _1d_view
     => "1d_view", _7d_view => "7d_view", _28d_view => "28d_view" }
 }
 /// Metadata returned by `ads_insights.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdsInsightsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdsInsightsListMeta { after => "after" }
+    debug AdsInsightsListMeta { after => "after" }
 }

@@ -286,7 +286,7 @@ impl ::std::future::IntoFuture for CampaignsUpdateRequest {
     }
 }
 /// An ad campaign with objective, status and budget.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Campaign {
     /// Unique identifier of this campaign.
     pub id: Option<String>,
@@ -340,7 +340,7 @@ pub struct Campaign {
     pub updated_time: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Campaign { id => "id", name => "name", account_id => "account_id", adlabels =>
+    debug Campaign { id => "id", name => "name", account_id => "account_id", adlabels =>
     "adlabels" skip_nulls, bid_strategy => "bid_strategy", boosted_object_id =>
     "boosted_object_id", budget_rebalance_flag => "budget_rebalance_flag",
     budget_remaining => "budget_remaining", buying_type => "buying_type", daily_budget =>
@@ -354,7 +354,7 @@ airbyte_agent_runtime::impl_record! {
     "stop_time", updated_time => "updated_time" }
 }
 /// The `IssueInfo` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueInfo {
     /// Error code of this issue info.
     pub error_code: Option<String>,
@@ -368,17 +368,17 @@ pub struct IssueInfo {
     pub level: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueInfo { error_code => "error_code", error_message => "error_message",
+    debug IssueInfo { error_code => "error_code", error_message => "error_message",
     error_summary => "error_summary", error_type => "error_type", level => "level" }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignsListMeta { after => "after" }
+    debug CampaignsListMeta { after => "after" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =

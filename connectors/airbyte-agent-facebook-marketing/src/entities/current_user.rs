@@ -61,7 +61,7 @@ impl ::std::future::IntoFuture for CurrentUserGetRequest {
     }
 }
 /// The Facebook user the token belongs to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CurrentUserRecord {
     /// Unique identifier of this current user.
     pub id: Option<String>,
@@ -69,5 +69,5 @@ pub struct CurrentUserRecord {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CurrentUserRecord { id => "id", name => "name" }
+    debug CurrentUserRecord { id => "id", name => "name" }
 }

@@ -85,7 +85,7 @@ impl ::std::future::IntoFuture for CustomConversionsListRequest {
     }
 }
 /// A custom conversion rule.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomConversion {
     /// Unique identifier of this custom conversion.
     pub id: Option<String>,
@@ -123,8 +123,8 @@ pub struct CustomConversion {
     pub rule: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomConversion { id => "id", name => "name", account_id => "account_id", business
-    => "business", creation_time => "creation_time", custom_event_type =>
+    debug CustomConversion { id => "id", name => "name", account_id => "account_id",
+    business => "business", creation_time => "creation_time", custom_event_type =>
     "custom_event_type", data_sources => "data_sources" skip_nulls,
     default_conversion_value => "default_conversion_value", description => "description",
     event_source_type => "event_source_type", first_fired_time => "first_fired_time",
@@ -133,7 +133,7 @@ airbyte_agent_runtime::impl_record! {
     retention_days => "retention_days", rule => "rule" }
 }
 /// The `DataSource` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DataSource {
     /// Unique identifier of this data source.
     pub id: Option<String>,
@@ -143,14 +143,14 @@ pub struct DataSource {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DataSource { id => "id", source_type => "source_type", name => "name" }
+    debug DataSource { id => "id", source_type => "source_type", name => "name" }
 }
 /// Metadata returned by `custom_conversions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomConversionsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomConversionsListMeta { after => "after" }
+    debug CustomConversionsListMeta { after => "after" }
 }

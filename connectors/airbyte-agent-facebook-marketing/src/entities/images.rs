@@ -81,7 +81,7 @@ impl ::std::future::IntoFuture for ImagesListRequest {
     }
 }
 /// The `Image` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Image {
     /// Unique identifier of this image.
     pub id: Option<String>,
@@ -119,7 +119,7 @@ pub struct Image {
     pub width: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Image { id => "id", name => "name", account_id => "account_id", created_time =>
+    debug Image { id => "id", name => "name", account_id => "account_id", created_time =>
     "created_time", creatives => "creatives" skip_nulls, filename => "filename", hash =>
     "hash", height => "height", is_associated_creatives_in_adgroups =>
     "is_associated_creatives_in_adgroups", original_height => "original_height",
@@ -128,11 +128,11 @@ airbyte_agent_runtime::impl_record! {
     => "width" }
 }
 /// Metadata returned by `images.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ImagesListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ImagesListMeta { after => "after" }
+    debug ImagesListMeta { after => "after" }
 }

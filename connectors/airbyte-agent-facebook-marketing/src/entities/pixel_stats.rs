@@ -88,7 +88,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `custom_data_field`"] CustomDataField => "custom_data_field" }
 }
 /// Event counts and quality figures of a pixel for one group.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PixelStat {
     /// Records of this page.
     pub data: Option<Vec<PixelStatDataItem>>,
@@ -106,13 +106,13 @@ pub struct PixelStat {
     pub test_events_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    PixelStat { data => "data" skip_nulls, event => "event", event_source =>
+    debug PixelStat { data => "data" skip_nulls, event => "event", event_source =>
     "event_source", total_count => "total_count", total_matched_count =>
     "total_matched_count", total_deduped_count => "total_deduped_count",
     test_events_count => "test_events_count" }
 }
 /// The `PixelStatDataItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PixelStatDataItem {
     /// Timestamp (ISO 8601 date-time).
     pub timestamp: Option<String>,
@@ -120,11 +120,11 @@ pub struct PixelStatDataItem {
     pub value: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    PixelStatDataItem { timestamp => "timestamp", value => "value" }
+    debug PixelStatDataItem { timestamp => "timestamp", value => "value" }
 }
 /// Metadata returned by `pixel_stats.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PixelStatsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    PixelStatsListMeta {}
+    debug PixelStatsListMeta {}
 }

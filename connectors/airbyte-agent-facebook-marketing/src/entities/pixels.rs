@@ -125,7 +125,7 @@ impl ::std::future::IntoFuture for PixelsGetRequest {
     }
 }
 /// A tracking pixel with its settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Pixel {
     /// Unique identifier of this pixel.
     pub id: Option<String>,
@@ -155,15 +155,15 @@ pub struct Pixel {
     pub owner_business: Option<PixelCreator>,
 }
 airbyte_agent_runtime::impl_record! {
-    Pixel { id => "id", name => "name", creation_time => "creation_time", creator =>
-    "creator", data_use_setting => "data_use_setting", enable_automatic_matching =>
+    debug Pixel { id => "id", name => "name", creation_time => "creation_time", creator
+    => "creator", data_use_setting => "data_use_setting", enable_automatic_matching =>
     "enable_automatic_matching", first_party_cookie_status =>
     "first_party_cookie_status", is_created_by_app => "is_created_by_app", is_crm =>
     "is_crm", is_unavailable => "is_unavailable", last_fired_time => "last_fired_time",
     owner_ad_account => "owner_ad_account", owner_business => "owner_business" }
 }
 /// Object describing the creator.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PixelCreator {
     /// Unique identifier of this creator.
     pub id: Option<String>,
@@ -171,10 +171,10 @@ pub struct PixelCreator {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PixelCreator { id => "id", name => "name" }
+    debug PixelCreator { id => "id", name => "name" }
 }
 /// Object describing the owner ad account.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PixelOwnerAdAccount {
     /// Ad account of the owner ad account.
     pub account_id: Option<String>,
@@ -182,14 +182,14 @@ pub struct PixelOwnerAdAccount {
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PixelOwnerAdAccount { account_id => "account_id", id => "id" }
+    debug PixelOwnerAdAccount { account_id => "account_id", id => "id" }
 }
 /// Metadata returned by `pixels.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PixelsListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PixelsListMeta { after => "after" }
+    debug PixelsListMeta { after => "after" }
 }

@@ -81,7 +81,7 @@ impl ::std::future::IntoFuture for VideosListRequest {
     }
 }
 /// The `Video` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Video {
     /// Unique identifier of this video.
     pub id: Option<String>,
@@ -145,7 +145,7 @@ pub struct Video {
     pub views: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Video { id => "id", title => "title", account_id => "account_id", ad_breaks =>
+    debug Video { id => "id", title => "title", account_id => "account_id", ad_breaks =>
     "ad_breaks" skip_nulls, backdated_time => "backdated_time",
     backdated_time_granularity => "backdated_time_granularity", content_category =>
     "content_category", content_tags => "content_tags" skip_nulls, created_time =>
@@ -161,7 +161,7 @@ airbyte_agent_runtime::impl_record! {
     "views" }
 }
 /// The `VideoFormat` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VideoFormat {
     /// Filter of this video format.
     pub filter: Option<String>,
@@ -175,15 +175,15 @@ pub struct VideoFormat {
     pub picture: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    VideoFormat { filter => "filter", embed_html => "embed_html", width => "width",
+    debug VideoFormat { filter => "filter", embed_html => "embed_html", width => "width",
     height => "height", picture => "picture" }
 }
 /// Metadata returned by `videos.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VideosListMeta {
     /// `$.paging.cursors.after`
     pub after: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    VideosListMeta { after => "after" }
+    debug VideosListMeta { after => "after" }
 }

@@ -142,7 +142,7 @@ impl ::std::future::IntoFuture for BranchesGetRequest {
     }
 }
 /// The `BranchesRecordTarget` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BranchesRecordTarget {
     /// `oid`
     pub oid: Option<Value>,
@@ -154,11 +154,11 @@ pub struct BranchesRecordTarget {
     pub author: Option<BranchesRecordTargetAuthor>,
 }
 airbyte_agent_runtime::impl_record! {
-    BranchesRecordTarget { oid => "oid", commit_url => "commitUrl", message => "message",
-    author => "author" }
+    debug BranchesRecordTarget { oid => "oid", commit_url => "commitUrl", message =>
+    "message", author => "author" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BranchesRecord {
     /// `name`
     pub name: Option<Value>,
@@ -170,11 +170,11 @@ pub struct BranchesRecord {
     pub associated_pull_requests: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    BranchesRecord { name => "name", prefix => "prefix", target => "target",
+    debug BranchesRecord { name => "name", prefix => "prefix", target => "target",
     associated_pull_requests => "associatedPullRequests" }
 }
 /// Metadata returned by `branches.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BranchesListMeta {
     /// `$.data.repository.refs.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -182,5 +182,6 @@ pub struct BranchesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BranchesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug BranchesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
+    }
 }

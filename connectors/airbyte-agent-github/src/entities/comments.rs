@@ -183,7 +183,7 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// The `CommentsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentsRecord {
     /// Unique identifier of this comment.
     pub id: Option<i64>,
@@ -211,13 +211,13 @@ pub struct CommentsRecord {
     pub reactions: Option<IssuesRecord3Reactions>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentsRecord { id => "id", node_id => "node_id", url => "url", html_url =>
+    debug CommentsRecord { id => "id", node_id => "node_id", url => "url", html_url =>
     "html_url", body => "body", user => "user", created_at => "created_at", updated_at =>
     "updated_at", issue_url => "issue_url", author_association => "author_association",
     performed_via_github_app => "performed_via_github_app", reactions => "reactions" }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.data.repository.issue.comments.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -225,5 +225,6 @@ pub struct CommentsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug CommentsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
+    }
 }

@@ -146,7 +146,7 @@ impl ::std::future::IntoFuture for CommitsGetRequest {
     }
 }
 /// The `CommitsRecordAuthor` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommitsRecordAuthor {
     /// `name`
     pub name: Option<Value>,
@@ -154,28 +154,28 @@ pub struct CommitsRecordAuthor {
     pub email: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommitsRecordAuthor { name => "name", email => "email" }
+    debug CommitsRecordAuthor { name => "name", email => "email" }
 }
 /// The `CommitsRecordParentsNodesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommitsRecordParentsNodesItem {
     /// `oid`
     pub oid: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommitsRecordParentsNodesItem { oid => "oid" }
+    debug CommitsRecordParentsNodesItem { oid => "oid" }
 }
 /// The `CommitsRecordParents` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommitsRecordParents {
     /// `nodes`
     pub nodes: Option<Vec<CommitsRecordParentsNodesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommitsRecordParents { nodes => "nodes" skip_nulls }
+    debug CommitsRecordParents { nodes => "nodes" skip_nulls }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommitsRecord {
     /// `oid`
     pub oid: Option<Value>,
@@ -197,13 +197,13 @@ pub struct CommitsRecord {
     pub parents: Option<CommitsRecordParents>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommitsRecord { oid => "oid", message => "message", message_headline =>
+    debug CommitsRecord { oid => "oid", message => "message", message_headline =>
     "messageHeadline", committed_date => "committedDate", author => "author", additions
     => "additions", deletions => "deletions", changed_files => "changedFiles", parents =>
     "parents" }
 }
 /// Metadata returned by `commits.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommitsListMeta {
     /// `$.data.repository.defaultBranchRef.target.history.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -211,5 +211,6 @@ pub struct CommitsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommitsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug CommitsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
+    }
 }

@@ -87,7 +87,7 @@ impl ::std::future::IntoFuture for DirectoryContentListRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DirectoryContentRecord {
     /// `name`
     pub name: Option<Value>,
@@ -99,12 +99,12 @@ pub struct DirectoryContentRecord {
     pub path: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    DirectoryContentRecord { name => "name", type_ => "type", oid => "oid", path =>
+    debug DirectoryContentRecord { name => "name", type_ => "type", oid => "oid", path =>
     "path" }
 }
 /// Metadata returned by `directory_content.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DirectoryContentListMeta {}
 airbyte_agent_runtime::impl_record! {
-    DirectoryContentListMeta {}
+    debug DirectoryContentListMeta {}
 }

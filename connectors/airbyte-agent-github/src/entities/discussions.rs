@@ -222,7 +222,7 @@ impl ::std::future::IntoFuture for DiscussionsSearchRequest {
     }
 }
 /// The `DiscussionsRecordCategory` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscussionsRecordCategory {
     /// `id`
     pub id: Option<Value>,
@@ -236,11 +236,11 @@ pub struct DiscussionsRecordCategory {
     pub is_answerable: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscussionsRecordCategory { id => "id", name => "name", slug => "slug", emoji =>
-    "emoji", is_answerable => "isAnswerable" }
+    debug DiscussionsRecordCategory { id => "id", name => "name", slug => "slug", emoji
+    => "emoji", is_answerable => "isAnswerable" }
 }
 /// The `DiscussionsRecordAnswer` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscussionsRecordAnswer {
     /// `id`
     pub id: Option<Value>,
@@ -252,11 +252,11 @@ pub struct DiscussionsRecordAnswer {
     pub created_at: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscussionsRecordAnswer { id => "id", body => "body", author => "author", created_at
-    => "createdAt" }
+    debug DiscussionsRecordAnswer { id => "id", body => "body", author => "author",
+    created_at => "createdAt" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscussionsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -306,17 +306,17 @@ pub struct DiscussionsRecord {
     pub comments: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscussionsRecord { id => "id", database_id => "databaseId", number => "number",
-    title => "title", body => "body", body_html => "bodyHTML", created_at => "createdAt",
-    updated_at => "updatedAt", closed_at => "closedAt", closed => "closed", locked =>
-    "locked", active_lock_reason => "activeLockReason", state_reason => "stateReason",
-    upvote_count => "upvoteCount", url => "url", is_answered => "isAnswered",
-    answer_chosen_at => "answerChosenAt", author => "author", category => "category",
-    answer_chosen_by => "answerChosenBy", answer => "answer", labels => "labels",
-    comments => "comments" }
+    debug DiscussionsRecord { id => "id", database_id => "databaseId", number =>
+    "number", title => "title", body => "body", body_html => "bodyHTML", created_at =>
+    "createdAt", updated_at => "updatedAt", closed_at => "closedAt", closed => "closed",
+    locked => "locked", active_lock_reason => "activeLockReason", state_reason =>
+    "stateReason", upvote_count => "upvoteCount", url => "url", is_answered =>
+    "isAnswered", answer_chosen_at => "answerChosenAt", author => "author", category =>
+    "category", answer_chosen_by => "answerChosenBy", answer => "answer", labels =>
+    "labels", comments => "comments" }
 }
 /// Metadata returned by `discussions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscussionsListMeta {
     /// `$.data.repository.discussions.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -324,10 +324,11 @@ pub struct DiscussionsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscussionsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug DiscussionsListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscussionsRecord2 {
     /// `id`
     pub id: Option<Value>,
@@ -373,8 +374,8 @@ pub struct DiscussionsRecord2 {
     pub comments: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscussionsRecord2 { id => "id", database_id => "databaseId", number => "number",
-    title => "title", body => "body", created_at => "createdAt", updated_at =>
+    debug DiscussionsRecord2 { id => "id", database_id => "databaseId", number =>
+    "number", title => "title", body => "body", created_at => "createdAt", updated_at =>
     "updatedAt", closed_at => "closedAt", closed => "closed", locked => "locked",
     state_reason => "stateReason", upvote_count => "upvoteCount", url => "url",
     is_answered => "isAnswered", answer_chosen_at => "answerChosenAt", author =>
@@ -382,7 +383,7 @@ airbyte_agent_runtime::impl_record! {
     "answer", labels => "labels", comments => "comments" }
 }
 /// Metadata returned by `discussions.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscussionsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -392,6 +393,6 @@ pub struct DiscussionsSearchMeta {
     pub total_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscussionsSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
-    total_count => "total_count" }
+    debug DiscussionsSearchMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor", total_count => "total_count" }
 }

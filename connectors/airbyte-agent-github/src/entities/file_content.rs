@@ -77,7 +77,7 @@ impl ::std::future::IntoFuture for FileContentGetRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FileContentRecord {
     /// `text`
     pub text: Option<Value>,
@@ -93,6 +93,7 @@ pub struct FileContentRecord {
     pub abbreviated_oid: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    FileContentRecord { text => "text", byte_size => "byteSize", is_binary => "isBinary",
-    is_truncated => "isTruncated", oid => "oid", abbreviated_oid => "abbreviatedOid" }
+    debug FileContentRecord { text => "text", byte_size => "byteSize", is_binary =>
+    "isBinary", is_truncated => "isTruncated", oid => "oid", abbreviated_oid =>
+    "abbreviatedOid" }
 }

@@ -376,7 +376,7 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord {
     /// `id`
     pub id: Option<Value>,
@@ -414,14 +414,14 @@ pub struct IssuesRecord {
     pub comments: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord { id => "id", database_id => "databaseId", number => "number", title =>
-    "title", body => "body", state => "state", state_reason => "stateReason", created_at
-    => "createdAt", updated_at => "updatedAt", closed_at => "closedAt", author =>
-    "author", assignees => "assignees", labels => "labels", milestone => "milestone", url
-    => "url", locked => "locked", comments => "comments" }
+    debug IssuesRecord { id => "id", database_id => "databaseId", number => "number",
+    title => "title", body => "body", state => "state", state_reason => "stateReason",
+    created_at => "createdAt", updated_at => "updatedAt", closed_at => "closedAt", author
+    => "author", assignees => "assignees", labels => "labels", milestone => "milestone",
+    url => "url", locked => "locked", comments => "comments" }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesListMeta {
     /// `$.data.repository.issues.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -429,10 +429,10 @@ pub struct IssuesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug IssuesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord2 {
     /// `id`
     pub id: Option<Value>,
@@ -472,14 +472,15 @@ pub struct IssuesRecord2 {
     pub comments: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord2 { id => "id", database_id => "databaseId", number => "number", title =>
-    "title", body => "body", body_html => "bodyHTML", state => "state", state_reason =>
-    "stateReason", created_at => "createdAt", updated_at => "updatedAt", closed_at =>
-    "closedAt", author => "author", assignees => "assignees", labels => "labels",
-    milestone => "milestone", url => "url", locked => "locked", comments => "comments" }
+    debug IssuesRecord2 { id => "id", database_id => "databaseId", number => "number",
+    title => "title", body => "body", body_html => "bodyHTML", state => "state",
+    state_reason => "stateReason", created_at => "createdAt", updated_at => "updatedAt",
+    closed_at => "closedAt", author => "author", assignees => "assignees", labels =>
+    "labels", milestone => "milestone", url => "url", locked => "locked", comments =>
+    "comments" }
 }
 /// Metadata returned by `issues.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -489,11 +490,11 @@ pub struct IssuesSearchMeta {
     pub total_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
-    total_count => "total_count" }
+    debug IssuesSearchMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor", total_count => "total_count" }
 }
 /// The `IssuesRecord3` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord3 {
     /// Unique identifier of this issue.
     pub id: Option<i64>,
@@ -565,8 +566,8 @@ pub struct IssuesRecord3 {
     pub issue_dependencies_summary: Option<IssuesRecord3IssueDependenciesSummary>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord3 { id => "id", node_id => "node_id", url => "url", repository_url =>
-    "repository_url", labels_url => "labels_url", comments_url => "comments_url",
+    debug IssuesRecord3 { id => "id", node_id => "node_id", url => "url", repository_url
+    => "repository_url", labels_url => "labels_url", comments_url => "comments_url",
     events_url => "events_url", html_url => "html_url", number => "number", state =>
     "state", state_reason => "state_reason", title => "title", body => "body", user =>
     "user", labels => "labels" skip_nulls, assignees => "assignees" skip_nulls, milestone
@@ -580,7 +581,7 @@ airbyte_agent_runtime::impl_record! {
     issue_dependencies_summary => "issue_dependencies_summary" }
 }
 /// Object describing the sub issues summary.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord3SubIssuesSummary {
     /// `total`
     pub total: Option<i64>,
@@ -590,11 +591,11 @@ pub struct IssuesRecord3SubIssuesSummary {
     pub percent_completed: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord3SubIssuesSummary { total => "total", completed => "completed",
+    debug IssuesRecord3SubIssuesSummary { total => "total", completed => "completed",
     percent_completed => "percent_completed" }
 }
 /// Object describing the issue dependencies summary.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord3IssueDependenciesSummary {
     /// `blocked_by`
     pub blocked_by: Option<i64>,
@@ -606,7 +607,7 @@ pub struct IssuesRecord3IssueDependenciesSummary {
     pub total_blocking: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord3IssueDependenciesSummary { blocked_by => "blocked_by", blocking =>
+    debug IssuesRecord3IssueDependenciesSummary { blocked_by => "blocked_by", blocking =>
     "blocking", total_blocked_by => "total_blocked_by", total_blocking =>
     "total_blocking" }
 }

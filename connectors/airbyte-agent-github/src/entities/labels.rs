@@ -140,7 +140,7 @@ impl ::std::future::IntoFuture for LabelsGetRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LabelsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -160,12 +160,12 @@ pub struct LabelsRecord {
     pub pull_requests: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    LabelsRecord { id => "id", name => "name", color => "color", description =>
+    debug LabelsRecord { id => "id", name => "name", color => "color", description =>
     "description", created_at => "createdAt", url => "url", issues => "issues",
     pull_requests => "pullRequests" }
 }
 /// Metadata returned by `labels.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LabelsListMeta {
     /// `$.data.repository.labels.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -173,5 +173,5 @@ pub struct LabelsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    LabelsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug LabelsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }

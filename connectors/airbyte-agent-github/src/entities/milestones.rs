@@ -149,7 +149,7 @@ impl ::std::future::IntoFuture for MilestonesGetRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MilestonesRecord {
     /// `id`
     pub id: Option<Value>,
@@ -177,13 +177,13 @@ pub struct MilestonesRecord {
     pub pull_requests: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    MilestonesRecord { id => "id", number => "number", title => "title", description =>
-    "description", state => "state", due_on => "dueOn", closed_at => "closedAt",
-    created_at => "createdAt", updated_at => "updatedAt", progress_percentage =>
-    "progressPercentage", issues => "issues", pull_requests => "pullRequests" }
+    debug MilestonesRecord { id => "id", number => "number", title => "title",
+    description => "description", state => "state", due_on => "dueOn", closed_at =>
+    "closedAt", created_at => "createdAt", updated_at => "updatedAt", progress_percentage
+    => "progressPercentage", issues => "issues", pull_requests => "pullRequests" }
 }
 /// Metadata returned by `milestones.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MilestonesListMeta {
     /// `$.data.repository.milestones.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -191,5 +191,6 @@ pub struct MilestonesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MilestonesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug MilestonesListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }

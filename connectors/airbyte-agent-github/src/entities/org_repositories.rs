@@ -86,7 +86,7 @@ impl ::std::future::IntoFuture for OrgRepositoriesListRequest {
     }
 }
 /// Metadata returned by `org_repositories.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrgRepositoriesListMeta {
     /// `$.data.organization.repositories.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -94,6 +94,6 @@ pub struct OrgRepositoriesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrgRepositoriesListMeta { has_next_page => "has_next_page", end_cursor =>
+    debug OrgRepositoriesListMeta { has_next_page => "has_next_page", end_cursor =>
     "end_cursor" }
 }

@@ -130,7 +130,7 @@ impl ::std::future::IntoFuture for OrganizationsListRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrganizationsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -166,15 +166,15 @@ pub struct OrganizationsRecord {
     pub teams: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrganizationsRecord { id => "id", database_id => "databaseId", login => "login", name
-    => "name", description => "description", email => "email", website_url =>
-    "websiteUrl", url => "url", avatar_url => "avatarUrl", created_at => "createdAt",
+    debug OrganizationsRecord { id => "id", database_id => "databaseId", login =>
+    "login", name => "name", description => "description", email => "email", website_url
+    => "websiteUrl", url => "url", avatar_url => "avatarUrl", created_at => "createdAt",
     updated_at => "updatedAt", location => "location", is_verified => "isVerified",
     repositories => "repositories", members_with_role => "membersWithRole", teams =>
     "teams" }
 }
 /// Metadata returned by `organizations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrganizationsListMeta {
     /// `$.data.user.organizations.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -182,6 +182,6 @@ pub struct OrganizationsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrganizationsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
-    }
+    debug OrganizationsListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }

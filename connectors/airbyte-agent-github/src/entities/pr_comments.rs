@@ -137,7 +137,7 @@ impl ::std::future::IntoFuture for PrCommentsGetRequest {
     }
 }
 /// Metadata returned by `pr_comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PrCommentsListMeta {
     /// `$.data.repository.pullRequest.comments.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -145,5 +145,6 @@ pub struct PrCommentsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PrCommentsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug PrCommentsListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }

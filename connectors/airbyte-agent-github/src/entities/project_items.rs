@@ -91,16 +91,16 @@ impl ::std::future::IntoFuture for ProjectItemsListRequest {
     }
 }
 /// The `ProjectItemsRecordContentRepository` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectItemsRecordContentRepository {
     /// `nameWithOwner`
     pub name_with_owner: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectItemsRecordContentRepository { name_with_owner => "nameWithOwner" }
+    debug ProjectItemsRecordContentRepository { name_with_owner => "nameWithOwner" }
 }
 /// The `ProjectItemsRecordContent` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectItemsRecordContent {
     /// `id`
     pub id: Option<Value>,
@@ -130,13 +130,13 @@ pub struct ProjectItemsRecordContent {
     pub creator: Option<IssuesRecordAssigneesNodesItem>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectItemsRecordContent { id => "id", title => "title", number => "number", state
-    => "state", url => "url", created_at => "createdAt", updated_at => "updatedAt",
+    debug ProjectItemsRecordContent { id => "id", title => "title", number => "number",
+    state => "state", url => "url", created_at => "createdAt", updated_at => "updatedAt",
     author => "author", assignees => "assignees", labels => "labels", repository =>
     "repository", body => "body", creator => "creator" }
 }
 /// The `ProjectItemsRecordFieldValuesNodesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectItemsRecordFieldValuesNodesItem {
     /// `name`
     pub name: Option<Value>,
@@ -164,22 +164,22 @@ pub struct ProjectItemsRecordFieldValuesNodesItem {
     pub milestone: Option<IssuesRecordMilestone>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectItemsRecordFieldValuesNodesItem { name => "name", field => "field", text =>
-    "text", date => "date", number => "number", title => "title", start_date =>
+    debug ProjectItemsRecordFieldValuesNodesItem { name => "name", field => "field", text
+    => "text", date => "date", number => "number", title => "title", start_date =>
     "startDate", duration => "duration", labels => "labels", users => "users", repository
     => "repository", milestone => "milestone" }
 }
 /// The `ProjectItemsRecordFieldValues` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectItemsRecordFieldValues {
     /// `nodes`
     pub nodes: Option<Vec<ProjectItemsRecordFieldValuesNodesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectItemsRecordFieldValues { nodes => "nodes" skip_nulls }
+    debug ProjectItemsRecordFieldValues { nodes => "nodes" skip_nulls }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectItemsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -197,12 +197,12 @@ pub struct ProjectItemsRecord {
     pub field_values: Option<ProjectItemsRecordFieldValues>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectItemsRecord { id => "id", type_ => "type", created_at => "createdAt",
+    debug ProjectItemsRecord { id => "id", type_ => "type", created_at => "createdAt",
     updated_at => "updatedAt", is_archived => "isArchived", content => "content",
     field_values => "fieldValues" }
 }
 /// Metadata returned by `project_items.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectItemsListMeta {
     /// `$.data.organization.projectV2.items.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -210,5 +210,6 @@ pub struct ProjectItemsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectItemsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug ProjectItemsListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }

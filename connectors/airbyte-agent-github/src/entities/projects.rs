@@ -135,7 +135,7 @@ impl ::std::future::IntoFuture for ProjectsGetRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -159,12 +159,13 @@ pub struct ProjectsRecord {
     pub creator: Option<IssuesRecordAssigneesNodesItem>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecord { id => "id", number => "number", title => "title", short_description
-    => "shortDescription", url => "url", closed => "closed", public => "public",
-    created_at => "createdAt", updated_at => "updatedAt", creator => "creator" }
+    debug ProjectsRecord { id => "id", number => "number", title => "title",
+    short_description => "shortDescription", url => "url", closed => "closed", public =>
+    "public", created_at => "createdAt", updated_at => "updatedAt", creator => "creator"
+    }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsListMeta {
     /// `$.data.organization.projectsV2.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -172,10 +173,11 @@ pub struct ProjectsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug ProjectsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
+    }
 }
 /// The `ProjectsRecordFieldsNodesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecordFieldsNodesItem {
     /// `id`
     pub id: Option<Value>,
@@ -187,20 +189,20 @@ pub struct ProjectsRecordFieldsNodesItem {
     pub data_type: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecordFieldsNodesItem { id => "id", name => "name", options => "options",
-    data_type => "dataType" }
+    debug ProjectsRecordFieldsNodesItem { id => "id", name => "name", options =>
+    "options", data_type => "dataType" }
 }
 /// The `ProjectsRecordFields` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecordFields {
     /// `nodes`
     pub nodes: Option<Vec<ProjectsRecordFieldsNodesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecordFields { nodes => "nodes" skip_nulls }
+    debug ProjectsRecordFields { nodes => "nodes" skip_nulls }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecord2 {
     /// `id`
     pub id: Option<Value>,
@@ -228,8 +230,8 @@ pub struct ProjectsRecord2 {
     pub fields: Option<ProjectsRecordFields>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecord2 { id => "id", number => "number", title => "title", short_description
-    => "shortDescription", readme => "readme", url => "url", closed => "closed", public
-    => "public", created_at => "createdAt", updated_at => "updatedAt", creator =>
-    "creator", fields => "fields" }
+    debug ProjectsRecord2 { id => "id", number => "number", title => "title",
+    short_description => "shortDescription", readme => "readme", url => "url", closed =>
+    "closed", public => "public", created_at => "createdAt", updated_at => "updatedAt",
+    creator => "creator", fields => "fields" }
 }

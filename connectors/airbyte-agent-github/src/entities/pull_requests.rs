@@ -284,7 +284,7 @@ impl ::std::future::IntoFuture for PullRequestsSearchRequest {
     }
 }
 /// The `PullRequestsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PullRequestsRecord {
     /// Unique identifier of this pull request.
     pub id: Option<i64>,
@@ -350,8 +350,8 @@ pub struct PullRequestsRecord {
     pub changed_files: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    PullRequestsRecord { id => "id", node_id => "node_id", url => "url", html_url =>
-    "html_url", diff_url => "diff_url", patch_url => "patch_url", number => "number",
+    debug PullRequestsRecord { id => "id", node_id => "node_id", url => "url", html_url
+    => "html_url", diff_url => "diff_url", patch_url => "patch_url", number => "number",
     state => "state", locked => "locked", title => "title", body => "body", user =>
     "user", created_at => "created_at", updated_at => "updated_at", closed_at =>
     "closed_at", merged_at => "merged_at", merge_commit_sha => "merge_commit_sha", draft
@@ -363,7 +363,7 @@ airbyte_agent_runtime::impl_record! {
     "changed_files" }
 }
 /// Object describing the head.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PullRequestsRecordHead {
     /// `label`
     pub label: Option<String>,
@@ -373,7 +373,7 @@ pub struct PullRequestsRecordHead {
     pub sha: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PullRequestsRecordHead { label => "label", ref_ => "ref", sha => "sha" }
+    debug PullRequestsRecordHead { label => "label", ref_ => "ref", sha => "sha" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `PullRequestsListStatesItem`."] pub enum
@@ -381,7 +381,7 @@ airbyte_agent_runtime::string_enum! {
     Closed => "CLOSED", #[doc = " `MERGED`"] Merged => "MERGED" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PullRequestsRecord2 {
     /// `id`
     pub id: Option<Value>,
@@ -439,17 +439,18 @@ pub struct PullRequestsRecord2 {
     pub url: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    PullRequestsRecord2 { id => "id", database_id => "databaseId", number => "number",
-    title => "title", body => "body", state => "state", is_draft => "isDraft", created_at
-    => "createdAt", updated_at => "updatedAt", closed_at => "closedAt", merged_at =>
-    "mergedAt", author => "author", base_ref_name => "baseRefName", head_ref_name =>
-    "headRefName", mergeable => "mergeable", merged => "merged", merged_by => "mergedBy",
-    additions => "additions", deletions => "deletions", changed_files => "changedFiles",
-    commits => "commits", comments => "comments", reviews => "reviews", review_requests
-    => "reviewRequests", assignees => "assignees", labels => "labels", url => "url" }
+    debug PullRequestsRecord2 { id => "id", database_id => "databaseId", number =>
+    "number", title => "title", body => "body", state => "state", is_draft => "isDraft",
+    created_at => "createdAt", updated_at => "updatedAt", closed_at => "closedAt",
+    merged_at => "mergedAt", author => "author", base_ref_name => "baseRefName",
+    head_ref_name => "headRefName", mergeable => "mergeable", merged => "merged",
+    merged_by => "mergedBy", additions => "additions", deletions => "deletions",
+    changed_files => "changedFiles", commits => "commits", comments => "comments",
+    reviews => "reviews", review_requests => "reviewRequests", assignees => "assignees",
+    labels => "labels", url => "url" }
 }
 /// Metadata returned by `pull_requests.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PullRequestsListMeta {
     /// `$.data.repository.pullRequests.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -457,10 +458,11 @@ pub struct PullRequestsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PullRequestsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug PullRequestsListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PullRequestsRecord3 {
     /// `id`
     pub id: Option<Value>,
@@ -520,18 +522,18 @@ pub struct PullRequestsRecord3 {
     pub url: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    PullRequestsRecord3 { id => "id", database_id => "databaseId", number => "number",
-    title => "title", body => "body", body_html => "bodyHTML", state => "state", is_draft
-    => "isDraft", created_at => "createdAt", updated_at => "updatedAt", closed_at =>
-    "closedAt", merged_at => "mergedAt", author => "author", base_ref_name =>
-    "baseRefName", head_ref_name => "headRefName", mergeable => "mergeable", merged =>
+    debug PullRequestsRecord3 { id => "id", database_id => "databaseId", number =>
+    "number", title => "title", body => "body", body_html => "bodyHTML", state =>
+    "state", is_draft => "isDraft", created_at => "createdAt", updated_at => "updatedAt",
+    closed_at => "closedAt", merged_at => "mergedAt", author => "author", base_ref_name
+    => "baseRefName", head_ref_name => "headRefName", mergeable => "mergeable", merged =>
     "merged", merged_by => "mergedBy", additions => "additions", deletions =>
     "deletions", changed_files => "changedFiles", commits => "commits", comments =>
     "comments", reviews => "reviews", review_requests => "reviewRequests", assignees =>
     "assignees", labels => "labels", url => "url" }
 }
 /// Metadata returned by `pull_requests.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PullRequestsSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -541,6 +543,6 @@ pub struct PullRequestsSearchMeta {
     pub total_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    PullRequestsSearchMeta { has_next_page => "has_next_page", end_cursor =>
+    debug PullRequestsSearchMeta { has_next_page => "has_next_page", end_cursor =>
     "end_cursor", total_count => "total_count" }
 }

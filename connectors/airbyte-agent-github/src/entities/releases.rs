@@ -142,7 +142,7 @@ impl ::std::future::IntoFuture for ReleasesGetRequest {
     }
 }
 /// The `ReleasesRecordReleaseAssetsNodesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReleasesRecordReleaseAssetsNodesItem {
     /// `name`
     pub name: Option<Value>,
@@ -152,20 +152,20 @@ pub struct ReleasesRecordReleaseAssetsNodesItem {
     pub size: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReleasesRecordReleaseAssetsNodesItem { name => "name", download_url => "downloadUrl",
-    size => "size" }
+    debug ReleasesRecordReleaseAssetsNodesItem { name => "name", download_url =>
+    "downloadUrl", size => "size" }
 }
 /// The `ReleasesRecordReleaseAssets` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReleasesRecordReleaseAssets {
     /// `nodes`
     pub nodes: Option<Vec<ReleasesRecordReleaseAssetsNodesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReleasesRecordReleaseAssets { nodes => "nodes" skip_nulls }
+    debug ReleasesRecordReleaseAssets { nodes => "nodes" skip_nulls }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReleasesRecord {
     /// `id`
     pub id: Option<Value>,
@@ -191,13 +191,13 @@ pub struct ReleasesRecord {
     pub release_assets: Option<ReleasesRecordReleaseAssets>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReleasesRecord { id => "id", database_id => "databaseId", name => "name", tag_name =>
-    "tagName", description => "description", published_at => "publishedAt", created_at =>
-    "createdAt", is_prerelease => "isPrerelease", is_draft => "isDraft", author =>
-    "author", release_assets => "releaseAssets" }
+    debug ReleasesRecord { id => "id", database_id => "databaseId", name => "name",
+    tag_name => "tagName", description => "description", published_at => "publishedAt",
+    created_at => "createdAt", is_prerelease => "isPrerelease", is_draft => "isDraft",
+    author => "author", release_assets => "releaseAssets" }
 }
 /// Metadata returned by `releases.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReleasesListMeta {
     /// `$.data.repository.releases.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -205,5 +205,6 @@ pub struct ReleasesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReleasesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug ReleasesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
+    }
 }

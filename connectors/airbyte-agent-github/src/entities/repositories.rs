@@ -201,7 +201,7 @@ impl ::std::future::IntoFuture for RepositoriesSearchRequest {
     }
 }
 /// Metadata returned by `repositories.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RepositoriesListMeta {
     /// `$.data.user.repositories.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -209,10 +209,11 @@ pub struct RepositoriesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RepositoriesListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug RepositoriesListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor" }
 }
 /// Metadata returned by `repositories.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RepositoriesSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -222,6 +223,6 @@ pub struct RepositoriesSearchMeta {
     pub total_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    RepositoriesSearchMeta { has_next_page => "has_next_page", end_cursor =>
+    debug RepositoriesSearchMeta { has_next_page => "has_next_page", end_cursor =>
     "end_cursor", total_count => "total_count" }
 }

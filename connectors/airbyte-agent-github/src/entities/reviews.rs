@@ -91,7 +91,7 @@ impl ::std::future::IntoFuture for ReviewsListRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReviewsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -109,11 +109,12 @@ pub struct ReviewsRecord {
     pub comments: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReviewsRecord { id => "id", database_id => "databaseId", state => "state", body =>
-    "body", submitted_at => "submittedAt", author => "author", comments => "comments" }
+    debug ReviewsRecord { id => "id", database_id => "databaseId", state => "state", body
+    => "body", submitted_at => "submittedAt", author => "author", comments => "comments"
+    }
 }
 /// Metadata returned by `reviews.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReviewsListMeta {
     /// `$.data.repository.pullRequest.reviews.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -121,5 +122,6 @@ pub struct ReviewsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReviewsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug ReviewsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor"
+    }
 }

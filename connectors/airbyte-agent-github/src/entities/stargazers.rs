@@ -90,7 +90,7 @@ impl ::std::future::IntoFuture for StargazersListRequest {
     }
 }
 /// The `StargazersRecordNode` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StargazersRecordNode {
     /// `id`
     pub id: Option<Value>,
@@ -104,11 +104,11 @@ pub struct StargazersRecordNode {
     pub url: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    StargazersRecordNode { id => "id", login => "login", name => "name", avatar_url =>
-    "avatarUrl", url => "url" }
+    debug StargazersRecordNode { id => "id", login => "login", name => "name", avatar_url
+    => "avatarUrl", url => "url" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StargazersRecord {
     /// `starredAt`
     pub starred_at: Option<Value>,
@@ -116,10 +116,10 @@ pub struct StargazersRecord {
     pub node: Option<StargazersRecordNode>,
 }
 airbyte_agent_runtime::impl_record! {
-    StargazersRecord { starred_at => "starredAt", node => "node" }
+    debug StargazersRecord { starred_at => "starredAt", node => "node" }
 }
 /// Metadata returned by `stargazers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StargazersListMeta {
     /// `$.data.repository.stargazers.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -131,11 +131,11 @@ pub struct StargazersListMeta {
     pub errors: Option<Vec<StargazersListMetaErrorsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    StargazersListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
-    stargazer_count => "stargazer_count", errors => "errors" skip_nulls }
+    debug StargazersListMeta { has_next_page => "has_next_page", end_cursor =>
+    "end_cursor", stargazer_count => "stargazer_count", errors => "errors" skip_nulls }
 }
 /// The `StargazersListMetaErrorsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StargazersListMetaErrorsItem {
     /// `type`
     pub type_: Option<String>,
@@ -143,5 +143,5 @@ pub struct StargazersListMetaErrorsItem {
     pub message: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    StargazersListMetaErrorsItem { type_ => "type", message => "message" }
+    debug StargazersListMetaErrorsItem { type_ => "type", message => "message" }
 }

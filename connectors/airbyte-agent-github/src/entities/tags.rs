@@ -138,7 +138,7 @@ impl ::std::future::IntoFuture for TagsGetRequest {
     }
 }
 /// The `TagsRecordTarget` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsRecordTarget {
     /// `oid`
     pub oid: Option<Value>,
@@ -150,11 +150,11 @@ pub struct TagsRecordTarget {
     pub tagger: Option<BranchesRecordTargetAuthor>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsRecordTarget { oid => "oid", commit_url => "commitUrl", message => "message",
-    tagger => "tagger" }
+    debug TagsRecordTarget { oid => "oid", commit_url => "commitUrl", message =>
+    "message", tagger => "tagger" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsRecord {
     /// `name`
     pub name: Option<Value>,
@@ -164,10 +164,10 @@ pub struct TagsRecord {
     pub target: Option<TagsRecordTarget>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsRecord { name => "name", prefix => "prefix", target => "target" }
+    debug TagsRecord { name => "name", prefix => "prefix", target => "target" }
 }
 /// Metadata returned by `tags.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsListMeta {
     /// `$.data.repository.refs.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -175,5 +175,5 @@ pub struct TagsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug TagsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }

@@ -131,7 +131,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// The `TeamsRecordParentTeam` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsRecordParentTeam {
     /// `slug`
     pub slug: Option<Value>,
@@ -139,10 +139,10 @@ pub struct TeamsRecordParentTeam {
     pub name: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsRecordParentTeam { slug => "slug", name => "name" }
+    debug TeamsRecordParentTeam { slug => "slug", name => "name" }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsRecord {
     /// `id`
     pub id: Option<Value>,
@@ -172,13 +172,13 @@ pub struct TeamsRecord {
     pub repositories: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsRecord { id => "id", database_id => "databaseId", slug => "slug", name =>
+    debug TeamsRecord { id => "id", database_id => "databaseId", slug => "slug", name =>
     "name", description => "description", privacy => "privacy", url => "url", avatar_url
     => "avatarUrl", created_at => "createdAt", updated_at => "updatedAt", parent_team =>
     "parentTeam", members => "members", repositories => "repositories" }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsListMeta {
     /// `$.data.organization.teams.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -186,5 +186,5 @@ pub struct TeamsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug TeamsListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }

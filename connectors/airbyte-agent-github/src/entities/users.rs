@@ -190,7 +190,7 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersRecord {
     /// `id`
     pub id: Option<Value>,
@@ -234,16 +234,16 @@ pub struct UsersRecord {
     pub organizations: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersRecord { id => "id", database_id => "databaseId", login => "login", name =>
-    "name", email => "email", bio => "bio", company => "company", location => "location",
-    website_url => "websiteUrl", twitter_username => "twitterUsername", url => "url",
-    avatar_url => "avatarUrl", created_at => "createdAt", updated_at => "updatedAt",
-    is_hireable => "isHireable", followers => "followers", following => "following",
-    repositories => "repositories", starred_repositories => "starredRepositories",
-    organizations => "organizations" }
+    debug UsersRecord { id => "id", database_id => "databaseId", login => "login", name
+    => "name", email => "email", bio => "bio", company => "company", location =>
+    "location", website_url => "websiteUrl", twitter_username => "twitterUsername", url
+    => "url", avatar_url => "avatarUrl", created_at => "createdAt", updated_at =>
+    "updatedAt", is_hireable => "isHireable", followers => "followers", following =>
+    "following", repositories => "repositories", starred_repositories =>
+    "starredRepositories", organizations => "organizations" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.data.organization.membersWithRole.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -251,10 +251,10 @@ pub struct UsersListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
+    debug UsersListMeta { has_next_page => "has_next_page", end_cursor => "end_cursor" }
 }
 /// Metadata returned by `users.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersSearchMeta {
     /// `$.data.search.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -264,6 +264,6 @@ pub struct UsersSearchMeta {
     pub total_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
+    debug UsersSearchMeta { has_next_page => "has_next_page", end_cursor => "end_cursor",
     total_count => "total_count" }
 }

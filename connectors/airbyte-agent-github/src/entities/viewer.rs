@@ -62,7 +62,7 @@ impl ::std::future::IntoFuture for ViewerGetRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ViewerRecord {
     /// `id`
     pub id: Option<Value>,
@@ -112,11 +112,11 @@ pub struct ViewerRecord {
     pub watching: Option<BranchesRecordAssociatedPullRequests>,
 }
 airbyte_agent_runtime::impl_record! {
-    ViewerRecord { id => "id", login => "login", name => "name", email => "email", bio =>
-    "bio", company => "company", location => "location", website_url => "websiteUrl",
-    avatar_url => "avatarUrl", url => "url", created_at => "createdAt", updated_at =>
-    "updatedAt", is_employee => "isEmployee", is_developer_program_member =>
-    "isDeveloperProgramMember", is_hireable => "isHireable", is_site_admin =>
+    debug ViewerRecord { id => "id", login => "login", name => "name", email => "email",
+    bio => "bio", company => "company", location => "location", website_url =>
+    "websiteUrl", avatar_url => "avatarUrl", url => "url", created_at => "createdAt",
+    updated_at => "updatedAt", is_employee => "isEmployee", is_developer_program_member
+    => "isDeveloperProgramMember", is_hireable => "isHireable", is_site_admin =>
     "isSiteAdmin", viewer_can_follow => "viewerCanFollow", viewer_is_following =>
     "viewerIsFollowing", followers => "followers", following => "following", repositories
     => "repositories", starred_repositories => "starredRepositories", watching =>

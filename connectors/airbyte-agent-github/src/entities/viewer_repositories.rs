@@ -86,7 +86,7 @@ impl ::std::future::IntoFuture for ViewerRepositoriesListRequest {
     }
 }
 /// Metadata returned by `viewer_repositories.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ViewerRepositoriesListMeta {
     /// `$.data.viewer.repositories.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -94,6 +94,6 @@ pub struct ViewerRepositoriesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ViewerRepositoriesListMeta { has_next_page => "has_next_page", end_cursor =>
+    debug ViewerRepositoriesListMeta { has_next_page => "has_next_page", end_cursor =>
     "end_cursor" }
 }

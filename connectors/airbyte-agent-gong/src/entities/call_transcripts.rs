@@ -71,7 +71,7 @@ impl ::std::future::IntoFuture for CallTranscriptsListRequest {
     }
 }
 /// The `CallTranscriptsListFilter` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallTranscriptsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
     pub from_date_time: Option<String>,
@@ -81,11 +81,11 @@ pub struct CallTranscriptsListFilter {
     pub call_ids: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallTranscriptsListFilter { from_date_time => "fromDateTime", to_date_time =>
+    debug CallTranscriptsListFilter { from_date_time => "fromDateTime", to_date_time =>
     "toDateTime", call_ids => "callIds" skip_nulls }
 }
 /// Transcript of one call, split into monologues per speaker.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallTranscript {
     /// ID of the call.
     pub call_id: Option<String>,
@@ -93,10 +93,10 @@ pub struct CallTranscript {
     pub transcript: Option<Vec<CallTranscriptTranscriptItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallTranscript { call_id => "callId", transcript => "transcript" skip_nulls }
+    debug CallTranscript { call_id => "callId", transcript => "transcript" skip_nulls }
 }
 /// The `CallTranscriptTranscriptItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallTranscriptTranscriptItem {
     /// ID of the speaker.
     pub speaker_id: Option<String>,
@@ -106,11 +106,11 @@ pub struct CallTranscriptTranscriptItem {
     pub sentences: Option<Vec<CallTranscriptTranscriptItemSentencesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallTranscriptTranscriptItem { speaker_id => "speakerId", topic => "topic", sentences
-    => "sentences" skip_nulls }
+    debug CallTranscriptTranscriptItem { speaker_id => "speakerId", topic => "topic",
+    sentences => "sentences" skip_nulls }
 }
 /// The `CallTranscriptTranscriptItemSentencesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallTranscriptTranscriptItemSentencesItem {
     /// Start, as a Unix timestamp in seconds.
     pub start: Option<i64>,
@@ -120,11 +120,11 @@ pub struct CallTranscriptTranscriptItemSentencesItem {
     pub text: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallTranscriptTranscriptItemSentencesItem { start => "start", end => "end", text =>
-    "text" }
+    debug CallTranscriptTranscriptItemSentencesItem { start => "start", end => "end",
+    text => "text" }
 }
 /// Metadata returned by `call_transcripts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallTranscriptsListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -134,6 +134,6 @@ pub struct CallTranscriptsListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallTranscriptsListMeta { cursor => "cursor", total_records => "total_records",
+    debug CallTranscriptsListMeta { cursor => "cursor", total_records => "total_records",
     current_page_number => "current_page_number" }
 }

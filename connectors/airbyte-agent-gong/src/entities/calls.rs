@@ -116,7 +116,7 @@ impl ::std::future::IntoFuture for CallsGetRequest {
     }
 }
 /// Basic record of a recorded call or meeting.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Call {
     /// Unique identifier of this call.
     pub id: Option<String>,
@@ -160,16 +160,16 @@ pub struct Call {
     pub calendar_event_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Call { id => "id", url => "url", title => "title", scheduled => "scheduled", started
-    => "started", duration => "duration", primary_user_id => "primaryUserId", direction
-    => "direction", system => "system", scope => "scope", media => "media", language =>
-    "language", workspace_id => "workspaceId", sdr_disposition => "sdrDisposition",
-    client_unique_id => "clientUniqueId", custom_data => "customData", purpose =>
-    "purpose", meeting_url => "meetingUrl", is_private => "isPrivate", calendar_event_id
-    => "calendarEventId" }
+    debug Call { id => "id", url => "url", title => "title", scheduled => "scheduled",
+    started => "started", duration => "duration", primary_user_id => "primaryUserId",
+    direction => "direction", system => "system", scope => "scope", media => "media",
+    language => "language", workspace_id => "workspaceId", sdr_disposition =>
+    "sdrDisposition", client_unique_id => "clientUniqueId", custom_data => "customData",
+    purpose => "purpose", meeting_url => "meetingUrl", is_private => "isPrivate",
+    calendar_event_id => "calendarEventId" }
 }
 /// Metadata returned by `calls.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -179,6 +179,6 @@ pub struct CallsListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsListMeta { cursor => "cursor", total_records => "total_records",
+    debug CallsListMeta { cursor => "cursor", total_records => "total_records",
     current_page_number => "current_page_number" }
 }

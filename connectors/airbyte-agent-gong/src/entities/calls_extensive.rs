@@ -78,7 +78,7 @@ impl ::std::future::IntoFuture for CallsExtensiveListRequest {
     }
 }
 /// The `CallsExtensiveListFilter` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
     pub from_date_time: Option<String>,
@@ -90,11 +90,11 @@ pub struct CallsExtensiveListFilter {
     pub workspace_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListFilter { from_date_time => "fromDateTime", to_date_time =>
+    debug CallsExtensiveListFilter { from_date_time => "fromDateTime", to_date_time =>
     "toDateTime", call_ids => "callIds" skip_nulls, workspace_id => "workspaceId" }
 }
 /// Chooses which parts of each call are returned.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListContentSelector {
     /// Extra CRM context to attach.
     pub context: Option<CallsExtensiveListContentSelectorContext>,
@@ -104,7 +104,7 @@ pub struct CallsExtensiveListContentSelector {
     pub exposed_fields: Option<CallsExtensiveListContentSelectorExposedFields>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListContentSelector { context => "context", context_timing =>
+    debug CallsExtensiveListContentSelector { context => "context", context_timing =>
     "contextTiming" skip_nulls, exposed_fields => "exposedFields" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -118,7 +118,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `TimeOfCall`"] TimeOfCall => "TimeOfCall" }
 }
 /// Switches for the optional parts of each call.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFields {
     /// `collaboration`
     pub collaboration: Option<
@@ -134,22 +134,22 @@ pub struct CallsExtensiveListContentSelectorExposedFields {
     pub parties: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListContentSelectorExposedFields { collaboration => "collaboration",
-    content => "content", interaction => "interaction", media => "media", parties =>
-    "parties" }
+    debug CallsExtensiveListContentSelectorExposedFields { collaboration =>
+    "collaboration", content => "content", interaction => "interaction", media =>
+    "media", parties => "parties" }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsCollaboration` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFieldsCollaboration {
     /// Add public comments.
     pub public_comments: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListContentSelectorExposedFieldsCollaboration { public_comments =>
-    "publicComments" }
+    debug CallsExtensiveListContentSelectorExposedFieldsCollaboration { public_comments
+    => "publicComments" }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsContent` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     /// Add points of interest (superseded by highlights).
     pub points_of_interest: Option<bool>,
@@ -173,14 +173,14 @@ pub struct CallsExtensiveListContentSelectorExposedFieldsContent {
     pub key_points: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListContentSelectorExposedFieldsContent { points_of_interest =>
+    debug CallsExtensiveListContentSelectorExposedFieldsContent { points_of_interest =>
     "pointsOfInterest", structure => "structure", topics => "topics", trackers =>
     "trackers", tracker_occurrences => "trackerOccurrences", brief => "brief", outline =>
     "outline", highlights => "highlights", call_outcome => "callOutcome", key_points =>
     "keyPoints" }
 }
 /// The `CallsExtensiveListContentSelectorExposedFieldsInteraction` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     /// Add per-person interaction figures.
     pub person_interaction_stats: Option<bool>,
@@ -192,12 +192,12 @@ pub struct CallsExtensiveListContentSelectorExposedFieldsInteraction {
     pub video: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListContentSelectorExposedFieldsInteraction { person_interaction_stats
-    => "personInteractionStats", questions => "questions", speakers => "speakers", video
-    => "video" }
+    debug CallsExtensiveListContentSelectorExposedFieldsInteraction {
+    person_interaction_stats => "personInteractionStats", questions => "questions",
+    speakers => "speakers", video => "video" }
 }
 /// Detailed call record with parties, content and interaction data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCall {
     /// Object describing the meta data.
     pub meta_data: Option<ExtensiveCallMetaData>,
@@ -213,12 +213,12 @@ pub struct ExtensiveCall {
     pub media: Option<ExtensiveCallMedia>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCall { meta_data => "metaData", parties => "parties" skip_nulls, interaction
-    => "interaction", collaboration => "collaboration", content => "content", media =>
-    "media" }
+    debug ExtensiveCall { meta_data => "metaData", parties => "parties" skip_nulls,
+    interaction => "interaction", collaboration => "collaboration", content => "content",
+    media => "media" }
 }
 /// Object describing the meta data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallMetaData {
     /// Unique identifier of this meta data.
     pub id: Option<String>,
@@ -262,8 +262,8 @@ pub struct ExtensiveCallMetaData {
     pub calendar_event_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallMetaData { id => "id", url => "url", title => "title", scheduled =>
-    "scheduled", started => "started", duration => "duration", primary_user_id =>
+    debug ExtensiveCallMetaData { id => "id", url => "url", title => "title", scheduled
+    => "scheduled", started => "started", duration => "duration", primary_user_id =>
     "primaryUserId", direction => "direction", system => "system", scope => "scope",
     media => "media", language => "language", workspace_id => "workspaceId",
     sdr_disposition => "sdrDisposition", client_unique_id => "clientUniqueId",
@@ -271,7 +271,7 @@ airbyte_agent_runtime::impl_record! {
     meeting_url => "meetingUrl", calendar_event_id => "calendarEventId" }
 }
 /// The `ExtensiveCallPartiesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallPartiesItem {
     /// Unique identifier of this party.
     pub id: Option<String>,
@@ -295,13 +295,13 @@ pub struct ExtensiveCallPartiesItem {
     pub context: Option<Vec<ExtensiveCallPartiesItemContextItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallPartiesItem { id => "id", email_address => "emailAddress", name =>
+    debug ExtensiveCallPartiesItem { id => "id", email_address => "emailAddress", name =>
     "name", title => "title", user_id => "userId", speaker_id => "speakerId", affiliation
     => "affiliation", methods => "methods" skip_nulls, phone_number => "phoneNumber",
     context => "context" skip_nulls }
 }
 /// The `ExtensiveCallPartiesItemContextItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallPartiesItemContextItem {
     /// System of this context.
     pub system: Option<String>,
@@ -309,11 +309,11 @@ pub struct ExtensiveCallPartiesItemContextItem {
     pub objects: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallPartiesItemContextItem { system => "system", objects => "objects"
+    debug ExtensiveCallPartiesItemContextItem { system => "system", objects => "objects"
     skip_nulls }
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     /// Object type of this object.
     pub object_type: Option<String>,
@@ -323,11 +323,11 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItem {
     pub fields: Option<Vec<ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallPartiesItemContextItemObjectsItem { object_type => "objectType",
+    debug ExtensiveCallPartiesItemContextItemObjectsItem { object_type => "objectType",
     object_id => "objectId", fields => "fields" skip_nulls }
 }
 /// The `ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     /// Name shown for the field.
     pub name: Option<String>,
@@ -335,11 +335,11 @@ pub struct ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem {
     pub value: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem { name => "name", value =>
-    "value" }
+    debug ExtensiveCallPartiesItemContextItemObjectsItemFieldsItem { name => "name",
+    value => "value" }
 }
 /// Object describing the interaction.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallInteraction {
     /// `interactionStats`
     pub interaction_stats: Option<Vec<ExtensiveCallInteractionInteractionStatsItem>>,
@@ -347,11 +347,11 @@ pub struct ExtensiveCallInteraction {
     pub questions: Option<ExtensiveCallInteractionQuestions>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallInteraction { interaction_stats => "interactionStats" skip_nulls,
+    debug ExtensiveCallInteraction { interaction_stats => "interactionStats" skip_nulls,
     questions => "questions" }
 }
 /// The `ExtensiveCallInteractionInteractionStatsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallInteractionInteractionStatsItem {
     /// Name shown for the interaction stat.
     pub name: Option<String>,
@@ -359,10 +359,11 @@ pub struct ExtensiveCallInteractionInteractionStatsItem {
     pub value: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallInteractionInteractionStatsItem { name => "name", value => "value" }
+    debug ExtensiveCallInteractionInteractionStatsItem { name => "name", value => "value"
+    }
 }
 /// The `ExtensiveCallInteractionQuestions` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallInteractionQuestions {
     /// `companyCount`
     pub company_count: Option<i64>,
@@ -370,20 +371,20 @@ pub struct ExtensiveCallInteractionQuestions {
     pub non_company_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallInteractionQuestions { company_count => "companyCount",
+    debug ExtensiveCallInteractionQuestions { company_count => "companyCount",
     non_company_count => "nonCompanyCount" }
 }
 /// Object describing the collaboration.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallCollaboration {
     /// `publicComments`
     pub public_comments: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallCollaboration { public_comments => "publicComments" skip_nulls }
+    debug ExtensiveCallCollaboration { public_comments => "publicComments" skip_nulls }
 }
 /// Free-form content of the calls extensive.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallContent {
     /// `topics`
     pub topics: Option<Vec<ExtensiveCallContentTopicsItem>>,
@@ -393,11 +394,11 @@ pub struct ExtensiveCallContent {
     pub points_of_interest: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallContent { topics => "topics" skip_nulls, trackers => "trackers"
+    debug ExtensiveCallContent { topics => "topics" skip_nulls, trackers => "trackers"
     skip_nulls, points_of_interest => "pointsOfInterest" }
 }
 /// The `ExtensiveCallContentTopicsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallContentTopicsItem {
     /// `name`
     pub name: Option<String>,
@@ -405,10 +406,10 @@ pub struct ExtensiveCallContentTopicsItem {
     pub duration: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallContentTopicsItem { name => "name", duration => "duration" }
+    debug ExtensiveCallContentTopicsItem { name => "name", duration => "duration" }
 }
 /// The `ExtensiveCallContentTrackersItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallContentTrackersItem {
     /// `id`
     pub id: Option<String>,
@@ -422,11 +423,11 @@ pub struct ExtensiveCallContentTrackersItem {
     pub occurrences: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallContentTrackersItem { id => "id", name => "name", count => "count",
-    type_ => "type", occurrences => "occurrences" skip_nulls }
+    debug ExtensiveCallContentTrackersItem { id => "id", name => "name", count =>
+    "count", type_ => "type", occurrences => "occurrences" skip_nulls }
 }
 /// Media kind of the call (audio or video).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ExtensiveCallMedia {
     /// `audioUrl`
     pub audio_url: Option<String>,
@@ -434,10 +435,10 @@ pub struct ExtensiveCallMedia {
     pub video_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ExtensiveCallMedia { audio_url => "audioUrl", video_url => "videoUrl" }
+    debug ExtensiveCallMedia { audio_url => "audioUrl", video_url => "videoUrl" }
 }
 /// Metadata returned by `calls_extensive.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsExtensiveListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -447,6 +448,6 @@ pub struct CallsExtensiveListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsExtensiveListMeta { cursor => "cursor", total_records => "total_records",
+    debug CallsExtensiveListMeta { cursor => "cursor", total_records => "total_records",
     current_page_number => "current_page_number" }
 }

@@ -71,7 +71,7 @@ impl ::std::future::IntoFuture for CoachingListRequest {
     }
 }
 /// Coaching figures for a manager and one of their reports.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CoachingData {
     /// Identifier of the related user.
     pub user_id: Option<String>,
@@ -85,12 +85,12 @@ pub struct CoachingData {
     pub coaching_metrics: Option<CoachingMetrics>,
 }
 airbyte_agent_runtime::impl_record! {
-    CoachingData { user_id => "userId", user_email_address => "userEmailAddress",
+    debug CoachingData { user_id => "userId", user_email_address => "userEmailAddress",
     user_name => "userName", is_manager => "isManager", coaching_metrics =>
     "coachingMetrics" }
 }
 /// Coaching figures of one user.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CoachingMetrics {
     /// Calls listened (numeric).
     pub calls_listened: Option<i64>,
@@ -104,13 +104,13 @@ pub struct CoachingMetrics {
     pub scorecards_filled: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CoachingMetrics { calls_listened => "callsListened", calls_attended =>
+    debug CoachingMetrics { calls_listened => "callsListened", calls_attended =>
     "callsAttended", calls_with_feedback => "callsWithFeedback", calls_with_comments =>
     "callsWithComments", scorecards_filled => "scorecardsFilled" }
 }
 /// Metadata returned by `coaching.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CoachingListMeta {}
 airbyte_agent_runtime::impl_record! {
-    CoachingListMeta {}
+    debug CoachingListMeta {}
 }

@@ -71,7 +71,7 @@ impl ::std::future::IntoFuture for LibraryFolderContentListRequest {
     }
 }
 /// A call saved in a library folder.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FolderCall {
     /// ID of the call.
     pub call_id: Option<String>,
@@ -87,11 +87,11 @@ pub struct FolderCall {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FolderCall { call_id => "callId", title => "title", started => "started", duration =>
-    "duration", primary_user_id => "primaryUserId", url => "url" }
+    debug FolderCall { call_id => "callId", title => "title", started => "started",
+    duration => "duration", primary_user_id => "primaryUserId", url => "url" }
 }
 /// Metadata returned by `library_folder_content.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LibraryFolderContentListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -101,6 +101,6 @@ pub struct LibraryFolderContentListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    LibraryFolderContentListMeta { cursor => "cursor", total_records => "total_records",
-    current_page_number => "current_page_number" }
+    debug LibraryFolderContentListMeta { cursor => "cursor", total_records =>
+    "total_records", current_page_number => "current_page_number" }
 }

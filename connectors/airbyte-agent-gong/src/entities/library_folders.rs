@@ -64,7 +64,7 @@ impl ::std::future::IntoFuture for LibraryFoldersListRequest {
     }
 }
 /// A folder of the call library.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LibraryFolder {
     /// Unique identifier of this library folder.
     pub id: Option<String>,
@@ -78,12 +78,12 @@ pub struct LibraryFolder {
     pub updated: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    LibraryFolder { id => "id", name => "name", parent_folder_id => "parentFolderId",
-    created_by => "createdBy", updated => "updated" }
+    debug LibraryFolder { id => "id", name => "name", parent_folder_id =>
+    "parentFolderId", created_by => "createdBy", updated => "updated" }
 }
 /// Metadata returned by `library_folders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LibraryFoldersListMeta {}
 airbyte_agent_runtime::impl_record! {
-    LibraryFoldersListMeta {}
+    debug LibraryFoldersListMeta {}
 }

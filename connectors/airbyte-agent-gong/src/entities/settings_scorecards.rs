@@ -69,7 +69,7 @@ impl ::std::future::IntoFuture for SettingsScorecardsListRequest {
     }
 }
 /// Settings of a scorecard used to review calls.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Scorecard {
     /// Identifier of the related scorecard.
     pub scorecard_id: Option<String>,
@@ -91,13 +91,13 @@ pub struct Scorecard {
     pub questions: Option<Vec<ScorecardQuestion>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Scorecard { scorecard_id => "scorecardId", scorecard_name => "scorecardName",
+    debug Scorecard { scorecard_id => "scorecardId", scorecard_name => "scorecardName",
     workspace_id => "workspaceId", enabled => "enabled", updater_user_id =>
     "updaterUserId", created => "created", updated => "updated", review_method =>
     "reviewMethod", questions => "questions" skip_nulls }
 }
 /// One question of a scorecard.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScorecardQuestion {
     /// Identifier of the related question.
     pub question_id: Option<String>,
@@ -127,7 +127,7 @@ pub struct ScorecardQuestion {
     pub answer_options: Option<Vec<ScorecardQuestionAnswerOptionsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ScorecardQuestion { question_id => "questionId", question_revision_id =>
+    debug ScorecardQuestion { question_id => "questionId", question_revision_id =>
     "questionRevisionId", question_text => "questionText", question_type =>
     "questionType", is_required => "isRequired", is_overall => "isOverall",
     updater_user_id => "updaterUserId", answer_guide => "answerGuide", min_range =>
@@ -135,7 +135,7 @@ airbyte_agent_runtime::impl_record! {
     answer_options => "answerOptions" skip_nulls }
 }
 /// The `ScorecardQuestionAnswerOptionsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScorecardQuestionAnswerOptionsItem {
     /// `optionId`
     pub option_id: Option<String>,
@@ -145,12 +145,12 @@ pub struct ScorecardQuestionAnswerOptionsItem {
     pub score: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ScorecardQuestionAnswerOptionsItem { option_id => "optionId", option_text =>
+    debug ScorecardQuestionAnswerOptionsItem { option_id => "optionId", option_text =>
     "optionText", score => "score" }
 }
 /// Metadata returned by `settings_scorecards.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SettingsScorecardsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    SettingsScorecardsListMeta {}
+    debug SettingsScorecardsListMeta {}
 }

@@ -69,7 +69,7 @@ impl ::std::future::IntoFuture for SettingsTrackersListRequest {
     }
 }
 /// Settings of a keyword tracker.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Tracker {
     /// Identifier of the related tracker.
     pub tracker_id: Option<String>,
@@ -103,16 +103,16 @@ pub struct Tracker {
     pub updater_user_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Tracker { tracker_id => "trackerId", tracker_name => "trackerName", workspace_id =>
-    "workspaceId", language_keywords => "languageKeywords" skip_nulls, affiliation =>
-    "affiliation", part_of_question => "partOfQuestion", said_at => "saidAt",
-    said_at_interval => "saidAtInterval", said_at_unit => "saidAtUnit", said_in_topics =>
-    "saidInTopics" skip_nulls, filter_query => "filterQuery", created => "created",
-    creator_user_id => "creatorUserId", updated => "updated", updater_user_id =>
-    "updaterUserId" }
+    debug Tracker { tracker_id => "trackerId", tracker_name => "trackerName",
+    workspace_id => "workspaceId", language_keywords => "languageKeywords" skip_nulls,
+    affiliation => "affiliation", part_of_question => "partOfQuestion", said_at =>
+    "saidAt", said_at_interval => "saidAtInterval", said_at_unit => "saidAtUnit",
+    said_in_topics => "saidInTopics" skip_nulls, filter_query => "filterQuery", created
+    => "created", creator_user_id => "creatorUserId", updated => "updated",
+    updater_user_id => "updaterUserId" }
 }
 /// The `TrackerLanguageKeywordsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TrackerLanguageKeywordsItem {
     /// Detected language code.
     pub language: Option<String>,
@@ -122,12 +122,12 @@ pub struct TrackerLanguageKeywordsItem {
     pub include_related_forms: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TrackerLanguageKeywordsItem { language => "language", keywords => "keywords"
+    debug TrackerLanguageKeywordsItem { language => "language", keywords => "keywords"
     skip_nulls, include_related_forms => "includeRelatedForms" }
 }
 /// Metadata returned by `settings_trackers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SettingsTrackersListMeta {}
 airbyte_agent_runtime::impl_record! {
-    SettingsTrackersListMeta {}
+    debug SettingsTrackersListMeta {}
 }

@@ -72,7 +72,7 @@ impl ::std::future::IntoFuture for StatsActivityAggregateListRequest {
     }
 }
 /// A user together with their activity totals.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserAggregateActivity {
     /// `userId`
     pub user_id: Option<String>,
@@ -82,11 +82,11 @@ pub struct UserAggregateActivity {
     pub user_aggregate_activity_stats: Option<UserAggregateActivityStats>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserAggregateActivity { user_id => "userId", user_email_address =>
+    debug UserAggregateActivity { user_id => "userId", user_email_address =>
     "userEmailAddress", user_aggregate_activity_stats => "userAggregateActivityStats" }
 }
 /// Activity totals of one user for the requested range.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserAggregateActivityStats {
     /// `callsAsHost`
     pub calls_as_host: Option<i64>,
@@ -120,20 +120,20 @@ pub struct UserAggregateActivityStats {
     pub calls_marked_as_feedback_received: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserAggregateActivityStats { calls_as_host => "callsAsHost", calls_gave_feedback =>
-    "callsGaveFeedback", calls_requested_feedback => "callsRequestedFeedback",
-    calls_received_feedback => "callsReceivedFeedback", own_calls_listened_to =>
-    "ownCallsListenedTo", others_calls_listened_to => "othersCallsListenedTo",
-    calls_shared_internally => "callsSharedInternally", calls_shared_externally =>
-    "callsSharedExternally", calls_scorecards_filled => "callsScorecardsFilled",
-    calls_scorecards_received => "callsScorecardsReceived", calls_attended =>
-    "callsAttended", calls_comments_given => "callsCommentsGiven",
+    debug UserAggregateActivityStats { calls_as_host => "callsAsHost",
+    calls_gave_feedback => "callsGaveFeedback", calls_requested_feedback =>
+    "callsRequestedFeedback", calls_received_feedback => "callsReceivedFeedback",
+    own_calls_listened_to => "ownCallsListenedTo", others_calls_listened_to =>
+    "othersCallsListenedTo", calls_shared_internally => "callsSharedInternally",
+    calls_shared_externally => "callsSharedExternally", calls_scorecards_filled =>
+    "callsScorecardsFilled", calls_scorecards_received => "callsScorecardsReceived",
+    calls_attended => "callsAttended", calls_comments_given => "callsCommentsGiven",
     calls_comments_received => "callsCommentsReceived", calls_marked_as_feedback_given =>
     "callsMarkedAsFeedbackGiven", calls_marked_as_feedback_received =>
     "callsMarkedAsFeedbackReceived" }
 }
 /// Metadata returned by `stats_activity_aggregate.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StatsActivityAggregateListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -143,6 +143,6 @@ pub struct StatsActivityAggregateListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    StatsActivityAggregateListMeta { cursor => "cursor", total_records =>
+    debug StatsActivityAggregateListMeta { cursor => "cursor", total_records =>
     "total_records", current_page_number => "current_page_number" }
 }

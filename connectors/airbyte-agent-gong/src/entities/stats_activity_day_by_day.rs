@@ -72,7 +72,7 @@ impl ::std::future::IntoFuture for StatsActivityDayByDayListRequest {
     }
 }
 /// A user together with their activity per day.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserDetailedActivity {
     /// `userId`
     pub user_id: Option<String>,
@@ -82,11 +82,12 @@ pub struct UserDetailedActivity {
     pub user_daily_activity_stats: Option<Vec<DailyActivityStats>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserDetailedActivity { user_id => "userId", user_email_address => "userEmailAddress",
-    user_daily_activity_stats => "userDailyActivityStats" skip_nulls }
+    debug UserDetailedActivity { user_id => "userId", user_email_address =>
+    "userEmailAddress", user_daily_activity_stats => "userDailyActivityStats" skip_nulls
+    }
 }
 /// Activity figures of one user for one day, with the related call IDs.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DailyActivityStats {
     /// `callsAsHost`
     pub calls_as_host: Option<Vec<String>>,
@@ -124,8 +125,8 @@ pub struct DailyActivityStats {
     pub to_date: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DailyActivityStats { calls_as_host => "callsAsHost" skip_nulls, calls_gave_feedback
-    => "callsGaveFeedback" skip_nulls, calls_requested_feedback =>
+    debug DailyActivityStats { calls_as_host => "callsAsHost" skip_nulls,
+    calls_gave_feedback => "callsGaveFeedback" skip_nulls, calls_requested_feedback =>
     "callsRequestedFeedback" skip_nulls, calls_received_feedback =>
     "callsReceivedFeedback" skip_nulls, own_calls_listened_to => "ownCallsListenedTo"
     skip_nulls, others_calls_listened_to => "othersCallsListenedTo" skip_nulls,
@@ -140,7 +141,7 @@ airbyte_agent_runtime::impl_record! {
     "fromDate", to_date => "toDate" }
 }
 /// Metadata returned by `stats_activity_day_by_day.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StatsActivityDayByDayListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -150,6 +151,6 @@ pub struct StatsActivityDayByDayListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    StatsActivityDayByDayListMeta { cursor => "cursor", total_records => "total_records",
-    current_page_number => "current_page_number" }
+    debug StatsActivityDayByDayListMeta { cursor => "cursor", total_records =>
+    "total_records", current_page_number => "current_page_number" }
 }

@@ -79,7 +79,7 @@ impl ::std::future::IntoFuture for StatsActivityScorecardsListRequest {
     }
 }
 /// The `StatsActivityScorecardsListFilter` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StatsActivityScorecardsListFilter {
     /// Start of the time range (ISO 8601); keeps the result size manageable.
     pub from_date_time: Option<String>,
@@ -95,13 +95,13 @@ pub struct StatsActivityScorecardsListFilter {
     pub call_ids: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    StatsActivityScorecardsListFilter { from_date_time => "fromDateTime", to_date_time =>
-    "toDateTime", scorecard_ids => "scorecardIds" skip_nulls, reviewed_user_ids =>
-    "reviewedUserIds" skip_nulls, reviewer_user_ids => "reviewerUserIds" skip_nulls,
-    call_ids => "callIds" skip_nulls }
+    debug StatsActivityScorecardsListFilter { from_date_time => "fromDateTime",
+    to_date_time => "toDateTime", scorecard_ids => "scorecardIds" skip_nulls,
+    reviewed_user_ids => "reviewedUserIds" skip_nulls, reviewer_user_ids =>
+    "reviewerUserIds" skip_nulls, call_ids => "callIds" skip_nulls }
 }
 /// A scorecard that a reviewer filled in for a call.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AnsweredScorecard {
     /// Identifier of the related answered scorecard.
     pub answered_scorecard_id: Option<String>,
@@ -135,16 +135,16 @@ pub struct AnsweredScorecard {
     pub visibility: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AnsweredScorecard { answered_scorecard_id => "answeredScorecardId", scorecard_id =>
-    "scorecardId", scorecard_name => "scorecardName", call_id => "callId",
-    call_start_time => "callStartTime", reviewed_user_id => "reviewedUserId",
+    debug AnsweredScorecard { answered_scorecard_id => "answeredScorecardId",
+    scorecard_id => "scorecardId", scorecard_name => "scorecardName", call_id =>
+    "callId", call_start_time => "callStartTime", reviewed_user_id => "reviewedUserId",
     reviewer_user_id => "reviewerUserId", review_method => "reviewMethod", editor_user_id
     => "editorUserId", answered_date_time => "answeredDateTime", review_time =>
     "reviewTime", visibility_type => "visibilityType", answers => "answers" skip_nulls,
     overall_score => "overallScore", visibility => "visibility" }
 }
 /// Answer given to one scorecard question.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AnsweredScorecardAnswer {
     /// Identifier of the related question.
     pub question_id: Option<String>,
@@ -164,13 +164,13 @@ pub struct AnsweredScorecardAnswer {
     pub selected_options: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AnsweredScorecardAnswer { question_id => "questionId", question_revision_id =>
+    debug AnsweredScorecardAnswer { question_id => "questionId", question_revision_id =>
     "questionRevisionId", is_overall => "isOverall", answer => "answer", answer_text =>
     "answerText", score => "score", not_applicable => "notApplicable", selected_options
     => "selectedOptions" skip_nulls }
 }
 /// Metadata returned by `stats_activity_scorecards.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StatsActivityScorecardsListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -180,6 +180,6 @@ pub struct StatsActivityScorecardsListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    StatsActivityScorecardsListMeta { cursor => "cursor", total_records =>
+    debug StatsActivityScorecardsListMeta { cursor => "cursor", total_records =>
     "total_records", current_page_number => "current_page_number" }
 }

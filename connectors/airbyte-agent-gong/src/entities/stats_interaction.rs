@@ -69,7 +69,7 @@ impl ::std::future::IntoFuture for StatsInteractionListRequest {
     }
 }
 /// A user together with their interaction figures.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserInteractionStats {
     /// `userId`
     pub user_id: Option<String>,
@@ -79,11 +79,11 @@ pub struct UserInteractionStats {
     pub person_interaction_stats: Option<Vec<PersonInteractionStat>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserInteractionStats { user_id => "userId", user_email_address => "userEmailAddress",
-    person_interaction_stats => "personInteractionStats" skip_nulls }
+    debug UserInteractionStats { user_id => "userId", user_email_address =>
+    "userEmailAddress", person_interaction_stats => "personInteractionStats" skip_nulls }
 }
 /// One named interaction figure and its value.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PersonInteractionStat {
     /// `name`
     pub name: Option<String>,
@@ -91,10 +91,10 @@ pub struct PersonInteractionStat {
     pub value: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    PersonInteractionStat { name => "name", value => "value" }
+    debug PersonInteractionStat { name => "name", value => "value" }
 }
 /// Metadata returned by `stats_interaction.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StatsInteractionListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -104,6 +104,6 @@ pub struct StatsInteractionListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    StatsInteractionListMeta { cursor => "cursor", total_records => "total_records",
-    current_page_number => "current_page_number" }
+    debug StatsInteractionListMeta { cursor => "cursor", total_records =>
+    "total_records", current_page_number => "current_page_number" }
 }

@@ -102,7 +102,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A person with a seat in the Gong account.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
     pub id: Option<String>,
@@ -138,16 +138,16 @@ pub struct User {
     pub spoken_languages: Option<Vec<UserSpokenLanguagesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { id => "id", email_address => "emailAddress", created => "created", active =>
-    "active", email_aliases => "emailAliases" skip_nulls, trusted_email_address =>
-    "trustedEmailAddress", first_name => "firstName", last_name => "lastName", title =>
-    "title", phone_number => "phoneNumber", extension => "extension",
+    debug User { id => "id", email_address => "emailAddress", created => "created",
+    active => "active", email_aliases => "emailAliases" skip_nulls, trusted_email_address
+    => "trustedEmailAddress", first_name => "firstName", last_name => "lastName", title
+    => "title", phone_number => "phoneNumber", extension => "extension",
     personal_meeting_urls => "personalMeetingUrls" skip_nulls, settings => "settings",
     manager_id => "managerId", meeting_consent_page_url => "meetingConsentPageUrl",
     spoken_languages => "spokenLanguages" skip_nulls }
 }
 /// Object describing the settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserSettings {
     /// `webConferencesRecorded`
     pub web_conferences_recorded: Option<bool>,
@@ -165,7 +165,7 @@ pub struct UserSettings {
     pub gong_connect_enabled: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserSettings { web_conferences_recorded => "webConferencesRecorded",
+    debug UserSettings { web_conferences_recorded => "webConferencesRecorded",
     prevent_web_conference_recording => "preventWebConferenceRecording",
     telephony_calls_imported => "telephonyCallsImported", emails_imported =>
     "emailsImported", prevent_email_import => "preventEmailImport",
@@ -173,7 +173,7 @@ airbyte_agent_runtime::impl_record! {
     => "gongConnectEnabled" }
 }
 /// The `UserSpokenLanguagesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserSpokenLanguagesItem {
     /// `language`
     pub language: Option<String>,
@@ -181,10 +181,10 @@ pub struct UserSpokenLanguagesItem {
     pub primary: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserSpokenLanguagesItem { language => "language", primary => "primary" }
+    debug UserSpokenLanguagesItem { language => "language", primary => "primary" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.records.cursor`
     pub cursor: Option<String>,
@@ -194,6 +194,6 @@ pub struct UsersListMeta {
     pub current_page_number: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { cursor => "cursor", total_records => "total_records",
+    debug UsersListMeta { cursor => "cursor", total_records => "total_records",
     current_page_number => "current_page_number" }
 }

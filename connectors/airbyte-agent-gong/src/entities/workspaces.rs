@@ -59,7 +59,7 @@ impl ::std::future::IntoFuture for WorkspacesListRequest {
     }
 }
 /// A workspace that separates teams or business units.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Workspace {
     /// Unique identifier of this workspace.
     pub id: Option<String>,
@@ -71,12 +71,12 @@ pub struct Workspace {
     pub description: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Workspace { id => "id", workspace_id => "workspaceId", name => "name", description =>
-    "description" }
+    debug Workspace { id => "id", workspace_id => "workspaceId", name => "name",
+    description => "description" }
 }
 /// Metadata returned by `workspaces.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkspacesListMeta {}
 airbyte_agent_runtime::impl_record! {
-    WorkspacesListMeta {}
+    debug WorkspacesListMeta {}
 }

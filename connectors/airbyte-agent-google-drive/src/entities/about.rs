@@ -62,7 +62,7 @@ impl ::std::future::IntoFuture for AboutGetRequest {
     }
 }
 /// The signed-in user, storage quota and supported formats.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AboutRecord {
     /// Resource type tag, such as drive#file.
     pub kind: Option<String>,
@@ -92,7 +92,7 @@ pub struct AboutRecord {
     pub team_drive_themes: Option<Vec<AboutRecordDriveThemesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AboutRecord { kind => "kind", user => "user", storage_quota => "storageQuota",
+    debug AboutRecord { kind => "kind", user => "user", storage_quota => "storageQuota",
     import_formats => "importFormats", export_formats => "exportFormats",
     max_import_sizes => "maxImportSizes", max_upload_size => "maxUploadSize",
     app_installed => "appInstalled", folder_color_palette => "folderColorPalette"
@@ -101,7 +101,7 @@ airbyte_agent_runtime::impl_record! {
     => "teamDriveThemes" skip_nulls }
 }
 /// Storage limit and usage in bytes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AboutRecordStorageQuota {
     /// Limit of this storage quota.
     pub limit: Option<String>,
@@ -113,11 +113,11 @@ pub struct AboutRecordStorageQuota {
     pub usage_in_drive_trash: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AboutRecordStorageQuota { limit => "limit", usage => "usage", usage_in_drive =>
+    debug AboutRecordStorageQuota { limit => "limit", usage => "usage", usage_in_drive =>
     "usageInDrive", usage_in_drive_trash => "usageInDriveTrash" }
 }
 /// The `AboutRecordDriveThemesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AboutRecordDriveThemesItem {
     /// `id`
     pub id: Option<String>,
@@ -127,6 +127,6 @@ pub struct AboutRecordDriveThemesItem {
     pub color_rgb: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AboutRecordDriveThemesItem { id => "id", background_image_link =>
+    debug AboutRecordDriveThemesItem { id => "id", background_image_link =>
     "backgroundImageLink", color_rgb => "colorRgb" }
 }

@@ -115,7 +115,7 @@ impl ::std::future::IntoFuture for ChangesListRequest {
     }
 }
 /// One entry of the change feed: a file or shared drive that was changed or removed.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Change {
     /// Resource type tag, such as drive#file.
     pub kind: Option<String>,
@@ -137,12 +137,12 @@ pub struct Change {
     pub change_type: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Change { kind => "kind", removed => "removed", file => "file", file_id => "fileId",
-    drive_id => "driveId", drive => "drive", time => "time", type_ => "type", change_type
-    => "changeType" }
+    debug Change { kind => "kind", removed => "removed", file => "file", file_id =>
+    "fileId", drive_id => "driveId", drive => "drive", time => "time", type_ => "type",
+    change_type => "changeType" }
 }
 /// Metadata returned by `changes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChangesListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
@@ -150,6 +150,6 @@ pub struct ChangesListMeta {
     pub new_start_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChangesListMeta { next_page_token => "nextPageToken", new_start_page_token =>
+    debug ChangesListMeta { next_page_token => "nextPageToken", new_start_page_token =>
     "newStartPageToken" }
 }

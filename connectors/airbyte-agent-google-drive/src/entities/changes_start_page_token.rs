@@ -69,7 +69,7 @@ impl ::std::future::IntoFuture for ChangesStartPageTokenGetRequest {
     }
 }
 /// The token from which the change feed is read.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChangesStartPageTokenRecord {
     /// Resource type tag, such as drive#file.
     pub kind: Option<String>,
@@ -77,5 +77,6 @@ pub struct ChangesStartPageTokenRecord {
     pub start_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChangesStartPageTokenRecord { kind => "kind", start_page_token => "startPageToken" }
+    debug ChangesStartPageTokenRecord { kind => "kind", start_page_token =>
+    "startPageToken" }
 }

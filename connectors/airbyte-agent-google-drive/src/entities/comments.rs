@@ -152,7 +152,7 @@ impl ::std::future::IntoFuture for CommentsGetRequest {
     }
 }
 /// A comment on a file.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Comment {
     /// Resource type tag, such as drive#file.
     pub kind: Option<String>,
@@ -184,15 +184,15 @@ pub struct Comment {
     pub assignee_email_address: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Comment { kind => "kind", id => "id", created_time => "createdTime", modified_time =>
-    "modifiedTime", author => "author", html_content => "htmlContent", content =>
-    "content", deleted => "deleted", resolved => "resolved", quoted_file_content =>
-    "quotedFileContent", anchor => "anchor", replies => "replies" skip_nulls,
-    mentioned_email_addresses => "mentionedEmailAddresses" skip_nulls,
+    debug Comment { kind => "kind", id => "id", created_time => "createdTime",
+    modified_time => "modifiedTime", author => "author", html_content => "htmlContent",
+    content => "content", deleted => "deleted", resolved => "resolved",
+    quoted_file_content => "quotedFileContent", anchor => "anchor", replies => "replies"
+    skip_nulls, mentioned_email_addresses => "mentionedEmailAddresses" skip_nulls,
     assignee_email_address => "assigneeEmailAddress" }
 }
 /// Part of the file the comment refers to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentQuotedFileContent {
     /// `mimeType`
     pub mime_type: Option<String>,
@@ -200,14 +200,14 @@ pub struct CommentQuotedFileContent {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentQuotedFileContent { mime_type => "mimeType", value => "value" }
+    debug CommentQuotedFileContent { mime_type => "mimeType", value => "value" }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentsListMeta { next_page_token => "nextPageToken" }
+    debug CommentsListMeta { next_page_token => "nextPageToken" }
 }

@@ -131,11 +131,11 @@ impl ::std::future::IntoFuture for DrivesGetRequest {
     }
 }
 /// Metadata returned by `drives.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DrivesListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DrivesListMeta { next_page_token => "nextPageToken" }
+    debug DrivesListMeta { next_page_token => "nextPageToken" }
 }

@@ -419,7 +419,7 @@ impl ::std::future::IntoFuture for FilesDownloadRequest {
     }
 }
 /// Metadata returned by `files.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FilesListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
@@ -427,7 +427,7 @@ pub struct FilesListMeta {
     pub incomplete_search: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    FilesListMeta { next_page_token => "nextPageToken", incomplete_search =>
+    debug FilesListMeta { next_page_token => "nextPageToken", incomplete_search =>
     "incompleteSearch" }
 }
 airbyte_agent_runtime::string_enum! {

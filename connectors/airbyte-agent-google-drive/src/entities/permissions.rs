@@ -146,7 +146,7 @@ impl ::std::future::IntoFuture for PermissionsGetRequest {
     }
 }
 /// One grant of access to a file or shared drive.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Permission {
     /// Resource type tag, such as drive#file.
     pub kind: Option<String>,
@@ -182,7 +182,7 @@ pub struct Permission {
     pub pending_owner: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    Permission { kind => "kind", id => "id", type_ => "type", email_address =>
+    debug Permission { kind => "kind", id => "id", type_ => "type", email_address =>
     "emailAddress", domain => "domain", role => "role", view => "view",
     allow_file_discovery => "allowFileDiscovery", display_name => "displayName",
     photo_link => "photoLink", expiration_time => "expirationTime",
@@ -191,7 +191,7 @@ airbyte_agent_runtime::impl_record! {
     pending_owner => "pendingOwner" }
 }
 /// The `PermissionTeamDrivePermissionDetailsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PermissionTeamDrivePermissionDetailsItem {
     /// `teamDrivePermissionType`
     pub team_drive_permission_type: Option<String>,
@@ -203,12 +203,12 @@ pub struct PermissionTeamDrivePermissionDetailsItem {
     pub inherited: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PermissionTeamDrivePermissionDetailsItem { team_drive_permission_type =>
+    debug PermissionTeamDrivePermissionDetailsItem { team_drive_permission_type =>
     "teamDrivePermissionType", role => "role", inherited_from => "inheritedFrom",
     inherited => "inherited" }
 }
 /// The `PermissionPermissionDetailsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PermissionPermissionDetailsItem {
     /// `permissionType`
     pub permission_type: Option<String>,
@@ -220,15 +220,15 @@ pub struct PermissionPermissionDetailsItem {
     pub inherited: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PermissionPermissionDetailsItem { permission_type => "permissionType", role =>
+    debug PermissionPermissionDetailsItem { permission_type => "permissionType", role =>
     "role", inherited_from => "inheritedFrom", inherited => "inherited" }
 }
 /// Metadata returned by `permissions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PermissionsListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PermissionsListMeta { next_page_token => "nextPageToken" }
+    debug PermissionsListMeta { next_page_token => "nextPageToken" }
 }

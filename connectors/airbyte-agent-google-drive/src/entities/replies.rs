@@ -152,11 +152,11 @@ impl ::std::future::IntoFuture for RepliesGetRequest {
     }
 }
 /// Metadata returned by `replies.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RepliesListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RepliesListMeta { next_page_token => "nextPageToken" }
+    debug RepliesListMeta { next_page_token => "nextPageToken" }
 }

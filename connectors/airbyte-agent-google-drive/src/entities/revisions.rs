@@ -117,7 +117,7 @@ impl ::std::future::IntoFuture for RevisionsGetRequest {
     }
 }
 /// Metadata of one stored version of a file.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Revision {
     /// Resource type tag, such as drive#file.
     pub kind: Option<String>,
@@ -149,19 +149,19 @@ pub struct Revision {
     pub export_links: Option<::std::collections::BTreeMap<String, String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Revision { kind => "kind", id => "id", mime_type => "mimeType", modified_time =>
-    "modifiedTime", keep_forever => "keepForever", published => "published",
+    debug Revision { kind => "kind", id => "id", mime_type => "mimeType", modified_time
+    => "modifiedTime", keep_forever => "keepForever", published => "published",
     published_link => "publishedLink", publish_auto => "publishAuto",
     published_outside_domain => "publishedOutsideDomain", last_modifying_user =>
     "lastModifyingUser", original_filename => "originalFilename", md5_checksum =>
     "md5Checksum", size => "size", export_links => "exportLinks" }
 }
 /// Metadata returned by `revisions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RevisionsListMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RevisionsListMeta { next_page_token => "nextPageToken" }
+    debug RevisionsListMeta { next_page_token => "nextPageToken" }
 }

@@ -91,7 +91,7 @@ impl ::std::future::IntoFuture for ApplicationsListRequest {
     }
 }
 /// A candidate applying to a job, with stage and status.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Application {
     /// Identifier of the related agency note.
     pub agency_note_id: Option<i64>,
@@ -145,19 +145,20 @@ pub struct Application {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Application { agency_note_id => "agency_note_id", answers => "answers" skip_nulls,
-    candidate_id => "candidate_id", coordinator_id => "coordinator_id", created_at =>
-    "created_at", custom_fields => "custom_fields", id => "id", job_id => "job_id",
-    job_interview_stage_id => "job_interview_stage_id", job_post_id => "job_post_id",
-    last_activity_at => "last_activity_at", location_address => "location_address",
-    needs_decision => "needs_decision", prospect => "prospect", prospective_job_ids =>
-    "prospective_job_ids" skip_nulls, recruiter_id => "recruiter_id", referrer_id =>
-    "referrer_id", rejected_at => "rejected_at", rejection_reason_id =>
-    "rejection_reason_id", source_id => "source_id", stage_id => "stage_id", stage_name
-    => "stage_name", status => "status", updated_at => "updated_at" }
+    debug Application { agency_note_id => "agency_note_id", answers => "answers"
+    skip_nulls, candidate_id => "candidate_id", coordinator_id => "coordinator_id",
+    created_at => "created_at", custom_fields => "custom_fields", id => "id", job_id =>
+    "job_id", job_interview_stage_id => "job_interview_stage_id", job_post_id =>
+    "job_post_id", last_activity_at => "last_activity_at", location_address =>
+    "location_address", needs_decision => "needs_decision", prospect => "prospect",
+    prospective_job_ids => "prospective_job_ids" skip_nulls, recruiter_id =>
+    "recruiter_id", referrer_id => "referrer_id", rejected_at => "rejected_at",
+    rejection_reason_id => "rejection_reason_id", source_id => "source_id", stage_id =>
+    "stage_id", stage_name => "stage_name", status => "status", updated_at =>
+    "updated_at" }
 }
 /// The `ApplicationAnswersItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ApplicationAnswersItem {
     /// Answer of this answer.
     pub answer: Option<String>,
@@ -165,14 +166,14 @@ pub struct ApplicationAnswersItem {
     pub question: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ApplicationAnswersItem { answer => "answer", question => "question" }
+    debug ApplicationAnswersItem { answer => "answer", question => "question" }
 }
 /// Metadata returned by `applications.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ApplicationsListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ApplicationsListMeta { next => "next" }
+    debug ApplicationsListMeta { next => "next" }
 }

@@ -157,7 +157,7 @@ airbyte_agent_runtime::string_enum! {
     " `automated_agreement`"] AutomatedAgreement => "automated_agreement" }
 }
 /// A file such as a resume or offer letter.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Attachment {
     /// Unique identifier of this attachment.
     pub id: Option<i64>,
@@ -177,16 +177,16 @@ pub struct Attachment {
     pub type_: Option<AttachmentsListType>,
 }
 airbyte_agent_runtime::impl_record! {
-    Attachment { id => "id", application_id => "application_id", candidate_id =>
+    debug Attachment { id => "id", application_id => "application_id", candidate_id =>
     "candidate_id", created_at => "created_at", updated_at => "updated_at", filename =>
     "filename", url => "url", type_ => "type" }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AttachmentsListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AttachmentsListMeta { next => "next" }
+    debug AttachmentsListMeta { next => "next" }
 }

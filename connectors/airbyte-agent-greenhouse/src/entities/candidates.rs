@@ -89,7 +89,7 @@ impl ::std::future::IntoFuture for CandidatesListRequest {
     }
 }
 /// A person in the hiring pipeline.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Candidate {
     /// Addresses (list).
     pub addresses: Option<Vec<CandidateAddressesItem>>,
@@ -135,8 +135,8 @@ pub struct Candidate {
     pub website_addresses: Option<Vec<CandidateAddressesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Candidate { addresses => "addresses" skip_nulls, can_email => "can_email", company =>
-    "company", created_at => "created_at", custom_fields => "custom_fields",
+    debug Candidate { addresses => "addresses" skip_nulls, can_email => "can_email",
+    company => "company", created_at => "created_at", custom_fields => "custom_fields",
     email_addresses => "email_addresses" skip_nulls, first_name => "first_name", id =>
     "id", last_activity_at => "last_activity_at", last_name => "last_name",
     linked_user_ids => "linked_user_ids" skip_nulls, phone_numbers => "phone_numbers"
@@ -146,7 +146,7 @@ airbyte_agent_runtime::impl_record! {
     website_addresses => "website_addresses" skip_nulls }
 }
 /// The `CandidateAddressesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CandidateAddressesItem {
     /// `type`
     pub type_: Option<String>,
@@ -154,23 +154,23 @@ pub struct CandidateAddressesItem {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CandidateAddressesItem { type_ => "type", value => "value" }
+    debug CandidateAddressesItem { type_ => "type", value => "value" }
 }
 /// The `CandidateSocialMediaAddressesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CandidateSocialMediaAddressesItem {
     /// `value`
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CandidateSocialMediaAddressesItem { value => "value" }
+    debug CandidateSocialMediaAddressesItem { value => "value" }
 }
 /// Metadata returned by `candidates.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CandidatesListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CandidatesListMeta { next => "next" }
+    debug CandidatesListMeta { next => "next" }
 }

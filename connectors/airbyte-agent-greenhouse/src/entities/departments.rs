@@ -81,7 +81,7 @@ impl ::std::future::IntoFuture for DepartmentsListRequest {
     }
 }
 /// A department of the organization.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Department {
     /// `created_at`
     pub created_at: Option<String>,
@@ -97,15 +97,15 @@ pub struct Department {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Department { created_at => "created_at", external_id => "external_id", id => "id",
-    name => "name", parent_id => "parent_id", updated_at => "updated_at" }
+    debug Department { created_at => "created_at", external_id => "external_id", id =>
+    "id", name => "name", parent_id => "parent_id", updated_at => "updated_at" }
 }
 /// Metadata returned by `departments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DepartmentsListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DepartmentsListMeta { next => "next" }
+    debug DepartmentsListMeta { next => "next" }
 }

@@ -88,7 +88,7 @@ impl ::std::future::IntoFuture for InterviewsListRequest {
     }
 }
 /// A scheduled interview.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Interview {
     /// All day end on (calendar date).
     pub all_day_end_on: Option<String>,
@@ -126,7 +126,7 @@ pub struct Interview {
     pub video_conferencing_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Interview { all_day_end_on => "all_day_end_on", all_day_start_on =>
+    debug Interview { all_day_end_on => "all_day_end_on", all_day_start_on =>
     "all_day_start_on", application_id => "application_id", availability_received_at =>
     "availability_received_at", created_at => "created_at", ends_at => "ends_at",
     external_event_id => "external_event_id", id => "id", job_id => "job_id",
@@ -136,11 +136,11 @@ airbyte_agent_runtime::impl_record! {
     "video_conferencing_url" }
 }
 /// Metadata returned by `interviews.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InterviewsListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InterviewsListMeta { next => "next" }
+    debug InterviewsListMeta { next => "next" }
 }

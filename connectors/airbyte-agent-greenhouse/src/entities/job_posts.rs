@@ -93,7 +93,7 @@ impl ::std::future::IntoFuture for JobPostsListRequest {
     }
 }
 /// A job post published on a job board.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct JobPost {
     /// Flag: active.
     pub active: Option<bool>,
@@ -131,7 +131,7 @@ pub struct JobPost {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    JobPost { active => "active", content => "content", created_at => "created_at",
+    debug JobPost { active => "active", content => "content", created_at => "created_at",
     demographic_question_set_id => "demographic_question_set_id", featured => "featured",
     first_published_at => "first_published_at", id => "id", internal => "internal",
     internal_content => "internal_content", job_board_id => "job_board_id", job_id =>
@@ -139,7 +139,7 @@ airbyte_agent_runtime::impl_record! {
     questions => "questions" skip_nulls, title => "title", updated_at => "updated_at" }
 }
 /// The `JobPostQuestionsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct JobPostQuestionsItem {
     /// Answer type of this question.
     pub answer_type: Option<String>,
@@ -159,12 +159,12 @@ pub struct JobPostQuestionsItem {
     pub required: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    JobPostQuestionsItem { answer_type => "answer_type", description => "description", id
-    => "id", label => "label", name => "name", options => "options" skip_nulls, private
-    => "private", required => "required" }
+    debug JobPostQuestionsItem { answer_type => "answer_type", description =>
+    "description", id => "id", label => "label", name => "name", options => "options"
+    skip_nulls, private => "private", required => "required" }
 }
 /// The `JobPostQuestionsItemOptionsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct JobPostQuestionsItemOptionsItem {
     /// Unique identifier of this option.
     pub id: Option<i64>,
@@ -172,14 +172,14 @@ pub struct JobPostQuestionsItemOptionsItem {
     pub label: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    JobPostQuestionsItemOptionsItem { id => "id", label => "label" }
+    debug JobPostQuestionsItemOptionsItem { id => "id", label => "label" }
 }
 /// Metadata returned by `job_posts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct JobPostsListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    JobPostsListMeta { next => "next" }
+    debug JobPostsListMeta { next => "next" }
 }

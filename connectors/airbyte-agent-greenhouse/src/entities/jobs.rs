@@ -87,7 +87,7 @@ impl ::std::future::IntoFuture for JobsListRequest {
     }
 }
 /// An open or closed job (requisition).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Job {
     /// When the job closed.
     pub closed_at: Option<String>,
@@ -123,19 +123,19 @@ pub struct Job {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Job { closed_at => "closed_at", confidential => "confidential", copied_from_id =>
-    "copied_from_id", created_at => "created_at", custom_fields => "custom_fields",
+    debug Job { closed_at => "closed_at", confidential => "confidential", copied_from_id
+    => "copied_from_id", created_at => "created_at", custom_fields => "custom_fields",
     department_id => "department_id", id => "id", is_template => "is_template", name =>
     "name", notes => "notes", office_ids => "office_ids" skip_nulls, opened_at =>
     "opened_at", requisition_id => "requisition_id", status => "status", updated_at =>
     "updated_at" }
 }
 /// Metadata returned by `jobs.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct JobsListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    JobsListMeta { next => "next" }
+    debug JobsListMeta { next => "next" }
 }

@@ -87,7 +87,7 @@ impl ::std::future::IntoFuture for OffersListRequest {
     }
 }
 /// An offer made to a candidate.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Offer {
     /// Application the offer belongs to.
     pub application_id: Option<i64>,
@@ -119,18 +119,18 @@ pub struct Offer {
     pub version: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Offer { application_id => "application_id", candidate_id => "candidate_id",
+    debug Offer { application_id => "application_id", candidate_id => "candidate_id",
     created_at => "created_at", custom_fields => "custom_fields", id => "id", job_id =>
     "job_id", opening_id => "opening_id", resolved_at => "resolved_at", sent_on =>
     "sent_on", starts_on => "starts_on", status => "status", updated_at => "updated_at",
     version => "version" }
 }
 /// Metadata returned by `offers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OffersListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OffersListMeta { next => "next" }
+    debug OffersListMeta { next => "next" }
 }

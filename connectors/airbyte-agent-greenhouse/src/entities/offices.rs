@@ -79,7 +79,7 @@ impl ::std::future::IntoFuture for OfficesListRequest {
     }
 }
 /// An office location of the organization.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Office {
     /// `created_at`
     pub created_at: Option<String>,
@@ -99,17 +99,17 @@ pub struct Office {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Office { created_at => "created_at", external_id => "external_id", id => "id",
+    debug Office { created_at => "created_at", external_id => "external_id", id => "id",
     location => "location", name => "name", parent_id => "parent_id",
     primary_in_house_contact_user_id => "primary_in_house_contact_user_id", updated_at =>
     "updated_at" }
 }
 /// Metadata returned by `offices.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OfficesListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OfficesListMeta { next => "next" }
+    debug OfficesListMeta { next => "next" }
 }

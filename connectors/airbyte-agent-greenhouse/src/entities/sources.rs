@@ -80,7 +80,7 @@ impl ::std::future::IntoFuture for SourcesListRequest {
     }
 }
 /// A channel candidates come from.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Source {
     /// `created_at`
     pub created_at: Option<String>,
@@ -94,15 +94,15 @@ pub struct Source {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Source { created_at => "created_at", id => "id", name => "name", type_ => "type",
-    updated_at => "updated_at" }
+    debug Source { created_at => "created_at", id => "id", name => "name", type_ =>
+    "type", updated_at => "updated_at" }
 }
 /// Metadata returned by `sources.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SourcesListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SourcesListMeta { next => "next" }
+    debug SourcesListMeta { next => "next" }
 }

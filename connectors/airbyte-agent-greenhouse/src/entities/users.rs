@@ -94,7 +94,7 @@ impl ::std::future::IntoFuture for UsersListRequest {
     }
 }
 /// A Greenhouse user, such as a recruiter or hiring manager.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Identifier of the related agency.
     pub agency_id: Option<i64>,
@@ -136,7 +136,7 @@ pub struct User {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { agency_id => "agency_id", created_at => "created_at", custom_fields =>
+    debug User { agency_id => "agency_id", created_at => "created_at", custom_fields =>
     "custom_fields", deactivated => "deactivated", department_ids => "department_ids"
     skip_nulls, emails => "emails" skip_nulls, employee_id => "employee_id", first_name
     => "first_name", id => "id", interviewer_tags => "interviewer_tags" skip_nulls,
@@ -146,11 +146,11 @@ airbyte_agent_runtime::impl_record! {
     => "updated_at" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `@link.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { next => "next" }
+    debug UsersListMeta { next => "next" }
 }

@@ -198,7 +198,7 @@ impl ::std::future::IntoFuture for AssociationsDeleteRequest {
     }
 }
 /// A page of records linked to one record.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecord {
     /// Records on this page.
     pub results: Option<Vec<AssociationsRecordResultsItem>>,
@@ -206,10 +206,10 @@ pub struct AssociationsRecord {
     pub paging: Option<AssociationsRecordPaging>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecord { results => "results" skip_nulls, paging => "paging" }
+    debug AssociationsRecord { results => "results" skip_nulls, paging => "paging" }
 }
 /// The `AssociationsRecordResultsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecordResultsItem {
     /// Identifier of the related to object.
     pub to_object_id: Option<Value>,
@@ -219,11 +219,11 @@ pub struct AssociationsRecordResultsItem {
     >,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecordResultsItem { to_object_id => "toObjectId", association_types =>
-    "associationTypes" skip_nulls }
+    debug AssociationsRecordResultsItem { to_object_id => "toObjectId", association_types
+    => "associationTypes" skip_nulls }
 }
 /// The `AssociationsRecordResultsItemAssociationTypesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecordResultsItemAssociationTypesItem {
     /// Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`.
     pub category: Option<AssociationsRecordResultsItemAssociationTypesItemCategory>,
@@ -233,8 +233,8 @@ pub struct AssociationsRecordResultsItemAssociationTypesItem {
     pub label: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecordResultsItemAssociationTypesItem { category => "category", type_id
-    => "typeId", label => "label" }
+    debug AssociationsRecordResultsItemAssociationTypesItem { category => "category",
+    type_id => "typeId", label => "label" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Category; one of `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED`."]
@@ -244,7 +244,7 @@ airbyte_agent_runtime::string_enum! {
     "INTEGRATOR_DEFINED" }
 }
 /// Paging data; `next.after` is the cursor for the following page.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecordPaging {
     /// Object describing the next.
     pub next: Option<AssociationsRecordPagingNext>,
@@ -252,11 +252,11 @@ pub struct AssociationsRecordPaging {
     pub additional_properties: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecordPaging { next => "next", additional_properties =>
+    debug AssociationsRecordPaging { next => "next", additional_properties =>
     "additionalProperties" }
 }
 /// Object describing the next.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecordPagingNext {
     /// Cursor for the next page.
     pub after: Option<String>,
@@ -264,10 +264,10 @@ pub struct AssociationsRecordPagingNext {
     pub link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecordPagingNext { after => "after", link => "link" }
+    debug AssociationsRecordPagingNext { after => "after", link => "link" }
 }
 /// Metadata returned by `associations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -275,7 +275,7 @@ pub struct AssociationsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug AssociationsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =
@@ -285,7 +285,7 @@ airbyte_agent_runtime::string_enum! {
     "USER_DEFINED" }
 }
 /// Outcome of linking two records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecord2 {
     /// Current status of the association.
     pub status: Option<String>,
@@ -299,11 +299,12 @@ pub struct AssociationsRecord2 {
     pub requested_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecord2 { status => "status", results => "results" skip_nulls, started_at
-    => "startedAt", completed_at => "completedAt", requested_at => "requestedAt" }
+    debug AssociationsRecord2 { status => "status", results => "results" skip_nulls,
+    started_at => "startedAt", completed_at => "completedAt", requested_at =>
+    "requestedAt" }
 }
 /// The `AssociationsRecord2ResultsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecord2ResultsItem {
     /// Object describing the from.
     pub from: Option<NotesCreateAssociationsItemTo>,
@@ -313,11 +314,11 @@ pub struct AssociationsRecord2ResultsItem {
     pub association_spec: Option<AssociationsRecord2ResultsItemAssociationSpec>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecord2ResultsItem { from => "from", to => "to", association_spec =>
-    "associationSpec" }
+    debug AssociationsRecord2ResultsItem { from => "from", to => "to", association_spec
+    => "associationSpec" }
 }
 /// Object describing the association spec.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationsRecord2ResultsItemAssociationSpec {
     /// Association category: HUBSPOT_DEFINED for built-in types, USER_DEFINED for custom labels; INTEGRATOR_DEFINED also occurs in responses.
     pub association_category: Option<AssociationsCreateAssociationCategory>,
@@ -325,11 +326,11 @@ pub struct AssociationsRecord2ResultsItemAssociationSpec {
     pub association_type_id: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationsRecord2ResultsItemAssociationSpec { association_category =>
+    debug AssociationsRecord2ResultsItemAssociationSpec { association_category =>
     "associationCategory", association_type_id => "associationTypeId" }
 }
 /// Outcome of linking two records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AssociationResult {
     /// Current status of the association.
     pub status: Option<String>,
@@ -343,6 +344,7 @@ pub struct AssociationResult {
     pub requested_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AssociationResult { status => "status", results => "results" skip_nulls, started_at
-    => "startedAt", completed_at => "completedAt", requested_at => "requestedAt" }
+    debug AssociationResult { status => "status", results => "results" skip_nulls,
+    started_at => "startedAt", completed_at => "completedAt", requested_at =>
+    "requestedAt" }
 }

@@ -298,7 +298,7 @@ impl ::std::future::IntoFuture for CallsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsCreateProperties {
     /// Notes about the call.
     pub hs_call_body: Option<String>,
@@ -322,7 +322,7 @@ pub struct CallsCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsCreateProperties { hs_call_body => "hs_call_body", hs_call_direction =>
+    debug CallsCreateProperties { hs_call_body => "hs_call_body", hs_call_direction =>
     "hs_call_direction", hs_call_disposition => "hs_call_disposition", hs_call_duration
     => "hs_call_duration", hs_call_from_number => "hs_call_from_number",
     hs_call_to_number => "hs_call_to_number", hs_call_status => "hs_call_status",
@@ -330,7 +330,7 @@ airbyte_agent_runtime::impl_record! {
     "hubspot_owner_id" }
 }
 /// A call engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsRecord {
     /// Unique identifier of this call.
     pub id: Option<String>,
@@ -348,12 +348,12 @@ pub struct CallsRecord {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    associations => "associations" }
+    debug CallsRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", associations => "associations" }
 }
 /// Property values of the call, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsRecordProperties {
     /// Notes about the call.
     pub hs_call_body: Option<String>,
@@ -383,7 +383,7 @@ pub struct CallsRecordProperties {
     pub hs_lastmodifieddate: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsRecordProperties { hs_call_body => "hs_call_body", hs_call_direction =>
+    debug CallsRecordProperties { hs_call_body => "hs_call_body", hs_call_direction =>
     "hs_call_direction", hs_call_disposition => "hs_call_disposition", hs_call_duration
     => "hs_call_duration", hs_call_from_number => "hs_call_from_number",
     hs_call_to_number => "hs_call_to_number", hs_call_status => "hs_call_status",
@@ -392,7 +392,7 @@ airbyte_agent_runtime::impl_record! {
     hs_lastmodifieddate => "hs_lastmodifieddate" }
 }
 /// A call engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Call {
     /// Unique identifier of this call.
     pub id: Option<String>,
@@ -410,12 +410,12 @@ pub struct Call {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Call { id => "id", properties => "properties", created_at => "createdAt", updated_at
-    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
-    "associations" }
+    debug Call { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Metadata returned by `calls.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -423,10 +423,10 @@ pub struct CallsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug CallsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallsUpdateProperties {
     /// Notes about the call.
     pub hs_call_body: Option<String>,
@@ -450,7 +450,7 @@ pub struct CallsUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CallsUpdateProperties { hs_call_body => "hs_call_body", hs_call_direction =>
+    debug CallsUpdateProperties { hs_call_body => "hs_call_body", hs_call_direction =>
     "hs_call_direction", hs_call_disposition => "hs_call_disposition", hs_call_duration
     => "hs_call_duration", hs_call_from_number => "hs_call_from_number",
     hs_call_to_number => "hs_call_to_number", hs_call_status => "hs_call_status",

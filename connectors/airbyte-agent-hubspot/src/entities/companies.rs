@@ -340,7 +340,7 @@ impl ::std::future::IntoFuture for CompaniesSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesCreateProperties {
     /// Name of the properties.
     pub name: Option<String>,
@@ -372,14 +372,14 @@ pub struct CompaniesCreateProperties {
     pub website: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesCreateProperties { name => "name", domain => "domain", description =>
+    debug CompaniesCreateProperties { name => "name", domain => "domain", description =>
     "description", phone => "phone", industry => "industry", city => "city", state =>
     "state", country => "country", zip => "zip", numberofemployees =>
     "numberofemployees", annualrevenue => "annualrevenue", lifecyclestage =>
     "lifecyclestage", hubspot_owner_id => "hubspot_owner_id", website => "website" }
 }
 /// An organisation in the CRM.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesRecord {
     /// Unique identifier of this company.
     pub id: Option<String>,
@@ -403,13 +403,13 @@ pub struct CompaniesRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    properties_with_history => "propertiesWithHistory", associations => "associations",
-    object_write_trace_id => "objectWriteTraceId", url => "url" }
+    debug CompaniesRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", properties_with_history => "propertiesWithHistory", associations =>
+    "associations", object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the company, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesRecordProperties {
     /// `createdate`
     pub createdate: Option<String>,
@@ -423,12 +423,12 @@ pub struct CompaniesRecordProperties {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesRecordProperties { createdate => "createdate", domain => "domain",
+    debug CompaniesRecordProperties { createdate => "createdate", domain => "domain",
     hs_lastmodifieddate => "hs_lastmodifieddate", hs_object_id => "hs_object_id", name =>
     "name" }
 }
 /// An organisation in the CRM.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Company {
     /// Unique identifier of this company.
     pub id: Option<String>,
@@ -452,13 +452,13 @@ pub struct Company {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Company { id => "id", properties => "properties", created_at => "createdAt",
+    debug Company { id => "id", properties => "properties", created_at => "createdAt",
     updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
     properties_with_history => "propertiesWithHistory", associations => "associations",
     object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `companies.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -466,10 +466,10 @@ pub struct CompaniesListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug CompaniesListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesUpdateProperties {
     /// Name of the properties.
     pub name: Option<String>,
@@ -501,14 +501,14 @@ pub struct CompaniesUpdateProperties {
     pub website: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesUpdateProperties { name => "name", domain => "domain", description =>
+    debug CompaniesUpdateProperties { name => "name", domain => "domain", description =>
     "description", phone => "phone", industry => "industry", city => "city", state =>
     "state", country => "country", zip => "zip", numberofemployees =>
     "numberofemployees", annualrevenue => "annualrevenue", lifecyclestage =>
     "lifecyclestage", hubspot_owner_id => "hubspot_owner_id", website => "website" }
 }
 /// Metadata returned by `companies.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesSearchMeta {
     /// `$.total`
     pub total: Option<i64>,
@@ -518,6 +518,6 @@ pub struct CompaniesSearchMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
-    "next_link" }
+    debug CompaniesSearchMeta { total => "total", next_cursor => "next_cursor", next_link
+    => "next_link" }
 }

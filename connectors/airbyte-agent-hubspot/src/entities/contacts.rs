@@ -335,7 +335,7 @@ impl ::std::future::IntoFuture for ContactsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsCreateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
     pub email: Option<String>,
@@ -357,13 +357,13 @@ pub struct ContactsCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsCreateProperties { email => "email", firstname => "firstname", lastname =>
-    "lastname", phone => "phone", company => "company", website => "website",
+    debug ContactsCreateProperties { email => "email", firstname => "firstname", lastname
+    => "lastname", phone => "phone", company => "company", website => "website",
     lifecyclestage => "lifecyclestage", jobtitle => "jobtitle", hubspot_owner_id =>
     "hubspot_owner_id" }
 }
 /// A person in the CRM.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsRecord {
     /// Unique identifier of this contact.
     pub id: Option<String>,
@@ -387,13 +387,13 @@ pub struct ContactsRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    properties_with_history => "propertiesWithHistory", associations => "associations",
-    object_write_trace_id => "objectWriteTraceId", url => "url" }
+    debug ContactsRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", properties_with_history => "propertiesWithHistory", associations =>
+    "associations", object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the contact, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsRecordProperties {
     /// `createdate`
     pub createdate: Option<String>,
@@ -409,12 +409,12 @@ pub struct ContactsRecordProperties {
     pub lastname: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsRecordProperties { createdate => "createdate", email => "email", firstname =>
-    "firstname", hs_object_id => "hs_object_id", lastmodifieddate => "lastmodifieddate",
-    lastname => "lastname" }
+    debug ContactsRecordProperties { createdate => "createdate", email => "email",
+    firstname => "firstname", hs_object_id => "hs_object_id", lastmodifieddate =>
+    "lastmodifieddate", lastname => "lastname" }
 }
 /// A person in the CRM.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Contact {
     /// Unique identifier of this contact.
     pub id: Option<String>,
@@ -438,13 +438,13 @@ pub struct Contact {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Contact { id => "id", properties => "properties", created_at => "createdAt",
+    debug Contact { id => "id", properties => "properties", created_at => "createdAt",
     updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
     properties_with_history => "propertiesWithHistory", associations => "associations",
     object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -452,10 +452,10 @@ pub struct ContactsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug ContactsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsUpdateProperties {
     /// Email address; HubSpot uses it to recognise the contact.
     pub email: Option<String>,
@@ -477,13 +477,13 @@ pub struct ContactsUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsUpdateProperties { email => "email", firstname => "firstname", lastname =>
-    "lastname", phone => "phone", company => "company", website => "website",
+    debug ContactsUpdateProperties { email => "email", firstname => "firstname", lastname
+    => "lastname", phone => "phone", company => "company", website => "website",
     lifecyclestage => "lifecyclestage", jobtitle => "jobtitle", hubspot_owner_id =>
     "hubspot_owner_id" }
 }
 /// Metadata returned by `contacts.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsSearchMeta {
     /// `$.total`
     pub total: Option<i64>,
@@ -493,6 +493,6 @@ pub struct ContactsSearchMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
-    "next_link" }
+    debug ContactsSearchMeta { total => "total", next_cursor => "next_cursor", next_link
+    => "next_link" }
 }

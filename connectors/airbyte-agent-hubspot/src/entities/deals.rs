@@ -335,7 +335,7 @@ impl ::std::future::IntoFuture for DealsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DealsCreateProperties {
     /// Deal name.
     pub dealname: Option<String>,
@@ -355,12 +355,12 @@ pub struct DealsCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DealsCreateProperties { dealname => "dealname", amount => "amount", dealstage =>
-    "dealstage", pipeline => "pipeline", closedate => "closedate", dealtype =>
+    debug DealsCreateProperties { dealname => "dealname", amount => "amount", dealstage
+    => "dealstage", pipeline => "pipeline", closedate => "closedate", dealtype =>
     "dealtype", description => "description", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A sales opportunity.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DealsRecord {
     /// Unique identifier of this deal.
     pub id: Option<String>,
@@ -384,13 +384,13 @@ pub struct DealsRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DealsRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    properties_with_history => "propertiesWithHistory", associations => "associations",
-    object_write_trace_id => "objectWriteTraceId", url => "url" }
+    debug DealsRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", properties_with_history => "propertiesWithHistory", associations =>
+    "associations", object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the deal, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DealsRecordProperties {
     /// `amount`
     pub amount: Option<String>,
@@ -410,12 +410,13 @@ pub struct DealsRecordProperties {
     pub pipeline: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DealsRecordProperties { amount => "amount", closedate => "closedate", createdate =>
-    "createdate", dealname => "dealname", dealstage => "dealstage", hs_lastmodifieddate
-    => "hs_lastmodifieddate", hs_object_id => "hs_object_id", pipeline => "pipeline" }
+    debug DealsRecordProperties { amount => "amount", closedate => "closedate",
+    createdate => "createdate", dealname => "dealname", dealstage => "dealstage",
+    hs_lastmodifieddate => "hs_lastmodifieddate", hs_object_id => "hs_object_id",
+    pipeline => "pipeline" }
 }
 /// A sales opportunity.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Deal {
     /// Unique identifier of this deal.
     pub id: Option<String>,
@@ -439,13 +440,13 @@ pub struct Deal {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Deal { id => "id", properties => "properties", created_at => "createdAt", updated_at
-    => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    debug Deal { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
     properties_with_history => "propertiesWithHistory", associations => "associations",
     object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `deals.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DealsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -453,10 +454,10 @@ pub struct DealsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DealsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug DealsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DealsUpdateProperties {
     /// Deal name.
     pub dealname: Option<String>,
@@ -476,12 +477,12 @@ pub struct DealsUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DealsUpdateProperties { dealname => "dealname", amount => "amount", dealstage =>
-    "dealstage", pipeline => "pipeline", closedate => "closedate", dealtype =>
+    debug DealsUpdateProperties { dealname => "dealname", amount => "amount", dealstage
+    => "dealstage", pipeline => "pipeline", closedate => "closedate", dealtype =>
     "dealtype", description => "description", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// Metadata returned by `deals.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DealsSearchMeta {
     /// `$.total`
     pub total: Option<i64>,
@@ -491,6 +492,6 @@ pub struct DealsSearchMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DealsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
+    debug DealsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
     "next_link" }
 }

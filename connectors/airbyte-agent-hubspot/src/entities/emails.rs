@@ -298,7 +298,7 @@ impl ::std::future::IntoFuture for EmailsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailsCreateProperties {
     /// Email subject.
     pub hs_email_subject: Option<String>,
@@ -320,14 +320,14 @@ pub struct EmailsCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailsCreateProperties { hs_email_subject => "hs_email_subject", hs_email_text =>
-    "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
+    debug EmailsCreateProperties { hs_email_subject => "hs_email_subject", hs_email_text
+    => "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
     "hs_email_direction", hs_email_status => "hs_email_status", hs_email_sender_email =>
     "hs_email_sender_email", hs_email_to_email => "hs_email_to_email", hs_timestamp =>
     "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// An email engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailsRecord {
     /// Unique identifier of this email.
     pub id: Option<String>,
@@ -345,12 +345,12 @@ pub struct EmailsRecord {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailsRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    associations => "associations" }
+    debug EmailsRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", associations => "associations" }
 }
 /// Property values of the email, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailsRecordProperties {
     /// Email subject.
     pub hs_email_subject: Option<String>,
@@ -378,8 +378,8 @@ pub struct EmailsRecordProperties {
     pub hs_lastmodifieddate: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailsRecordProperties { hs_email_subject => "hs_email_subject", hs_email_text =>
-    "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
+    debug EmailsRecordProperties { hs_email_subject => "hs_email_subject", hs_email_text
+    => "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
     "hs_email_direction", hs_email_status => "hs_email_status", hs_email_sender_email =>
     "hs_email_sender_email", hs_email_to_email => "hs_email_to_email", hs_timestamp =>
     "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id =>
@@ -387,7 +387,7 @@ airbyte_agent_runtime::impl_record! {
     "hs_lastmodifieddate" }
 }
 /// An email engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Email {
     /// Unique identifier of this email.
     pub id: Option<String>,
@@ -405,12 +405,12 @@ pub struct Email {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Email { id => "id", properties => "properties", created_at => "createdAt", updated_at
-    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
-    "associations" }
+    debug Email { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Metadata returned by `emails.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -418,10 +418,10 @@ pub struct EmailsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug EmailsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailsUpdateProperties {
     /// Email subject.
     pub hs_email_subject: Option<String>,
@@ -439,8 +439,8 @@ pub struct EmailsUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailsUpdateProperties { hs_email_subject => "hs_email_subject", hs_email_text =>
-    "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
+    debug EmailsUpdateProperties { hs_email_subject => "hs_email_subject", hs_email_text
+    => "hs_email_text", hs_email_html => "hs_email_html", hs_email_direction =>
     "hs_email_direction", hs_email_status => "hs_email_status", hs_timestamp =>
     "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }

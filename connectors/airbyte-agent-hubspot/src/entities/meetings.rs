@@ -298,7 +298,7 @@ impl ::std::future::IntoFuture for MeetingsDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MeetingsCreateProperties {
     /// Meeting title; needed when logging.
     pub hs_meeting_title: Option<String>,
@@ -320,15 +320,15 @@ pub struct MeetingsCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MeetingsCreateProperties { hs_meeting_title => "hs_meeting_title", hs_meeting_body =>
-    "hs_meeting_body", hs_meeting_start_time => "hs_meeting_start_time",
-    hs_meeting_end_time => "hs_meeting_end_time", hs_meeting_location =>
-    "hs_meeting_location", hs_meeting_outcome => "hs_meeting_outcome",
-    hs_internal_meeting_notes => "hs_internal_meeting_notes", hs_timestamp =>
-    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
+    debug MeetingsCreateProperties { hs_meeting_title => "hs_meeting_title",
+    hs_meeting_body => "hs_meeting_body", hs_meeting_start_time =>
+    "hs_meeting_start_time", hs_meeting_end_time => "hs_meeting_end_time",
+    hs_meeting_location => "hs_meeting_location", hs_meeting_outcome =>
+    "hs_meeting_outcome", hs_internal_meeting_notes => "hs_internal_meeting_notes",
+    hs_timestamp => "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A meeting engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MeetingsRecord {
     /// Unique identifier of this meeting.
     pub id: Option<String>,
@@ -346,12 +346,12 @@ pub struct MeetingsRecord {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    MeetingsRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    associations => "associations" }
+    debug MeetingsRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", associations => "associations" }
 }
 /// Property values of the meeting, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MeetingsRecordProperties {
     /// Meeting title; needed when logging.
     pub hs_meeting_title: Option<String>,
@@ -379,17 +379,17 @@ pub struct MeetingsRecordProperties {
     pub hs_lastmodifieddate: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MeetingsRecordProperties { hs_meeting_title => "hs_meeting_title", hs_meeting_body =>
-    "hs_meeting_body", hs_meeting_start_time => "hs_meeting_start_time",
-    hs_meeting_end_time => "hs_meeting_end_time", hs_meeting_location =>
-    "hs_meeting_location", hs_meeting_outcome => "hs_meeting_outcome",
-    hs_internal_meeting_notes => "hs_internal_meeting_notes", hs_timestamp =>
-    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id =>
-    "hs_object_id", hs_createdate => "hs_createdate", hs_lastmodifieddate =>
+    debug MeetingsRecordProperties { hs_meeting_title => "hs_meeting_title",
+    hs_meeting_body => "hs_meeting_body", hs_meeting_start_time =>
+    "hs_meeting_start_time", hs_meeting_end_time => "hs_meeting_end_time",
+    hs_meeting_location => "hs_meeting_location", hs_meeting_outcome =>
+    "hs_meeting_outcome", hs_internal_meeting_notes => "hs_internal_meeting_notes",
+    hs_timestamp => "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id
+    => "hs_object_id", hs_createdate => "hs_createdate", hs_lastmodifieddate =>
     "hs_lastmodifieddate" }
 }
 /// A meeting engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Meeting {
     /// Unique identifier of this meeting.
     pub id: Option<String>,
@@ -407,12 +407,12 @@ pub struct Meeting {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Meeting { id => "id", properties => "properties", created_at => "createdAt",
+    debug Meeting { id => "id", properties => "properties", created_at => "createdAt",
     updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
     associations => "associations" }
 }
 /// Metadata returned by `meetings.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MeetingsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -420,10 +420,10 @@ pub struct MeetingsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MeetingsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug MeetingsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MeetingsUpdateProperties {
     /// Meeting title; needed when logging.
     pub hs_meeting_title: Option<String>,
@@ -445,10 +445,10 @@ pub struct MeetingsUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MeetingsUpdateProperties { hs_meeting_title => "hs_meeting_title", hs_meeting_body =>
-    "hs_meeting_body", hs_meeting_start_time => "hs_meeting_start_time",
-    hs_meeting_end_time => "hs_meeting_end_time", hs_meeting_location =>
-    "hs_meeting_location", hs_meeting_outcome => "hs_meeting_outcome",
-    hs_internal_meeting_notes => "hs_internal_meeting_notes", hs_timestamp =>
-    "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
+    debug MeetingsUpdateProperties { hs_meeting_title => "hs_meeting_title",
+    hs_meeting_body => "hs_meeting_body", hs_meeting_start_time =>
+    "hs_meeting_start_time", hs_meeting_end_time => "hs_meeting_end_time",
+    hs_meeting_location => "hs_meeting_location", hs_meeting_outcome =>
+    "hs_meeting_outcome", hs_internal_meeting_notes => "hs_internal_meeting_notes",
+    hs_timestamp => "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }

@@ -298,7 +298,7 @@ impl ::std::future::IntoFuture for NotesDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesCreateProperties {
     /// Note text; HTML is allowed.
     pub hs_note_body: Option<String>,
@@ -308,11 +308,11 @@ pub struct NotesCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesCreateProperties { hs_note_body => "hs_note_body", hs_timestamp =>
+    debug NotesCreateProperties { hs_note_body => "hs_note_body", hs_timestamp =>
     "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A note engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesRecord {
     /// Unique identifier of this note.
     pub id: Option<String>,
@@ -330,12 +330,12 @@ pub struct NotesRecord {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    associations => "associations" }
+    debug NotesRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", associations => "associations" }
 }
 /// Property values of the note, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesRecordProperties {
     /// Note text; HTML is allowed.
     pub hs_note_body: Option<String>,
@@ -351,13 +351,13 @@ pub struct NotesRecordProperties {
     pub hs_lastmodifieddate: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesRecordProperties { hs_note_body => "hs_note_body", hs_timestamp =>
+    debug NotesRecordProperties { hs_note_body => "hs_note_body", hs_timestamp =>
     "hs_timestamp", hubspot_owner_id => "hubspot_owner_id", hs_object_id =>
     "hs_object_id", hs_createdate => "hs_createdate", hs_lastmodifieddate =>
     "hs_lastmodifieddate" }
 }
 /// A note engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Note {
     /// Unique identifier of this note.
     pub id: Option<String>,
@@ -375,12 +375,12 @@ pub struct Note {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Note { id => "id", properties => "properties", created_at => "createdAt", updated_at
-    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
-    "associations" }
+    debug Note { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Metadata returned by `notes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -388,10 +388,10 @@ pub struct NotesListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug NotesListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesUpdateProperties {
     /// Note text; HTML is allowed.
     pub hs_note_body: Option<String>,
@@ -401,6 +401,6 @@ pub struct NotesUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesUpdateProperties { hs_note_body => "hs_note_body", hs_timestamp =>
+    debug NotesUpdateProperties { hs_note_body => "hs_note_body", hs_timestamp =>
     "hs_timestamp", hubspot_owner_id => "hubspot_owner_id" }
 }

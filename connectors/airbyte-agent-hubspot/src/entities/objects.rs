@@ -181,7 +181,7 @@ impl ::std::future::IntoFuture for ObjectsGetRequest {
     }
 }
 /// A record of any object type, including custom objects.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CrmObject {
     /// Unique identifier of this object.
     pub id: Option<String>,
@@ -205,13 +205,13 @@ pub struct CrmObject {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CrmObject { id => "id", properties => "properties", created_at => "createdAt",
+    debug CrmObject { id => "id", properties => "properties", created_at => "createdAt",
     updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
     properties_with_history => "propertiesWithHistory", associations => "associations",
     object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the object, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CrmObjectProperties {
     /// `hs_createdate`
     pub hs_createdate: Option<String>,
@@ -221,11 +221,11 @@ pub struct CrmObjectProperties {
     pub hs_object_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CrmObjectProperties { hs_createdate => "hs_createdate", hs_lastmodifieddate =>
+    debug CrmObjectProperties { hs_createdate => "hs_createdate", hs_lastmodifieddate =>
     "hs_lastmodifieddate", hs_object_id => "hs_object_id" }
 }
 /// Metadata returned by `objects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ObjectsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -233,5 +233,5 @@ pub struct ObjectsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ObjectsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug ObjectsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }

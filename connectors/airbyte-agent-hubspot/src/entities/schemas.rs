@@ -102,7 +102,7 @@ impl ::std::future::IntoFuture for SchemasGetRequest {
     }
 }
 /// Definition of a custom object type.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Schema {
     /// Unique identifier of this schema.
     pub id: Option<String>,
@@ -146,7 +146,7 @@ pub struct Schema {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Schema { id => "id", name => "name", labels => "labels", object_type_id =>
+    debug Schema { id => "id", name => "name", labels => "labels", object_type_id =>
     "objectTypeId", fully_qualified_name => "fullyQualifiedName", required_properties =>
     "requiredProperties" skip_nulls, searchable_properties => "searchableProperties"
     skip_nulls, primary_display_property => "primaryDisplayProperty",
@@ -158,7 +158,7 @@ airbyte_agent_runtime::impl_record! {
     created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Object describing the labels.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SchemaLabels {
     /// `singular`
     pub singular: Option<String>,
@@ -166,10 +166,10 @@ pub struct SchemaLabels {
     pub plural: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SchemaLabels { singular => "singular", plural => "plural" }
+    debug SchemaLabels { singular => "singular", plural => "plural" }
 }
 /// The `SchemaPropertiesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SchemaPropertiesItem {
     /// `name`
     pub name: Option<String>,
@@ -217,8 +217,8 @@ pub struct SchemaPropertiesItem {
     pub modification_metadata: Option<SchemaPropertiesItemModificationMetadata>,
 }
 airbyte_agent_runtime::impl_record! {
-    SchemaPropertiesItem { name => "name", label => "label", type_ => "type", field_type
-    => "fieldType", description => "description", group_name => "groupName",
+    debug SchemaPropertiesItem { name => "name", label => "label", type_ => "type",
+    field_type => "fieldType", description => "description", group_name => "groupName",
     display_order => "displayOrder", calculated => "calculated", external_options =>
     "externalOptions", archived => "archived", has_unique_value => "hasUniqueValue",
     hidden => "hidden", form_field => "formField", data_sensitivity => "dataSensitivity",
@@ -228,7 +228,7 @@ airbyte_agent_runtime::impl_record! {
     modification_metadata => "modificationMetadata" }
 }
 /// The `SchemaPropertiesItemModificationMetadata` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SchemaPropertiesItemModificationMetadata {
     /// `archivable`
     pub archivable: Option<bool>,
@@ -240,12 +240,12 @@ pub struct SchemaPropertiesItemModificationMetadata {
     pub read_only_options: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    SchemaPropertiesItemModificationMetadata { archivable => "archivable",
+    debug SchemaPropertiesItemModificationMetadata { archivable => "archivable",
     read_only_definition => "readOnlyDefinition", read_only_value => "readOnlyValue",
     read_only_options => "readOnlyOptions" }
 }
 /// The `SchemaAssociationsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SchemaAssociationsItem {
     /// `fromObjectTypeId`
     pub from_object_type_id: Option<String>,
@@ -273,17 +273,17 @@ pub struct SchemaAssociationsItem {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SchemaAssociationsItem { from_object_type_id => "fromObjectTypeId", to_object_type_id
-    => "toObjectTypeId", name => "name", cardinality => "cardinality", id => "id",
-    inverse_cardinality => "inverseCardinality", has_user_enforced_max_to_object_ids =>
-    "hasUserEnforcedMaxToObjectIds", has_user_enforced_max_from_object_ids =>
-    "hasUserEnforcedMaxFromObjectIds", max_to_object_ids => "maxToObjectIds",
-    max_from_object_ids => "maxFromObjectIds", created_at => "createdAt", updated_at =>
-    "updatedAt" }
+    debug SchemaAssociationsItem { from_object_type_id => "fromObjectTypeId",
+    to_object_type_id => "toObjectTypeId", name => "name", cardinality => "cardinality",
+    id => "id", inverse_cardinality => "inverseCardinality",
+    has_user_enforced_max_to_object_ids => "hasUserEnforcedMaxToObjectIds",
+    has_user_enforced_max_from_object_ids => "hasUserEnforcedMaxFromObjectIds",
+    max_to_object_ids => "maxToObjectIds", max_from_object_ids => "maxFromObjectIds",
+    created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Metadata returned by `schemas.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SchemasListMeta {}
 airbyte_agent_runtime::impl_record! {
-    SchemasListMeta {}
+    debug SchemasListMeta {}
 }

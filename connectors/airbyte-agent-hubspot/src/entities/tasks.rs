@@ -298,7 +298,7 @@ impl ::std::future::IntoFuture for TasksDeleteRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksCreateProperties {
     /// Task details; HTML is allowed.
     pub hs_task_body: Option<String>,
@@ -318,14 +318,14 @@ pub struct TasksCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksCreateProperties { hs_task_body => "hs_task_body", hs_task_subject =>
+    debug TasksCreateProperties { hs_task_body => "hs_task_body", hs_task_subject =>
     "hs_task_subject", hs_task_status => "hs_task_status", hs_task_priority =>
     "hs_task_priority", hs_task_type => "hs_task_type", hs_task_reminders =>
     "hs_task_reminders", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
     "hubspot_owner_id" }
 }
 /// A task engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksRecord {
     /// Unique identifier of this task.
     pub id: Option<String>,
@@ -343,12 +343,12 @@ pub struct TasksRecord {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    associations => "associations" }
+    debug TasksRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", associations => "associations" }
 }
 /// Property values of the task, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksRecordProperties {
     /// Task details; HTML is allowed.
     pub hs_task_body: Option<String>,
@@ -374,7 +374,7 @@ pub struct TasksRecordProperties {
     pub hs_lastmodifieddate: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksRecordProperties { hs_task_body => "hs_task_body", hs_task_subject =>
+    debug TasksRecordProperties { hs_task_body => "hs_task_body", hs_task_subject =>
     "hs_task_subject", hs_task_status => "hs_task_status", hs_task_priority =>
     "hs_task_priority", hs_task_type => "hs_task_type", hs_task_reminders =>
     "hs_task_reminders", hs_timestamp => "hs_timestamp", hubspot_owner_id =>
@@ -382,7 +382,7 @@ airbyte_agent_runtime::impl_record! {
     hs_lastmodifieddate => "hs_lastmodifieddate" }
 }
 /// A task engagement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Task {
     /// Unique identifier of this task.
     pub id: Option<String>,
@@ -400,12 +400,12 @@ pub struct Task {
     pub associations: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Task { id => "id", properties => "properties", created_at => "createdAt", updated_at
-    => "updatedAt", archived => "archived", archived_at => "archivedAt", associations =>
-    "associations" }
+    debug Task { id => "id", properties => "properties", created_at => "createdAt",
+    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
+    associations => "associations" }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -413,10 +413,10 @@ pub struct TasksListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug TasksListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksUpdateProperties {
     /// Task details; HTML is allowed.
     pub hs_task_body: Option<String>,
@@ -436,7 +436,7 @@ pub struct TasksUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksUpdateProperties { hs_task_body => "hs_task_body", hs_task_subject =>
+    debug TasksUpdateProperties { hs_task_body => "hs_task_body", hs_task_subject =>
     "hs_task_subject", hs_task_status => "hs_task_status", hs_task_priority =>
     "hs_task_priority", hs_task_type => "hs_task_type", hs_task_reminders =>
     "hs_task_reminders", hs_timestamp => "hs_timestamp", hubspot_owner_id =>

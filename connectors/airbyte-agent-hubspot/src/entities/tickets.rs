@@ -335,7 +335,7 @@ impl ::std::future::IntoFuture for TicketsSearchRequest {
     }
 }
 /// Property values to set, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsCreateProperties {
     /// Ticket subject.
     pub subject: Option<String>,
@@ -353,13 +353,13 @@ pub struct TicketsCreateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsCreateProperties { subject => "subject", content => "content", hs_pipeline =>
-    "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage", hs_ticket_priority =>
-    "hs_ticket_priority", hs_ticket_category => "hs_ticket_category", hubspot_owner_id =>
-    "hubspot_owner_id" }
+    debug TicketsCreateProperties { subject => "subject", content => "content",
+    hs_pipeline => "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage",
+    hs_ticket_priority => "hs_ticket_priority", hs_ticket_category =>
+    "hs_ticket_category", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// A customer support request.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsRecord {
     /// Unique identifier of this ticket.
     pub id: Option<String>,
@@ -383,13 +383,13 @@ pub struct TicketsRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsRecord { id => "id", properties => "properties", created_at => "createdAt",
-    updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
-    properties_with_history => "propertiesWithHistory", associations => "associations",
-    object_write_trace_id => "objectWriteTraceId", url => "url" }
+    debug TicketsRecord { id => "id", properties => "properties", created_at =>
+    "createdAt", updated_at => "updatedAt", archived => "archived", archived_at =>
+    "archivedAt", properties_with_history => "propertiesWithHistory", associations =>
+    "associations", object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Property values of the ticket, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsRecordProperties {
     /// `content`
     pub content: Option<String>,
@@ -411,14 +411,14 @@ pub struct TicketsRecordProperties {
     pub subject: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsRecordProperties { content => "content", createdate => "createdate",
+    debug TicketsRecordProperties { content => "content", createdate => "createdate",
     hs_lastmodifieddate => "hs_lastmodifieddate", hs_object_id => "hs_object_id",
     hs_pipeline => "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage",
     hs_ticket_category => "hs_ticket_category", hs_ticket_priority =>
     "hs_ticket_priority", subject => "subject" }
 }
 /// A customer support request.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Ticket {
     /// Unique identifier of this ticket.
     pub id: Option<String>,
@@ -442,13 +442,13 @@ pub struct Ticket {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Ticket { id => "id", properties => "properties", created_at => "createdAt",
+    debug Ticket { id => "id", properties => "properties", created_at => "createdAt",
     updated_at => "updatedAt", archived => "archived", archived_at => "archivedAt",
     properties_with_history => "propertiesWithHistory", associations => "associations",
     object_write_trace_id => "objectWriteTraceId", url => "url" }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsListMeta {
     /// `$.paging.next.after`
     pub next_cursor: Option<String>,
@@ -456,10 +456,10 @@ pub struct TicketsListMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
+    debug TicketsListMeta { next_cursor => "next_cursor", next_link => "next_link" }
 }
 /// Property values to change, keyed by property name.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsUpdateProperties {
     /// Ticket subject.
     pub subject: Option<String>,
@@ -477,13 +477,13 @@ pub struct TicketsUpdateProperties {
     pub hubspot_owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsUpdateProperties { subject => "subject", content => "content", hs_pipeline =>
-    "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage", hs_ticket_priority =>
-    "hs_ticket_priority", hs_ticket_category => "hs_ticket_category", hubspot_owner_id =>
-    "hubspot_owner_id" }
+    debug TicketsUpdateProperties { subject => "subject", content => "content",
+    hs_pipeline => "hs_pipeline", hs_pipeline_stage => "hs_pipeline_stage",
+    hs_ticket_priority => "hs_ticket_priority", hs_ticket_category =>
+    "hs_ticket_category", hubspot_owner_id => "hubspot_owner_id" }
 }
 /// Metadata returned by `tickets.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsSearchMeta {
     /// `$.total`
     pub total: Option<i64>,
@@ -493,6 +493,6 @@ pub struct TicketsSearchMeta {
     pub next_link: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsSearchMeta { total => "total", next_cursor => "next_cursor", next_link =>
-    "next_link" }
+    debug TicketsSearchMeta { total => "total", next_cursor => "next_cursor", next_link
+    => "next_link" }
 }

@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for AdminsGetRequest {
     }
 }
 /// An admin (teammate) of the workspace.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Admin {
     /// Object type of the admin.
     pub type_: Option<String>,
@@ -135,13 +135,13 @@ pub struct Admin {
     pub avatar: Option<Avatar>,
 }
 airbyte_agent_runtime::impl_record! {
-    Admin { type_ => "type", id => "id", name => "name", email => "email", email_verified
-    => "email_verified", job_title => "job_title", away_mode_enabled =>
+    debug Admin { type_ => "type", id => "id", name => "name", email => "email",
+    email_verified => "email_verified", job_title => "job_title", away_mode_enabled =>
     "away_mode_enabled", away_mode_reassign => "away_mode_reassign", has_inbox_seat =>
     "has_inbox_seat", team_ids => "team_ids" skip_nulls, avatar => "avatar" }
 }
 /// Avatar structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Avatar {
     /// Object type of the avatar.
     pub type_: Option<String>,
@@ -149,11 +149,11 @@ pub struct Avatar {
     pub image_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Avatar { type_ => "type", image_url => "image_url" }
+    debug Avatar { type_ => "type", image_url => "image_url" }
 }
 /// Metadata returned by `admins.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdminsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    AdminsListMeta {}
+    debug AdminsListMeta {}
 }

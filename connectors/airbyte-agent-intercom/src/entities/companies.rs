@@ -354,7 +354,7 @@ impl ::std::future::IntoFuture for CompaniesDeleteRequest {
     }
 }
 /// A company that contacts belong to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Company {
     /// Object type of the company.
     pub type_: Option<String>,
@@ -396,15 +396,16 @@ pub struct Company {
     pub custom_attributes: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Company { type_ => "type", id => "id", app_id => "app_id", name => "name", company_id
-    => "company_id", plan => "plan", size => "size", industry => "industry", website =>
-    "website", remote_created_at => "remote_created_at", created_at => "created_at",
-    updated_at => "updated_at", last_request_at => "last_request_at", session_count =>
-    "session_count", monthly_spend => "monthly_spend", user_count => "user_count", tags
-    => "tags", segments => "segments", custom_attributes => "custom_attributes" }
+    debug Company { type_ => "type", id => "id", app_id => "app_id", name => "name",
+    company_id => "company_id", plan => "plan", size => "size", industry => "industry",
+    website => "website", remote_created_at => "remote_created_at", created_at =>
+    "created_at", updated_at => "updated_at", last_request_at => "last_request_at",
+    session_count => "session_count", monthly_spend => "monthly_spend", user_count =>
+    "user_count", tags => "tags", segments => "segments", custom_attributes =>
+    "custom_attributes" }
 }
 /// Company plan structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompanyPlan {
     /// Object type of the company plan.
     pub type_: Option<String>,
@@ -414,10 +415,10 @@ pub struct CompanyPlan {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompanyPlan { type_ => "type", id => "id", name => "name" }
+    debug CompanyPlan { type_ => "type", id => "id", name => "name" }
 }
 /// Company tags structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompanyTags {
     /// Object type of the company tags.
     pub type_: Option<String>,
@@ -425,10 +426,10 @@ pub struct CompanyTags {
     pub tags: Option<Vec<Tag>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompanyTags { type_ => "type", tags => "tags" skip_nulls }
+    debug CompanyTags { type_ => "type", tags => "tags" skip_nulls }
 }
 /// Company segments structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompanySegments {
     /// Object type of the company segments.
     pub type_: Option<String>,
@@ -436,14 +437,14 @@ pub struct CompanySegments {
     pub segments: Option<Vec<Segment>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompanySegments { type_ => "type", segments => "segments" skip_nulls }
+    debug CompanySegments { type_ => "type", segments => "segments" skip_nulls }
 }
 /// Metadata returned by `companies.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompaniesListMeta {
     /// `$.pages.next.starting_after`
     pub next_page: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompaniesListMeta { next_page => "next_page" }
+    debug CompaniesListMeta { next_page => "next_page" }
 }

@@ -402,7 +402,7 @@ impl ::std::future::IntoFuture for ContactsDeleteRequest {
     }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsRecord {
     /// Object type of the contact.
     pub type_: Option<String>,
@@ -494,7 +494,7 @@ pub struct ContactsRecord {
     pub companies: Option<ContactCompanies>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsRecord { type_ => "type", id => "id", workspace_id => "workspace_id",
+    debug ContactsRecord { type_ => "type", id => "id", workspace_id => "workspace_id",
     external_id => "external_id", role => "role", email => "email", phone => "phone",
     name => "name", avatar => "avatar", owner_id => "owner_id", social_profiles =>
     "social_profiles", has_hard_bounced => "has_hard_bounced", marked_email_as_spam =>
@@ -515,7 +515,7 @@ airbyte_agent_runtime::impl_record! {
     => "notes", companies => "companies" }
 }
 /// Social profiles structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SocialProfiles {
     /// Object type of the social profiles.
     pub type_: Option<String>,
@@ -523,10 +523,10 @@ pub struct SocialProfiles {
     pub data: Option<Vec<SocialProfile>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SocialProfiles { type_ => "type", data => "data" skip_nulls }
+    debug SocialProfiles { type_ => "type", data => "data" skip_nulls }
 }
 /// Social profile structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SocialProfile {
     /// Object type of the social profile.
     pub type_: Option<String>,
@@ -536,10 +536,10 @@ pub struct SocialProfile {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SocialProfile { type_ => "type", name => "name", url => "url" }
+    debug SocialProfile { type_ => "type", name => "name", url => "url" }
 }
 /// Location structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Location {
     /// Object type of the location.
     pub type_: Option<String>,
@@ -555,11 +555,11 @@ pub struct Location {
     pub continent_code: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Location { type_ => "type", country => "country", region => "region", city => "city",
-    country_code => "country_code", continent_code => "continent_code" }
+    debug Location { type_ => "type", country => "country", region => "region", city =>
+    "city", country_code => "country_code", continent_code => "continent_code" }
 }
 /// Contact tags structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactTags {
     /// Object type of the contact tags.
     pub type_: Option<String>,
@@ -567,10 +567,10 @@ pub struct ContactTags {
     pub data: Option<Vec<TagReference>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactTags { type_ => "type", data => "data" skip_nulls }
+    debug ContactTags { type_ => "type", data => "data" skip_nulls }
 }
 /// Tag reference structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagReference {
     /// Object type of the tag reference.
     pub type_: Option<String>,
@@ -580,10 +580,10 @@ pub struct TagReference {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagReference { type_ => "type", id => "id", url => "url" }
+    debug TagReference { type_ => "type", id => "id", url => "url" }
 }
 /// Contact notes structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactNotes {
     /// Object type of the contact notes.
     pub type_: Option<String>,
@@ -591,10 +591,10 @@ pub struct ContactNotes {
     pub data: Option<Vec<NoteReference>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactNotes { type_ => "type", data => "data" skip_nulls }
+    debug ContactNotes { type_ => "type", data => "data" skip_nulls }
 }
 /// Note reference structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NoteReference {
     /// Object type of the note reference.
     pub type_: Option<String>,
@@ -604,10 +604,10 @@ pub struct NoteReference {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NoteReference { type_ => "type", id => "id", url => "url" }
+    debug NoteReference { type_ => "type", id => "id", url => "url" }
 }
 /// Contact companies structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactCompanies {
     /// Object type of the contact companies.
     pub type_: Option<String>,
@@ -615,10 +615,10 @@ pub struct ContactCompanies {
     pub data: Option<Vec<CompanyReference>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactCompanies { type_ => "type", data => "data" skip_nulls }
+    debug ContactCompanies { type_ => "type", data => "data" skip_nulls }
 }
 /// Company reference structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CompanyReference {
     /// Object type of the company reference.
     pub type_: Option<String>,
@@ -628,10 +628,10 @@ pub struct CompanyReference {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CompanyReference { type_ => "type", id => "id", url => "url" }
+    debug CompanyReference { type_ => "type", id => "id", url => "url" }
 }
 /// An Intercom contact: a user or a lead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Contact {
     /// Object type of the contact.
     pub type_: Option<String>,
@@ -723,10 +723,10 @@ pub struct Contact {
     pub companies: Option<ContactCompanies>,
 }
 airbyte_agent_runtime::impl_record! {
-    Contact { type_ => "type", id => "id", workspace_id => "workspace_id", external_id =>
-    "external_id", role => "role", email => "email", phone => "phone", name => "name",
-    avatar => "avatar", owner_id => "owner_id", social_profiles => "social_profiles",
-    has_hard_bounced => "has_hard_bounced", marked_email_as_spam =>
+    debug Contact { type_ => "type", id => "id", workspace_id => "workspace_id",
+    external_id => "external_id", role => "role", email => "email", phone => "phone",
+    name => "name", avatar => "avatar", owner_id => "owner_id", social_profiles =>
+    "social_profiles", has_hard_bounced => "has_hard_bounced", marked_email_as_spam =>
     "marked_email_as_spam", unsubscribed_from_emails => "unsubscribed_from_emails",
     created_at => "created_at", updated_at => "updated_at", signed_up_at =>
     "signed_up_at", last_seen_at => "last_seen_at", last_replied_at => "last_replied_at",
@@ -744,16 +744,16 @@ airbyte_agent_runtime::impl_record! {
     => "notes", companies => "companies" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.pages.next.starting_after`
     pub next_page: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsListMeta { next_page => "next_page" }
+    debug ContactsListMeta { next_page => "next_page" }
 }
 /// Response envelope with contact deleted data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsRecord2 {
     /// Object type of the contact.
     pub type_: Option<String>,
@@ -765,6 +765,6 @@ pub struct ContactsRecord2 {
     pub deleted: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsRecord2 { type_ => "type", id => "id", external_id => "external_id", deleted
-    => "deleted" }
+    debug ContactsRecord2 { type_ => "type", id => "id", external_id => "external_id",
+    deleted => "deleted" }
 }

@@ -300,7 +300,7 @@ impl ::std::future::IntoFuture for ConversationsDeleteRequest {
     }
 }
 /// Contact who sends the first message.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationsCreateFrom {
     /// Kind of sender: lead, user or contact.
     pub type_: Option<ConversationsCreateFromType>,
@@ -308,7 +308,7 @@ pub struct ConversationsCreateFrom {
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationsCreateFrom { type_ => "type", id => "id" }
+    debug ConversationsCreateFrom { type_ => "type", id => "id" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of sender: lead, user or contact."] pub enum
@@ -316,7 +316,7 @@ airbyte_agent_runtime::string_enum! {
     User => "user", #[doc = " `contact`"] Contact => "contact" }
 }
 /// Message structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationsRecord {
     /// Object type of the message.
     pub type_: Option<String>,
@@ -334,12 +334,12 @@ pub struct ConversationsRecord {
     pub conversation_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationsRecord { type_ => "type", id => "id", created_at => "created_at",
+    debug ConversationsRecord { type_ => "type", id => "id", created_at => "created_at",
     subject => "subject", body => "body", message_type => "message_type", conversation_id
     => "conversation_id" }
 }
 /// A conversation between a contact and the team.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Conversation {
     /// Object type of the conversation.
     pub type_: Option<String>,
@@ -389,7 +389,7 @@ pub struct Conversation {
     pub custom_attributes: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Conversation { type_ => "type", id => "id", title => "title", created_at =>
+    debug Conversation { type_ => "type", id => "id", title => "title", created_at =>
     "created_at", updated_at => "updated_at", waiting_since => "waiting_since",
     snoozed_until => "snoozed_until", open => "open", state => "state", read => "read",
     priority => "priority", admin_assignee_id => "admin_assignee_id", team_assignee_id =>
@@ -400,7 +400,7 @@ airbyte_agent_runtime::impl_record! {
     custom_attributes => "custom_attributes" }
 }
 /// Conversation tags structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationTags {
     /// Object type of the conversation tags.
     pub type_: Option<String>,
@@ -408,10 +408,10 @@ pub struct ConversationTags {
     pub tags: Option<Vec<Tag>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationTags { type_ => "type", tags => "tags" skip_nulls }
+    debug ConversationTags { type_ => "type", tags => "tags" skip_nulls }
 }
 /// Conversation rating structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationRating {
     /// Rating (numeric).
     pub rating: Option<i64>,
@@ -425,11 +425,11 @@ pub struct ConversationRating {
     pub teammate: Option<AdminReference>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationRating { rating => "rating", remark => "remark", created_at =>
+    debug ConversationRating { rating => "rating", remark => "remark", created_at =>
     "created_at", contact => "contact", teammate => "teammate" }
 }
 /// Conversation source structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationSource {
     /// Object type of the conversation source.
     pub type_: Option<String>,
@@ -451,12 +451,12 @@ pub struct ConversationSource {
     pub redacted: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationSource { type_ => "type", id => "id", delivered_as => "delivered_as",
-    subject => "subject", body => "body", author => "author", attachments =>
-    "attachments" skip_nulls, url => "url", redacted => "redacted" }
+    debug ConversationSource { type_ => "type", id => "id", delivered_as =>
+    "delivered_as", subject => "subject", body => "body", author => "author", attachments
+    => "attachments" skip_nulls, url => "url", redacted => "redacted" }
 }
 /// Attachment structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Attachment {
     /// Object type of the attachment.
     pub type_: Option<String>,
@@ -474,11 +474,11 @@ pub struct Attachment {
     pub height: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Attachment { type_ => "type", name => "name", url => "url", content_type =>
+    debug Attachment { type_ => "type", name => "name", url => "url", content_type =>
     "content_type", filesize => "filesize", width => "width", height => "height" }
 }
 /// Conversation contacts structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationContacts {
     /// Object type of the conversation contacts.
     pub type_: Option<String>,
@@ -486,10 +486,10 @@ pub struct ConversationContacts {
     pub contacts: Option<Vec<ContactReference>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationContacts { type_ => "type", contacts => "contacts" skip_nulls }
+    debug ConversationContacts { type_ => "type", contacts => "contacts" skip_nulls }
 }
 /// Conversation teammates structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationTeammates {
     /// Object type of the conversation teammates.
     pub type_: Option<String>,
@@ -497,10 +497,10 @@ pub struct ConversationTeammates {
     pub admins: Option<Vec<AdminReference>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationTeammates { type_ => "type", admins => "admins" skip_nulls }
+    debug ConversationTeammates { type_ => "type", admins => "admins" skip_nulls }
 }
 /// First contact reply structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FirstContactReply {
     /// Creation time of the first contact reply.
     pub created_at: Option<i64>,
@@ -510,10 +510,10 @@ pub struct FirstContactReply {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FirstContactReply { created_at => "created_at", type_ => "type", url => "url" }
+    debug FirstContactReply { created_at => "created_at", type_ => "type", url => "url" }
 }
 /// Sla applied structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SlaApplied {
     /// Object type of the sla applied.
     pub type_: Option<String>,
@@ -523,10 +523,11 @@ pub struct SlaApplied {
     pub sla_status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SlaApplied { type_ => "type", sla_name => "sla_name", sla_status => "sla_status" }
+    debug SlaApplied { type_ => "type", sla_name => "sla_name", sla_status =>
+    "sla_status" }
 }
 /// Conversation statistics structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationStatistics {
     /// Object type of the conversation statistics.
     pub type_: Option<String>,
@@ -568,21 +569,21 @@ pub struct ConversationStatistics {
     pub count_conversation_parts: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationStatistics { type_ => "type", time_to_assignment => "time_to_assignment",
-    time_to_admin_reply => "time_to_admin_reply", time_to_first_close =>
-    "time_to_first_close", time_to_last_close => "time_to_last_close",
-    median_time_to_reply => "median_time_to_reply", first_contact_reply_at =>
-    "first_contact_reply_at", first_assignment_at => "first_assignment_at",
-    first_admin_reply_at => "first_admin_reply_at", first_close_at => "first_close_at",
-    last_assignment_at => "last_assignment_at", last_assignment_admin_reply_at =>
-    "last_assignment_admin_reply_at", last_contact_reply_at => "last_contact_reply_at",
-    last_admin_reply_at => "last_admin_reply_at", last_close_at => "last_close_at",
-    last_closed_by_id => "last_closed_by_id", count_reopens => "count_reopens",
-    count_assignments => "count_assignments", count_conversation_parts =>
-    "count_conversation_parts" }
+    debug ConversationStatistics { type_ => "type", time_to_assignment =>
+    "time_to_assignment", time_to_admin_reply => "time_to_admin_reply",
+    time_to_first_close => "time_to_first_close", time_to_last_close =>
+    "time_to_last_close", median_time_to_reply => "median_time_to_reply",
+    first_contact_reply_at => "first_contact_reply_at", first_assignment_at =>
+    "first_assignment_at", first_admin_reply_at => "first_admin_reply_at", first_close_at
+    => "first_close_at", last_assignment_at => "last_assignment_at",
+    last_assignment_admin_reply_at => "last_assignment_admin_reply_at",
+    last_contact_reply_at => "last_contact_reply_at", last_admin_reply_at =>
+    "last_admin_reply_at", last_close_at => "last_close_at", last_closed_by_id =>
+    "last_closed_by_id", count_reopens => "count_reopens", count_assignments =>
+    "count_assignments", count_conversation_parts => "count_conversation_parts" }
 }
 /// Conversation parts reference structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationPartsReference {
     /// Object type of the conversation parts reference.
     pub type_: Option<String>,
@@ -592,11 +593,11 @@ pub struct ConversationPartsReference {
     pub total_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationPartsReference { type_ => "type", conversation_parts =>
+    debug ConversationPartsReference { type_ => "type", conversation_parts =>
     "conversation_parts" skip_nulls, total_count => "total_count" }
 }
 /// One entry in a conversation: a message, note or action.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationPart {
     /// Object type of the conversation part.
     pub type_: Option<String>,
@@ -624,17 +625,17 @@ pub struct ConversationPart {
     pub redacted: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationPart { type_ => "type", id => "id", part_type => "part_type", body =>
-    "body", created_at => "created_at", updated_at => "updated_at", notified_at =>
+    debug ConversationPart { type_ => "type", id => "id", part_type => "part_type", body
+    => "body", created_at => "created_at", updated_at => "updated_at", notified_at =>
     "notified_at", assigned_to => "assigned_to", author => "author", attachments =>
     "attachments" skip_nulls, external_id => "external_id", redacted => "redacted" }
 }
 /// Metadata returned by `conversations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversationsListMeta {
     /// `$.pages.next.starting_after`
     pub next_page: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversationsListMeta { next_page => "next_page" }
+    debug ConversationsListMeta { next_page => "next_page" }
 }

@@ -194,7 +194,7 @@ impl ::std::future::IntoFuture for InternalArticlesDeleteRequest {
     }
 }
 /// An article in the team-only knowledge base.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InternalArticlesRecord {
     /// Unique identifier of this internal article.
     pub id: Option<Value>,
@@ -214,7 +214,7 @@ pub struct InternalArticlesRecord {
     pub locale: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InternalArticlesRecord { id => "id", title => "title", body => "body", owner_id =>
-    "owner_id", author_id => "author_id", created_at => "created_at", updated_at =>
+    debug InternalArticlesRecord { id => "id", title => "title", body => "body", owner_id
+    => "owner_id", author_id => "author_id", created_at => "created_at", updated_at =>
     "updated_at", locale => "locale" }
 }

@@ -76,7 +76,7 @@ impl ::std::future::IntoFuture for NotesCreateRequest {
     }
 }
 /// An internal note on a contact.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesRecord {
     /// Object type of the note.
     pub type_: Option<String>,
@@ -92,6 +92,6 @@ pub struct NotesRecord {
     pub body: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesRecord { type_ => "type", id => "id", created_at => "created_at", contact =>
-    "contact", author => "author", body => "body" }
+    debug NotesRecord { type_ => "type", id => "id", created_at => "created_at", contact
+    => "contact", author => "author", body => "body" }
 }

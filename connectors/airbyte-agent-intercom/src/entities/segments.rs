@@ -117,8 +117,8 @@ impl ::std::future::IntoFuture for SegmentsGetRequest {
     }
 }
 /// Metadata returned by `segments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SegmentsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    SegmentsListMeta {}
+    debug SegmentsListMeta {}
 }

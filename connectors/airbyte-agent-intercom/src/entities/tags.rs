@@ -198,8 +198,8 @@ impl ::std::future::IntoFuture for TagsDeleteRequest {
     }
 }
 /// Metadata returned by `tags.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    TagsListMeta {}
+    debug TagsListMeta {}
 }

@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// A team of admins that conversations can be assigned to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Team {
     /// Object type of the team.
     pub type_: Option<String>,
@@ -123,11 +123,11 @@ pub struct Team {
     pub admin_priority_level: Option<AdminPriorityLevel>,
 }
 airbyte_agent_runtime::impl_record! {
-    Team { type_ => "type", id => "id", name => "name", admin_ids => "admin_ids"
+    debug Team { type_ => "type", id => "id", name => "name", admin_ids => "admin_ids"
     skip_nulls, admin_priority_level => "admin_priority_level" }
 }
 /// Admin priority level structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AdminPriorityLevel {
     /// Identifiers of the related primary admin records.
     pub primary_admin_ids: Option<Vec<i64>>,
@@ -135,12 +135,12 @@ pub struct AdminPriorityLevel {
     pub secondary_admin_ids: Option<Vec<i64>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AdminPriorityLevel { primary_admin_ids => "primary_admin_ids" skip_nulls,
+    debug AdminPriorityLevel { primary_admin_ids => "primary_admin_ids" skip_nulls,
     secondary_admin_ids => "secondary_admin_ids" skip_nulls }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    TeamsListMeta {}
+    debug TeamsListMeta {}
 }

@@ -317,7 +317,7 @@ airbyte_agent_runtime::string_enum! {
     "-created", #[doc = " `+created`"] PlusCreated => "+created" }
 }
 /// A comment on an issue.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueComment {
     /// Unique identifier of this issue comment.
     pub id: Option<String>,
@@ -343,13 +343,13 @@ pub struct IssueComment {
     pub properties: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueComment { id => "id", self_ => "self", body => "body", author => "author",
+    debug IssueComment { id => "id", self_ => "self", body => "body", author => "author",
     update_author => "updateAuthor", created => "created", updated => "updated",
     jsd_public => "jsdPublic", visibility => "visibility", rendered_body =>
     "renderedBody", properties => "properties" skip_nulls }
 }
 /// Metadata returned by `issue_comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueCommentsListMeta {
     /// `$.startAt`
     pub next_offset: Option<i64>,
@@ -359,11 +359,11 @@ pub struct IssueCommentsListMeta {
     pub total: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueCommentsListMeta { next_offset => "next_offset", max_results => "max_results",
-    total => "total" }
+    debug IssueCommentsListMeta { next_offset => "next_offset", max_results =>
+    "max_results", total => "total" }
 }
 /// Comment text as an Atlassian Document Format document.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueCommentsCreateBody {
     /// Always `doc`.
     pub type_: Option<String>,
@@ -373,6 +373,6 @@ pub struct IssueCommentsCreateBody {
     pub content: Option<Vec<IssuesCreateFieldsDescriptionContentItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueCommentsCreateBody { type_ => "type", version => "version", content => "content"
-    skip_nulls }
+    debug IssueCommentsCreateBody { type_ => "type", version => "version", content =>
+    "content" skip_nulls }
 }

@@ -144,7 +144,7 @@ impl ::std::future::IntoFuture for IssueFieldsSearchRequest {
     }
 }
 /// A system or custom field that issues can carry.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueField {
     /// Unique identifier of this issue field.
     pub id: Option<String>,
@@ -182,15 +182,15 @@ pub struct IssueField {
     pub last_used: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueField { id => "id", key => "key", name => "name", custom => "custom", orderable
-    => "orderable", navigable => "navigable", searchable => "searchable", clause_names =>
-    "clauseNames" skip_nulls, schema => "schema", untranslated_name =>
+    debug IssueField { id => "id", key => "key", name => "name", custom => "custom",
+    orderable => "orderable", navigable => "navigable", searchable => "searchable",
+    clause_names => "clauseNames" skip_nulls, schema => "schema", untranslated_name =>
     "untranslatedName", type_display_name => "typeDisplayName", description =>
     "description", searcher_key => "searcherKey", screens_count => "screensCount",
     contexts_count => "contextsCount", is_locked => "isLocked", last_used => "lastUsed" }
 }
 /// Object describing the schema.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFieldSchema {
     /// Kind of schema.
     pub type_: Option<String>,
@@ -206,14 +206,14 @@ pub struct IssueFieldSchema {
     pub configuration: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFieldSchema { type_ => "type", system => "system", items => "items", custom =>
-    "custom", custom_id => "customId", configuration => "configuration" }
+    debug IssueFieldSchema { type_ => "type", system => "system", items => "items",
+    custom => "custom", custom_id => "customId", configuration => "configuration" }
 }
 /// Metadata returned by `issue_fields.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFieldsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    IssueFieldsListMeta {}
+    debug IssueFieldsListMeta {}
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `IssueFieldsSearchTypeItem`."] pub enum IssueFieldsSearchTypeItem
@@ -232,7 +232,7 @@ airbyte_agent_runtime::string_enum! {
     "+screensCount" }
 }
 /// Issue field search structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFieldsSearchResult {
     /// Max results (numeric).
     pub max_results: Option<i64>,
@@ -246,6 +246,6 @@ pub struct IssueFieldsSearchResult {
     pub values: Option<Vec<IssueField>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFieldsSearchResult { max_results => "maxResults", start_at => "startAt", total
-    => "total", is_last => "isLast", values => "values" skip_nulls }
+    debug IssueFieldsSearchResult { max_results => "maxResults", start_at => "startAt",
+    total => "total", is_last => "isLast", values => "values" skip_nulls }
 }

@@ -71,7 +71,7 @@ impl ::std::future::IntoFuture for IssueLinksCreateRequest {
     }
 }
 /// Link type, such as Blocks, Duplicate or Relates.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueLinksCreateType {
     /// Link type name, such as Blocks, Duplicate, Relates or Cloners.
     pub name: Option<String>,
@@ -83,11 +83,11 @@ pub struct IssueLinksCreateType {
     pub outward: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueLinksCreateType { name => "name", id => "id", inward => "inward", outward =>
-    "outward" }
+    debug IssueLinksCreateType { name => "name", id => "id", inward => "inward", outward
+    => "outward" }
 }
 /// Issue on the receiving side of the link (for Blocks: the blocked one).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueLinksCreateInwardIssue {
     /// Issue key, such as ABC-123.
     pub key: Option<String>,
@@ -95,14 +95,14 @@ pub struct IssueLinksCreateInwardIssue {
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueLinksCreateInwardIssue { key => "key", id => "id" }
+    debug IssueLinksCreateInwardIssue { key => "key", id => "id" }
 }
 /// Comment added with the link, as an Atlassian Document Format document.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueLinksCreateComment {
     /// `body`
     pub body: Option<IssuesCreateFieldsDescription>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueLinksCreateComment { body => "body" }
+    debug IssueLinksCreateComment { body => "body" }
 }

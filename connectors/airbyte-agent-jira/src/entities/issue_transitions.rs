@@ -167,7 +167,7 @@ impl ::std::future::IntoFuture for IssueTransitionsCreateRequest {
     }
 }
 /// Issue transition structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueTransition {
     /// Unique identifier of this issue transition.
     pub id: Option<String>,
@@ -187,22 +187,22 @@ pub struct IssueTransition {
     pub is_looped: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueTransition { id => "id", name => "name", to => "to", has_screen => "hasScreen",
-    is_global => "isGlobal", is_initial => "isInitial", is_conditional =>
+    debug IssueTransition { id => "id", name => "name", to => "to", has_screen =>
+    "hasScreen", is_global => "isGlobal", is_initial => "isInitial", is_conditional =>
     "isConditional", is_looped => "isLooped" }
 }
 /// Metadata returned by `issue_transitions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueTransitionsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    IssueTransitionsListMeta {}
+    debug IssueTransitionsListMeta {}
 }
 /// Transition to apply.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueTransitionsCreateTransition {
     /// ID of the transition; read the possible ones with the transitions list call.
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueTransitionsCreateTransition { id => "id" }
+    debug IssueTransitionsCreateTransition { id => "id" }
 }

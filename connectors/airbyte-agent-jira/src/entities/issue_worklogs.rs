@@ -222,7 +222,7 @@ impl ::std::future::IntoFuture for IssueWorklogsCreateRequest {
     }
 }
 /// Time logged on an issue.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueWorklogsRecord {
     /// Unique identifier of this worklog.
     pub id: Option<String>,
@@ -252,14 +252,14 @@ pub struct IssueWorklogsRecord {
     pub properties: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueWorklogsRecord { id => "id", self_ => "self", author => "author", update_author
-    => "updateAuthor", comment => "comment", created => "created", updated => "updated",
-    started => "started", time_spent => "timeSpent", time_spent_seconds =>
+    debug IssueWorklogsRecord { id => "id", self_ => "self", author => "author",
+    update_author => "updateAuthor", comment => "comment", created => "created", updated
+    => "updated", started => "started", time_spent => "timeSpent", time_spent_seconds =>
     "timeSpentSeconds", issue_id => "issueId", visibility => "visibility", properties =>
     "properties" skip_nulls }
 }
 /// Time logged on an issue.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Worklog {
     /// Unique identifier of this worklog.
     pub id: Option<String>,
@@ -289,14 +289,14 @@ pub struct Worklog {
     pub properties: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Worklog { id => "id", self_ => "self", author => "author", update_author =>
+    debug Worklog { id => "id", self_ => "self", author => "author", update_author =>
     "updateAuthor", comment => "comment", created => "created", updated => "updated",
     started => "started", time_spent => "timeSpent", time_spent_seconds =>
     "timeSpentSeconds", issue_id => "issueId", visibility => "visibility", properties =>
     "properties" skip_nulls }
 }
 /// Metadata returned by `issue_worklogs.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueWorklogsListMeta {
     /// `$.startAt`
     pub next_offset: Option<i64>,
@@ -306,8 +306,8 @@ pub struct IssueWorklogsListMeta {
     pub total: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueWorklogsListMeta { next_offset => "next_offset", max_results => "max_results",
-    total => "total" }
+    debug IssueWorklogsListMeta { next_offset => "next_offset", max_results =>
+    "max_results", total => "total" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `IssueWorklogsCreateAdjustEstimate`."] pub enum

@@ -382,7 +382,7 @@ impl ::std::future::IntoFuture for IssuesDeleteRequest {
     }
 }
 /// A Jira work item, such as a story, bug, task or epic.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Issue {
     /// Unique identifier of this issue.
     pub id: Option<String>,
@@ -396,11 +396,11 @@ pub struct Issue {
     pub fields: Option<IssueFields2>,
 }
 airbyte_agent_runtime::impl_record! {
-    Issue { id => "id", key => "key", self_ => "self", expand => "expand", fields =>
-    "fields" }
+    debug Issue { id => "id", key => "key", self_ => "self", expand => "expand", fields
+    => "fields" }
 }
 /// Object describing the fields.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFields2 {
     /// Issue title.
     pub summary: Option<String>,
@@ -422,12 +422,12 @@ pub struct IssueFields2 {
     pub status: Option<IssueFields2Status>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFields2 { summary => "summary", issuetype => "issuetype", created => "created",
-    updated => "updated", project => "project", reporter => "reporter", assignee =>
-    "assignee", priority => "priority", status => "status" }
+    debug IssueFields2 { summary => "summary", issuetype => "issuetype", created =>
+    "created", updated => "updated", project => "project", reporter => "reporter",
+    assignee => "assignee", priority => "priority", status => "status" }
 }
 /// Object describing the project.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFields2Project {
     /// `self`
     pub self_: Option<String>,
@@ -447,12 +447,12 @@ pub struct IssueFields2Project {
     pub project_category: Option<IssueFields2ProjectProjectCategory>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFields2Project { self_ => "self", id => "id", key => "key", name => "name",
-    project_type_key => "projectTypeKey", simplified => "simplified", avatar_urls =>
-    "avatarUrls", project_category => "projectCategory" }
+    debug IssueFields2Project { self_ => "self", id => "id", key => "key", name =>
+    "name", project_type_key => "projectTypeKey", simplified => "simplified", avatar_urls
+    => "avatarUrls", project_category => "projectCategory" }
 }
 /// Object describing the reporter.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFields2Reporter {
     /// `self`
     pub self_: Option<String>,
@@ -472,12 +472,13 @@ pub struct IssueFields2Reporter {
     pub account_type: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFields2Reporter { self_ => "self", account_id => "accountId", email_address =>
-    "emailAddress", avatar_urls => "avatarUrls", display_name => "displayName", active =>
-    "active", time_zone => "timeZone", account_type => "accountType" }
+    debug IssueFields2Reporter { self_ => "self", account_id => "accountId",
+    email_address => "emailAddress", avatar_urls => "avatarUrls", display_name =>
+    "displayName", active => "active", time_zone => "timeZone", account_type =>
+    "accountType" }
 }
 /// Object describing the priority.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueFields2Priority {
     /// `self`
     pub self_: Option<String>,
@@ -489,11 +490,11 @@ pub struct IssueFields2Priority {
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueFields2Priority { self_ => "self", icon_url => "iconUrl", name => "name", id =>
-    "id" }
+    debug IssueFields2Priority { self_ => "self", icon_url => "iconUrl", name => "name",
+    id => "id" }
 }
 /// Metadata returned by `issues.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesSearchMeta {
     /// `$.nextPageToken`
     pub next_page_token: Option<String>,
@@ -503,11 +504,11 @@ pub struct IssuesSearchMeta {
     pub total: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesSearchMeta { next_page_token => "nextPageToken", is_last => "isLast", total =>
-    "total" }
+    debug IssuesSearchMeta { next_page_token => "nextPageToken", is_last => "isLast",
+    total => "total" }
 }
 /// Field values of the new issue.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesCreateFields {
     /// Project that gets the issue, by ID or key.
     pub project: Option<IssuesCreateFieldsProject>,
@@ -527,12 +528,12 @@ pub struct IssuesCreateFields {
     pub parent: Option<IssuesCreateFieldsParent>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesCreateFields { project => "project", issuetype => "issuetype", summary =>
+    debug IssuesCreateFields { project => "project", issuetype => "issuetype", summary =>
     "summary", description => "description", priority => "priority", assignee =>
     "assignee", labels => "labels" skip_nulls, parent => "parent" }
 }
 /// Project that gets the issue, by ID or key.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesCreateFieldsProject {
     /// ID of the project.
     pub id: Option<String>,
@@ -540,10 +541,10 @@ pub struct IssuesCreateFieldsProject {
     pub key: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesCreateFieldsProject { id => "id", key => "key" }
+    debug IssuesCreateFieldsProject { id => "id", key => "key" }
 }
 /// Issue type, such as Bug, Task or Story.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesCreateFieldsIssuetype {
     /// ID of the issue type.
     pub id: Option<String>,
@@ -551,28 +552,28 @@ pub struct IssuesCreateFieldsIssuetype {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesCreateFieldsIssuetype { id => "id", name => "name" }
+    debug IssuesCreateFieldsIssuetype { id => "id", name => "name" }
 }
 /// User the issue is assigned to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesCreateFieldsAssignee {
     /// Atlassian account ID.
     pub account_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesCreateFieldsAssignee { account_id => "accountId" }
+    debug IssuesCreateFieldsAssignee { account_id => "accountId" }
 }
 /// Parent issue, needed for sub-tasks.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesCreateFieldsParent {
     /// Key of the parent issue.
     pub key: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesCreateFieldsParent { key => "key" }
+    debug IssuesCreateFieldsParent { key => "key" }
 }
 /// Response envelope with issue create data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord {
     /// Unique identifier of this issue.
     pub id: Option<String>,
@@ -582,10 +583,10 @@ pub struct IssuesRecord {
     pub self_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord { id => "id", key => "key", self_ => "self" }
+    debug IssuesRecord { id => "id", key => "key", self_ => "self" }
 }
 /// Field values to change.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesUpdateFields {
     /// Issue title.
     pub summary: Option<String>,
@@ -599,15 +600,15 @@ pub struct IssuesUpdateFields {
     pub labels: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesUpdateFields { summary => "summary", description => "description", priority =>
-    "priority", assignee => "assignee", labels => "labels" skip_nulls }
+    debug IssuesUpdateFields { summary => "summary", description => "description",
+    priority => "priority", assignee => "assignee", labels => "labels" skip_nulls }
 }
 /// Workflow transition to apply along with the edit.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesUpdateTransition {
     /// ID of the transition to apply.
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesUpdateTransition { id => "id" }
+    debug IssuesUpdateTransition { id => "id" }
 }

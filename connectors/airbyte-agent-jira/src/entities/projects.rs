@@ -221,7 +221,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `deleted`"] Deleted => "deleted" }
 }
 /// A Jira project: a container of issues with its own key.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Project {
     /// Unique identifier of this project.
     pub id: Option<String>,
@@ -269,7 +269,7 @@ pub struct Project {
     pub roles: Option<::std::collections::BTreeMap<String, String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Project { id => "id", key => "key", name => "name", self_ => "self", expand =>
+    debug Project { id => "id", key => "key", name => "name", self_ => "self", expand =>
     "expand", description => "description", lead => "lead", avatar_urls => "avatarUrls",
     project_type_key => "projectTypeKey", simplified => "simplified", style => "style",
     is_private => "isPrivate", properties => "properties", project_category =>
@@ -278,7 +278,7 @@ airbyte_agent_runtime::impl_record! {
     => "issueTypes" skip_nulls, versions => "versions" skip_nulls, roles => "roles" }
 }
 /// Object describing the lead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectLead {
     /// `self`
     pub self_: Option<String>,
@@ -294,12 +294,12 @@ pub struct ProjectLead {
     pub active: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectLead { self_ => "self", account_id => "accountId", account_type =>
+    debug ProjectLead { self_ => "self", account_id => "accountId", account_type =>
     "accountType", avatar_urls => "avatarUrls", display_name => "displayName", active =>
     "active" }
 }
 /// The `ProjectComponentsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectComponentsItem {
     /// `self`
     pub self_: Option<String>,
@@ -313,11 +313,11 @@ pub struct ProjectComponentsItem {
     pub is_assignee_type_valid: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectComponentsItem { self_ => "self", id => "id", name => "name", description =>
-    "description", is_assignee_type_valid => "isAssigneeTypeValid" }
+    debug ProjectComponentsItem { self_ => "self", id => "id", name => "name",
+    description => "description", is_assignee_type_valid => "isAssigneeTypeValid" }
 }
 /// The `ProjectVersionsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectVersionsItem {
     /// `self`
     pub self_: Option<String>,
@@ -345,13 +345,13 @@ pub struct ProjectVersionsItem {
     pub project_id: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectVersionsItem { self_ => "self", id => "id", name => "name", description =>
-    "description", archived => "archived", released => "released", start_date =>
+    debug ProjectVersionsItem { self_ => "self", id => "id", name => "name", description
+    => "description", archived => "archived", released => "released", start_date =>
     "startDate", release_date => "releaseDate", overdue => "overdue", user_start_date =>
     "userStartDate", user_release_date => "userReleaseDate", project_id => "projectId" }
 }
 /// Metadata returned by `projects.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsSearchMeta {
     /// `$.nextPage`
     pub next_page: Option<String>,
@@ -359,5 +359,5 @@ pub struct ProjectsSearchMeta {
     pub total: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsSearchMeta { next_page => "nextPage", total => "total" }
+    debug ProjectsSearchMeta { next_page => "nextPage", total => "total" }
 }

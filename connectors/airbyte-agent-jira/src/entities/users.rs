@@ -191,7 +191,7 @@ impl ::std::future::IntoFuture for UsersSearchRequest {
     }
 }
 /// An Atlassian account known to the site.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersRecord {
     /// Self (a URL).
     pub self_: Option<String>,
@@ -219,14 +219,14 @@ pub struct UsersRecord {
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersRecord { self_ => "self", account_id => "accountId", account_type =>
+    debug UsersRecord { self_ => "self", account_id => "accountId", account_type =>
     "accountType", email_address => "emailAddress", avatar_urls => "avatarUrls",
     display_name => "displayName", active => "active", time_zone => "timeZone", locale =>
     "locale", expand => "expand", groups => "groups", application_roles =>
     "applicationRoles" }
 }
 /// Object describing the groups.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersRecordGroups {
     /// Size (numeric).
     pub size: Option<i64>,
@@ -234,10 +234,10 @@ pub struct UsersRecordGroups {
     pub items: Option<Vec<UsersRecordGroupsItemsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersRecordGroups { size => "size", items => "items" skip_nulls }
+    debug UsersRecordGroups { size => "size", items => "items" skip_nulls }
 }
 /// The `UsersRecordGroupsItemsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersRecordGroupsItemsItem {
     /// `name`
     pub name: Option<String>,
@@ -247,10 +247,11 @@ pub struct UsersRecordGroupsItemsItem {
     pub self_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersRecordGroupsItemsItem { name => "name", group_id => "groupId", self_ => "self" }
+    debug UsersRecordGroupsItemsItem { name => "name", group_id => "groupId", self_ =>
+    "self" }
 }
 /// Object describing the application roles.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersRecordApplicationRoles {
     /// Size (numeric).
     pub size: Option<i64>,
@@ -258,10 +259,10 @@ pub struct UsersRecordApplicationRoles {
     pub items: Option<Vec<UsersRecordApplicationRolesItemsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersRecordApplicationRoles { size => "size", items => "items" skip_nulls }
+    debug UsersRecordApplicationRoles { size => "size", items => "items" skip_nulls }
 }
 /// The `UsersRecordApplicationRolesItemsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersRecordApplicationRolesItemsItem {
     /// `key`
     pub key: Option<String>,
@@ -293,7 +294,7 @@ pub struct UsersRecordApplicationRolesItemsItem {
     pub platform: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersRecordApplicationRolesItemsItem { key => "key", name => "name", groups =>
+    debug UsersRecordApplicationRolesItemsItem { key => "key", name => "name", groups =>
     "groups" skip_nulls, group_details => "groupDetails" skip_nulls, default_groups =>
     "defaultGroups" skip_nulls, default_groups_details => "defaultGroupsDetails"
     skip_nulls, selected_by_default => "selectedByDefault", defined => "defined",
@@ -302,7 +303,7 @@ airbyte_agent_runtime::impl_record! {
     => "hasUnlimitedSeats", platform => "platform" }
 }
 /// An Atlassian account known to the site.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Self (a URL).
     pub self_: Option<String>,
@@ -330,20 +331,21 @@ pub struct User {
     pub application_roles: Option<UsersRecordApplicationRoles>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { self_ => "self", account_id => "accountId", account_type => "accountType",
-    email_address => "emailAddress", avatar_urls => "avatarUrls", display_name =>
-    "displayName", active => "active", time_zone => "timeZone", locale => "locale",
-    expand => "expand", groups => "groups", application_roles => "applicationRoles" }
+    debug User { self_ => "self", account_id => "accountId", account_type =>
+    "accountType", email_address => "emailAddress", avatar_urls => "avatarUrls",
+    display_name => "displayName", active => "active", time_zone => "timeZone", locale =>
+    "locale", expand => "expand", groups => "groups", application_roles =>
+    "applicationRoles" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {}
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta {}
+    debug UsersListMeta {}
 }
 /// Metadata returned by `users.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersSearchMeta {}
 airbyte_agent_runtime::impl_record! {
-    UsersSearchMeta {}
+    debug UsersSearchMeta {}
 }

@@ -119,7 +119,7 @@ impl ::std::future::IntoFuture for CampaignsGetRequest {
     }
 }
 /// An email or SMS campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Campaign {
     /// Unique identifier of this campaign.
     pub id: Option<String>,
@@ -131,11 +131,11 @@ pub struct Campaign {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    Campaign { id => "id", type_ => "type", attributes => "attributes", links => "links"
-    }
+    debug Campaign { id => "id", type_ => "type", attributes => "attributes", links =>
+    "links" }
 }
 /// Fields of the campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignAttributes {
     /// Name shown for the attributes.
     pub name: Option<String>,
@@ -161,18 +161,18 @@ pub struct CampaignAttributes {
     pub send_time: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignAttributes { name => "name", status => "status", archived => "archived",
-    audiences => "audiences", send_options => "send_options", tracking_options =>
-    "tracking_options", send_strategy => "send_strategy", created_at => "created_at",
-    scheduled_at => "scheduled_at", updated_at => "updated_at", send_time => "send_time"
-    }
+    debug CampaignAttributes { name => "name", status => "status", archived =>
+    "archived", audiences => "audiences", send_options => "send_options",
+    tracking_options => "tracking_options", send_strategy => "send_strategy", created_at
+    => "created_at", scheduled_at => "scheduled_at", updated_at => "updated_at",
+    send_time => "send_time" }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignsListMeta { next => "next" }
+    debug CampaignsListMeta { next => "next" }
 }

@@ -128,7 +128,7 @@ impl ::std::future::IntoFuture for EmailTemplatesGetRequest {
     }
 }
 /// An email template.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Template {
     /// Unique identifier of this email template.
     pub id: Option<String>,
@@ -140,11 +140,11 @@ pub struct Template {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    Template { id => "id", type_ => "type", attributes => "attributes", links => "links"
-    }
+    debug Template { id => "id", type_ => "type", attributes => "attributes", links =>
+    "links" }
 }
 /// Fields of the email template.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TemplateAttributes {
     /// Name shown for the attributes.
     pub name: Option<String>,
@@ -160,15 +160,15 @@ pub struct TemplateAttributes {
     pub updated: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TemplateAttributes { name => "name", editor_type => "editor_type", html => "html",
-    text => "text", created => "created", updated => "updated" }
+    debug TemplateAttributes { name => "name", editor_type => "editor_type", html =>
+    "html", text => "text", created => "created", updated => "updated" }
 }
 /// Metadata returned by `email_templates.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailTemplatesListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailTemplatesListMeta { next => "next" }
+    debug EmailTemplatesListMeta { next => "next" }
 }

@@ -87,7 +87,7 @@ impl ::std::future::IntoFuture for EventsListRequest {
     }
 }
 /// One tracked action of a profile, such as an order or an opened email.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Event {
     /// Unique identifier of this event.
     pub id: Option<String>,
@@ -101,11 +101,11 @@ pub struct Event {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    Event { id => "id", type_ => "type", attributes => "attributes", relationships =>
-    "relationships", links => "links" }
+    debug Event { id => "id", type_ => "type", attributes => "attributes", relationships
+    => "relationships", links => "links" }
 }
 /// Fields of the event.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EventAttributes {
     /// When the event happened, as Unix seconds.
     pub timestamp: Option<Value>,
@@ -117,11 +117,11 @@ pub struct EventAttributes {
     pub event_properties: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    EventAttributes { timestamp => "timestamp", datetime => "datetime", uuid => "uuid",
-    event_properties => "event_properties" }
+    debug EventAttributes { timestamp => "timestamp", datetime => "datetime", uuid =>
+    "uuid", event_properties => "event_properties" }
 }
 /// Links to related records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EventRelationships {
     /// `profile`
     pub profile: Option<EventRelationshipsProfile>,
@@ -129,19 +129,19 @@ pub struct EventRelationships {
     pub metric: Option<EventRelationshipsProfile>,
 }
 airbyte_agent_runtime::impl_record! {
-    EventRelationships { profile => "profile", metric => "metric" }
+    debug EventRelationships { profile => "profile", metric => "metric" }
 }
 /// The `EventRelationshipsProfile` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EventRelationshipsProfile {
     /// `data`
     pub data: Option<EventRelationshipsProfileData>,
 }
 airbyte_agent_runtime::impl_record! {
-    EventRelationshipsProfile { data => "data" }
+    debug EventRelationshipsProfile { data => "data" }
 }
 /// The `EventRelationshipsProfileData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EventRelationshipsProfileData {
     /// `type`
     pub type_: Option<String>,
@@ -149,14 +149,14 @@ pub struct EventRelationshipsProfileData {
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EventRelationshipsProfileData { type_ => "type", id => "id" }
+    debug EventRelationshipsProfileData { type_ => "type", id => "id" }
 }
 /// Metadata returned by `events.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EventsListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EventsListMeta { next => "next" }
+    debug EventsListMeta { next => "next" }
 }

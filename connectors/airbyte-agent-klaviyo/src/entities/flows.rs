@@ -124,7 +124,7 @@ impl ::std::future::IntoFuture for FlowsGetRequest {
     }
 }
 /// An automated sequence of messages.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Flow {
     /// Unique identifier of this flow.
     pub id: Option<String>,
@@ -136,10 +136,11 @@ pub struct Flow {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    Flow { id => "id", type_ => "type", attributes => "attributes", links => "links" }
+    debug Flow { id => "id", type_ => "type", attributes => "attributes", links =>
+    "links" }
 }
 /// Fields of the flow.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FlowAttributes {
     /// Name shown for the attributes.
     pub name: Option<String>,
@@ -155,15 +156,15 @@ pub struct FlowAttributes {
     pub trigger_type: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FlowAttributes { name => "name", status => "status", archived => "archived", created
-    => "created", updated => "updated", trigger_type => "trigger_type" }
+    debug FlowAttributes { name => "name", status => "status", archived => "archived",
+    created => "created", updated => "updated", trigger_type => "trigger_type" }
 }
 /// Metadata returned by `flows.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FlowsListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FlowsListMeta { next => "next" }
+    debug FlowsListMeta { next => "next" }
 }

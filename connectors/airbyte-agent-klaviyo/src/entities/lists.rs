@@ -124,7 +124,7 @@ impl ::std::future::IntoFuture for ListsGetRequest {
     }
 }
 /// A list of subscribed profiles.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct List {
     /// Unique identifier of this list.
     pub id: Option<String>,
@@ -136,10 +136,11 @@ pub struct List {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    List { id => "id", type_ => "type", attributes => "attributes", links => "links" }
+    debug List { id => "id", type_ => "type", attributes => "attributes", links =>
+    "links" }
 }
 /// Fields of the list.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListAttributes {
     /// Name shown for the attributes.
     pub name: Option<String>,
@@ -151,15 +152,15 @@ pub struct ListAttributes {
     pub opt_in_process: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListAttributes { name => "name", created => "created", updated => "updated",
+    debug ListAttributes { name => "name", created => "created", updated => "updated",
     opt_in_process => "opt_in_process" }
 }
 /// Metadata returned by `lists.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListsListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListsListMeta { next => "next" }
+    debug ListsListMeta { next => "next" }
 }

@@ -124,7 +124,7 @@ impl ::std::future::IntoFuture for MetricsGetRequest {
     }
 }
 /// A type of tracked event, such as Placed Order.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Metric {
     /// Unique identifier of this metric.
     pub id: Option<String>,
@@ -136,10 +136,11 @@ pub struct Metric {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    Metric { id => "id", type_ => "type", attributes => "attributes", links => "links" }
+    debug Metric { id => "id", type_ => "type", attributes => "attributes", links =>
+    "links" }
 }
 /// Fields of the metric.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetricAttributes {
     /// Name shown for the attributes.
     pub name: Option<String>,
@@ -151,11 +152,11 @@ pub struct MetricAttributes {
     pub integration: Option<MetricAttributesIntegration>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetricAttributes { name => "name", created => "created", updated => "updated",
+    debug MetricAttributes { name => "name", created => "created", updated => "updated",
     integration => "integration" }
 }
 /// Integration that reports this metric.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetricAttributesIntegration {
     /// `id`
     pub id: Option<String>,
@@ -165,14 +166,15 @@ pub struct MetricAttributesIntegration {
     pub category: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetricAttributesIntegration { id => "id", name => "name", category => "category" }
+    debug MetricAttributesIntegration { id => "id", name => "name", category =>
+    "category" }
 }
 /// Metadata returned by `metrics.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetricsListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetricsListMeta { next => "next" }
+    debug MetricsListMeta { next => "next" }
 }

@@ -124,7 +124,7 @@ impl ::std::future::IntoFuture for ProfilesGetRequest {
     }
 }
 /// A Klaviyo profile: one contact with identifiers and properties.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Profile {
     /// Unique identifier of this profile.
     pub id: Option<String>,
@@ -136,10 +136,11 @@ pub struct Profile {
     pub links: Option<ProfileLinks>,
 }
 airbyte_agent_runtime::impl_record! {
-    Profile { id => "id", type_ => "type", attributes => "attributes", links => "links" }
+    debug Profile { id => "id", type_ => "type", attributes => "attributes", links =>
+    "links" }
 }
 /// Fields of the profile.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProfileAttributes {
     /// Email address of the attributes.
     pub email: Option<String>,
@@ -167,13 +168,13 @@ pub struct ProfileAttributes {
     pub properties: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProfileAttributes { email => "email", phone_number => "phone_number", external_id =>
-    "external_id", first_name => "first_name", last_name => "last_name", organization =>
-    "organization", title => "title", image => "image", created => "created", updated =>
-    "updated", location => "location", properties => "properties" }
+    debug ProfileAttributes { email => "email", phone_number => "phone_number",
+    external_id => "external_id", first_name => "first_name", last_name => "last_name",
+    organization => "organization", title => "title", image => "image", created =>
+    "created", updated => "updated", location => "location", properties => "properties" }
 }
 /// Object describing the location.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProfileAttributesLocation {
     /// `address1`
     pub address1: Option<String>,
@@ -195,16 +196,16 @@ pub struct ProfileAttributesLocation {
     pub longitude: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProfileAttributesLocation { address1 => "address1", address2 => "address2", city =>
-    "city", country => "country", region => "region", zip => "zip", timezone =>
+    debug ProfileAttributesLocation { address1 => "address1", address2 => "address2",
+    city => "city", country => "country", region => "region", zip => "zip", timezone =>
     "timezone", latitude => "latitude", longitude => "longitude" }
 }
 /// Metadata returned by `profiles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProfilesListMeta {
     /// `$.links.next`
     pub next: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProfilesListMeta { next => "next" }
+    debug ProfilesListMeta { next => "next" }
 }

@@ -228,7 +228,7 @@ impl ::std::future::IntoFuture for CommentsUpdateRequest {
     }
 }
 /// A comment written on an issue.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Comment {
     /// Unique identifier of this comment.
     pub id: Option<String>,
@@ -244,11 +244,11 @@ pub struct Comment {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Comment { id => "id", body => "body", user => "user", issue => "issue", created_at =>
-    "createdAt", updated_at => "updatedAt" }
+    debug Comment { id => "id", body => "body", user => "user", issue => "issue",
+    created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// The `CommentIssue` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentIssue {
     /// `id`
     pub id: Option<String>,
@@ -256,10 +256,10 @@ pub struct CommentIssue {
     pub title: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentIssue { id => "id", title => "title" }
+    debug CommentIssue { id => "id", title => "title" }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.data.issue.comments.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -267,10 +267,10 @@ pub struct CommentsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
+    debug CommentsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }
 /// Comment mutation structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentsRecord {
     /// True when the mutation was applied.
     pub success: Option<bool>,
@@ -278,5 +278,5 @@ pub struct CommentsRecord {
     pub comment: Option<Comment>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentsRecord { success => "success", comment => "comment" }
+    debug CommentsRecord { success => "success", comment => "comment" }
 }

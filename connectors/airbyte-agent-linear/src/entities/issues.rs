@@ -291,7 +291,7 @@ impl ::std::future::IntoFuture for IssuesUpdateRequest {
     }
 }
 /// A Linear issue: a bug, task or request tracked by a team.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Issue {
     /// Unique identifier of this issue.
     pub id: Option<String>,
@@ -315,12 +315,12 @@ pub struct Issue {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Issue { id => "id", title => "title", description => "description", state => "state",
-    priority => "priority", assignee => "assignee", team => "team", project => "project",
-    created_at => "createdAt", updated_at => "updatedAt" }
+    debug Issue { id => "id", title => "title", description => "description", state =>
+    "state", priority => "priority", assignee => "assignee", team => "team", project =>
+    "project", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesListMeta {
     /// `$.data.issues.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -328,10 +328,10 @@ pub struct IssuesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
+    debug IssuesListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }
 /// Issue mutation structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord {
     /// True when the mutation was applied.
     pub success: Option<bool>,
@@ -339,10 +339,10 @@ pub struct IssuesRecord {
     pub issue: Option<IssueWithState>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord { success => "success", issue => "issue" }
+    debug IssuesRecord { success => "success", issue => "issue" }
 }
 /// An issue as returned by mutations, including state and assignee IDs.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueWithState {
     /// Unique identifier of this issue with state.
     pub id: Option<String>,
@@ -364,7 +364,7 @@ pub struct IssueWithState {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueWithState { id => "id", title => "title", description => "description", state =>
-    "state", priority => "priority", assignee => "assignee", project => "project",
-    created_at => "createdAt", updated_at => "updatedAt" }
+    debug IssueWithState { id => "id", title => "title", description => "description",
+    state => "state", priority => "priority", assignee => "assignee", project =>
+    "project", created_at => "createdAt", updated_at => "updatedAt" }
 }

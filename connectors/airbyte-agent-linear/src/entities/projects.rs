@@ -297,7 +297,7 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// A Linear project that groups issues toward a goal.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Project {
     /// Unique identifier of this project.
     pub id: Option<String>,
@@ -319,12 +319,12 @@ pub struct Project {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Project { id => "id", name => "name", description => "description", state => "state",
-    start_date => "startDate", target_date => "targetDate", lead => "lead", created_at =>
-    "createdAt", updated_at => "updatedAt" }
+    debug Project { id => "id", name => "name", description => "description", state =>
+    "state", start_date => "startDate", target_date => "targetDate", lead => "lead",
+    created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// The `ProjectLead` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectLead {
     /// `name`
     pub name: Option<String>,
@@ -332,10 +332,10 @@ pub struct ProjectLead {
     pub email: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectLead { name => "name", email => "email" }
+    debug ProjectLead { name => "name", email => "email" }
 }
 /// Metadata returned by `projects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsListMeta {
     /// `$.data.projects.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -343,10 +343,10 @@ pub struct ProjectsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
+    debug ProjectsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }
 /// Project mutation structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecord {
     /// True when the mutation was applied.
     pub success: Option<bool>,
@@ -354,5 +354,5 @@ pub struct ProjectsRecord {
     pub project: Option<Project>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecord { success => "success", project => "project" }
+    debug ProjectsRecord { success => "success", project => "project" }
 }

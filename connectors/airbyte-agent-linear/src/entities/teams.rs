@@ -125,7 +125,7 @@ impl ::std::future::IntoFuture for TeamsGetRequest {
     }
 }
 /// A Linear team with its own issues and workflow.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Team {
     /// Unique identifier of this team.
     pub id: Option<String>,
@@ -143,11 +143,11 @@ pub struct Team {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Team { id => "id", name => "name", key => "key", description => "description",
+    debug Team { id => "id", name => "name", key => "key", description => "description",
     timezone => "timezone", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsListMeta {
     /// `$.data.teams.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -155,5 +155,5 @@ pub struct TeamsListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
+    debug TeamsListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }

@@ -125,7 +125,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A member of the Linear organization.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
     pub id: Option<String>,
@@ -145,12 +145,12 @@ pub struct User {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { id => "id", name => "name", email => "email", display_name => "displayName",
-    active => "active", admin => "admin", created_at => "createdAt", updated_at =>
-    "updatedAt" }
+    debug User { id => "id", name => "name", email => "email", display_name =>
+    "displayName", active => "active", admin => "admin", created_at => "createdAt",
+    updated_at => "updatedAt" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.data.users.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -158,5 +158,5 @@ pub struct UsersListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
+    debug UsersListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
 }

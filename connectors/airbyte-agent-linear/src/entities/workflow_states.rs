@@ -85,7 +85,7 @@ impl ::std::future::IntoFuture for WorkflowStatesListRequest {
     }
 }
 /// One status in a team workflow, such as Todo or Done.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkflowState {
     /// Unique identifier of this workflow state.
     pub id: Option<String>,
@@ -105,12 +105,12 @@ pub struct WorkflowState {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkflowState { id => "id", name => "name", type_ => "type", position => "position",
-    color => "color", team => "team", created_at => "createdAt", updated_at =>
-    "updatedAt" }
+    debug WorkflowState { id => "id", name => "name", type_ => "type", position =>
+    "position", color => "color", team => "team", created_at => "createdAt", updated_at
+    => "updatedAt" }
 }
 /// Metadata returned by `workflow_states.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WorkflowStatesListMeta {
     /// `$.data.workflowStates.pageInfo.hasNextPage`
     pub has_next_page: Option<bool>,
@@ -118,5 +118,6 @@ pub struct WorkflowStatesListMeta {
     pub end_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    WorkflowStatesListMeta { has_next_page => "hasNextPage", end_cursor => "endCursor" }
+    debug WorkflowStatesListMeta { has_next_page => "hasNextPage", end_cursor =>
+    "endCursor" }
 }

@@ -115,7 +115,7 @@ airbyte_agent_runtime::string_enum! {
     " `sending`"] Sending => "sending" }
 }
 /// A classic automation workflow.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Automation {
     /// Unique identifier of this automation.
     pub id: Option<String>,
@@ -137,9 +137,10 @@ pub struct Automation {
     pub report_summary: Option<AutomationReportSummary>,
 }
 airbyte_agent_runtime::impl_record! {
-    Automation { id => "id", create_time => "create_time", start_time => "start_time",
-    status => "status", emails_sent => "emails_sent", recipients => "recipients",
-    settings => "settings", tracking => "tracking", report_summary => "report_summary" }
+    debug Automation { id => "id", create_time => "create_time", start_time =>
+    "start_time", status => "status", emails_sent => "emails_sent", recipients =>
+    "recipients", settings => "settings", tracking => "tracking", report_summary =>
+    "report_summary" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status of the automation."] pub enum AutomationStatus { #[doc = " `save`"]
@@ -147,7 +148,7 @@ airbyte_agent_runtime::string_enum! {
     Sending => "sending" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AutomationRecipients {
     /// Audience the recipients belongs to.
     pub list_id: Option<String>,
@@ -161,11 +162,12 @@ pub struct AutomationRecipients {
     pub store_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AutomationRecipients { list_id => "list_id", list_is_active => "list_is_active",
-    list_name => "list_name", segment_opts => "segment_opts", store_id => "store_id" }
+    debug AutomationRecipients { list_id => "list_id", list_is_active =>
+    "list_is_active", list_name => "list_name", segment_opts => "segment_opts", store_id
+    => "store_id" }
 }
 /// Object describing the segment opts.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AutomationRecipientsSegmentOpts {
     /// Identifier of the related saved segment.
     pub saved_segment_id: Option<i64>,
@@ -175,11 +177,11 @@ pub struct AutomationRecipientsSegmentOpts {
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AutomationRecipientsSegmentOpts { saved_segment_id => "saved_segment_id", match_ =>
-    "match", conditions => "conditions" skip_nulls }
+    debug AutomationRecipientsSegmentOpts { saved_segment_id => "saved_segment_id",
+    match_ => "match", conditions => "conditions" skip_nulls }
 }
 /// Settings of the automation.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AutomationSettings {
     /// The settings's title.
     pub title: Option<String>,
@@ -199,13 +201,13 @@ pub struct AutomationSettings {
     pub inline_css: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    AutomationSettings { title => "title", from_name => "from_name", reply_to =>
+    debug AutomationSettings { title => "title", from_name => "from_name", reply_to =>
     "reply_to", use_conversation => "use_conversation", to_name => "to_name",
     authenticate => "authenticate", auto_footer => "auto_footer", inline_css =>
     "inline_css" }
 }
 /// Object describing the report summary.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AutomationReportSummary {
     /// Open figures of the campaign.
     pub opens: Option<i64>,
@@ -221,16 +223,16 @@ pub struct AutomationReportSummary {
     pub click_rate: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AutomationReportSummary { opens => "opens", unique_opens => "unique_opens", open_rate
-    => "open_rate", clicks => "clicks", subscriber_clicks => "subscriber_clicks",
-    click_rate => "click_rate" }
+    debug AutomationReportSummary { opens => "opens", unique_opens => "unique_opens",
+    open_rate => "open_rate", clicks => "clicks", subscriber_clicks =>
+    "subscriber_clicks", click_rate => "click_rate" }
 }
 /// Metadata returned by `automations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AutomationsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AutomationsListMeta { links => "links" skip_nulls }
+    debug AutomationsListMeta { links => "links" skip_nulls }
 }

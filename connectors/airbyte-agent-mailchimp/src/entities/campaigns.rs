@@ -191,7 +191,7 @@ airbyte_agent_runtime::string_enum! {
     SendTime => "send_time" }
 }
 /// A Mailchimp email campaign with its settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Campaign {
     /// Unique identifier of this campaign.
     pub id: Option<String>,
@@ -231,7 +231,7 @@ pub struct Campaign {
     pub delivery_status: Option<CampaignDeliveryStatus>,
 }
 airbyte_agent_runtime::impl_record! {
-    Campaign { id => "id", web_id => "web_id", parent_campaign_id =>
+    debug Campaign { id => "id", web_id => "web_id", parent_campaign_id =>
     "parent_campaign_id", type_ => "type", create_time => "create_time", archive_url =>
     "archive_url", long_archive_url => "long_archive_url", status => "status",
     emails_sent => "emails_sent", send_time => "send_time", content_type =>
@@ -253,7 +253,7 @@ airbyte_agent_runtime::string_enum! {
     "sent" }
 }
 /// Audience and segment the campaign goes to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignRecipients {
     /// Audience the recipients belongs to.
     pub list_id: Option<String>,
@@ -267,12 +267,12 @@ pub struct CampaignRecipients {
     pub recipient_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignRecipients { list_id => "list_id", list_is_active => "list_is_active",
+    debug CampaignRecipients { list_id => "list_id", list_is_active => "list_is_active",
     list_name => "list_name", segment_text => "segment_text", recipient_count =>
     "recipient_count" }
 }
 /// Settings of the campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignSettings {
     /// Subject line of this settings.
     pub subject_line: Option<String>,
@@ -308,15 +308,15 @@ pub struct CampaignSettings {
     pub drag_and_drop: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignSettings { subject_line => "subject_line", preview_text => "preview_text",
-    title => "title", from_name => "from_name", reply_to => "reply_to", use_conversation
-    => "use_conversation", to_name => "to_name", folder_id => "folder_id", authenticate
-    => "authenticate", auto_footer => "auto_footer", inline_css => "inline_css",
-    auto_tweet => "auto_tweet", fb_comments => "fb_comments", timewarp => "timewarp",
-    template_id => "template_id", drag_and_drop => "drag_and_drop" }
+    debug CampaignSettings { subject_line => "subject_line", preview_text =>
+    "preview_text", title => "title", from_name => "from_name", reply_to => "reply_to",
+    use_conversation => "use_conversation", to_name => "to_name", folder_id =>
+    "folder_id", authenticate => "authenticate", auto_footer => "auto_footer", inline_css
+    => "inline_css", auto_tweet => "auto_tweet", fb_comments => "fb_comments", timewarp
+    => "timewarp", template_id => "template_id", drag_and_drop => "drag_and_drop" }
 }
 /// Object describing the report summary.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignReportSummary {
     /// Open figures of the campaign.
     pub opens: Option<i64>,
@@ -334,12 +334,12 @@ pub struct CampaignReportSummary {
     pub ecommerce: Option<CampaignReportSummaryEcommerce>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignReportSummary { opens => "opens", unique_opens => "unique_opens", open_rate
-    => "open_rate", clicks => "clicks", subscriber_clicks => "subscriber_clicks",
-    click_rate => "click_rate", ecommerce => "ecommerce" }
+    debug CampaignReportSummary { opens => "opens", unique_opens => "unique_opens",
+    open_rate => "open_rate", clicks => "clicks", subscriber_clicks =>
+    "subscriber_clicks", click_rate => "click_rate", ecommerce => "ecommerce" }
 }
 /// Object describing the delivery status.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignDeliveryStatus {
     /// True when the delivery status is enabled.
     pub enabled: Option<bool>,
@@ -353,15 +353,16 @@ pub struct CampaignDeliveryStatus {
     pub emails_canceled: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignDeliveryStatus { enabled => "enabled", can_cancel => "can_cancel", status =>
-    "status", emails_sent => "emails_sent", emails_canceled => "emails_canceled" }
+    debug CampaignDeliveryStatus { enabled => "enabled", can_cancel => "can_cancel",
+    status => "status", emails_sent => "emails_sent", emails_canceled =>
+    "emails_canceled" }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignsListMeta { links => "links" skip_nulls }
+    debug CampaignsListMeta { links => "links" skip_nulls }
 }

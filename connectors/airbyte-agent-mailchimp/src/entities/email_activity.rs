@@ -86,7 +86,7 @@ impl ::std::future::IntoFuture for EmailActivityListRequest {
     }
 }
 /// What one recipient did with a campaign email.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailActivity2 {
     /// Campaign the email activity belongs to.
     pub campaign_id: Option<String>,
@@ -102,12 +102,12 @@ pub struct EmailActivity2 {
     pub activity: Option<Vec<EmailActivity2ActivityItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailActivity2 { campaign_id => "campaign_id", list_id => "list_id", list_is_active
-    => "list_is_active", email_id => "email_id", email_address => "email_address",
-    activity => "activity" skip_nulls }
+    debug EmailActivity2 { campaign_id => "campaign_id", list_id => "list_id",
+    list_is_active => "list_is_active", email_id => "email_id", email_address =>
+    "email_address", activity => "activity" skip_nulls }
 }
 /// The `EmailActivity2ActivityItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailActivity2ActivityItem {
     /// What happened: open, click or bounce.
     pub action: Option<String>,
@@ -121,15 +121,15 @@ pub struct EmailActivity2ActivityItem {
     pub ip: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailActivity2ActivityItem { action => "action", timestamp => "timestamp", url =>
-    "url", type_ => "type", ip => "ip" }
+    debug EmailActivity2ActivityItem { action => "action", timestamp => "timestamp", url
+    => "url", type_ => "type", ip => "ip" }
 }
 /// Metadata returned by `email_activity.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailActivityListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailActivityListMeta { links => "links" skip_nulls }
+    debug EmailActivityListMeta { links => "links" skip_nulls }
 }

@@ -127,7 +127,7 @@ impl ::std::future::IntoFuture for InterestCategoriesGetRequest {
     }
 }
 /// A group of interests members can pick, as shown on signup forms.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InterestCategory {
     /// Audience the interest category belongs to.
     pub list_id: Option<String>,
@@ -141,8 +141,8 @@ pub struct InterestCategory {
     pub type_: Option<InterestCategoryType>,
 }
 airbyte_agent_runtime::impl_record! {
-    InterestCategory { list_id => "list_id", id => "id", title => "title", display_order
-    => "display_order", type_ => "type" }
+    debug InterestCategory { list_id => "list_id", id => "id", title => "title",
+    display_order => "display_order", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of interest category."] pub enum InterestCategoryType { #[doc =
@@ -151,11 +151,11 @@ airbyte_agent_runtime::string_enum! {
     "hidden" }
 }
 /// Metadata returned by `interest_categories.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InterestCategoriesListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    InterestCategoriesListMeta { links => "links" skip_nulls }
+    debug InterestCategoriesListMeta { links => "links" skip_nulls }
 }

@@ -132,7 +132,7 @@ impl ::std::future::IntoFuture for InterestsGetRequest {
     }
 }
 /// One option in an interest category.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Interest {
     /// Identifier of the related category.
     pub category_id: Option<String>,
@@ -148,15 +148,15 @@ pub struct Interest {
     pub display_order: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Interest { category_id => "category_id", list_id => "list_id", id => "id", name =>
-    "name", subscriber_count => "subscriber_count", display_order => "display_order" }
+    debug Interest { category_id => "category_id", list_id => "list_id", id => "id", name
+    => "name", subscriber_count => "subscriber_count", display_order => "display_order" }
 }
 /// Metadata returned by `interests.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InterestsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    InterestsListMeta { links => "links" skip_nulls }
+    debug InterestsListMeta { links => "links" skip_nulls }
 }

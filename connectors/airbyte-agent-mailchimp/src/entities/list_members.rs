@@ -233,7 +233,7 @@ airbyte_agent_runtime::string_enum! {
     " `last_changed`"] LastChanged => "last_changed" }
 }
 /// A contact in an audience, subscribed now or earlier.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListMember {
     /// Unique identifier of this list member.
     pub id: Option<String>,
@@ -291,7 +291,7 @@ pub struct ListMember {
     pub list_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListMember { id => "id", email_address => "email_address", unique_email_id =>
+    debug ListMember { id => "id", email_address => "email_address", unique_email_id =>
     "unique_email_id", contact_id => "contact_id", full_name => "full_name", web_id =>
     "web_id", email_type => "email_type", status => "status", unsubscribe_reason =>
     "unsubscribe_reason", consents_to_one_to_one_messaging =>
@@ -304,7 +304,7 @@ airbyte_agent_runtime::impl_record! {
     "list_id" }
 }
 /// Figures of the list member.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListMemberStats {
     /// Avg open rate (numeric).
     pub avg_open_rate: Option<f64>,
@@ -314,11 +314,11 @@ pub struct ListMemberStats {
     pub ecommerce_data: Option<ListMemberStatsEcommerceData>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListMemberStats { avg_open_rate => "avg_open_rate", avg_click_rate =>
+    debug ListMemberStats { avg_open_rate => "avg_open_rate", avg_click_rate =>
     "avg_click_rate", ecommerce_data => "ecommerce_data" }
 }
 /// Object describing the ecommerce data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListMemberStatsEcommerceData {
     /// How many total revenue there are.
     pub total_revenue: Option<f64>,
@@ -328,11 +328,11 @@ pub struct ListMemberStatsEcommerceData {
     pub currency_code: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListMemberStatsEcommerceData { total_revenue => "total_revenue", number_of_orders =>
-    "number_of_orders", currency_code => "currency_code" }
+    debug ListMemberStatsEcommerceData { total_revenue => "total_revenue",
+    number_of_orders => "number_of_orders", currency_code => "currency_code" }
 }
 /// The `ListMemberTagsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListMemberTagsItem {
     /// Unique identifier of this tag.
     pub id: Option<i64>,
@@ -340,14 +340,14 @@ pub struct ListMemberTagsItem {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListMemberTagsItem { id => "id", name => "name" }
+    debug ListMemberTagsItem { id => "id", name => "name" }
 }
 /// Metadata returned by `list_members.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListMembersListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListMembersListMeta { links => "links" skip_nulls }
+    debug ListMembersListMeta { links => "links" skip_nulls }
 }

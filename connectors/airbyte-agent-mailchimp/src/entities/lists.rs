@@ -166,7 +166,7 @@ airbyte_agent_runtime::string_enum! {
     " `date_created`"] DateCreated => "date_created" }
 }
 /// A Mailchimp audience (list) with settings and stats.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct List {
     /// Unique identifier of this list.
     pub id: Option<String>,
@@ -210,7 +210,7 @@ pub struct List {
     pub stats: Option<ListStats>,
 }
 airbyte_agent_runtime::impl_record! {
-    List { id => "id", web_id => "web_id", name => "name", contact => "contact",
+    debug List { id => "id", web_id => "web_id", name => "name", contact => "contact",
     permission_reminder => "permission_reminder", use_archive_bar => "use_archive_bar",
     campaign_defaults => "campaign_defaults", notify_on_subscribe =>
     "notify_on_subscribe", notify_on_unsubscribe => "notify_on_unsubscribe", date_created
@@ -221,7 +221,7 @@ airbyte_agent_runtime::impl_record! {
     marketing_permissions => "marketing_permissions", stats => "stats" }
 }
 /// Object describing the contact.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListContact {
     /// Company of this contact.
     pub company: Option<String>,
@@ -241,12 +241,12 @@ pub struct ListContact {
     pub phone: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListContact { company => "company", address1 => "address1", address2 => "address2",
-    city => "city", state => "state", zip => "zip", country => "country", phone =>
-    "phone" }
+    debug ListContact { company => "company", address1 => "address1", address2 =>
+    "address2", city => "city", state => "state", zip => "zip", country => "country",
+    phone => "phone" }
 }
 /// Object describing the campaign defaults.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListCampaignDefaults {
     /// From name of this campaign defaults.
     pub from_name: Option<String>,
@@ -258,15 +258,15 @@ pub struct ListCampaignDefaults {
     pub language: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListCampaignDefaults { from_name => "from_name", from_email => "from_email", subject
-    => "subject", language => "language" }
+    debug ListCampaignDefaults { from_name => "from_name", from_email => "from_email",
+    subject => "subject", language => "language" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Visibility; one of `pub`, `prv`."] pub enum ListVisibility { #[doc =
     " `pub`"] Pub => "pub", #[doc = " `prv`"] Prv => "prv" }
 }
 /// Figures of the list.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListStats {
     /// Number of members.
     pub member_count: Option<i64>,
@@ -304,7 +304,7 @@ pub struct ListStats {
     pub last_unsub_date: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListStats { member_count => "member_count", total_contacts => "total_contacts",
+    debug ListStats { member_count => "member_count", total_contacts => "total_contacts",
     unsubscribe_count => "unsubscribe_count", cleaned_count => "cleaned_count",
     member_count_since_send => "member_count_since_send", unsubscribe_count_since_send =>
     "unsubscribe_count_since_send", cleaned_count_since_send =>
@@ -315,11 +315,11 @@ airbyte_agent_runtime::impl_record! {
     last_sub_date => "last_sub_date", last_unsub_date => "last_unsub_date" }
 }
 /// Metadata returned by `lists.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ListsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ListsListMeta { links => "links" skip_nulls }
+    debug ListsListMeta { links => "links" skip_nulls }
 }

@@ -131,7 +131,7 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Results of a sent campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Report {
     /// Unique identifier of this report.
     pub id: Option<String>,
@@ -179,17 +179,17 @@ pub struct Report {
     pub delivery_status: Option<ReportDeliveryStatus>,
 }
 airbyte_agent_runtime::impl_record! {
-    Report { id => "id", campaign_title => "campaign_title", type_ => "type", list_id =>
-    "list_id", list_is_active => "list_is_active", list_name => "list_name", subject_line
-    => "subject_line", preview_text => "preview_text", emails_sent => "emails_sent",
-    abuse_reports => "abuse_reports", unsubscribed => "unsubscribed", send_time =>
-    "send_time", rss_last_send => "rss_last_send", bounces => "bounces", forwards =>
-    "forwards", opens => "opens", clicks => "clicks", facebook_likes => "facebook_likes",
-    industry_stats => "industry_stats", list_stats => "list_stats", ecommerce =>
-    "ecommerce", delivery_status => "delivery_status" }
+    debug Report { id => "id", campaign_title => "campaign_title", type_ => "type",
+    list_id => "list_id", list_is_active => "list_is_active", list_name => "list_name",
+    subject_line => "subject_line", preview_text => "preview_text", emails_sent =>
+    "emails_sent", abuse_reports => "abuse_reports", unsubscribed => "unsubscribed",
+    send_time => "send_time", rss_last_send => "rss_last_send", bounces => "bounces",
+    forwards => "forwards", opens => "opens", clicks => "clicks", facebook_likes =>
+    "facebook_likes", industry_stats => "industry_stats", list_stats => "list_stats",
+    ecommerce => "ecommerce", delivery_status => "delivery_status" }
 }
 /// Bounce figures of the campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportBounces {
     /// Hard bounces (numeric).
     pub hard_bounces: Option<i64>,
@@ -199,11 +199,11 @@ pub struct ReportBounces {
     pub syntax_errors: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportBounces { hard_bounces => "hard_bounces", soft_bounces => "soft_bounces",
+    debug ReportBounces { hard_bounces => "hard_bounces", soft_bounces => "soft_bounces",
     syntax_errors => "syntax_errors" }
 }
 /// Object describing the forwards.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportForwards {
     /// How many forwards there are.
     pub forwards_count: Option<i64>,
@@ -211,11 +211,11 @@ pub struct ReportForwards {
     pub forwards_opens: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportForwards { forwards_count => "forwards_count", forwards_opens =>
+    debug ReportForwards { forwards_count => "forwards_count", forwards_opens =>
     "forwards_opens" }
 }
 /// Open figures of the campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportOpens {
     /// How many opens total there are.
     pub opens_total: Option<i64>,
@@ -227,11 +227,11 @@ pub struct ReportOpens {
     pub last_open: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportOpens { opens_total => "opens_total", unique_opens => "unique_opens", open_rate
-    => "open_rate", last_open => "last_open" }
+    debug ReportOpens { opens_total => "opens_total", unique_opens => "unique_opens",
+    open_rate => "open_rate", last_open => "last_open" }
 }
 /// Click figures of the campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportClicks {
     /// How many clicks total there are.
     pub clicks_total: Option<i64>,
@@ -245,12 +245,12 @@ pub struct ReportClicks {
     pub last_click: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportClicks { clicks_total => "clicks_total", unique_clicks => "unique_clicks",
-    unique_subscriber_clicks => "unique_subscriber_clicks", click_rate => "click_rate",
-    last_click => "last_click" }
+    debug ReportClicks { clicks_total => "clicks_total", unique_clicks =>
+    "unique_clicks", unique_subscriber_clicks => "unique_subscriber_clicks", click_rate
+    => "click_rate", last_click => "last_click" }
 }
 /// Object describing the facebook likes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportFacebookLikes {
     /// Recipient likes (numeric).
     pub recipient_likes: Option<i64>,
@@ -260,11 +260,11 @@ pub struct ReportFacebookLikes {
     pub facebook_likes: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportFacebookLikes { recipient_likes => "recipient_likes", unique_likes =>
+    debug ReportFacebookLikes { recipient_likes => "recipient_likes", unique_likes =>
     "unique_likes", facebook_likes => "facebook_likes" }
 }
 /// Object describing the industry stats.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportIndustryStats {
     /// Kind of industry stats.
     pub type_: Option<String>,
@@ -282,12 +282,12 @@ pub struct ReportIndustryStats {
     pub abuse_rate: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportIndustryStats { type_ => "type", open_rate => "open_rate", click_rate =>
+    debug ReportIndustryStats { type_ => "type", open_rate => "open_rate", click_rate =>
     "click_rate", bounce_rate => "bounce_rate", unopen_rate => "unopen_rate", unsub_rate
     => "unsub_rate", abuse_rate => "abuse_rate" }
 }
 /// Object describing the list stats.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportListStats {
     /// Sub rate (numeric).
     pub sub_rate: Option<f64>,
@@ -299,24 +299,24 @@ pub struct ReportListStats {
     pub click_rate: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportListStats { sub_rate => "sub_rate", unsub_rate => "unsub_rate", open_rate =>
-    "open_rate", click_rate => "click_rate" }
+    debug ReportListStats { sub_rate => "sub_rate", unsub_rate => "unsub_rate", open_rate
+    => "open_rate", click_rate => "click_rate" }
 }
 /// Object describing the delivery status.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportDeliveryStatus {
     /// True when the delivery status is enabled.
     pub enabled: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportDeliveryStatus { enabled => "enabled" }
+    debug ReportDeliveryStatus { enabled => "enabled" }
 }
 /// Metadata returned by `reports.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportsListMeta { links => "links" skip_nulls }
+    debug ReportsListMeta { links => "links" skip_nulls }
 }

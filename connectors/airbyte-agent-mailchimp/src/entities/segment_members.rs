@@ -84,7 +84,7 @@ impl ::std::future::IntoFuture for SegmentMembersListRequest {
     }
 }
 /// A contact that belongs to a segment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SegmentMember {
     /// Unique identifier of this segment member.
     pub id: Option<String>,
@@ -126,8 +126,8 @@ pub struct SegmentMember {
     pub list_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SegmentMember { id => "id", email_address => "email_address", unique_email_id =>
-    "unique_email_id", email_type => "email_type", status => "status", merge_fields =>
+    debug SegmentMember { id => "id", email_address => "email_address", unique_email_id
+    => "unique_email_id", email_type => "email_type", status => "status", merge_fields =>
     "merge_fields", interests => "interests", stats => "stats", ip_signup => "ip_signup",
     timestamp_signup => "timestamp_signup", ip_opt => "ip_opt", timestamp_opt =>
     "timestamp_opt", member_rating => "member_rating", last_changed => "last_changed",
@@ -135,7 +135,7 @@ airbyte_agent_runtime::impl_record! {
     "location", list_id => "list_id" }
 }
 /// Figures of the segment member.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SegmentMemberStats {
     /// Avg open rate (numeric).
     pub avg_open_rate: Option<f64>,
@@ -143,15 +143,15 @@ pub struct SegmentMemberStats {
     pub avg_click_rate: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    SegmentMemberStats { avg_open_rate => "avg_open_rate", avg_click_rate =>
+    debug SegmentMemberStats { avg_open_rate => "avg_open_rate", avg_click_rate =>
     "avg_click_rate" }
 }
 /// Metadata returned by `segment_members.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SegmentMembersListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SegmentMembersListMeta { links => "links" skip_nulls }
+    debug SegmentMembersListMeta { links => "links" skip_nulls }
 }

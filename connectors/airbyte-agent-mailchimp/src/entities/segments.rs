@@ -152,7 +152,7 @@ impl ::std::future::IntoFuture for SegmentsGetRequest {
     }
 }
 /// A segment or tag of an audience.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Segment {
     /// Unique identifier of this segment.
     pub id: Option<i64>,
@@ -172,7 +172,7 @@ pub struct Segment {
     pub list_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Segment { id => "id", name => "name", member_count => "member_count", type_ =>
+    debug Segment { id => "id", name => "name", member_count => "member_count", type_ =>
     "type", created_at => "created_at", updated_at => "updated_at", options => "options",
     list_id => "list_id" }
 }
@@ -182,7 +182,7 @@ airbyte_agent_runtime::string_enum! {
     "fuzzy" }
 }
 /// Object describing the options.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SegmentOptions {
     /// Match of this options.
     pub match_: Option<String>,
@@ -190,14 +190,14 @@ pub struct SegmentOptions {
     pub conditions: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SegmentOptions { match_ => "match", conditions => "conditions" skip_nulls }
+    debug SegmentOptions { match_ => "match", conditions => "conditions" skip_nulls }
 }
 /// Metadata returned by `segments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SegmentsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SegmentsListMeta { links => "links" skip_nulls }
+    debug SegmentsListMeta { links => "links" skip_nulls }
 }

@@ -68,7 +68,7 @@ impl ::std::future::IntoFuture for TagsListRequest {
     }
 }
 /// A tag that members of an audience can carry.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Tag {
     /// Unique identifier of this tag.
     pub id: Option<i64>,
@@ -76,14 +76,14 @@ pub struct Tag {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Tag { id => "id", name => "name" }
+    debug Tag { id => "id", name => "name" }
 }
 /// Metadata returned by `tags.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsListMeta { links => "links" skip_nulls }
+    debug TagsListMeta { links => "links" skip_nulls }
 }

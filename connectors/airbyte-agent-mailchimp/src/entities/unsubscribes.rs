@@ -79,7 +79,7 @@ impl ::std::future::IntoFuture for UnsubscribesListRequest {
     }
 }
 /// A member who left through a campaign.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Unsubscribe {
     /// Identifier of the related email.
     pub email_id: Option<String>,
@@ -101,17 +101,17 @@ pub struct Unsubscribe {
     pub list_is_active: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    Unsubscribe { email_id => "email_id", email_address => "email_address", merge_fields
-    => "merge_fields", vip => "vip", timestamp => "timestamp", reason => "reason",
-    campaign_id => "campaign_id", list_id => "list_id", list_is_active =>
+    debug Unsubscribe { email_id => "email_id", email_address => "email_address",
+    merge_fields => "merge_fields", vip => "vip", timestamp => "timestamp", reason =>
+    "reason", campaign_id => "campaign_id", list_id => "list_id", list_is_active =>
     "list_is_active" }
 }
 /// Metadata returned by `unsubscribes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UnsubscribesListMeta {
     /// `$._links`
     pub links: Option<Vec<Link>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UnsubscribesListMeta { links => "links" skip_nulls }
+    debug UnsubscribesListMeta { links => "links" skip_nulls }
 }

@@ -372,7 +372,7 @@ impl ::std::future::IntoFuture for BlocksUpdateRequest {
     }
 }
 /// One content block of a page, such as a paragraph, heading or to-do.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Block {
     /// Unique identifier of this block.
     pub id: Option<String>,
@@ -464,7 +464,7 @@ pub struct Block {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Block { id => "id", object => "object", type_ => "type", created_time =>
+    debug Block { id => "id", object => "object", type_ => "type", created_time =>
     "created_time", last_edited_time => "last_edited_time", created_by => "created_by",
     last_edited_by => "last_edited_by", has_children => "has_children", archived =>
     "archived", in_trash => "in_trash", parent => "parent", paragraph => "paragraph",
@@ -481,7 +481,7 @@ airbyte_agent_runtime::impl_record! {
     request_id => "request_id" }
 }
 /// Content when the block type is paragraph.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockParagraph {
     /// `rich_text`
     pub rich_text: Option<Vec<RichText>>,
@@ -489,10 +489,10 @@ pub struct BlockParagraph {
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockParagraph { rich_text => "rich_text" skip_nulls, color => "color" }
+    debug BlockParagraph { rich_text => "rich_text" skip_nulls, color => "color" }
 }
 /// Content when the block type is heading_1.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockHeading1 {
     /// `rich_text`
     pub rich_text: Option<Vec<RichText>>,
@@ -502,11 +502,11 @@ pub struct BlockHeading1 {
     pub is_toggleable: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockHeading1 { rich_text => "rich_text" skip_nulls, color => "color", is_toggleable
-    => "is_toggleable" }
+    debug BlockHeading1 { rich_text => "rich_text" skip_nulls, color => "color",
+    is_toggleable => "is_toggleable" }
 }
 /// Content when the block type is to_do.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockToDo {
     /// `rich_text`
     pub rich_text: Option<Vec<RichText>>,
@@ -516,11 +516,11 @@ pub struct BlockToDo {
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockToDo { rich_text => "rich_text" skip_nulls, checked => "checked", color =>
+    debug BlockToDo { rich_text => "rich_text" skip_nulls, checked => "checked", color =>
     "color" }
 }
 /// Content when the block type is code.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockCode {
     /// `rich_text`
     pub rich_text: Option<Vec<RichText>>,
@@ -530,20 +530,20 @@ pub struct BlockCode {
     pub language: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockCode { rich_text => "rich_text" skip_nulls, caption => "caption" skip_nulls,
-    language => "language" }
+    debug BlockCode { rich_text => "rich_text" skip_nulls, caption => "caption"
+    skip_nulls, language => "language" }
 }
 /// Content when the block type is child_page.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockChildPage {
     /// `title`
     pub title: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockChildPage { title => "title" }
+    debug BlockChildPage { title => "title" }
 }
 /// Content when the block type is callout.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockCallout {
     /// `rich_text`
     pub rich_text: Option<Vec<RichText>>,
@@ -553,20 +553,20 @@ pub struct BlockCallout {
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockCallout { rich_text => "rich_text" skip_nulls, icon => "icon", color => "color"
-    }
+    debug BlockCallout { rich_text => "rich_text" skip_nulls, icon => "icon", color =>
+    "color" }
 }
 /// Content when the block type is table_of_contents.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockTableOfContents {
     /// `color`
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockTableOfContents { color => "color" }
+    debug BlockTableOfContents { color => "color" }
 }
 /// Content when the block type is bookmark.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockBookmark {
     /// `caption`
     pub caption: Option<Vec<RichText>>,
@@ -574,28 +574,28 @@ pub struct BlockBookmark {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockBookmark { caption => "caption" skip_nulls, url => "url" }
+    debug BlockBookmark { caption => "caption" skip_nulls, url => "url" }
 }
 /// Content when the block type is embed.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockEmbed {
     /// `url`
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockEmbed { url => "url" }
+    debug BlockEmbed { url => "url" }
 }
 /// Content when the block type is equation.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockEquation {
     /// `expression`
     pub expression: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockEquation { expression => "expression" }
+    debug BlockEquation { expression => "expression" }
 }
 /// Content when the block type is table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockTable {
     /// `table_width`
     pub table_width: Option<i64>,
@@ -605,29 +605,29 @@ pub struct BlockTable {
     pub has_row_header: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockTable { table_width => "table_width", has_column_header => "has_column_header",
-    has_row_header => "has_row_header" }
+    debug BlockTable { table_width => "table_width", has_column_header =>
+    "has_column_header", has_row_header => "has_row_header" }
 }
 /// Content when the block type is table_row.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockTableRow {
     /// `cells`
     pub cells: Option<Vec<Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockTableRow { cells => "cells" }
+    debug BlockTableRow { cells => "cells" }
 }
 /// Content when the block type is column.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlockColumn {
     /// `width_ratio`
     pub width_ratio: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlockColumn { width_ratio => "width_ratio" }
+    debug BlockColumn { width_ratio => "width_ratio" }
 }
 /// Metadata returned by `blocks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksListMeta {
     /// `$.next_cursor`
     pub next_cursor: Option<String>,
@@ -635,10 +635,10 @@ pub struct BlocksListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug BlocksListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }
 /// Blocks to add, at most 100; each names its `type` and holds the matching content object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItem {
     /// Block type; it names the content object that comes with it.
     pub type_: Option<String>,
@@ -686,16 +686,16 @@ pub struct BlocksCreateChildrenItem {
     pub audio: Option<BlocksCreateChildrenItemImage>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItem { type_ => "type", paragraph => "paragraph", heading_1 =>
-    "heading_1", heading_2 => "heading_2", heading_3 => "heading_3", bulleted_list_item
-    => "bulleted_list_item", numbered_list_item => "numbered_list_item", to_do =>
-    "to_do", toggle => "toggle", code => "code", quote => "quote", callout => "callout",
-    divider => "divider", bookmark => "bookmark", embed => "embed", equation =>
-    "equation", table_of_contents => "table_of_contents", image => "image", video =>
-    "video", file => "file", pdf => "pdf", audio => "audio" }
+    debug BlocksCreateChildrenItem { type_ => "type", paragraph => "paragraph", heading_1
+    => "heading_1", heading_2 => "heading_2", heading_3 => "heading_3",
+    bulleted_list_item => "bulleted_list_item", numbered_list_item =>
+    "numbered_list_item", to_do => "to_do", toggle => "toggle", code => "code", quote =>
+    "quote", callout => "callout", divider => "divider", bookmark => "bookmark", embed =>
+    "embed", equation => "equation", table_of_contents => "table_of_contents", image =>
+    "image", video => "video", file => "file", pdf => "pdf", audio => "audio" }
 }
 /// Content for a new paragraph block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemParagraph {
     /// `rich_text`
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
@@ -703,11 +703,11 @@ pub struct BlocksCreateChildrenItemParagraph {
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemParagraph { rich_text => "rich_text" skip_nulls, color =>
-    "color" }
+    debug BlocksCreateChildrenItemParagraph { rich_text => "rich_text" skip_nulls, color
+    => "color" }
 }
 /// Content for a new heading_1 block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemHeading1 {
     /// `rich_text`
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
@@ -717,11 +717,11 @@ pub struct BlocksCreateChildrenItemHeading1 {
     pub is_toggleable: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemHeading1 { rich_text => "rich_text" skip_nulls, color =>
-    "color", is_toggleable => "is_toggleable" }
+    debug BlocksCreateChildrenItemHeading1 { rich_text => "rich_text" skip_nulls, color
+    => "color", is_toggleable => "is_toggleable" }
 }
 /// Content for a new to_do block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemToDo {
     /// `rich_text`
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
@@ -731,11 +731,11 @@ pub struct BlocksCreateChildrenItemToDo {
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemToDo { rich_text => "rich_text" skip_nulls, checked =>
+    debug BlocksCreateChildrenItemToDo { rich_text => "rich_text" skip_nulls, checked =>
     "checked", color => "color" }
 }
 /// Content for a new code block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemCode {
     /// `rich_text`
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
@@ -743,11 +743,11 @@ pub struct BlocksCreateChildrenItemCode {
     pub language: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemCode { rich_text => "rich_text" skip_nulls, language =>
+    debug BlocksCreateChildrenItemCode { rich_text => "rich_text" skip_nulls, language =>
     "language" }
 }
 /// Content for a new callout block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemCallout {
     /// `rich_text`
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
@@ -757,11 +757,11 @@ pub struct BlocksCreateChildrenItemCallout {
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemCallout { rich_text => "rich_text" skip_nulls, icon =>
+    debug BlocksCreateChildrenItemCallout { rich_text => "rich_text" skip_nulls, icon =>
     "icon", color => "color" }
 }
 /// Content for a new bookmark block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemBookmark {
     /// Notion address of the bookmark.
     pub url: Option<String>,
@@ -769,19 +769,20 @@ pub struct BlocksCreateChildrenItemBookmark {
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemBookmark { url => "url", caption => "caption" skip_nulls }
+    debug BlocksCreateChildrenItemBookmark { url => "url", caption => "caption"
+    skip_nulls }
 }
 /// Content for a new table_of_contents block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemTableOfContents {
     /// `color`
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemTableOfContents { color => "color" }
+    debug BlocksCreateChildrenItemTableOfContents { color => "color" }
 }
 /// Content for a new image block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksCreateChildrenItemImage {
     /// Block type; it names the content object that comes with it.
     pub type_: Option<String>,
@@ -791,11 +792,11 @@ pub struct BlocksCreateChildrenItemImage {
     pub file_upload: Option<PagesCreateIconFileUpload>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksCreateChildrenItemImage { type_ => "type", external => "external", file_upload
-    => "file_upload" }
+    debug BlocksCreateChildrenItemImage { type_ => "type", external => "external",
+    file_upload => "file_upload" }
 }
 /// New content for a code block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksUpdateCode {
     /// `rich_text`
     pub rich_text: Option<Vec<DataSourcesUpdateTitleItem>>,
@@ -805,11 +806,11 @@ pub struct BlocksUpdateCode {
     pub caption: Option<Vec<DataSourcesUpdateTitleItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksUpdateCode { rich_text => "rich_text" skip_nulls, language => "language",
+    debug BlocksUpdateCode { rich_text => "rich_text" skip_nulls, language => "language",
     caption => "caption" skip_nulls }
 }
 /// New content for a table block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlocksUpdateTable {
     /// `has_column_header`
     pub has_column_header: Option<bool>,
@@ -817,6 +818,6 @@ pub struct BlocksUpdateTable {
     pub has_row_header: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlocksUpdateTable { has_column_header => "has_column_header", has_row_header =>
+    debug BlocksUpdateTable { has_column_header => "has_column_header", has_row_header =>
     "has_row_header" }
 }

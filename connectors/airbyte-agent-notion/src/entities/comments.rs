@@ -143,7 +143,7 @@ impl ::std::future::IntoFuture for CommentsCreateRequest {
     }
 }
 /// A comment on a page or block.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Comment {
     /// Unique identifier of this comment.
     pub id: Option<String>,
@@ -163,12 +163,12 @@ pub struct Comment {
     pub rich_text: Option<Vec<RichText>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Comment { id => "id", object => "object", parent => "parent", discussion_id =>
+    debug Comment { id => "id", object => "object", parent => "parent", discussion_id =>
     "discussion_id", created_time => "created_time", last_edited_time =>
     "last_edited_time", created_by => "created_by", rich_text => "rich_text" skip_nulls }
 }
 /// Metadata returned by `comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CommentsListMeta {
     /// `$.next_cursor`
     pub next_cursor: Option<String>,
@@ -176,5 +176,5 @@ pub struct CommentsListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CommentsListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug CommentsListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

@@ -233,7 +233,7 @@ impl ::std::future::IntoFuture for DataSourcesUpdateRequest {
     }
 }
 /// The `DataSourcesListFilter` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DataSourcesListFilter {
     /// `property`
     pub property: Option<String>,
@@ -241,10 +241,10 @@ pub struct DataSourcesListFilter {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DataSourcesListFilter { property => "property", value => "value" }
+    debug DataSourcesListFilter { property => "property", value => "value" }
 }
 /// A Notion data source, the table inside a database, with its property schema.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DataSource {
     /// Unique identifier of this data source.
     pub id: Option<String>,
@@ -290,7 +290,7 @@ pub struct DataSource {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DataSource { id => "id", object => "object", created_time => "created_time",
+    debug DataSource { id => "id", object => "object", created_time => "created_time",
     last_edited_time => "last_edited_time", created_by => "created_by", last_edited_by =>
     "last_edited_by", title => "title" skip_nulls, description => "description"
     skip_nulls, icon => "icon", cover => "cover", properties => "properties", parent =>
@@ -300,7 +300,7 @@ airbyte_agent_runtime::impl_record! {
     "request_id" }
 }
 /// Metadata returned by `data_sources.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DataSourcesListMeta {
     /// `$.next_cursor`
     pub next_cursor: Option<String>,
@@ -308,5 +308,5 @@ pub struct DataSourcesListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    DataSourcesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug DataSourcesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

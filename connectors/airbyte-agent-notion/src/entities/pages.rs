@@ -289,7 +289,7 @@ impl ::std::future::IntoFuture for PagesUpdateRequest {
     }
 }
 /// The `PagesListFilter` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesListFilter {
     /// `property`
     pub property: Option<String>,
@@ -297,10 +297,10 @@ pub struct PagesListFilter {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesListFilter { property => "property", value => "value" }
+    debug PagesListFilter { property => "property", value => "value" }
 }
 /// A Notion page with its properties and metadata.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Page2 {
     /// Unique identifier of this page.
     pub id: Option<String>,
@@ -338,7 +338,7 @@ pub struct Page2 {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Page2 { id => "id", object => "object", created_time => "created_time",
+    debug Page2 { id => "id", object => "object", created_time => "created_time",
     last_edited_time => "last_edited_time", created_by => "created_by", last_edited_by =>
     "last_edited_by", cover => "cover", icon => "icon", parent => "parent", archived =>
     "archived", in_trash => "in_trash", is_archived => "is_archived", is_locked =>
@@ -346,7 +346,7 @@ airbyte_agent_runtime::impl_record! {
     request_id => "request_id" }
 }
 /// Metadata returned by `pages.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesListMeta {
     /// `$.next_cursor`
     pub next_cursor: Option<String>,
@@ -354,5 +354,5 @@ pub struct PagesListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug PagesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

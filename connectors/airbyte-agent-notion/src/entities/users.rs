@@ -123,7 +123,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A Notion user: a person or a bot.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
     pub id: Option<String>,
@@ -143,20 +143,21 @@ pub struct User {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { id => "id", object => "object", type_ => "type", name => "name", avatar_url =>
-    "avatar_url", person => "person", bot => "bot", request_id => "request_id" }
+    debug User { id => "id", object => "object", type_ => "type", name => "name",
+    avatar_url => "avatar_url", person => "person", bot => "bot", request_id =>
+    "request_id" }
 }
 /// Data that exists only for people, such as email.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserPerson {
     /// Email address of the person.
     pub email: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserPerson { email => "email" }
+    debug UserPerson { email => "email" }
 }
 /// Data that exists only for bots, such as the owner.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserBot {
     /// Who owns the bot.
     pub owner: Option<Map<String, Value>>,
@@ -164,10 +165,10 @@ pub struct UserBot {
     pub workspace_name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserBot { owner => "owner", workspace_name => "workspace_name" }
+    debug UserBot { owner => "owner", workspace_name => "workspace_name" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.next_cursor`
     pub next_cursor: Option<String>,
@@ -175,5 +176,5 @@ pub struct UsersListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug UsersListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

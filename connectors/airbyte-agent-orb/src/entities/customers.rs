@@ -110,7 +110,7 @@ impl ::std::future::IntoFuture for CustomersGetRequest {
     }
 }
 /// An Orb customer with billing settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Customer {
     /// Unique identifier of this customer.
     pub id: Option<String>,
@@ -144,7 +144,7 @@ pub struct Customer {
     pub metadata: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Customer { id => "id", external_customer_id => "external_customer_id", name =>
+    debug Customer { id => "id", external_customer_id => "external_customer_id", name =>
     "name", email => "email", created_at => "created_at", payment_provider =>
     "payment_provider", payment_provider_id => "payment_provider_id", timezone =>
     "timezone", shipping_address => "shipping_address", billing_address =>
@@ -152,7 +152,7 @@ airbyte_agent_runtime::impl_record! {
     auto_collection => "auto_collection", metadata => "metadata" }
 }
 /// Identifier of the related tax.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerTaxId {
     /// Kind of tax ID.
     pub type_: Option<String>,
@@ -162,14 +162,14 @@ pub struct CustomerTaxId {
     pub country: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerTaxId { type_ => "type", value => "value", country => "country" }
+    debug CustomerTaxId { type_ => "type", value => "value", country => "country" }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersListMeta {
     /// `$.pagination_metadata.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersListMeta { next_cursor => "next_cursor" }
+    debug CustomersListMeta { next_cursor => "next_cursor" }
 }

@@ -173,7 +173,7 @@ airbyte_agent_runtime::string_enum! {
     " `void`"] Void => "void" }
 }
 /// An invoice with line items, totals and payment state.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Invoice {
     /// Unique identifier of this invoice.
     pub id: Option<String>,
@@ -245,10 +245,10 @@ pub struct Invoice {
     pub metadata: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Invoice { id => "id", created_at => "created_at", invoice_date => "invoice_date",
-    due_date => "due_date", invoice_pdf => "invoice_pdf", subtotal => "subtotal", total
-    => "total", amount_due => "amount_due", status => "status", memo => "memo",
-    issue_failed_at => "issue_failed_at", sync_failed_at => "sync_failed_at",
+    debug Invoice { id => "id", created_at => "created_at", invoice_date =>
+    "invoice_date", due_date => "due_date", invoice_pdf => "invoice_pdf", subtotal =>
+    "subtotal", total => "total", amount_due => "amount_due", status => "status", memo =>
+    "memo", issue_failed_at => "issue_failed_at", sync_failed_at => "sync_failed_at",
     payment_failed_at => "payment_failed_at", payment_started_at => "payment_started_at",
     voided_at => "voided_at", paid_at => "paid_at", issued_at => "issued_at",
     hosted_invoice_url => "hosted_invoice_url", line_items => "line_items" skip_nulls,
@@ -261,7 +261,7 @@ airbyte_agent_runtime::impl_record! {
     shipping_address => "shipping_address", metadata => "metadata" }
 }
 /// The `InvoiceLineItemsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InvoiceLineItemsItem {
     /// Unique identifier of this line item.
     pub id: Option<String>,
@@ -277,24 +277,24 @@ pub struct InvoiceLineItemsItem {
     pub end_date: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InvoiceLineItemsItem { id => "id", quantity => "quantity", amount => "amount", name
-    => "name", start_date => "start_date", end_date => "end_date" }
+    debug InvoiceLineItemsItem { id => "id", quantity => "quantity", amount => "amount",
+    name => "name", start_date => "start_date", end_date => "end_date" }
 }
 /// Object describing the subscription.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InvoiceSubscription {
     /// Unique identifier of this subscription.
     pub id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InvoiceSubscription { id => "id" }
+    debug InvoiceSubscription { id => "id" }
 }
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InvoicesListMeta {
     /// `$.pagination_metadata.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InvoicesListMeta { next_cursor => "next_cursor" }
+    debug InvoicesListMeta { next_cursor => "next_cursor" }
 }

@@ -110,7 +110,7 @@ impl ::std::future::IntoFuture for PlansGetRequest {
     }
 }
 /// A pricing plan with its prices.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Plan {
     /// Unique identifier of this plan.
     pub id: Option<String>,
@@ -150,7 +150,7 @@ pub struct Plan {
     pub metadata: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Plan { id => "id", created_at => "created_at", name => "name", description =>
+    debug Plan { id => "id", created_at => "created_at", name => "name", description =>
     "description", status => "status", default_invoice_memo => "default_invoice_memo",
     net_terms => "net_terms", currency => "currency", prices => "prices" skip_nulls,
     product => "product", minimum => "minimum", maximum => "maximum", discount =>
@@ -159,7 +159,7 @@ airbyte_agent_runtime::impl_record! {
     metadata => "metadata" }
 }
 /// The `PlanPricesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PlanPricesItem {
     /// Unique identifier of this price.
     pub id: Option<String>,
@@ -173,15 +173,15 @@ pub struct PlanPricesItem {
     pub currency: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PlanPricesItem { id => "id", name => "name", price_type => "price_type", model_type
-    => "model_type", currency => "currency" }
+    debug PlanPricesItem { id => "id", name => "name", price_type => "price_type",
+    model_type => "model_type", currency => "currency" }
 }
 /// Metadata returned by `plans.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PlansListMeta {
     /// `$.pagination_metadata.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PlansListMeta { next_cursor => "next_cursor" }
+    debug PlansListMeta { next_cursor => "next_cursor" }
 }

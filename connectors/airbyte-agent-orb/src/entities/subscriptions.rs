@@ -142,7 +142,7 @@ airbyte_agent_runtime::string_enum! {
     = " `upcoming`"] Upcoming => "upcoming" }
 }
 /// A subscription of a customer to a plan.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Subscription {
     /// Unique identifier of this subscription.
     pub id: Option<String>,
@@ -182,22 +182,23 @@ pub struct Subscription {
     pub metadata: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Subscription { id => "id", created_at => "created_at", start_date => "start_date",
-    end_date => "end_date", status => "status", customer => "customer", plan => "plan",
-    current_billing_period_start_date => "current_billing_period_start_date",
-    current_billing_period_end_date => "current_billing_period_end_date",
-    active_plan_phase_order => "active_plan_phase_order", fixed_fee_quantity_schedule =>
+    debug Subscription { id => "id", created_at => "created_at", start_date =>
+    "start_date", end_date => "end_date", status => "status", customer => "customer",
+    plan => "plan", current_billing_period_start_date =>
+    "current_billing_period_start_date", current_billing_period_end_date =>
+    "current_billing_period_end_date", active_plan_phase_order =>
+    "active_plan_phase_order", fixed_fee_quantity_schedule =>
     "fixed_fee_quantity_schedule" skip_nulls, price_intervals => "price_intervals"
     skip_nulls, redeemed_coupon => "redeemed_coupon", default_invoice_memo =>
     "default_invoice_memo", auto_collection => "auto_collection", net_terms =>
     "net_terms", invoicing_threshold => "invoicing_threshold", metadata => "metadata" }
 }
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SubscriptionsListMeta {
     /// `$.pagination_metadata.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SubscriptionsListMeta { next_cursor => "next_cursor" }
+    debug SubscriptionsListMeta { next_cursor => "next_cursor" }
 }

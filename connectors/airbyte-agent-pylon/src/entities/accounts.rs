@@ -261,7 +261,7 @@ impl ::std::future::IntoFuture for AccountsUpdateRequest {
     }
 }
 /// The `Account` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Account {
     /// Unique identifier of this account.
     pub id: Option<String>,
@@ -293,15 +293,15 @@ pub struct Account {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Account { id => "id", channels => "channels" skip_nulls, created_at => "created_at",
-    custom_fields => "custom_fields", domain => "domain", domains => "domains"
-    skip_nulls, external_ids => "external_ids", is_disabled => "is_disabled",
+    debug Account { id => "id", channels => "channels" skip_nulls, created_at =>
+    "created_at", custom_fields => "custom_fields", domain => "domain", domains =>
+    "domains" skip_nulls, external_ids => "external_ids", is_disabled => "is_disabled",
     latest_customer_activity_time => "latest_customer_activity_time", name => "name",
     owner => "owner", primary_domain => "primary_domain", tags => "tags" skip_nulls,
     type_ => "type" }
 }
 /// The `AccountChannel` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccountChannel {
     /// Identifier of the related channel.
     pub channel_id: Option<String>,
@@ -311,11 +311,11 @@ pub struct AccountChannel {
     pub is_primary: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    AccountChannel { channel_id => "channel_id", source => "source", is_primary =>
+    debug AccountChannel { channel_id => "channel_id", source => "source", is_primary =>
     "is_primary" }
 }
 /// Metadata returned by `accounts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccountsListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -323,10 +323,11 @@ pub struct AccountsListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    AccountsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug AccountsListMeta { next_cursor => "next_cursor", has_next_page =>
+    "has_next_page" }
 }
 /// The `AccountsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccountsRecord {
     /// `data`
     pub data: Option<Account>,
@@ -334,5 +335,5 @@ pub struct AccountsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AccountsRecord { data => "data", request_id => "request_id" }
+    debug AccountsRecord { data => "data", request_id => "request_id" }
 }

@@ -135,7 +135,7 @@ impl ::std::future::IntoFuture for ArticlesUpdateRequest {
     }
 }
 /// The `ArticlesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesRecord {
     /// `data`
     pub data: Option<Article>,
@@ -143,10 +143,10 @@ pub struct ArticlesRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesRecord { data => "data", request_id => "request_id" }
+    debug ArticlesRecord { data => "data", request_id => "request_id" }
 }
 /// The `Article` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Article {
     /// Unique identifier of this article.
     pub id: Option<String>,
@@ -166,7 +166,7 @@ pub struct Article {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Article { id => "id", title => "title", body_html => "body_html", slug => "slug",
-    is_published => "is_published", author_user_id => "author_user_id", created_at =>
-    "created_at", updated_at => "updated_at" }
+    debug Article { id => "id", title => "title", body_html => "body_html", slug =>
+    "slug", is_published => "is_published", author_user_id => "author_user_id",
+    created_at => "created_at", updated_at => "updated_at" }
 }

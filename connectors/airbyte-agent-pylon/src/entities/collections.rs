@@ -75,7 +75,7 @@ impl ::std::future::IntoFuture for CollectionsCreateRequest {
     }
 }
 /// The `CollectionsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CollectionsRecord {
     /// `data`
     pub data: Option<Collection>,
@@ -83,10 +83,10 @@ pub struct CollectionsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CollectionsRecord { data => "data", request_id => "request_id" }
+    debug CollectionsRecord { data => "data", request_id => "request_id" }
 }
 /// The `Collection` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Collection {
     /// Unique identifier of this collection.
     pub id: Option<String>,
@@ -100,6 +100,6 @@ pub struct Collection {
     pub created_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Collection { id => "id", title => "title", description => "description", slug =>
-    "slug", created_at => "created_at" }
+    debug Collection { id => "id", title => "title", description => "description", slug
+    => "slug", created_at => "created_at" }
 }

@@ -219,7 +219,7 @@ impl ::std::future::IntoFuture for ContactsUpdateRequest {
     }
 }
 /// The `Contact` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Contact {
     /// Unique identifier of this contact.
     pub id: Option<String>,
@@ -245,14 +245,14 @@ pub struct Contact {
     pub portal_role_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Contact { id => "id", account => "account", avatar_url => "avatar_url", custom_fields
-    => "custom_fields", email => "email", emails => "emails" skip_nulls,
+    debug Contact { id => "id", account => "account", avatar_url => "avatar_url",
+    custom_fields => "custom_fields", email => "email", emails => "emails" skip_nulls,
     integration_user_ids => "integration_user_ids" skip_nulls, name => "name",
     phone_numbers => "phone_numbers" skip_nulls, portal_role => "portal_role",
     portal_role_id => "portal_role_id" }
 }
 /// The `IntegrationUserId` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IntegrationUserId {
     /// Unique identifier of this integration user id.
     pub id: Option<String>,
@@ -260,10 +260,10 @@ pub struct IntegrationUserId {
     pub source: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IntegrationUserId { id => "id", source => "source" }
+    debug IntegrationUserId { id => "id", source => "source" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -271,10 +271,11 @@ pub struct ContactsListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug ContactsListMeta { next_cursor => "next_cursor", has_next_page =>
+    "has_next_page" }
 }
 /// The `ContactsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsRecord {
     /// `data`
     pub data: Option<Contact>,
@@ -282,5 +283,5 @@ pub struct ContactsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsRecord { data => "data", request_id => "request_id" }
+    debug ContactsRecord { data => "data", request_id => "request_id" }
 }

@@ -116,7 +116,7 @@ airbyte_agent_runtime::string_enum! {
     " `issue`"] Issue => "issue", #[doc = " `contact`"] Contact => "contact" }
 }
 /// The `CustomField` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomField {
     /// Unique identifier of this custom field.
     pub id: Option<String>,
@@ -148,7 +148,7 @@ pub struct CustomField {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomField { id => "id", created_at => "created_at", default_value =>
+    debug CustomField { id => "id", created_at => "created_at", default_value =>
     "default_value", default_values => "default_values" skip_nulls, description =>
     "description", is_read_only => "is_read_only", label => "label", number_metadata =>
     "number_metadata", object_type => "object_type", select_metadata =>
@@ -156,7 +156,7 @@ airbyte_agent_runtime::impl_record! {
     "updated_at" }
 }
 /// The `NumberMetadata` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NumberMetadata {
     /// Currency as a three-letter ISO 4217 code.
     pub currency: Option<String>,
@@ -166,20 +166,20 @@ pub struct NumberMetadata {
     pub format: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NumberMetadata { currency => "currency", decimal_places => "decimal_places", format
-    => "format" }
+    debug NumberMetadata { currency => "currency", decimal_places => "decimal_places",
+    format => "format" }
 }
 /// The `SelectMetadata` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SelectMetadata {
     /// Options: a list of select option objects.
     pub options: Option<Vec<SelectOption>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SelectMetadata { options => "options" skip_nulls }
+    debug SelectMetadata { options => "options" skip_nulls }
 }
 /// The `SelectOption` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SelectOption {
     /// Label of this select option.
     pub label: Option<String>,
@@ -187,10 +187,10 @@ pub struct SelectOption {
     pub slug: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SelectOption { label => "label", slug => "slug" }
+    debug SelectOption { label => "label", slug => "slug" }
 }
 /// Metadata returned by `custom_fields.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomFieldsListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -198,6 +198,6 @@ pub struct CustomFieldsListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomFieldsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
-    }
+    debug CustomFieldsListMeta { next_cursor => "next_cursor", has_next_page =>
+    "has_next_page" }
 }

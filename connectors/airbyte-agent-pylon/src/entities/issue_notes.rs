@@ -75,7 +75,7 @@ impl ::std::future::IntoFuture for IssueNotesCreateRequest {
     }
 }
 /// The `IssueNotesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueNotesRecord {
     /// `data`
     pub data: Option<IssueNote>,
@@ -83,10 +83,10 @@ pub struct IssueNotesRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueNotesRecord { data => "data", request_id => "request_id" }
+    debug IssueNotesRecord { data => "data", request_id => "request_id" }
 }
 /// The `IssueNote` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueNote {
     /// Unique identifier of this issue note.
     pub id: Option<String>,
@@ -96,5 +96,5 @@ pub struct IssueNote {
     pub timestamp: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueNote { id => "id", body_html => "body_html", timestamp => "timestamp" }
+    debug IssueNote { id => "id", body_html => "body_html", timestamp => "timestamp" }
 }

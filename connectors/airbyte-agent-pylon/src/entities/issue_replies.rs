@@ -84,7 +84,7 @@ impl ::std::future::IntoFuture for IssueRepliesCreateRequest {
     }
 }
 /// The `IssueRepliesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueRepliesRecord {
     /// `data`
     pub data: Option<IssueReplyData>,
@@ -92,10 +92,10 @@ pub struct IssueRepliesRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueRepliesRecord { data => "data", request_id => "request_id" }
+    debug IssueRepliesRecord { data => "data", request_id => "request_id" }
 }
 /// The `IssueReplyData` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueReplyData {
     /// Unique identifier of this issue reply data.
     pub id: Option<String>,
@@ -103,5 +103,5 @@ pub struct IssueReplyData {
     pub issue_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueReplyData { id => "id", issue_id => "issue_id" }
+    debug IssueReplyData { id => "id", issue_id => "issue_id" }
 }

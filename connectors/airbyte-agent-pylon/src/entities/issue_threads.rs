@@ -63,7 +63,7 @@ impl ::std::future::IntoFuture for IssueThreadsCreateRequest {
     }
 }
 /// The `IssueThreadsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueThreadsRecord {
     /// `data`
     pub data: Option<IssueThread>,
@@ -71,10 +71,10 @@ pub struct IssueThreadsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueThreadsRecord { data => "data", request_id => "request_id" }
+    debug IssueThreadsRecord { data => "data", request_id => "request_id" }
 }
 /// The `IssueThread` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssueThread {
     /// Unique identifier of this issue thread.
     pub id: Option<String>,
@@ -82,5 +82,5 @@ pub struct IssueThread {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssueThread { id => "id", name => "name" }
+    debug IssueThread { id => "id", name => "name" }
 }

@@ -310,7 +310,7 @@ impl ::std::future::IntoFuture for IssuesDeleteRequest {
     }
 }
 /// Metadata returned by `issues.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -318,14 +318,15 @@ pub struct IssuesListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug IssuesListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
+    }
 }
 /// The `IssuesRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct IssuesRecord2 {
     /// ID Pylon assigned to this request.
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    IssuesRecord2 { request_id => "request_id" }
+    debug IssuesRecord2 { request_id => "request_id" }
 }

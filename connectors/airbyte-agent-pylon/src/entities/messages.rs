@@ -68,7 +68,7 @@ impl ::std::future::IntoFuture for MessagesListRequest {
     }
 }
 /// The `Message` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Message {
     /// Unique identifier of this message.
     pub id: Option<String>,
@@ -90,12 +90,13 @@ pub struct Message {
     pub timestamp: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Message { id => "id", author => "author", email_info => "email_info", file_urls =>
-    "file_urls" skip_nulls, is_private => "is_private", message_html => "message_html",
-    source => "source", thread_id => "thread_id", timestamp => "timestamp" }
+    debug Message { id => "id", author => "author", email_info => "email_info", file_urls
+    => "file_urls" skip_nulls, is_private => "is_private", message_html =>
+    "message_html", source => "source", thread_id => "thread_id", timestamp =>
+    "timestamp" }
 }
 /// The `MessageAuthor` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MessageAuthor {
     /// `avatar_url`
     pub avatar_url: Option<String>,
@@ -107,11 +108,11 @@ pub struct MessageAuthor {
     pub user: Option<MiniUser>,
 }
 airbyte_agent_runtime::impl_record! {
-    MessageAuthor { avatar_url => "avatar_url", contact => "contact", name => "name",
-    user => "user" }
+    debug MessageAuthor { avatar_url => "avatar_url", contact => "contact", name =>
+    "name", user => "user" }
 }
 /// The `EmailMessageInfo` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmailMessageInfo {
     /// BCC emails (list of strings).
     pub bcc_emails: Option<Vec<String>>,
@@ -125,12 +126,12 @@ pub struct EmailMessageInfo {
     pub to_emails: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    EmailMessageInfo { bcc_emails => "bcc_emails" skip_nulls, cc_emails => "cc_emails"
-    skip_nulls, from_email => "from_email", message_id => "message_id", to_emails =>
-    "to_emails" skip_nulls }
+    debug EmailMessageInfo { bcc_emails => "bcc_emails" skip_nulls, cc_emails =>
+    "cc_emails" skip_nulls, from_email => "from_email", message_id => "message_id",
+    to_emails => "to_emails" skip_nulls }
 }
 /// Metadata returned by `messages.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MessagesListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -138,5 +139,6 @@ pub struct MessagesListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    MessagesListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug MessagesListMeta { next_cursor => "next_cursor", has_next_page =>
+    "has_next_page" }
 }

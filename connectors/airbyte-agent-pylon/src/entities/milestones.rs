@@ -119,7 +119,7 @@ impl ::std::future::IntoFuture for MilestonesUpdateRequest {
     }
 }
 /// The `MilestonesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MilestonesRecord {
     /// `data`
     pub data: Option<Milestone>,
@@ -127,10 +127,10 @@ pub struct MilestonesRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MilestonesRecord { data => "data", request_id => "request_id" }
+    debug MilestonesRecord { data => "data", request_id => "request_id" }
 }
 /// The `Milestone` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Milestone {
     /// Unique identifier of this milestone.
     pub id: Option<String>,
@@ -146,6 +146,6 @@ pub struct Milestone {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Milestone { id => "id", name => "name", project_id => "project_id", due_date =>
+    debug Milestone { id => "id", name => "name", project_id => "project_id", due_date =>
     "due_date", created_at => "created_at", updated_at => "updated_at" }
 }

@@ -140,7 +140,7 @@ impl ::std::future::IntoFuture for ProjectsUpdateRequest {
     }
 }
 /// The `ProjectsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProjectsRecord {
     /// `data`
     pub data: Option<Project>,
@@ -148,10 +148,10 @@ pub struct ProjectsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProjectsRecord { data => "data", request_id => "request_id" }
+    debug ProjectsRecord { data => "data", request_id => "request_id" }
 }
 /// The `Project` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Project {
     /// Unique identifier of this project.
     pub id: Option<String>,
@@ -175,7 +175,7 @@ pub struct Project {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Project { id => "id", name => "name", description_html => "description_html",
+    debug Project { id => "id", name => "name", description_html => "description_html",
     account_id => "account_id", owner_id => "owner_id", start_date => "start_date",
     end_date => "end_date", is_archived => "is_archived", created_at => "created_at",
     updated_at => "updated_at" }

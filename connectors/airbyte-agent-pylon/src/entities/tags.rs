@@ -202,7 +202,7 @@ impl ::std::future::IntoFuture for TagsUpdateRequest {
     }
 }
 /// The `Tag` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Tag {
     /// Unique identifier of this tag.
     pub id: Option<String>,
@@ -214,11 +214,11 @@ pub struct Tag {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Tag { id => "id", hex_color => "hex_color", object_type => "object_type", value =>
-    "value" }
+    debug Tag { id => "id", hex_color => "hex_color", object_type => "object_type", value
+    => "value" }
 }
 /// Metadata returned by `tags.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -226,10 +226,10 @@ pub struct TagsListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug TagsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
 }
 /// The `TagsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsRecord {
     /// `data`
     pub data: Option<Tag>,
@@ -237,5 +237,5 @@ pub struct TagsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsRecord { data => "data", request_id => "request_id" }
+    debug TagsRecord { data => "data", request_id => "request_id" }
 }

@@ -163,7 +163,7 @@ impl ::std::future::IntoFuture for TasksUpdateRequest {
     }
 }
 /// The `TasksRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksRecord {
     /// `data`
     pub data: Option<Task>,
@@ -171,10 +171,10 @@ pub struct TasksRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksRecord { data => "data", request_id => "request_id" }
+    debug TasksRecord { data => "data", request_id => "request_id" }
 }
 /// The `Task` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Task {
     /// Unique identifier of this task.
     pub id: Option<String>,
@@ -198,8 +198,8 @@ pub struct Task {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Task { id => "id", title => "title", body_html => "body_html", status => "status",
-    assignee_id => "assignee_id", project_id => "project_id", milestone_id =>
+    debug Task { id => "id", title => "title", body_html => "body_html", status =>
+    "status", assignee_id => "assignee_id", project_id => "project_id", milestone_id =>
     "milestone_id", due_date => "due_date", created_at => "created_at", updated_at =>
     "updated_at" }
 }

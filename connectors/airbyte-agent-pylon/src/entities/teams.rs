@@ -189,7 +189,7 @@ impl ::std::future::IntoFuture for TeamsUpdateRequest {
     }
 }
 /// The `Team` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Team {
     /// Unique identifier of this team.
     pub id: Option<String>,
@@ -199,10 +199,10 @@ pub struct Team {
     pub users: Option<Vec<MiniUser>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Team { id => "id", name => "name", users => "users" skip_nulls }
+    debug Team { id => "id", name => "name", users => "users" skip_nulls }
 }
 /// Metadata returned by `teams.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -210,10 +210,11 @@ pub struct TeamsListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug TeamsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
+    }
 }
 /// The `TeamsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TeamsRecord {
     /// `data`
     pub data: Option<Team>,
@@ -221,5 +222,5 @@ pub struct TeamsRecord {
     pub request_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TeamsRecord { data => "data", request_id => "request_id" }
+    debug TeamsRecord { data => "data", request_id => "request_id" }
 }

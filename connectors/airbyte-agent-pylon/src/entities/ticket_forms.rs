@@ -67,7 +67,7 @@ impl ::std::future::IntoFuture for TicketFormsListRequest {
     }
 }
 /// The `TicketForm` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
     pub id: Option<String>,
@@ -85,11 +85,12 @@ pub struct TicketForm {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketForm { id => "id", description_html => "description_html", fields => "fields"
-    skip_nulls, is_public => "is_public", name => "name", slug => "slug", url => "url" }
+    debug TicketForm { id => "id", description_html => "description_html", fields =>
+    "fields" skip_nulls, is_public => "is_public", name => "name", slug => "slug", url =>
+    "url" }
 }
 /// The `TicketFormField` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketFormField {
     /// Description HTML of this ticket form field.
     pub description_html: Option<String>,
@@ -101,11 +102,11 @@ pub struct TicketFormField {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketFormField { description_html => "description_html", name => "name", slug =>
-    "slug", type_ => "type" }
+    debug TicketFormField { description_html => "description_html", name => "name", slug
+    => "slug", type_ => "type" }
 }
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketFormsListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -113,6 +114,6 @@ pub struct TicketFormsListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketFormsListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
-    }
+    debug TicketFormsListMeta { next_cursor => "next_cursor", has_next_page =>
+    "has_next_page" }
 }

@@ -65,7 +65,7 @@ impl ::std::future::IntoFuture for UserRolesListRequest {
     }
 }
 /// The `UserRole` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserRole {
     /// Unique identifier of this user role.
     pub id: Option<String>,
@@ -75,10 +75,10 @@ pub struct UserRole {
     pub slug: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserRole { id => "id", name => "name", slug => "slug" }
+    debug UserRole { id => "id", name => "name", slug => "slug" }
 }
 /// Metadata returned by `user_roles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserRolesListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -86,5 +86,6 @@ pub struct UserRolesListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserRolesListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug UserRolesListMeta { next_cursor => "next_cursor", has_next_page =>
+    "has_next_page" }
 }

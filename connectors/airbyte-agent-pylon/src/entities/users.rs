@@ -103,7 +103,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.pagination.cursor`
     pub next_cursor: Option<String>,
@@ -111,5 +111,6 @@ pub struct UsersListMeta {
     pub has_next_page: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page" }
+    debug UsersListMeta { next_cursor => "next_cursor", has_next_page => "has_next_page"
+    }
 }

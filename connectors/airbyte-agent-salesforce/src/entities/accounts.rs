@@ -462,7 +462,7 @@ impl ::std::future::IntoFuture for AccountsSearchRequest {
     }
 }
 /// Metadata returned by `accounts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccountsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -470,5 +470,5 @@ pub struct AccountsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AccountsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug AccountsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

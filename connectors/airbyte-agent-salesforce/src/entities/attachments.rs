@@ -144,7 +144,7 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A legacy file attached to a record.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Attachment {
     /// Salesforce ID of the record.
     pub id: Option<String>,
@@ -160,11 +160,11 @@ pub struct Attachment {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Attachment { id => "Id", name => "Name", content_type => "ContentType", body_length
-    => "BodyLength", parent_id => "ParentId", attributes => "attributes" }
+    debug Attachment { id => "Id", name => "Name", content_type => "ContentType",
+    body_length => "BodyLength", parent_id => "ParentId", attributes => "attributes" }
 }
 /// Metadata returned by `attachments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AttachmentsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -172,5 +172,5 @@ pub struct AttachmentsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AttachmentsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug AttachmentsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

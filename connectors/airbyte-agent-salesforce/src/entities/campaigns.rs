@@ -434,7 +434,7 @@ impl ::std::future::IntoFuture for CampaignsSearchRequest {
     }
 }
 /// Campaign record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Campaign {
     /// `Id`
     pub id: Option<String>,
@@ -444,10 +444,10 @@ pub struct Campaign {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Campaign { id => "Id", name => "Name", attributes => "attributes" }
+    debug Campaign { id => "Id", name => "Name", attributes => "attributes" }
 }
 /// Metadata returned by `campaigns.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CampaignsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -455,5 +455,5 @@ pub struct CampaignsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CampaignsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug CampaignsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

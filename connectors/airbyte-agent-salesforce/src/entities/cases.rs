@@ -455,7 +455,7 @@ impl ::std::future::IntoFuture for CasesSearchRequest {
     }
 }
 /// Case record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Case {
     /// `Id`
     pub id: Option<String>,
@@ -467,11 +467,11 @@ pub struct Case {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Case { id => "Id", case_number => "CaseNumber", subject => "Subject", attributes =>
-    "attributes" }
+    debug Case { id => "Id", case_number => "CaseNumber", subject => "Subject",
+    attributes => "attributes" }
 }
 /// Metadata returned by `cases.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CasesListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -479,5 +479,5 @@ pub struct CasesListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CasesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug CasesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -448,7 +448,7 @@ impl ::std::future::IntoFuture for ContactsSearchRequest {
     }
 }
 /// Contact record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Contact {
     /// `Id`
     pub id: Option<String>,
@@ -458,10 +458,10 @@ pub struct Contact {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Contact { id => "Id", name => "Name", attributes => "attributes" }
+    debug Contact { id => "Id", name => "Name", attributes => "attributes" }
 }
 /// Metadata returned by `contacts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContactsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -469,5 +469,5 @@ pub struct ContactsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContactsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug ContactsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -146,7 +146,7 @@ impl ::std::future::IntoFuture for ContentVersionsDownloadRequest {
     }
 }
 /// One version of a file stored in Salesforce.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContentVersion {
     /// Salesforce ID of the record.
     pub id: Option<String>,
@@ -166,13 +166,13 @@ pub struct ContentVersion {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContentVersion { id => "Id", title => "Title", file_extension => "FileExtension",
-    content_size => "ContentSize", content_document_id => "ContentDocumentId",
-    version_number => "VersionNumber", is_latest => "IsLatest", attributes =>
-    "attributes" }
+    debug ContentVersion { id => "Id", title => "Title", file_extension =>
+    "FileExtension", content_size => "ContentSize", content_document_id =>
+    "ContentDocumentId", version_number => "VersionNumber", is_latest => "IsLatest",
+    attributes => "attributes" }
 }
 /// Metadata returned by `content_versions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ContentVersionsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -180,5 +180,6 @@ pub struct ContentVersionsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ContentVersionsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug ContentVersionsListMeta { done => "done", next_records_url => "nextRecordsUrl"
+    }
 }

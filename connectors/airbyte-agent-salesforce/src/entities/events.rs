@@ -375,7 +375,7 @@ impl ::std::future::IntoFuture for EventsSearchRequest {
     }
 }
 /// Event record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Event {
     /// `Id`
     pub id: Option<String>,
@@ -385,10 +385,10 @@ pub struct Event {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Event { id => "Id", subject => "Subject", attributes => "attributes" }
+    debug Event { id => "Id", subject => "Subject", attributes => "attributes" }
 }
 /// Metadata returned by `events.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EventsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -396,5 +396,5 @@ pub struct EventsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EventsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug EventsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

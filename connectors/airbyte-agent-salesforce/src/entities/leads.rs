@@ -525,7 +525,7 @@ impl ::std::future::IntoFuture for LeadsSearchRequest {
     }
 }
 /// Lead record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Lead {
     /// `Id`
     pub id: Option<String>,
@@ -535,10 +535,10 @@ pub struct Lead {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Lead { id => "Id", name => "Name", attributes => "attributes" }
+    debug Lead { id => "Id", name => "Name", attributes => "attributes" }
 }
 /// Metadata returned by `leads.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LeadsListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -546,5 +546,5 @@ pub struct LeadsListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    LeadsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug LeadsListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -303,7 +303,7 @@ impl ::std::future::IntoFuture for NotesSearchRequest {
     }
 }
 /// Note record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Note {
     /// `Id`
     pub id: Option<String>,
@@ -313,10 +313,10 @@ pub struct Note {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Note { id => "Id", title => "Title", attributes => "attributes" }
+    debug Note { id => "Id", title => "Title", attributes => "attributes" }
 }
 /// Metadata returned by `notes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NotesListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -324,5 +324,5 @@ pub struct NotesListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    NotesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug NotesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -409,7 +409,7 @@ impl ::std::future::IntoFuture for OpportunitiesSearchRequest {
     }
 }
 /// Opportunity record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Opportunity {
     /// `Id`
     pub id: Option<String>,
@@ -419,10 +419,10 @@ pub struct Opportunity {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    Opportunity { id => "Id", name => "Name", attributes => "attributes" }
+    debug Opportunity { id => "Id", name => "Name", attributes => "attributes" }
 }
 /// Metadata returned by `opportunities.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OpportunitiesListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -430,5 +430,5 @@ pub struct OpportunitiesListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OpportunitiesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug OpportunitiesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for OpportunityStagesGetRequest {
     }
 }
 /// A step of the sales process.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OpportunityStage {
     /// Salesforce ID of the record.
     pub id: Option<String>,
@@ -119,11 +119,11 @@ pub struct OpportunityStage {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    OpportunityStage { id => "Id", master_label => "MasterLabel", attributes =>
+    debug OpportunityStage { id => "Id", master_label => "MasterLabel", attributes =>
     "attributes" }
 }
 /// Metadata returned by `opportunity_stages.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OpportunityStagesListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -131,5 +131,6 @@ pub struct OpportunityStagesListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OpportunityStagesListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug OpportunityStagesListMeta { done => "done", next_records_url =>
+    "nextRecordsUrl" }
 }

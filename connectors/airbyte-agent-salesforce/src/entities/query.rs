@@ -60,7 +60,7 @@ impl ::std::future::IntoFuture for QueryListRequest {
     }
 }
 /// Result of a SOQL query.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct QueryResult {
     /// Number of records that match the query.
     pub total_size: Option<i64>,
@@ -72,11 +72,11 @@ pub struct QueryResult {
     pub records: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    QueryResult { total_size => "totalSize", done => "done", next_records_url =>
+    debug QueryResult { total_size => "totalSize", done => "done", next_records_url =>
     "nextRecordsUrl", records => "records" skip_nulls }
 }
 /// Metadata returned by `query.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct QueryListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -84,5 +84,5 @@ pub struct QueryListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    QueryListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug QueryListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

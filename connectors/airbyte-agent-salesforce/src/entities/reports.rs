@@ -102,7 +102,7 @@ impl ::std::future::IntoFuture for ReportsGetRequest {
     }
 }
 /// Report metadata from the Analytics API.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Report {
     /// Unique identifier of this report.
     pub id: Option<String>,
@@ -116,17 +116,17 @@ pub struct Report {
     pub instances_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Report { id => "id", name => "name", url => "url", describe_url => "describeUrl",
-    instances_url => "instancesUrl" }
+    debug Report { id => "id", name => "name", url => "url", describe_url =>
+    "describeUrl", instances_url => "instancesUrl" }
 }
 /// Metadata returned by `reports.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    ReportsListMeta {}
+    debug ReportsListMeta {}
 }
 /// Output of a report run: data rows, aggregates and metadata.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReportsRecord {
     /// Object type and API path of the record.
     pub attributes: Option<Map<String, Value>>,
@@ -146,8 +146,8 @@ pub struct ReportsRecord {
     pub all_data: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ReportsRecord { attributes => "attributes", report_metadata => "reportMetadata",
-    report_extended_metadata => "reportExtendedMetadata", fact_map => "factMap",
-    groupings_down => "groupingsDown", groupings_across => "groupingsAcross",
+    debug ReportsRecord { attributes => "attributes", report_metadata =>
+    "reportMetadata", report_extended_metadata => "reportExtendedMetadata", fact_map =>
+    "factMap", groupings_down => "groupingsDown", groupings_across => "groupingsAcross",
     has_detail_rows => "hasDetailRows", all_data => "allData" }
 }

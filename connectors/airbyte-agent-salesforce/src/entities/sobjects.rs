@@ -247,7 +247,7 @@ impl ::std::future::IntoFuture for SobjectsDeleteRequest {
     }
 }
 /// Description of one object type and what can be done with it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SObject {
     /// Name shown for the sobject.
     pub name: Option<String>,
@@ -273,14 +273,14 @@ pub struct SObject {
     pub urls: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    SObject { name => "name", label => "label", label_plural => "labelPlural", key_prefix
-    => "keyPrefix", custom => "custom", queryable => "queryable", searchable =>
-    "searchable", createable => "createable", updateable => "updateable", deletable =>
+    debug SObject { name => "name", label => "label", label_plural => "labelPlural",
+    key_prefix => "keyPrefix", custom => "custom", queryable => "queryable", searchable
+    => "searchable", createable => "createable", updateable => "updateable", deletable =>
     "deletable", urls => "urls" }
 }
 /// Metadata returned by `sobjects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SobjectsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    SobjectsListMeta {}
+    debug SobjectsListMeta {}
 }

@@ -392,7 +392,7 @@ impl ::std::future::IntoFuture for TasksSearchRequest {
     }
 }
 /// Metadata returned by `tasks.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TasksListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -400,5 +400,5 @@ pub struct TasksListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TasksListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug TasksListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

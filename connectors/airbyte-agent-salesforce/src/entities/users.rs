@@ -386,7 +386,7 @@ impl ::std::future::IntoFuture for UsersUpdateRequest {
     }
 }
 /// User record; list calls return the standard fields selected with FIELDS(STANDARD).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Salesforce ID of the record.
     pub id: Option<String>,
@@ -396,10 +396,10 @@ pub struct User {
     pub attributes: Option<AccountAttributes>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { id => "Id", name => "Name", attributes => "attributes" }
+    debug User { id => "Id", name => "Name", attributes => "attributes" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.done`
     pub done: Option<bool>,
@@ -407,5 +407,5 @@ pub struct UsersListMeta {
     pub next_records_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { done => "done", next_records_url => "nextRecordsUrl" }
+    debug UsersListMeta { done => "done", next_records_url => "nextRecordsUrl" }
 }

@@ -119,7 +119,7 @@ airbyte_agent_runtime::string_enum! {
     " `closed`"] Closed => "closed", #[doc = " `any`"] Any => "any" }
 }
 /// A checkout a customer started but did not finish.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AbandonedCheckout {
     /// Unique identifier of this abandoned checkout.
     pub id: Option<i64>,
@@ -213,8 +213,8 @@ pub struct AbandonedCheckout {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AbandonedCheckout { id => "id", token => "token", cart_token => "cart_token", email
-    => "email", gateway => "gateway", buyer_accepts_marketing =>
+    debug AbandonedCheckout { id => "id", token => "token", cart_token => "cart_token",
+    email => "email", gateway => "gateway", buyer_accepts_marketing =>
     "buyer_accepts_marketing", created_at => "created_at", updated_at => "updated_at",
     landing_site => "landing_site", note => "note", note_attributes => "note_attributes"
     skip_nulls, referring_site => "referring_site", shipping_lines => "shipping_lines"
@@ -235,11 +235,11 @@ airbyte_agent_runtime::impl_record! {
     "admin_graphql_api_id" }
 }
 /// Metadata returned by `abandoned_checkouts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AbandonedCheckoutsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    AbandonedCheckoutsListMeta { next_page_url => "next_page_url" }
+    debug AbandonedCheckoutsListMeta { next_page_url => "next_page_url" }
 }

@@ -264,7 +264,7 @@ impl ::std::future::IntoFuture for ArticlesDeleteRequest {
     }
 }
 /// A post in a blog.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Article {
     /// Unique identifier of this article.
     pub id: Option<i64>,
@@ -298,14 +298,14 @@ pub struct Article {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Article { id => "id", title => "title", handle => "handle", author => "author",
+    debug Article { id => "id", title => "title", handle => "handle", author => "author",
     blog_id => "blog_id", body_html => "body_html", summary_html => "summary_html", tags
     => "tags", template_suffix => "template_suffix", published_at => "published_at",
     user_id => "user_id", image => "image", created_at => "created_at", updated_at =>
     "updated_at", admin_graphql_api_id => "admin_graphql_api_id" }
 }
 /// The `ArticleImage` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticleImage {
     /// `src`
     pub src: Option<String>,
@@ -319,20 +319,20 @@ pub struct ArticleImage {
     pub created_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticleImage { src => "src", alt => "alt", width => "width", height => "height",
-    created_at => "created_at" }
+    debug ArticleImage { src => "src", alt => "alt", width => "width", height =>
+    "height", created_at => "created_at" }
 }
 /// Metadata returned by `articles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesListMeta { next_page_url => "next_page_url" }
+    debug ArticlesListMeta { next_page_url => "next_page_url" }
 }
 /// The `ArticlesCreateArticle` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesCreateArticle {
     /// Title of the post.
     pub title: Option<String>,
@@ -350,21 +350,21 @@ pub struct ArticlesCreateArticle {
     pub author: Option<ArticlesCreateArticleAuthor>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesCreateArticle { title => "title", blog_id => "blogId", body => "body", handle
-    => "handle", is_published => "isPublished", tags => "tags" skip_nulls, author =>
-    "author" }
+    debug ArticlesCreateArticle { title => "title", blog_id => "blogId", body => "body",
+    handle => "handle", is_published => "isPublished", tags => "tags" skip_nulls, author
+    => "author" }
 }
 /// Author of the post; Shopify requires it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesCreateArticleAuthor {
     /// Name shown as author (required).
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesCreateArticleAuthor { name => "name" }
+    debug ArticlesCreateArticleAuthor { name => "name" }
 }
 /// The `ArticlesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -372,10 +372,10 @@ pub struct ArticlesRecord {
     pub article: Option<GraphQlArticle>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesRecord { user_errors => "userErrors" skip_nulls, article => "article" }
+    debug ArticlesRecord { user_errors => "userErrors" skip_nulls, article => "article" }
 }
 /// The `GraphQlArticle` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlArticle {
     /// `id`
     pub id: Option<String>,
@@ -393,11 +393,11 @@ pub struct GraphQlArticle {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlArticle { id => "id", title => "title", handle => "handle", body => "body",
-    blog => "blog", created_at => "createdAt", updated_at => "updatedAt" }
+    debug GraphQlArticle { id => "id", title => "title", handle => "handle", body =>
+    "body", blog => "blog", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// The `ArticlesUpdateArticle` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesUpdateArticle {
     /// `title`
     pub title: Option<String>,
@@ -411,11 +411,11 @@ pub struct ArticlesUpdateArticle {
     pub tags: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesUpdateArticle { title => "title", body => "body", handle => "handle",
+    debug ArticlesUpdateArticle { title => "title", body => "body", handle => "handle",
     is_published => "isPublished", tags => "tags" skip_nulls }
 }
 /// The `ArticlesRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -423,6 +423,6 @@ pub struct ArticlesRecord2 {
     pub deleted_article_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesRecord2 { user_errors => "userErrors" skip_nulls, deleted_article_id =>
+    debug ArticlesRecord2 { user_errors => "userErrors" skip_nulls, deleted_article_id =>
     "deletedArticleId" }
 }

@@ -99,7 +99,7 @@ airbyte_agent_runtime::string_enum! {
     Canceled => "canceled" }
 }
 /// A movement in the Shopify Payments balance.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
     pub id: Option<i64>,
@@ -135,7 +135,7 @@ pub struct BalanceTransaction {
     pub adjustment_reason: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceTransaction { id => "id", type_ => "type", test => "test", payout_id =>
+    debug BalanceTransaction { id => "id", type_ => "type", test => "test", payout_id =>
     "payout_id", payout_status => "payout_status", currency => "currency", amount =>
     "amount", fee => "fee", net => "net", source_id => "source_id", source_type =>
     "source_type", source_order_id => "source_order_id", source_order_transaction_id =>
@@ -144,11 +144,11 @@ airbyte_agent_runtime::impl_record! {
     adjustment_reason => "adjustment_reason" }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceTransactionsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceTransactionsListMeta { next_page_url => "next_page_url" }
+    debug BalanceTransactionsListMeta { next_page_url => "next_page_url" }
 }

@@ -226,7 +226,7 @@ impl ::std::future::IntoFuture for BlogsDeleteRequest {
     }
 }
 /// A blog of the online store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Blog {
     /// Unique identifier of this blog.
     pub id: Option<i64>,
@@ -252,23 +252,23 @@ pub struct Blog {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Blog { id => "id", title => "title", handle => "handle", commentable =>
+    debug Blog { id => "id", title => "title", handle => "handle", commentable =>
     "commentable", feedburner => "feedburner", feedburner_location =>
     "feedburner_location", tags => "tags", template_suffix => "template_suffix",
     created_at => "created_at", updated_at => "updated_at", admin_graphql_api_id =>
     "admin_graphql_api_id" }
 }
 /// Metadata returned by `blogs.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlogsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlogsListMeta { next_page_url => "next_page_url" }
+    debug BlogsListMeta { next_page_url => "next_page_url" }
 }
 /// The `BlogsCreateBlog` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlogsCreateBlog {
     /// Title of the blog.
     pub title: Option<String>,
@@ -276,10 +276,10 @@ pub struct BlogsCreateBlog {
     pub handle: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlogsCreateBlog { title => "title", handle => "handle" }
+    debug BlogsCreateBlog { title => "title", handle => "handle" }
 }
 /// The `BlogsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlogsRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -287,10 +287,10 @@ pub struct BlogsRecord {
     pub blog: Option<GraphQlBlog>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlogsRecord { user_errors => "userErrors" skip_nulls, blog => "blog" }
+    debug BlogsRecord { user_errors => "userErrors" skip_nulls, blog => "blog" }
 }
 /// The `GraphQlBlog` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlBlog {
     /// `id`
     pub id: Option<String>,
@@ -302,11 +302,11 @@ pub struct GraphQlBlog {
     pub created_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlBlog { id => "id", title => "title", handle => "handle", created_at =>
+    debug GraphQlBlog { id => "id", title => "title", handle => "handle", created_at =>
     "createdAt" }
 }
 /// The `BlogsUpdateBlog` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlogsUpdateBlog {
     /// `title`
     pub title: Option<String>,
@@ -314,10 +314,10 @@ pub struct BlogsUpdateBlog {
     pub handle: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlogsUpdateBlog { title => "title", handle => "handle" }
+    debug BlogsUpdateBlog { title => "title", handle => "handle" }
 }
 /// The `BlogsRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BlogsRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -325,6 +325,6 @@ pub struct BlogsRecord2 {
     pub deleted_blog_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BlogsRecord2 { user_errors => "userErrors" skip_nulls, deleted_blog_id =>
+    debug BlogsRecord2 { user_errors => "userErrors" skip_nulls, deleted_blog_id =>
     "deletedBlogId" }
 }

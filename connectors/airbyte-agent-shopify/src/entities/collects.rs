@@ -123,7 +123,7 @@ impl ::std::future::IntoFuture for CollectsGetRequest {
     }
 }
 /// The link that places a product in a custom collection.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Collect {
     /// Unique identifier of this collect.
     pub id: Option<i64>,
@@ -141,16 +141,16 @@ pub struct Collect {
     pub sort_value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Collect { id => "id", collection_id => "collection_id", product_id => "product_id",
-    created_at => "created_at", updated_at => "updated_at", position => "position",
-    sort_value => "sort_value" }
+    debug Collect { id => "id", collection_id => "collection_id", product_id =>
+    "product_id", created_at => "created_at", updated_at => "updated_at", position =>
+    "position", sort_value => "sort_value" }
 }
 /// Metadata returned by `collects.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CollectsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CollectsListMeta { next_page_url => "next_page_url" }
+    debug CollectsListMeta { next_page_url => "next_page_url" }
 }

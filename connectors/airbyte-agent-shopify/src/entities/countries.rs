@@ -102,7 +102,7 @@ impl ::std::future::IntoFuture for CountriesGetRequest {
     }
 }
 /// A country the store ships to, with tax settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Country {
     /// Unique identifier of this country.
     pub id: Option<i64>,
@@ -118,15 +118,15 @@ pub struct Country {
     pub provinces: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Country { id => "id", name => "name", code => "code", tax_name => "tax_name", tax =>
-    "tax", provinces => "provinces" skip_nulls }
+    debug Country { id => "id", name => "name", code => "code", tax_name => "tax_name",
+    tax => "tax", provinces => "provinces" skip_nulls }
 }
 /// Metadata returned by `countries.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CountriesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CountriesListMeta { next_page_url => "next_page_url" }
+    debug CountriesListMeta { next_page_url => "next_page_url" }
 }

@@ -259,7 +259,7 @@ impl ::std::future::IntoFuture for CustomCollectionsDeleteRequest {
     }
 }
 /// A hand-picked group of products.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollection {
     /// Unique identifier of this custom collection.
     pub id: Option<i64>,
@@ -287,23 +287,23 @@ pub struct CustomCollection {
     pub products_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollection { id => "id", handle => "handle", title => "title", updated_at =>
-    "updated_at", body_html => "body_html", published_at => "published_at", sort_order =>
-    "sort_order", template_suffix => "template_suffix", published_scope =>
+    debug CustomCollection { id => "id", handle => "handle", title => "title", updated_at
+    => "updated_at", body_html => "body_html", published_at => "published_at", sort_order
+    => "sort_order", template_suffix => "template_suffix", published_scope =>
     "published_scope", admin_graphql_api_id => "admin_graphql_api_id", image => "image",
     products_count => "products_count" }
 }
 /// Metadata returned by `custom_collections.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsListMeta { next_page_url => "next_page_url" }
+    debug CustomCollectionsListMeta { next_page_url => "next_page_url" }
 }
 /// The `CustomCollectionsCreateInput` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsCreateInput {
     /// Title of the collection.
     pub title: Option<String>,
@@ -319,7 +319,7 @@ pub struct CustomCollectionsCreateInput {
     pub rule_set: Option<CustomCollectionsCreateInputRuleSet>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsCreateInput { title => "title", description_html =>
+    debug CustomCollectionsCreateInput { title => "title", description_html =>
     "descriptionHtml", handle => "handle", sort_order => "sortOrder", template_suffix =>
     "templateSuffix", rule_set => "ruleSet" }
 }
@@ -333,7 +333,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `PRICE_DESC`"] PriceDesc => "PRICE_DESC" }
 }
 /// Rules that fill a smart collection.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsCreateInputRuleSet {
     /// true when any rule suffices, false when all must match.
     pub applied_disjunctively: Option<bool>,
@@ -341,11 +341,11 @@ pub struct CustomCollectionsCreateInputRuleSet {
     pub rules: Option<Vec<CustomCollectionsCreateInputRuleSetRulesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsCreateInputRuleSet { applied_disjunctively =>
+    debug CustomCollectionsCreateInputRuleSet { applied_disjunctively =>
     "appliedDisjunctively", rules => "rules" skip_nulls }
 }
 /// The `CustomCollectionsCreateInputRuleSetRulesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     /// Column of this rule.
     pub column: Option<String>,
@@ -355,11 +355,11 @@ pub struct CustomCollectionsCreateInputRuleSetRulesItem {
     pub condition: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsCreateInputRuleSetRulesItem { column => "column", relation =>
+    debug CustomCollectionsCreateInputRuleSetRulesItem { column => "column", relation =>
     "relation", condition => "condition" }
 }
 /// The `CustomCollectionsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -367,11 +367,11 @@ pub struct CustomCollectionsRecord {
     pub collection: Option<CustomCollectionsRecordCollection>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsRecord { user_errors => "userErrors" skip_nulls, collection =>
+    debug CustomCollectionsRecord { user_errors => "userErrors" skip_nulls, collection =>
     "collection" }
 }
 /// The `CustomCollectionsRecordCollection` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsRecordCollection {
     /// `id`
     pub id: Option<String>,
@@ -389,12 +389,12 @@ pub struct CustomCollectionsRecordCollection {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsRecordCollection { id => "id", title => "title", handle => "handle",
-    description_html => "descriptionHtml", sort_order => "sortOrder", template_suffix =>
-    "templateSuffix", updated_at => "updatedAt" }
+    debug CustomCollectionsRecordCollection { id => "id", title => "title", handle =>
+    "handle", description_html => "descriptionHtml", sort_order => "sortOrder",
+    template_suffix => "templateSuffix", updated_at => "updatedAt" }
 }
 /// The `CustomCollectionsUpdateInput` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsUpdateInput {
     /// Global ID of the collection (gid://shopify/Collection/...).
     pub id: Option<String>,
@@ -408,11 +408,11 @@ pub struct CustomCollectionsUpdateInput {
     pub sort_order: Option<CustomCollectionsCreateInputSortOrder>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsUpdateInput { id => "id", title => "title", description_html =>
-    "descriptionHtml", handle => "handle", sort_order => "sortOrder" }
+    debug CustomCollectionsUpdateInput { id => "id", title => "title", description_html
+    => "descriptionHtml", handle => "handle", sort_order => "sortOrder" }
 }
 /// The `CustomCollectionsRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomCollectionsRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -420,6 +420,6 @@ pub struct CustomCollectionsRecord2 {
     pub deleted_collection_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomCollectionsRecord2 { user_errors => "userErrors" skip_nulls,
+    debug CustomCollectionsRecord2 { user_errors => "userErrors" skip_nulls,
     deleted_collection_id => "deletedCollectionId" }
 }

@@ -110,11 +110,11 @@ impl ::std::future::IntoFuture for CustomerAddressGetRequest {
     }
 }
 /// Metadata returned by `customer_address.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerAddressListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerAddressListMeta { next_page_url => "next_page_url" }
+    debug CustomerAddressListMeta { next_page_url => "next_page_url" }
 }

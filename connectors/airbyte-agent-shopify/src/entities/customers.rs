@@ -249,16 +249,16 @@ impl ::std::future::IntoFuture for CustomersDeleteRequest {
     }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersListMeta { next_page_url => "next_page_url" }
+    debug CustomersListMeta { next_page_url => "next_page_url" }
 }
 /// The new customer.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersCreateInput {
     /// Email address of the customer.
     pub email: Option<String>,
@@ -278,12 +278,12 @@ pub struct CustomersCreateInput {
     pub addresses: Option<Vec<CustomersCreateInputAddressesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersCreateInput { email => "email", first_name => "firstName", last_name =>
-    "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls, tax_exempt
-    => "taxExempt", addresses => "addresses" skip_nulls }
+    debug CustomersCreateInput { email => "email", first_name => "firstName", last_name
+    => "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls,
+    tax_exempt => "taxExempt", addresses => "addresses" skip_nulls }
 }
 /// The `CustomersCreateInputAddressesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersCreateInputAddressesItem {
     /// `address1`
     pub address1: Option<String>,
@@ -305,12 +305,12 @@ pub struct CustomersCreateInputAddressesItem {
     pub last_name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersCreateInputAddressesItem { address1 => "address1", address2 => "address2",
-    city => "city", province => "province", zip => "zip", country_code => "countryCode",
-    phone => "phone", first_name => "firstName", last_name => "lastName" }
+    debug CustomersCreateInputAddressesItem { address1 => "address1", address2 =>
+    "address2", city => "city", province => "province", zip => "zip", country_code =>
+    "countryCode", phone => "phone", first_name => "firstName", last_name => "lastName" }
 }
 /// The `CustomersRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -318,10 +318,11 @@ pub struct CustomersRecord {
     pub customer: Option<GraphQlCustomer>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersRecord { user_errors => "userErrors" skip_nulls, customer => "customer" }
+    debug CustomersRecord { user_errors => "userErrors" skip_nulls, customer =>
+    "customer" }
 }
 /// Graph ql customer structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlCustomer {
     /// Unique identifier of this graph ql customer.
     pub id: Option<String>,
@@ -345,12 +346,12 @@ pub struct GraphQlCustomer {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlCustomer { id => "id", email => "email", first_name => "firstName", last_name
-    => "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls,
+    debug GraphQlCustomer { id => "id", email => "email", first_name => "firstName",
+    last_name => "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls,
     tax_exempt => "taxExempt", created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// Customer fields to change, with the ID.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersUpdateInput {
     /// Global ID of the customer (gid://shopify/Customer/...).
     pub id: Option<String>,
@@ -370,12 +371,12 @@ pub struct CustomersUpdateInput {
     pub tax_exempt: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersUpdateInput { id => "id", email => "email", first_name => "firstName",
+    debug CustomersUpdateInput { id => "id", email => "email", first_name => "firstName",
     last_name => "lastName", phone => "phone", note => "note", tags => "tags" skip_nulls,
     tax_exempt => "taxExempt" }
 }
 /// The `CustomersRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -383,6 +384,6 @@ pub struct CustomersRecord2 {
     pub deleted_customer_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersRecord2 { user_errors => "userErrors" skip_nulls, deleted_customer_id =>
-    "deletedCustomerId" }
+    debug CustomersRecord2 { user_errors => "userErrors" skip_nulls, deleted_customer_id
+    => "deletedCustomerId" }
 }

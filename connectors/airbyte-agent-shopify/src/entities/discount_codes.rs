@@ -241,7 +241,7 @@ impl ::std::future::IntoFuture for DiscountCodesDeleteRequest {
     }
 }
 /// A code that customers enter to get the discount of a price rule.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCode {
     /// Unique identifier of this discount code.
     pub id: Option<i64>,
@@ -257,21 +257,21 @@ pub struct DiscountCode {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCode { id => "id", price_rule_id => "price_rule_id", code => "code",
+    debug DiscountCode { id => "id", price_rule_id => "price_rule_id", code => "code",
     usage_count => "usage_count", created_at => "created_at", updated_at => "updated_at"
     }
 }
 /// Metadata returned by `discount_codes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesListMeta { next_page_url => "next_page_url" }
+    debug DiscountCodesListMeta { next_page_url => "next_page_url" }
 }
 /// The `DiscountCodesCreateBasicCodeDiscount` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscount {
     /// Internal title of the discount.
     pub title: Option<String>,
@@ -291,21 +291,21 @@ pub struct DiscountCodesCreateBasicCodeDiscount {
     pub customer_gets: Option<DiscountCodesCreateBasicCodeDiscountCustomerGets>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesCreateBasicCodeDiscount { title => "title", code => "code", starts_at =>
-    "startsAt", ends_at => "endsAt", usage_limit => "usageLimit", customer_selection =>
-    "customerSelection", customer_gets => "customerGets" }
+    debug DiscountCodesCreateBasicCodeDiscount { title => "title", code => "code",
+    starts_at => "startsAt", ends_at => "endsAt", usage_limit => "usageLimit",
+    customer_selection => "customerSelection", customer_gets => "customerGets" }
 }
 /// Who may use the discount.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerSelection {
     /// true lets every customer use the discount.
     pub all: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesCreateBasicCodeDiscountCustomerSelection { all => "all" }
+    debug DiscountCodesCreateBasicCodeDiscountCustomerSelection { all => "all" }
 }
 /// What the discount gives and on which items.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     /// Discount value: a percentage or an amount.
     pub value: Option<DiscountCodesCreateBasicCodeDiscountCustomerGetsValue>,
@@ -313,11 +313,11 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGets {
     pub items: Option<DiscountCodesCreateBasicCodeDiscountCustomerSelection>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesCreateBasicCodeDiscountCustomerGets { value => "value", items => "items"
-    }
+    debug DiscountCodesCreateBasicCodeDiscountCustomerGets { value => "value", items =>
+    "items" }
 }
 /// Discount value: a percentage or an amount.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
     /// Percentage (numeric).
     pub percentage: Option<f64>,
@@ -327,11 +327,11 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValue {
     >,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesCreateBasicCodeDiscountCustomerGetsValue { percentage => "percentage",
-    discount_amount => "discountAmount" }
+    debug DiscountCodesCreateBasicCodeDiscountCustomerGetsValue { percentage =>
+    "percentage", discount_amount => "discountAmount" }
 }
 /// The `DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     /// `amount`
     pub amount: Option<String>,
@@ -339,11 +339,11 @@ pub struct DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount {
     pub applies_on_each_item: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount { amount =>
+    debug DiscountCodesCreateBasicCodeDiscountCustomerGetsValueDiscountAmount { amount =>
     "amount", applies_on_each_item => "appliesOnEachItem" }
 }
 /// The `DiscountCodesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -351,11 +351,11 @@ pub struct DiscountCodesRecord {
     pub code_discount_node: Option<DiscountCodesRecordCodeDiscountNode>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesRecord { user_errors => "userErrors" skip_nulls, code_discount_node =>
-    "codeDiscountNode" }
+    debug DiscountCodesRecord { user_errors => "userErrors" skip_nulls,
+    code_discount_node => "codeDiscountNode" }
 }
 /// The `DiscountCodesRecordCodeDiscountNode` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNode {
     /// `id`
     pub id: Option<String>,
@@ -363,10 +363,11 @@ pub struct DiscountCodesRecordCodeDiscountNode {
     pub code_discount: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscount>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesRecordCodeDiscountNode { id => "id", code_discount => "codeDiscount" }
+    debug DiscountCodesRecordCodeDiscountNode { id => "id", code_discount =>
+    "codeDiscount" }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscount` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     /// `title`
     pub title: Option<String>,
@@ -382,12 +383,12 @@ pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscount {
     pub codes: Option<DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesRecordCodeDiscountNodeCodeDiscount { title => "title", summary =>
+    debug DiscountCodesRecordCodeDiscountNodeCodeDiscount { title => "title", summary =>
     "summary", starts_at => "startsAt", ends_at => "endsAt", status => "status", codes =>
     "codes" }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     /// `nodes`
     pub nodes: Option<
@@ -395,19 +396,21 @@ pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes {
     >,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes { nodes => "nodes" skip_nulls }
+    debug DiscountCodesRecordCodeDiscountNodeCodeDiscountCodes { nodes => "nodes"
+    skip_nulls }
 }
 /// The `DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem {
     /// `code`
     pub code: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem { code => "code" }
+    debug DiscountCodesRecordCodeDiscountNodeCodeDiscountCodesNodesItem { code => "code"
+    }
 }
 /// The `DiscountCodesUpdateBasicCodeDiscount` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesUpdateBasicCodeDiscount {
     /// `title`
     pub title: Option<String>,
@@ -421,11 +424,11 @@ pub struct DiscountCodesUpdateBasicCodeDiscount {
     pub usage_limit: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesUpdateBasicCodeDiscount { title => "title", code => "code", starts_at =>
-    "startsAt", ends_at => "endsAt", usage_limit => "usageLimit" }
+    debug DiscountCodesUpdateBasicCodeDiscount { title => "title", code => "code",
+    starts_at => "startsAt", ends_at => "endsAt", usage_limit => "usageLimit" }
 }
 /// The `DiscountCodesRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DiscountCodesRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -433,6 +436,6 @@ pub struct DiscountCodesRecord2 {
     pub deleted_code_discount_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DiscountCodesRecord2 { user_errors => "userErrors" skip_nulls,
+    debug DiscountCodesRecord2 { user_errors => "userErrors" skip_nulls,
     deleted_code_discount_id => "deletedCodeDiscountId" }
 }

@@ -130,7 +130,7 @@ airbyte_agent_runtime::string_enum! {
     Won => "won", #[doc = " `lost`"] Lost => "lost" }
 }
 /// A chargeback or inquiry raised by a card holder.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Dispute {
     /// Unique identifier of this dispute.
     pub id: Option<i64>,
@@ -158,18 +158,18 @@ pub struct Dispute {
     pub initiated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Dispute { id => "id", order_id => "order_id", type_ => "type", amount => "amount",
-    currency => "currency", reason => "reason", network_reason_code =>
+    debug Dispute { id => "id", order_id => "order_id", type_ => "type", amount =>
+    "amount", currency => "currency", reason => "reason", network_reason_code =>
     "network_reason_code", status => "status", evidence_due_by => "evidence_due_by",
     evidence_sent_on => "evidence_sent_on", finalized_on => "finalized_on", initiated_at
     => "initiated_at" }
 }
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DisputesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DisputesListMeta { next_page_url => "next_page_url" }
+    debug DisputesListMeta { next_page_url => "next_page_url" }
 }

@@ -64,7 +64,7 @@ impl ::std::future::IntoFuture for DraftOrderCompleteUpdateRequest {
     }
 }
 /// The `DraftOrderCompleteRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrderCompleteRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -72,11 +72,11 @@ pub struct DraftOrderCompleteRecord {
     pub draft_order: Option<DraftOrderCompleteRecordDraftOrder>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrderCompleteRecord { user_errors => "userErrors" skip_nulls, draft_order =>
-    "draftOrder" }
+    debug DraftOrderCompleteRecord { user_errors => "userErrors" skip_nulls, draft_order
+    => "draftOrder" }
 }
 /// The `DraftOrderCompleteRecordDraftOrder` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrderCompleteRecordDraftOrder {
     /// `id`
     pub id: Option<String>,
@@ -88,11 +88,11 @@ pub struct DraftOrderCompleteRecordDraftOrder {
     pub order: Option<DraftOrderCompleteRecordDraftOrderOrder>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrderCompleteRecordDraftOrder { id => "id", name => "name", status => "status",
-    order => "order" }
+    debug DraftOrderCompleteRecordDraftOrder { id => "id", name => "name", status =>
+    "status", order => "order" }
 }
 /// The `DraftOrderCompleteRecordDraftOrderOrder` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrderCompleteRecordDraftOrderOrder {
     /// `id`
     pub id: Option<String>,
@@ -100,5 +100,5 @@ pub struct DraftOrderCompleteRecordDraftOrderOrder {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrderCompleteRecordDraftOrderOrder { id => "id", name => "name" }
+    debug DraftOrderCompleteRecordDraftOrderOrder { id => "id", name => "name" }
 }

@@ -254,7 +254,7 @@ airbyte_agent_runtime::string_enum! {
     "invoice_sent", #[doc = " `completed`"] Completed => "completed" }
 }
 /// An order that is not final yet, such as a quote.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrder {
     /// Unique identifier of this draft order.
     pub id: Option<i64>,
@@ -322,7 +322,7 @@ pub struct DraftOrder {
     pub created_on_api_version_handle: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrder { id => "id", note => "note", email => "email", taxes_included =>
+    debug DraftOrder { id => "id", note => "note", email => "email", taxes_included =>
     "taxes_included", currency => "currency", invoice_sent_at => "invoice_sent_at",
     created_at => "created_at", updated_at => "updated_at", tax_exempt => "tax_exempt",
     completed_at => "completed_at", name => "name", status => "status", line_items =>
@@ -338,16 +338,16 @@ airbyte_agent_runtime::impl_record! {
     "created_on_api_version_handle" }
 }
 /// Metadata returned by `draft_orders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrdersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrdersListMeta { next_page_url => "next_page_url" }
+    debug DraftOrdersListMeta { next_page_url => "next_page_url" }
 }
 /// The new draft order.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrdersCreateInput {
     /// Items of the order.
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
@@ -363,12 +363,12 @@ pub struct DraftOrdersCreateInput {
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrdersCreateInput { line_items => "lineItems" skip_nulls, customer_id =>
+    debug DraftOrdersCreateInput { line_items => "lineItems" skip_nulls, customer_id =>
     "customerId", email => "email", note => "note", tags => "tags" skip_nulls,
     shipping_address => "shippingAddress" }
 }
 /// The `DraftOrdersCreateInputLineItemsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrdersCreateInputLineItemsItem {
     /// Global ID of the variant being bought.
     pub variant_id: Option<String>,
@@ -380,11 +380,11 @@ pub struct DraftOrdersCreateInputLineItemsItem {
     pub original_unit_price: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrdersCreateInputLineItemsItem { variant_id => "variantId", quantity =>
+    debug DraftOrdersCreateInputLineItemsItem { variant_id => "variantId", quantity =>
     "quantity", title => "title", original_unit_price => "originalUnitPrice" }
 }
 /// The `DraftOrdersRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrdersRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -392,11 +392,11 @@ pub struct DraftOrdersRecord {
     pub draft_order: Option<GraphQlDraftOrder>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrdersRecord { user_errors => "userErrors" skip_nulls, draft_order =>
+    debug DraftOrdersRecord { user_errors => "userErrors" skip_nulls, draft_order =>
     "draftOrder" }
 }
 /// The `GraphQlDraftOrder` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlDraftOrder {
     /// `id`
     pub id: Option<String>,
@@ -416,12 +416,12 @@ pub struct GraphQlDraftOrder {
     pub currency_code: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlDraftOrder { id => "id", name => "name", email => "email", status => "status",
-    created_at => "createdAt", updated_at => "updatedAt", total_price => "totalPrice",
-    currency_code => "currencyCode" }
+    debug GraphQlDraftOrder { id => "id", name => "name", email => "email", status =>
+    "status", created_at => "createdAt", updated_at => "updatedAt", total_price =>
+    "totalPrice", currency_code => "currencyCode" }
 }
 /// Draft order fields to change.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrdersUpdateInput {
     /// `lineItems`
     pub line_items: Option<Vec<DraftOrdersCreateInputLineItemsItem>>,
@@ -433,11 +433,11 @@ pub struct DraftOrdersUpdateInput {
     pub tags: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrdersUpdateInput { line_items => "lineItems" skip_nulls, email => "email", note
-    => "note", tags => "tags" skip_nulls }
+    debug DraftOrdersUpdateInput { line_items => "lineItems" skip_nulls, email =>
+    "email", note => "note", tags => "tags" skip_nulls }
 }
 /// The `DraftOrdersRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DraftOrdersRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -445,6 +445,6 @@ pub struct DraftOrdersRecord2 {
     pub deleted_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DraftOrdersRecord2 { user_errors => "userErrors" skip_nulls, deleted_id =>
+    debug DraftOrdersRecord2 { user_errors => "userErrors" skip_nulls, deleted_id =>
     "deletedId" }
 }

@@ -105,7 +105,7 @@ impl ::std::future::IntoFuture for FulfillmentOrdersGetRequest {
     }
 }
 /// The work to ship items of an order from one location.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FulfillmentOrder {
     /// Unique identifier of this fulfillment order.
     pub id: Option<i64>,
@@ -145,7 +145,7 @@ pub struct FulfillmentOrder {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FulfillmentOrder { id => "id", shop_id => "shop_id", order_id => "order_id",
+    debug FulfillmentOrder { id => "id", shop_id => "shop_id", order_id => "order_id",
     assigned_location_id => "assigned_location_id", request_status => "request_status",
     status => "status", supported_actions => "supported_actions" skip_nulls, destination
     => "destination", line_items => "line_items" skip_nulls, fulfill_at => "fulfill_at",
@@ -156,11 +156,11 @@ airbyte_agent_runtime::impl_record! {
     "updated_at" }
 }
 /// Metadata returned by `fulfillment_orders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FulfillmentOrdersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FulfillmentOrdersListMeta { next_page_url => "next_page_url" }
+    debug FulfillmentOrdersListMeta { next_page_url => "next_page_url" }
 }

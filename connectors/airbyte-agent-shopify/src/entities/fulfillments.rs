@@ -145,11 +145,11 @@ impl ::std::future::IntoFuture for FulfillmentsGetRequest {
     }
 }
 /// Metadata returned by `fulfillments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FulfillmentsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    FulfillmentsListMeta { next_page_url => "next_page_url" }
+    debug FulfillmentsListMeta { next_page_url => "next_page_url" }
 }

@@ -63,7 +63,7 @@ impl ::std::future::IntoFuture for InventoryAdjustCreateRequest {
     }
 }
 /// The `InventoryAdjustCreateInput` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventoryAdjustCreateInput {
     /// Which quantity to change, such as available.
     pub name: Option<String>,
@@ -75,11 +75,11 @@ pub struct InventoryAdjustCreateInput {
     pub changes: Option<Vec<InventoryAdjustCreateInputChangesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventoryAdjustCreateInput { name => "name", reason => "reason",
+    debug InventoryAdjustCreateInput { name => "name", reason => "reason",
     reference_document_uri => "referenceDocumentUri", changes => "changes" skip_nulls }
 }
 /// The `InventoryAdjustCreateInputChangesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventoryAdjustCreateInputChangesItem {
     /// Global ID of the inventory item.
     pub inventory_item_id: Option<String>,
@@ -91,7 +91,7 @@ pub struct InventoryAdjustCreateInputChangesItem {
     pub change_from_quantity: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventoryAdjustCreateInputChangesItem { inventory_item_id => "inventoryItemId",
+    debug InventoryAdjustCreateInputChangesItem { inventory_item_id => "inventoryItemId",
     location_id => "locationId", delta => "delta", change_from_quantity =>
     "changeFromQuantity" }
 }

@@ -108,7 +108,7 @@ impl ::std::future::IntoFuture for InventoryItemsGetRequest {
     }
 }
 /// The stock-keeping record behind a variant, with SKU and cost.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventoryItem {
     /// Unique identifier of this inventory item.
     pub id: Option<i64>,
@@ -136,8 +136,8 @@ pub struct InventoryItem {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventoryItem { id => "id", sku => "sku", created_at => "created_at", updated_at =>
-    "updated_at", requires_shipping => "requires_shipping", cost => "cost",
+    debug InventoryItem { id => "id", sku => "sku", created_at => "created_at",
+    updated_at => "updated_at", requires_shipping => "requires_shipping", cost => "cost",
     country_code_of_origin => "country_code_of_origin", province_code_of_origin =>
     "province_code_of_origin", harmonized_system_code => "harmonized_system_code",
     tracked => "tracked", country_harmonized_system_codes =>
@@ -145,11 +145,11 @@ airbyte_agent_runtime::impl_record! {
     "admin_graphql_api_id" }
 }
 /// Metadata returned by `inventory_items.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventoryItemsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventoryItemsListMeta { next_page_url => "next_page_url" }
+    debug InventoryItemsListMeta { next_page_url => "next_page_url" }
 }

@@ -71,7 +71,7 @@ impl ::std::future::IntoFuture for InventoryLevelsListRequest {
     }
 }
 /// The quantity of one inventory item at one location.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventoryLevel {
     /// `inventory_item_id`
     pub inventory_item_id: Option<i64>,
@@ -85,16 +85,16 @@ pub struct InventoryLevel {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventoryLevel { inventory_item_id => "inventory_item_id", location_id =>
+    debug InventoryLevel { inventory_item_id => "inventory_item_id", location_id =>
     "location_id", available => "available", updated_at => "updated_at",
     admin_graphql_api_id => "admin_graphql_api_id" }
 }
 /// Metadata returned by `inventory_levels.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventoryLevelsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventoryLevelsListMeta { next_page_url => "next_page_url" }
+    debug InventoryLevelsListMeta { next_page_url => "next_page_url" }
 }

@@ -63,7 +63,7 @@ impl ::std::future::IntoFuture for InventorySetCreateRequest {
     }
 }
 /// The `InventorySetCreateInput` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventorySetCreateInput {
     /// Which quantity to set, such as available or on_hand.
     pub name: Option<String>,
@@ -75,11 +75,12 @@ pub struct InventorySetCreateInput {
     pub quantities: Option<Vec<InventorySetCreateInputQuantitiesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventorySetCreateInput { name => "name", reason => "reason", reference_document_uri
-    => "referenceDocumentUri", quantities => "quantities" skip_nulls }
+    debug InventorySetCreateInput { name => "name", reason => "reason",
+    reference_document_uri => "referenceDocumentUri", quantities => "quantities"
+    skip_nulls }
 }
 /// The `InventorySetCreateInputQuantitiesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InventorySetCreateInputQuantitiesItem {
     /// Global ID of the inventory item.
     pub inventory_item_id: Option<String>,
@@ -91,7 +92,7 @@ pub struct InventorySetCreateInputQuantitiesItem {
     pub change_from_quantity: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    InventorySetCreateInputQuantitiesItem { inventory_item_id => "inventoryItemId",
+    debug InventorySetCreateInputQuantitiesItem { inventory_item_id => "inventoryItemId",
     location_id => "locationId", quantity => "quantity", change_from_quantity =>
     "changeFromQuantity" }
 }

@@ -95,7 +95,7 @@ impl ::std::future::IntoFuture for LocationsGetRequest {
     }
 }
 /// A place that stocks or fulfills goods, such as a store or warehouse.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Location {
     /// Unique identifier of this location.
     pub id: Option<i64>,
@@ -137,7 +137,7 @@ pub struct Location {
     pub localized_province_name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Location { id => "id", name => "name", address1 => "address1", address2 =>
+    debug Location { id => "id", name => "name", address1 => "address1", address2 =>
     "address2", city => "city", zip => "zip", province => "province", country =>
     "country", phone => "phone", created_at => "created_at", updated_at => "updated_at",
     country_code => "country_code", country_name => "country_name", province_code =>
@@ -146,11 +146,11 @@ airbyte_agent_runtime::impl_record! {
     localized_province_name => "localized_province_name" }
 }
 /// Metadata returned by `locations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LocationsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    LocationsListMeta { next_page_url => "next_page_url" }
+    debug LocationsListMeta { next_page_url => "next_page_url" }
 }

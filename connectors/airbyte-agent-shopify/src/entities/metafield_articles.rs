@@ -73,11 +73,11 @@ impl ::std::future::IntoFuture for MetafieldArticlesListRequest {
     }
 }
 /// Metadata returned by `metafield_articles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldArticlesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldArticlesListMeta { next_page_url => "next_page_url" }
+    debug MetafieldArticlesListMeta { next_page_url => "next_page_url" }
 }

@@ -72,11 +72,11 @@ impl ::std::future::IntoFuture for MetafieldBlogsListRequest {
     }
 }
 /// Metadata returned by `metafield_blogs.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldBlogsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldBlogsListMeta { next_page_url => "next_page_url" }
+    debug MetafieldBlogsListMeta { next_page_url => "next_page_url" }
 }

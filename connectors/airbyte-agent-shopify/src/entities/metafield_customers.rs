@@ -93,11 +93,11 @@ impl ::std::future::IntoFuture for MetafieldCustomersListRequest {
     }
 }
 /// Metadata returned by `metafield_customers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldCustomersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldCustomersListMeta { next_page_url => "next_page_url" }
+    debug MetafieldCustomersListMeta { next_page_url => "next_page_url" }
 }

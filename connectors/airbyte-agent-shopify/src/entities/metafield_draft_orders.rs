@@ -93,11 +93,11 @@ impl ::std::future::IntoFuture for MetafieldDraftOrdersListRequest {
     }
 }
 /// Metadata returned by `metafield_draft_orders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldDraftOrdersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldDraftOrdersListMeta { next_page_url => "next_page_url" }
+    debug MetafieldDraftOrdersListMeta { next_page_url => "next_page_url" }
 }

@@ -93,11 +93,11 @@ impl ::std::future::IntoFuture for MetafieldLocationsListRequest {
     }
 }
 /// Metadata returned by `metafield_locations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldLocationsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldLocationsListMeta { next_page_url => "next_page_url" }
+    debug MetafieldLocationsListMeta { next_page_url => "next_page_url" }
 }

@@ -93,11 +93,11 @@ impl ::std::future::IntoFuture for MetafieldOrdersListRequest {
     }
 }
 /// Metadata returned by `metafield_orders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldOrdersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldOrdersListMeta { next_page_url => "next_page_url" }
+    debug MetafieldOrdersListMeta { next_page_url => "next_page_url" }
 }

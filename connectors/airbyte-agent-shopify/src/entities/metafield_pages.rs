@@ -72,11 +72,11 @@ impl ::std::future::IntoFuture for MetafieldPagesListRequest {
     }
 }
 /// Metadata returned by `metafield_pages.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldPagesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldPagesListMeta { next_page_url => "next_page_url" }
+    debug MetafieldPagesListMeta { next_page_url => "next_page_url" }
 }

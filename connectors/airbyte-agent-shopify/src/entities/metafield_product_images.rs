@@ -108,11 +108,11 @@ airbyte_agent_runtime::string_enum! {
     ProductImage => "product_image" }
 }
 /// Metadata returned by `metafield_product_images.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldProductImagesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldProductImagesListMeta { next_page_url => "next_page_url" }
+    debug MetafieldProductImagesListMeta { next_page_url => "next_page_url" }
 }

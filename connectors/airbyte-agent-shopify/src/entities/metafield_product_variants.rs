@@ -94,11 +94,11 @@ impl ::std::future::IntoFuture for MetafieldProductVariantsListRequest {
     }
 }
 /// Metadata returned by `metafield_product_variants.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldProductVariantsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldProductVariantsListMeta { next_page_url => "next_page_url" }
+    debug MetafieldProductVariantsListMeta { next_page_url => "next_page_url" }
 }

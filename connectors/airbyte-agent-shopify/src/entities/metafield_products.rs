@@ -93,11 +93,11 @@ impl ::std::future::IntoFuture for MetafieldProductsListRequest {
     }
 }
 /// Metadata returned by `metafield_products.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldProductsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldProductsListMeta { next_page_url => "next_page_url" }
+    debug MetafieldProductsListMeta { next_page_url => "next_page_url" }
 }

@@ -135,11 +135,11 @@ impl ::std::future::IntoFuture for MetafieldShopsGetRequest {
     }
 }
 /// Metadata returned by `metafield_shops.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldShopsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldShopsListMeta { next_page_url => "next_page_url" }
+    debug MetafieldShopsListMeta { next_page_url => "next_page_url" }
 }

@@ -97,11 +97,11 @@ impl ::std::future::IntoFuture for MetafieldSmartCollectionsListRequest {
     }
 }
 /// Metadata returned by `metafield_smart_collections.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldSmartCollectionsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldSmartCollectionsListMeta { next_page_url => "next_page_url" }
+    debug MetafieldSmartCollectionsListMeta { next_page_url => "next_page_url" }
 }

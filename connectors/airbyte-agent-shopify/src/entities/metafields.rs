@@ -99,7 +99,7 @@ impl ::std::future::IntoFuture for MetafieldsDeleteRequest {
     }
 }
 /// The `MetafieldsCreateMetafieldsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldsCreateMetafieldsItem {
     /// Namespace of the metafield, such as custom.
     pub namespace: Option<String>,
@@ -113,11 +113,11 @@ pub struct MetafieldsCreateMetafieldsItem {
     pub owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldsCreateMetafieldsItem { namespace => "namespace", key => "key", type_ =>
-    "type", value => "value", owner_id => "ownerId" }
+    debug MetafieldsCreateMetafieldsItem { namespace => "namespace", key => "key", type_
+    => "type", value => "value", owner_id => "ownerId" }
 }
 /// The `MetafieldsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldsRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -125,11 +125,11 @@ pub struct MetafieldsRecord {
     pub metafields: Option<Vec<MetafieldsRecordMetafieldsItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldsRecord { user_errors => "userErrors" skip_nulls, metafields => "metafields"
-    skip_nulls }
+    debug MetafieldsRecord { user_errors => "userErrors" skip_nulls, metafields =>
+    "metafields" skip_nulls }
 }
 /// The `MetafieldsRecordMetafieldsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldsRecordMetafieldsItem {
     /// `id`
     pub id: Option<String>,
@@ -145,11 +145,11 @@ pub struct MetafieldsRecordMetafieldsItem {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldsRecordMetafieldsItem { id => "id", namespace => "namespace", key => "key",
-    value => "value", type_ => "type", updated_at => "updatedAt" }
+    debug MetafieldsRecordMetafieldsItem { id => "id", namespace => "namespace", key =>
+    "key", value => "value", type_ => "type", updated_at => "updatedAt" }
 }
 /// The `MetafieldsDeleteMetafieldsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldsDeleteMetafieldsItem {
     /// Global ID of the resource that owns the metafield.
     pub owner_id: Option<String>,
@@ -159,11 +159,11 @@ pub struct MetafieldsDeleteMetafieldsItem {
     pub key: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldsDeleteMetafieldsItem { owner_id => "ownerId", namespace => "namespace", key
-    => "key" }
+    debug MetafieldsDeleteMetafieldsItem { owner_id => "ownerId", namespace =>
+    "namespace", key => "key" }
 }
 /// The `MetafieldsRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldsRecord2 {
     /// `deletedMetafields`
     pub deleted_metafields: Option<Vec<MetafieldsRecord2DeletedMetafieldsItem>>,
@@ -171,11 +171,11 @@ pub struct MetafieldsRecord2 {
     pub user_errors: Option<Vec<GraphQlUserError>>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldsRecord2 { deleted_metafields => "deletedMetafields" skip_nulls, user_errors
-    => "userErrors" skip_nulls }
+    debug MetafieldsRecord2 { deleted_metafields => "deletedMetafields" skip_nulls,
+    user_errors => "userErrors" skip_nulls }
 }
 /// The `MetafieldsRecord2DeletedMetafieldsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MetafieldsRecord2DeletedMetafieldsItem {
     /// `key`
     pub key: Option<String>,
@@ -185,6 +185,6 @@ pub struct MetafieldsRecord2DeletedMetafieldsItem {
     pub owner_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MetafieldsRecord2DeletedMetafieldsItem { key => "key", namespace => "namespace",
-    owner_id => "ownerId" }
+    debug MetafieldsRecord2DeletedMetafieldsItem { key => "key", namespace =>
+    "namespace", owner_id => "ownerId" }
 }

@@ -108,11 +108,11 @@ impl ::std::future::IntoFuture for OrderRefundsGetRequest {
     }
 }
 /// Metadata returned by `order_refunds.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrderRefundsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrderRefundsListMeta { next_page_url => "next_page_url" }
+    debug OrderRefundsListMeta { next_page_url => "next_page_url" }
 }

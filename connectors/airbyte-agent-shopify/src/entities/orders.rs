@@ -326,7 +326,7 @@ airbyte_agent_runtime::string_enum! {
     "unfulfilled" }
 }
 /// An order placed in the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Order {
     /// Unique identifier of this order.
     pub id: Option<i64>,
@@ -516,7 +516,7 @@ pub struct Order {
     pub billing_address: Option<OrderAddress>,
 }
 airbyte_agent_runtime::impl_record! {
-    Order { id => "id", admin_graphql_api_id => "admin_graphql_api_id", app_id =>
+    debug Order { id => "id", admin_graphql_api_id => "admin_graphql_api_id", app_id =>
     "app_id", browser_ip => "browser_ip", buyer_accepts_marketing =>
     "buyer_accepts_marketing", cancel_reason => "cancel_reason", cancelled_at =>
     "cancelled_at", cart_token => "cart_token", checkout_id => "checkout_id",
@@ -567,16 +567,16 @@ airbyte_agent_runtime::impl_record! {
     "billing_address" }
 }
 /// Metadata returned by `orders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersListMeta { next_page_url => "next_page_url" }
+    debug OrdersListMeta { next_page_url => "next_page_url" }
 }
 /// The new order.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersCreateOrder {
     /// Items of the order.
     pub line_items: Option<Vec<OrdersCreateOrderLineItemsItem>>,
@@ -592,12 +592,12 @@ pub struct OrdersCreateOrder {
     pub shipping_address: Option<OrdersCreateOrderShippingAddress>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersCreateOrder { line_items => "lineItems" skip_nulls, customer_id =>
+    debug OrdersCreateOrder { line_items => "lineItems" skip_nulls, customer_id =>
     "customerId", email => "email", note => "note", tags => "tags" skip_nulls,
     shipping_address => "shippingAddress" }
 }
 /// The `OrdersCreateOrderLineItemsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersCreateOrderLineItemsItem {
     /// Global ID of the variant being bought.
     pub variant_id: Option<String>,
@@ -609,20 +609,20 @@ pub struct OrdersCreateOrderLineItemsItem {
     pub price_set: Option<OrdersCreateOrderLineItemsItemPriceSet>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersCreateOrderLineItemsItem { variant_id => "variantId", quantity => "quantity",
-    title => "title", price_set => "priceSet" }
+    debug OrdersCreateOrderLineItemsItem { variant_id => "variantId", quantity =>
+    "quantity", title => "title", price_set => "priceSet" }
 }
 /// The `OrdersCreateOrderLineItemsItemPriceSet` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersCreateOrderLineItemsItemPriceSet {
     /// `shopMoney`
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersCreateOrderLineItemsItemPriceSet { shop_money => "shopMoney" }
+    debug OrdersCreateOrderLineItemsItemPriceSet { shop_money => "shopMoney" }
 }
 /// The `OrdersCreateOrderLineItemsItemPriceSetShopMoney` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     /// `amount`
     pub amount: Option<String>,
@@ -630,11 +630,11 @@ pub struct OrdersCreateOrderLineItemsItemPriceSetShopMoney {
     pub currency_code: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersCreateOrderLineItemsItemPriceSetShopMoney { amount => "amount", currency_code
-    => "currencyCode" }
+    debug OrdersCreateOrderLineItemsItemPriceSetShopMoney { amount => "amount",
+    currency_code => "currencyCode" }
 }
 /// The `OrdersCreateOrderShippingAddress` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersCreateOrderShippingAddress {
     /// `address1`
     pub address1: Option<String>,
@@ -652,18 +652,18 @@ pub struct OrdersCreateOrderShippingAddress {
     pub last_name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersCreateOrderShippingAddress { address1 => "address1", city => "city",
+    debug OrdersCreateOrderShippingAddress { address1 => "address1", city => "city",
     province_code => "provinceCode", zip => "zip", country_code => "countryCode",
     first_name => "firstName", last_name => "lastName" }
 }
 /// How the order affects inventory.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersCreateOptions {
     /// `inventoryBehaviour`
     pub inventory_behaviour: Option<OrdersCreateOptionsInventoryBehaviour>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersCreateOptions { inventory_behaviour => "inventoryBehaviour" }
+    debug OrdersCreateOptions { inventory_behaviour => "inventoryBehaviour" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `OrdersCreateOptionsInventoryBehaviour`."] pub enum
@@ -673,7 +673,7 @@ airbyte_agent_runtime::string_enum! {
     DecrementObeyingPolicy => "DECREMENT_OBEYING_POLICY" }
 }
 /// The `OrdersRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -681,10 +681,10 @@ pub struct OrdersRecord {
     pub order: Option<GraphQlOrder>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersRecord { user_errors => "userErrors" skip_nulls, order => "order" }
+    debug OrdersRecord { user_errors => "userErrors" skip_nulls, order => "order" }
 }
 /// The `GraphQlOrder` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlOrder {
     /// `id`
     pub id: Option<String>,
@@ -702,22 +702,22 @@ pub struct GraphQlOrder {
     pub total_price_set: Option<GraphQlOrderTotalPriceSet>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlOrder { id => "id", name => "name", email => "email", created_at =>
+    debug GraphQlOrder { id => "id", name => "name", email => "email", created_at =>
     "createdAt", display_financial_status => "displayFinancialStatus",
     display_fulfillment_status => "displayFulfillmentStatus", total_price_set =>
     "totalPriceSet" }
 }
 /// The `GraphQlOrderTotalPriceSet` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlOrderTotalPriceSet {
     /// `shopMoney`
     pub shop_money: Option<OrdersCreateOrderLineItemsItemPriceSetShopMoney>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlOrderTotalPriceSet { shop_money => "shopMoney" }
+    debug GraphQlOrderTotalPriceSet { shop_money => "shopMoney" }
 }
 /// The `OrdersUpdateInput` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersUpdateInput {
     /// Global ID of the order (gid://shopify/Order/...).
     pub id: Option<String>,
@@ -731,11 +731,11 @@ pub struct OrdersUpdateInput {
     pub shipping_address: Option<OrdersUpdateInputShippingAddress>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersUpdateInput { id => "id", email => "email", note => "note", tags => "tags"
-    skip_nulls, shipping_address => "shippingAddress" }
+    debug OrdersUpdateInput { id => "id", email => "email", note => "note", tags =>
+    "tags" skip_nulls, shipping_address => "shippingAddress" }
 }
 /// The `OrdersRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -743,10 +743,10 @@ pub struct OrdersRecord2 {
     pub order: Option<OrdersRecord2Order>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersRecord2 { user_errors => "userErrors" skip_nulls, order => "order" }
+    debug OrdersRecord2 { user_errors => "userErrors" skip_nulls, order => "order" }
 }
 /// The `OrdersRecord2Order` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersRecord2Order {
     /// `id`
     pub id: Option<String>,
@@ -766,9 +766,10 @@ pub struct OrdersRecord2Order {
     pub display_fulfillment_status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersRecord2Order { id => "id", name => "name", email => "email", note => "note",
-    tags => "tags" skip_nulls, created_at => "createdAt", display_financial_status =>
-    "displayFinancialStatus", display_fulfillment_status => "displayFulfillmentStatus" }
+    debug OrdersRecord2Order { id => "id", name => "name", email => "email", note =>
+    "note", tags => "tags" skip_nulls, created_at => "createdAt",
+    display_financial_status => "displayFinancialStatus", display_fulfillment_status =>
+    "displayFulfillmentStatus" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc =
@@ -779,7 +780,7 @@ airbyte_agent_runtime::string_enum! {
     = " `STAFF`"] Staff => "STAFF" }
 }
 /// The `OrdersRecord3` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersRecord3 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -789,11 +790,11 @@ pub struct OrdersRecord3 {
     pub job: Option<OrdersRecord3Job>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersRecord3 { user_errors => "userErrors" skip_nulls, order_cancel_user_errors =>
-    "orderCancelUserErrors" skip_nulls, job => "job" }
+    debug OrdersRecord3 { user_errors => "userErrors" skip_nulls,
+    order_cancel_user_errors => "orderCancelUserErrors" skip_nulls, job => "job" }
 }
 /// The `OrdersRecord3Job` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersRecord3Job {
     /// `id`
     pub id: Option<String>,
@@ -801,5 +802,5 @@ pub struct OrdersRecord3Job {
     pub done: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersRecord3Job { id => "id", done => "done" }
+    debug OrdersRecord3Job { id => "id", done => "done" }
 }

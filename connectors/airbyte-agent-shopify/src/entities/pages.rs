@@ -261,7 +261,7 @@ impl ::std::future::IntoFuture for PagesDeleteRequest {
     }
 }
 /// A content page of the online store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Page2 {
     /// Unique identifier of this page.
     pub id: Option<i64>,
@@ -285,22 +285,22 @@ pub struct Page2 {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Page2 { id => "id", title => "title", handle => "handle", body_html => "body_html",
-    author => "author", template_suffix => "template_suffix", published_at =>
-    "published_at", created_at => "created_at", updated_at => "updated_at",
+    debug Page2 { id => "id", title => "title", handle => "handle", body_html =>
+    "body_html", author => "author", template_suffix => "template_suffix", published_at
+    => "published_at", created_at => "created_at", updated_at => "updated_at",
     admin_graphql_api_id => "admin_graphql_api_id" }
 }
 /// Metadata returned by `pages.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesListMeta { next_page_url => "next_page_url" }
+    debug PagesListMeta { next_page_url => "next_page_url" }
 }
 /// The `PagesCreatePage` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesCreatePage {
     /// Title of the page.
     pub title: Option<String>,
@@ -312,11 +312,11 @@ pub struct PagesCreatePage {
     pub is_published: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesCreatePage { title => "title", body => "body", handle => "handle", is_published
-    => "isPublished" }
+    debug PagesCreatePage { title => "title", body => "body", handle => "handle",
+    is_published => "isPublished" }
 }
 /// The `PagesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -324,10 +324,10 @@ pub struct PagesRecord {
     pub page: Option<GraphQlPage>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesRecord { user_errors => "userErrors" skip_nulls, page => "page" }
+    debug PagesRecord { user_errors => "userErrors" skip_nulls, page => "page" }
 }
 /// The `GraphQlPage` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlPage {
     /// `id`
     pub id: Option<String>,
@@ -343,11 +343,11 @@ pub struct GraphQlPage {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlPage { id => "id", title => "title", handle => "handle", body => "body",
+    debug GraphQlPage { id => "id", title => "title", handle => "handle", body => "body",
     created_at => "createdAt", updated_at => "updatedAt" }
 }
 /// The `PagesUpdatePage` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesUpdatePage {
     /// `title`
     pub title: Option<String>,
@@ -359,11 +359,11 @@ pub struct PagesUpdatePage {
     pub is_published: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesUpdatePage { title => "title", body => "body", handle => "handle", is_published
-    => "isPublished" }
+    debug PagesUpdatePage { title => "title", body => "body", handle => "handle",
+    is_published => "isPublished" }
 }
 /// The `PagesRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PagesRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -371,6 +371,6 @@ pub struct PagesRecord2 {
     pub deleted_page_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PagesRecord2 { user_errors => "userErrors" skip_nulls, deleted_page_id =>
+    debug PagesRecord2 { user_errors => "userErrors" skip_nulls, deleted_page_id =>
     "deletedPageId" }
 }

@@ -139,7 +139,7 @@ impl ::std::future::IntoFuture for PriceRulesGetRequest {
     }
 }
 /// A rule that defines a discount and who may use it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PriceRule {
     /// Unique identifier of this price rule.
     pub id: Option<i64>,
@@ -203,7 +203,7 @@ pub struct PriceRule {
     pub admin_graphql_api_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PriceRule { id => "id", value_type => "value_type", value => "value",
+    debug PriceRule { id => "id", value_type => "value_type", value => "value",
     customer_selection => "customer_selection", target_type => "target_type",
     target_selection => "target_selection", allocation_method => "allocation_method",
     allocation_limit => "allocation_limit", once_per_customer => "once_per_customer",
@@ -225,11 +225,11 @@ airbyte_agent_runtime::impl_record! {
     "admin_graphql_api_id" }
 }
 /// Metadata returned by `price_rules.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PriceRulesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PriceRulesListMeta { next_page_url => "next_page_url" }
+    debug PriceRulesListMeta { next_page_url => "next_page_url" }
 }

@@ -110,11 +110,11 @@ impl ::std::future::IntoFuture for ProductImagesGetRequest {
     }
 }
 /// Metadata returned by `product_images.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductImagesListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductImagesListMeta { next_page_url => "next_page_url" }
+    debug ProductImagesListMeta { next_page_url => "next_page_url" }
 }

@@ -242,16 +242,16 @@ impl ::std::future::IntoFuture for ProductVariantsDeleteRequest {
     }
 }
 /// Metadata returned by `product_variants.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsListMeta { next_page_url => "next_page_url" }
+    debug ProductVariantsListMeta { next_page_url => "next_page_url" }
 }
 /// The `ProductVariantsCreateVariantsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsCreateVariantsItem {
     /// Price of the variant.
     pub price: Option<String>,
@@ -265,21 +265,21 @@ pub struct ProductVariantsCreateVariantsItem {
     pub option_values: Option<Vec<ProductVariantsCreateVariantsItemOptionValuesItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsCreateVariantsItem { price => "price", barcode => "barcode",
+    debug ProductVariantsCreateVariantsItem { price => "price", barcode => "barcode",
     compare_at_price => "compareAtPrice", inventory_item => "inventoryItem",
     option_values => "optionValues" skip_nulls }
 }
 /// Stock-keeping data of the variant; the SKU is set here, not on the variant itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsCreateVariantsItemInventoryItem {
     /// SKU of the inventory item.
     pub sku: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsCreateVariantsItemInventoryItem { sku => "sku" }
+    debug ProductVariantsCreateVariantsItemInventoryItem { sku => "sku" }
 }
 /// The `ProductVariantsCreateVariantsItemOptionValuesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsCreateVariantsItemOptionValuesItem {
     /// Name of the option, such as Color, Size or Title.
     pub option_name: Option<String>,
@@ -287,11 +287,11 @@ pub struct ProductVariantsCreateVariantsItemOptionValuesItem {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsCreateVariantsItemOptionValuesItem { option_name => "optionName", name
-    => "name" }
+    debug ProductVariantsCreateVariantsItemOptionValuesItem { option_name =>
+    "optionName", name => "name" }
 }
 /// The `ProductVariantsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -299,11 +299,11 @@ pub struct ProductVariantsRecord {
     pub product_variants: Option<Vec<GraphQlProductVariant>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsRecord { user_errors => "userErrors" skip_nulls, product_variants =>
-    "productVariants" skip_nulls }
+    debug ProductVariantsRecord { user_errors => "userErrors" skip_nulls,
+    product_variants => "productVariants" skip_nulls }
 }
 /// The `GraphQlProductVariant` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlProductVariant {
     /// `id`
     pub id: Option<String>,
@@ -321,12 +321,12 @@ pub struct GraphQlProductVariant {
     pub inventory_quantity: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlProductVariant { id => "id", title => "title", price => "price", sku => "sku",
-    barcode => "barcode", compare_at_price => "compareAtPrice", inventory_quantity =>
-    "inventoryQuantity" }
+    debug GraphQlProductVariant { id => "id", title => "title", price => "price", sku =>
+    "sku", barcode => "barcode", compare_at_price => "compareAtPrice", inventory_quantity
+    => "inventoryQuantity" }
 }
 /// The `ProductVariantsUpdateVariantsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsUpdateVariantsItem {
     /// Global ID of the variant (gid://shopify/ProductVariant/...).
     pub id: Option<String>,
@@ -340,11 +340,11 @@ pub struct ProductVariantsUpdateVariantsItem {
     pub inventory_item: Option<ProductVariantsCreateVariantsItemInventoryItem>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsUpdateVariantsItem { id => "id", price => "price", barcode =>
+    debug ProductVariantsUpdateVariantsItem { id => "id", price => "price", barcode =>
     "barcode", compare_at_price => "compareAtPrice", inventory_item => "inventoryItem" }
 }
 /// The `ProductVariantsRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductVariantsRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -352,6 +352,6 @@ pub struct ProductVariantsRecord2 {
     pub product: Option<ProductVariantsRecord2Product>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductVariantsRecord2 { user_errors => "userErrors" skip_nulls, product => "product"
-    }
+    debug ProductVariantsRecord2 { user_errors => "userErrors" skip_nulls, product =>
+    "product" }
 }

@@ -289,7 +289,7 @@ airbyte_agent_runtime::string_enum! {
     = " `draft`"] Draft => "draft" }
 }
 /// A product in the catalog.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Product {
     /// Unique identifier of this product.
     pub id: Option<i64>,
@@ -329,25 +329,25 @@ pub struct Product {
     pub image: Option<ProductImage>,
 }
 airbyte_agent_runtime::impl_record! {
-    Product { id => "id", title => "title", body_html => "body_html", vendor => "vendor",
-    product_type => "product_type", created_at => "created_at", handle => "handle",
-    updated_at => "updated_at", published_at => "published_at", template_suffix =>
-    "template_suffix", published_scope => "published_scope", tags => "tags", status =>
+    debug Product { id => "id", title => "title", body_html => "body_html", vendor =>
+    "vendor", product_type => "product_type", created_at => "created_at", handle =>
+    "handle", updated_at => "updated_at", published_at => "published_at", template_suffix
+    => "template_suffix", published_scope => "published_scope", tags => "tags", status =>
     "status", admin_graphql_api_id => "admin_graphql_api_id", variants => "variants"
     skip_nulls, options => "options" skip_nulls, images => "images" skip_nulls, image =>
     "image" }
 }
 /// Metadata returned by `products.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsListMeta { next_page_url => "next_page_url" }
+    debug ProductsListMeta { next_page_url => "next_page_url" }
 }
 /// The new product.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsCreateProduct {
     /// Product title.
     pub title: Option<String>,
@@ -363,9 +363,9 @@ pub struct ProductsCreateProduct {
     pub status: Option<ProductsCreateProductStatus>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsCreateProduct { title => "title", description_html => "descriptionHtml",
-    vendor => "vendor", product_type => "productType", tags => "tags" skip_nulls, status
-    => "status" }
+    debug ProductsCreateProduct { title => "title", description_html =>
+    "descriptionHtml", vendor => "vendor", product_type => "productType", tags => "tags"
+    skip_nulls, status => "status" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " ACTIVE, ARCHIVED or DRAFT."] pub enum ProductsCreateProductStatus { #[doc =
@@ -373,7 +373,7 @@ airbyte_agent_runtime::string_enum! {
     = " `DRAFT`"] Draft => "DRAFT" }
 }
 /// The `ProductsCreateMediaItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsCreateMediaItem {
     /// URL the media is fetched from.
     pub original_source: Option<String>,
@@ -381,8 +381,8 @@ pub struct ProductsCreateMediaItem {
     pub media_content_type: Option<ProductsCreateMediaItemMediaContentType>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsCreateMediaItem { original_source => "originalSource", media_content_type =>
-    "mediaContentType" }
+    debug ProductsCreateMediaItem { original_source => "originalSource",
+    media_content_type => "mediaContentType" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `ProductsCreateMediaItemMediaContentType`."] pub enum
@@ -391,7 +391,7 @@ airbyte_agent_runtime::string_enum! {
     "EXTERNAL_VIDEO", #[doc = " `MODEL_3D`"] Model3d => "MODEL_3D" }
 }
 /// The `ProductsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsRecord {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -399,10 +399,10 @@ pub struct ProductsRecord {
     pub product: Option<GraphQlProduct>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsRecord { user_errors => "userErrors" skip_nulls, product => "product" }
+    debug ProductsRecord { user_errors => "userErrors" skip_nulls, product => "product" }
 }
 /// Graph ql product structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GraphQlProduct {
     /// Unique identifier of this graph ql product.
     pub id: Option<String>,
@@ -424,12 +424,13 @@ pub struct GraphQlProduct {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GraphQlProduct { id => "id", title => "title", description_html => "descriptionHtml",
-    vendor => "vendor", product_type => "productType", tags => "tags" skip_nulls, status
-    => "status", created_at => "createdAt", updated_at => "updatedAt" }
+    debug GraphQlProduct { id => "id", title => "title", description_html =>
+    "descriptionHtml", vendor => "vendor", product_type => "productType", tags => "tags"
+    skip_nulls, status => "status", created_at => "createdAt", updated_at => "updatedAt"
+    }
 }
 /// Product fields to change, with the ID.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsUpdateProduct {
     /// Global ID of the product (gid://shopify/Product/...).
     pub id: Option<String>,
@@ -447,12 +448,12 @@ pub struct ProductsUpdateProduct {
     pub status: Option<ProductsCreateProductStatus>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsUpdateProduct { id => "id", title => "title", description_html =>
+    debug ProductsUpdateProduct { id => "id", title => "title", description_html =>
     "descriptionHtml", vendor => "vendor", product_type => "productType", tags => "tags"
     skip_nulls, status => "status" }
 }
 /// The `ProductsRecord2` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsRecord2 {
     /// `userErrors`
     pub user_errors: Option<Vec<GraphQlUserError>>,
@@ -460,6 +461,6 @@ pub struct ProductsRecord2 {
     pub deleted_product_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsRecord2 { user_errors => "userErrors" skip_nulls, deleted_product_id =>
+    debug ProductsRecord2 { user_errors => "userErrors" skip_nulls, deleted_product_id =>
     "deletedProductId" }
 }

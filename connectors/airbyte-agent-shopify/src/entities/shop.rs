@@ -53,7 +53,7 @@ impl ::std::future::IntoFuture for ShopGetRequest {
     }
 }
 /// Settings and details of the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ShopRecord {
     /// Unique identifier of this shop.
     pub id: Option<i64>,
@@ -165,7 +165,7 @@ pub struct ShopRecord {
     pub marketing_sms_consent_enabled_at_checkout: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ShopRecord { id => "id", name => "name", email => "email", domain => "domain",
+    debug ShopRecord { id => "id", name => "name", email => "email", domain => "domain",
     province => "province", country => "country", address1 => "address1", zip => "zip",
     city => "city", source => "source", phone => "phone", latitude => "latitude",
     longitude => "longitude", primary_locale => "primary_locale", address2 => "address2",

@@ -141,7 +141,7 @@ impl ::std::future::IntoFuture for SmartCollectionsGetRequest {
     }
 }
 /// A product group filled by rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SmartCollection {
     /// Unique identifier of this smart collection.
     pub id: Option<i64>,
@@ -173,19 +173,19 @@ pub struct SmartCollection {
     pub products_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    SmartCollection { id => "id", handle => "handle", title => "title", updated_at =>
-    "updated_at", body_html => "body_html", published_at => "published_at", sort_order =>
-    "sort_order", template_suffix => "template_suffix", disjunctive => "disjunctive",
+    debug SmartCollection { id => "id", handle => "handle", title => "title", updated_at
+    => "updated_at", body_html => "body_html", published_at => "published_at", sort_order
+    => "sort_order", template_suffix => "template_suffix", disjunctive => "disjunctive",
     rules => "rules" skip_nulls, published_scope => "published_scope",
     admin_graphql_api_id => "admin_graphql_api_id", image => "image", products_count =>
     "products_count" }
 }
 /// Metadata returned by `smart_collections.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SmartCollectionsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SmartCollectionsListMeta { next_page_url => "next_page_url" }
+    debug SmartCollectionsListMeta { next_page_url => "next_page_url" }
 }

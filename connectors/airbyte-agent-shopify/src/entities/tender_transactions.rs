@@ -105,7 +105,7 @@ airbyte_agent_runtime::string_enum! {
     "processed_at DESC" }
 }
 /// A movement of money across all orders.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TenderTransaction {
     /// Unique identifier of this tender transaction.
     pub id: Option<i64>,
@@ -129,17 +129,17 @@ pub struct TenderTransaction {
     pub payment_method: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TenderTransaction { id => "id", order_id => "order_id", amount => "amount", currency
-    => "currency", user_id => "user_id", test => "test", processed_at => "processed_at",
-    remote_reference => "remote_reference", payment_details => "payment_details",
-    payment_method => "payment_method" }
+    debug TenderTransaction { id => "id", order_id => "order_id", amount => "amount",
+    currency => "currency", user_id => "user_id", test => "test", processed_at =>
+    "processed_at", remote_reference => "remote_reference", payment_details =>
+    "payment_details", payment_method => "payment_method" }
 }
 /// Metadata returned by `tender_transactions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TenderTransactionsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TenderTransactionsListMeta { next_page_url => "next_page_url" }
+    debug TenderTransactionsListMeta { next_page_url => "next_page_url" }
 }

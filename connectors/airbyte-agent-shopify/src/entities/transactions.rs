@@ -110,11 +110,11 @@ impl ::std::future::IntoFuture for TransactionsGetRequest {
     }
 }
 /// Metadata returned by `transactions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TransactionsListMeta {
     /// `@link.next`
     pub next_page_url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TransactionsListMeta { next_page_url => "next_page_url" }
+    debug TransactionsListMeta { next_page_url => "next_page_url" }
 }

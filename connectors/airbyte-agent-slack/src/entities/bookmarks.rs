@@ -77,7 +77,7 @@ impl ::std::future::IntoFuture for BookmarksCreateRequest {
     }
 }
 /// A bookmark in a channel header.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BookmarksRecord {
     /// Unique identifier of this bookmark.
     pub id: Option<String>,
@@ -111,9 +111,10 @@ pub struct BookmarksRecord {
     pub app_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BookmarksRecord { id => "id", channel_id => "channel_id", title => "title", link =>
-    "link", emoji => "emoji", icon_url => "icon_url", type_ => "type", entity_id =>
-    "entity_id", date_created => "date_created", date_updated => "date_updated", rank =>
-    "rank", last_updated_by_user_id => "last_updated_by_user_id", last_updated_by_team_id
-    => "last_updated_by_team_id", shortcut_id => "shortcut_id", app_id => "app_id" }
+    debug BookmarksRecord { id => "id", channel_id => "channel_id", title => "title",
+    link => "link", emoji => "emoji", icon_url => "icon_url", type_ => "type", entity_id
+    => "entity_id", date_created => "date_created", date_updated => "date_updated", rank
+    => "rank", last_updated_by_user_id => "last_updated_by_user_id",
+    last_updated_by_team_id => "last_updated_by_team_id", shortcut_id => "shortcut_id",
+    app_id => "app_id" }
 }

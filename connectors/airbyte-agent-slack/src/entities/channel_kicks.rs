@@ -61,7 +61,7 @@ impl ::std::future::IntoFuture for ChannelKicksCreateRequest {
     }
 }
 /// Response envelope with channel kick data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChannelKicksRecord {
     /// true when Slack handled the call successfully.
     pub ok: Option<bool>,
@@ -69,5 +69,5 @@ pub struct ChannelKicksRecord {
     pub errors: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChannelKicksRecord { ok => "ok", errors => "errors" }
+    debug ChannelKicksRecord { ok => "ok", errors => "errors" }
 }

@@ -100,7 +100,7 @@ impl ::std::future::IntoFuture for ChannelMessagesListRequest {
     }
 }
 /// A message in a channel.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Message {
     /// Kind of channel message.
     pub type_: Option<String>,
@@ -146,16 +146,16 @@ pub struct Message {
     pub team: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Message { type_ => "type", subtype => "subtype", ts => "ts", user => "user", text =>
-    "text", thread_ts => "thread_ts", reply_count => "reply_count", reply_users_count =>
-    "reply_users_count", latest_reply => "latest_reply", reply_users => "reply_users"
-    skip_nulls, is_locked => "is_locked", subscribed => "subscribed", reactions =>
-    "reactions" skip_nulls, attachments => "attachments" skip_nulls, blocks => "blocks"
-    skip_nulls, files => "files" skip_nulls, edited => "edited", bot_id => "bot_id",
-    bot_profile => "bot_profile", app_id => "app_id", team => "team" }
+    debug Message { type_ => "type", subtype => "subtype", ts => "ts", user => "user",
+    text => "text", thread_ts => "thread_ts", reply_count => "reply_count",
+    reply_users_count => "reply_users_count", latest_reply => "latest_reply", reply_users
+    => "reply_users" skip_nulls, is_locked => "is_locked", subscribed => "subscribed",
+    reactions => "reactions" skip_nulls, attachments => "attachments" skip_nulls, blocks
+    => "blocks" skip_nulls, files => "files" skip_nulls, edited => "edited", bot_id =>
+    "bot_id", bot_profile => "bot_profile", app_id => "app_id", team => "team" }
 }
 /// Metadata returned by `channel_messages.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChannelMessagesListMeta {
     /// `$.response_metadata.next_cursor`
     pub next_cursor: Option<String>,
@@ -163,5 +163,6 @@ pub struct ChannelMessagesListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChannelMessagesListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug ChannelMessagesListMeta { next_cursor => "next_cursor", has_more => "has_more"
+    }
 }

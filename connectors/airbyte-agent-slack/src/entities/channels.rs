@@ -210,11 +210,11 @@ impl ::std::future::IntoFuture for ChannelsUpdateRequest {
     }
 }
 /// Metadata returned by `channels.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChannelsListMeta {
     /// `$.response_metadata.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChannelsListMeta { next_cursor => "next_cursor" }
+    debug ChannelsListMeta { next_cursor => "next_cursor" }
 }

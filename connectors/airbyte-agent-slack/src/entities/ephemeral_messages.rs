@@ -84,7 +84,7 @@ impl ::std::future::IntoFuture for EphemeralMessagesCreateRequest {
     }
 }
 /// Response envelope with ephemeral message create data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EphemeralMessagesRecord {
     /// true when Slack handled the call successfully.
     pub ok: Option<bool>,
@@ -92,5 +92,5 @@ pub struct EphemeralMessagesRecord {
     pub message_ts: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    EphemeralMessagesRecord { ok => "ok", message_ts => "message_ts" }
+    debug EphemeralMessagesRecord { ok => "ok", message_ts => "message_ts" }
 }

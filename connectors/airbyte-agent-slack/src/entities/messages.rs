@@ -197,7 +197,7 @@ impl ::std::future::IntoFuture for MessagesDeleteRequest {
     }
 }
 /// A message as returned after posting or editing it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MessagesRecord {
     /// Kind of created message.
     pub type_: Option<String>,
@@ -219,12 +219,12 @@ pub struct MessagesRecord {
     pub bot_profile: Option<BotProfile>,
 }
 airbyte_agent_runtime::impl_record! {
-    MessagesRecord { type_ => "type", subtype => "subtype", text => "text", ts => "ts",
-    user => "user", bot_id => "bot_id", app_id => "app_id", team => "team", bot_profile
-    => "bot_profile" }
+    debug MessagesRecord { type_ => "type", subtype => "subtype", text => "text", ts =>
+    "ts", user => "user", bot_id => "bot_id", app_id => "app_id", team => "team",
+    bot_profile => "bot_profile" }
 }
 /// Response envelope with message delete data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MessagesRecord2 {
     /// true when Slack handled the call successfully.
     pub ok: Option<bool>,
@@ -234,5 +234,5 @@ pub struct MessagesRecord2 {
     pub ts: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MessagesRecord2 { ok => "ok", channel => "channel", ts => "ts" }
+    debug MessagesRecord2 { ok => "ok", channel => "channel", ts => "ts" }
 }

@@ -106,7 +106,7 @@ impl ::std::future::IntoFuture for ScheduledMessagesCreateRequest {
     }
 }
 /// Response envelope with scheduled message create data.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScheduledMessagesRecord {
     /// true when Slack handled the call successfully.
     pub ok: Option<bool>,
@@ -120,11 +120,12 @@ pub struct ScheduledMessagesRecord {
     pub message: Option<ScheduledMessageContent>,
 }
 airbyte_agent_runtime::impl_record! {
-    ScheduledMessagesRecord { ok => "ok", channel => "channel", scheduled_message_id =>
-    "scheduled_message_id", post_at => "post_at", message => "message" }
+    debug ScheduledMessagesRecord { ok => "ok", channel => "channel",
+    scheduled_message_id => "scheduled_message_id", post_at => "post_at", message =>
+    "message" }
 }
 /// The message that will be posted at the scheduled time.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScheduledMessageContent {
     /// Body text that will be posted.
     pub text: Option<String>,
@@ -150,8 +151,8 @@ pub struct ScheduledMessageContent {
     pub attachments: Option<Vec<Attachment>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ScheduledMessageContent { text => "text", username => "username", bot_id => "bot_id",
-    type_ => "type", subtype => "subtype", user => "user", team => "team", app_id =>
-    "app_id", bot_profile => "bot_profile", blocks => "blocks" skip_nulls, attachments =>
-    "attachments" skip_nulls }
+    debug ScheduledMessageContent { text => "text", username => "username", bot_id =>
+    "bot_id", type_ => "type", subtype => "subtype", user => "user", team => "team",
+    app_id => "app_id", bot_profile => "bot_profile", blocks => "blocks" skip_nulls,
+    attachments => "attachments" skip_nulls }
 }

@@ -103,7 +103,7 @@ impl ::std::future::IntoFuture for ThreadsListRequest {
     }
 }
 /// A message inside a thread, parent or reply.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Thread {
     /// Kind of thread.
     pub type_: Option<String>,
@@ -151,17 +151,17 @@ pub struct Thread {
     pub team: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Thread { type_ => "type", subtype => "subtype", ts => "ts", user => "user", text =>
-    "text", thread_ts => "thread_ts", parent_user_id => "parent_user_id", reply_count =>
-    "reply_count", reply_users_count => "reply_users_count", latest_reply =>
-    "latest_reply", reply_users => "reply_users" skip_nulls, is_locked => "is_locked",
+    debug Thread { type_ => "type", subtype => "subtype", ts => "ts", user => "user",
+    text => "text", thread_ts => "thread_ts", parent_user_id => "parent_user_id",
+    reply_count => "reply_count", reply_users_count => "reply_users_count", latest_reply
+    => "latest_reply", reply_users => "reply_users" skip_nulls, is_locked => "is_locked",
     subscribed => "subscribed", reactions => "reactions" skip_nulls, attachments =>
     "attachments" skip_nulls, blocks => "blocks" skip_nulls, files => "files" skip_nulls,
     edited => "edited", bot_id => "bot_id", bot_profile => "bot_profile", app_id =>
     "app_id", team => "team" }
 }
 /// Metadata returned by `threads.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ThreadsListMeta {
     /// `$.response_metadata.next_cursor`
     pub next_cursor: Option<String>,
@@ -169,5 +169,5 @@ pub struct ThreadsListMeta {
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ThreadsListMeta { next_cursor => "next_cursor", has_more => "has_more" }
+    debug ThreadsListMeta { next_cursor => "next_cursor", has_more => "has_more" }
 }

@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for UsersGetRequest {
     }
 }
 /// A member of the workspace, person or bot.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
     pub id: Option<String>,
@@ -153,16 +153,16 @@ pub struct User {
     pub who_can_share_contact_card: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { id => "id", team_id => "team_id", name => "name", deleted => "deleted", color
-    => "color", real_name => "real_name", tz => "tz", tz_label => "tz_label", tz_offset
-    => "tz_offset", profile => "profile", is_admin => "is_admin", is_owner => "is_owner",
-    is_primary_owner => "is_primary_owner", is_restricted => "is_restricted",
+    debug User { id => "id", team_id => "team_id", name => "name", deleted => "deleted",
+    color => "color", real_name => "real_name", tz => "tz", tz_label => "tz_label",
+    tz_offset => "tz_offset", profile => "profile", is_admin => "is_admin", is_owner =>
+    "is_owner", is_primary_owner => "is_primary_owner", is_restricted => "is_restricted",
     is_ultra_restricted => "is_ultra_restricted", is_bot => "is_bot", is_app_user =>
     "is_app_user", updated => "updated", is_email_confirmed => "is_email_confirmed",
     who_can_share_contact_card => "who_can_share_contact_card" }
 }
 /// Profile details of a member.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UserProfile {
     /// The user profile's title.
     pub title: Option<String>,
@@ -208,8 +208,8 @@ pub struct UserProfile {
     pub team: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UserProfile { title => "title", phone => "phone", skype => "skype", real_name =>
-    "real_name", real_name_normalized => "real_name_normalized", display_name =>
+    debug UserProfile { title => "title", phone => "phone", skype => "skype", real_name
+    => "real_name", real_name_normalized => "real_name_normalized", display_name =>
     "display_name", display_name_normalized => "display_name_normalized", status_text =>
     "status_text", status_emoji => "status_emoji", status_expiration =>
     "status_expiration", avatar_hash => "avatar_hash", first_name => "first_name",
@@ -218,11 +218,11 @@ airbyte_agent_runtime::impl_record! {
     image_512 => "image_512", team => "team" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.response_metadata.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { next_cursor => "next_cursor" }
+    debug UsersListMeta { next_cursor => "next_cursor" }
 }

@@ -53,7 +53,7 @@ impl ::std::future::IntoFuture for BalanceGetRequest {
     }
 }
 /// The `BalanceRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecord {
     /// Type tag naming the kind of Stripe object.
     pub object: Option<BalanceRecordObject>,
@@ -73,17 +73,18 @@ pub struct BalanceRecord {
     pub refund_and_dispute_prefunding: Option<BalanceRecordRefundAndDisputePrefunding>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecord { object => "object", livemode => "livemode", available => "available"
-    skip_nulls, connect_reserved => "connect_reserved" skip_nulls, instant_available =>
-    "instant_available" skip_nulls, issuing => "issuing", pending => "pending"
-    skip_nulls, refund_and_dispute_prefunding => "refund_and_dispute_prefunding" }
+    debug BalanceRecord { object => "object", livemode => "livemode", available =>
+    "available" skip_nulls, connect_reserved => "connect_reserved" skip_nulls,
+    instant_available => "instant_available" skip_nulls, issuing => "issuing", pending =>
+    "pending" skip_nulls, refund_and_dispute_prefunding =>
+    "refund_and_dispute_prefunding" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum BalanceRecordObject {
     #[doc = " `balance`"] Balance => "balance" }
 }
 /// The `BalanceRecordAvailableItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecordAvailableItem {
     /// Amount in the currency's smallest unit (for example cents).
     pub amount: Option<i64>,
@@ -93,11 +94,11 @@ pub struct BalanceRecordAvailableItem {
     pub source_types: Option<BalanceRecordAvailableItemSourceTypes>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecordAvailableItem { amount => "amount", currency => "currency", source_types
-    => "source_types" }
+    debug BalanceRecordAvailableItem { amount => "amount", currency => "currency",
+    source_types => "source_types" }
 }
 /// Object describing the source types.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecordAvailableItemSourceTypes {
     /// Bank account (numeric).
     pub bank_account: Option<i64>,
@@ -107,11 +108,11 @@ pub struct BalanceRecordAvailableItemSourceTypes {
     pub fpx: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecordAvailableItemSourceTypes { bank_account => "bank_account", card =>
+    debug BalanceRecordAvailableItemSourceTypes { bank_account => "bank_account", card =>
     "card", fpx => "fpx" }
 }
 /// The `BalanceRecordInstantAvailableItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecordInstantAvailableItem {
     /// Amount in the currency's smallest unit (for example cents).
     pub amount: Option<i64>,
@@ -123,11 +124,11 @@ pub struct BalanceRecordInstantAvailableItem {
     pub net_available: Option<Vec<BalanceRecordInstantAvailableItemNetAvailableItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecordInstantAvailableItem { amount => "amount", currency => "currency",
+    debug BalanceRecordInstantAvailableItem { amount => "amount", currency => "currency",
     source_types => "source_types", net_available => "net_available" skip_nulls }
 }
 /// The `BalanceRecordInstantAvailableItemNetAvailableItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecordInstantAvailableItemNetAvailableItem {
     /// Amount in the currency's smallest unit (for example cents).
     pub amount: Option<i64>,
@@ -137,20 +138,20 @@ pub struct BalanceRecordInstantAvailableItemNetAvailableItem {
     pub source_types: Option<BalanceRecordAvailableItemSourceTypes>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecordInstantAvailableItemNetAvailableItem { amount => "amount", destination
-    => "destination", source_types => "source_types" }
+    debug BalanceRecordInstantAvailableItemNetAvailableItem { amount => "amount",
+    destination => "destination", source_types => "source_types" }
 }
 /// Object describing the issuing.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecordIssuing {
     /// Funds that can be paid out now, per currency.
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecordIssuing { available => "available" skip_nulls }
+    debug BalanceRecordIssuing { available => "available" skip_nulls }
 }
 /// Object describing the refund and dispute prefunding.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceRecordRefundAndDisputePrefunding {
     /// Funds that can be paid out now, per currency.
     pub available: Option<Vec<BalanceRecordAvailableItem>>,
@@ -158,6 +159,6 @@ pub struct BalanceRecordRefundAndDisputePrefunding {
     pub pending: Option<Vec<BalanceRecordAvailableItem>>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceRecordRefundAndDisputePrefunding { available => "available" skip_nulls,
+    debug BalanceRecordRefundAndDisputePrefunding { available => "available" skip_nulls,
     pending => "pending" skip_nulls }
 }

@@ -158,7 +158,7 @@ impl ::std::future::IntoFuture for BalanceTransactionsGetRequest {
     }
 }
 /// The `BalanceTransaction` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceTransaction {
     /// Unique identifier of this balance transaction.
     pub id: Option<String>,
@@ -194,11 +194,12 @@ pub struct BalanceTransaction {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceTransaction { id => "id", object => "object", amount => "amount", available_on
-    => "available_on", balance_type => "balance_type", created => "created", currency =>
-    "currency", description => "description", exchange_rate => "exchange_rate", fee =>
-    "fee", fee_details => "fee_details" skip_nulls, net => "net", reporting_category =>
-    "reporting_category", source => "source", status => "status", type_ => "type" }
+    debug BalanceTransaction { id => "id", object => "object", amount => "amount",
+    available_on => "available_on", balance_type => "balance_type", created => "created",
+    currency => "currency", description => "description", exchange_rate =>
+    "exchange_rate", fee => "fee", fee_details => "fee_details" skip_nulls, net => "net",
+    reporting_category => "reporting_category", source => "source", status => "status",
+    type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum
@@ -214,7 +215,7 @@ airbyte_agent_runtime::string_enum! {
     "refund_and_dispute_prefunding" }
 }
 /// The `BalanceTransactionFeeDetailsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceTransactionFeeDetailsItem {
     /// Amount in the currency's smallest unit (for example cents).
     pub amount: Option<i64>,
@@ -228,8 +229,9 @@ pub struct BalanceTransactionFeeDetailsItem {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceTransactionFeeDetailsItem { amount => "amount", application => "application",
-    currency => "currency", description => "description", type_ => "type" }
+    debug BalanceTransactionFeeDetailsItem { amount => "amount", application =>
+    "application", currency => "currency", description => "description", type_ => "type"
+    }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Status the balance transaction is currently in."] pub enum
@@ -237,11 +239,11 @@ airbyte_agent_runtime::string_enum! {
     " `pending`"] Pending => "pending" }
 }
 /// Metadata returned by `balance_transactions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BalanceTransactionsListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    BalanceTransactionsListMeta { has_more => "has_more" }
+    debug BalanceTransactionsListMeta { has_more => "has_more" }
 }

@@ -189,7 +189,7 @@ impl ::std::future::IntoFuture for ChargesSearchRequest {
     }
 }
 /// The `Charge` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Charge {
     /// Unique identifier of this charge.
     pub id: Option<String>,
@@ -293,7 +293,7 @@ pub struct Charge {
     pub radar_options: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Charge { id => "id", object => "object", created => "created", livemode =>
+    debug Charge { id => "id", object => "object", created => "created", livemode =>
     "livemode", amount => "amount", amount_captured => "amount_captured", amount_refunded
     => "amount_refunded", amount_updates => "amount_updates" skip_nulls, application =>
     "application", application_fee => "application_fee", application_fee_amount =>
@@ -320,7 +320,7 @@ airbyte_agent_runtime::string_enum! {
     = " `charge`"] Charge => "charge" }
 }
 /// Object describing the fraud details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargeFraudDetails {
     /// Stripe report of this fraud details.
     pub stripe_report: Option<String>,
@@ -328,10 +328,11 @@ pub struct ChargeFraudDetails {
     pub user_report: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargeFraudDetails { stripe_report => "stripe_report", user_report => "user_report" }
+    debug ChargeFraudDetails { stripe_report => "stripe_report", user_report =>
+    "user_report" }
 }
 /// Result of risk checks and authorisation.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargeOutcome {
     /// `advice_code`
     pub advice_code: Option<String>,
@@ -353,13 +354,13 @@ pub struct ChargeOutcome {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargeOutcome { advice_code => "advice_code", network_advice_code =>
+    debug ChargeOutcome { advice_code => "advice_code", network_advice_code =>
     "network_advice_code", network_decline_code => "network_decline_code", network_status
     => "network_status", reason => "reason", risk_level => "risk_level", risk_score =>
     "risk_score", seller_message => "seller_message", type_ => "type" }
 }
 /// Object describing the payment method details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePaymentMethodDetails {
     /// `type`
     pub type_: Option<String>,
@@ -367,10 +368,10 @@ pub struct ChargePaymentMethodDetails {
     pub card: Option<ChargePaymentMethodDetailsCard>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePaymentMethodDetails { type_ => "type", card => "card" }
+    debug ChargePaymentMethodDetails { type_ => "type", card => "card" }
 }
 /// The `ChargePaymentMethodDetailsCard` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePaymentMethodDetailsCard {
     /// Amount authorized in minor currency units (cents for USD).
     pub amount_authorized: Option<i64>,
@@ -422,7 +423,7 @@ pub struct ChargePaymentMethodDetailsCard {
     pub wallet: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePaymentMethodDetailsCard { amount_authorized => "amount_authorized",
+    debug ChargePaymentMethodDetailsCard { amount_authorized => "amount_authorized",
     authorization_code => "authorization_code", brand => "brand", checks => "checks",
     country => "country", exp_month => "exp_month", exp_year => "exp_year",
     extended_authorization => "extended_authorization", fingerprint => "fingerprint",
@@ -434,7 +435,7 @@ airbyte_agent_runtime::impl_record! {
     "wallet" }
 }
 /// Object describing the checks.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardChecks {
     /// `address_line1_check`
     pub address_line1_check: Option<String>,
@@ -444,29 +445,30 @@ pub struct ChargePaymentMethodDetailsCardChecks {
     pub cvc_check: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePaymentMethodDetailsCardChecks { address_line1_check => "address_line1_check",
-    address_postal_code_check => "address_postal_code_check", cvc_check => "cvc_check" }
+    debug ChargePaymentMethodDetailsCardChecks { address_line1_check =>
+    "address_line1_check", address_postal_code_check => "address_postal_code_check",
+    cvc_check => "cvc_check" }
 }
 /// Object describing the extended authorization.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardExtendedAuthorization {
     /// `status`
     pub status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePaymentMethodDetailsCardExtendedAuthorization { status => "status" }
+    debug ChargePaymentMethodDetailsCardExtendedAuthorization { status => "status" }
 }
 /// Object describing the network token.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardNetworkToken {
     /// `used`
     pub used: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePaymentMethodDetailsCardNetworkToken { used => "used" }
+    debug ChargePaymentMethodDetailsCardNetworkToken { used => "used" }
 }
 /// Object describing the overcapture.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePaymentMethodDetailsCardOvercapture {
     /// `maximum_amount_capturable`
     pub maximum_amount_capturable: Option<i64>,
@@ -474,11 +476,11 @@ pub struct ChargePaymentMethodDetailsCardOvercapture {
     pub status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePaymentMethodDetailsCardOvercapture { maximum_amount_capturable =>
+    debug ChargePaymentMethodDetailsCardOvercapture { maximum_amount_capturable =>
     "maximum_amount_capturable", status => "status" }
 }
 /// Object describing the presentment details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargePresentmentDetails {
     /// Amount authorized in minor currency units (cents for USD).
     pub amount_authorized: Option<i64>,
@@ -488,11 +490,11 @@ pub struct ChargePresentmentDetails {
     pub currency: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargePresentmentDetails { amount_authorized => "amount_authorized", amount_charged
-    => "amount_charged", currency => "currency" }
+    debug ChargePresentmentDetails { amount_authorized => "amount_authorized",
+    amount_charged => "amount_charged", currency => "currency" }
 }
 /// Object describing the refunds.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargeRefunds {
     /// `object`
     pub object: Option<CustomerSourcesObject>,
@@ -506,7 +508,7 @@ pub struct ChargeRefunds {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargeRefunds { object => "object", data => "data" skip_nulls, has_more =>
+    debug ChargeRefunds { object => "object", data => "data" skip_nulls, has_more =>
     "has_more", total_count => "total_count", url => "url" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -515,7 +517,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `failed`"] Failed => "failed" }
 }
 /// Billing contact details of the payer.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargeBillingDetails {
     /// `address`
     pub address: Option<CustomerAddress>,
@@ -529,20 +531,20 @@ pub struct ChargeBillingDetails {
     pub tax_id: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargeBillingDetails { address => "address", email => "email", name => "name", phone
-    => "phone", tax_id => "tax_id" }
+    debug ChargeBillingDetails { address => "address", email => "email", name => "name",
+    phone => "phone", tax_id => "tax_id" }
 }
 /// Metadata returned by `charges.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargesListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargesListMeta { has_more => "has_more" }
+    debug ChargesListMeta { has_more => "has_more" }
 }
 /// The `ChargesSearchResult` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChargesSearchResult {
     /// `object`
     pub object: Option<InvoicesSearchResultObject>,
@@ -556,6 +558,6 @@ pub struct ChargesSearchResult {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChargesSearchResult { object => "object", data => "data" skip_nulls, has_more =>
-    "has_more", next_page => "next_page", url => "url" }
+    debug ChargesSearchResult { object => "object", data => "data" skip_nulls, has_more
+    => "has_more", next_page => "next_page", url => "url" }
 }

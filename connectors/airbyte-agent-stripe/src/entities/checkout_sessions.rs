@@ -119,7 +119,7 @@ airbyte_agent_runtime::string_enum! {
     "subscription" }
 }
 /// The `CheckoutSessionsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CheckoutSessionsRecord {
     /// Unique identifier of this checkout session.
     pub id: Option<String>,
@@ -155,10 +155,10 @@ pub struct CheckoutSessionsRecord {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CheckoutSessionsRecord { id => "id", object => "object", cancel_url => "cancel_url",
-    client_reference_id => "client_reference_id", created => "created", currency =>
-    "currency", customer => "customer", customer_email => "customer_email", livemode =>
-    "livemode", metadata => "metadata", mode => "mode", payment_intent =>
+    debug CheckoutSessionsRecord { id => "id", object => "object", cancel_url =>
+    "cancel_url", client_reference_id => "client_reference_id", created => "created",
+    currency => "currency", customer => "customer", customer_email => "customer_email",
+    livemode => "livemode", metadata => "metadata", mode => "mode", payment_intent =>
     "payment_intent", payment_status => "payment_status", status => "status", success_url
     => "success_url", url => "url" }
 }

@@ -387,7 +387,7 @@ impl ::std::future::IntoFuture for CustomersSearchRequest {
     }
 }
 /// The `Customer` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Customer {
     /// Unique identifier of this customer.
     pub id: Option<String>,
@@ -451,7 +451,7 @@ pub struct Customer {
     pub test_clock: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Customer { id => "id", object => "object", address => "address", balance =>
+    debug Customer { id => "id", object => "object", address => "address", balance =>
     "balance", business_name => "business_name", cash_balance => "cash_balance", created
     => "created", currency => "currency", customer_account => "customer_account",
     default_currency => "default_currency", default_source => "default_source",
@@ -469,7 +469,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `customer`"] Customer => "customer" }
 }
 /// Object describing the cash balance.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerCashBalance {
     /// Type tag naming the kind of Stripe object.
     pub object: Option<String>,
@@ -485,12 +485,12 @@ pub struct CustomerCashBalance {
     pub settings: Option<CustomerCashBalanceSettings>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerCashBalance { object => "object", available => "available", customer =>
+    debug CustomerCashBalance { object => "object", available => "available", customer =>
     "customer", customer_account => "customer_account", livemode => "livemode", settings
     => "settings" }
 }
 /// Object describing the settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerCashBalanceSettings {
     /// Reconciliation mode; one of `automatic`, `manual`.
     pub reconciliation_mode: Option<CustomerCashBalanceSettingsReconciliationMode>,
@@ -498,11 +498,11 @@ pub struct CustomerCashBalanceSettings {
     pub using_merchant_default: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerCashBalanceSettings { reconciliation_mode => "reconciliation_mode",
+    debug CustomerCashBalanceSettings { reconciliation_mode => "reconciliation_mode",
     using_merchant_default => "using_merchant_default" }
 }
 /// Discount applied to the customer, if any.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerDiscount {
     /// Unique identifier of this discount.
     pub id: Option<String>,
@@ -532,14 +532,14 @@ pub struct CustomerDiscount {
     pub subscription_item: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerDiscount { id => "id", object => "object", checkout_session =>
+    debug CustomerDiscount { id => "id", object => "object", checkout_session =>
     "checkout_session", customer => "customer", customer_account => "customer_account",
     end => "end", invoice => "invoice", invoice_item => "invoice_item", promotion_code =>
     "promotion_code", source => "source", start => "start", subscription =>
     "subscription", subscription_item => "subscription_item" }
 }
 /// Object that produced this movement.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerDiscountSource {
     /// Coupon of this source.
     pub coupon: Option<String>,
@@ -547,14 +547,14 @@ pub struct CustomerDiscountSource {
     pub type_: Option<CustomerDiscountSourceType>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerDiscountSource { coupon => "coupon", type_ => "type" }
+    debug CustomerDiscountSource { coupon => "coupon", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of source."] pub enum CustomerDiscountSourceType { #[doc =
     " `coupon`"] Coupon => "coupon" }
 }
 /// Default settings for invoices of this customer.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerInvoiceSettings {
     /// Custom key/value data kept on the invoice settings.
     pub custom_fields: Option<Vec<CustomerInvoiceSettingsCustomFieldsItem>>,
@@ -566,12 +566,12 @@ pub struct CustomerInvoiceSettings {
     pub rendering_options: Option<CustomerInvoiceSettingsRenderingOptions>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerInvoiceSettings { custom_fields => "custom_fields" skip_nulls,
+    debug CustomerInvoiceSettings { custom_fields => "custom_fields" skip_nulls,
     default_payment_method => "default_payment_method", footer => "footer",
     rendering_options => "rendering_options" }
 }
 /// Object describing the rendering options.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerInvoiceSettingsRenderingOptions {
     /// Amount tax display of this rendering options.
     pub amount_tax_display: Option<String>,
@@ -579,11 +579,11 @@ pub struct CustomerInvoiceSettingsRenderingOptions {
     pub template: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerInvoiceSettingsRenderingOptions { amount_tax_display => "amount_tax_display",
-    template => "template" }
+    debug CustomerInvoiceSettingsRenderingOptions { amount_tax_display =>
+    "amount_tax_display", template => "template" }
 }
 /// Object describing the sources.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerSources {
     /// Type tag naming the kind of Stripe object.
     pub object: Option<CustomerSourcesObject>,
@@ -595,11 +595,11 @@ pub struct CustomerSources {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerSources { object => "object", data => "data" skip_nulls, has_more =>
+    debug CustomerSources { object => "object", data => "data" skip_nulls, has_more =>
     "has_more", url => "url" }
 }
 /// The `CustomerSourcesDataItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerSourcesDataItem {
     /// Unique identifier of this customer.
     pub id: Option<String>,
@@ -637,7 +637,7 @@ pub struct CustomerSourcesDataItem {
     pub status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerSourcesDataItem { id => "id", object => "object", account => "account",
+    debug CustomerSourcesDataItem { id => "id", object => "object", account => "account",
     account_holder_name => "account_holder_name", account_holder_type =>
     "account_holder_type", account_type => "account_type", available_payout_methods =>
     "available_payout_methods" skip_nulls, bank_name => "bank_name", country =>
@@ -651,7 +651,7 @@ airbyte_agent_runtime::string_enum! {
     "instant", #[doc = " `standard`"] Standard => "standard" }
 }
 /// Object describing the subscriptions.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomerSubscriptions {
     /// Type tag naming the kind of Stripe object.
     pub object: Option<CustomerSourcesObject>,
@@ -663,20 +663,20 @@ pub struct CustomerSubscriptions {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomerSubscriptions { object => "object", data => "data" skip_nulls, has_more =>
-    "has_more", url => "url" }
+    debug CustomerSubscriptions { object => "object", data => "data" skip_nulls, has_more
+    => "has_more", url => "url" }
 }
 /// Metadata returned by `customers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersListMeta { has_more => "has_more" }
+    debug CustomersListMeta { has_more => "has_more" }
 }
 /// Postal address.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersCreateAddress {
     /// Street line one.
     pub line1: Option<String>,
@@ -692,11 +692,11 @@ pub struct CustomersCreateAddress {
     pub country: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersCreateAddress { line1 => "line1", line2 => "line2", city => "city", state =>
-    "state", postal_code => "postal_code", country => "country" }
+    debug CustomersCreateAddress { line1 => "line1", line2 => "line2", city => "city",
+    state => "state", postal_code => "postal_code", country => "country" }
 }
 /// The `CustomersRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersRecord {
     /// Unique identifier of this customer.
     pub id: Option<String>,
@@ -706,14 +706,14 @@ pub struct CustomersRecord {
     pub deleted: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersRecord { id => "id", object => "object", deleted => "deleted" }
+    debug CustomersRecord { id => "id", object => "object", deleted => "deleted" }
 }
 /// Metadata returned by `customers.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CustomersSearchMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    CustomersSearchMeta { has_more => "has_more" }
+    debug CustomersSearchMeta { has_more => "has_more" }
 }

@@ -138,7 +138,7 @@ impl ::std::future::IntoFuture for DisputesGetRequest {
     }
 }
 /// The `Dispute` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Dispute {
     /// Unique identifier of this dispute.
     pub id: Option<String>,
@@ -176,20 +176,21 @@ pub struct Dispute {
     pub status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Dispute { id => "id", object => "object", amount => "amount", balance_transactions =>
-    "balance_transactions" skip_nulls, charge => "charge", created => "created", currency
-    => "currency", enhanced_eligibility_types => "enhanced_eligibility_types" skip_nulls,
-    evidence => "evidence", evidence_details => "evidence_details", is_charge_refundable
-    => "is_charge_refundable", livemode => "livemode", metadata => "metadata",
-    payment_intent => "payment_intent", payment_method_details =>
-    "payment_method_details", reason => "reason", status => "status" }
+    debug Dispute { id => "id", object => "object", amount => "amount",
+    balance_transactions => "balance_transactions" skip_nulls, charge => "charge",
+    created => "created", currency => "currency", enhanced_eligibility_types =>
+    "enhanced_eligibility_types" skip_nulls, evidence => "evidence", evidence_details =>
+    "evidence_details", is_charge_refundable => "is_charge_refundable", livemode =>
+    "livemode", metadata => "metadata", payment_intent => "payment_intent",
+    payment_method_details => "payment_method_details", reason => "reason", status =>
+    "status" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum DisputeObject { #[doc
     = " `dispute`"] Dispute => "dispute" }
 }
 /// Deadline and submission state of the evidence.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DisputeEvidenceDetails {
     /// Due by, as a Unix timestamp in seconds.
     pub due_by: Option<i64>,
@@ -201,15 +202,15 @@ pub struct DisputeEvidenceDetails {
     pub submission_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    DisputeEvidenceDetails { due_by => "due_by", has_evidence => "has_evidence", past_due
-    => "past_due", submission_count => "submission_count" }
+    debug DisputeEvidenceDetails { due_by => "due_by", has_evidence => "has_evidence",
+    past_due => "past_due", submission_count => "submission_count" }
 }
 /// Metadata returned by `disputes.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DisputesListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    DisputesListMeta { has_more => "has_more" }
+    debug DisputesListMeta { has_more => "has_more" }
 }

@@ -315,7 +315,7 @@ airbyte_agent_runtime::string_enum! {
     "exclude", #[doc = " `include`"] Include => "include" }
 }
 /// The `Invoice` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Invoice {
     /// Unique identifier of this invoice.
     pub id: Option<String>,
@@ -503,7 +503,7 @@ pub struct Invoice {
     pub webhooks_delivered_at: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Invoice { id => "id", object => "object", account_country => "account_country",
+    debug Invoice { id => "id", object => "object", account_country => "account_country",
     account_name => "account_name", account_tax_ids => "account_tax_ids" skip_nulls,
     amount_due => "amount_due", amount_overpaid => "amount_overpaid", amount_paid =>
     "amount_paid", amount_remaining => "amount_remaining", amount_shipping =>
@@ -547,16 +547,16 @@ airbyte_agent_runtime::impl_record! {
     "webhooks_delivered_at" }
 }
 /// Metadata returned by `invoices.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InvoicesListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    InvoicesListMeta { has_more => "has_more" }
+    debug InvoicesListMeta { has_more => "has_more" }
 }
 /// The `InvoicesSearchResult` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InvoicesSearchResult {
     /// `object`
     pub object: Option<InvoicesSearchResultObject>,
@@ -570,6 +570,6 @@ pub struct InvoicesSearchResult {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    InvoicesSearchResult { object => "object", data => "data" skip_nulls, has_more =>
-    "has_more", next_page => "next_page", url => "url" }
+    debug InvoicesSearchResult { object => "object", data => "data" skip_nulls, has_more
+    => "has_more", next_page => "next_page", url => "url" }
 }

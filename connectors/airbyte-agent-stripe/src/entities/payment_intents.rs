@@ -426,7 +426,7 @@ impl ::std::future::IntoFuture for PaymentIntentsSearchRequest {
     }
 }
 /// Object describing the automatic payment methods.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentIntentsCreateAutomaticPaymentMethods {
     /// Whether the feature is switched on.
     pub enabled: Option<bool>,
@@ -436,8 +436,8 @@ pub struct PaymentIntentsCreateAutomaticPaymentMethods {
     >,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentIntentsCreateAutomaticPaymentMethods { enabled => "enabled", allow_redirects
-    => "allow_redirects" }
+    debug PaymentIntentsCreateAutomaticPaymentMethods { enabled => "enabled",
+    allow_redirects => "allow_redirects" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Allow redirects; one of `always`, `never`."] pub enum
@@ -445,7 +445,7 @@ airbyte_agent_runtime::string_enum! {
     Always => "always", #[doc = " `never`"] Never => "never" }
 }
 /// The `PaymentIntent` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentIntent {
     /// Unique identifier of this payment intent.
     pub id: Option<String>,
@@ -487,30 +487,30 @@ pub struct PaymentIntent {
     pub status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentIntent { id => "id", object => "object", amount => "amount", amount_capturable
-    => "amount_capturable", amount_received => "amount_received", application =>
-    "application", application_fee_amount => "application_fee_amount", capture_method =>
-    "capture_method", client_secret => "client_secret", confirmation_method =>
-    "confirmation_method", created => "created", currency => "currency", customer =>
-    "customer", description => "description", livemode => "livemode", metadata =>
-    "metadata", payment_method => "payment_method", payment_method_types =>
-    "payment_method_types" skip_nulls, status => "status" }
+    debug PaymentIntent { id => "id", object => "object", amount => "amount",
+    amount_capturable => "amount_capturable", amount_received => "amount_received",
+    application => "application", application_fee_amount => "application_fee_amount",
+    capture_method => "capture_method", client_secret => "client_secret",
+    confirmation_method => "confirmation_method", created => "created", currency =>
+    "currency", customer => "customer", description => "description", livemode =>
+    "livemode", metadata => "metadata", payment_method => "payment_method",
+    payment_method_types => "payment_method_types" skip_nulls, status => "status" }
 }
 /// Metadata returned by `payment_intents.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentIntentsListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentIntentsListMeta { has_more => "has_more" }
+    debug PaymentIntentsListMeta { has_more => "has_more" }
 }
 /// Metadata returned by `payment_intents.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentIntentsSearchMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentIntentsSearchMeta { has_more => "has_more" }
+    debug PaymentIntentsSearchMeta { has_more => "has_more" }
 }

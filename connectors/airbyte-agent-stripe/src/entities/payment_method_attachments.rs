@@ -63,7 +63,7 @@ impl ::std::future::IntoFuture for PaymentMethodAttachmentsCreateRequest {
     }
 }
 /// The `PaymentMethodAttachmentsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentMethodAttachmentsRecord {
     /// Unique identifier of this payment method attachment.
     pub id: Option<String>,
@@ -85,9 +85,9 @@ pub struct PaymentMethodAttachmentsRecord {
     pub card: Option<PaymentMethodAttachmentsRecordCard>,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentMethodAttachmentsRecord { id => "id", object => "object", billing_details =>
-    "billing_details", created => "created", customer => "customer", livemode =>
-    "livemode", metadata => "metadata", type_ => "type", card => "card" }
+    debug PaymentMethodAttachmentsRecord { id => "id", object => "object",
+    billing_details => "billing_details", created => "created", customer => "customer",
+    livemode => "livemode", metadata => "metadata", type_ => "type", card => "card" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Type tag naming the kind of Stripe object."] pub enum
@@ -95,7 +95,7 @@ airbyte_agent_runtime::string_enum! {
     "payment_method" }
 }
 /// Billing contact details of the payer.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentMethodAttachmentsRecordBillingDetails {
     /// Postal address.
     pub address: Option<CustomerAddress>,
@@ -107,11 +107,11 @@ pub struct PaymentMethodAttachmentsRecordBillingDetails {
     pub phone: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentMethodAttachmentsRecordBillingDetails { address => "address", email =>
+    debug PaymentMethodAttachmentsRecordBillingDetails { address => "address", email =>
     "email", name => "name", phone => "phone" }
 }
 /// Card details, when the method is a card.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PaymentMethodAttachmentsRecordCard {
     /// Card brand, such as visa.
     pub brand: Option<String>,
@@ -129,7 +129,7 @@ pub struct PaymentMethodAttachmentsRecordCard {
     pub last4: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PaymentMethodAttachmentsRecordCard { brand => "brand", country => "country",
+    debug PaymentMethodAttachmentsRecordCard { brand => "brand", country => "country",
     exp_month => "exp_month", exp_year => "exp_year", fingerprint => "fingerprint",
     funding => "funding", last4 => "last4" }
 }

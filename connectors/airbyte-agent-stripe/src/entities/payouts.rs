@@ -150,7 +150,7 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// The `Payout` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Payout {
     /// Unique identifier of this payout.
     pub id: Option<String>,
@@ -210,7 +210,7 @@ pub struct Payout {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Payout { id => "id", object => "object", amount => "amount", application_fee =>
+    debug Payout { id => "id", object => "object", amount => "amount", application_fee =>
     "application_fee", application_fee_amount => "application_fee_amount", arrival_date
     => "arrival_date", automatic => "automatic", balance_transaction =>
     "balance_transaction", created => "created", currency => "currency", description =>
@@ -232,7 +232,7 @@ airbyte_agent_runtime::string_enum! {
     " `standard`"] Standard => "standard", #[doc = " `instant`"] Instant => "instant" }
 }
 /// Identifier of the related trace.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PayoutTraceId {
     /// Status the trace ID is currently in.
     pub status: Option<String>,
@@ -240,14 +240,14 @@ pub struct PayoutTraceId {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PayoutTraceId { status => "status", value => "value" }
+    debug PayoutTraceId { status => "status", value => "value" }
 }
 /// Metadata returned by `payouts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PayoutsListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    PayoutsListMeta { has_more => "has_more" }
+    debug PayoutsListMeta { has_more => "has_more" }
 }

@@ -115,7 +115,7 @@ impl ::std::future::IntoFuture for PricesCreateRequest {
     }
 }
 /// Billing interval settings for recurring prices.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PricesCreateRecurring {
     /// Billing frequency unit: day, week, month or year.
     pub interval: Option<PricesCreateRecurringInterval>,
@@ -125,8 +125,8 @@ pub struct PricesCreateRecurring {
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
 airbyte_agent_runtime::impl_record! {
-    PricesCreateRecurring { interval => "interval", interval_count => "interval_count",
-    usage_type => "usage_type" }
+    debug PricesCreateRecurring { interval => "interval", interval_count =>
+    "interval_count", usage_type => "usage_type" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Billing frequency unit: day, week, month or year."] pub enum
@@ -150,7 +150,7 @@ airbyte_agent_runtime::string_enum! {
     => "inclusive", #[doc = " `unspecified`"] Unspecified => "unspecified" }
 }
 /// The `PricesRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PricesRecord {
     /// Unique identifier of this price.
     pub id: Option<String>,
@@ -190,10 +190,10 @@ pub struct PricesRecord {
     pub unit_amount_decimal: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PricesRecord { id => "id", object => "object", active => "active", billing_scheme =>
-    "billing_scheme", created => "created", currency => "currency", livemode =>
-    "livemode", lookup_key => "lookup_key", metadata => "metadata", nickname =>
-    "nickname", product => "product", recurring => "recurring", tax_behavior =>
+    debug PricesRecord { id => "id", object => "object", active => "active",
+    billing_scheme => "billing_scheme", created => "created", currency => "currency",
+    livemode => "livemode", lookup_key => "lookup_key", metadata => "metadata", nickname
+    => "nickname", product => "product", recurring => "recurring", tax_behavior =>
     "tax_behavior", tiers_mode => "tiers_mode", transform_quantity =>
     "transform_quantity", type_ => "type", unit_amount => "unit_amount",
     unit_amount_decimal => "unit_amount_decimal" }
@@ -203,7 +203,7 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `price`"] Price => "price" }
 }
 /// Billing interval settings for recurring prices.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PricesRecordRecurring {
     /// Billing frequency unit: day, week, month or year.
     pub interval: Option<PricesCreateRecurringInterval>,
@@ -213,11 +213,11 @@ pub struct PricesRecordRecurring {
     pub usage_type: Option<PricesCreateRecurringUsageType>,
 }
 airbyte_agent_runtime::impl_record! {
-    PricesRecordRecurring { interval => "interval", interval_count => "interval_count",
-    usage_type => "usage_type" }
+    debug PricesRecordRecurring { interval => "interval", interval_count =>
+    "interval_count", usage_type => "usage_type" }
 }
 /// Rounding rule applied to quantities before billing.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PricesRecordTransformQuantity {
     /// Divide by (numeric).
     pub divide_by: Option<i64>,
@@ -225,7 +225,7 @@ pub struct PricesRecordTransformQuantity {
     pub round: Option<PricesRecordTransformQuantityRound>,
 }
 airbyte_agent_runtime::impl_record! {
-    PricesRecordTransformQuantity { divide_by => "divide_by", round => "round" }
+    debug PricesRecordTransformQuantity { divide_by => "divide_by", round => "round" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Round; one of `up`, `down`."] pub enum PricesRecordTransformQuantityRound {

@@ -501,7 +501,7 @@ impl ::std::future::IntoFuture for ProductsSearchRequest {
     }
 }
 /// The `Product` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Product {
     /// Unique identifier of this product.
     pub id: Option<String>,
@@ -547,7 +547,7 @@ pub struct Product {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Product { id => "id", object => "object", active => "active", attributes =>
+    debug Product { id => "id", object => "object", active => "active", attributes =>
     "attributes" skip_nulls, created => "created", default_price => "default_price",
     description => "description", features => "features" skip_nulls, images => "images"
     skip_nulls, livemode => "livemode", marketing_features => "marketing_features"
@@ -561,25 +561,25 @@ airbyte_agent_runtime::string_enum! {
     = " `product`"] Product => "product" }
 }
 /// The `ProductFeaturesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductFeaturesItem {
     /// Name of the feature.
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductFeaturesItem { name => "name" }
+    debug ProductFeaturesItem { name => "name" }
 }
 /// The `ProductMarketingFeaturesItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductMarketingFeaturesItem {
     /// Name of the marketing feature.
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductMarketingFeaturesItem { name => "name" }
+    debug ProductMarketingFeaturesItem { name => "name" }
 }
 /// Package size and weight for shipping.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductPackageDimensions {
     /// Height (numeric).
     pub height: Option<f64>,
@@ -591,7 +591,7 @@ pub struct ProductPackageDimensions {
     pub width: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductPackageDimensions { height => "height", length => "length", weight =>
+    debug ProductPackageDimensions { height => "height", length => "length", weight =>
     "weight", width => "width" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -599,16 +599,16 @@ airbyte_agent_runtime::string_enum! {
     "good", #[doc = " `service`"] Service => "service" }
 }
 /// Metadata returned by `products.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsListMeta { has_more => "has_more" }
+    debug ProductsListMeta { has_more => "has_more" }
 }
 /// Package size and weight for shipping.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsCreatePackageDimensions {
     /// Height (numeric).
     pub height: Option<f64>,
@@ -620,11 +620,11 @@ pub struct ProductsCreatePackageDimensions {
     pub width: Option<f64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsCreatePackageDimensions { height => "height", length => "length", weight =>
-    "weight", width => "width" }
+    debug ProductsCreatePackageDimensions { height => "height", length => "length",
+    weight => "weight", width => "width" }
 }
 /// The `ProductsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsRecord {
     /// Unique identifier of this product.
     pub id: Option<String>,
@@ -634,14 +634,14 @@ pub struct ProductsRecord {
     pub deleted: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsRecord { id => "id", object => "object", deleted => "deleted" }
+    debug ProductsRecord { id => "id", object => "object", deleted => "deleted" }
 }
 /// Metadata returned by `products.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ProductsSearchMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ProductsSearchMeta { has_more => "has_more" }
+    debug ProductsSearchMeta { has_more => "has_more" }
 }

@@ -225,7 +225,7 @@ impl ::std::future::IntoFuture for RefundsGetRequest {
     }
 }
 /// The `Refund` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Refund {
     /// Unique identifier of this refund.
     pub id: Option<String>,
@@ -271,14 +271,14 @@ pub struct Refund {
     pub transfer_reversal: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Refund { id => "id", object => "object", amount => "amount", balance_transaction =>
-    "balance_transaction", charge => "charge", created => "created", currency =>
-    "currency", description => "description", destination_details =>
-    "destination_details", failure_balance_transaction => "failure_balance_transaction",
-    failure_reason => "failure_reason", instructions_email => "instructions_email",
-    metadata => "metadata", next_action => "next_action", payment_intent =>
-    "payment_intent", pending_reason => "pending_reason", reason => "reason",
-    receipt_number => "receipt_number", source_transfer_reversal =>
+    debug Refund { id => "id", object => "object", amount => "amount",
+    balance_transaction => "balance_transaction", charge => "charge", created =>
+    "created", currency => "currency", description => "description", destination_details
+    => "destination_details", failure_balance_transaction =>
+    "failure_balance_transaction", failure_reason => "failure_reason", instructions_email
+    => "instructions_email", metadata => "metadata", next_action => "next_action",
+    payment_intent => "payment_intent", pending_reason => "pending_reason", reason =>
+    "reason", receipt_number => "receipt_number", source_transfer_reversal =>
     "source_transfer_reversal", status => "status", transfer_reversal =>
     "transfer_reversal" }
 }
@@ -287,7 +287,7 @@ airbyte_agent_runtime::string_enum! {
     = " `refund`"] Refund => "refund" }
 }
 /// Object describing the destination details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundDestinationDetails {
     /// Object describing the affirm.
     pub affirm: Option<Map<String, Value>>,
@@ -363,7 +363,7 @@ pub struct RefundDestinationDetails {
     pub zip: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundDestinationDetails { affirm => "affirm", afterpay_clearpay =>
+    debug RefundDestinationDetails { affirm => "affirm", afterpay_clearpay =>
     "afterpay_clearpay", alipay => "alipay", alma => "alma", amazon_pay => "amazon_pay",
     au_bank_transfer => "au_bank_transfer", blik => "blik", br_bank_transfer =>
     "br_bank_transfer", card => "card", cashapp => "cashapp", crypto => "crypto",
@@ -378,7 +378,7 @@ airbyte_agent_runtime::impl_record! {
     "zip" }
 }
 /// Object describing the blik.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundDestinationDetailsBlik {
     /// Network decline code of this blik.
     pub network_decline_code: Option<String>,
@@ -388,7 +388,7 @@ pub struct RefundDestinationDetailsBlik {
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundDestinationDetailsBlik { network_decline_code => "network_decline_code",
+    debug RefundDestinationDetailsBlik { network_decline_code => "network_decline_code",
     reference => "reference", reference_status => "reference_status" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -398,7 +398,7 @@ airbyte_agent_runtime::string_enum! {
     " `unavailable`"] Unavailable => "unavailable" }
 }
 /// Object describing the br bank transfer.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundDestinationDetailsBrBankTransfer {
     /// Reference of this br bank transfer.
     pub reference: Option<String>,
@@ -406,11 +406,11 @@ pub struct RefundDestinationDetailsBrBankTransfer {
     pub reference_status: Option<RefundDestinationDetailsBlikReferenceStatus>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundDestinationDetailsBrBankTransfer { reference => "reference", reference_status
-    => "reference_status" }
+    debug RefundDestinationDetailsBrBankTransfer { reference => "reference",
+    reference_status => "reference_status" }
 }
 /// Card details, when the method is a card.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundDestinationDetailsCard {
     /// Reference of this card.
     pub reference: Option<String>,
@@ -422,7 +422,7 @@ pub struct RefundDestinationDetailsCard {
     pub type_: Option<RefundDestinationDetailsCardType>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundDestinationDetailsCard { reference => "reference", reference_status =>
+    debug RefundDestinationDetailsCard { reference => "reference", reference_status =>
     "reference_status", reference_type => "reference_type", type_ => "type" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -431,25 +431,26 @@ airbyte_agent_runtime::string_enum! {
     " `reversal`"] Reversal => "reversal" }
 }
 /// Object describing the crypto.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundDestinationDetailsCrypto {
     /// Reference of this crypto.
     pub reference: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundDestinationDetailsCrypto { reference => "reference" }
+    debug RefundDestinationDetailsCrypto { reference => "reference" }
 }
 /// Object describing the paypal.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundDestinationDetailsPaypal {
     /// Network decline code of this paypal.
     pub network_decline_code: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundDestinationDetailsPaypal { network_decline_code => "network_decline_code" }
+    debug RefundDestinationDetailsPaypal { network_decline_code => "network_decline_code"
+    }
 }
 /// Step the customer must take to continue, if any.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundNextAction {
     /// Object describing the display details.
     pub display_details: Option<RefundNextActionDisplayDetails>,
@@ -457,10 +458,10 @@ pub struct RefundNextAction {
     pub type_: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundNextAction { display_details => "display_details", type_ => "type" }
+    debug RefundNextAction { display_details => "display_details", type_ => "type" }
 }
 /// Object describing the display details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundNextActionDisplayDetails {
     /// Object describing the email sent.
     pub email_sent: Option<RefundNextActionDisplayDetailsEmailSent>,
@@ -468,11 +469,11 @@ pub struct RefundNextActionDisplayDetails {
     pub expires_at: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundNextActionDisplayDetails { email_sent => "email_sent", expires_at =>
+    debug RefundNextActionDisplayDetails { email_sent => "email_sent", expires_at =>
     "expires_at" }
 }
 /// Object describing the email sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundNextActionDisplayDetailsEmailSent {
     /// Email sent at, as a Unix timestamp in seconds.
     pub email_sent_at: Option<i64>,
@@ -480,7 +481,7 @@ pub struct RefundNextActionDisplayDetailsEmailSent {
     pub email_sent_to: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundNextActionDisplayDetailsEmailSent { email_sent_at => "email_sent_at",
+    debug RefundNextActionDisplayDetailsEmailSent { email_sent_at => "email_sent_at",
     email_sent_to => "email_sent_to" }
 }
 airbyte_agent_runtime::string_enum! {
@@ -497,13 +498,13 @@ airbyte_agent_runtime::string_enum! {
     " `failed`"] Failed => "failed", #[doc = " `canceled`"] Canceled => "canceled" }
 }
 /// Metadata returned by `refunds.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RefundsListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    RefundsListMeta { has_more => "has_more" }
+    debug RefundsListMeta { has_more => "has_more" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Reason given for the refund."] pub enum RefundsCreateReason { #[doc =

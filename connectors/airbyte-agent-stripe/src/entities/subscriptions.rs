@@ -476,13 +476,13 @@ impl ::std::future::IntoFuture for SubscriptionsSearchRequest {
     }
 }
 /// The `SubscriptionsListAutomaticTax` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SubscriptionsListAutomaticTax {
     /// Whether the feature is switched on.
     pub enabled: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    SubscriptionsListAutomaticTax { enabled => "enabled" }
+    debug SubscriptionsListAutomaticTax { enabled => "enabled" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Values of `SubscriptionsListStatus`."] pub enum SubscriptionsListStatus {
@@ -490,16 +490,16 @@ airbyte_agent_runtime::string_enum! {
     #[doc = " `all`"] All => "all" }
 }
 /// Metadata returned by `subscriptions.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SubscriptionsListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    SubscriptionsListMeta { has_more => "has_more" }
+    debug SubscriptionsListMeta { has_more => "has_more" }
 }
 /// The `SubscriptionsUpdateItemsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SubscriptionsUpdateItemsItem {
     /// Unique identifier of this item.
     pub id: Option<String>,
@@ -511,8 +511,8 @@ pub struct SubscriptionsUpdateItemsItem {
     pub deleted: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    SubscriptionsUpdateItemsItem { id => "id", price => "price", quantity => "quantity",
-    deleted => "deleted" }
+    debug SubscriptionsUpdateItemsItem { id => "id", price => "price", quantity =>
+    "quantity", deleted => "deleted" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Proration behavior; one of `create_prorations`, `none`, `always_invoice`."]
@@ -521,7 +521,7 @@ airbyte_agent_runtime::string_enum! {
     " `always_invoice`"] AlwaysInvoice => "always_invoice" }
 }
 /// The `SubscriptionsSearchResult` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SubscriptionsSearchResult {
     /// `object`
     pub object: Option<InvoicesSearchResultObject>,
@@ -535,6 +535,6 @@ pub struct SubscriptionsSearchResult {
     pub url: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SubscriptionsSearchResult { object => "object", data => "data" skip_nulls, has_more
-    => "has_more", next_page => "next_page", url => "url" }
+    debug SubscriptionsSearchResult { object => "object", data => "data" skip_nulls,
+    has_more => "has_more", next_page => "next_page", url => "url" }
 }

@@ -53,7 +53,7 @@ impl ::std::future::IntoFuture for AccountsGetRequest {
     }
 }
 /// The Zendesk Chat account with plan and billing details.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccountsRecord {
     /// Account key of this account.
     pub account_key: Option<String>,
@@ -67,11 +67,11 @@ pub struct AccountsRecord {
     pub plan: Option<Plan>,
 }
 airbyte_agent_runtime::impl_record! {
-    AccountsRecord { account_key => "account_key", status => "status", create_date =>
-    "create_date", billing => "billing", plan => "plan" }
+    debug AccountsRecord { account_key => "account_key", status => "status", create_date
+    => "create_date", billing => "billing", plan => "plan" }
 }
 /// Billing structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Billing {
     /// `company`
     pub company: Option<String>,
@@ -101,13 +101,14 @@ pub struct Billing {
     pub cycle: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Billing { company => "company", first_name => "first_name", last_name => "last_name",
-    email => "email", phone => "phone", address1 => "address1", address2 => "address2",
-    city => "city", state => "state", postal_code => "postal_code", country_code =>
-    "country_code", additional_info => "additional_info", cycle => "cycle" }
+    debug Billing { company => "company", first_name => "first_name", last_name =>
+    "last_name", email => "email", phone => "phone", address1 => "address1", address2 =>
+    "address2", city => "city", state => "state", postal_code => "postal_code",
+    country_code => "country_code", additional_info => "additional_info", cycle =>
+    "cycle" }
 }
 /// Plan structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Plan {
     /// `name`
     pub name: Option<String>,
@@ -167,8 +168,8 @@ pub struct Plan {
     pub short_desc: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Plan { name => "name", price => "price", max_agents => "max_agents", max_departments
-    => "max_departments", max_concurrent_chats => "max_concurrent_chats",
+    debug Plan { name => "name", price => "price", max_agents => "max_agents",
+    max_departments => "max_departments", max_concurrent_chats => "max_concurrent_chats",
     max_history_search_days => "max_history_search_days", max_advanced_triggers =>
     "max_advanced_triggers", max_basic_triggers => "max_basic_triggers", analytics =>
     "analytics", file_upload => "file_upload", rest_api => "rest_api", goals => "goals",

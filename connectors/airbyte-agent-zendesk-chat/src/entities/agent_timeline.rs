@@ -83,7 +83,7 @@ impl ::std::future::IntoFuture for AgentTimelineListRequest {
     }
 }
 /// One status change of an agent, with its duration.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AgentTimeline2 {
     /// Agent the agent timeline refers to.
     pub agent_id: Option<i64>,
@@ -97,11 +97,11 @@ pub struct AgentTimeline2 {
     pub engagement_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AgentTimeline2 { agent_id => "agent_id", start_time => "start_time", status =>
+    debug AgentTimeline2 { agent_id => "agent_id", start_time => "start_time", status =>
     "status", duration => "duration", engagement_count => "engagement_count" }
 }
 /// Metadata returned by `agent_timeline.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AgentTimelineListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -109,5 +109,5 @@ pub struct AgentTimelineListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AgentTimelineListMeta { next_page => "next_page", count => "count" }
+    debug AgentTimelineListMeta { next_page => "next_page", count => "count" }
 }

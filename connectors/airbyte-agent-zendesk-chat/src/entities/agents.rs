@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for AgentsGetRequest {
     }
 }
 /// A chat agent.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Agent {
     /// Unique identifier of this agent.
     pub id: Option<i64>,
@@ -143,15 +143,15 @@ pub struct Agent {
     pub login_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Agent { id => "id", email => "email", display_name => "display_name", first_name =>
-    "first_name", last_name => "last_name", enabled => "enabled", role_id => "role_id",
-    roles => "roles", departments => "departments" skip_nulls, enabled_departments =>
-    "enabled_departments" skip_nulls, skills => "skills" skip_nulls, scope => "scope",
-    create_date => "create_date", last_login => "last_login", login_count =>
-    "login_count" }
+    debug Agent { id => "id", email => "email", display_name => "display_name",
+    first_name => "first_name", last_name => "last_name", enabled => "enabled", role_id
+    => "role_id", roles => "roles", departments => "departments" skip_nulls,
+    enabled_departments => "enabled_departments" skip_nulls, skills => "skills"
+    skip_nulls, scope => "scope", create_date => "create_date", last_login =>
+    "last_login", login_count => "login_count" }
 }
 /// Agent roles structure.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AgentRoles {
     /// `administrator`
     pub administrator: Option<bool>,
@@ -159,11 +159,11 @@ pub struct AgentRoles {
     pub owner: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    AgentRoles { administrator => "administrator", owner => "owner" }
+    debug AgentRoles { administrator => "administrator", owner => "owner" }
 }
 /// Metadata returned by `agents.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AgentsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    AgentsListMeta {}
+    debug AgentsListMeta {}
 }

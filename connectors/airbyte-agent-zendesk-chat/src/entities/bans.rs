@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for BansGetRequest {
     }
 }
 /// A blocked visitor or IP address.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Ban {
     /// Unique identifier of this ban.
     pub id: Option<i64>,
@@ -127,13 +127,13 @@ pub struct Ban {
     pub created_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Ban { id => "id", type_ => "type", ip_address => "ip_address", visitor_id =>
+    debug Ban { id => "id", type_ => "type", ip_address => "ip_address", visitor_id =>
     "visitor_id", visitor_name => "visitor_name", reason => "reason", created_at =>
     "created_at" }
 }
 /// Metadata returned by `bans.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BansListMeta {}
 airbyte_agent_runtime::impl_record! {
-    BansListMeta {}
+    debug BansListMeta {}
 }

@@ -116,7 +116,7 @@ impl ::std::future::IntoFuture for ChatsGetRequest {
     }
 }
 /// A chat transcript with its messages and visitor.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Chat {
     /// Unique identifier of this chat.
     pub id: Option<String>,
@@ -176,8 +176,8 @@ pub struct Chat {
     pub zendesk_ticket_id: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Chat { id => "id", type_ => "type", timestamp => "timestamp", update_timestamp =>
-    "update_timestamp", duration => "duration", department_id => "department_id",
+    debug Chat { id => "id", type_ => "type", timestamp => "timestamp", update_timestamp
+    => "update_timestamp", duration => "duration", department_id => "department_id",
     department_name => "department_name", agent_ids => "agent_ids" skip_nulls,
     agent_names => "agent_names" skip_nulls, visitor => "visitor", session => "session",
     history => "history" skip_nulls, engagements => "engagements" skip_nulls, conversions
@@ -188,7 +188,7 @@ airbyte_agent_runtime::impl_record! {
     webpath => "webpath" skip_nulls, zendesk_ticket_id => "zendesk_ticket_id" }
 }
 /// The `Visitor` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Visitor {
     /// `id`
     pub id: Option<String>,
@@ -202,11 +202,11 @@ pub struct Visitor {
     pub notes: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Visitor { id => "id", name => "name", email => "email", phone => "phone", notes =>
-    "notes" }
+    debug Visitor { id => "id", name => "name", email => "email", phone => "phone", notes
+    => "notes" }
 }
 /// The `ChatSession` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChatSession {
     /// `id`
     pub id: Option<String>,
@@ -232,13 +232,13 @@ pub struct ChatSession {
     pub end_date: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChatSession { id => "id", browser => "browser", platform => "platform", user_agent =>
-    "user_agent", ip => "ip", city => "city", region => "region", country_code =>
-    "country_code", country_name => "country_name", start_date => "start_date", end_date
-    => "end_date" }
+    debug ChatSession { id => "id", browser => "browser", platform => "platform",
+    user_agent => "user_agent", ip => "ip", city => "city", region => "region",
+    country_code => "country_code", country_name => "country_name", start_date =>
+    "start_date", end_date => "end_date" }
 }
 /// The `ChatHistoryItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChatHistoryItem {
     /// `type`
     pub type_: Option<String>,
@@ -270,14 +270,14 @@ pub struct ChatHistoryItem {
     pub options: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChatHistoryItem { type_ => "type", timestamp => "timestamp", name => "name", nick =>
-    "nick", msg => "msg", msg_id => "msg_id", channel => "channel", department_id =>
-    "department_id", department_name => "department_name", rating => "rating", new_rating
-    => "new_rating", tags => "tags" skip_nulls, new_tags => "new_tags" skip_nulls,
-    options => "options" }
+    debug ChatHistoryItem { type_ => "type", timestamp => "timestamp", name => "name",
+    nick => "nick", msg => "msg", msg_id => "msg_id", channel => "channel", department_id
+    => "department_id", department_name => "department_name", rating => "rating",
+    new_rating => "new_rating", tags => "tags" skip_nulls, new_tags => "new_tags"
+    skip_nulls, options => "options" }
 }
 /// The `ChatEngagement` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChatEngagement {
     /// `id`
     pub id: Option<String>,
@@ -313,15 +313,15 @@ pub struct ChatEngagement {
     pub skills_fulfilled: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChatEngagement { id => "id", agent_id => "agent_id", agent_name => "agent_name",
-    agent_full_name => "agent_full_name", department_id => "department_id", timestamp =>
-    "timestamp", duration => "duration", accepted => "accepted", assigned => "assigned",
-    started_by => "started_by", rating => "rating", comment => "comment", count =>
-    "count", response_time => "response_time", skills_requested => "skills_requested"
-    skip_nulls, skills_fulfilled => "skills_fulfilled" }
+    debug ChatEngagement { id => "id", agent_id => "agent_id", agent_name =>
+    "agent_name", agent_full_name => "agent_full_name", department_id => "department_id",
+    timestamp => "timestamp", duration => "duration", accepted => "accepted", assigned =>
+    "assigned", started_by => "started_by", rating => "rating", comment => "comment",
+    count => "count", response_time => "response_time", skills_requested =>
+    "skills_requested" skip_nulls, skills_fulfilled => "skills_fulfilled" }
 }
 /// The `MessageCount` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MessageCount {
     /// `total`
     pub total: Option<i64>,
@@ -331,10 +331,10 @@ pub struct MessageCount {
     pub visitor: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    MessageCount { total => "total", agent => "agent", visitor => "visitor" }
+    debug MessageCount { total => "total", agent => "agent", visitor => "visitor" }
 }
 /// The `ResponseTime` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ResponseTime {
     /// `first`
     pub first: Option<i64>,
@@ -344,10 +344,10 @@ pub struct ResponseTime {
     pub max: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ResponseTime { first => "first", avg => "avg", max => "max" }
+    debug ResponseTime { first => "first", avg => "avg", max => "max" }
 }
 /// The `ChatConversion` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChatConversion {
     /// `id`
     pub id: Option<String>,
@@ -361,11 +361,11 @@ pub struct ChatConversion {
     pub attribution: Option<ConversionAttribution>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChatConversion { id => "id", goal_id => "goal_id", goal_name => "goal_name",
+    debug ChatConversion { id => "id", goal_id => "goal_id", goal_name => "goal_name",
     timestamp => "timestamp", attribution => "attribution" }
 }
 /// The `ConversionAttribution` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConversionAttribution {
     /// `agent_id`
     pub agent_id: Option<i64>,
@@ -379,12 +379,12 @@ pub struct ConversionAttribution {
     pub chat_timestamp: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ConversionAttribution { agent_id => "agent_id", agent_name => "agent_name",
+    debug ConversionAttribution { agent_id => "agent_id", agent_name => "agent_name",
     department_id => "department_id", department_name => "department_name",
     chat_timestamp => "chat_timestamp" }
 }
 /// The `WebpathItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WebpathItem {
     /// `from`
     pub from: Option<String>,
@@ -392,10 +392,10 @@ pub struct WebpathItem {
     pub timestamp: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    WebpathItem { from => "from", timestamp => "timestamp" }
+    debug WebpathItem { from => "from", timestamp => "timestamp" }
 }
 /// Metadata returned by `chats.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ChatsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -403,5 +403,5 @@ pub struct ChatsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ChatsListMeta { next_page => "next_page", count => "count" }
+    debug ChatsListMeta { next_page => "next_page", count => "count" }
 }

@@ -97,7 +97,7 @@ impl ::std::future::IntoFuture for DepartmentsGetRequest {
     }
 }
 /// The `Department` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Department {
     /// `id`
     pub id: Option<i64>,
@@ -113,21 +113,21 @@ pub struct Department {
     pub settings: Option<DepartmentSettings>,
 }
 airbyte_agent_runtime::impl_record! {
-    Department { id => "id", name => "name", description => "description", enabled =>
-    "enabled", members => "members" skip_nulls, settings => "settings" }
+    debug Department { id => "id", name => "name", description => "description", enabled
+    => "enabled", members => "members" skip_nulls, settings => "settings" }
 }
 /// The `DepartmentSettings` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DepartmentSettings {
     /// `chat_limit`
     pub chat_limit: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    DepartmentSettings { chat_limit => "chat_limit" }
+    debug DepartmentSettings { chat_limit => "chat_limit" }
 }
 /// Metadata returned by `departments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DepartmentsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    DepartmentsListMeta {}
+    debug DepartmentsListMeta {}
 }

@@ -95,7 +95,7 @@ impl ::std::future::IntoFuture for GoalsGetRequest {
     }
 }
 /// The `Goal` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Goal {
     /// `id`
     pub id: Option<i64>,
@@ -115,14 +115,14 @@ pub struct Goal {
     pub settings: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Goal { id => "id", name => "name", description => "description", enabled =>
+    debug Goal { id => "id", name => "name", description => "description", enabled =>
     "enabled", attribution_model => "attribution_model", attribution_window =>
     "attribution_window", attribution_period => "attribution_period", settings =>
     "settings" }
 }
 /// Metadata returned by `goals.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GoalsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    GoalsListMeta {}
+    debug GoalsListMeta {}
 }

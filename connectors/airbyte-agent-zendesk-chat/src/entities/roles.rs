@@ -95,7 +95,7 @@ impl ::std::future::IntoFuture for RolesGetRequest {
     }
 }
 /// The `Role` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Role {
     /// `id`
     pub id: Option<i64>,
@@ -111,12 +111,12 @@ pub struct Role {
     pub members_count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Role { id => "id", name => "name", description => "description", enabled =>
+    debug Role { id => "id", name => "name", description => "description", enabled =>
     "enabled", permissions => "permissions", members_count => "members_count" }
 }
 /// Metadata returned by `roles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RolesListMeta {}
 airbyte_agent_runtime::impl_record! {
-    RolesListMeta {}
+    debug RolesListMeta {}
 }

@@ -54,7 +54,7 @@ impl ::std::future::IntoFuture for RoutingSettingsGetRequest {
     }
 }
 /// The `RoutingSettingsRecord` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RoutingSettingsRecord {
     /// `routing_mode`
     pub routing_mode: Option<String>,
@@ -70,7 +70,7 @@ pub struct RoutingSettingsRecord {
     pub auto_accept: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    RoutingSettingsRecord { routing_mode => "routing_mode", chat_limit => "chat_limit",
-    skill_routing => "skill_routing", reassignment => "reassignment", auto_idle =>
-    "auto_idle", auto_accept => "auto_accept" }
+    debug RoutingSettingsRecord { routing_mode => "routing_mode", chat_limit =>
+    "chat_limit", skill_routing => "skill_routing", reassignment => "reassignment",
+    auto_idle => "auto_idle", auto_accept => "auto_accept" }
 }

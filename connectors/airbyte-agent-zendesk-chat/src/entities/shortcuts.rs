@@ -95,7 +95,7 @@ impl ::std::future::IntoFuture for ShortcutsGetRequest {
     }
 }
 /// The `Shortcut` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Shortcut {
     /// Unique identifier of this shortcut.
     pub id: Option<String>,
@@ -115,13 +115,13 @@ pub struct Shortcut {
     pub scope: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Shortcut { id => "id", name => "name", message => "message", options => "options",
-    tags => "tags" skip_nulls, departments => "departments" skip_nulls, agents =>
-    "agents" skip_nulls, scope => "scope" }
+    debug Shortcut { id => "id", name => "name", message => "message", options =>
+    "options", tags => "tags" skip_nulls, departments => "departments" skip_nulls, agents
+    => "agents" skip_nulls, scope => "scope" }
 }
 /// Metadata returned by `shortcuts.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ShortcutsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    ShortcutsListMeta {}
+    debug ShortcutsListMeta {}
 }

@@ -95,7 +95,7 @@ impl ::std::future::IntoFuture for SkillsGetRequest {
     }
 }
 /// The `Skill` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Skill {
     /// `id`
     pub id: Option<i64>,
@@ -109,12 +109,12 @@ pub struct Skill {
     pub members: Option<Vec<i64>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Skill { id => "id", name => "name", description => "description", enabled =>
+    debug Skill { id => "id", name => "name", description => "description", enabled =>
     "enabled", members => "members" skip_nulls }
 }
 /// Metadata returned by `skills.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SkillsListMeta {}
 airbyte_agent_runtime::impl_record! {
-    SkillsListMeta {}
+    debug SkillsListMeta {}
 }

@@ -58,7 +58,7 @@ impl ::std::future::IntoFuture for TriggersListRequest {
     }
 }
 /// The `Trigger` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Trigger {
     /// `id`
     pub id: Option<i64>,
@@ -80,14 +80,14 @@ pub struct Trigger {
     pub definition: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Trigger { id => "id", name => "name", description => "description", enabled =>
+    debug Trigger { id => "id", name => "name", description => "description", enabled =>
     "enabled", run_once => "run_once", conditions => "conditions" skip_nulls, actions =>
     "actions" skip_nulls, departments => "departments" skip_nulls, definition =>
     "definition" }
 }
 /// Metadata returned by `triggers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TriggersListMeta {}
 airbyte_agent_runtime::impl_record! {
-    TriggersListMeta {}
+    debug TriggersListMeta {}
 }

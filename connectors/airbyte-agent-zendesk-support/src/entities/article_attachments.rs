@@ -164,7 +164,7 @@ impl ::std::future::IntoFuture for ArticleAttachmentsDownloadRequest {
     }
 }
 /// A file attached to a Help Center article.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticleAttachment {
     /// Unique identifier of this article attachment.
     pub id: Option<i64>,
@@ -188,12 +188,13 @@ pub struct ArticleAttachment {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticleAttachment { id => "id", url => "url", article_id => "article_id", file_name
-    => "file_name", content_type => "content_type", content_url => "content_url", size =>
-    "size", inline => "inline", created_at => "created_at", updated_at => "updated_at" }
+    debug ArticleAttachment { id => "id", url => "url", article_id => "article_id",
+    file_name => "file_name", content_type => "content_type", content_url =>
+    "content_url", size => "size", inline => "inline", created_at => "created_at",
+    updated_at => "updated_at" }
 }
 /// Metadata returned by `article_attachments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticleAttachmentsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -203,6 +204,6 @@ pub struct ArticleAttachmentsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticleAttachmentsListMeta { next_page => "next_page", previous_page =>
+    debug ArticleAttachmentsListMeta { next_page => "next_page", previous_page =>
     "previous_page", count => "count" }
 }

@@ -130,7 +130,7 @@ airbyte_agent_runtime::string_enum! {
     => "position" }
 }
 /// A Help Center knowledge base article.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Article {
     /// Unique identifier of this article.
     pub id: Option<i64>,
@@ -166,14 +166,14 @@ pub struct Article {
     pub position: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Article { id => "id", url => "url", html_url => "html_url", title => "title", body =>
-    "body", locale => "locale", author_id => "author_id", section_id => "section_id",
-    created_at => "created_at", updated_at => "updated_at", vote_sum => "vote_sum",
-    vote_count => "vote_count", label_names => "label_names" skip_nulls, draft =>
-    "draft", promoted => "promoted", position => "position" }
+    debug Article { id => "id", url => "url", html_url => "html_url", title => "title",
+    body => "body", locale => "locale", author_id => "author_id", section_id =>
+    "section_id", created_at => "created_at", updated_at => "updated_at", vote_sum =>
+    "vote_sum", vote_count => "vote_count", label_names => "label_names" skip_nulls,
+    draft => "draft", promoted => "promoted", position => "position" }
 }
 /// Metadata returned by `articles.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ArticlesListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -183,6 +183,6 @@ pub struct ArticlesListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ArticlesListMeta { next_page => "next_page", previous_page => "previous_page", count
-    => "count" }
+    debug ArticlesListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -93,7 +93,7 @@ impl ::std::future::IntoFuture for AttachmentsDownloadRequest {
     }
 }
 /// A file attached to a ticket comment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AttachmentsRecord {
     /// Unique identifier of this attachment.
     pub id: Option<i64>,
@@ -125,7 +125,7 @@ pub struct AttachmentsRecord {
     pub thumbnails: Option<Vec<Map<String, Value>>>,
 }
 airbyte_agent_runtime::impl_record! {
-    AttachmentsRecord { id => "id", file_name => "file_name", content_url =>
+    debug AttachmentsRecord { id => "id", file_name => "file_name", content_url =>
     "content_url", mapped_content_url => "mapped_content_url", content_type =>
     "content_type", size => "size", width => "width", height => "height", inline =>
     "inline", deleted => "deleted", malware_access_override => "malware_access_override",

@@ -133,7 +133,7 @@ impl ::std::future::IntoFuture for AutomationsGetRequest {
     }
 }
 /// A business rule that runs on a time schedule.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Automation {
     /// Unique identifier of this automation.
     pub id: Option<i64>,
@@ -157,12 +157,12 @@ pub struct Automation {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Automation { id => "id", url => "url", title => "title", active => "active", position
-    => "position", conditions => "conditions", actions => "actions" skip_nulls, raw_title
-    => "raw_title", created_at => "created_at", updated_at => "updated_at" }
+    debug Automation { id => "id", url => "url", title => "title", active => "active",
+    position => "position", conditions => "conditions", actions => "actions" skip_nulls,
+    raw_title => "raw_title", created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `automations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AutomationsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -172,6 +172,6 @@ pub struct AutomationsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    AutomationsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug AutomationsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

@@ -109,7 +109,7 @@ impl ::std::future::IntoFuture for BrandsGetRequest {
     }
 }
 /// A brand served by the account.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Brand {
     /// Unique identifier of this brand.
     pub id: Option<i64>,
@@ -145,15 +145,15 @@ pub struct Brand {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Brand { id => "id", url => "url", name => "name", brand_url => "brand_url", subdomain
-    => "subdomain", host_mapping => "host_mapping", has_help_center => "has_help_center",
-    help_center_state => "help_center_state", active => "active", default => "default",
-    is_deleted => "is_deleted", logo => "logo", ticket_form_ids => "ticket_form_ids"
-    skip_nulls, signature_template => "signature_template", created_at => "created_at",
-    updated_at => "updated_at" }
+    debug Brand { id => "id", url => "url", name => "name", brand_url => "brand_url",
+    subdomain => "subdomain", host_mapping => "host_mapping", has_help_center =>
+    "has_help_center", help_center_state => "help_center_state", active => "active",
+    default => "default", is_deleted => "is_deleted", logo => "logo", ticket_form_ids =>
+    "ticket_form_ids" skip_nulls, signature_template => "signature_template", created_at
+    => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `brands.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct BrandsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -163,6 +163,6 @@ pub struct BrandsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    BrandsListMeta { next_page => "next_page", previous_page => "previous_page", count =>
-    "count" }
+    debug BrandsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -96,7 +96,7 @@ airbyte_agent_runtime::string_enum! {
     " `deleted_at`"] DeletedAt => "deleted_at" }
 }
 /// A ticket deleted within the last 30 days.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DeletedTicket {
     /// Unique identifier of this deleted ticket.
     pub id: Option<i64>,
@@ -112,11 +112,11 @@ pub struct DeletedTicket {
     pub actor: Option<DeletedTicketActor>,
 }
 airbyte_agent_runtime::impl_record! {
-    DeletedTicket { id => "id", subject => "subject", description => "description",
+    debug DeletedTicket { id => "id", subject => "subject", description => "description",
     deleted_at => "deleted_at", previous_state => "previous_state", actor => "actor" }
 }
 /// Object describing the actor.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DeletedTicketActor {
     /// Unique identifier of this actor.
     pub id: Option<i64>,
@@ -124,10 +124,10 @@ pub struct DeletedTicketActor {
     pub name: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    DeletedTicketActor { id => "id", name => "name" }
+    debug DeletedTicketActor { id => "id", name => "name" }
 }
 /// Metadata returned by `deleted_tickets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DeletedTicketsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -137,6 +137,6 @@ pub struct DeletedTicketsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    DeletedTicketsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug DeletedTicketsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

@@ -76,7 +76,7 @@ impl ::std::future::IntoFuture for GroupMembershipsListRequest {
     }
 }
 /// The link between an agent and a group.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GroupMembership {
     /// Unique identifier of this group membership.
     pub id: Option<i64>,
@@ -94,12 +94,12 @@ pub struct GroupMembership {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    GroupMembership { id => "id", url => "url", user_id => "user_id", group_id =>
+    debug GroupMembership { id => "id", url => "url", user_id => "user_id", group_id =>
     "group_id", default => "default", created_at => "created_at", updated_at =>
     "updated_at" }
 }
 /// Metadata returned by `group_memberships.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GroupMembershipsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -109,6 +109,6 @@ pub struct GroupMembershipsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    GroupMembershipsListMeta { next_page => "next_page", previous_page =>
+    debug GroupMembershipsListMeta { next_page => "next_page", previous_page =>
     "previous_page", count => "count" }
 }

@@ -116,7 +116,7 @@ impl ::std::future::IntoFuture for GroupsGetRequest {
     }
 }
 /// A group of agents that tickets are routed to.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Group {
     /// Unique identifier of this group.
     pub id: Option<i64>,
@@ -138,12 +138,12 @@ pub struct Group {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Group { id => "id", url => "url", name => "name", description => "description",
+    debug Group { id => "id", url => "url", name => "name", description => "description",
     default => "default", deleted => "deleted", is_public => "is_public", created_at =>
     "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `groups.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GroupsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -153,6 +153,6 @@ pub struct GroupsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    GroupsListMeta { next_page => "next_page", previous_page => "previous_page", count =>
-    "count" }
+    debug GroupsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

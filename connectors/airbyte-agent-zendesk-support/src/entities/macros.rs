@@ -159,7 +159,7 @@ impl ::std::future::IntoFuture for MacrosListRequest {
     }
 }
 /// A saved set of ticket changes agents apply in one click.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MacrosRecord {
     /// Unique identifier of this macro.
     pub id: Option<i64>,
@@ -185,13 +185,13 @@ pub struct MacrosRecord {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    MacrosRecord { id => "id", url => "url", title => "title", active => "active",
+    debug MacrosRecord { id => "id", url => "url", title => "title", active => "active",
     position => "position", description => "description", actions => "actions"
     skip_nulls, restriction => "restriction", raw_title => "raw_title", created_at =>
     "created_at", updated_at => "updated_at" }
 }
 /// A saved set of ticket changes agents apply in one click.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Macro {
     /// Unique identifier of this macro.
     pub id: Option<i64>,
@@ -217,13 +217,13 @@ pub struct Macro {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Macro { id => "id", url => "url", title => "title", active => "active", position =>
-    "position", description => "description", actions => "actions" skip_nulls,
-    restriction => "restriction", raw_title => "raw_title", created_at => "created_at",
-    updated_at => "updated_at" }
+    debug Macro { id => "id", url => "url", title => "title", active => "active",
+    position => "position", description => "description", actions => "actions"
+    skip_nulls, restriction => "restriction", raw_title => "raw_title", created_at =>
+    "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `macros.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MacrosListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -233,6 +233,6 @@ pub struct MacrosListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    MacrosListMeta { next_page => "next_page", previous_page => "previous_page", count =>
-    "count" }
+    debug MacrosListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -81,7 +81,7 @@ impl ::std::future::IntoFuture for OrganizationMembershipsListRequest {
     }
 }
 /// The link between a user and an organization.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrganizationMembership {
     /// Unique identifier of this organization membership.
     pub id: Option<i64>,
@@ -103,13 +103,13 @@ pub struct OrganizationMembership {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrganizationMembership { id => "id", url => "url", user_id => "user_id",
+    debug OrganizationMembership { id => "id", url => "url", user_id => "user_id",
     organization_id => "organization_id", default => "default", organization_name =>
     "organization_name", view_tickets => "view_tickets", created_at => "created_at",
     updated_at => "updated_at" }
 }
 /// Metadata returned by `organization_memberships.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrganizationMembershipsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -119,6 +119,6 @@ pub struct OrganizationMembershipsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrganizationMembershipsListMeta { next_page => "next_page", previous_page =>
+    debug OrganizationMembershipsListMeta { next_page => "next_page", previous_page =>
     "previous_page", count => "count" }
 }

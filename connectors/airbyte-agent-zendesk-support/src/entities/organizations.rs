@@ -113,7 +113,7 @@ impl ::std::future::IntoFuture for OrganizationsGetRequest {
     }
 }
 /// A customer organization that groups users.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Organization {
     /// Unique identifier of this organization.
     pub id: Option<i64>,
@@ -145,14 +145,14 @@ pub struct Organization {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Organization { id => "id", url => "url", name => "name", details => "details", notes
-    => "notes", group_id => "group_id", shared_tickets => "shared_tickets",
+    debug Organization { id => "id", url => "url", name => "name", details => "details",
+    notes => "notes", group_id => "group_id", shared_tickets => "shared_tickets",
     shared_comments => "shared_comments", external_id => "external_id", domain_names =>
     "domain_names" skip_nulls, tags => "tags" skip_nulls, organization_fields =>
     "organization_fields", created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `organizations.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrganizationsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -162,6 +162,6 @@ pub struct OrganizationsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrganizationsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug OrganizationsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

@@ -146,7 +146,7 @@ airbyte_agent_runtime::string_enum! {
     "received", #[doc = " `good`"] Good => "good", #[doc = " `bad`"] Bad => "bad" }
 }
 /// A customer satisfaction rating of a ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SatisfactionRating {
     /// Unique identifier of this satisfaction rating.
     pub id: Option<i64>,
@@ -176,14 +176,14 @@ pub struct SatisfactionRating {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SatisfactionRating { id => "id", url => "url", assignee_id => "assignee_id", group_id
-    => "group_id", requester_id => "requester_id", ticket_id => "ticket_id", score =>
-    "score", comment => "comment", reason => "reason", reason_id => "reason_id",
+    debug SatisfactionRating { id => "id", url => "url", assignee_id => "assignee_id",
+    group_id => "group_id", requester_id => "requester_id", ticket_id => "ticket_id",
+    score => "score", comment => "comment", reason => "reason", reason_id => "reason_id",
     reason_code => "reason_code", created_at => "created_at", updated_at => "updated_at"
     }
 }
 /// Metadata returned by `satisfaction_ratings.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SatisfactionRatingsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -193,6 +193,6 @@ pub struct SatisfactionRatingsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    SatisfactionRatingsListMeta { next_page => "next_page", previous_page =>
+    debug SatisfactionRatingsListMeta { next_page => "next_page", previous_page =>
     "previous_page", count => "count" }
 }

@@ -111,7 +111,7 @@ impl ::std::future::IntoFuture for SlaPoliciesGetRequest {
     }
 }
 /// A service level policy with reply and resolution targets.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SlaPolicy {
     /// Unique identifier of this SLA policy.
     pub id: Option<i64>,
@@ -133,12 +133,12 @@ pub struct SlaPolicy {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    SlaPolicy { id => "id", url => "url", title => "title", description => "description",
-    position => "position", filter => "filter", policy_metrics => "policy_metrics"
-    skip_nulls, created_at => "created_at", updated_at => "updated_at" }
+    debug SlaPolicy { id => "id", url => "url", title => "title", description =>
+    "description", position => "position", filter => "filter", policy_metrics =>
+    "policy_metrics" skip_nulls, created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `sla_policies.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SlaPoliciesListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -148,6 +148,6 @@ pub struct SlaPoliciesListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    SlaPoliciesListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug SlaPoliciesListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

@@ -72,7 +72,7 @@ impl ::std::future::IntoFuture for TagsListRequest {
     }
 }
 /// A tag with its usage count.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Tag {
     /// Name shown for the tag.
     pub name: Option<String>,
@@ -80,10 +80,10 @@ pub struct Tag {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    Tag { name => "name", count => "count" }
+    debug Tag { name => "name", count => "count" }
 }
 /// Metadata returned by `tags.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TagsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -93,6 +93,6 @@ pub struct TagsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TagsListMeta { next_page => "next_page", previous_page => "previous_page", count =>
-    "count" }
+    debug TagsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -78,7 +78,7 @@ impl ::std::future::IntoFuture for TicketAuditsListRequest {
     }
 }
 /// One recorded update of a ticket with all of its events.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketAudit {
     /// Unique identifier of this ticket audit.
     pub id: Option<i64>,
@@ -96,12 +96,12 @@ pub struct TicketAudit {
     pub created_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketAudit { id => "id", ticket_id => "ticket_id", author_id => "author_id",
+    debug TicketAudit { id => "id", ticket_id => "ticket_id", author_id => "author_id",
     metadata => "metadata", via => "via", events => "events" skip_nulls, created_at =>
     "created_at" }
 }
 /// Metadata returned by `ticket_audits.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketAuditsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -111,6 +111,6 @@ pub struct TicketAuditsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketAuditsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug TicketAuditsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

@@ -62,7 +62,7 @@ impl ::std::future::IntoFuture for TicketBulkUpdatesCreateRequest {
     }
 }
 /// Changes applied to every listed ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketBulkUpdatesCreateTicket {
     /// Status for all listed tickets: new, open, pending, hold or solved.
     pub status: Option<TicketsCreateTicketStatus>,
@@ -80,13 +80,13 @@ pub struct TicketBulkUpdatesCreateTicket {
     pub remove_tags: Option<Vec<String>>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketBulkUpdatesCreateTicket { status => "status", priority => "priority",
+    debug TicketBulkUpdatesCreateTicket { status => "status", priority => "priority",
     assignee_id => "assignee_id", group_id => "group_id", tags => "tags" skip_nulls,
     additional_tags => "additional_tags" skip_nulls, remove_tags => "remove_tags"
     skip_nulls }
 }
 /// Status of a background job such as a bulk ticket update.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketBulkUpdatesRecord {
     /// Unique identifier of this ticket bulk update.
     pub id: Option<String>,
@@ -102,6 +102,6 @@ pub struct TicketBulkUpdatesRecord {
     pub message: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketBulkUpdatesRecord { id => "id", url => "url", total => "total", progress =>
-    "progress", status => "status", message => "message" }
+    debug TicketBulkUpdatesRecord { id => "id", url => "url", total => "total", progress
+    => "progress", status => "status", message => "message" }
 }

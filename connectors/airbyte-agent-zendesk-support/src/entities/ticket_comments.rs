@@ -135,16 +135,16 @@ impl ::std::future::IntoFuture for TicketCommentsListRequest {
     }
 }
 /// Ticket change that carries the comment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketCommentsCreateTicket {
     /// The comment to add.
     pub comment: Option<TicketCommentsCreateTicketComment>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketCommentsCreateTicket { comment => "comment" }
+    debug TicketCommentsCreateTicket { comment => "comment" }
 }
 /// The comment to add.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketCommentsCreateTicketComment {
     /// Comment text.
     pub body: Option<String>,
@@ -156,11 +156,11 @@ pub struct TicketCommentsCreateTicketComment {
     pub author_id: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketCommentsCreateTicketComment { body => "body", html_body => "html_body", public
-    => "public", author_id => "author_id" }
+    debug TicketCommentsCreateTicketComment { body => "body", html_body => "html_body",
+    public => "public", author_id => "author_id" }
 }
 /// A public reply or internal note on a ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketComment {
     /// Unique identifier of this ticket comment.
     pub id: Option<i64>,
@@ -188,13 +188,13 @@ pub struct TicketComment {
     pub created_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketComment { id => "id", type_ => "type", body => "body", html_body =>
+    debug TicketComment { id => "id", type_ => "type", body => "body", html_body =>
     "html_body", plain_body => "plain_body", public => "public", author_id =>
     "author_id", attachments => "attachments" skip_nulls, audit_id => "audit_id", via =>
     "via", metadata => "metadata", created_at => "created_at" }
 }
 /// Metadata returned by `ticket_comments.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketCommentsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -204,6 +204,6 @@ pub struct TicketCommentsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketCommentsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug TicketCommentsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

@@ -120,7 +120,7 @@ impl ::std::future::IntoFuture for TicketFieldsGetRequest {
     }
 }
 /// A standard or custom field that tickets can carry.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketField {
     /// Unique identifier of this ticket field.
     pub id: Option<i64>,
@@ -174,10 +174,10 @@ pub struct TicketField {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketField { id => "id", url => "url", type_ => "type", title => "title", raw_title
-    => "raw_title", description => "description", raw_description => "raw_description",
-    position => "position", active => "active", required => "required",
-    collapsed_for_agents => "collapsed_for_agents", regexp_for_validation =>
+    debug TicketField { id => "id", url => "url", type_ => "type", title => "title",
+    raw_title => "raw_title", description => "description", raw_description =>
+    "raw_description", position => "position", active => "active", required =>
+    "required", collapsed_for_agents => "collapsed_for_agents", regexp_for_validation =>
     "regexp_for_validation", title_in_portal => "title_in_portal", raw_title_in_portal =>
     "raw_title_in_portal", visible_in_portal => "visible_in_portal", editable_in_portal
     => "editable_in_portal", required_in_portal => "required_in_portal", tag => "tag",
@@ -187,7 +187,7 @@ airbyte_agent_runtime::impl_record! {
     updated_at => "updated_at" }
 }
 /// Metadata returned by `ticket_fields.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketFieldsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -197,6 +197,6 @@ pub struct TicketFieldsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketFieldsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug TicketFieldsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

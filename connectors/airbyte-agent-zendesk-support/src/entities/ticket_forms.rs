@@ -125,7 +125,7 @@ impl ::std::future::IntoFuture for TicketFormsGetRequest {
     }
 }
 /// A ticket form and the fields it shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketForm {
     /// Unique identifier of this ticket form.
     pub id: Option<i64>,
@@ -163,7 +163,7 @@ pub struct TicketForm {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketForm { id => "id", url => "url", name => "name", display_name =>
+    debug TicketForm { id => "id", url => "url", name => "name", display_name =>
     "display_name", raw_name => "raw_name", raw_display_name => "raw_display_name",
     position => "position", active => "active", end_user_visible => "end_user_visible",
     default => "default", in_all_brands => "in_all_brands", restricted_brand_ids =>
@@ -173,7 +173,7 @@ airbyte_agent_runtime::impl_record! {
     "updated_at" }
 }
 /// Metadata returned by `ticket_forms.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketFormsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -183,6 +183,6 @@ pub struct TicketFormsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketFormsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug TicketFormsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

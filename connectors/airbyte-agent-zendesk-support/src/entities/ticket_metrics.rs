@@ -76,7 +76,7 @@ impl ::std::future::IntoFuture for TicketMetricsListRequest {
     }
 }
 /// Timing figures of one ticket, such as reply and resolution times.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketMetric {
     /// Unique identifier of this ticket metric.
     pub id: Option<i64>,
@@ -124,9 +124,9 @@ pub struct TicketMetric {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketMetric { id => "id", url => "url", ticket_id => "ticket_id", group_stations =>
-    "group_stations", assignee_stations => "assignee_stations", reopens => "reopens",
-    replies => "replies", assignee_updated_at => "assignee_updated_at",
+    debug TicketMetric { id => "id", url => "url", ticket_id => "ticket_id",
+    group_stations => "group_stations", assignee_stations => "assignee_stations", reopens
+    => "reopens", replies => "replies", assignee_updated_at => "assignee_updated_at",
     requester_updated_at => "requester_updated_at", status_updated_at =>
     "status_updated_at", initially_assigned_at => "initially_assigned_at", assigned_at =>
     "assigned_at", solved_at => "solved_at", latest_comment_added_at =>
@@ -139,7 +139,7 @@ airbyte_agent_runtime::impl_record! {
     updated_at => "updated_at" }
 }
 /// Metadata returned by `ticket_metrics.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketMetricsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -149,6 +149,6 @@ pub struct TicketMetricsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketMetricsListMeta { next_page => "next_page", previous_page => "previous_page",
-    count => "count" }
+    debug TicketMetricsListMeta { next_page => "next_page", previous_page =>
+    "previous_page", count => "count" }
 }

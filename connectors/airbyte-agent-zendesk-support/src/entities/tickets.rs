@@ -219,7 +219,7 @@ airbyte_agent_runtime::string_enum! {
     Subject => "subject", #[doc = " `updated_at`"] UpdatedAt => "updated_at" }
 }
 /// Metadata returned by `tickets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -229,11 +229,11 @@ pub struct TicketsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsListMeta { next_page => "next_page", previous_page => "previous_page", count
-    => "count" }
+    debug TicketsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }
 /// The new ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsCreateTicket {
     /// Subject line of the ticket.
     pub subject: Option<String>,
@@ -267,15 +267,15 @@ pub struct TicketsCreateTicket {
     pub collaborator_ids: Option<Vec<i64>>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsCreateTicket { subject => "subject", description => "description", comment =>
-    "comment", type_ => "type", priority => "priority", status => "status", requester_id
-    => "requester_id", assignee_id => "assignee_id", group_id => "group_id",
+    debug TicketsCreateTicket { subject => "subject", description => "description",
+    comment => "comment", type_ => "type", priority => "priority", status => "status",
+    requester_id => "requester_id", assignee_id => "assignee_id", group_id => "group_id",
     organization_id => "organization_id", tags => "tags" skip_nulls, external_id =>
     "external_id", custom_fields => "custom_fields" skip_nulls, due_at => "due_at",
     collaborator_ids => "collaborator_ids" skip_nulls }
 }
 /// First comment of the ticket.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsCreateTicketComment {
     /// Comment text.
     pub body: Option<String>,
@@ -285,8 +285,8 @@ pub struct TicketsCreateTicketComment {
     pub public: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsCreateTicketComment { body => "body", html_body => "html_body", public =>
-    "public" }
+    debug TicketsCreateTicketComment { body => "body", html_body => "html_body", public
+    => "public" }
 }
 airbyte_agent_runtime::string_enum! {
     #[doc = " Kind of ticket."] pub enum TicketsCreateTicketType { #[doc = " `problem`"]
@@ -294,7 +294,7 @@ airbyte_agent_runtime::string_enum! {
     " `question`"] Question => "question", #[doc = " `task`"] Task => "task" }
 }
 /// The `TicketsCreateTicketCustomFieldsItem` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsCreateTicketCustomFieldsItem {
     /// `id`
     pub id: Option<i64>,
@@ -302,10 +302,10 @@ pub struct TicketsCreateTicketCustomFieldsItem {
     pub value: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsCreateTicketCustomFieldsItem { id => "id", value => "value" }
+    debug TicketsCreateTicketCustomFieldsItem { id => "id", value => "value" }
 }
 /// Ticket fields to change.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsUpdateTicket {
     /// New subject line.
     pub subject: Option<String>,
@@ -333,14 +333,14 @@ pub struct TicketsUpdateTicket {
     pub collaborator_ids: Option<Vec<i64>>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsUpdateTicket { subject => "subject", comment => "comment", type_ => "type",
-    priority => "priority", status => "status", assignee_id => "assignee_id", group_id =>
-    "group_id", tags => "tags" skip_nulls, external_id => "external_id", custom_fields =>
-    "custom_fields" skip_nulls, due_at => "due_at", collaborator_ids =>
+    debug TicketsUpdateTicket { subject => "subject", comment => "comment", type_ =>
+    "type", priority => "priority", status => "status", assignee_id => "assignee_id",
+    group_id => "group_id", tags => "tags" skip_nulls, external_id => "external_id",
+    custom_fields => "custom_fields" skip_nulls, due_at => "due_at", collaborator_ids =>
     "collaborator_ids" skip_nulls }
 }
 /// Reply or internal note added with this change.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TicketsUpdateTicketComment {
     /// Comment text.
     pub body: Option<String>,
@@ -352,6 +352,6 @@ pub struct TicketsUpdateTicketComment {
     pub author_id: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TicketsUpdateTicketComment { body => "body", html_body => "html_body", public =>
-    "public", author_id => "author_id" }
+    debug TicketsUpdateTicketComment { body => "body", html_body => "html_body", public
+    => "public", author_id => "author_id" }
 }

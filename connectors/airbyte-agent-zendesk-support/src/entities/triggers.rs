@@ -138,7 +138,7 @@ impl ::std::future::IntoFuture for TriggersGetRequest {
     }
 }
 /// A business rule that runs when tickets are created or changed.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Trigger {
     /// Unique identifier of this trigger.
     pub id: Option<i64>,
@@ -166,13 +166,13 @@ pub struct Trigger {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Trigger { id => "id", url => "url", title => "title", active => "active", position =>
-    "position", description => "description", conditions => "conditions", actions =>
-    "actions" skip_nulls, raw_title => "raw_title", category_id => "category_id",
-    created_at => "created_at", updated_at => "updated_at" }
+    debug Trigger { id => "id", url => "url", title => "title", active => "active",
+    position => "position", description => "description", conditions => "conditions",
+    actions => "actions" skip_nulls, raw_title => "raw_title", category_id =>
+    "category_id", created_at => "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `triggers.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TriggersListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -182,6 +182,6 @@ pub struct TriggersListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    TriggersListMeta { next_page => "next_page", previous_page => "previous_page", count
-    => "count" }
+    debug TriggersListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -203,7 +203,7 @@ airbyte_agent_runtime::string_enum! {
     " `admin`"] Admin => "admin" }
 }
 /// A Zendesk user: end user, agent or admin.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct User {
     /// Unique identifier of this user.
     pub id: Option<i64>,
@@ -283,8 +283,8 @@ pub struct User {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    User { id => "id", url => "url", name => "name", email => "email", alias => "alias",
-    phone => "phone", time_zone => "time_zone", locale => "locale", locale_id =>
+    debug User { id => "id", url => "url", name => "name", email => "email", alias =>
+    "alias", phone => "phone", time_zone => "time_zone", locale => "locale", locale_id =>
     "locale_id", organization_id => "organization_id", role => "role", role_type =>
     "role_type", custom_role_id => "custom_role_id", external_id => "external_id", tags
     => "tags" skip_nulls, active => "active", verified => "verified", shared => "shared",
@@ -299,7 +299,7 @@ airbyte_agent_runtime::impl_record! {
     "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `users.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -309,11 +309,11 @@ pub struct UsersListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersListMeta { next_page => "next_page", previous_page => "previous_page", count =>
-    "count" }
+    debug UsersListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }
 /// The new user.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersCreateUser {
     /// Name shown for the user.
     pub name: Option<String>,
@@ -341,13 +341,13 @@ pub struct UsersCreateUser {
     pub user_fields: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersCreateUser { name => "name", email => "email", role => "role", phone => "phone",
-    organization_id => "organization_id", external_id => "external_id", alias => "alias",
-    notes => "notes", details => "details", tags => "tags" skip_nulls, verified =>
-    "verified", user_fields => "user_fields" }
+    debug UsersCreateUser { name => "name", email => "email", role => "role", phone =>
+    "phone", organization_id => "organization_id", external_id => "external_id", alias =>
+    "alias", notes => "notes", details => "details", tags => "tags" skip_nulls, verified
+    => "verified", user_fields => "user_fields" }
 }
 /// User fields to change.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct UsersUpdateUser {
     /// Name shown for the user.
     pub name: Option<String>,
@@ -375,8 +375,8 @@ pub struct UsersUpdateUser {
     pub user_fields: Option<Map<String, Value>>,
 }
 airbyte_agent_runtime::impl_record! {
-    UsersUpdateUser { name => "name", email => "email", role => "role", phone => "phone",
-    organization_id => "organization_id", external_id => "external_id", alias => "alias",
-    notes => "notes", details => "details", tags => "tags" skip_nulls, suspended =>
-    "suspended", user_fields => "user_fields" }
+    debug UsersUpdateUser { name => "name", email => "email", role => "role", phone =>
+    "phone", organization_id => "organization_id", external_id => "external_id", alias =>
+    "alias", notes => "notes", details => "details", tags => "tags" skip_nulls, suspended
+    => "suspended", user_fields => "user_fields" }
 }

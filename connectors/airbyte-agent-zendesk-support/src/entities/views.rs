@@ -145,7 +145,7 @@ impl ::std::future::IntoFuture for ViewsGetRequest {
     }
 }
 /// A saved ticket list defined by conditions.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct View {
     /// Unique identifier of this view.
     pub id: Option<i64>,
@@ -173,13 +173,13 @@ pub struct View {
     pub updated_at: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    View { id => "id", url => "url", title => "title", active => "active", position =>
-    "position", description => "description", execution => "execution", conditions =>
+    debug View { id => "id", url => "url", title => "title", active => "active", position
+    => "position", description => "description", execution => "execution", conditions =>
     "conditions", restriction => "restriction", raw_title => "raw_title", created_at =>
     "created_at", updated_at => "updated_at" }
 }
 /// Metadata returned by `views.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ViewsListMeta {
     /// `$.next_page`
     pub next_page: Option<String>,
@@ -189,6 +189,6 @@ pub struct ViewsListMeta {
     pub count: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    ViewsListMeta { next_page => "next_page", previous_page => "previous_page", count =>
-    "count" }
+    debug ViewsListMeta { next_page => "next_page", previous_page => "previous_page",
+    count => "count" }
 }

@@ -25,7 +25,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 pub use source::{
     EntrySink, Failed, Field, ItemSink, ValueSource, put, put_skip_nulls, skip_nulls,
 };
-pub use view::{ListView, MapView, ValueView, serialize, view_of};
+pub use view::{ListView, MapView, ValueView, debug, serialize, view_of};
 
 /// A generated struct decoded field by field from a JSON object.
 pub trait Record: Default {
@@ -37,6 +37,8 @@ pub trait Record: Default {
     fn set_field(&mut self, index: usize, value: &mut dyn ValueSource) -> Result<(), Failed>;
     /// Wire names of the fields, by field index.
     const KEYS: &'static [&'static str];
+    /// Rust names of the fields, by field index (for `Debug`).
+    const NAMES: &'static [&'static str];
     /// Field `index` for encoding (`None`: the field is `None`, or there is no such field).
     fn view_field(&self, index: usize) -> Option<ValueView<'_>>;
 }
@@ -51,6 +53,8 @@ pub trait DynRecord {
     fn decode_field(&mut self, index: usize, value: &mut dyn ValueSource) -> Result<(), Failed>;
     /// [`Record::KEYS`].
     fn wire_keys(&self) -> &'static [&'static str];
+    /// [`Record::NAMES`].
+    fn field_names(&self) -> &'static [&'static str];
     /// [`Record::view_field`].
     fn field_view(&self, index: usize) -> Option<ValueView<'_>>;
 }
@@ -67,6 +71,9 @@ impl<T: Record> DynRecord for T {
     }
     fn wire_keys(&self) -> &'static [&'static str] {
         T::KEYS
+    }
+    fn field_names(&self) -> &'static [&'static str] {
+        T::NAMES
     }
     fn field_view(&self, index: usize) -> Option<ValueView<'_>> {
         self.view_field(index)

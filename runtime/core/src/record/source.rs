@@ -363,8 +363,15 @@ impl<T: Field> Field for Vec<T> {
 /// Assign field `slot` of a generated record from its value (`null` is `None`).
 #[inline]
 pub fn put<T: Field>(slot: &mut Option<T>, source: &mut dyn ValueSource) -> Result<(), Failed> {
-    *slot = T::decode_opt(source)?;
-    Ok(())
+    // A `match`, not `?`: this is instantiated for every field type, and `?` would add two
+    // more generic functions per type to every connector crate.
+    match T::decode_opt(source) {
+        Ok(v) => {
+            *slot = v;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// [`put`] for a list field whose `null` items are dropped (see [`skip_nulls`]).
@@ -373,8 +380,13 @@ pub fn put_skip_nulls<T: Field>(
     slot: &mut Option<Vec<T>>,
     source: &mut dyn ValueSource,
 ) -> Result<(), Failed> {
-    *slot = skip_nulls(source)?;
-    Ok(())
+    match skip_nulls(source) {
+        Ok(v) => {
+            *slot = v;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A list field whose `null` items are dropped (`null` itself is `None`).

@@ -466,3 +466,63 @@ fn reading_a_value_twice_is_an_error() {
             .is_none()
     );
 }
+
+#[test]
+fn debug_reads_like_the_derive() {
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    #[derive(Default)]
+    struct Shown {
+        id: Option<String>,
+        r#type: Option<i64>,
+        tags: Option<Vec<String>>,
+        inner: Option<Box<Shown>>,
+        m: Option<BTreeMap<String, f64>>,
+        v: Option<Value>,
+        ok: Option<bool>,
+    }
+    crate::impl_record!(debug Shown {
+        id => "id", r#type => "type", tags => "tags", inner => "inner", m => "m", v => "v",
+        ok => "ok",
+    });
+    #[derive(Debug, Default)]
+    #[allow(dead_code)] // read by the derive only
+    struct Shown2 {
+        id: Option<String>,
+        r#type: Option<i64>,
+        tags: Option<Vec<String>>,
+        inner: Option<Box<Shown2>>,
+        m: Option<BTreeMap<String, f64>>,
+        v: Option<Value>,
+        ok: Option<bool>,
+    }
+    let ours = Shown {
+        id: Some("a\"b".into()),
+        r#type: Some(-2),
+        tags: Some(vec!["x".into(), "y".into()]),
+        inner: Some(Box::new(Shown {
+            ok: Some(false),
+            ..Shown::default()
+        })),
+        m: Some([("k".to_string(), 1.5)].into()),
+        v: Some(json!({"z": [null]})),
+        ok: None,
+    };
+    let derived = Shown2 {
+        id: Some("a\"b".into()),
+        r#type: Some(-2),
+        tags: Some(vec!["x".into(), "y".into()]),
+        inner: Some(Box::new(Shown2 {
+            ok: Some(false),
+            ..Shown2::default()
+        })),
+        m: Some([("k".to_string(), 1.5)].into()),
+        v: Some(json!({"z": [null]})),
+        ok: None,
+    };
+    let derived_text = format!("{derived:?}").replace("Shown2", "Shown");
+    assert_eq!(format!("{ours:?}"), derived_text);
+    let derived_pretty = format!("{derived:#?}").replace("Shown2", "Shown");
+    assert_eq!(format!("{ours:#?}"), derived_pretty);
+}

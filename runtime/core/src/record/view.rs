@@ -5,6 +5,7 @@
 //! derive expansion per struct and serializer.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
@@ -137,6 +138,60 @@ impl Serialize for ValueView<'_> {
                     Some(e) => Err(e),
                     None => map.end(),
                 }
+            }
+        }
+    }
+}
+
+/// Format a record like `#[derive(Debug)]` does (`Name { field: Some(..), other: None }`, under
+/// the Rust field names), with each value shown by its [`ValueView`]: enums as their wire value.
+pub fn debug(record: &dyn DynRecord, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = f.debug_struct(record.record_name());
+    for (index, name) in record.field_names().iter().enumerate() {
+        let name = name.strip_prefix("r#").unwrap_or(name);
+        out.field(name, &Shown(record.field_view(index)));
+    }
+    out.finish()
+}
+
+/// An optional field, formatted as `Option`'s `Debug` does.
+struct Shown<'a>(Option<ValueView<'a>>);
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("None"),
+            Some(v) => f.debug_tuple("Some").field(v).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for ValueView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ValueView::Str(v) => fmt::Debug::fmt(v, f),
+            ValueView::I64(v) => fmt::Debug::fmt(&v, f),
+            ValueView::F64(v) => fmt::Debug::fmt(&v, f),
+            ValueView::Bool(v) => fmt::Debug::fmt(&v, f),
+            ValueView::Value(v) => fmt::Debug::fmt(v, f),
+            ValueView::Object(v) => fmt::Debug::fmt(v, f),
+            ValueView::Record(r) => debug(r, f),
+            ValueView::List(l) => {
+                let mut out = f.debug_list();
+                let mut index = 0;
+                while let Some(item) = l.item(index) {
+                    out.entry(&item);
+                    index += 1;
+                }
+                out.finish()
+            }
+            ValueView::Map(m) => {
+                let mut out = f.debug_map();
+                m.each(&mut |k, v| {
+                    out.entry(&k, &v);
+                    true
+                });
+                out.finish()
             }
         }
     }

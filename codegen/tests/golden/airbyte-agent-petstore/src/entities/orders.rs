@@ -120,7 +120,7 @@ impl ::std::future::IntoFuture for OrdersCreateRequest {
     }
 }
 /// The `OrdersListCreated` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersListCreated {
     /// `gte`
     pub gte: Option<i64>,
@@ -128,10 +128,10 @@ pub struct OrdersListCreated {
     pub lte: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersListCreated { gte => "gte", lte => "lte" }
+    debug OrdersListCreated { gte => "gte", lte => "lte" }
 }
 /// The `Order` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Order {
     /// `id`
     pub id: Option<i64>,
@@ -139,14 +139,14 @@ pub struct Order {
     pub status: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    Order { id => "id", status => "status" }
+    debug Order { id => "id", status => "status" }
 }
 /// Metadata returned by `orders.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OrdersListMeta {
     /// `$.has_more`
     pub has_more: Option<bool>,
 }
 airbyte_agent_runtime::impl_record! {
-    OrdersListMeta { has_more => "has_more" }
+    debug OrdersListMeta { has_more => "has_more" }
 }

@@ -76,7 +76,7 @@ impl ::std::future::IntoFuture for PetSearchSearchRequest {
     }
 }
 /// Fields of the operation's default GraphQL selection. The spec gives no type for its leaves, so they are JSON values; with a `fields` argument, read the records through `execute` instead.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PetSearchRecord {
     /// `id`
     pub id: Option<Value>,
@@ -84,10 +84,10 @@ pub struct PetSearchRecord {
     pub name: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    PetSearchRecord { id => "id", name => "name" }
+    debug PetSearchRecord { id => "id", name => "name" }
 }
 /// Metadata returned by `pet_search.search` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PetSearchSearchMeta {
     /// `$.data.pets.pageInfo.endCursor`
     pub end_cursor: Option<Value>,
@@ -95,5 +95,6 @@ pub struct PetSearchSearchMeta {
     pub has_next_page: Option<Value>,
 }
 airbyte_agent_runtime::impl_record! {
-    PetSearchSearchMeta { end_cursor => "end_cursor", has_next_page => "has_next_page" }
+    debug PetSearchSearchMeta { end_cursor => "end_cursor", has_next_page =>
+    "has_next_page" }
 }

@@ -207,7 +207,7 @@ airbyte_agent_runtime::string_enum! {
     => "dog", #[doc = " `cat`"] Cat => "cat" }
 }
 /// A pet.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Pet {
     /// `id`
     pub id: Option<String>,
@@ -241,7 +241,7 @@ pub struct Pet {
     pub collar: Option<PetCollar>,
 }
 airbyte_agent_runtime::impl_record! {
-    Pet { id => "id", type_ => "type", plus_1 => "+1", minus_1 => "-1", _16x16 =>
+    debug Pet { id => "id", type_ => "type", plus_1 => "+1", minus_1 => "-1", _16x16 =>
     "16x16", b2b => "b2b?", event_type => "event.type", event_type_2 => "eventType",
     weight => "weight", tags => "tags" skip_nulls, owner => "owner", attributes =>
     "attributes", extra => "extra", anything => "anything", collar => "collar" }
@@ -251,7 +251,7 @@ airbyte_agent_runtime::string_enum! {
     " `cat`"] Cat => "cat", #[doc = " `self`"] SelfValue => "self" }
 }
 /// The `Owner` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Owner {
     /// `name`
     pub name: Option<String>,
@@ -261,10 +261,11 @@ pub struct Owner {
     pub pets: Option<Vec<Pet>>,
 }
 airbyte_agent_runtime::impl_record! {
-    Owner { name => "name", best_friend => "best_friend", pets => "pets" skip_nulls }
+    debug Owner { name => "name", best_friend => "best_friend", pets => "pets" skip_nulls
+    }
 }
 /// The `PetCollar` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PetCollar {
     /// `color`
     pub color: Option<String>,
@@ -272,23 +273,23 @@ pub struct PetCollar {
     pub size: Option<i64>,
 }
 airbyte_agent_runtime::impl_record! {
-    PetCollar { color => "color", size => "size" }
+    debug PetCollar { color => "color", size => "size" }
 }
 /// Metadata returned by `pets.list` next to the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PetsListMeta {
     /// `$.next_cursor`
     pub next_cursor: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PetsListMeta { next_cursor => "next_cursor" }
+    debug PetsListMeta { next_cursor => "next_cursor" }
 }
 /// The `PetsCreateCollar` object.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PetsCreateCollar {
     /// `color`
     pub color: Option<String>,
 }
 airbyte_agent_runtime::impl_record! {
-    PetsCreateCollar { color => "color" }
+    debug PetsCreateCollar { color => "color" }
 }
