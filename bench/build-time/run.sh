@@ -76,12 +76,14 @@ import json, re, sys
 html = open(sys.argv[1]).read()
 m = re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S)
 units = json.loads(m.group(1))
-ours = [(u["name"], u["duration"]) for u in units if u["name"].startswith("airbyte-agent")]
+ours = [(u["name"], u["duration"], u.get("rmeta_time"), u["start"]) for u in units
+        if u["name"].startswith("airbyte-agent")]
 wall = float(sys.argv[3]) - float(sys.argv[2])
 print(f"{sys.argv[5]}: wall {wall:.1f} s, {len(units)} units ({sys.argv[4]} dependency)")
-for name, d in sorted(ours, key=lambda x: -x[1]):
-    print(f"  {name}: {d:.1f} s")
-print(f"  our crates: {sum(d for _, d in ours):.1f} s")
+for name, d, rmeta, at in sorted(ours, key=lambda x: -x[1]):
+    front = f", metadata after {rmeta:.1f} s" if rmeta else ""
+    print(f"  {name}: {d:.1f} s (from {at:.1f} s{front})")
+print(f"  our crates: {sum(u[1] for u in ours):.1f} s")
 PY
 }
 summary "$report" "$start" "$end" "$dependency" "clean build"

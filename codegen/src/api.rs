@@ -123,6 +123,26 @@ pub fn summary(ir: &Connector, version: &str) -> Value {
     })
 }
 
+/// How every request builder is sent (`Output`: the action's output type).
+const BUILDER_SURFACE: [(&str, &str); 2] = [
+    ("send", "(self) -> Call<Output>"),
+    (
+        "into_future",
+        "IntoFuture<Output = Result<Output>, IntoFuture = Call<Output>>",
+    ),
+];
+
+/// The builder surface of generators that did not record it: `send` was an `async fn` and the
+/// `IntoFuture` a boxed future. A summary without `request.*` items is compared as if it had
+/// these.
+const BUILDER_SURFACE_BEFORE: [(&str, &str); 2] = [
+    ("send", "async (self) -> Result<Output>"),
+    (
+        "into_future",
+        "IntoFuture<Output = Result<Output>, IntoFuture = Pin<Box<dyn Future + Send>>>",
+    ),
+];
+
 /// Public items outside the entities: connector methods (name → signature), auth and
 /// replication types and their fields (`required`/`optional`, with the type for settings).
 fn items(ir: &Connector) -> Map<String, Value> {
@@ -171,6 +191,10 @@ fn items(ir: &Connector) -> Map<String, Value> {
         ),
     ] {
         out.insert(format!("connector.{name}"), Value::String(sig));
+    }
+    // Every request builder has the same sending surface (`Output`: the action's output type).
+    for (name, sig) in BUILDER_SURFACE {
+        out.insert(format!("request.{name}"), Value::String(sig.to_string()));
     }
     let mut struct_fields = |kind: &str, type_name: &str, fields: Vec<(&str, String)>| {
         out.insert(format!("{kind}.{type_name}"), "struct".into());
@@ -382,7 +406,12 @@ pub fn diff(old: &Value, new: &Value) -> ApiDiff {
         push(Level::Additive, format!("entity `{name}` added"));
     }
     // Items: a summary written before items were recorded counts every item as added.
-    let (oi, ni) = (obj(old, "items"), obj(new, "items"));
+    let (mut oi, ni) = (obj(old, "items"), obj(new, "items"));
+    if !oi.is_empty() && !oi.keys().any(|k| k.starts_with("request.")) {
+        for (name, sig) in BUILDER_SURFACE_BEFORE {
+            oi.insert(format!("request.{name}"), Value::String(sig.to_string()));
+        }
+    }
     for (name, o) in &oi {
         match ni.get(name) {
             None => push(Level::Breaking, format!("`{name}` removed")),
@@ -488,10 +517,12 @@ mod tests {
     fn items_classify() {
         let old = json!({"spec_sha256": "a", "items": {
             "connector.new": "(auth) -> Result<Self>",
+            "request.send": "(self) -> Call<Output>",
             "auth.A": "struct", "auth.A.key": "required",
             "replication.R": "struct", "replication.R.start": "optional String"}});
         let new = json!({"spec_sha256": "a", "items": {
             "connector.new": "(auth) -> Result<Self>",
+            "request.send": "(self) -> Call<Output>",
             "connector.check": "async (&self) -> CheckReport",
             "auth.A": "struct", "auth.A.key": "required", "auth.A.extra": "required",
             "auth.B": "struct", "auth.B.token": "required",
@@ -504,5 +535,25 @@ mod tests {
         // A summary without items (older generator) sees only additions.
         let before = json!({"spec_sha256": "a"});
         assert_eq!(diff(&before, &new).level(), Level::Additive);
+    }
+
+    #[test]
+    fn builder_surface_of_older_summaries() {
+        let items: Map<String, Value> = BUILDER_SURFACE
+            .iter()
+            .map(|(k, v)| (format!("request.{k}"), Value::String(v.to_string())))
+            .chain([("connector.new".to_string(), json!("(auth) -> Result<Self>"))])
+            .collect();
+        let new = json!({"spec_sha256": "a", "items": items});
+        // A summary from before the builder surface was recorded had `async fn send`.
+        let old = json!({"spec_sha256": "a", "items": {"connector.new": "(auth) -> Result<Self>"}});
+        let d = diff(&old, &new);
+        assert_eq!(d.count(Level::Breaking), 2, "{d:?}");
+        assert!(
+            d.changes[0].what.contains("async (self) -> Result<Output>"),
+            "{d:?}"
+        );
+        // The same surface on both sides: nothing changed.
+        assert_eq!(diff(&new, &new).level(), Level::None);
     }
 }
